@@ -1,0 +1,255 @@
+#include "actors/config.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <sstream>
+
+#include "actors/log.hpp"
+
+namespace pixelcraft {
+
+namespace {
+
+std::string trim(const std::string& s) {
+  auto b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string::npos)
+    return {};
+  auto e = s.find_last_not_of(" \t\r\n");
+  return s.substr(b, e - b + 1);
+}
+
+bool parse_uint(const std::string& text, uint64_t lo, uint64_t hi, uint64_t& out) {
+  if (text.empty() || text.size() > 19)
+    return false;
+  uint64_t v = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9')
+      return false;
+    v = v * 10 + static_cast<uint64_t>(c - '0');
+  }
+  if (v < lo || v > hi)
+    return false;
+  out = v;
+  return true;
+}
+
+} // namespace
+
+bool parse_base_url(const std::string& raw, base_url& out, std::string& why) {
+  auto text = trim(raw);
+  auto sep = text.find("://");
+  if (sep == std::string::npos) {
+    why = "expected scheme://host[:port]";
+    return false;
+  }
+  base_url u;
+  u.scheme = text.substr(0, sep);
+  std::transform(u.scheme.begin(), u.scheme.end(), u.scheme.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (u.scheme != "http" && u.scheme != "https") {
+    why = "scheme must be http or https";
+    return false;
+  }
+  auto rest = text.substr(sep + 3);
+  while (!rest.empty() && rest.back() == '/')
+    rest.pop_back();
+  if (rest.find_first_of("/?#@ ") != std::string::npos) {
+    why = "expected scheme://host[:port] without path, query or credentials";
+    return false;
+  }
+  std::string host = rest;
+  std::string port_text;
+  if (!rest.empty() && rest.front() == '[') { // IPv6 literal
+    auto close = rest.find(']');
+    if (close == std::string::npos) {
+      why = "unterminated IPv6 literal";
+      return false;
+    }
+    host = rest.substr(0, close + 1);
+    if (close + 1 < rest.size()) {
+      if (rest[close + 1] != ':') {
+        why = "junk after IPv6 literal";
+        return false;
+      }
+      port_text = rest.substr(close + 2);
+    }
+  } else if (auto colon = rest.find(':'); colon != std::string::npos) {
+    host = rest.substr(0, colon);
+    port_text = rest.substr(colon + 1);
+  }
+  if (host.empty()) {
+    why = "missing host";
+    return false;
+  }
+  for (char c : host) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_' ||
+          c == '[' || c == ']' || c == ':')) {
+      why = "invalid character in host";
+      return false;
+    }
+  }
+  uint64_t port = u.scheme == "https" ? 443 : 80;
+  if (!port_text.empty() && !parse_uint(port_text, 1, 65535, port)) {
+    why = "port must be 1..65535";
+    return false;
+  }
+  u.host = host;
+  u.port = static_cast<uint16_t>(port);
+  u.text = u.scheme + "://" + host + (port_text.empty() ? "" : ":" + port_text);
+  out = std::move(u);
+  return true;
+}
+
+std::map<std::string, std::string> parse_dotenv(const std::string& text,
+                                                std::vector<int>* bad_lines) {
+  std::map<std::string, std::string> out;
+  std::istringstream in{text};
+  std::string line;
+  int no = 0;
+  while (std::getline(in, line)) {
+    ++no;
+    auto t = trim(line);
+    if (t.empty() || t[0] == '#')
+      continue;
+    if (t.rfind("export ", 0) == 0)
+      t = trim(t.substr(7));
+    auto eq = t.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      if (bad_lines)
+        bad_lines->push_back(no);
+      continue;
+    }
+    auto key = trim(t.substr(0, eq));
+    auto val = trim(t.substr(eq + 1));
+    bool valid_key = !key.empty() && std::all_of(key.begin(), key.end(), [](unsigned char c) {
+      return std::isalnum(c) || c == '_';
+    });
+    if (!valid_key) {
+      if (bad_lines)
+        bad_lines->push_back(no);
+      continue;
+    }
+    if (val.size() >= 2 && (val.front() == '"' || val.front() == '\'') &&
+        val.back() == val.front()) {
+      val = val.substr(1, val.size() - 2);
+    } else if (auto hash = val.find(" #"); hash != std::string::npos) {
+      val = trim(val.substr(0, hash));
+    }
+    out[key] = val;
+  }
+  return out;
+}
+
+config_result load_config(const std::map<std::string, std::string>& vars) {
+  config_result r;
+  config& c = r.value;
+  auto get = [&](const char* k) -> std::string {
+    auto i = vars.find(k);
+    return i == vars.end() ? std::string{} : trim(i->second);
+  };
+  auto fail = [&](const std::string& var, const std::string& why) {
+    r.ok = false;
+    r.error = var + ": " + why;
+    return r;
+  };
+  auto num = [&](const char* var, uint64_t lo, uint64_t hi, auto& field) -> bool {
+    auto v = get(var);
+    if (v.empty())
+      return true;
+    uint64_t x = 0;
+    if (!parse_uint(v, lo, hi, x))
+      return false;
+    field = static_cast<std::remove_reference_t<decltype(field)>>(x);
+    return true;
+  };
+  auto url = [&](const char* var, const char* def, base_url& field, std::string& why) -> bool {
+    auto v = get(var);
+    return parse_base_url(v.empty() ? std::string{def} : v, field, why);
+  };
+
+  if (auto v = get("APP_HOST"); !v.empty())
+    c.app_host = v;
+  if (!num("APP_PORT", 1, 65535, c.app_port))
+    return fail("APP_PORT", "must be an integer 1..65535");
+  c.database_url = get("DATABASE_URL");
+  if (!c.database_url.empty()) {
+    bool uri = c.database_url.rfind("postgres://", 0) == 0 ||
+               c.database_url.rfind("postgresql://", 0) == 0;
+    bool kv = c.database_url.find('=') != std::string::npos;
+    if (!uri && !kv)
+      return fail("DATABASE_URL", "expected postgres[ql]://... or key=value connection string");
+  }
+  c.jwt_secret = get("SUPABASE_JWT_SECRET");
+  if (auto v = get("JWT_AUDIENCE"); !v.empty())
+    c.jwt_audience = v;
+  if (auto v = get("LLM_PROVIDER"); !v.empty()) {
+    if (v != "ollama" && v != "openai")
+      return fail("LLM_PROVIDER", "must be ollama or openai");
+    c.llm_provider = v;
+  }
+  std::string why;
+  if (!url("OLLAMA_HOST", "http://localhost:11434", c.ollama_host, why))
+    return fail("OLLAMA_HOST", why);
+  if (auto v = get("OLLAMA_MODEL"); !v.empty())
+    c.ollama_model = v;
+  if (!url("OPENAI_BASE_URL", "http://localhost:8080", c.openai_base_url, why))
+    return fail("OPENAI_BASE_URL", why);
+  c.openai_api_key = get("OPENAI_API_KEY");
+  c.crm_api_key = get("CRM_API_KEY");
+  if (!url("CRM_API_URL", "https://api.hubapi.com", c.crm_api_url, why))
+    return fail("CRM_API_URL", why);
+  c.email_api_key = get("EMAIL_API_KEY");
+  if (!url("EMAIL_API_URL", "https://api.sendgrid.com", c.email_api_url, why))
+    return fail("EMAIL_API_URL", why);
+  if (auto v = get("EMAIL_FROM"); !v.empty())
+    c.email_from = v;
+  c.calendar_api_key = get("CALENDAR_API_KEY");
+  if (!url("CALENDAR_API_URL", "https://www.googleapis.com", c.calendar_api_url, why))
+    return fail("CALENDAR_API_URL", why);
+  c.calendar_id = get("CALENDAR_ID");
+  if (auto v = get("CORS_ORIGINS"); !v.empty()) {
+    std::istringstream in{v};
+    std::string item;
+    while (std::getline(in, item, ',')) {
+      item = trim(item);
+      while (!item.empty() && item.back() == '/')
+        item.pop_back();
+      if (item.empty())
+        continue;
+      if (item != "*") {
+        base_url parsed;
+        if (!parse_base_url(item, parsed, why))
+          return fail("CORS_ORIGINS", "'" + item + "': " + why);
+      }
+      c.cors_origins.push_back(item);
+    }
+  }
+  if (auto v = get("LOG_LEVEL"); !v.empty()) {
+    log::level lvl;
+    if (!log::parse_level(v, lvl))
+      return fail("LOG_LEVEL", "must be debug, info, warn or error");
+    c.log_level = v;
+  }
+  if (!num("MAX_BODY_BYTES", 1024, 256ull << 20, c.max_body_bytes))
+    return fail("MAX_BODY_BYTES", "must be an integer 1024..268435456");
+  if (!num("MAX_HEADER_BYTES", 1024, 1 << 20, c.max_header_bytes))
+    return fail("MAX_HEADER_BYTES", "must be an integer 1024..1048576");
+  if (!num("DB_POOL_SIZE", 1, 64, c.db_pool_size))
+    return fail("DB_POOL_SIZE", "must be an integer 1..64");
+  if (!num("DB_TIMEOUT_MS", 100, 600000, c.db_timeout_ms))
+    return fail("DB_TIMEOUT_MS", "must be an integer 100..600000");
+  if (!num("REQUEST_TIMEOUT_S", 1, 3600, c.request_timeout_s))
+    return fail("REQUEST_TIMEOUT_S", "must be an integer 1..3600");
+  if (!num("HEALTH_INTERVAL_S", 1, 30, c.health_interval_s))
+    return fail("HEALTH_INTERVAL_S", "must be an integer 1..30");
+  if (!num("RATE_LIMIT_PER_MINUTE", 1, 1000000, c.rate_limit_per_minute))
+    return fail("RATE_LIMIT_PER_MINUTE", "must be an integer 1..1000000");
+  if (!num("RATE_LIMIT_BURST", 1, 1000000, c.rate_limit_burst))
+    return fail("RATE_LIMIT_BURST", "must be an integer 1..1000000");
+  if (!num("IDEMPOTENCY_TTL_HOURS", 24, 24 * 365, c.idempotency_ttl_hours))
+    return fail("IDEMPOTENCY_TTL_HOURS", "must be an integer 24..8760");
+  r.ok = true;
+  return r;
+}
+
+} // namespace pixelcraft

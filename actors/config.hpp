@@ -1,0 +1,70 @@
+#pragma once
+/// Runtime configuration: the environment, then an optional `.env` file (API.md §10).
+///
+/// `load_config` is pure (it takes the variables as a map) so it is unit-tested; app/ builds the
+/// map from `environ` and `.env`. A bad value yields an error naming the variable, and app/ stops.
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace pixelcraft {
+
+/// scheme://host[:port] with scheme http or https, no trailing slash.
+struct base_url {
+  std::string scheme;
+  std::string host;
+  uint16_t port = 0; ///< explicit or the scheme's default
+  std::string text;  ///< normalised `scheme://host[:port]`
+};
+
+struct config {
+  std::string app_host = "0.0.0.0";
+  uint16_t app_port = 8000;
+  std::string database_url;           ///< empty: not configured (the server reports it unhealthy)
+  std::string jwt_secret;             ///< empty: ephemeral secret generated at start-up
+  std::string jwt_audience = "authenticated";
+  std::string llm_provider = "ollama"; ///< `ollama` or `openai`
+  base_url ollama_host;
+  std::string ollama_model = "llama3.2";
+  base_url openai_base_url;
+  std::string openai_api_key;
+  std::string crm_api_key;
+  base_url crm_api_url;
+  std::string email_api_key;
+  base_url email_api_url;
+  std::string email_from = "noreply@pixelcraft.example";
+  std::string calendar_api_key;
+  base_url calendar_api_url;
+  std::string calendar_id;
+  std::vector<std::string> cors_origins; ///< `*` allows any origin
+  std::string log_level = "info";
+  uint64_t max_body_bytes = 1 << 20;
+  uint64_t max_header_bytes = 16384;  ///< per header line; total is 4x this (431 beyond)
+  unsigned db_pool_size = 4;
+  unsigned db_timeout_ms = 5000;       ///< per database request (statement timeout + margin)
+  unsigned request_timeout_s = 120;    ///< our own HTTP deadline (504 after it)
+  unsigned health_interval_s = 15;     ///< background re-check period (contract: <= 30 s)
+  unsigned rate_limit_per_minute = 1200; ///< anonymous writes per client IP
+  unsigned rate_limit_burst = 300;
+  unsigned idempotency_ttl_hours = 24;
+};
+
+struct config_result {
+  bool ok = false;
+  config value;
+  std::string error; ///< names the offending variable
+};
+
+config_result load_config(const std::map<std::string, std::string>& vars);
+
+/// Parses `.env` text (KEY=VALUE, `#` comments, optional `export `, single or double quotes).
+/// Lines that do not parse are reported in `bad_lines` (1-based) and skipped.
+std::map<std::string, std::string> parse_dotenv(const std::string& text,
+                                                std::vector<int>* bad_lines = nullptr);
+
+/// Parses a base URL; returns false with a reason on failure.
+bool parse_base_url(const std::string& text, base_url& out, std::string& why);
+
+} // namespace pixelcraft

@@ -1,0 +1,53 @@
+#pragma once
+/// The database interface the rest of the runtime talks to; implemented by persistence/.
+///
+/// - Spawned by app/ through `persistence::spawn_db_pool`: one event-based router in front of N
+///   `detached` workers, each owning one libpqxx connection (connections are not thread-safe and
+///   every call blocks). The router lives until the system shuts down; workers are linked to it.
+/// - A worker (re)connects lazily and applies pending migrations on every new connection (under
+///   an advisory lock), so a database that comes back is migrated and used without a restart.
+/// - Payloads are JSON text. Every handler may fail with:
+///   `errc::unavailable` (database unreachable: HTTP 503), `errc::deadline_exceeded` (statement
+///   timeout), `errc::internal` (anything unexpected; never carries SQL to clients).
+///   Callers give every request a finite timeout above `config::db_timeout_ms`.
+
+#include <cstdint>
+#include <string>
+
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "actors/fwd.hpp"
+
+namespace pixelcraft {
+
+using db_actor = caf::typed_actor<
+  /// Round trip to the database. Reply: `{"latency_ms": <number>, "schema_version": <int>}`.
+  caf::replies_to<ping_atom>::with<std::string>,
+  /// Inserts a lead. In: `{"name", "email", "company", "phone", "message",
+  /// "services_interested", "budget_range", "timeline", "source", "owner_id", "analysis",
+  /// "lead_score", "metadata"}` (validated by the caller). Reply: the `Lead` JSON (API.md §6).
+  caf::replies_to<lead_new_atom, std::string>::with<std::string>,
+  /// Reads one lead by id (a UUID). Reply: `Lead`; `errc::not_found`.
+  caf::replies_to<lead_get_atom, std::string>::with<std::string>,
+  /// Lists leads newest first. In: `{"status"?, "assigned_to"?, "min_score"?, "search"?,
+  /// "limit", "offset"}`. Reply: `{"items": [Lead], "total": n}`.
+  caf::replies_to<lead_list_atom, std::string>::with<std::string>,
+  /// Updates a lead. In: id, `{"status"?, "assigned_to"? (null clears), "note"?, "author"?,
+  /// "metadata"? (shallow-merged)}`. Reply: `Lead`; `errc::not_found`.
+  caf::replies_to<lead_upd_atom, std::string, std::string>::with<std::string>,
+  /// Stores a `LeadAnalysis` on a lead and sets `lead_score` from it. Reply: `Lead`;
+  /// `errc::not_found`.
+  caf::replies_to<lead_anl_atom, std::string, std::string>::with<std::string>,
+  /// Claims an Idempotency-Key. In: scope, key, request hash, TTL hours. Reply:
+  /// `{"state": "new"}`, `{"state": "replay", "status": n, "body": "..."}`,
+  /// `{"state": "conflict"}` (same key, other body) or `{"state": "in_progress"}`.
+  caf::replies_to<idem_begin_atom, std::string, std::string, std::string, int32_t>::with<
+    std::string>,
+  /// Records the response of a claimed key. Reply: `{}`.
+  caf::replies_to<idem_end_atom, std::string, std::string, int32_t, std::string>::with<
+    std::string>,
+  /// Releases a claimed key whose request failed, so the client may retry. Reply: `{}`.
+  caf::replies_to<idem_drop_atom, std::string, std::string>::with<std::string>>;
+
+} // namespace pixelcraft

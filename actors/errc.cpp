@@ -1,0 +1,36 @@
+#include "actors/errc.hpp"
+
+#include "actors/fwd.hpp"
+
+#include <caf/actor_system_config.hpp>
+#include <caf/message.hpp>
+
+namespace pixelcraft {
+
+std::string to_string(errc x) {
+  switch (x) {
+    case errc::invalid_argument: return "invalid_argument";
+    case errc::not_found: return "not_found";
+    case errc::already_exists: return "already_exists";
+    case errc::failed_precondition: return "failed_precondition";
+    case errc::aborted: return "aborted";
+    case errc::unavailable: return "unavailable";
+    case errc::deadline_exceeded: return "deadline_exceeded";
+    case errc::unauthenticated: return "unauthenticated";
+    case errc::permission_denied: return "permission_denied";
+    case errc::internal: return "internal";
+  }
+  return "unknown";
+}
+
+void register_types(caf::actor_system_config& cfg) {
+  cfg.add_message_types<caf::id_block::pixelcraft_actors>();
+  // add_error_category<T> does not compile on 0.17.6 (STACK.md §4): use a renderer.
+  cfg.add_error_category(caf::atom("pixelcraft"),
+                         [](uint8_t code, caf::atom_value, const caf::message& ctx) {
+                           auto text = "pixelcraft." + to_string(static_cast<errc>(code));
+                           return ctx.empty() ? text : text + " " + caf::to_string(ctx);
+                         });
+}
+
+} // namespace pixelcraft

@@ -1,0 +1,31 @@
+#pragma once
+/// The one error enum of PixelCraft, with Abseil's retry meanings (STYLE.md §6).
+/// http/error_mapping.cpp is the only place that turns these into HTTP statuses.
+
+#include <cstdint>
+#include <string>
+
+#include <caf/error.hpp>
+#include <caf/make_message.hpp>
+#include <caf/message.hpp>
+
+namespace pixelcraft {
+
+enum class errc : uint8_t {
+  invalid_argument = 1, ///< the caller sent something wrong: do not retry
+  not_found,            ///< no such entity (or not visible to the caller)
+  already_exists,       ///< unique conflict
+  failed_precondition,  ///< state conflict: do not retry as is
+  aborted,              ///< concurrency conflict: retry the whole operation
+  unavailable,          ///< a dependency is down: retry the call with backoff
+  deadline_exceeded,    ///< our own deadline passed
+  unauthenticated,
+  permission_denied,
+  internal,             ///< a bug or an unexpected library failure; never a client mistake
+};
+
+std::string to_string(errc x);
+
+} // namespace pixelcraft
+
+CAF_ERROR_CODE_ENUM(pixelcraft::errc, "pixelcraft")

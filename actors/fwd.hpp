@@ -1,0 +1,39 @@
+#pragma once
+/// Shared actor vocabulary: atoms and the `pixelcraft_actors` type-ID block.
+///
+/// Atom texts are at most 10 characters of `[0-9A-Za-z_]` and unique across all modules
+/// (an atom *is* its text). Payloads are plain strings, numbers and JSON text, so every
+/// message here is serializable for CAF remoting; local-only payloads are marked as such.
+
+#include <caf/atom.hpp>
+#include <caf/fwd.hpp>
+#include <caf/type_id.hpp>
+
+CAF_BEGIN_TYPE_ID_BLOCK(pixelcraft_actors, caf::first_custom_type_id)
+  // Database (db_actor).
+  CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, ping_atom, "db_ping")
+  CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, lead_new_atom, "lead_new")
+  CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, lead_get_atom, "lead_get")
+  CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, lead_list_atom, "lead_list")
+  CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, lead_upd_atom, "lead_upd")
+  CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, lead_anl_atom, "lead_anl")
+  CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, idem_begin_atom, "idem_begin")
+  CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, idem_end_atom, "idem_end")
+  CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, idem_drop_atom, "idem_drop")
+  // Health (health_actor, probe_actor).
+  CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, probe_atom, "probe")
+  CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, health_atom, "health")
+  CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, ready_atom, "ready")
+  CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, tick_atom, "tick")
+CAF_END_TYPE_ID_BLOCK(pixelcraft_actors)
+
+static_assert(caf::id_block::pixelcraft_actors::end <= caf::first_custom_type_id + 100,
+              "pixelcraft_actors overlaps the workflows block (+100)");
+
+namespace pixelcraft {
+
+/// Adds every PixelCraft type-ID block and the `pixelcraft` error category to `cfg`.
+/// app/ and every test configuration call it, so that all nodes agree on the wire.
+void register_types(caf::actor_system_config& cfg);
+
+} // namespace pixelcraft

@@ -1,0 +1,260 @@
+#include "actors/health_actor.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <vector>
+
+#include <caf/actor_system.hpp>
+#include <caf/response_promise.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <nlohmann/json.hpp>
+
+#include "actors/errc.hpp"
+#include "actors/log.hpp"
+
+namespace pixelcraft {
+
+namespace {
+
+using json = nlohmann::json;
+using health_impl = health_actor::extend<caf::reacts_to<tick_atom>>;
+using clock_type = std::chrono::steady_clock;
+
+constexpr uint32_t probe_timeout_ms = 2500;
+constexpr auto request_timeout = std::chrono::milliseconds(3000);
+
+std::string url_encode(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      char buf[4];
+      std::snprintf(buf, sizeof(buf), "%%%02X", c);
+      out += buf;
+    }
+  }
+  return out;
+}
+
+/// Text of an error for the health body: our own message, never a secret.
+std::string error_text(const caf::error& err) {
+  if (err.category() == caf::atom("pixelcraft") && !err.context().empty() &&
+      err.context().match_element<std::string>(0))
+    return err.context().get_as<std::string>(0);
+  if (err == caf::sec::request_timeout)
+    return "health check timed out";
+  return "check failed";
+}
+
+struct health_state {
+  health_options opts;
+  json services = json::object();
+  clock_type::time_point last_done{};
+  bool in_flight = false;
+  int pending = 0;
+  std::vector<caf::response_promise> health_waiters;
+  std::vector<caf::response_promise> ready_waiters;
+  static inline const char* name = "pixelcraft.health";
+
+  bool db_healthy() const {
+    return services.contains("database") && services["database"]["status"] == "healthy";
+  }
+
+  std::string health_body() const {
+    std::string overall = "healthy";
+    if (!db_healthy()) {
+      overall = "unhealthy";
+    } else {
+      for (auto& [name, s] : services.items())
+        if (name != "database" && s["status"] == "unhealthy")
+          overall = "degraded";
+    }
+    json body = {
+      {"status", overall},
+      {"timestamp", log::now_rfc3339()},
+      {"version", opts.version},
+      {"auth", opts.auth_mode},
+      {"services", services},
+      {"node", {{"id", opts.node_id}, {"role", "standalone"}, {"peers", json::array()}}},
+    };
+    return body.dump();
+  }
+
+  std::string ready_body() const {
+    json reasons = json::array();
+    if (!db_healthy()) {
+      auto& db = services["database"];
+      reasons.push_back("database: " + db.value("error", std::string{"unavailable"}));
+    }
+    return json{{"ready", reasons.empty()}, {"reasons", reasons}}.dump();
+  }
+};
+
+using health_pointer = health_impl::stateful_pointer<health_state>;
+
+double elapsed_ms(clock_type::time_point since) {
+  return std::chrono::duration<double, std::milli>(clock_type::now() - since).count();
+}
+
+void finish_one(health_pointer self) {
+  auto& st = self->state;
+  if (--st.pending > 0)
+    return;
+  st.in_flight = false;
+  st.last_done = clock_type::now();
+  auto health = st.health_body();
+  auto ready = st.ready_body();
+  for (auto& rp : st.health_waiters)
+    rp.deliver(health);
+  for (auto& rp : st.ready_waiters)
+    rp.deliver(ready);
+  st.health_waiters.clear();
+  st.ready_waiters.clear();
+}
+
+/// Probes one HTTP service; `on_ok` turns a 2xx body into extra fields of its status object.
+void probe_service(health_pointer self, const std::string& key, probe_actor probe,
+                   std::string url, std::string bearer,
+                   std::function<void(json&, const std::string&)> on_ok = {}) {
+  auto started = clock_type::now();
+  self->request(probe, request_timeout, probe_atom_v, std::move(url), std::move(bearer),
+                probe_timeout_ms)
+    .then(
+      [self, key, started, on_ok](int32_t status, const std::string& body) {
+        json s = {{"latency_ms", elapsed_ms(started)}};
+        if (status >= 200 && status < 300) {
+          s["status"] = "healthy";
+          if (on_ok)
+            on_ok(s, body);
+        } else {
+          s["status"] = "unhealthy";
+          s["error"] = status == 401 || status == 403
+                         ? "authentication failed (HTTP " + std::to_string(status) + ")"
+                         : "HTTP " + std::to_string(status);
+        }
+        self->state.services[key] = std::move(s);
+        finish_one(self);
+      },
+      [self, key, started](caf::error& err) {
+        self->state.services[key] = {{"status", "unhealthy"},
+                                     {"latency_ms", elapsed_ms(started)},
+                                     {"error", error_text(err)}};
+        finish_one(self);
+      });
+}
+
+void check_all(health_pointer self) {
+  auto& st = self->state;
+  if (st.in_flight)
+    return;
+  st.in_flight = true;
+  const auto& cfg = st.opts.cfg;
+  st.pending = 5;
+  // Database.
+  auto started = clock_type::now();
+  self->request(st.opts.db, request_timeout, ping_atom_v)
+    .then(
+      [self, started](const std::string& reply) {
+        json s = {{"status", "healthy"}, {"latency_ms", elapsed_ms(started)}};
+        auto parsed = json::parse(reply, nullptr, false);
+        if (parsed.is_object() && parsed.contains("schema_version"))
+          s["schema_version"] = parsed["schema_version"];
+        self->state.services["database"] = std::move(s);
+        finish_one(self);
+      },
+      [self, started](caf::error& err) {
+        self->state.services["database"] = {{"status", "unhealthy"},
+                                            {"latency_ms", elapsed_ms(started)},
+                                            {"error", error_text(err)}};
+        finish_one(self);
+      });
+  // Model server.
+  auto models = [](const char* list_key, const char* name_key) {
+    return [list_key, name_key](json& s, const std::string& body) {
+      auto parsed = json::parse(body, nullptr, false);
+      json names = json::array();
+      if (parsed.is_object() && parsed.contains(list_key) && parsed[list_key].is_array())
+        for (auto& m : parsed[list_key])
+          if (m.is_object() && m.contains(name_key) && m[name_key].is_string())
+            names.push_back(m[name_key]);
+      s["models"] = names;
+    };
+  };
+  if (cfg.llm_provider == "openai")
+    probe_service(self, "ollama", st.opts.llm_probe, cfg.openai_base_url.text + "/v1/models",
+                  cfg.openai_api_key, models("data", "id"));
+  else
+    probe_service(self, "ollama", st.opts.llm_probe, cfg.ollama_host.text + "/api/tags", "",
+                  models("models", "name"));
+  // Integrations: only when configured.
+  auto not_configured = [self](const char* key) {
+    self->state.services[key] = {{"status", "not_configured"}};
+    finish_one(self);
+  };
+  if (cfg.crm_api_key.empty())
+    not_configured("hubspot");
+  else
+    probe_service(self, "hubspot", st.opts.crm_probe,
+                  cfg.crm_api_url.text + "/crm/v3/objects/contacts?limit=1", cfg.crm_api_key);
+  if (cfg.email_api_key.empty())
+    not_configured("sendgrid");
+  else
+    probe_service(self, "sendgrid", st.opts.email_probe, cfg.email_api_url.text + "/v3/scopes",
+                  cfg.email_api_key);
+  if (cfg.calendar_api_key.empty() || cfg.calendar_id.empty())
+    not_configured("google_calendar");
+  else
+    probe_service(self, "google_calendar", st.opts.calendar_probe,
+                  cfg.calendar_api_url.text + "/calendar/v3/calendars/" +
+                    url_encode(cfg.calendar_id),
+                  cfg.calendar_api_key);
+}
+
+health_impl::behavior_type health_fn(health_pointer self, health_options opts) {
+  self->state.opts = std::move(opts);
+  for (auto key : {"database", "ollama", "hubspot", "sendgrid", "google_calendar"})
+    self->state.services[key] = {{"status", "unhealthy"}, {"error", "not checked yet"}};
+  self->send(self, tick_atom_v);
+  auto fresh = [self] {
+    auto& st = self->state;
+    return !st.in_flight && st.last_done != clock_type::time_point{} &&
+           clock_type::now() - st.last_done < std::chrono::seconds(1);
+  };
+  return {
+    [self, fresh](health_atom) -> caf::result<std::string> {
+      if (fresh())
+        return self->state.health_body();
+      auto rp = self->make_response_promise();
+      self->state.health_waiters.push_back(rp);
+      check_all(self);
+      return caf::delegated<std::string>{};
+    },
+    [self, fresh](ready_atom) -> caf::result<std::string> {
+      if (fresh())
+        return self->state.ready_body();
+      auto rp = self->make_response_promise();
+      self->state.ready_waiters.push_back(rp);
+      check_all(self);
+      return caf::delegated<std::string>{};
+    },
+    [self](tick_atom) {
+      check_all(self);
+      // While the database is down, probe faster so recovery (and migration) is prompt.
+      auto every = self->state.db_healthy()
+                     ? std::chrono::seconds(self->state.opts.cfg.health_interval_s)
+                     : std::chrono::seconds(2);
+      self->delayed_send(self, every, tick_atom_v);
+    },
+  };
+}
+
+} // namespace
+
+health_actor spawn_health(caf::actor_system& sys, health_options opts) {
+  return sys.spawn(health_fn, std::move(opts));
+}
+
+} // namespace pixelcraft

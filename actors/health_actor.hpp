@@ -1,0 +1,44 @@
+#pragma once
+/// Live health of the node and its dependencies (API.md §3).
+///
+/// - Spawned by app/ once; lives until the system shuts down. Event-based, never blocks.
+/// - Re-checks every service every `interval_s` (<= 30 s) in the background and on demand: a
+///   request for health triggers a fresh check unless one finished less than a second ago;
+///   concurrent requests share one check. Each check is bounded (about 3 s).
+/// - Database: `db_actor` ping (which also reconnects and migrates). Ollama: `GET /api/tags`
+///   (or `GET /v1/models` for an OpenAI-compatible provider). HubSpot, SendGrid and Google
+///   Calendar: one cheap authenticated read each, only when configured (else `not_configured`).
+
+#include <string>
+
+#include <caf/fwd.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "actors/config.hpp"
+#include "actors/db_actor.hpp"
+#include "actors/probe_actor.hpp"
+
+namespace pixelcraft {
+
+using health_actor = caf::typed_actor<
+  /// Reply: the `/health` body (API.md §3) as JSON text.
+  caf::replies_to<health_atom>::with<std::string>,
+  /// Reply: `{"ready": bool, "reasons": [string]}`.
+  caf::replies_to<ready_atom>::with<std::string>>;
+
+struct health_options {
+  config cfg;
+  db_actor db;
+  probe_actor llm_probe;
+  probe_actor crm_probe;
+  probe_actor email_probe;
+  probe_actor calendar_probe;
+  std::string version;
+  std::string auth_mode; ///< `configured` or `ephemeral`
+  std::string node_id;
+};
+
+health_actor spawn_health(caf::actor_system& sys, health_options opts);
+
+} // namespace pixelcraft

@@ -1,0 +1,46 @@
+#pragma once
+/// Lead scoring rules of API.md §6: deterministic, explainable, pure functions (no I/O).
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace pixelcraft {
+
+/// The inputs the rules look at, taken from a validated `LeadData`.
+struct lead_signals {
+  std::string budget_range; ///< empty when absent
+  std::string timeline;     ///< empty when absent
+  std::string company;      ///< empty when absent
+  std::string message;
+  std::vector<std::string> services;
+};
+
+struct lead_rule_score {
+  int score = 0;             ///< round(points * 100 / 70), halves up
+  double points = 0;         ///< 0..70, unrounded sum of the factors
+  double confidence = 0;     ///< share of the five inputs the lead provided, 0..1
+  std::vector<std::pair<std::string, double>> factors; ///< name, points (2 decimals)
+  std::string priority;      ///< high >= 70, medium >= 40, else low
+};
+
+/// Number of maximal runs of non-whitespace characters.
+size_t count_words(std::string_view text);
+
+lead_rule_score score_lead(const lead_signals& in);
+
+/// `high`, `medium` or `low` for a 0..100 score.
+std::string priority_for(int score);
+
+/// round(0.4 * rules + 0.6 * model), halves up, exact in integers.
+int combine_scores(int rules, int model);
+
+/// Midpoint of the budget range (the lower bound for `25000+`); none without a budget.
+std::optional<double> estimated_value(const std::string& budget_range);
+
+/// The `LeadAnalysis` JSON (API.md §6) the rules alone produce (`method: "rules"`).
+std::string rules_analysis_json(const lead_signals& in, const lead_rule_score& s);
+
+} // namespace pixelcraft

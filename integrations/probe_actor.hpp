@@ -1,0 +1,14 @@
+#pragma once
+/// Factory for the health-check HTTP prober (contract in actors/probe_actor.hpp).
+/// Requires `curl_global_init` to have run in main() before any thread started.
+
+#include <caf/fwd.hpp>
+
+#include "actors/probe_actor.hpp"
+
+namespace pixelcraft::integrations {
+
+/// Spawns one `caf::detached` prober (blocking libcurl easy calls on its own thread).
+probe_actor spawn_probe(caf::actor_system& sys);
+
+} // namespace pixelcraft::integrations

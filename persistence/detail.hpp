@@ -1,0 +1,41 @@
+#pragma once
+/// persistence-internal helpers; includes libpqxx, so never include it outside persistence/.
+
+#include <stdexcept>
+#include <string>
+
+#include <pqxx/pqxx>
+
+#include "actors/errc.hpp"
+#include "persistence/migrations.hpp"
+
+namespace pixelcraft::persistence::detail {
+
+/// A domain failure raised by a repository function (e.g. not found); the worker turns it into
+/// a `caf::error` with the same code. Never leaves persistence/.
+struct db_error : std::runtime_error {
+  db_error(errc c, const std::string& what) : std::runtime_error(what), code(c) {}
+  errc code;
+};
+
+/// Applies pending migrations over an open connection (advisory-locked). Returns the names
+/// applied; throws pqxx exceptions on failure.
+std::vector<std::string> migrate(pqxx::connection& c);
+
+/// Current schema version on `c` (0 before the first migration).
+int schema_version(pqxx::connection& c);
+
+std::string lead_insert(pqxx::connection& c, const std::string& in);
+std::string lead_get(pqxx::connection& c, const std::string& id);
+std::string lead_list(pqxx::connection& c, const std::string& filter);
+std::string lead_update(pqxx::connection& c, const std::string& id, const std::string& patch);
+std::string lead_set_analysis(pqxx::connection& c, const std::string& id,
+                              const std::string& analysis);
+
+std::string idem_begin(pqxx::connection& c, const std::string& scope, const std::string& key,
+                       const std::string& hash, int ttl_hours);
+std::string idem_end(pqxx::connection& c, const std::string& scope, const std::string& key,
+                     int status, const std::string& body);
+std::string idem_drop(pqxx::connection& c, const std::string& scope, const std::string& key);
+
+} // namespace pixelcraft::persistence::detail

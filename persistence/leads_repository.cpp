@@ -1,0 +1,103 @@
+// Leads: every statement takes its input as one jsonb parameter and returns the API's JSON
+// (pixelcraft_lead_json, migration 0002), so field mapping lives in SQL in one place.
+#include "persistence/detail.hpp"
+
+namespace pixelcraft::persistence::detail {
+
+namespace {
+
+const char* lead_filter_sql = R"sql(
+  ($1::jsonb->>'status' IS NULL OR l.status = $1::jsonb->>'status')
+  AND ($1::jsonb->>'assigned_to' IS NULL OR l.assigned_to = $1::jsonb->>'assigned_to')
+  AND ($1::jsonb->>'min_score' IS NULL OR l.lead_score >= ($1::jsonb->>'min_score')::int)
+  AND ($1::jsonb->>'search' IS NULL OR (
+    WITH p AS (SELECT '%' || replace(replace(replace($1::jsonb->>'search', '\', '\\'),
+                                     '%', '\%'), '_', '\_') || '%' AS pat)
+    SELECT l.name ILIKE p.pat OR l.email ILIKE p.pat OR coalesce(l.company, '') ILIKE p.pat
+           OR l.message ILIKE p.pat FROM p)))sql";
+
+std::string one_lead_or_throw(const pqxx::result& r) {
+  if (r.empty())
+    throw db_error{errc::not_found, "lead not found"};
+  return r[0][0].c_str();
+}
+
+} // namespace
+
+std::string lead_insert(pqxx::connection& c, const std::string& in) {
+  pqxx::work w{c};
+  auto r = w.exec_params1(R"sql(
+    INSERT INTO leads (name, email, company, phone, message, services_interested, budget_range,
+                       timeline, source, owner_id, analysis, lead_score, metadata)
+    SELECT j->>'name', j->>'email', j->>'company', j->>'phone', j->>'message',
+           coalesce(nullif(j->'services_interested', 'null'::jsonb), '[]'::jsonb),
+           j->>'budget_range', j->>'timeline', j->>'source', j->>'owner_id',
+           nullif(j->'analysis', 'null'::jsonb), (j->>'lead_score')::int,
+           coalesce(nullif(j->'metadata', 'null'::jsonb), '{}'::jsonb)
+    FROM (SELECT $1::jsonb AS j) AS input
+    RETURNING pixelcraft_lead_json(leads)::text)sql",
+                          in);
+  w.commit();
+  return r[0].c_str();
+}
+
+std::string lead_get(pqxx::connection& c, const std::string& id) {
+  pqxx::read_transaction t{c};
+  return one_lead_or_throw(
+    t.exec_params("SELECT pixelcraft_lead_json(l)::text FROM leads l WHERE l.id = $1::uuid", id));
+}
+
+std::string lead_list(pqxx::connection& c, const std::string& filter) {
+  pqxx::read_transaction t{c};
+  auto total = t.exec_params1(std::string{"SELECT count(*) FROM leads l WHERE "} +
+                                lead_filter_sql,
+                              filter)[0]
+                 .as<long long>();
+  auto items = t.exec_params1(
+    std::string{"SELECT coalesce(jsonb_agg(pixelcraft_lead_json(l) ORDER BY l.created_at DESC,"
+                " l.id DESC), '[]'::jsonb)::text FROM (SELECT * FROM leads l WHERE "} +
+      lead_filter_sql +
+      " ORDER BY l.created_at DESC, l.id DESC LIMIT ($1::jsonb->>'limit')::int"
+      " OFFSET ($1::jsonb->>'offset')::int) l",
+    filter);
+  return std::string{"{\"items\":"} + items[0].c_str() + ",\"total\":" + std::to_string(total) +
+         "}";
+}
+
+std::string lead_update(pqxx::connection& c, const std::string& id, const std::string& patch) {
+  pqxx::work w{c};
+  auto r = w.exec_params(R"sql(
+    UPDATE leads l SET
+      status = coalesce($2::jsonb->>'status', l.status),
+      assigned_to = CASE WHEN $2::jsonb ? 'assigned_to' THEN $2::jsonb->>'assigned_to'
+                         ELSE l.assigned_to END,
+      notes = CASE WHEN $2::jsonb ? 'note' THEN l.notes || jsonb_build_array(jsonb_build_object(
+                     'text', $2::jsonb->>'note', 'author', $2::jsonb->>'author',
+                     'created_at', pixelcraft_ts(now())))
+                   ELSE l.notes END,
+      metadata = CASE WHEN $2::jsonb ? 'metadata' THEN l.metadata || ($2::jsonb->'metadata')
+                      ELSE l.metadata END,
+      updated_at = now()
+    WHERE l.id = $1::uuid
+    RETURNING pixelcraft_lead_json(l)::text)sql",
+                         id, patch);
+  auto out = one_lead_or_throw(r);
+  w.commit();
+  return out;
+}
+
+std::string lead_set_analysis(pqxx::connection& c, const std::string& id,
+                              const std::string& analysis) {
+  pqxx::work w{c};
+  auto r = w.exec_params(R"sql(
+    UPDATE leads l SET analysis = $2::jsonb,
+      lead_score = ($2::jsonb->'lead_score'->>'score')::int, updated_at = now()
+    WHERE l.id = $1::uuid
+    RETURNING pixelcraft_lead_json(l)::text)sql",
+                         id, analysis);
+  auto out = one_lead_or_throw(r);
+  w.commit();
+  return out;
+}
+
+} // namespace pixelcraft::persistence::detail

@@ -1,0 +1,115 @@
+#include "persistence/migrations.hpp"
+
+#include <cstdlib>
+#include <set>
+
+#include "actors/log.hpp"
+#include "persistence/detail.hpp"
+
+namespace pixelcraft::persistence {
+
+namespace {
+
+// Arbitrary, fixed: the key of the advisory lock that serialises migration runners.
+constexpr long long migration_lock_key = 7243001;
+
+int version_of(const std::string& file_name) {
+  return std::atoi(file_name.c_str());
+}
+
+} // namespace
+
+int latest_schema_version() {
+  int v = 0;
+  for (auto& [name, sql] : embedded_migrations())
+    v = std::max(v, version_of(name));
+  return v;
+}
+
+std::string with_connect_timeout(const std::string& dsn, unsigned seconds) {
+  if (dsn.find("connect_timeout") != std::string::npos)
+    return dsn;
+  auto param = "connect_timeout=" + std::to_string(seconds);
+  bool uri = dsn.rfind("postgres://", 0) == 0 || dsn.rfind("postgresql://", 0) == 0;
+  if (!uri)
+    return dsn.empty() ? param : dsn + " " + param;
+  return dsn + (dsn.find('?') == std::string::npos ? "?" : "&") + param;
+}
+
+namespace detail {
+
+int schema_version(pqxx::connection& c) {
+  pqxx::nontransaction n{c};
+  auto exists = n.exec1("SELECT to_regclass('public.schema_migrations') IS NOT NULL");
+  if (!exists[0].as<bool>())
+    return 0;
+  auto r = n.exec1("SELECT coalesce(max(version), 0) FROM schema_migrations");
+  return r[0].as<int>();
+}
+
+std::vector<std::string> migrate(pqxx::connection& c) {
+  std::vector<std::string> applied;
+  {
+    pqxx::nontransaction n{c};
+    n.exec("SELECT pg_advisory_lock(" + std::to_string(migration_lock_key) + ")");
+  }
+  auto unlock = [&c] {
+    try {
+      pqxx::nontransaction n{c};
+      n.exec("SELECT pg_advisory_unlock(" + std::to_string(migration_lock_key) + ")");
+    } catch (...) {
+      // The connection is gone: the session lock went with it.
+    }
+  };
+  try {
+    std::set<int> done;
+    {
+      pqxx::work w{c};
+      w.exec("CREATE TABLE IF NOT EXISTS schema_migrations ("
+             " version integer PRIMARY KEY, name text NOT NULL,"
+             " applied_at timestamptz NOT NULL DEFAULT now())");
+      for (auto row : w.exec("SELECT version FROM schema_migrations"))
+        done.insert(row[0].as<int>());
+      w.commit();
+    }
+    for (auto& [name, sql] : embedded_migrations()) {
+      auto version = version_of(name);
+      if (done.count(version) != 0)
+        continue;
+      pqxx::work w{c};
+      w.exec(sql);
+      w.exec_params0("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", version,
+                     name);
+      w.commit();
+      applied.push_back(name);
+      log::info("pixelcraft.persistence", "migration applied",
+                {{"version", version}, {"name", name}});
+    }
+  } catch (...) {
+    unlock();
+    throw;
+  }
+  unlock();
+  return applied;
+}
+
+} // namespace detail
+
+migrate_result apply_migrations(const std::string& dsn) {
+  migrate_result r;
+  try {
+    pqxx::connection c{with_connect_timeout(dsn, 5)};
+    r.applied = detail::migrate(c);
+    r.version = detail::schema_version(c);
+    r.ok = true;
+  } catch (const pqxx::broken_connection&) {
+    r.error = "cannot connect to the database";
+  } catch (const pqxx::sql_error& e) {
+    r.error = std::string{"migration failed (SQLSTATE "} + e.sqlstate() + "): " + e.what();
+  } catch (const std::exception& e) {
+    r.error = std::string{"migration failed: "} + e.what();
+  }
+  return r;
+}
+
+} // namespace pixelcraft::persistence

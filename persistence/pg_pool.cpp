@@ -1,0 +1,210 @@
+#include "persistence/pg_pool.hpp"
+
+#include <chrono>
+#include <memory>
+#include <vector>
+
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "actors/log.hpp"
+#include "persistence/detail.hpp"
+
+namespace pixelcraft::persistence {
+
+namespace {
+
+constexpr const char* component = "pixelcraft.persistence";
+
+struct worker_state {
+  pool_options opts;
+  std::unique_ptr<pqxx::connection> conn;
+  std::chrono::steady_clock::time_point last_fail{};
+  std::string last_error = "database unavailable";
+  static inline const char* name = "pixelcraft.db-worker";
+};
+
+using worker_pointer = db_actor::stateful_pointer<worker_state>;
+
+void connect(worker_state& st) {
+  auto started = std::chrono::steady_clock::now();
+  auto c = std::make_unique<pqxx::connection>(with_connect_timeout(st.opts.dsn,
+                                                                    st.opts.connect_timeout_s));
+  {
+    pqxx::nontransaction n{*c};
+    n.exec("SET statement_timeout = " + std::to_string(st.opts.statement_timeout_ms));
+    n.exec("SET TIME ZONE 'UTC'");
+  }
+  detail::migrate(*c);
+  st.conn = std::move(c);
+  auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started);
+  log::info(component, "database connected", {{"latency_ms", ms.count()}});
+}
+
+bool is_connection_state(const std::string& sqlstate) {
+  // 08: connection exception; 57P01..03: admin shutdown, crash shutdown, cannot connect now.
+  return sqlstate.rfind("08", 0) == 0 || sqlstate == "57P01" || sqlstate == "57P02" ||
+         sqlstate == "57P03";
+}
+
+/// Runs `f` on the worker's connection, (re)connecting as needed, and turns every exception
+/// into a `caf::error`: no exception leaves persistence/.
+template <class F>
+caf::result<std::string> run(worker_state& st, const char* op, F&& f) {
+  using clock = std::chrono::steady_clock;
+  if (st.opts.dsn.empty())
+    return caf::make_error(errc::unavailable, "DATABASE_URL is not set");
+  for (int attempt = 0;; ++attempt) {
+    bool fresh = false;
+    auto lost = [&](const std::string& why) -> bool {
+      st.conn.reset();
+      st.last_fail = clock::now();
+      st.last_error = "database unavailable";
+      log::warn(component, "database connection lost", {{"op", op}, {"error", why}});
+      return attempt == 0 && !fresh; // a stale connection gets one fresh try
+    };
+    try {
+      if (!st.conn) {
+        // Fail fast while the database is known to be down; health checks keep probing.
+        if (attempt == 0 && clock::now() - st.last_fail < std::chrono::milliseconds(500))
+          return caf::make_error(errc::unavailable, st.last_error);
+        fresh = true;
+        connect(st);
+      }
+      return f(*st.conn);
+    } catch (const detail::db_error& e) {
+      return caf::make_error(e.code, e.what());
+    } catch (const pqxx::broken_connection& e) {
+      if (lost(e.what()))
+        continue;
+      return caf::make_error(errc::unavailable, st.last_error);
+    } catch (const pqxx::sql_error& e) {
+      auto state = e.sqlstate();
+      if (is_connection_state(state)) {
+        if (lost(e.what()))
+          continue;
+        return caf::make_error(errc::unavailable, st.last_error);
+      }
+      if (state == "57014")
+        return caf::make_error(errc::deadline_exceeded, "database statement timed out");
+      if (state == "23505")
+        return caf::make_error(errc::already_exists, "already exists");
+      if (state == "40001" || state == "40P01")
+        return caf::make_error(errc::aborted, "concurrent update, retry");
+      if (state == "22P02" || state == "23514" || state == "22023")
+        return caf::make_error(errc::invalid_argument, "invalid value");
+      log::error(component, "sql error", {{"op", op}, {"sqlstate", state}, {"error", e.what()}});
+      return caf::make_error(errc::internal, "database error");
+    } catch (const pqxx::in_doubt_error& e) {
+      st.conn.reset();
+      log::error(component, "transaction in doubt", {{"op", op}, {"error", e.what()}});
+      return caf::make_error(errc::unavailable, "database connection lost during commit");
+    } catch (const std::exception& e) {
+      if (st.conn && !st.conn->is_open()) {
+        if (lost(e.what()))
+          continue;
+        return caf::make_error(errc::unavailable, st.last_error);
+      }
+      log::error(component, "database failure", {{"op", op}, {"error", e.what()}});
+      return caf::make_error(errc::internal, "database error");
+    }
+  }
+}
+
+db_actor::behavior_type worker(worker_pointer self, pool_options opts) {
+  self->state.opts = std::move(opts);
+  auto& st = self->state;
+  return {
+    [&st](ping_atom) {
+      return run(st, "ping", [](pqxx::connection& c) {
+        auto t0 = std::chrono::steady_clock::now();
+        {
+          pqxx::nontransaction n{c};
+          n.exec1("SELECT 1");
+        }
+        auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0);
+        auto v = detail::schema_version(c);
+        return "{\"latency_ms\":" + std::to_string(ms.count()) +
+               ",\"schema_version\":" + std::to_string(v) + "}";
+      });
+    },
+    [&st](lead_new_atom, const std::string& in) {
+      return run(st, "lead_insert", [&](pqxx::connection& c) { return detail::lead_insert(c, in); });
+    },
+    [&st](lead_get_atom, const std::string& id) {
+      return run(st, "lead_get", [&](pqxx::connection& c) { return detail::lead_get(c, id); });
+    },
+    [&st](lead_list_atom, const std::string& filter) {
+      return run(st, "lead_list", [&](pqxx::connection& c) { return detail::lead_list(c, filter); });
+    },
+    [&st](lead_upd_atom, const std::string& id, const std::string& patch) {
+      return run(st, "lead_update",
+                 [&](pqxx::connection& c) { return detail::lead_update(c, id, patch); });
+    },
+    [&st](lead_anl_atom, const std::string& id, const std::string& analysis) {
+      return run(st, "lead_analysis",
+                 [&](pqxx::connection& c) { return detail::lead_set_analysis(c, id, analysis); });
+    },
+    [&st](idem_begin_atom, const std::string& scope, const std::string& key,
+          const std::string& hash, int32_t ttl_hours) {
+      return run(st, "idem_begin", [&](pqxx::connection& c) {
+        return detail::idem_begin(c, scope, key, hash, ttl_hours);
+      });
+    },
+    [&st](idem_end_atom, const std::string& scope, const std::string& key, int32_t status,
+          const std::string& body) {
+      return run(st, "idem_end", [&](pqxx::connection& c) {
+        return detail::idem_end(c, scope, key, status, body);
+      });
+    },
+    [&st](idem_drop_atom, const std::string& scope, const std::string& key) {
+      return run(st, "idem_drop",
+                 [&](pqxx::connection& c) { return detail::idem_drop(c, scope, key); });
+    },
+  };
+}
+
+struct router_state {
+  std::vector<db_actor> workers;
+  size_t next = 0;
+  const db_actor& pick() { return workers[next++ % workers.size()]; }
+  static inline const char* name = "pixelcraft.db-pool";
+};
+
+db_actor::behavior_type router(db_actor::stateful_pointer<router_state> self, pool_options opts) {
+  auto n = std::max(1u, opts.size);
+  for (unsigned i = 0; i < n; ++i)
+    self->state.workers.push_back(self->spawn<caf::detached + caf::linked>(worker, opts));
+  auto& st = self->state;
+  return {
+    [self, &st](ping_atom a) { return self->delegate(st.pick(), a); },
+    [self, &st](lead_new_atom a, std::string& x) { return self->delegate(st.pick(), a, std::move(x)); },
+    [self, &st](lead_get_atom a, std::string& x) { return self->delegate(st.pick(), a, std::move(x)); },
+    [self, &st](lead_list_atom a, std::string& x) { return self->delegate(st.pick(), a, std::move(x)); },
+    [self, &st](lead_upd_atom a, std::string& x, std::string& y) {
+      return self->delegate(st.pick(), a, std::move(x), std::move(y));
+    },
+    [self, &st](lead_anl_atom a, std::string& x, std::string& y) {
+      return self->delegate(st.pick(), a, std::move(x), std::move(y));
+    },
+    [self, &st](idem_begin_atom a, std::string& s, std::string& k, std::string& h, int32_t t) {
+      return self->delegate(st.pick(), a, std::move(s), std::move(k), std::move(h), t);
+    },
+    [self, &st](idem_end_atom a, std::string& s, std::string& k, int32_t code, std::string& b) {
+      return self->delegate(st.pick(), a, std::move(s), std::move(k), code, std::move(b));
+    },
+    [self, &st](idem_drop_atom a, std::string& s, std::string& k) {
+      return self->delegate(st.pick(), a, std::move(s), std::move(k));
+    },
+  };
+}
+
+} // namespace
+
+db_actor spawn_db_pool(caf::actor_system& sys, pool_options opts) {
+  return sys.spawn(router, std::move(opts));
+}
+
+} // namespace pixelcraft::persistence

@@ -1,0 +1,29 @@
+#pragma once
+/// Spawns the database pool behind `db_actor` (actors/db_actor.hpp holds the contract).
+///
+/// - The router is event-based and delegates each request round-robin to one of `size` workers.
+/// - Workers are `caf::detached` (own thread each) and linked to the router: they die with it.
+/// - A worker connects on first use, applies pending migrations on each new connection,
+///   sets `statement_timeout`, and after a lost connection reconnects on the next request
+///   (one retry for a request that hit a stale connection). While the database is down requests
+///   fail fast with `errc::unavailable`.
+/// - Ends when the router receives an exit message (app/ sends `user_shutdown`).
+
+#include <string>
+
+#include <caf/fwd.hpp>
+
+#include "actors/db_actor.hpp"
+
+namespace pixelcraft::persistence {
+
+struct pool_options {
+  std::string dsn;                     ///< libpq URI or key=value; empty: always unavailable
+  unsigned size = 4;                   ///< worker connections
+  unsigned statement_timeout_ms = 5000;
+  unsigned connect_timeout_s = 3;
+};
+
+db_actor spawn_db_pool(caf::actor_system& sys, pool_options opts);
+
+} // namespace pixelcraft::persistence

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages PixelCraft builds, tests and runs with (STACK.md §1).
+# Idempotent: skips apt entirely when every package is already installed.
+set -euo pipefail
+pkgs=(build-essential cmake ninja-build ccache pkg-config libcaf-dev librestinio-dev libasio-dev
+  libfmt-dev libhttp-parser-dev libpqxx-dev libpq-dev nlohmann-json3-dev libcurl4-openssl-dev
+  libssl-dev libgtest-dev libgmock-dev postgresql curl)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then exit 0; fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps: missing packages (${missing[*]}); run as root or install them" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"
