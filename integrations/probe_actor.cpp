@@ -68,6 +68,10 @@ probe_actor::behavior_type prober(probe_actor::pointer self) {
 
 } // namespace
 
+void global_init() {
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
 probe_actor spawn_probe(caf::actor_system& sys) {
   return sys.spawn<caf::detached>(prober);
 }

@@ -8,6 +8,9 @@
 
 namespace pixelcraft::integrations {
 
+/// Initialises libcurl for the process. Call once in main() before any thread starts.
+void global_init();
+
 /// Spawns one `caf::detached` prober (blocking libcurl easy calls on its own thread).
 probe_actor spawn_probe(caf::actor_system& sys);
 

@@ -1,0 +1,323 @@
+#include "http/api.hpp"
+
+#include <algorithm>
+#include <ctime>
+#include <mutex>
+#include <unordered_map>
+
+#include "http/context.hpp"
+#include "http/metrics.hpp"
+#include "http/router.hpp"
+
+namespace pixelcraft::http {
+
+namespace {
+
+constexpr const char* component = "pixelcraft.http";
+constexpr size_t max_target_bytes = 8192;
+constexpr size_t max_header_count = 100;
+
+bool valid_correlation_id(const std::string& s) {
+  if (s.empty() || s.size() > 128)
+    return false;
+  return std::all_of(s.begin(), s.end(), [](unsigned char c) {
+    return std::isalnum(c) || c == '.' || c == '_' || c == '-';
+  });
+}
+
+std::string lower(std::string_view s) {
+  std::string out{s};
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+std::string join(const std::vector<std::string>& xs, const char* sep) {
+  std::string out;
+  for (size_t i = 0; i < xs.size(); ++i) {
+    if (i)
+      out += sep;
+    out += xs[i];
+  }
+  return out;
+}
+
+/// Token buckets per client IP for anonymous writes (API.md §1: 429 with Retry-After).
+class rate_limiter {
+public:
+  rate_limiter(double per_minute, double burst) : rate_(per_minute / 60.0), burst_(burst) {
+  }
+
+  /// Returns 0 when allowed, else the seconds to wait.
+  int take(const std::string& key) {
+    auto now = std::chrono::steady_clock::now();
+    std::lock_guard<std::mutex> guard{mtx_};
+    if (buckets_.size() > 100000)
+      buckets_.clear(); // bounded memory under an address-spraying client
+    auto [it, fresh] = buckets_.try_emplace(key, bucket{burst_, now});
+    auto& b = it->second;
+    if (!fresh) {
+      double dt = std::chrono::duration<double>(now - b.at).count();
+      b.tokens = std::min(burst_, b.tokens + dt * rate_);
+      b.at = now;
+    }
+    if (b.tokens >= 1.0) {
+      b.tokens -= 1.0;
+      return 0;
+    }
+    return std::max(1, static_cast<int>((1.0 - b.tokens) / rate_ + 0.999));
+  }
+
+private:
+  struct bucket {
+    double tokens;
+    std::chrono::steady_clock::time_point at;
+  };
+  double rate_;
+  double burst_;
+  std::mutex mtx_;
+  std::unordered_map<std::string, bucket> buckets_;
+};
+
+} // namespace
+
+struct api::impl {
+  explicit impl(api_options o)
+    : opts(std::move(o)),
+      verifier(opts.jwt_secret, opts.cfg.jwt_audience),
+      limiter(opts.cfg.rate_limit_per_minute, opts.cfg.rate_limit_burst) {
+  }
+
+  struct route_entry {
+    access who;
+    handler_fn fn;
+  };
+
+  api_options opts;
+  jwt_verifier verifier;
+  rate_limiter limiter;
+  router routes;
+  std::vector<route_entry> handlers;
+  metrics_registry metrics;
+
+  void cors_headers(const request_ctx& ctx, std::vector<std::pair<std::string, std::string>>& h) {
+    const auto& origins = opts.cfg.cors_origins;
+    auto* origin = ctx.req.header("origin");
+    if (!origin || origins.empty())
+      return;
+    bool any = std::find(origins.begin(), origins.end(), "*") != origins.end();
+    if (!any && std::find(origins.begin(), origins.end(), *origin) == origins.end())
+      return;
+    h.emplace_back("Access-Control-Allow-Origin", *origin);
+    h.emplace_back("Vary", "Origin");
+    h.emplace_back("Access-Control-Expose-Headers", "X-Correlation-ID, Retry-After");
+  }
+
+  void complete(request_ctx& ctx, int status, std::string body, std::string content_type) {
+    if (ctx.replied.exchange(true))
+      return;
+    http_response r;
+    r.status = status;
+    r.body = std::move(body);
+    r.headers = std::move(ctx.headers);
+    if (!content_type.empty() && status != 204)
+      r.headers.emplace_back("Content-Type", std::move(content_type));
+    r.headers.emplace_back("X-Correlation-ID", ctx.correlation_id);
+    r.headers.emplace_back("Cache-Control", "no-store");
+    r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+    cors_headers(ctx, r.headers);
+    auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - ctx.started);
+    auto route = ctx.route.empty() ? std::string{"unmatched"} : ctx.route;
+    metrics.observe(ctx.req.method, route, status, secs.count());
+    log::info(component, "request",
+              {{"correlation_id", ctx.correlation_id},
+               {"method", ctx.req.method},
+               {"route", route},
+               {"status", status},
+               {"latency_ms", secs.count() * 1000.0},
+               {"remote", ctx.req.remote_ip}});
+    ctx.sink->send(std::move(r));
+  }
+
+  void handle(http_request req, response_sink_ptr sink) {
+    auto ctx = std::make_shared<request_ctx>();
+    ctx->opts = &opts;
+    ctx->owner = this;
+    ctx->sink = std::move(sink);
+    ctx->req = std::move(req);
+    auto* cid = ctx->req.header("x-correlation-id");
+    ctx->correlation_id = cid && valid_correlation_id(*cid) ? *cid : random_uuid();
+    guarded(ctx, [&] { dispatch(ctx); });
+  }
+
+  void dispatch(const ctx_ptr& ctx) {
+    auto& req = ctx->req;
+    // Our own limits, below RESTinio's hard caps, so clients get a status instead of a reset.
+    if (req.target.size() > max_target_bytes)
+      return ctx->error(414, "request URI longer than " + std::to_string(max_target_bytes) +
+                               " bytes");
+    size_t total = 0;
+    for (const auto& [k, v] : req.headers) {
+      total += k.size() + v.size() + 4;
+      if (v.size() > opts.cfg.max_header_bytes)
+        return ctx->error(431, "header '" + k + "' is too large");
+    }
+    if (req.headers.size() > max_header_count || total > 4 * opts.cfg.max_header_bytes)
+      return ctx->error(431, "request headers are too large");
+    if (req.body.size() > opts.cfg.max_body_bytes)
+      return ctx->error(413, "request body exceeds " + std::to_string(opts.cfg.max_body_bytes) +
+                               " bytes");
+
+    ctx->query = parse_query(req.query);
+    if (req.method == "OPTIONS")
+      return preflight(ctx);
+    auto m = routes.match(req.method, req.path);
+    if (m.kind == router::match_result::not_found)
+      return ctx->error(404, "not found");
+    ctx->route = m.pattern;
+    if (m.kind == router::match_result::method_not_allowed) {
+      ctx->headers.emplace_back("Allow", join(m.allowed, ", "));
+      return ctx->error(405, "method " + req.method + " not allowed on " + m.pattern);
+    }
+    ctx->params = std::move(m.params);
+    const auto& entry = handlers[m.index];
+    if (entry.who != access::ops && !authenticate(ctx))
+      return;
+    if ((entry.who == access::user || entry.who == access::admin) &&
+        ctx->who.who == role::anonymous) {
+      ctx->headers.emplace_back("WWW-Authenticate", "Bearer");
+      return ctx->error(401, "authentication required");
+    }
+    if (entry.who == access::admin && ctx->who.who != role::admin)
+      return ctx->error(403, "admin role required");
+    if (ctx->who.who == role::anonymous && req.method != "GET") {
+      if (auto wait = limiter.take(req.remote_ip); wait > 0) {
+        ctx->headers.emplace_back("Retry-After", std::to_string(wait));
+        return ctx->error(429, "too many requests, retry later");
+      }
+    }
+    entry.fn(ctx);
+  }
+
+  /// Resolves the bearer token. A bad token on an `/api/` route is a 401, never anonymous.
+  bool authenticate(const ctx_ptr& ctx) {
+    auto* auth = ctx->req.header("authorization");
+    if (!auth)
+      return true;
+    auto refuse = [&](const std::string& why) {
+      ctx->headers.emplace_back("WWW-Authenticate", "Bearer");
+      ctx->error(401, why);
+      return false;
+    };
+    if (auth->size() < 7 || lower(auth->substr(0, 7)) != "bearer ")
+      return refuse("authorization must be a Bearer token");
+    auto token = auth->substr(7);
+    while (!token.empty() && token.front() == ' ')
+      token.erase(0, 1);
+    if (token.empty())
+      return refuse("empty bearer token");
+    auto res = verifier.verify(token, static_cast<int64_t>(std::time(nullptr)));
+    if (!res.ok)
+      return refuse("invalid token: " + res.error);
+    ctx->who = res.who;
+    return true;
+  }
+
+  void preflight(const ctx_ptr& ctx) {
+    auto methods = routes.methods_for(ctx->req.path);
+    if (methods.empty())
+      return ctx->error(404, "not found");
+    ctx->route = routes.match(methods.front(), ctx->req.path).pattern;
+    methods.push_back("OPTIONS");
+    ctx->headers.emplace_back("Allow", join(methods, ", "));
+    if (ctx->req.header("origin")) {
+      ctx->headers.emplace_back("Access-Control-Allow-Methods", join(methods, ", "));
+      auto* asked = ctx->req.header("access-control-request-headers");
+      ctx->headers.emplace_back("Access-Control-Allow-Headers",
+                                asked ? *asked
+                                      : "Authorization, Content-Type, Idempotency-Key, "
+                                        "X-Correlation-ID");
+      ctx->headers.emplace_back("Access-Control-Max-Age", "600");
+    }
+    ctx->send(204, "", "");
+  }
+};
+
+void request_ctx::send(int status, std::string body, std::string content_type) {
+  owner->complete(*this, status, std::move(body), std::move(content_type));
+}
+
+void request_ctx::error(int status, const std::string& detail) {
+  send_json(status, json{{"detail", detail}});
+}
+
+void request_ctx::invalid(const json& detail_list) {
+  send_json(422, json{{"detail", detail_list}});
+}
+
+void request_ctx::fail(const caf::error& err) {
+  auto [status, detail] = map_error(err);
+  if (status >= 500)
+    log::warn("pixelcraft.http", "request failed",
+              {{"correlation_id", correlation_id}, {"route", route}, {"status", status},
+               {"error", caf::to_string(err)}});
+  if (status == 503)
+    headers.emplace_back("Retry-After", "5");
+  error(status, detail);
+}
+
+void guarded(const ctx_ptr& ctx, const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const std::exception& e) {
+    log::error("pixelcraft.http", "handler threw",
+               {{"correlation_id", ctx->correlation_id}, {"route", ctx->route},
+                {"error", e.what()}});
+    ctx->error(500, "internal server error");
+  } catch (...) {
+    log::error("pixelcraft.http", "handler threw",
+               {{"correlation_id", ctx->correlation_id}, {"route", ctx->route}});
+    ctx->error(500, "internal server error");
+  }
+}
+
+bool parse_json_object(const ctx_ptr& ctx, json& out) {
+  const auto& body = ctx->req.body;
+  if (body.find_first_not_of(" \t\r\n") == std::string::npos) {
+    ctx->invalid(json::array({{{"loc", {"body"}}, {"msg", "Field required"}, {"type", "missing"}}}));
+    return false;
+  }
+  out = json::parse(body, nullptr, false);
+  if (out.is_discarded()) {
+    ctx->error(400, "request body is not valid JSON");
+    return false;
+  }
+  if (!out.is_object()) {
+    ctx->error(400, "request body must be a JSON object");
+    return false;
+  }
+  return true;
+}
+
+void add_route(api::impl& a, std::string method, std::string pattern, access who,
+               handler_fn fn) {
+  a.routes.add(std::move(method), std::move(pattern));
+  a.handlers.push_back({who, std::move(fn)});
+}
+
+std::string render_metrics(api::impl& a) {
+  return a.metrics.render(a.opts.version);
+}
+
+api::api(api_options opts) : impl_(std::make_unique<impl>(std::move(opts))) {
+  register_ops_routes(*impl_);
+  register_lead_routes(*impl_);
+}
+
+api::~api() = default;
+
+void api::handle(http_request req, response_sink_ptr sink) {
+  impl_->handle(std::move(req), std::move(sink));
+}
+
+} // namespace pixelcraft::http

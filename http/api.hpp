@@ -1,0 +1,46 @@
+#pragma once
+/// The HTTP API of the runtime (API.md), independent of the HTTP server library.
+///
+/// `api::handle` is called on a RESTinio I/O thread for each complete request. It never
+/// blocks: it validates, authenticates and routes, then either answers at once or hands the
+/// work to actors (a short-lived requester actor per call, every request with a finite timeout)
+/// that answer later through the `response_sink` from a CAF thread.
+/// Thread-safe; one instance per server; must outlive the server that calls it.
+
+#include <memory>
+#include <string>
+
+#include <caf/fwd.hpp>
+
+#include "actors/config.hpp"
+#include "actors/db_actor.hpp"
+#include "actors/health_actor.hpp"
+#include "http/request.hpp"
+
+namespace pixelcraft::http {
+
+struct api_options {
+  caf::actor_system* sys = nullptr;
+  config cfg;
+  db_actor db;
+  health_actor health;
+  std::string version;
+  std::string jwt_secret; ///< the effective secret (configured or ephemeral)
+};
+
+class api {
+public:
+  explicit api(api_options opts);
+  ~api();
+  api(const api&) = delete;
+  api& operator=(const api&) = delete;
+
+  void handle(http_request req, response_sink_ptr sink);
+
+  struct impl;
+
+private:
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace pixelcraft::http

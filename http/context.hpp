@@ -1,0 +1,116 @@
+#pragma once
+/// http-internal: the per-request context that route handlers work with.
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <nlohmann/json.hpp>
+
+#include "actors/log.hpp"
+#include "http/api.hpp"
+#include "http/auth.hpp"
+#include "http/error_mapping.hpp"
+
+namespace pixelcraft::http {
+
+using json = nlohmann::json;
+
+/// Who may call a route. `ops` routes ignore tokens entirely (API.md §3).
+enum class access { ops, anyone, user, admin };
+
+struct request_ctx;
+using ctx_ptr = std::shared_ptr<request_ctx>;
+using handler_fn = std::function<void(const ctx_ptr&)>;
+
+struct request_ctx {
+  http_request req;
+  std::string correlation_id;
+  std::string route; ///< matched pattern
+  std::map<std::string, std::string> params;
+  std::vector<std::pair<std::string, std::string>> query;
+  principal who;
+  const api_options* opts = nullptr;
+  api::impl* owner = nullptr;
+  response_sink_ptr sink;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  std::atomic<bool> replied{false};
+  std::vector<std::pair<std::string, std::string>> headers; ///< extra response headers
+
+  /// Sends the response (first call wins); adds correlation id, CORS, logs and metrics.
+  void send(int status, std::string body,
+            std::string content_type = "application/json; charset=utf-8");
+  void send_json(int status, const json& body) { send(status, body.dump()); }
+  /// `{"detail": "<text>"}`.
+  void error(int status, const std::string& detail);
+  /// 422 with `{"detail": [...]}`.
+  void invalid(const json& detail_list);
+  /// Maps an actor error (error_mapping.hpp).
+  void fail(const caf::error& err);
+
+  /// First value of a query parameter; nullptr when absent.
+  const std::string* query_value(std::string_view name) const {
+    for (const auto& [k, v] : query)
+      if (k == name)
+        return &v;
+    return nullptr;
+  }
+
+  /// Deadline for a database request (statement timeout + connect + margin).
+  std::chrono::milliseconds db_timeout() const {
+    return std::chrono::milliseconds(opts->cfg.db_timeout_ms + 4000);
+  }
+};
+
+/// Runs `fn`, turning an escaped exception into a logged 500 (never a crash, never details).
+void guarded(const ctx_ptr& ctx, const std::function<void()>& fn);
+
+/// Asks `dest` (a typed actor replying `std::string`) from a short-lived requester actor and
+/// continues with `on_ok` on a CAF thread; errors and timeouts go to `ctx->fail`.
+template <class Handle, class... Ts>
+void ask(const ctx_ptr& ctx, Handle dest, std::chrono::milliseconds timeout,
+         std::function<void(std::string&)> on_ok, Ts... xs) {
+  ctx->opts->sys->spawn([=](caf::event_based_actor* self) {
+    self->request(dest, timeout, xs...)
+      .then([ctx, on_ok](std::string& reply) { guarded(ctx, [&] { on_ok(reply); }); },
+            [ctx](caf::error& err) { ctx->fail(err); });
+  });
+}
+
+/// Same, but the error goes to `on_err` instead of `ctx->fail`.
+template <class Handle, class... Ts>
+void ask_or(const ctx_ptr& ctx, Handle dest, std::chrono::milliseconds timeout,
+            std::function<void(std::string&)> on_ok, std::function<void(caf::error&)> on_err,
+            Ts... xs) {
+  ctx->opts->sys->spawn([=](caf::event_based_actor* self) {
+    self->request(dest, timeout, xs...)
+      .then([ctx, on_ok](std::string& reply) { guarded(ctx, [&] { on_ok(reply); }); },
+            [ctx, on_err](caf::error& err) { guarded(ctx, [&] { on_err(err); }); });
+  });
+}
+
+/// Parses the body as a JSON object; on failure answers 400 (not JSON / not an object) or 422
+/// (no body at all) and returns false.
+bool parse_json_object(const ctx_ptr& ctx, json& out);
+
+/// Registers a route. Called by the `register_*_routes` functions.
+void add_route(api::impl& a, std::string method, std::string pattern, access who,
+               handler_fn fn);
+
+void register_ops_routes(api::impl& a);
+void register_lead_routes(api::impl& a);
+
+/// Text of the served documents.
+const std::string& openapi_document();
+const std::string& docs_page();
+
+/// Prometheus text for `/metrics`.
+std::string render_metrics(api::impl& a);
+
+} // namespace pixelcraft::http

@@ -1,0 +1,29 @@
+#include "http/context.hpp"
+
+namespace pixelcraft::http {
+
+const std::vector<std::pair<std::string, std::string>>& embedded_assets();
+
+namespace {
+
+const std::string& asset(const char* name) {
+  for (const auto& [file, text] : embedded_assets())
+    if (file == name)
+      return text;
+  static const std::string none;
+  return none;
+}
+
+} // namespace
+
+const std::string& openapi_document() {
+  // Re-serialised once: validates the shipped file and serves it compact.
+  static const std::string doc = json::parse(asset("openapi.json")).dump();
+  return doc;
+}
+
+const std::string& docs_page() {
+  return asset("docs.html");
+}
+
+} // namespace pixelcraft::http

@@ -1,0 +1,198 @@
+// Leads (API.md §6). Validation and rule scoring run on the I/O thread (microseconds); every
+// database step is an actor request that answers later.
+#include "http/context.hpp"
+#include "http/validation.hpp"
+
+namespace pixelcraft::http {
+
+namespace {
+
+json lead_response(const json& lead) {
+  return {{"lead_id", lead["lead_id"]},
+          {"status", "received"},
+          {"created_at", lead["created_at"]},
+          {"analysis", lead.value("analysis", json(nullptr))}};
+}
+
+void insert_lead(const ctx_ptr& ctx, const json& row, std::function<void(int, std::string)> done,
+                 std::function<void(caf::error&)> on_err) {
+  ask_or(
+    ctx, ctx->opts->db, ctx->db_timeout(),
+    [done](std::string& lead_text) {
+      done(201, lead_response(json::parse(lead_text)).dump());
+    },
+    std::move(on_err), lead_new_atom_v, row.dump());
+}
+
+void submit(const ctx_ptr& ctx) {
+  json body;
+  if (!parse_json_object(ctx, body))
+    return;
+  validator v;
+  lead_submission sub;
+  if (!validate_lead_request(body, v, sub))
+    return ctx->invalid(v.detail());
+  auto* key = ctx->req.header("idempotency-key");
+  if (key && (key->empty() || key->size() > 255)) {
+    v.add({"header", "Idempotency-Key"}, "Idempotency-Key must have 1..255 characters",
+          "value_error");
+    return ctx->invalid(v.detail());
+  }
+  auto row = sub.row;
+  row["owner_id"] = ctx->who.sub.empty() ? json(nullptr) : json(ctx->who.sub);
+  if (sub.analyze) {
+    auto score = score_lead(sub.signals);
+    auto analysis = json::parse(rules_analysis_json(sub.signals, score));
+    row["analysis"] = analysis;
+    row["lead_score"] = score.score;
+  }
+  if (!key) {
+    insert_lead(
+      ctx, row, [ctx](int status, std::string out) { ctx->send(status, std::move(out)); },
+      [ctx](caf::error& err) { ctx->fail(err); });
+    return;
+  }
+  // Idempotent path: claim the key, create, record the response; a failure releases the key.
+  auto scope = "leads.submit:" + (ctx->who.sub.empty() ? std::string{"anonymous"} : ctx->who.sub);
+  auto hash = sha256_hex(body.dump());
+  auto db = ctx->opts->db;
+  auto k = *key;
+  ask(
+    ctx, db, ctx->db_timeout(),
+    [ctx, row, scope, k, db](std::string& claim_text) {
+      auto claim = json::parse(claim_text);
+      auto state = claim.value("state", std::string{});
+      if (state == "replay") {
+        ctx->headers.emplace_back("Idempotent-Replayed", "true");
+        return ctx->send(claim.value("status", 200), claim.value("body", std::string{}));
+      }
+      if (state == "conflict")
+        return ctx->error(409, "Idempotency-Key was already used with a different request body");
+      if (state == "in_progress")
+        return ctx->error(409, "a request with this Idempotency-Key is still in progress");
+      insert_lead(
+        ctx, row,
+        [ctx, scope, k, db](int status, std::string out) {
+          ask_or(
+            ctx, db, ctx->db_timeout(),
+            [ctx, status, out](std::string&) { ctx->send(status, out); },
+            [ctx, status, out](caf::error&) {
+              // The lead exists; only the replay record failed. Answer truthfully.
+              ctx->send(status, out);
+            },
+            idem_end_atom_v, scope, k, static_cast<int32_t>(status), out);
+        },
+        [ctx, scope, k, db](caf::error& err) {
+          ctx->opts->sys->spawn([db, scope, k](caf::event_based_actor* self) {
+            self->request(db, std::chrono::seconds(10), idem_drop_atom_v, scope, k)
+              .then([](std::string&) {}, [](caf::error&) {});
+          });
+          ctx->fail(err);
+        });
+    },
+    idem_begin_atom_v, scope, k, hash,
+    static_cast<int32_t>(ctx->opts->cfg.idempotency_ttl_hours));
+}
+
+void list(const ctx_ptr& ctx) {
+  validator v;
+  json filter = json::object();
+  filter["limit"] = query_int(ctx->query_value("limit"), "limit", 50, 1, 100, v);
+  filter["offset"] = query_int(ctx->query_value("offset"), "offset", 0, 0,
+                               std::numeric_limits<int32_t>::max(), v);
+  if (auto* ms = ctx->query_value("min_score"))
+    filter["min_score"] = query_int(ms, "min_score", 0, 0, 100, v);
+  if (auto* st = ctx->query_value("status")) {
+    static const std::vector<std::string> ok = {"new", "contacted", "qualified", "converted",
+                                                "lost"};
+    if (std::find(ok.begin(), ok.end(), *st) == ok.end())
+      v.add({"query", "status"},
+            "Input should be 'new', 'contacted', 'qualified', 'converted' or 'lost'", "enum");
+    else
+      filter["status"] = *st;
+  }
+  if (auto* a = ctx->query_value("assigned_to"); a && !a->empty())
+    filter["assigned_to"] = *a;
+  if (auto* s = ctx->query_value("search")) {
+    auto term = trim(*s);
+    if (utf8_length(term) > 200)
+      v.add({"query", "search"}, "String should have at most 200 characters", "string_too_long");
+    else if (!term.empty())
+      filter["search"] = term;
+  }
+  if (!v.ok())
+    return ctx->invalid(v.detail());
+  ask(
+    ctx, ctx->opts->db, ctx->db_timeout(),
+    [ctx](std::string& out) { ctx->send(200, std::move(out)); }, lead_list_atom_v,
+    filter.dump());
+}
+
+/// The lead id of the path, or a 404 (an id that is not a UUID names no lead).
+bool lead_id(const ctx_ptr& ctx, std::string& id) {
+  id = ctx->params["lead_id"];
+  if (!is_uuid(id)) {
+    ctx->error(404, "lead not found");
+    return false;
+  }
+  return true;
+}
+
+void get_one(const ctx_ptr& ctx) {
+  std::string id;
+  if (!lead_id(ctx, id))
+    return;
+  ask(
+    ctx, ctx->opts->db, ctx->db_timeout(),
+    [ctx](std::string& out) { ctx->send(200, std::move(out)); }, lead_get_atom_v, id);
+}
+
+void patch(const ctx_ptr& ctx) {
+  std::string id;
+  if (!lead_id(ctx, id))
+    return;
+  json body;
+  if (ctx->req.body.find_first_not_of(" \t\r\n") == std::string::npos)
+    body = json::object(); // an empty PATCH is a 422 (nothing to change), not a 400
+  else if (!parse_json_object(ctx, body))
+    return;
+  validator v;
+  json p;
+  if (!validate_lead_patch(body, v, p))
+    return ctx->invalid(v.detail());
+  if (p.contains("note"))
+    p["author"] = ctx->who.sub;
+  ask(
+    ctx, ctx->opts->db, ctx->db_timeout(),
+    [ctx](std::string& out) { ctx->send(200, std::move(out)); }, lead_upd_atom_v, id, p.dump());
+}
+
+void analyze(const ctx_ptr& ctx) {
+  std::string id;
+  if (!lead_id(ctx, id))
+    return;
+  auto db = ctx->opts->db;
+  ask(
+    ctx, db, ctx->db_timeout(),
+    [ctx, id, db](std::string& lead_text) {
+      auto signals = signals_of_lead(json::parse(lead_text));
+      auto analysis = rules_analysis_json(signals, score_lead(signals));
+      ask(
+        ctx, db, ctx->db_timeout(),
+        [ctx, analysis](std::string&) { ctx->send(200, analysis); }, lead_anl_atom_v, id,
+        analysis);
+    },
+    lead_get_atom_v, id);
+}
+
+} // namespace
+
+void register_lead_routes(api::impl& a) {
+  add_route(a, "POST", "/api/leads/submit", access::anyone, submit);
+  add_route(a, "GET", "/api/leads", access::admin, list);
+  add_route(a, "GET", "/api/leads/{lead_id}", access::admin, get_one);
+  add_route(a, "PATCH", "/api/leads/{lead_id}", access::admin, patch);
+  add_route(a, "POST", "/api/leads/{lead_id}/analyze", access::admin, analyze);
+}
+
+} // namespace pixelcraft::http

@@ -1,0 +1,153 @@
+#include "http/server.hpp"
+
+#include <algorithm>
+#include <future>
+
+#include <restinio/all.hpp>
+
+#include "actors/log.hpp"
+#include "http/error_mapping.hpp"
+
+namespace pixelcraft::http {
+
+namespace {
+
+/// RESTinio's logger interface onto ours (its trace/info are chatty: debug level).
+class restinio_logger {
+public:
+  template <class Builder>
+  void trace(Builder&&) const noexcept {
+  }
+  template <class Builder>
+  void info(Builder&& b) const {
+    if (log::enabled(log::level::debug))
+      log::debug("pixelcraft.restinio", b());
+  }
+  template <class Builder>
+  void warn(Builder&& b) const {
+    log::warn("pixelcraft.restinio", b());
+  }
+  template <class Builder>
+  void error(Builder&& b) const {
+    log::error("pixelcraft.restinio", b());
+  }
+};
+
+struct traits_t : restinio::default_traits_t {
+  using logger_t = restinio_logger;
+  static constexpr bool use_connection_count_limiter = true;
+};
+
+class sink_impl final : public response_sink {
+public:
+  explicit sink_impl(restinio::request_handle_t req) : req_(std::move(req)) {
+  }
+
+  void send(http_response r) override {
+    try {
+      auto resp = req_->create_response(restinio::http_status_line_t{
+        restinio::http_status_code_t{static_cast<uint16_t>(r.status)}, reason_phrase(r.status)});
+      for (auto& [k, v] : r.headers)
+        resp.append_header(k, std::move(v));
+      resp.set_body(std::move(r.body));
+      resp.done();
+    } catch (const std::exception& e) {
+      log::warn("pixelcraft.http", "response not sent", {{"error", e.what()}});
+    }
+  }
+
+private:
+  restinio::request_handle_t req_;
+};
+
+class server_impl final : public http_server {
+public:
+  using handle_t = restinio::running_server_handle_t<traits_t>;
+
+  server_impl(handle_t h, uint16_t port) : handle_(std::move(h)), port_(port) {
+  }
+  ~server_impl() override { stop(); }
+
+  uint16_t port() const override { return port_; }
+
+  void stop() override {
+    if (!handle_)
+      return;
+    handle_->stop();
+    handle_->wait();
+    handle_.reset();
+  }
+
+private:
+  handle_t handle_;
+  uint16_t port_;
+};
+
+std::string method_name(const restinio::http_method_id_t& m) {
+  return m.c_str();
+}
+
+} // namespace
+
+std::unique_ptr<http_server> http_server::start(const server_options& opts, handler h,
+                                                std::string& error) {
+  auto bound = std::make_shared<std::promise<uint16_t>>();
+  auto bound_future = bound->get_future();
+  auto on_request = [h = std::move(h)](restinio::request_handle_t req) {
+    http_request r;
+    r.method = method_name(req->header().method());
+    r.target = std::string{req->header().request_target()};
+    r.path = std::string{req->header().path()};
+    r.query = std::string{req->header().query()};
+    r.body = req->body();
+    req->header().for_each_field([&r](const restinio::http_header_field_t& f) {
+      std::string name{f.name()};
+      std::transform(name.begin(), name.end(), name.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      r.headers.emplace_back(std::move(name), std::string{f.value()});
+    });
+    try {
+      r.remote_ip = req->remote_endpoint().address().to_string();
+    } catch (...) {
+      r.remote_ip = "unknown";
+    }
+    h(std::move(r), std::make_shared<sink_impl>(req));
+    return restinio::request_accepted();
+  };
+  auto hard_body = std::max<uint64_t>(4 * opts.max_body_bytes, 4u << 20);
+  auto hard_field = std::max<uint64_t>(8 * opts.max_header_bytes, 64u << 10);
+  try {
+    auto settings =
+      restinio::server_settings_t<traits_t>{}
+        .address(opts.host)
+        .port(opts.port)
+        .handle_request_timeout(opts.handle_timeout)
+        .read_next_http_message_timelimit(std::chrono::seconds(60))
+        .write_http_response_timelimit(std::chrono::seconds(60))
+        .incoming_http_msg_limits(restinio::incoming_http_msg_limits_t{}
+                                    .max_url_size(64 * 1024)
+                                    .max_field_name_size(8 * 1024)
+                                    .max_field_value_size(hard_field)
+                                    .max_field_count(400)
+                                    .max_body_size(hard_body))
+        .max_parallel_connections(opts.max_connections)
+        .acceptor_post_bind_hook([bound](asio::ip::tcp::acceptor& a) {
+          bound->set_value(a.local_endpoint().port());
+        })
+        .request_handler(std::move(on_request));
+    auto handle = restinio::run_async<traits_t>(restinio::own_io_context(), std::move(settings),
+                                                std::max(1u, opts.io_threads));
+    if (bound_future.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
+      error = "server did not bind within 10 s";
+      handle->stop();
+      handle->wait();
+      return nullptr;
+    }
+    return std::make_unique<server_impl>(std::move(handle), bound_future.get());
+  } catch (const std::exception& e) {
+    error = e.what();
+    return nullptr;
+  }
+}
+
+} // namespace pixelcraft::http

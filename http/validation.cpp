@@ -1,0 +1,357 @@
+#include "http/validation.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+namespace pixelcraft::http {
+
+namespace {
+
+using json = nlohmann::json;
+
+const std::vector<std::string> budget_ranges = {"0-1000", "1000-5000", "5000-10000",
+                                                "10000-25000", "25000+"};
+const std::vector<std::string> timelines = {"immediate", "1-3_months", "3-6_months",
+                                            "6-12_months", "unknown"};
+const std::vector<std::string> sources = {"contact_form", "strategy_session", "partnership",
+                                          "chat", "other"};
+const std::vector<std::string> lead_statuses = {"new", "contacted", "qualified", "converted",
+                                                "lost"};
+
+std::string one_of(const std::vector<std::string>& xs) {
+  std::string out;
+  for (size_t i = 0; i < xs.size(); ++i)
+    out += (i ? ", '" : "'") + xs[i] + "'";
+  return out;
+}
+
+bool contains(const std::vector<std::string>& xs, const std::string& x) {
+  return std::find(xs.begin(), xs.end(), x) != xs.end();
+}
+
+/// A string field. Returns false (with an error) when invalid; `present` tells if it was set
+/// to a non-null value. Trims surrounding whitespace.
+bool string_field(const json& obj, const json& loc_base, const char* name, bool required,
+                  size_t min_len, size_t max_len, validator& v, std::string& out, bool& present,
+                  bool allow_newlines = true) {
+  auto loc = loc_base;
+  loc.push_back(name);
+  present = false;
+  if (!obj.contains(name) || obj[name].is_null()) {
+    if (required) {
+      v.add(loc, "Field required", "missing");
+      return false;
+    }
+    return true;
+  }
+  const auto& x = obj[name];
+  if (!x.is_string()) {
+    v.add(loc, "Input should be a valid string", "string_type");
+    return false;
+  }
+  out = trim(x.get<std::string>());
+  auto len = utf8_length(out);
+  if (len < min_len) {
+    v.add(loc,
+          "String should have at least " + std::to_string(min_len) + " character" +
+            (min_len == 1 ? "" : "s"),
+          "string_too_short");
+    return false;
+  }
+  if (len > max_len) {
+    v.add(loc, "String should have at most " + std::to_string(max_len) + " characters",
+          "string_too_long");
+    return false;
+  }
+  if (has_control_chars(out, allow_newlines)) {
+    v.add(loc, "String must not contain control characters", "value_error");
+    return false;
+  }
+  present = true;
+  return true;
+}
+
+bool enum_field(const json& obj, const json& loc_base, const char* name, bool required,
+                const std::vector<std::string>& allowed, validator& v, std::string& out,
+                bool& present) {
+  auto loc = loc_base;
+  loc.push_back(name);
+  present = false;
+  if (!obj.contains(name) || obj[name].is_null()) {
+    if (required)
+      v.add(loc, "Field required", "missing");
+    return !required;
+  }
+  if (!obj[name].is_string() || !contains(allowed, obj[name].get<std::string>())) {
+    v.add(loc, "Input should be " + one_of(allowed), "enum");
+    return false;
+  }
+  out = obj[name].get<std::string>();
+  present = true;
+  return true;
+}
+
+} // namespace
+
+std::string trim(std::string_view s) {
+  auto b = s.find_first_not_of(" \t\r\n\f\v");
+  if (b == std::string_view::npos)
+    return {};
+  auto e = s.find_last_not_of(" \t\r\n\f\v");
+  return std::string{s.substr(b, e - b + 1)};
+}
+
+size_t utf8_length(std::string_view s) {
+  return static_cast<size_t>(std::count_if(s.begin(), s.end(), [](char c) {
+    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  }));
+}
+
+bool has_control_chars(std::string_view s, bool allow_whitespace) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == 0x7F) {
+      if (allow_whitespace && (c == '\n' || c == '\r' || c == '\t'))
+        continue;
+      return true;
+    }
+    // C1 controls U+0080..U+009F are encoded as C2 80..C2 9F.
+    if (c == 0xC2 && i + 1 < s.size()) {
+      auto d = static_cast<unsigned char>(s[i + 1]);
+      if (d >= 0x80 && d <= 0x9F)
+        return true;
+    }
+  }
+  return false;
+}
+
+bool is_valid_email(std::string_view s) {
+  if (s.size() < 3 || s.size() > 254)
+    return false;
+  auto at = s.rfind('@');
+  if (at == std::string_view::npos || at == 0 || at > 64 || s.find('@') != at)
+    return false;
+  auto local = s.substr(0, at);
+  auto domain = s.substr(at + 1);
+  if (local.front() == '.' || local.back() == '.' || local.find("..") != std::string_view::npos)
+    return false;
+  static const std::string local_ok = "!#$%&'*+/=?^_`{|}~.-";
+  for (unsigned char c : local)
+    if (!std::isalnum(c) && local_ok.find(static_cast<char>(c)) == std::string::npos)
+      return false;
+  if (domain.size() < 3 || domain.find('.') == std::string_view::npos)
+    return false;
+  size_t start = 0;
+  while (start <= domain.size()) {
+    auto dot = domain.find('.', start);
+    if (dot == std::string_view::npos)
+      dot = domain.size();
+    auto label = domain.substr(start, dot - start);
+    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-')
+      return false;
+    for (unsigned char c : label)
+      if (!std::isalnum(c) && c != '-')
+        return false;
+    if (dot == domain.size()) {
+      // The top-level label: letters only, at least two.
+      if (label.size() < 2 || !std::all_of(label.begin(), label.end(), [](unsigned char c) {
+            return std::isalpha(c);
+          }))
+        return false;
+      break;
+    }
+    start = dot + 1;
+  }
+  return true;
+}
+
+bool is_valid_phone(std::string_view s) {
+  if (!s.empty() && s.front() == '+')
+    s.remove_prefix(1);
+  if (s.size() < 3 || s.size() > 40)
+    return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= '0' && c <= '9') || c == ' ' || c == '(' || c == ')' || c == '-' || c == '.';
+  });
+}
+
+bool is_uuid(std::string_view s) {
+  if (s.size() != 36)
+    return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (s[i] != '-')
+        return false;
+    } else if (!std::isxdigit(static_cast<unsigned char>(s[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool validate_lead_request(const json& body, validator& v, lead_submission& out) {
+  if (body.contains("analyze") && !body["analyze"].is_null()) {
+    if (!body["analyze"].is_boolean())
+      v.add({"body", "analyze"}, "Input should be a valid boolean", "bool_type");
+    else
+      out.analyze = body["analyze"].get<bool>();
+  }
+  if (!body.contains("lead_data") || body["lead_data"].is_null()) {
+    v.add({"body", "lead_data"}, "Field required", "missing");
+    return false;
+  }
+  const auto& d = body["lead_data"];
+  if (!d.is_object()) {
+    v.add({"body", "lead_data"}, "Input should be a valid object", "dict_type");
+    return false;
+  }
+  json base = {"body", "lead_data"};
+  std::string name, email, company, phone, message, budget, timeline, source;
+  bool has = false, has_company = false, has_phone = false, has_budget = false,
+       has_timeline = false;
+  string_field(d, base, "name", true, 1, 200, v, name, has, false);
+  if (string_field(d, base, "email", true, 1, 254, v, email, has, false) && has &&
+      !is_valid_email(email))
+    v.add({"body", "lead_data", "email"}, "value is not a valid email address", "value_error");
+  string_field(d, base, "company", false, 0, 200, v, company, has_company, false);
+  if (string_field(d, base, "phone", false, 0, 41, v, phone, has_phone, false) && has_phone &&
+      !is_valid_phone(phone))
+    v.add({"body", "lead_data", "phone"}, "String should match pattern '^\\+?[0-9 ()\\-.]{3,40}$'",
+          "string_pattern_mismatch");
+  string_field(d, base, "message", true, 1, 10000, v, message, has, true);
+  enum_field(d, base, "budget_range", false, budget_ranges, v, budget, has_budget);
+  enum_field(d, base, "timeline", false, timelines, v, timeline, has_timeline);
+  enum_field(d, base, "source", true, sources, v, source, has);
+  std::vector<std::string> services;
+  if (d.contains("services_interested") && !d["services_interested"].is_null()) {
+    const auto& s = d["services_interested"];
+    if (!s.is_array()) {
+      v.add({"body", "lead_data", "services_interested"}, "Input should be a valid list",
+            "list_type");
+    } else if (s.size() > 20) {
+      v.add({"body", "lead_data", "services_interested"},
+            "List should have at most 20 items after validation, not " +
+              std::to_string(s.size()),
+            "too_long");
+    } else {
+      for (size_t i = 0; i < s.size(); ++i) {
+        json loc = {"body", "lead_data", "services_interested", i};
+        if (!s[i].is_string()) {
+          v.add(loc, "Input should be a valid string", "string_type");
+          continue;
+        }
+        auto item = trim(s[i].get<std::string>());
+        if (item.empty() || utf8_length(item) > 100 || has_control_chars(item, false)) {
+          v.add(loc, "Service names have 1..100 characters and no control characters",
+                "value_error");
+          continue;
+        }
+        services.push_back(item);
+      }
+    }
+  }
+  if (!v.ok())
+    return false;
+  if (has_company && company.empty())
+    has_company = false;
+  auto opt = [](bool present, const std::string& x) { return present ? json(x) : json(nullptr); };
+  out.row = {
+    {"name", name},
+    {"email", email},
+    {"company", opt(has_company, company)},
+    {"phone", opt(has_phone && !phone.empty(), phone)},
+    {"message", message},
+    {"services_interested", services},
+    {"budget_range", opt(has_budget, budget)},
+    {"timeline", opt(has_timeline, timeline)},
+    {"source", source},
+  };
+  out.signals.budget_range = has_budget ? budget : "";
+  out.signals.timeline = has_timeline ? timeline : "";
+  out.signals.company = has_company ? company : "";
+  out.signals.message = message;
+  out.signals.services = services;
+  return true;
+}
+
+bool validate_lead_patch(const json& body, validator& v, json& patch) {
+  patch = json::object();
+  bool any = false;
+  std::string text;
+  bool present = false;
+  if (body.contains("status")) {
+    any = true;
+    if (enum_field(body, {"body"}, "status", false, lead_statuses, v, text, present) && present)
+      patch["status"] = text;
+    else if (body["status"].is_null())
+      v.add({"body", "status"}, "Input should be " + one_of(lead_statuses), "enum");
+  }
+  if (body.contains("assigned_to")) {
+    any = true;
+    if (body["assigned_to"].is_null())
+      patch["assigned_to"] = nullptr;
+    else if (string_field(body, {"body"}, "assigned_to", false, 1, 200, v, text, present, false))
+      patch["assigned_to"] = text;
+  }
+  if (body.contains("notes")) {
+    any = true;
+    if (string_field(body, {"body"}, "notes", true, 1, 10000, v, text, present, true))
+      patch["note"] = text;
+  }
+  if (body.contains("metadata")) {
+    any = true;
+    if (!body["metadata"].is_object())
+      v.add({"body", "metadata"}, "Input should be a valid object", "dict_type");
+    else
+      patch["metadata"] = body["metadata"];
+  }
+  if (!any)
+    v.add({"body"}, "At least one of 'status', 'assigned_to', 'notes', 'metadata' is required",
+          "value_error");
+  return v.ok();
+}
+
+long long query_int(const std::string* raw, const char* name, long long def, long long lo,
+                    long long hi, validator& v) {
+  if (!raw)
+    return def;
+  const auto& s = *raw;
+  bool digits = !s.empty() && s.size() <= 18 &&
+                std::all_of(s.begin() + (s[0] == '-' ? 1 : 0), s.end(),
+                            [](unsigned char c) { return std::isdigit(c); }) &&
+                s != "-";
+  if (!digits) {
+    v.add({"query", name}, "Input should be a valid integer", "int_parsing");
+    return def;
+  }
+  auto x = std::stoll(s);
+  if (x < lo) {
+    v.add({"query", name}, "Input should be greater than or equal to " + std::to_string(lo),
+          "greater_than_equal");
+    return def;
+  }
+  if (x > hi) {
+    v.add({"query", name}, "Input should be less than or equal to " + std::to_string(hi),
+          "less_than_equal");
+    return def;
+  }
+  return x;
+}
+
+lead_signals signals_of_lead(const json& lead) {
+  lead_signals s;
+  auto str = [&](const char* k) {
+    return lead.contains(k) && lead[k].is_string() ? lead[k].get<std::string>() : std::string{};
+  };
+  s.budget_range = str("budget_range");
+  s.timeline = str("timeline");
+  s.company = str("company");
+  s.message = str("message");
+  if (lead.contains("services_interested") && lead["services_interested"].is_array())
+    for (const auto& x : lead["services_interested"])
+      if (x.is_string())
+        s.services.push_back(x.get<std::string>());
+  return s;
+}
+
+} // namespace pixelcraft::http
