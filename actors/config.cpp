@@ -169,8 +169,8 @@ config_result load_config(const std::map<std::string, std::string>& vars) {
 
   if (auto v = get("APP_HOST"); !v.empty())
     c.app_host = v;
-  if (!num("APP_PORT", 1, 65535, c.app_port))
-    return fail("APP_PORT", "must be an integer 1..65535");
+  if (!num("APP_PORT", 0, 65535, c.app_port)) // 0: any free port
+    return fail("APP_PORT", "must be an integer 0..65535");
   c.database_url = get("DATABASE_URL");
   if (!c.database_url.empty()) {
     bool uri = c.database_url.rfind("postgres://", 0) == 0 ||

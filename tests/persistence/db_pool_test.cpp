@@ -1,0 +1,227 @@
+// The pool actor against a real database: repository statements, errors, idempotency.
+#include "persistence/pg_pool.hpp"
+
+#include <chrono>
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "actors/errc.hpp"
+#include "actors/fwd.hpp"
+#include "tests/support/pg.hpp"
+
+using namespace pixelcraft;
+using nlohmann::json;
+
+namespace {
+
+struct test_config : caf::actor_system_config {
+  test_config() { register_types(*this); }
+};
+
+class DbPoolTest : public ::testing::Test {
+protected:
+  void SetUp() override {
+    if (test::admin_dsn().empty())
+      return;
+    pool = persistence::spawn_db_pool(sys, {test::create_database(), 2, 5000, 3});
+  }
+  void TearDown() override {
+    if (pool)
+      caf::anon_send_exit(pool, caf::exit_reason::user_shutdown);
+  }
+
+  /// Sends a request and returns the reply text, or the error's code via `err`.
+  template <class... Ts>
+  std::string call(caf::error* err, Ts... xs) {
+    std::string out;
+    self->request(pool, std::chrono::seconds(15), xs...)
+      .receive([&](std::string& r) { out = std::move(r); },
+               [&](caf::error& e) {
+                 if (err)
+                   *err = e;
+                 else
+                   ADD_FAILURE() << caf::to_string(e);
+               });
+    return out;
+  }
+
+  json insert(json row) {
+    return json::parse(call(nullptr, lead_new_atom_v, row.dump()));
+  }
+
+  static json lead(const std::string& name, const std::string& email, int score) {
+    return {{"name", name},
+            {"email", email},
+            {"company", nullptr},
+            {"phone", nullptr},
+            {"message", "Hello there from " + name},
+            {"services_interested", {"web_development"}},
+            {"budget_range", "1000-5000"},
+            {"timeline", nullptr},
+            {"source", "contact_form"},
+            {"owner_id", nullptr},
+            {"analysis", {{"lead_score", {{"score", score}}}}},
+            {"lead_score", score}};
+  }
+
+  test_config cfg;
+  caf::actor_system sys{cfg};
+  caf::scoped_actor self{sys};
+  db_actor pool;
+};
+
+} // namespace
+
+TEST_F(DbPoolTest, PingReportsSchemaVersion) {
+  PIXELCRAFT_REQUIRE_PG();
+  auto j = json::parse(call(nullptr, ping_atom_v));
+  EXPECT_GE(j["schema_version"].get<int>(), 2);
+  EXPECT_GE(j["latency_ms"].get<double>(), 0.0);
+}
+
+TEST_F(DbPoolTest, InsertGetAndTimestamps) {
+  PIXELCRAFT_REQUIRE_PG();
+  auto l = insert(lead("Ann", "ann@example.com", 42));
+  EXPECT_EQ(l["status"], "new");
+  EXPECT_EQ(l["lead_score"], 42);
+  EXPECT_EQ(l["notes"], json::array());
+  EXPECT_EQ(l["metadata"], json::object());
+  EXPECT_TRUE(l["company"].is_null());
+  auto created = l["created_at"].get<std::string>();
+  ASSERT_EQ(created.size(), 24u) << created; // 2026-11-23T10:00:00.123Z
+  EXPECT_EQ(created.back(), 'Z');
+  auto got = json::parse(call(nullptr, lead_get_atom_v, l["lead_id"].get<std::string>()));
+  EXPECT_EQ(got, l);
+}
+
+TEST_F(DbPoolTest, UnknownLeadIsNotFound) {
+  PIXELCRAFT_REQUIRE_PG();
+  caf::error err;
+  call(&err, lead_get_atom_v, std::string{"00000000-0000-4000-8000-000000000000"});
+  EXPECT_EQ(err, caf::make_error(errc::not_found, "lead not found"));
+  caf::error err2;
+  call(&err2, lead_upd_atom_v, std::string{"00000000-0000-4000-8000-000000000000"},
+       std::string{R"({"status":"lost"})"});
+  EXPECT_EQ(err2.code(), static_cast<uint8_t>(errc::not_found));
+}
+
+TEST_F(DbPoolTest, ListFiltersSearchAndPaginates) {
+  PIXELCRAFT_REQUIRE_PG();
+  insert(lead("Alice Martin", "alice@acme.io", 80));
+  insert(lead("Bob_Stone", "bob@example.com", 30));
+  auto c = insert(lead("Carla 100%", "carla@example.com", 60));
+  auto all = json::parse(call(nullptr, lead_list_atom_v, std::string{R"({"limit":50,"offset":0})"}));
+  EXPECT_EQ(all["total"], 3);
+  ASSERT_EQ(all["items"].size(), 3u);
+  EXPECT_EQ(all["items"][0]["lead_id"], c["lead_id"]); // newest first
+  auto page = json::parse(call(nullptr, lead_list_atom_v, std::string{R"({"limit":1,"offset":1})"}));
+  EXPECT_EQ(page["total"], 3);
+  EXPECT_EQ(page["items"].size(), 1u);
+  auto high = json::parse(
+    call(nullptr, lead_list_atom_v, std::string{R"({"limit":50,"offset":0,"min_score":60})"}));
+  EXPECT_EQ(high["total"], 2);
+  auto search = json::parse(
+    call(nullptr, lead_list_atom_v, std::string{R"({"limit":50,"offset":0,"search":"ACME"})"}));
+  ASSERT_EQ(search["total"], 1);
+  EXPECT_EQ(search["items"][0]["name"], "Alice Martin");
+  // LIKE wildcards in the search term are literal.
+  auto pct = json::parse(
+    call(nullptr, lead_list_atom_v, std::string{R"({"limit":50,"offset":0,"search":"0%"})"}));
+  EXPECT_EQ(pct["total"], 1);
+  auto underscore = json::parse(
+    call(nullptr, lead_list_atom_v, std::string{R"({"limit":50,"offset":0,"search":"b_s"})"}));
+  EXPECT_EQ(underscore["total"], 1);
+  auto beyond = json::parse(
+    call(nullptr, lead_list_atom_v, std::string{R"({"limit":10,"offset":10})"}));
+  EXPECT_EQ(beyond["total"], 3);
+  EXPECT_EQ(beyond["items"], json::array());
+}
+
+TEST_F(DbPoolTest, UpdateAppendsNotesAndMergesMetadata) {
+  PIXELCRAFT_REQUIRE_PG();
+  auto l = insert(lead("Dan", "dan@example.com", 10));
+  auto id = l["lead_id"].get<std::string>();
+  auto u1 = json::parse(call(nullptr, lead_upd_atom_v, id,
+                             json{{"status", "contacted"},
+                                  {"assigned_to", "eve"},
+                                  {"note", "first call"},
+                                  {"author", "admin-1"},
+                                  {"metadata", {{"a", 1}, {"b", 2}}}}
+                               .dump()));
+  EXPECT_EQ(u1["status"], "contacted");
+  EXPECT_EQ(u1["assigned_to"], "eve");
+  ASSERT_EQ(u1["notes"].size(), 1u);
+  EXPECT_EQ(u1["notes"][0]["text"], "first call");
+  EXPECT_EQ(u1["notes"][0]["author"], "admin-1");
+  auto u2 = json::parse(call(nullptr, lead_upd_atom_v, id,
+                             json{{"note", "second"}, {"metadata", {{"b", 3}, {"c", 4}}},
+                                  {"assigned_to", nullptr}}
+                               .dump()));
+  EXPECT_EQ(u2["status"], "contacted");
+  EXPECT_TRUE(u2["assigned_to"].is_null());
+  EXPECT_EQ(u2["notes"].size(), 2u);
+  EXPECT_EQ(u2["metadata"], (json{{"a", 1}, {"b", 3}, {"c", 4}}));
+  EXPECT_GE(u2["updated_at"].get<std::string>(), l["updated_at"].get<std::string>());
+}
+
+TEST_F(DbPoolTest, AnalysisSetsScore) {
+  PIXELCRAFT_REQUIRE_PG();
+  auto l = insert(lead("Fay", "fay@example.com", 10));
+  auto analysis = json{{"lead_score", {{"score", 77}}}, {"method", "rules"}};
+  auto u = json::parse(
+    call(nullptr, lead_anl_atom_v, l["lead_id"].get<std::string>(), analysis.dump()));
+  EXPECT_EQ(u["lead_score"], 77);
+  EXPECT_EQ(u["analysis"], analysis);
+}
+
+TEST_F(DbPoolTest, IdempotencyClaimReplayConflict) {
+  PIXELCRAFT_REQUIRE_PG();
+  auto begin = [&](const std::string& hash) {
+    return json::parse(call(nullptr, idem_begin_atom_v, std::string{"s"}, std::string{"k1"}, hash,
+                            int32_t{24}));
+  };
+  EXPECT_EQ(begin("h1")["state"], "new");
+  EXPECT_EQ(begin("h1")["state"], "in_progress");
+  EXPECT_EQ(begin("h2")["state"], "conflict");
+  call(nullptr, idem_end_atom_v, std::string{"s"}, std::string{"k1"}, int32_t{201},
+       std::string{R"({"ok":1})"});
+  auto replay = begin("h1");
+  EXPECT_EQ(replay["state"], "replay");
+  EXPECT_EQ(replay["status"], 201);
+  EXPECT_EQ(replay["body"], R"({"ok":1})");
+  // A dropped claim can be taken again.
+  EXPECT_EQ(json::parse(call(nullptr, idem_begin_atom_v, std::string{"s"}, std::string{"k2"},
+                             std::string{"h"}, int32_t{24}))["state"],
+            "new");
+  call(nullptr, idem_drop_atom_v, std::string{"s"}, std::string{"k2"});
+  EXPECT_EQ(json::parse(call(nullptr, idem_begin_atom_v, std::string{"s"}, std::string{"k2"},
+                             std::string{"h"}, int32_t{24}))["state"],
+            "new");
+}
+
+TEST(DbPoolUnavailableTest, UnreachableDatabaseFailsFastAsUnavailable) {
+  struct cfg_t : caf::actor_system_config {
+    cfg_t() { register_types(*this); }
+  } cfg;
+  caf::actor_system sys{cfg};
+  caf::scoped_actor self{sys};
+  auto pool = persistence::spawn_db_pool(sys, {"postgresql://postgres@127.0.0.1:1/x", 1, 1000, 1});
+  for (int i = 0; i < 3; ++i) {
+    auto t0 = std::chrono::steady_clock::now();
+    self->request(pool, std::chrono::seconds(10), ping_atom_v)
+      .receive([](std::string&) { ADD_FAILURE() << "ping succeeded"; },
+               [](caf::error& e) { EXPECT_EQ(e.code(), static_cast<uint8_t>(errc::unavailable)); });
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(3));
+  }
+  auto empty = persistence::spawn_db_pool(sys, {"", 1, 1000, 1});
+  self->request(empty, std::chrono::seconds(5), ping_atom_v)
+    .receive([](std::string&) { ADD_FAILURE(); },
+             [](caf::error& e) { EXPECT_EQ(e.code(), static_cast<uint8_t>(errc::unavailable)); });
+  caf::anon_send_exit(pool, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(empty, caf::exit_reason::user_shutdown);
+}
