@@ -1,7 +1,6 @@
 #include "actors/health_actor.hpp"
 
 #include <chrono>
-#include <cstdio>
 #include <functional>
 #include <vector>
 
@@ -31,9 +30,10 @@ std::string url_encode(const std::string& s) {
     if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
       out.push_back(static_cast<char>(c));
     } else {
-      char buf[4];
-      std::snprintf(buf, sizeof(buf), "%%%02X", c);
-      out += buf;
+      static constexpr char hex[] = "0123456789ABCDEF";
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
     }
   }
   return out;

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
-#include <cstdio>
 
 #include "actors/log.hpp"
 
@@ -38,12 +37,9 @@ double round2(double x) {
 }
 
 std::string number(double x) {
-  char buf[32];
   if (x == std::floor(x) && std::fabs(x) < 1e15)
-    std::snprintf(buf, sizeof(buf), "%.0f", x);
-  else
-    std::snprintf(buf, sizeof(buf), "%.2f", x);
-  return buf;
+    return log::fixed(x, 0);
+  return log::fixed(x, 2);
 }
 
 void append_string(std::string& out, std::string_view s) {

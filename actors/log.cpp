@@ -1,6 +1,7 @@
 #include "actors/log.hpp"
 
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -32,9 +33,15 @@ field::field(std::string_view k, double v) : key(k), raw(true) {
     value = "null";
     return;
   }
+  value = fixed(v, 3);
+}
+
+std::string fixed(double v, int decimals) {
+  if (!std::isfinite(v))
+    return "null";
   char buf[64];
-  std::snprintf(buf, sizeof(buf), "%.3f", v);
-  value = buf;
+  auto r = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::fixed, decimals);
+  return r.ec == std::errc{} ? std::string(buf, r.ptr) : std::string{"null"};
 }
 
 bool parse_level(std::string_view text, level& out) {
@@ -77,9 +84,10 @@ void append_json_escaped(std::string& out, std::string_view s) {
       case '\t': out += "\\t"; break;
       default:
         if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-          out += buf;
+          static constexpr char hex[] = "0123456789abcdef";
+          out += "\\u00";
+          out += hex[c >> 4];
+          out += hex[c & 15];
         } else {
           out.push_back(static_cast<char>(c));
         }
@@ -94,11 +102,29 @@ std::string now_rfc3339() {
   auto ms = duration_cast<milliseconds>(now.time_since_epoch()).count() % 1000;
   std::tm tm{};
   gmtime_r(&secs, &tm);
-  char buf[96];
-  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(ms));
-  return buf;
+  auto pad = [](std::string& out, long v, int width) {
+    auto digits = std::to_string(v);
+    if (static_cast<int>(digits.size()) < width)
+      out.append(static_cast<size_t>(width) - digits.size(), '0');
+    out += digits;
+  };
+  std::string out;
+  out.reserve(24);
+  pad(out, tm.tm_year + 1900, 4);
+  out += '-';
+  pad(out, tm.tm_mon + 1, 2);
+  out += '-';
+  pad(out, tm.tm_mday, 2);
+  out += 'T';
+  pad(out, tm.tm_hour, 2);
+  out += ':';
+  pad(out, tm.tm_min, 2);
+  out += ':';
+  pad(out, tm.tm_sec, 2);
+  out += '.';
+  pad(out, static_cast<long>(ms), 3);
+  out += 'Z';
+  return out;
 }
 
 void write(level lvl, std::string_view component, std::string_view msg,

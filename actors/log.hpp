@@ -58,6 +58,9 @@ inline void error(std::string_view c, std::string_view m, std::initializer_list<
 /// Appends `s` JSON-escaped (without quotes) to `out`.
 void append_json_escaped(std::string& out, std::string_view s);
 
+/// `v` with exactly `decimals` decimals (`%.Nf`); `null` for NaN and infinities.
+std::string fixed(double v, int decimals);
+
 /// Current UTC time as RFC 3339 with milliseconds and `Z`.
 std::string now_rfc3339();
 

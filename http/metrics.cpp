@@ -1,6 +1,6 @@
 #include "http/metrics.hpp"
 
-#include <cstdio>
+#include <charconv>
 
 namespace pixelcraft::http {
 
@@ -22,8 +22,8 @@ std::string label(std::string_view v) {
 
 std::string num(double v) {
   char buf[48];
-  std::snprintf(buf, sizeof(buf), "%.6g", v);
-  return buf;
+  auto r = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::general, 6);
+  return std::string(buf, r.ptr);
 }
 
 } // namespace
