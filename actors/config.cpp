@@ -248,6 +248,27 @@ config_result load_config(const std::map<std::string, std::string>& vars) {
     return fail("RATE_LIMIT_BURST", "must be an integer 1..1000000");
   if (!num("IDEMPOTENCY_TTL_HOURS", 24, 24 * 365, c.idempotency_ttl_hours))
     return fail("IDEMPOTENCY_TTL_HOURS", "must be an integer 24..8760");
+  if (!num("LLM_TIMEOUT_S", 1, 3600, c.llm_timeout_s))
+    return fail("LLM_TIMEOUT_S", "must be an integer 1..3600");
+  if (!num("LLM_STALL_TIMEOUT_S", 1, 3600, c.llm_stall_timeout_s))
+    return fail("LLM_STALL_TIMEOUT_S", "must be an integer 1..3600");
+  if (!num("LLM_CONNECT_TIMEOUT_S", 1, 60, c.llm_connect_timeout_s))
+    return fail("LLM_CONNECT_TIMEOUT_S", "must be an integer 1..60");
+  if (!num("LLM_MAX_CONCURRENCY", 1, 1024, c.llm_max_concurrency))
+    return fail("LLM_MAX_CONCURRENCY", "must be an integer 1..1024");
+  if (!num("LLM_QUEUE_LIMIT", 0, 100000, c.llm_queue_limit))
+    return fail("LLM_QUEUE_LIMIT", "must be an integer 0..100000");
+  if (!num("LLM_RETRIES", 0, 10, c.llm_retries))
+    return fail("LLM_RETRIES", "must be an integer 0..10");
+  if (auto v = get("LLM_KEEP_ALIVE"); !v.empty())
+    c.llm_keep_alive = v;
+  if (!num("HISTORY_TURNS", 0, 200, c.history_turns))
+    return fail("HISTORY_TURNS", "must be an integer 0..200");
+  c.agents_file = get("AGENTS_FILE");
+  if (!num("AGENT_IDLE_S", 1, 86400, c.agent_idle_s))
+    return fail("AGENT_IDLE_S", "must be an integer 1..86400");
+  if (c.llm_provider == "openai" && get("OPENAI_BASE_URL").empty())
+    return fail("OPENAI_BASE_URL", "required when LLM_PROVIDER=openai");
   r.ok = true;
   return r;
 }

@@ -49,6 +49,16 @@ struct config {
   unsigned rate_limit_per_minute = 1200; ///< anonymous writes per client IP
   unsigned rate_limit_burst = 300;
   unsigned idempotency_ttl_hours = 24;
+  unsigned llm_timeout_s = 120;        ///< overall deadline of one model call
+  unsigned llm_stall_timeout_s = 30;   ///< no bytes from the model for this long: stalled
+  unsigned llm_connect_timeout_s = 3;
+  unsigned llm_max_concurrency = 4;    ///< calls in flight per model; the rest queue
+  unsigned llm_queue_limit = 256;      ///< queued calls per model before `unavailable`
+  unsigned llm_retries = 2;            ///< retries before the first token (connect, 5xx, 429)
+  std::string llm_keep_alive = "5m";   ///< Ollama `keep_alive`
+  unsigned history_turns = 10;         ///< conversation turns sent to the model
+  std::string agents_file;             ///< empty: the built-in catalogue
+  unsigned agent_idle_s = 300;         ///< an idle agent actor is passivated after this
 };
 
 struct config_result {

@@ -48,6 +48,26 @@ using db_actor = caf::typed_actor<
   caf::replies_to<idem_end_atom, std::string, std::string, int32_t, std::string>::with<
     std::string>,
   /// Releases a claimed key whose request failed, so the client may retry. Reply: `{}`.
-  caf::replies_to<idem_drop_atom, std::string, std::string>::with<std::string>>;
+  caf::replies_to<idem_drop_atom, std::string, std::string>::with<std::string>,
+  /// Conversation, message and agent-log operations: `(db_op_atom, op, args JSON)`.
+  /// - `conv_open` `{"conversation_id"?, "owner_id"?, "admin", "agent_type"}` ->
+  ///   `{"conversation_id", "created"}`; an existing conversation owned by someone else (and
+  ///   the caller not admin) is `errc::not_found`; an absent or unknown id creates one (a
+  ///   server-generated id is a random UUID: 122 random bits).
+  /// - `conv_read` `{"conversation_id", "owner_id"?, "admin", "limit", "offset"}` ->
+  ///   `{"conversation_id", "messages": [{"role", "content", "agent_type", "timestamp"}],
+  ///   "total"}` oldest first; `errc::not_found` as above.
+  /// - `conv_recent` `{"conversation_id", "limit"}` -> `{"messages": [...]}`: the newest
+  ///   `limit` messages, oldest first (the agent's memory).
+  /// - `conv_delete` `{"conversation_id", "owner_id"?, "admin"}` -> `{"deleted": true,
+  ///   "conversation_id", "messages_deleted"}`.
+  /// - `msg_add` `{"conversation_id", "role", "content", "agent_type", "metadata",
+  ///   "tokens_in"?, "tokens_out"?}` -> `{}`.
+  /// - `log_add` `{"agent_type", "action", "conversation_id"?, "workflow_execution_id"?,
+  ///   "input_data", "output_data", "execution_time_ms", "status", "error_message"?}` -> `{}`.
+  /// - `agent_metrics` `{}` -> `{"metrics": [{"agent_id", "total_interactions",
+  ///   "success_rate", "avg_response_time_ms", "last_active"}]}`.
+  /// Unknown ops and malformed args are `errc::invalid_argument`.
+  caf::replies_to<db_op_atom, std::string, std::string>::with<std::string>>;
 
 } // namespace pixelcraft

@@ -20,11 +20,22 @@ CAF_BEGIN_TYPE_ID_BLOCK(pixelcraft_actors, caf::first_custom_type_id)
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, idem_begin_atom, "idem_begin")
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, idem_end_atom, "idem_end")
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, idem_drop_atom, "idem_drop")
+  CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, db_op_atom, "db_op")
   // Health (health_actor, probe_actor).
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, probe_atom, "probe")
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, health_atom, "health")
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, ready_atom, "ready")
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, tick_atom, "tick")
+  // Models (llm_actor).
+  CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, llm_chat_atom, "llm_chat")
+  CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, llm_chunk_atom, "llm_chunk")
+  CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, llm_stats_atom, "llm_stats")
+  // Agents (agent_registry_actor, agent actors).
+  CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, chat_atom, "chat")
+  CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, forget_atom, "forget")
+  CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, agents_atom, "agents")
+  CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, idle_atom, "idle")
+  CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, gone_atom, "gone")
 CAF_END_TYPE_ID_BLOCK(pixelcraft_actors)
 
 static_assert(caf::id_block::pixelcraft_actors::end <= caf::first_custom_type_id + 100,

@@ -13,11 +13,14 @@
 
 #include "actors/config.hpp"
 #include "actors/fwd.hpp"
+#include "actors/agent_catalog.hpp"
+#include "actors/agent_registry.hpp"
 #include "actors/health_actor.hpp"
 #include "actors/log.hpp"
 #include "http/api.hpp"
 #include "http/auth.hpp"
 #include "http/server.hpp"
+#include "integrations/llm_client.hpp"
 #include "integrations/probe_actor.hpp"
 #include "persistence/migrations.hpp"
 #include "persistence/pg_pool.hpp"
@@ -105,6 +108,26 @@ int run_serve() {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   integrations::global_init();
 
+  std::string catalog_text = agent_catalog::builtin_json();
+  if (!cfg.agents_file.empty()) {
+    std::ifstream in{cfg.agents_file};
+    if (!in) {
+      std::fprintf(stderr, "pixelcraft: invalid configuration: AGENTS_FILE: cannot read %s\n",
+                   cfg.agents_file.c_str());
+      return 2;
+    }
+    std::stringstream ss;
+    ss << in.rdbuf();
+    catalog_text = ss.str();
+  }
+  std::string catalog_error;
+  auto catalog = agent_catalog::load(catalog_text, cfg.ollama_model, catalog_error);
+  if (!catalog) {
+    std::fprintf(stderr, "pixelcraft: invalid configuration: AGENTS_FILE: %s\n",
+                 catalog_error.c_str());
+    return 2;
+  }
+
   bool ephemeral = cfg.jwt_secret.empty();
   auto secret = ephemeral ? http::random_hex(32) : cfg.jwt_secret;
 
@@ -138,11 +161,17 @@ int run_serve() {
   auto probes = {hopts.llm_probe, hopts.crm_probe, hopts.email_probe, hopts.calendar_probe};
   auto health = spawn_health(sys, hopts);
 
+  auto llm = integrations::spawn_llm_client(sys, cfg);
+  auto agents = spawn_agent_registry(sys, {catalog, db, llm, cfg});
+
   http::api_options aopts;
   aopts.sys = &sys;
   aopts.cfg = cfg;
   aopts.db = db;
   aopts.health = health;
+  aopts.agents = agents;
+  aopts.llm = llm;
+  aopts.catalog = catalog;
   aopts.version = PIXELCRAFT_VERSION;
   aopts.jwt_secret = secret;
   http::api api{aopts};
@@ -152,7 +181,8 @@ int run_serve() {
   sopts.port = cfg.app_port;
   sopts.max_body_bytes = cfg.max_body_bytes;
   sopts.max_header_bytes = cfg.max_header_bytes;
-  sopts.handle_timeout = std::chrono::seconds(cfg.request_timeout_s + 60);
+  sopts.handle_timeout =
+    std::chrono::seconds(std::max(cfg.request_timeout_s, cfg.llm_timeout_s) + 60);
   std::string error;
   auto server = http::http_server::start(
     sopts, [&api](http::http_request r, http::response_sink_ptr s) { api.handle(std::move(r), std::move(s)); },
@@ -187,6 +217,8 @@ int run_serve() {
     log::info(component, "shutting down", {{"signal", sig}});
     server->stop();
   }
+  caf::anon_send_exit(agents, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(llm, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(db, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(health, caf::exit_reason::user_shutdown);
   for (auto& p : probes)

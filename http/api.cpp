@@ -139,6 +139,26 @@ struct api::impl {
     ctx.sink->send(std::move(r));
   }
 
+  stream_sink_ptr open_stream(request_ctx& ctx, const std::string& content_type,
+                              std::function<void()> on_gone) {
+    if (ctx.replied.exchange(true))
+      return nullptr;
+    http_response head;
+    head.status = 200;
+    head.headers = std::move(ctx.headers);
+    head.headers.emplace_back("Content-Type", content_type);
+    head.headers.emplace_back("X-Correlation-ID", ctx.correlation_id);
+    head.headers.emplace_back("Cache-Control", "no-cache");
+    head.headers.emplace_back("X-Accel-Buffering", "no");
+    cors_headers(ctx, head.headers);
+    auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - ctx.started);
+    metrics.observe(ctx.req.method, ctx.route, 200, secs.count());
+    log::info(component, "stream opened",
+              {{"correlation_id", ctx.correlation_id}, {"method", ctx.req.method},
+               {"route", ctx.route}, {"status", 200}, {"latency_ms", secs.count() * 1000.0}});
+    return ctx.sink->open_stream(std::move(head), std::move(on_gone));
+  }
+
   void handle(http_request req, response_sink_ptr sink) {
     auto ctx = std::make_shared<request_ctx>();
     ctx->opts = &opts;
@@ -247,6 +267,11 @@ void request_ctx::send(int status, std::string body, std::string content_type) {
   owner->complete(*this, status, std::move(body), std::move(content_type));
 }
 
+stream_sink_ptr request_ctx::open_stream(const std::string& content_type,
+                                         std::function<void()> on_gone) {
+  return owner->open_stream(*this, content_type, std::move(on_gone));
+}
+
 void request_ctx::error(int status, const std::string& detail) {
   send_json(status, json{{"detail", detail}});
 }
@@ -312,6 +337,8 @@ std::string render_metrics(api::impl& a) {
 api::api(api_options opts) : impl_(std::make_unique<impl>(std::move(opts))) {
   register_ops_routes(*impl_);
   register_lead_routes(*impl_);
+  register_chat_routes(*impl_);
+  register_agent_routes(*impl_);
 }
 
 api::~api() = default;

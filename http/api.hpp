@@ -12,9 +12,12 @@
 
 #include <caf/fwd.hpp>
 
+#include "actors/agent_catalog.hpp"
+#include "actors/agent_registry.hpp"
 #include "actors/config.hpp"
 #include "actors/db_actor.hpp"
 #include "actors/health_actor.hpp"
+#include "actors/llm_actor.hpp"
 #include "http/request.hpp"
 
 namespace pixelcraft::http {
@@ -24,6 +27,9 @@ struct api_options {
   config cfg;
   db_actor db;
   health_actor health;
+  agent_registry_actor agents;
+  llm_actor llm;
+  std::shared_ptr<const agent_catalog> catalog;
   std::string version;
   std::string jwt_secret; ///< the effective secret (configured or ephemeral)
 };

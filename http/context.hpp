@@ -21,6 +21,8 @@
 namespace pixelcraft::http {
 
 using json = nlohmann::json;
+/// A stored or submitted lead as JSON (the fields of `LeadData`).
+using lead_signals_json = json;
 
 /// Who may call a route. `ops` routes ignore tokens entirely (API.md §3).
 enum class access { ops, anyone, user, admin };
@@ -47,6 +49,9 @@ struct request_ctx {
   void send(int status, std::string body,
             std::string content_type = "application/json; charset=utf-8");
   void send_json(int status, const json& body) { send(status, body.dump()); }
+  /// Starts a 200 streamed response (instead of `send`), with the same common headers.
+  /// `on_gone` runs on an I/O thread when the client has left.
+  stream_sink_ptr open_stream(const std::string& content_type, std::function<void()> on_gone);
   /// `{"detail": "<text>"}`.
   void error(int status, const std::string& detail);
   /// 422 with `{"detail": [...]}`.
@@ -105,6 +110,14 @@ void add_route(api::impl& a, std::string method, std::string pattern, access who
 
 void register_ops_routes(api::impl& a);
 void register_lead_routes(api::impl& a);
+void register_chat_routes(api::impl& a);
+void register_agent_routes(api::impl& a);
+
+/// Asks `lead_qualification` for a model analysis of a lead and combines it with the rules
+/// (API.md §6). Calls `done` with the `LeadAnalysis` JSON: `rules+llm` with a valid model
+/// answer, else the rules alone. Never fails.
+void analyze_lead(const ctx_ptr& ctx, const lead_signals_json& lead,
+                  std::function<void(json analysis)> done);
 
 /// Text of the served documents.
 const std::string& openapi_document();

@@ -2,6 +2,7 @@
 /// Transport-neutral HTTP request and response, so routes never include RESTinio (build time,
 /// STACK.md §3). server.cpp converts; everything else in http/ works on these.
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -34,11 +35,25 @@ struct http_response {
   std::string body;
 };
 
+/// A streamed (chunked) response, e.g. SSE. Calls must be serialised by one owner (the stream
+/// actor); each `write` is flushed at once. `on_gone` runs on an I/O thread when a write fails
+/// because the client left: the disconnect signal.
+struct stream_sink {
+  virtual ~stream_sink() = default;
+  virtual void write(std::string chunk) = 0;
+  virtual void close() = 0;
+};
+
+using stream_sink_ptr = std::shared_ptr<stream_sink>;
+
 /// Where a response goes. Implemented in server.cpp over a RESTinio request handle.
-/// `send` may be called from any thread, at most once; it never blocks.
+/// Either `send` (once) or `open_stream` (once); both may be called from any thread and never
+/// block.
 struct response_sink {
   virtual ~response_sink() = default;
   virtual void send(http_response r) = 0;
+  /// Sends the status line and headers now and returns the sink for the body's chunks.
+  virtual stream_sink_ptr open_stream(http_response head, std::function<void()> on_gone) = 0;
 };
 
 using response_sink_ptr = std::shared_ptr<response_sink>;

@@ -1,9 +1,112 @@
 // Leads (API.md §6). Validation and rule scoring run on the I/O thread (microseconds); every
 // database step is an actor request that answers later.
+#include <cmath>
+#include <optional>
+
 #include "http/context.hpp"
 #include "http/validation.hpp"
 
 namespace pixelcraft::http {
+
+namespace {
+
+const json& analysis_schema() {
+  static const json schema = json::parse(R"({
+    "type": "object",
+    "properties": {
+      "score": {"type": "integer", "minimum": 0, "maximum": 100},
+      "confidence": {"type": "number", "minimum": 0, "maximum": 1},
+      "recommended_services": {"type": "array", "items": {"type": "string"}},
+      "key_insights": {"type": "array", "items": {"type": "string"}},
+      "suggested_actions": {"type": "array", "items": {"type": "string"}},
+      "estimated_value": {"type": ["number", "null"]}
+    },
+    "required": ["score", "confidence", "recommended_services", "key_insights",
+                 "suggested_actions", "estimated_value"]
+  })");
+  return schema;
+}
+
+bool string_list(const json& x, size_t max_items) {
+  if (!x.is_array() || x.size() > max_items)
+    return false;
+  return std::all_of(x.begin(), x.end(), [](const json& s) {
+    return s.is_string() && !s.get<std::string>().empty() && s.get<std::string>().size() <= 500;
+  });
+}
+
+/// The model's answer, if it validates (API.md §6); otherwise null.
+json validated_model_analysis(const std::string& content) {
+  auto m = json::parse(content, nullptr, false);
+  if (!m.is_object() || !m.contains("score") || !m["score"].is_number() ||
+      !m.contains("confidence") || !m["confidence"].is_number())
+    return nullptr;
+  auto score = m["score"].get<double>();
+  auto confidence = m["confidence"].get<double>();
+  if (!(score >= 0 && score <= 100) || !(confidence >= 0 && confidence <= 1))
+    return nullptr;
+  for (auto key : {"recommended_services", "key_insights", "suggested_actions"})
+    if (!m.contains(key) || !string_list(m[key], 20))
+      return nullptr;
+  if (!m.contains("estimated_value") ||
+      !(m["estimated_value"].is_null() ||
+        (m["estimated_value"].is_number() && m["estimated_value"].get<double>() >= 0)))
+    return nullptr;
+  m["score"] = static_cast<int>(std::floor(score + 0.5));
+  return m;
+}
+
+std::string describe_lead(const json& lead, const lead_rule_score& rules) {
+  auto field = [&](const char* k) {
+    return lead.contains(k) && !lead[k].is_null() ? lead[k].dump() : std::string{"not given"};
+  };
+  return "Qualify this inbound lead and answer with JSON only.\n"
+         "Name: " + field("name") + "\nCompany: " + field("company") +
+         "\nServices of interest: " + field("services_interested") +
+         "\nBudget range: " + field("budget_range") + "\nTimeline: " + field("timeline") +
+         "\nSource: " + field("source") + "\nMessage: " + field("message") +
+         "\nOur rule-based score is " + std::to_string(rules.score) + "/100.";
+}
+
+} // namespace
+
+void analyze_lead(const ctx_ptr& ctx, const json& lead, std::function<void(json)> done) {
+  auto signals = signals_of_lead(lead);
+  auto rules = score_lead(signals);
+  auto rules_only = json::parse(rules_analysis_json(signals, rules));
+  json turn = {{"agent_type", "lead_qualification"},
+               {"message", describe_lead(lead, rules)},
+               {"action", "analyze_lead"},
+               {"format", analysis_schema()}};
+  if (!ctx->opts->catalog->find("lead_qualification"))
+    return done(rules_only);
+  auto timeout = std::chrono::seconds(std::min(60u, ctx->opts->cfg.request_timeout_s));
+  ask_or(
+    ctx, ctx->opts->agents, timeout,
+    [rules, rules_only, done](std::string& reply) {
+      auto r = json::parse(reply);
+      auto m = r["metadata"].value("degraded", false)
+                 ? json(nullptr)
+                 : validated_model_analysis(r.value("response", std::string{}));
+      if (m.is_null())
+        return done(rules_only); // no model, or output that does not validate: rules stand
+      auto final_score = combine_scores(rules.score, m["score"].get<int>());
+      auto a = rules_only;
+      a["lead_score"]["score"] = final_score;
+      a["lead_score"]["confidence"] = m["confidence"];
+      a["lead_score"]["priority"] = priority_for(final_score);
+      a["lead_score"]["rules_score"] = rules.score;
+      a["lead_score"]["model_score"] = m["score"];
+      a["recommended_services"] = m["recommended_services"];
+      a["key_insights"] = m["key_insights"];
+      a["suggested_actions"] = m["suggested_actions"];
+      a["estimated_value"] = m["estimated_value"];
+      a["method"] = "rules+llm";
+      done(a);
+    },
+    [rules_only, done](caf::error&) { done(rules_only); }, chat_atom_v, turn.dump(),
+    caf::actor{});
+}
 
 namespace {
 
@@ -24,6 +127,9 @@ void insert_lead(const ctx_ptr& ctx, const json& row, std::function<void(int, st
     std::move(on_err), lead_new_atom_v, row.dump());
 }
 
+void create(const ctx_ptr& ctx, const json& body, const json& row, bool analyze,
+            const std::optional<std::string>& key);
+
 void submit(const ctx_ptr& ctx) {
   json body;
   if (!parse_json_object(ctx, body))
@@ -40,16 +146,33 @@ void submit(const ctx_ptr& ctx) {
   }
   auto row = sub.row;
   row["owner_id"] = ctx->who.sub.empty() ? json(nullptr) : json(ctx->who.sub);
-  if (sub.analyze) {
-    auto score = score_lead(sub.signals);
-    auto analysis = json::parse(rules_analysis_json(sub.signals, score));
-    row["analysis"] = analysis;
-    row["lead_score"] = score.score;
-  }
+  std::optional<std::string> key_copy;
+  if (key)
+    key_copy = *key;
+  create(ctx, body, row, sub.analyze, key_copy);
+}
+
+/// Adds the analysis to `row` when asked (model + rules), then continues.
+void prepare(const ctx_ptr& ctx, json row, bool analyze, std::function<void(json)> next) {
+  if (!analyze)
+    return next(std::move(row));
+  auto lead = row;
+  analyze_lead(ctx, lead, [row, next](json analysis) mutable {
+    row["lead_score"] = analysis["lead_score"]["score"];
+    row["analysis"] = std::move(analysis);
+    next(std::move(row));
+  });
+}
+
+/// Creates the lead (idempotently with a key: claimed before any work) and answers 201.
+void create(const ctx_ptr& ctx, const json& body, const json& row_in, bool analyze,
+            const std::optional<std::string>& key) {
   if (!key) {
-    insert_lead(
-      ctx, row, [ctx](int status, std::string out) { ctx->send(status, std::move(out)); },
-      [ctx](caf::error& err) { ctx->fail(err); });
+    prepare(ctx, row_in, analyze, [ctx](json row) {
+      insert_lead(
+        ctx, row, [ctx](int status, std::string out) { ctx->send(status, std::move(out)); },
+        [ctx](caf::error& err) { ctx->fail(err); });
+    });
     return;
   }
   // Idempotent path: claim the key, create, record the response; a failure releases the key.
@@ -59,7 +182,7 @@ void submit(const ctx_ptr& ctx) {
   auto k = *key;
   ask(
     ctx, db, ctx->db_timeout(),
-    [ctx, row, scope, k, db](std::string& claim_text) {
+    [ctx, row_in, analyze, scope, k, db](std::string& claim_text) {
       auto claim = json::parse(claim_text);
       auto state = claim.value("state", std::string{});
       if (state == "replay") {
@@ -70,6 +193,7 @@ void submit(const ctx_ptr& ctx) {
         return ctx->error(409, "Idempotency-Key was already used with a different request body");
       if (state == "in_progress")
         return ctx->error(409, "a request with this Idempotency-Key is still in progress");
+      prepare(ctx, row_in, analyze, [ctx, scope, k, db](json row) {
       insert_lead(
         ctx, row,
         [ctx, scope, k, db](int status, std::string out) {
@@ -89,6 +213,7 @@ void submit(const ctx_ptr& ctx) {
           });
           ctx->fail(err);
         });
+      });
     },
     idem_begin_atom_v, scope, k, hash,
     static_cast<int32_t>(ctx->opts->cfg.idempotency_ttl_hours));
@@ -175,12 +300,12 @@ void analyze(const ctx_ptr& ctx) {
   ask(
     ctx, db, ctx->db_timeout(),
     [ctx, id, db](std::string& lead_text) {
-      auto signals = signals_of_lead(json::parse(lead_text));
-      auto analysis = rules_analysis_json(signals, score_lead(signals));
-      ask(
-        ctx, db, ctx->db_timeout(),
-        [ctx, analysis](std::string&) { ctx->send(200, analysis); }, lead_anl_atom_v, id,
-        analysis);
+      analyze_lead(ctx, json::parse(lead_text), [ctx, id, db](json analysis) {
+        auto text = analysis.dump();
+        ask(
+          ctx, db, ctx->db_timeout(), [ctx, text](std::string&) { ctx->send(200, text); },
+          lead_anl_atom_v, id, text);
+      });
     },
     lead_get_atom_v, id);
 }

@@ -38,9 +38,64 @@ struct traits_t : restinio::default_traits_t {
   static constexpr bool use_connection_count_limiter = true;
 };
 
+using chunked_builder = restinio::response_builder_t<restinio::chunked_output_t>;
+
+class stream_impl final : public stream_sink {
+public:
+  stream_impl(std::shared_ptr<chunked_builder> b, std::function<void()> on_gone)
+    : builder_(std::move(b)), on_gone_(std::move(on_gone)) {
+  }
+
+  void write(std::string chunk) override {
+    if (closed_)
+      return;
+    try {
+      builder_->append_chunk(std::move(chunk));
+      builder_->flush([gone = on_gone_](const asio::error_code& ec) {
+        if (ec && gone)
+          gone();
+      });
+    } catch (const std::exception& e) {
+      closed_ = true;
+      if (on_gone_)
+        on_gone_();
+    }
+  }
+
+  void close() override {
+    if (closed_)
+      return;
+    closed_ = true;
+    try {
+      builder_->done();
+    } catch (const std::exception&) {
+      // The connection is already gone.
+    }
+  }
+
+private:
+  std::shared_ptr<chunked_builder> builder_;
+  std::function<void()> on_gone_;
+  bool closed_ = false;
+};
+
 class sink_impl final : public response_sink {
 public:
   explicit sink_impl(restinio::request_handle_t req) : req_(std::move(req)) {
+  }
+
+  stream_sink_ptr open_stream(http_response head, std::function<void()> on_gone) override {
+    auto b = std::make_shared<chunked_builder>(
+      req_->create_response<restinio::chunked_output_t>(restinio::http_status_line_t{
+        restinio::http_status_code_t{static_cast<uint16_t>(head.status)},
+        reason_phrase(head.status)}));
+    for (auto& [k, v] : head.headers)
+      b->append_header(k, std::move(v));
+    b->flush([gone = on_gone](const asio::error_code& ec) {
+      if (ec && gone)
+        gone();
+    });
+    return std::make_shared<stream_impl>(std::move(b), std::move(on_gone));
   }
 
   void send(http_response r) override {

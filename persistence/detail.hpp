@@ -38,4 +38,7 @@ std::string idem_end(pqxx::connection& c, const std::string& scope, const std::s
                      int status, const std::string& body);
 std::string idem_drop(pqxx::connection& c, const std::string& scope, const std::string& key);
 
+/// Dispatches a `db_op_atom` operation (see actors/db_actor.hpp).
+std::string db_op(pqxx::connection& c, const std::string& op, const std::string& args);
+
 } // namespace pixelcraft::persistence::detail

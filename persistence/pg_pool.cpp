@@ -163,6 +163,9 @@ db_actor::behavior_type worker(worker_pointer self, pool_options opts) {
       return run(st, "idem_drop",
                  [&](pqxx::connection& c) { return detail::idem_drop(c, scope, key); });
     },
+    [&st](db_op_atom, const std::string& op, const std::string& args) {
+      return run(st, op.c_str(), [&](pqxx::connection& c) { return detail::db_op(c, op, args); });
+    },
   };
 }
 
@@ -197,6 +200,9 @@ db_actor::behavior_type router(db_actor::stateful_pointer<router_state> self, po
     },
     [self, &st](idem_drop_atom a, std::string& s, std::string& k) {
       return self->delegate(st.pick(), a, std::move(s), std::move(k));
+    },
+    [self, &st](db_op_atom a, std::string& op, std::string& args) {
+      return self->delegate(st.pick(), a, std::move(op), std::move(args));
     },
   };
 }

@@ -1,0 +1,125 @@
+#include "actors/agent_catalog.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+namespace pixelcraft {
+
+const std::vector<std::pair<std::string, std::string>>& embedded_agents();
+
+namespace {
+
+using json = nlohmann::json;
+
+bool valid_id(const std::string& id) {
+  if (id.empty() || id.size() > 64)
+    return false;
+  return std::all_of(id.begin(), id.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+  });
+}
+
+} // namespace
+
+const std::string& agent_catalog::builtin_json() {
+  return embedded_agents().front().second;
+}
+
+std::shared_ptr<const agent_catalog> agent_catalog::load(const std::string& text,
+                                                         const std::string& default_model,
+                                                         std::string& error) {
+  auto doc = json::parse(text, nullptr, false);
+  if (!doc.is_object() || !doc.contains("agents") || !doc["agents"].is_array()) {
+    error = "expected {\"agents\": [...]}";
+    return nullptr;
+  }
+  static const std::set<std::string> reserved = {"health", "metrics", "invoke", "workflows"};
+  auto cat = std::make_shared<agent_catalog>();
+  std::set<std::string> seen;
+  for (size_t i = 0; i < doc["agents"].size(); ++i) {
+    const auto& a = doc["agents"][i];
+    auto where = "agents[" + std::to_string(i) + "]";
+    if (!a.is_object()) {
+      error = where + ": not an object";
+      return nullptr;
+    }
+    agent_def d;
+    d.id = a.value("id", std::string{});
+    if (!valid_id(d.id) || reserved.count(d.id) || !seen.insert(d.id).second) {
+      error = where + ": id '" + d.id + "' is invalid, reserved or duplicated";
+      return nullptr;
+    }
+    d.name = a.value("name", d.id);
+    d.description = a.value("description", std::string{});
+    d.system_prompt = a.value("system_prompt", std::string{});
+    if (d.system_prompt.empty()) {
+      error = where + ": system_prompt is required";
+      return nullptr;
+    }
+    d.model = a.value("model", std::string{});
+    if (d.model.empty())
+      d.model = default_model;
+    if (a.contains("temperature") && !a["temperature"].is_number()) {
+      error = where + ": temperature must be a number";
+      return nullptr;
+    }
+    d.temperature = a.value("temperature", 0.7);
+    d.max_tokens = a.value("max_tokens", 800);
+    if (d.temperature < 0 || d.temperature > 2 || d.max_tokens < 1) {
+      error = where + ": temperature must be 0..2 and max_tokens positive";
+      return nullptr;
+    }
+    if (a.contains("capabilities") && a["capabilities"].is_array())
+      for (const auto& c : a["capabilities"])
+        if (c.is_string())
+          d.capabilities.push_back(c.get<std::string>());
+    json tools = json::array();
+    if (a.contains("tools") && a["tools"].is_array()) {
+      for (const auto& t : a["tools"]) {
+        if (!t.is_object() || !t.contains("name") || !t["name"].is_string() ||
+            !t.contains("parameters") || !t["parameters"].is_object()) {
+          error = where + ": each tool needs a name and JSON-schema parameters";
+          return nullptr;
+        }
+        tools.push_back({{"name", t["name"]},
+                         {"description", t.value("description", std::string{})},
+                         {"parameters", t["parameters"]}});
+      }
+    }
+    d.tools_json = tools.dump();
+    cat->agents_.push_back(std::move(d));
+  }
+  if (cat->agents_.empty()) {
+    error = "the catalogue defines no agent";
+    return nullptr;
+  }
+  return cat;
+}
+
+const agent_def* agent_catalog::find(std::string_view id) const {
+  for (const auto& a : agents_)
+    if (a.id == id)
+      return &a;
+  return nullptr;
+}
+
+std::string agent_catalog::info_json(const agent_def& a, const std::string& status,
+                                     bool detail) const {
+  json j = {{"agent_id", a.id},
+            {"name", a.name},
+            {"type", a.id},
+            {"description", a.description},
+            {"capabilities", a.capabilities},
+            {"tools", json::parse(a.tools_json)},
+            {"status", status}};
+  if (detail) {
+    j["model"] = a.model;
+    j["temperature"] = a.temperature;
+    j["max_tokens"] = a.max_tokens;
+  }
+  return j.dump();
+}
+
+} // namespace pixelcraft

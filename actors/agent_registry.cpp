@@ -1,0 +1,347 @@
+#include "actors/agent_registry.hpp"
+
+#include <chrono>
+#include <map>
+#include <vector>
+
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/send.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <nlohmann/json.hpp>
+
+#include "actors/errc.hpp"
+#include "actors/log.hpp"
+
+namespace pixelcraft {
+
+namespace {
+
+using json = nlohmann::json;
+using clock_type = std::chrono::steady_clock;
+constexpr const char* component = "pixelcraft.agents";
+
+using agent_actor = caf::typed_actor<caf::replies_to<chat_atom, std::string, caf::actor>::with<std::string>,
+                                     caf::reacts_to<idle_atom, uint64_t>>;
+
+struct agent_state {
+  const agent_def* def = nullptr;
+  std::string conversation_id; ///< empty: one-shot
+  agent_registry_options opts;
+  std::vector<json> history; ///< user/assistant turns, oldest first
+  bool loaded = false;
+  uint64_t generation = 0;
+  static inline const char* name = "pixelcraft.agent";
+};
+
+using agent_pointer = agent_actor::stateful_pointer<agent_state>;
+
+std::chrono::milliseconds db_timeout(const config& cfg) {
+  return std::chrono::milliseconds(cfg.db_timeout_ms + 4000);
+}
+
+struct turn {
+  json request;
+  caf::actor listener;
+  caf::typed_response_promise<std::string> rp;
+  clock_type::time_point started = clock_type::now();
+  std::string message;
+};
+
+/// Ends a one-shot agent once its turn is answered; conversation agents stay for the next.
+void end_turn(agent_pointer self) {
+  if (self->state.conversation_id.empty())
+    self->quit();
+}
+
+void fail_turn(agent_pointer self, const std::shared_ptr<turn>& t, caf::error err) {
+  t->rp.deliver(std::move(err));
+  end_turn(self);
+}
+
+void write_log(agent_pointer self, const turn& t, const std::string& status, const json& output,
+               const std::string& error) {
+  auto& st = self->state;
+  json row = {{"agent_type", st.def->id},
+              {"action", t.request.value("action", std::string{"chat"})},
+              {"conversation_id",
+               st.conversation_id.empty() ? json(nullptr) : json(st.conversation_id)},
+              {"input_data", {{"message_chars", t.message.size()},
+                              {"has_context", t.request.contains("context")}}},
+              {"output_data", output},
+              {"execution_time_ms",
+               std::chrono::duration<double, std::milli>(clock_type::now() - t.started).count()},
+              {"status", status},
+              {"error_message", error.empty() ? json(nullptr) : json(error)}};
+  self->request(st.opts.db, db_timeout(st.opts.cfg), db_op_atom_v, std::string{"log_add"},
+                row.dump())
+    .then([](const std::string&) {},
+          [](caf::error& err) {
+            log::warn(component, "agent log not written", {{"error", caf::to_string(err)}});
+          });
+}
+
+json model_request(const agent_state& st, const turn& t) {
+  json messages = json::array();
+  messages.push_back({{"role", "system"}, {"content", st.def->system_prompt}});
+  if (t.request.contains("context") && t.request["context"].is_object() &&
+      !t.request["context"].empty())
+    messages.push_back({{"role", "system"},
+                        {"content", "Context provided by the application (JSON): " +
+                                      t.request["context"].dump()}});
+  auto turns = static_cast<size_t>(st.opts.cfg.history_turns) * 2;
+  auto from = st.history.size() > turns ? st.history.size() - turns : 0;
+  for (size_t i = from; i < st.history.size(); ++i)
+    messages.push_back(st.history[i]);
+  messages.push_back({{"role", "user"}, {"content", t.message}});
+  json req = {{"model", st.def->model},
+              {"messages", messages},
+              {"temperature", st.def->temperature},
+              {"max_tokens", st.def->max_tokens}};
+  if (t.request.contains("format"))
+    req["format"] = t.request["format"];
+  return req;
+}
+
+void deliver_reply(agent_pointer self, turn& t, const std::string& content, const json& meta,
+                   const json& tool_calls) {
+  auto& st = self->state;
+  json out = {{"response", content},
+              {"conversation_id", st.conversation_id.empty() ? json(nullptr)
+                                                            : json(st.conversation_id)},
+              {"agent_type", st.def->id},
+              {"metadata", meta},
+              {"tool_calls", tool_calls},
+              {"timestamp", log::now_rfc3339()}};
+  t.rp.deliver(out.dump());
+  end_turn(self);
+}
+
+/// Stores the reply (when the turn has a conversation), then answers.
+void finish_turn(agent_pointer self, std::shared_ptr<turn> t, std::string content, json meta,
+                 json tool_calls) {
+  auto& st = self->state;
+  auto status = meta.value("degraded", false) ? "error" : "success";
+  write_log(self, *t, status,
+            {{"model_used", meta["model_used"]},
+             {"response_chars", content.size()},
+             {"degraded", meta.value("degraded", false)}},
+            meta.value("degraded", false) ? "no model available" : "");
+  if (st.conversation_id.empty())
+    return deliver_reply(self, *t, content, meta, tool_calls);
+  json row = {{"conversation_id", st.conversation_id},
+              {"role", "assistant"},
+              {"content", content},
+              {"agent_type", st.def->id},
+              {"metadata", meta}};
+  if (meta.contains("tokens_in"))
+    row["tokens_in"] = meta["tokens_in"];
+  if (meta.contains("tokens_out"))
+    row["tokens_out"] = meta["tokens_out"];
+  self->request(st.opts.db, db_timeout(st.opts.cfg), db_op_atom_v, std::string{"msg_add"},
+                row.dump())
+    .await(
+      [self, t, content, meta, tool_calls](const std::string&) {
+        self->state.history.push_back({{"role", "user"}, {"content", t->message}});
+        self->state.history.push_back({{"role", "assistant"}, {"content", content}});
+        deliver_reply(self, *t, content, meta, tool_calls);
+      },
+      [self, t](caf::error& err) { fail_turn(self, t, std::move(err)); });
+}
+
+void call_model(agent_pointer self, std::shared_ptr<turn> t) {
+  auto& st = self->state;
+  auto timeout = std::chrono::seconds(st.opts.cfg.llm_timeout_s + 10);
+  self->request(st.opts.llm, timeout, llm_chat_atom_v, model_request(st, *t).dump(), t->listener)
+    .await(
+      [self, t](const std::string& text) {
+        auto r = json::parse(text);
+        json meta = {{"model_used", r["model"]},
+                     {"degraded", false},
+                     {"latency_ms", r["latency_ms"]},
+                     {"tokens_in", r["tokens_in"]},
+                     {"tokens_out", r["tokens_out"]}};
+        finish_turn(self, t, r.value("content", std::string{}), meta, r["tool_calls"]);
+      },
+      [self, t](caf::error& err) {
+        bool no_model = err.category() == caf::atom("pixelcraft") &&
+                        (err.code() == static_cast<uint8_t>(errc::unavailable) ||
+                         err.code() == static_cast<uint8_t>(errc::not_found));
+        if (no_model || err == caf::sec::request_receiver_down) {
+          // No model: an honest answer, stored and streamed like any other.
+          if (t->listener)
+            caf::anon_send(t->listener, llm_chunk_atom_v, degraded_reply_text());
+          json meta = {{"model_used", nullptr},
+                       {"degraded", true},
+                       {"latency_ms", std::chrono::duration<double, std::milli>(
+                                        clock_type::now() - t->started)
+                                        .count()}};
+          return finish_turn(self, t, degraded_reply_text(), meta, json::array());
+        }
+        auto status = err == caf::sec::request_timeout ||
+                          err.code() == static_cast<uint8_t>(errc::deadline_exceeded)
+                        ? "timeout"
+                        : "error";
+        write_log(self, *t, status, json::object(), caf::to_string(err));
+        fail_turn(self, t, std::move(err));
+      });
+}
+
+void store_user_message(agent_pointer self, std::shared_ptr<turn> t) {
+  auto& st = self->state;
+  if (st.conversation_id.empty())
+    return call_model(self, t);
+  json row = {{"conversation_id", st.conversation_id},
+              {"role", "user"},
+              {"content", t->message},
+              {"agent_type", st.def->id},
+              {"metadata", t->request.contains("context")
+                             ? json{{"context", t->request["context"]}}
+                             : json::object()}};
+  self->request(st.opts.db, db_timeout(st.opts.cfg), db_op_atom_v, std::string{"msg_add"},
+                row.dump())
+    .await([self, t](const std::string&) { call_model(self, t); },
+           [self, t](caf::error& err) { fail_turn(self, t, std::move(err)); });
+}
+
+agent_actor::behavior_type agent_fn(agent_pointer self, const agent_def* def,
+                                    std::string conversation_id, agent_registry_options opts) {
+  auto& st = self->state;
+  st.def = def;
+  st.conversation_id = std::move(conversation_id);
+  st.opts = std::move(opts);
+  return {
+    [self](chat_atom, const std::string& request,
+           caf::actor& listener) -> caf::result<std::string> {
+      auto& st = self->state;
+      auto t = std::make_shared<turn>();
+      t->request = json::parse(request, nullptr, false);
+      t->listener = listener;
+      t->rp = self->make_response_promise<std::string>();
+      t->message = t->request.value("message", std::string{});
+      auto rp = t->rp;
+      auto idle = ++st.generation;
+      self->delayed_send(self, std::chrono::seconds(st.opts.cfg.agent_idle_s), idle_atom_v, idle);
+      if (st.conversation_id.empty() || st.loaded) {
+        store_user_message(self, t);
+        return rp;
+      }
+      // First turn of this actor: load the conversation's memory (survives restarts).
+      json args = {{"conversation_id", st.conversation_id},
+                   {"limit", std::max(1u, st.opts.cfg.history_turns) * 2}};
+      self->request(st.opts.db, db_timeout(st.opts.cfg), db_op_atom_v,
+                    std::string{"conv_recent"}, args.dump())
+        .await(
+          [self, t](const std::string& text) {
+            auto& st = self->state;
+            for (auto& m : json::parse(text)["messages"])
+              st.history.push_back({{"role", m["role"]}, {"content", m["content"]}});
+            st.loaded = true;
+            store_user_message(self, t);
+          },
+          [self, t](caf::error& err) { fail_turn(self, t, std::move(err)); });
+      return rp;
+    },
+    [self](idle_atom, uint64_t generation) {
+      if (generation == self->state.generation)
+        self->quit(); // passivated: memory lives in the database
+    },
+  };
+}
+
+struct registry_state {
+  agent_registry_options opts;
+  std::map<std::string, agent_actor> agents; ///< key: agent id + '\n' + conversation id
+  std::map<caf::actor_addr, std::string> keys;
+  static inline const char* name = "pixelcraft.agent-registry";
+};
+
+using registry_pointer = agent_registry_actor::stateful_pointer<registry_state>;
+
+agent_registry_actor::behavior_type registry_fn(registry_pointer self,
+                                                agent_registry_options opts) {
+  self->state.opts = std::move(opts);
+  // Agents are linked to us so that our exit ends them; their own crashes reach us as exit
+  // messages too, which must not take the registry down (the down handler cleans up).
+  self->set_exit_handler([self](caf::exit_msg& em) {
+    if (self->state.keys.count(em.source) == 0)
+      self->quit(em.reason);
+  });
+  self->set_down_handler([self](caf::down_msg& dm) {
+    auto& st = self->state;
+    auto it = st.keys.find(dm.source);
+    if (it == st.keys.end())
+      return;
+    if (dm.reason && dm.reason != caf::exit_reason::user_shutdown)
+      log::warn(component, "agent actor crashed; the next message gets a fresh one",
+                {{"agent", it->second.substr(0, it->second.find('\n'))},
+                 {"error", caf::to_string(dm.reason)}});
+    auto found = st.agents.find(it->second);
+    if (found != st.agents.end() && found->second.address() == dm.source)
+      st.agents.erase(found);
+    st.keys.erase(it);
+  });
+  return {
+    [self](chat_atom a, std::string& request,
+           caf::actor& listener) -> caf::result<std::string> {
+      auto& st = self->state;
+      auto req = json::parse(request, nullptr, false);
+      if (!req.is_object())
+        return caf::make_error(errc::invalid_argument, "malformed turn");
+      const auto* def = st.opts.catalog->find(req.value("agent_type", std::string{"chat"}));
+      if (!def)
+        return caf::make_error(errc::not_found, "unknown agent");
+      auto conversation = req.value("conversation_id", std::string{});
+      if (conversation.empty()) {
+        auto one_shot = self->spawn<caf::monitored + caf::linked>(agent_fn, def, std::string{}, st.opts);
+        st.keys[one_shot.address()] = def->id + "\n";
+        // The one-shot actor ends after its reply (idle timer) or with us.
+        return self->delegate(one_shot, a, std::move(request), std::move(listener));
+      }
+      auto key = def->id + "\n" + conversation;
+      auto it = st.agents.find(key);
+      if (it == st.agents.end()) {
+        auto actor = self->spawn<caf::monitored + caf::linked>(agent_fn, def, conversation, st.opts);
+        st.keys[actor.address()] = key;
+        it = st.agents.emplace(key, actor).first;
+      }
+      return self->delegate(it->second, a, std::move(request), std::move(listener));
+    },
+    [self](forget_atom, const std::string& conversation) {
+      auto& st = self->state;
+      for (auto it = st.agents.begin(); it != st.agents.end();) {
+        if (it->first.substr(it->first.find('\n') + 1) == conversation) {
+          self->send_exit(it->second, caf::exit_reason::user_shutdown);
+          it = st.agents.erase(it);
+        } else {
+          ++it;
+        }
+      }
+    },
+    [self](agents_atom) {
+      json counts = json::object();
+      for (const auto& a : self->state.opts.catalog->all())
+        counts[a.id] = 0;
+      for (const auto& [addr, key] : self->state.keys)
+        counts[key.substr(0, key.find('\n'))] = counts[key.substr(0, key.find('\n'))].get<int>() + 1;
+      return counts.dump();
+    },
+  };
+}
+
+} // namespace
+
+const std::string& degraded_reply_text() {
+  static const std::string text =
+    "I'm sorry, the assistant is unavailable right now, so I can't give you a proper answer. "
+    "Your message has been saved. Please try again in a few minutes, or leave your email and "
+    "the PixelCraft team will get back to you.";
+  return text;
+}
+
+agent_registry_actor spawn_agent_registry(caf::actor_system& sys, agent_registry_options opts) {
+  return sys.spawn(registry_fn, std::move(opts));
+}
+
+} // namespace pixelcraft

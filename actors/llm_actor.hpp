@@ -1,0 +1,36 @@
+#pragma once
+/// The model client: chat completions from Ollama (`/api/chat`) or an OpenAI-compatible server
+/// (`/v1/chat/completions`), streamed. Implemented by integrations/ (libcurl multi).
+///
+/// - Spawned once by app/ through `integrations::spawn_llm_client`, `caf::detached` (one
+///   thread for every stream: curl multi). Lives until the system shuts down.
+/// - Request JSON (provider-neutral): `{"model", "messages": [{"role", "content"}],
+///   "temperature"?, "max_tokens"?, "format"? (a JSON schema, or "json"), "tools"?}`.
+/// - While the model produces, `listener` (may be an invalid handle) receives
+///   `(llm_chunk_atom, std::string piece)` for each piece, in order, before the reply.
+///   If `listener` terminates, the call is cancelled: the connection to the model is closed.
+/// - Reply JSON: `{"content", "model", "provider", "tokens_in", "tokens_out", "latency_ms",
+///   "ttft_ms", "tool_calls": [...]}`.
+/// - Errors: `errc::unavailable` (model server unreachable, 5xx or 429 after retries, or busy),
+///   `errc::not_found` (unknown model), `errc::deadline_exceeded` (stalled: no bytes for the
+///   stall timeout, or over the overall deadline), `errc::invalid_argument` (server refused the
+///   request), `errc::aborted` (cancelled). Retries (with backoff) happen only before the first
+///   token. Per-model concurrency is limited; excess calls wait in a bounded queue.
+
+#include <string>
+
+#include <caf/actor.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "actors/fwd.hpp"
+
+namespace pixelcraft {
+
+using llm_actor = caf::typed_actor<
+  caf::replies_to<llm_chat_atom, std::string, caf::actor>::with<std::string>,
+  /// Reply: `{"models": [{"name", "provider", "metrics": {"total_requests", "success_rate",
+  /// "avg_latency_ms", "tokens_in", "tokens_out"}}]}` for every model called so far.
+  caf::replies_to<llm_stats_atom>::with<std::string>>;
+
+} // namespace pixelcraft

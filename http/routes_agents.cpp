@@ -1,0 +1,225 @@
+// Agents and models (API.md §5).
+#include "http/context.hpp"
+#include "http/validation.hpp"
+
+namespace pixelcraft::http {
+
+namespace {
+
+constexpr auto health_timeout = std::chrono::milliseconds(5000);
+
+/// The model server's view from the last health check: reachable, and its model names.
+struct model_view {
+  bool reachable = false;
+  std::vector<std::string> names;
+
+  bool has(const std::string& model) const {
+    if (!reachable)
+      return false;
+    if (names.empty())
+      return true; // an OpenAI-compatible server may not list models
+    for (const auto& n : names)
+      if (n == model || n == model + ":latest" || model == n + ":latest")
+        return true;
+    return false;
+  }
+};
+
+model_view view_of(const std::string& health_text) {
+  model_view v;
+  auto h = json::parse(health_text, nullptr, false);
+  if (!h.is_object() || !h.contains("services"))
+    return v;
+  const auto& o = h["services"].value("ollama", json::object());
+  v.reachable = o.value("status", std::string{}) == "healthy";
+  if (o.contains("models") && o["models"].is_array())
+    for (const auto& m : o["models"])
+      if (m.is_string())
+        v.names.push_back(m.get<std::string>());
+  return v;
+}
+
+/// Continues with the cached model view (a failed health query counts as unreachable).
+void with_models(const ctx_ptr& ctx, std::function<void(model_view)> next) {
+  ask_or(
+    ctx, ctx->opts->health, health_timeout,
+    [next](std::string& text) { next(view_of(text)); },
+    [next](caf::error&) { next(model_view{}); }, health_atom_v, true);
+}
+
+std::string agent_status(const model_view& v, const agent_def& a) {
+  return v.has(a.model) ? "active" : "degraded";
+}
+
+void list_agents(const ctx_ptr& ctx) {
+  with_models(ctx, [ctx](model_view v) {
+    json items = json::array();
+    for (const auto& a : ctx->opts->catalog->all())
+      items.push_back(json::parse(ctx->opts->catalog->info_json(a, agent_status(v, a), false)));
+    ctx->send_json(200, {{"agents", items}, {"total", items.size()}});
+  });
+}
+
+void get_agent(const ctx_ptr& ctx) {
+  const auto* a = ctx->opts->catalog->find(ctx->params["agent_type"]);
+  if (!a)
+    return ctx->error(404, "agent not found");
+  with_models(ctx, [ctx, a](model_view v) {
+    ctx->send(200, ctx->opts->catalog->info_json(*a, agent_status(v, *a), true));
+  });
+}
+
+void agents_health(const ctx_ptr& ctx) {
+  with_models(ctx, [ctx](model_view v) {
+    ask(
+      ctx, ctx->opts->agents, std::chrono::milliseconds(5000),
+      [ctx, v](std::string& counts_text) {
+        auto counts = json::parse(counts_text);
+        json out = json::object();
+        for (const auto& a : ctx->opts->catalog->all())
+          out[a.id] = {{"status", agent_status(v, a)},
+                       {"instances", counts.value(a.id, 0)}};
+        ctx->send_json(200, out);
+      },
+      agents_atom_v);
+  });
+}
+
+void agents_metrics(const ctx_ptr& ctx) {
+  ask(
+    ctx, ctx->opts->db, ctx->db_timeout(),
+    [ctx](std::string& reply) { ctx->send(200, std::move(reply)); }, db_op_atom_v,
+    std::string{"agent_metrics"}, std::string{"{}"});
+}
+
+void invoke(const ctx_ptr& ctx) {
+  json body;
+  if (!parse_json_object(ctx, body))
+    return;
+  validator v;
+  if (!body.contains("agent_type") || !body["agent_type"].is_string())
+    v.add({"body", "agent_type"}, body.contains("agent_type") ? "Input should be a valid string"
+                                                              : "Field required",
+          body.contains("agent_type") ? "string_type" : "missing");
+  json input = body.value("input_data", json::object());
+  if (!input.is_object())
+    v.add({"body", "input_data"}, "Input should be a valid object", "dict_type");
+  if (body.contains("conversation_id") && !body["conversation_id"].is_null()) {
+    const auto& c = body["conversation_id"];
+    auto ok = c.is_string() && !c.get<std::string>().empty() && c.get<std::string>().size() <= 128 &&
+              std::all_of(c.get<std::string>().begin(), c.get<std::string>().end(),
+                          [](unsigned char ch) { return std::isalnum(ch) || ch == '_' || ch == '-'; });
+    if (!ok)
+      v.add({"body", "conversation_id"}, "String should match pattern '^[A-Za-z0-9_-]{1,128}$'",
+            "string_pattern_mismatch");
+  }
+  if (!v.ok())
+    return ctx->invalid(v.detail());
+  auto agent = body["agent_type"].get<std::string>();
+  if (!ctx->opts->catalog->find(agent))
+    return ctx->error(404, "agent not found");
+  std::string message;
+  if (input.contains("message") && input["message"].is_string())
+    message = trim(input["message"].get<std::string>());
+  if (message.empty())
+    message = "Process this input and answer helpfully:\n" + input.dump(2);
+  if (utf8_length(message) > 20000)
+    return ctx->invalid(json::array({{{"loc", {"body", "input_data"}},
+                                      {"msg", "Input is too long"},
+                                      {"type", "too_long"}}}));
+  json turn = {{"agent_type", agent}, {"message", message}, {"action", "invoke"}};
+  json extra = input;
+  extra.erase("message");
+  if (!extra.empty())
+    turn["context"] = extra;
+  json args = {{"owner_id", ctx->who.sub}, {"admin", ctx->who.who == role::admin},
+               {"agent_type", agent}};
+  if (body.contains("conversation_id") && body["conversation_id"].is_string())
+    args["conversation_id"] = body["conversation_id"];
+  auto started = std::chrono::steady_clock::now();
+  ask(
+    ctx, ctx->opts->db, ctx->db_timeout(),
+    [ctx, turn, started](std::string& conv) mutable {
+      turn["conversation_id"] = json::parse(conv)["conversation_id"];
+      auto seconds = [started] {
+        return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      };
+      ask_or(
+        ctx, ctx->opts->agents, std::chrono::seconds(ctx->opts->cfg.request_timeout_s),
+        [ctx, seconds](std::string& reply) {
+          auto r = json::parse(reply);
+          bool degraded = r["metadata"].value("degraded", false);
+          json out = {{"agent_id", r["agent_type"]},
+                      {"conversation_id", r["conversation_id"]},
+                      {"status", degraded ? "error" : "success"},
+                      {"result",
+                       {{"content", r["response"]},
+                        {"metadata", r["metadata"]},
+                        {"tools_used", json::array()}}},
+                      {"execution_time", seconds()}};
+          if (degraded)
+            out["error"] = "no model available";
+          ctx->send_json(200, out);
+        },
+        [ctx](caf::error& err) { ctx->fail(err); }, chat_atom_v, turn.dump(), caf::actor{});
+    },
+    db_op_atom_v, std::string{"conv_open"}, args.dump());
+}
+
+/// Every model the runtime uses or has called, with health and per-model metrics.
+void with_model_list(const ctx_ptr& ctx, std::function<void(json)> next) {
+  with_models(ctx, [ctx, next](model_view v) {
+    ask_or(
+      ctx, ctx->opts->llm, std::chrono::milliseconds(5000),
+      [ctx, v, next](std::string& stats_text) {
+        auto stats = json::parse(stats_text)["models"];
+        std::vector<std::string> names;
+        auto add = [&names](const std::string& n) {
+          if (!n.empty() && std::find(names.begin(), names.end(), n) == names.end())
+            names.push_back(n);
+        };
+        add(ctx->opts->cfg.llm_provider == "openai" ? std::string{} : ctx->opts->cfg.ollama_model);
+        for (const auto& a : ctx->opts->catalog->all())
+          add(a.model);
+        for (const auto& s : stats)
+          add(s["name"].get<std::string>());
+        json models = json::array();
+        for (const auto& n : names) {
+          json metrics = {{"total_requests", 0}, {"success_rate", 0.0}, {"avg_latency_ms", 0.0},
+                          {"tokens_in", 0},      {"tokens_out", 0}};
+          for (const auto& s : stats)
+            if (s["name"] == n)
+              metrics = s["metrics"];
+          models.push_back({{"name", n},
+                            {"provider", ctx->opts->cfg.llm_provider},
+                            {"healthy", v.has(n)},
+                            {"metrics", metrics}});
+        }
+        next(models);
+      },
+      [ctx](caf::error& err) { ctx->fail(err); }, llm_stats_atom_v);
+  });
+}
+
+} // namespace
+
+void register_agent_routes(api::impl& a) {
+  add_route(a, "GET", "/api/agents", access::anyone, list_agents);
+  add_route(a, "GET", "/api/agents/health", access::anyone, agents_health);
+  add_route(a, "GET", "/api/agents/metrics", access::admin, agents_metrics);
+  add_route(a, "POST", "/api/agents/invoke", access::user, invoke);
+  add_route(a, "GET", "/api/agents/{agent_type}", access::anyone, get_agent);
+  add_route(a, "GET", "/api/models", access::anyone, [](const ctx_ptr& ctx) {
+    with_model_list(ctx, [ctx](json models) { ctx->send_json(200, {{"models", models}}); });
+  });
+  add_route(a, "GET", "/api/models/{name}", access::anyone, [](const ctx_ptr& ctx) {
+    with_model_list(ctx, [ctx](json models) {
+      for (const auto& m : models)
+        if (m["name"] == ctx->params["name"])
+          return ctx->send_json(200, m);
+      ctx->error(404, "model not found");
+    });
+  });
+}
+
+} // namespace pixelcraft::http

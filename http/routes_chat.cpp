@@ -1,0 +1,263 @@
+// Chat (API.md §4): message, streaming (SSE or NDJSON), history, delete.
+#include <caf/send.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include "http/context.hpp"
+#include "http/validation.hpp"
+
+namespace pixelcraft::http {
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+bool valid_conversation_id(const std::string& s) {
+  if (s.empty() || s.size() > 128)
+    return false;
+  return std::all_of(s.begin(), s.end(), [](unsigned char c) {
+    return std::isalnum(c) || c == '_' || c == '-';
+  });
+}
+
+/// Validates a `ChatRequest` into the turn for the agent registry (without conversation yet).
+bool parse_chat_request(const ctx_ptr& ctx, json& turn) {
+  json body;
+  if (!parse_json_object(ctx, body))
+    return false;
+  validator v;
+  turn = json::object();
+  if (!body.contains("message") || body["message"].is_null()) {
+    v.add({"body", "message"}, "Field required", "missing");
+  } else if (!body["message"].is_string()) {
+    v.add({"body", "message"}, "Input should be a valid string", "string_type");
+  } else {
+    auto m = trim(body["message"].get<std::string>());
+    if (m.empty())
+      v.add({"body", "message"}, "String should have at least 1 character", "string_too_short");
+    else if (utf8_length(m) > 10000)
+      v.add({"body", "message"}, "String should have at most 10000 characters",
+            "string_too_long");
+    else
+      turn["message"] = m;
+  }
+  if (body.contains("conversation_id") && !body["conversation_id"].is_null()) {
+    const auto& c = body["conversation_id"];
+    if (!c.is_string() || !valid_conversation_id(c.get<std::string>()))
+      v.add({"body", "conversation_id"}, "String should match pattern '^[A-Za-z0-9_-]{1,128}$'",
+            "string_pattern_mismatch");
+    else
+      turn["conversation_id"] = c;
+  }
+  std::string agent = "chat";
+  if (body.contains("agent_type") && !body["agent_type"].is_null()) {
+    if (!body["agent_type"].is_string() ||
+        !ctx->opts->catalog->find(body["agent_type"].get<std::string>()))
+      v.add({"body", "agent_type"}, "Input should be the id of an agent from /api/agents",
+            "enum");
+    else
+      agent = body["agent_type"].get<std::string>();
+  }
+  turn["agent_type"] = agent;
+  if (body.contains("context") && !body["context"].is_null()) {
+    if (!body["context"].is_object())
+      v.add({"body", "context"}, "Input should be a valid object", "dict_type");
+    else
+      turn["context"] = body["context"];
+  }
+  if (!v.ok()) {
+    ctx->invalid(v.detail());
+    return false;
+  }
+  turn["action"] = "chat";
+  return true;
+}
+
+json owner_args(const ctx_ptr& ctx) {
+  return {{"owner_id", ctx->who.sub.empty() ? json(nullptr) : json(ctx->who.sub)},
+          {"admin", ctx->who.who == role::admin}};
+}
+
+/// Opens (or creates) the turn's conversation, then continues with the turn completed.
+void with_conversation(const ctx_ptr& ctx, json turn, std::function<void(json)> next) {
+  auto args = owner_args(ctx);
+  args["agent_type"] = turn["agent_type"];
+  if (turn.contains("conversation_id"))
+    args["conversation_id"] = turn["conversation_id"];
+  ask(
+    ctx, ctx->opts->db, ctx->db_timeout(),
+    [turn, next](std::string& reply) mutable {
+      turn["conversation_id"] = json::parse(reply)["conversation_id"];
+      next(std::move(turn));
+    },
+    db_op_atom_v, std::string{"conv_open"}, args.dump());
+}
+
+std::chrono::seconds turn_timeout(const ctx_ptr& ctx) {
+  return std::chrono::seconds(ctx->opts->cfg.request_timeout_s);
+}
+
+json chat_response(const json& r) {
+  return {{"response", r["response"]},
+          {"conversation_id", r["conversation_id"]},
+          {"agent_type", r["agent_type"]},
+          {"metadata", r["metadata"]},
+          {"timestamp", r["timestamp"]}};
+}
+
+void message(const ctx_ptr& ctx) {
+  json turn;
+  if (!parse_chat_request(ctx, turn))
+    return;
+  with_conversation(ctx, std::move(turn), [ctx](json t) {
+    ask(
+      ctx, ctx->opts->agents, turn_timeout(ctx),
+      [ctx](std::string& reply) { ctx->send_json(200, chat_response(json::parse(reply))); },
+      chat_atom_v, t.dump(), caf::actor{});
+  });
+}
+
+// -- streaming ------------------------------------------------------------------------------
+
+struct stream_state {
+  ctx_ptr ctx;
+  stream_sink_ptr sink;
+  bool sse = true;
+  uint64_t seq = 0;
+  clock_type::time_point last_write = clock_type::now();
+  static inline const char* name = "pixelcraft.chat-stream";
+
+  void event(const char* name, const json& data) {
+    last_write = clock_type::now();
+    if (!sse) {
+      sink->write(data.dump() + "\n");
+      return;
+    }
+    sink->write(std::string{"event: "} + name + "\nid: " + std::to_string(++seq) +
+                "\ndata: " + data.dump() + "\n\n");
+  }
+};
+
+using stream_pointer = caf::stateful_actor<stream_state>*;
+
+constexpr auto keepalive_after = std::chrono::seconds(10);
+
+caf::behavior stream_fn(stream_pointer self, ctx_ptr ctx, json turn, bool sse) {
+  auto& st = self->state;
+  st.ctx = ctx;
+  st.sse = sse;
+  auto me = caf::actor_cast<caf::actor>(self);
+  st.sink = ctx->open_stream(sse ? "text/event-stream; charset=utf-8" : "application/x-ndjson",
+                             [me] { caf::anon_send(me, gone_atom_v); });
+  if (!st.sink) {
+    self->quit();
+    return {};
+  }
+  // This actor is the listener: when it ends (client gone), the model call is cancelled.
+  self->request(ctx->opts->agents, turn_timeout(ctx), chat_atom_v, turn.dump(), me)
+    .then(
+      [self](const std::string& reply) {
+        auto r = json::parse(reply);
+        self->state.event("done", {{"chunk", ""},
+                                   {"done", true},
+                                   {"conversation_id", r["conversation_id"]},
+                                   {"metadata", r["metadata"]}});
+        self->state.sink->close();
+        self->quit();
+      },
+      [self](caf::error& err) {
+        auto [status, detail] = map_error(err);
+        log::warn("pixelcraft.http", "stream ended with an error",
+                  {{"correlation_id", self->state.ctx->correlation_id},
+                   {"status", status},
+                   {"error", caf::to_string(err)}});
+        self->state.event("error", {{"error", detail}, {"done", true}});
+        self->state.sink->close();
+        self->quit();
+      });
+  self->delayed_send(self, keepalive_after, tick_atom_v);
+  return {
+    [self](llm_chunk_atom, const std::string& piece) {
+      self->state.event("chunk", {{"chunk", piece}, {"done", false}});
+    },
+    [self](tick_atom) {
+      auto& st = self->state;
+      if (st.sse && clock_type::now() - st.last_write >= keepalive_after) {
+        st.sink->write(": ping\n\n");
+        st.last_write = clock_type::now();
+      }
+      self->delayed_send(self, std::chrono::seconds(1), tick_atom_v);
+    },
+    [self](gone_atom) {
+      log::info("pixelcraft.http", "stream client gone; cancelling",
+                {{"correlation_id", self->state.ctx->correlation_id}});
+      self->quit();
+    },
+  };
+}
+
+void stream(const ctx_ptr& ctx) {
+  json turn;
+  if (!parse_chat_request(ctx, turn))
+    return;
+  auto* accept = ctx->req.header("accept");
+  bool ndjson = accept && accept->find("application/x-ndjson") != std::string::npos &&
+                accept->find("text/event-stream") == std::string::npos;
+  with_conversation(ctx, std::move(turn), [ctx, ndjson](json t) {
+    ctx->opts->sys->spawn(stream_fn, ctx, std::move(t), !ndjson);
+  });
+}
+
+// -- history --------------------------------------------------------------------------------
+
+bool conversation_param(const ctx_ptr& ctx, std::string& id) {
+  id = ctx->params["conversation_id"];
+  if (!valid_conversation_id(id)) {
+    ctx->error(404, "conversation not found");
+    return false;
+  }
+  return true;
+}
+
+void history(const ctx_ptr& ctx) {
+  std::string id;
+  if (!conversation_param(ctx, id))
+    return;
+  validator v;
+  auto args = owner_args(ctx);
+  args["conversation_id"] = id;
+  args["limit"] = query_int(ctx->query_value("limit"), "limit", 50, 1, 100, v);
+  args["offset"] =
+    query_int(ctx->query_value("offset"), "offset", 0, 0, std::numeric_limits<int32_t>::max(), v);
+  if (!v.ok())
+    return ctx->invalid(v.detail());
+  ask(
+    ctx, ctx->opts->db, ctx->db_timeout(),
+    [ctx](std::string& reply) { ctx->send(200, std::move(reply)); }, db_op_atom_v,
+    std::string{"conv_read"}, args.dump());
+}
+
+void remove(const ctx_ptr& ctx) {
+  std::string id;
+  if (!conversation_param(ctx, id))
+    return;
+  auto args = owner_args(ctx);
+  args["conversation_id"] = id;
+  ask(
+    ctx, ctx->opts->db, ctx->db_timeout(),
+    [ctx, id](std::string& reply) {
+      caf::anon_send(ctx->opts->agents, forget_atom_v, id);
+      ctx->send(200, std::move(reply));
+    },
+    db_op_atom_v, std::string{"conv_delete"}, args.dump());
+}
+
+} // namespace
+
+void register_chat_routes(api::impl& a) {
+  add_route(a, "POST", "/api/chat/message", access::anyone, message);
+  add_route(a, "POST", "/api/chat/stream", access::anyone, stream);
+  add_route(a, "GET", "/api/chat/history/{conversation_id}", access::anyone, history);
+  add_route(a, "DELETE", "/api/chat/history/{conversation_id}", access::anyone, remove);
+}
+
+} // namespace pixelcraft::http

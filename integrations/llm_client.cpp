@@ -1,0 +1,515 @@
+// The model client. Streams arrive in arbitrary slices (an NDJSON line or an SSE event may be
+// split across callbacks), so each call keeps a line buffer. All curl work happens on this
+// actor's own thread (detached), including the write callbacks that forward chunks.
+#include "integrations/llm_client.hpp"
+
+#include <chrono>
+#include <deque>
+#include <map>
+#include <memory>
+#include <random>
+
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/response_promise.hpp>
+#include <caf/stateful_actor.hpp>
+#include <curl/curl.h>
+#include <nlohmann/json.hpp>
+
+#include "actors/errc.hpp"
+#include "actors/log.hpp"
+
+namespace pixelcraft::integrations {
+
+namespace {
+
+using json = nlohmann::json;
+using clock_type = std::chrono::steady_clock;
+constexpr const char* component = "pixelcraft.llm";
+constexpr size_t max_error_body = 16 * 1024;
+constexpr size_t max_line = 4 * 1024 * 1024;
+
+struct call {
+  uint64_t id = 0;
+  std::string model;
+  std::string url;
+  std::string body;
+  caf::actor listener;
+  caf::response_promise rp;
+  CURL* easy = nullptr;
+  curl_slist* headers = nullptr;
+  std::string line_buf;
+  std::string error_body;
+  std::string stream_error; ///< an error the model reported inside the stream
+  std::string content;
+  json tool_calls = json::array();
+  std::map<int, json> openai_tools; ///< OpenAI streams tool calls in indexed fragments
+  int64_t tokens_in = 0;
+  int64_t tokens_out = 0;
+  bool first_token = false;
+  unsigned attempts = 0;
+  clock_type::time_point started = clock_type::now();
+  clock_type::time_point first_token_at{};
+  clock_type::time_point ready_at{};
+  caf::event_based_actor* self = nullptr;
+  bool openai = false;
+};
+
+struct model_metrics {
+  uint64_t requests = 0;
+  uint64_t successes = 0;
+  double latency_ms_sum = 0;
+  int64_t tokens_in = 0;
+  int64_t tokens_out = 0;
+};
+
+struct llm_state {
+  config cfg;
+  CURLM* multi = nullptr;
+  uint64_t next_id = 1;
+  std::map<uint64_t, std::unique_ptr<call>> calls;  ///< every call not yet answered
+  std::map<std::string, std::deque<uint64_t>> waiting; ///< per model, FIFO
+  std::map<std::string, unsigned> active;             ///< per model, transfers in flight
+  std::map<std::string, model_metrics> metrics;
+  bool ticking = false;
+  std::mt19937 rng{std::random_device{}()};
+  static inline const char* name = "pixelcraft.llm-client";
+
+  ~llm_state() {
+    for (auto& [id, c] : calls)
+      release(*c);
+    if (multi)
+      curl_multi_cleanup(multi);
+  }
+
+  void release(call& c) {
+    if (c.easy) {
+      curl_multi_remove_handle(multi, c.easy);
+      curl_easy_cleanup(c.easy);
+      c.easy = nullptr;
+    }
+    if (c.headers) {
+      curl_slist_free_all(c.headers);
+      c.headers = nullptr;
+    }
+  }
+};
+
+using llm_pointer = caf::stateful_actor<llm_state>*;
+
+void on_piece(call& c, const std::string& piece) {
+  if (piece.empty())
+    return;
+  if (!c.first_token) {
+    c.first_token = true;
+    c.first_token_at = clock_type::now();
+  }
+  c.content += piece;
+  if (c.listener)
+    c.self->send(c.listener, llm_chunk_atom_v, piece);
+}
+
+/// One NDJSON line of Ollama's /api/chat stream.
+void ollama_line(call& c, std::string_view line) {
+  auto j = json::parse(line, nullptr, false);
+  if (!j.is_object())
+    return;
+  if (j.contains("error")) {
+    c.stream_error = j["error"].is_string() ? j["error"].get<std::string>() : j["error"].dump();
+    return;
+  }
+  if (j.contains("message") && j["message"].is_object()) {
+    const auto& m = j["message"];
+    if (m.contains("content") && m["content"].is_string())
+      on_piece(c, m["content"].get<std::string>());
+    if (m.contains("tool_calls") && m["tool_calls"].is_array())
+      for (const auto& t : m["tool_calls"])
+        c.tool_calls.push_back(t);
+  }
+  if (j.value("done", false)) {
+    c.tokens_in = j.value("prompt_eval_count", int64_t{0});
+    c.tokens_out = j.value("eval_count", int64_t{0});
+  }
+}
+
+/// One `data:` line of an OpenAI-compatible SSE stream.
+void openai_line(call& c, std::string_view line) {
+  if (line.rfind("data:", 0) != 0)
+    return; // comments, event names, blank separators
+  auto payload = line.substr(5);
+  while (!payload.empty() && payload.front() == ' ')
+    payload.remove_prefix(1);
+  if (payload == "[DONE]")
+    return;
+  auto j = json::parse(payload, nullptr, false);
+  if (!j.is_object())
+    return;
+  if (j.contains("error")) {
+    auto& e = j["error"];
+    c.stream_error = e.is_object() ? e.value("message", e.dump()) : e.dump();
+    return;
+  }
+  if (j.contains("usage") && j["usage"].is_object()) {
+    c.tokens_in = j["usage"].value("prompt_tokens", c.tokens_in);
+    c.tokens_out = j["usage"].value("completion_tokens", c.tokens_out);
+  }
+  if (!j.contains("choices") || !j["choices"].is_array() || j["choices"].empty())
+    return;
+  const auto& delta = j["choices"][0].value("delta", json::object());
+  if (delta.contains("content") && delta["content"].is_string())
+    on_piece(c, delta["content"].get<std::string>());
+  if (delta.contains("tool_calls") && delta["tool_calls"].is_array()) {
+    for (const auto& t : delta["tool_calls"]) {
+      auto& acc = c.openai_tools[t.value("index", 0)];
+      if (acc.is_null())
+        acc = {{"function", {{"name", ""}, {"arguments", ""}}}};
+      if (t.contains("function")) {
+        const auto& f = t["function"];
+        if (f.contains("name") && f["name"].is_string())
+          acc["function"]["name"] = acc["function"]["name"].get<std::string>() +
+                                    f["name"].get<std::string>();
+        if (f.contains("arguments") && f["arguments"].is_string())
+          acc["function"]["arguments"] = acc["function"]["arguments"].get<std::string>() +
+                                         f["arguments"].get<std::string>();
+      }
+    }
+  }
+}
+
+size_t on_data(char* p, size_t size, size_t n, void* user) {
+  auto& c = *static_cast<call*>(user);
+  auto len = size * n;
+  long status = 0;
+  curl_easy_getinfo(c.easy, CURLINFO_RESPONSE_CODE, &status);
+  if (status >= 300) {
+    if (c.error_body.size() < max_error_body)
+      c.error_body.append(p, std::min(len, max_error_body - c.error_body.size()));
+    return len;
+  }
+  c.line_buf.append(p, len);
+  for (size_t nl; (nl = c.line_buf.find('\n')) != std::string::npos;) {
+    std::string_view line{c.line_buf.data(), nl};
+    if (!line.empty() && line.back() == '\r')
+      line.remove_suffix(1);
+    if (c.openai)
+      openai_line(c, line);
+    else
+      ollama_line(c, line);
+    c.line_buf.erase(0, nl + 1);
+    if (!c.stream_error.empty())
+      return 0; // the model reported an error: stop reading
+  }
+  if (c.line_buf.size() > max_line)
+    return 0;
+  return len;
+}
+
+/// Builds the provider's request body from the neutral request.
+std::string provider_body(const config& cfg, bool openai, const json& req) {
+  json out;
+  out["model"] = req["model"];
+  out["messages"] = req["messages"];
+  out["stream"] = true;
+  if (openai) {
+    if (req.contains("temperature"))
+      out["temperature"] = req["temperature"];
+    if (req.contains("max_tokens"))
+      out["max_tokens"] = req["max_tokens"];
+    if (req.contains("format"))
+      out["response_format"] =
+        req["format"].is_object()
+          ? json{{"type", "json_schema"},
+                 {"json_schema", {{"name", "answer"}, {"schema", req["format"]}}}}
+          : json{{"type", "json_object"}};
+    if (req.contains("tools"))
+      out["tools"] = req["tools"];
+    out["stream_options"] = {{"include_usage", true}};
+  } else {
+    json options = json::object();
+    if (req.contains("temperature"))
+      options["temperature"] = req["temperature"];
+    if (req.contains("max_tokens"))
+      options["num_predict"] = req["max_tokens"];
+    out["options"] = options;
+    if (req.contains("format"))
+      out["format"] = req["format"];
+    if (req.contains("tools"))
+      out["tools"] = req["tools"];
+    out["keep_alive"] = cfg.llm_keep_alive;
+  }
+  return out.dump();
+}
+
+void ensure_ticking(llm_pointer self);
+
+void finish(llm_pointer self, call& c, caf::error err) {
+  auto& st = self->state;
+  auto& m = st.metrics[c.model];
+  auto latency =
+    std::chrono::duration<double, std::milli>(clock_type::now() - c.started).count();
+  if (err) {
+    log::warn(component, "model call failed",
+              {{"model", c.model}, {"latency_ms", latency}, {"error", caf::to_string(err)}});
+    c.rp.deliver(std::move(err));
+  } else {
+    ++m.successes;
+    m.latency_ms_sum += latency;
+    m.tokens_in += c.tokens_in;
+    m.tokens_out += c.tokens_out;
+    for (auto& [i, t] : c.openai_tools) {
+      auto args = json::parse(t["function"]["arguments"].get<std::string>(), nullptr, false);
+      if (!args.is_discarded())
+        t["function"]["arguments"] = args;
+      c.tool_calls.push_back(t);
+    }
+    json out = {{"content", c.content},
+                {"model", c.model},
+                {"provider", c.openai ? "openai" : "ollama"},
+                {"tokens_in", c.tokens_in},
+                {"tokens_out", c.tokens_out},
+                {"latency_ms", latency},
+                {"ttft_ms", c.first_token
+                              ? std::chrono::duration<double, std::milli>(c.first_token_at -
+                                                                          c.started)
+                                  .count()
+                              : latency},
+                {"tool_calls", c.tool_calls}};
+    log::info(component, "model call",
+              {{"model", c.model}, {"latency_ms", latency}, {"tokens_out", c.tokens_out}});
+    c.rp.deliver(out.dump());
+  }
+}
+
+/// Starts the transfer of call `id` (a model slot is free).
+void start_transfer(llm_pointer self, call& c) {
+  auto& st = self->state;
+  auto& cfg = st.cfg;
+  c.easy = curl_easy_init();
+  c.line_buf.clear();
+  c.error_body.clear();
+  c.headers = curl_slist_append(nullptr, "Content-Type: application/json");
+  c.headers = curl_slist_append(c.headers, c.openai ? "Accept: text/event-stream"
+                                                    : "Accept: application/x-ndjson");
+  if (c.openai && !cfg.openai_api_key.empty())
+    c.headers = curl_slist_append(c.headers, ("Authorization: Bearer " + cfg.openai_api_key).c_str());
+  curl_easy_setopt(c.easy, CURLOPT_URL, c.url.c_str());
+  curl_easy_setopt(c.easy, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c.easy, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt(c.easy, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(c.easy, CURLOPT_POST, 1L);
+  curl_easy_setopt(c.easy, CURLOPT_POSTFIELDS, c.body.data());
+  curl_easy_setopt(c.easy, CURLOPT_POSTFIELDSIZE, static_cast<long>(c.body.size()));
+  curl_easy_setopt(c.easy, CURLOPT_HTTPHEADER, c.headers);
+  curl_easy_setopt(c.easy, CURLOPT_CONNECTTIMEOUT, static_cast<long>(cfg.llm_connect_timeout_s));
+  curl_easy_setopt(c.easy, CURLOPT_TIMEOUT, static_cast<long>(cfg.llm_timeout_s));
+  // Stall detection: fewer than 1 byte/s for the stall timeout aborts the transfer.
+  curl_easy_setopt(c.easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  curl_easy_setopt(c.easy, CURLOPT_LOW_SPEED_TIME, static_cast<long>(cfg.llm_stall_timeout_s));
+  curl_easy_setopt(c.easy, CURLOPT_WRITEFUNCTION, &on_data);
+  curl_easy_setopt(c.easy, CURLOPT_WRITEDATA, &c);
+  curl_easy_setopt(c.easy, CURLOPT_PRIVATE, reinterpret_cast<void*>(c.id));
+  curl_easy_setopt(c.easy, CURLOPT_USERAGENT, "pixelcraft/1");
+  ++c.attempts;
+  curl_multi_add_handle(st.multi, c.easy);
+  ++st.active[c.model];
+}
+
+/// Starts waiting calls whose model has a free slot and whose retry time has come.
+void pump(llm_pointer self) {
+  auto& st = self->state;
+  auto now = clock_type::now();
+  for (auto& [model, queue] : st.waiting) {
+    for (auto it = queue.begin(); it != queue.end() && st.active[model] < st.cfg.llm_max_concurrency;) {
+      auto found = st.calls.find(*it);
+      if (found == st.calls.end()) {
+        it = queue.erase(it);
+        continue;
+      }
+      if (found->second->ready_at > now) {
+        ++it;
+        continue;
+      }
+      start_transfer(self, *found->second);
+      it = queue.erase(it);
+    }
+  }
+}
+
+bool retryable(CURLcode rc, long status) {
+  if (rc == CURLE_OK)
+    return status == 429 || status >= 500;
+  return rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
+         rc == CURLE_GOT_NOTHING || rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR ||
+         rc == CURLE_PARTIAL_FILE;
+}
+
+std::string vendor_error(const std::string& body) {
+  auto j = json::parse(body, nullptr, false);
+  std::string text;
+  if (j.is_object() && j.contains("error"))
+    text = j["error"].is_string() ? j["error"].get<std::string>()
+           : j["error"].is_object() ? j["error"].value("message", std::string{})
+                                    : std::string{};
+  if (text.size() > 300)
+    text.resize(300);
+  return text;
+}
+
+/// A transfer ended: answer, or queue a retry (only before the first token).
+void completed(llm_pointer self, uint64_t id, CURLcode rc) {
+  auto& st = self->state;
+  auto it = st.calls.find(id);
+  if (it == st.calls.end())
+    return;
+  auto& c = *it->second;
+  long status = 0;
+  curl_easy_getinfo(c.easy, CURLINFO_RESPONSE_CODE, &status);
+  st.release(c);
+  --st.active[c.model];
+  if (!c.first_token && c.stream_error.empty() && retryable(rc, status) &&
+      c.attempts <= st.cfg.llm_retries) {
+    auto backoff = std::chrono::milliseconds(200 << (c.attempts - 1)) +
+                   std::chrono::milliseconds(st.rng() % 100);
+    c.ready_at = clock_type::now() + backoff;
+    st.waiting[c.model].push_front(id);
+    self->delayed_send(self, backoff, tick_atom_v);
+    return;
+  }
+  caf::error err;
+  if (!c.stream_error.empty())
+    err = caf::make_error(errc::unavailable, "model error: " + c.stream_error.substr(0, 300));
+  else if (rc == CURLE_OPERATION_TIMEDOUT)
+    err = caf::make_error(errc::deadline_exceeded,
+                          c.first_token ? "the model stalled" : "the model did not answer in time");
+  else if (rc != CURLE_OK)
+    err = caf::make_error(errc::unavailable,
+                          std::string{"model server unreachable: "} + curl_easy_strerror(rc));
+  else if (status == 404)
+    err = caf::make_error(errc::not_found, "model '" + c.model + "' not found");
+  else if (status == 429 || status >= 500)
+    err = caf::make_error(errc::unavailable, "model server error (HTTP " +
+                                               std::to_string(status) + ")");
+  else if (status >= 400)
+    err = caf::make_error(errc::invalid_argument,
+                          "model server refused the request (HTTP " + std::to_string(status) +
+                            ") " + vendor_error(c.error_body));
+  auto owned = std::move(it->second);
+  st.calls.erase(it);
+  finish(self, *owned, std::move(err));
+}
+
+void tick(llm_pointer self) {
+  auto& st = self->state;
+  st.ticking = false;
+  pump(self);
+  int running = 0;
+  curl_multi_perform(st.multi, &running);
+  int left = 0;
+  while (CURLMsg* msg = curl_multi_info_read(st.multi, &left)) {
+    if (msg->msg != CURLMSG_DONE)
+      continue;
+    void* priv = nullptr;
+    curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
+    completed(self, reinterpret_cast<uint64_t>(priv), msg->data.result);
+  }
+  pump(self);
+  bool any_active = false;
+  for (auto& [model, n] : st.active)
+    any_active = any_active || n > 0;
+  if (any_active) {
+    // Waiting here blocks only this detached actor's thread; the mailbox is read next tick.
+    if (running > 0)
+      curl_multi_poll(st.multi, nullptr, 0, 10, nullptr);
+    ensure_ticking(self);
+  }
+  // Otherwise idle: new calls and retry backoffs (delayed ticks) wake us.
+}
+
+void ensure_ticking(llm_pointer self) {
+  if (self->state.ticking)
+    return;
+  self->state.ticking = true;
+  self->send(self, tick_atom_v);
+}
+
+void cancel_for(llm_pointer self, const caf::actor_addr& listener) {
+  auto& st = self->state;
+  for (auto it = st.calls.begin(); it != st.calls.end();) {
+    auto& c = *it->second;
+    if (c.listener.address() != listener) {
+      ++it;
+      continue;
+    }
+    if (c.easy) {
+      st.release(c); // closes the connection to the model now
+      --st.active[c.model];
+    }
+    log::info(component, "model call cancelled", {{"model", c.model}});
+    c.rp.deliver(caf::make_error(errc::aborted, "cancelled"));
+    it = st.calls.erase(it);
+  }
+  ensure_ticking(self);
+}
+
+caf::behavior llm_fn(llm_pointer self, config cfg) {
+  self->state.cfg = std::move(cfg);
+  self->state.multi = curl_multi_init();
+  self->set_down_handler([self](caf::down_msg& dm) { cancel_for(self, dm.source); });
+  return {
+    [self](llm_chat_atom, const std::string& request, caf::actor& listener) {
+      auto& st = self->state;
+      auto rp = self->make_response_promise();
+      auto req = json::parse(request, nullptr, false);
+      if (!req.is_object() || !req.contains("model") || !req["model"].is_string() ||
+          !req.contains("messages") || !req["messages"].is_array()) {
+        rp.deliver(caf::make_error(errc::invalid_argument, "malformed model request"));
+        return;
+      }
+      auto c = std::make_unique<call>();
+      c->id = st.next_id++;
+      c->model = req["model"].get<std::string>();
+      c->openai = st.cfg.llm_provider == "openai";
+      c->url = c->openai ? st.cfg.openai_base_url.text + "/v1/chat/completions"
+                         : st.cfg.ollama_host.text + "/api/chat";
+      c->body = provider_body(st.cfg, c->openai, req);
+      c->listener = listener;
+      c->rp = rp;
+      c->self = self;
+      ++st.metrics[c->model].requests;
+      auto& queue = st.waiting[c->model];
+      if (queue.size() >= st.cfg.llm_queue_limit &&
+          st.active[c->model] >= st.cfg.llm_max_concurrency) {
+        rp.deliver(caf::make_error(errc::unavailable, "model '" + c->model + "' is busy"));
+        return;
+      }
+      if (listener)
+        self->monitor(listener);
+      queue.push_back(c->id);
+      st.calls.emplace(c->id, std::move(c));
+      ensure_ticking(self);
+    },
+    [self](llm_stats_atom) {
+      json models = json::array();
+      for (auto& [name, m] : self->state.metrics)
+        models.push_back(
+          {{"name", name},
+           {"provider", self->state.cfg.llm_provider},
+           {"metrics",
+            {{"total_requests", m.requests},
+             {"success_rate", m.requests ? static_cast<double>(m.successes) / m.requests : 0.0},
+             {"avg_latency_ms", m.successes ? m.latency_ms_sum / m.successes : 0.0},
+             {"tokens_in", m.tokens_in},
+             {"tokens_out", m.tokens_out}}}});
+      return json{{"models", models}}.dump();
+    },
+    [self](tick_atom) { tick(self); },
+  };
+}
+
+} // namespace
+
+llm_actor spawn_llm_client(caf::actor_system& sys, const config& cfg) {
+  return caf::actor_cast<llm_actor>(sys.spawn<caf::detached>(llm_fn, cfg));
+}
+
+} // namespace pixelcraft::integrations
