@@ -235,7 +235,8 @@ agent_actor::behavior_type agent_fn(agent_pointer self, const agent_def* def,
         .await(
           [self, t](const std::string& text) {
             auto& st = self->state;
-            for (auto& m : json::parse(text)["messages"])
+            auto recent = json::parse(text);
+            for (auto& m : recent["messages"])
               st.history.push_back({{"role", m["role"]}, {"content", m["content"]}});
             st.loaded = true;
             store_user_message(self, t);

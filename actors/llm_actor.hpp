@@ -13,7 +13,8 @@
 ///   "ttft_ms", "tool_calls": [...]}`.
 /// - Errors: `errc::unavailable` (model server unreachable, 5xx or 429 after retries, or busy),
 ///   `errc::not_found` (unknown model), `errc::deadline_exceeded` (stalled: no bytes for the
-///   stall timeout, or over the overall deadline), `errc::invalid_argument` (server refused the
+///   stall timeout once the model started answering, or over the overall deadline, which
+///   also covers a slow model load before the first byte), `errc::invalid_argument` (server refused the
 ///   request), `errc::aborted` (cancelled). Retries (with backoff) happen only before the first
 ///   token. Per-model concurrency is limited; excess calls wait in a bounded queue.
 

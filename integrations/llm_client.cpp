@@ -47,6 +47,10 @@ struct call {
   int64_t tokens_in = 0;
   int64_t tokens_out = 0;
   bool first_token = false;
+  bool got_bytes = false; ///< the model started answering (stall detection applies from here)
+  bool complete = false; ///< saw Ollama's `done: true` or OpenAI's `[DONE]`
+  bool stalled = false;
+  clock_type::time_point last_data = clock_type::now();
   unsigned attempts = 0;
   clock_type::time_point started = clock_type::now();
   clock_type::time_point first_token_at{};
@@ -127,6 +131,7 @@ void ollama_line(call& c, std::string_view line) {
         c.tool_calls.push_back(t);
   }
   if (j.value("done", false)) {
+    c.complete = true;
     c.tokens_in = j.value("prompt_eval_count", int64_t{0});
     c.tokens_out = j.value("eval_count", int64_t{0});
   }
@@ -139,8 +144,10 @@ void openai_line(call& c, std::string_view line) {
   auto payload = line.substr(5);
   while (!payload.empty() && payload.front() == ' ')
     payload.remove_prefix(1);
-  if (payload == "[DONE]")
+  if (payload == "[DONE]") {
+    c.complete = true;
     return;
+  }
   auto j = json::parse(payload, nullptr, false);
   if (!j.is_object())
     return;
@@ -179,6 +186,8 @@ void openai_line(call& c, std::string_view line) {
 size_t on_data(char* p, size_t size, size_t n, void* user) {
   auto& c = *static_cast<call*>(user);
   auto len = size * n;
+  c.last_data = clock_type::now();
+  c.got_bytes = true;
   long status = 0;
   curl_easy_getinfo(c.easy, CURLINFO_RESPONSE_CODE, &status);
   if (status >= 300) {
@@ -287,6 +296,7 @@ void start_transfer(llm_pointer self, call& c) {
   c.easy = curl_easy_init();
   c.line_buf.clear();
   c.error_body.clear();
+  c.got_bytes = false;
   c.headers = curl_slist_append(nullptr, "Content-Type: application/json");
   c.headers = curl_slist_append(c.headers, c.openai ? "Accept: text/event-stream"
                                                     : "Accept: application/x-ndjson");
@@ -302,9 +312,8 @@ void start_transfer(llm_pointer self, call& c) {
   curl_easy_setopt(c.easy, CURLOPT_HTTPHEADER, c.headers);
   curl_easy_setopt(c.easy, CURLOPT_CONNECTTIMEOUT, static_cast<long>(cfg.llm_connect_timeout_s));
   curl_easy_setopt(c.easy, CURLOPT_TIMEOUT, static_cast<long>(cfg.llm_timeout_s));
-  // Stall detection: fewer than 1 byte/s for the stall timeout aborts the transfer.
-  curl_easy_setopt(c.easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt(c.easy, CURLOPT_LOW_SPEED_TIME, static_cast<long>(cfg.llm_stall_timeout_s));
+  // Stall detection is ours (tick): curl's low-speed check averages over several seconds.
+  c.last_data = clock_type::now();
   curl_easy_setopt(c.easy, CURLOPT_WRITEFUNCTION, &on_data);
   curl_easy_setopt(c.easy, CURLOPT_WRITEDATA, &c);
   curl_easy_setopt(c.easy, CURLOPT_PRIVATE, reinterpret_cast<void*>(c.id));
@@ -366,7 +375,7 @@ void completed(llm_pointer self, uint64_t id, CURLcode rc) {
   curl_easy_getinfo(c.easy, CURLINFO_RESPONSE_CODE, &status);
   st.release(c);
   --st.active[c.model];
-  if (!c.first_token && c.stream_error.empty() && retryable(rc, status) &&
+  if (!c.first_token && !c.stalled && c.stream_error.empty() && retryable(rc, status) &&
       c.attempts <= st.cfg.llm_retries) {
     auto backoff = std::chrono::milliseconds(200 << (c.attempts - 1)) +
                    std::chrono::milliseconds(st.rng() % 100);
@@ -378,6 +387,10 @@ void completed(llm_pointer self, uint64_t id, CURLcode rc) {
   caf::error err;
   if (!c.stream_error.empty())
     err = caf::make_error(errc::unavailable, "model error: " + c.stream_error.substr(0, 300));
+  else if (c.stalled)
+    err = caf::make_error(errc::deadline_exceeded,
+                          "the model stalled (no data for " +
+                            std::to_string(st.cfg.llm_stall_timeout_s) + " s)");
   else if (rc == CURLE_OPERATION_TIMEDOUT)
     err = caf::make_error(errc::deadline_exceeded,
                           c.first_token ? "the model stalled" : "the model did not answer in time");
@@ -393,14 +406,34 @@ void completed(llm_pointer self, uint64_t id, CURLcode rc) {
     err = caf::make_error(errc::invalid_argument,
                           "model server refused the request (HTTP " + std::to_string(status) +
                             ") " + vendor_error(c.error_body));
+  else if (!c.complete)
+    err = caf::make_error(errc::unavailable, "the model's stream ended before it was complete");
   auto owned = std::move(it->second);
   st.calls.erase(it);
   finish(self, *owned, std::move(err));
 }
 
+/// Aborts transfers that received nothing for the stall timeout.
+void check_stalls(llm_pointer self) {
+  auto& st = self->state;
+  auto limit = std::chrono::seconds(st.cfg.llm_stall_timeout_s);
+  auto now = clock_type::now();
+  std::vector<uint64_t> stalled;
+  for (auto& [id, c] : st.calls)
+    if (c->easy && c->got_bytes && now - c->last_data > limit)
+      stalled.push_back(id);
+  for (auto id : stalled) {
+    auto& c = *st.calls[id];
+    c.stalled = true;
+    // Reported like a finished transfer, with the stall as its cause.
+    completed(self, id, CURLE_OPERATION_TIMEDOUT);
+  }
+}
+
 void tick(llm_pointer self) {
   auto& st = self->state;
   st.ticking = false;
+  check_stalls(self);
   pump(self);
   int running = 0;
   curl_multi_perform(st.multi, &running);

@@ -25,7 +25,7 @@ public:
   void TearDown() override;
 
   /// The environment the server starts with (tests may change it before `start_server`).
-  std::map<std::string, std::string> base_env() const;
+  virtual std::map<std::string, std::string> base_env() const;
   void start_server(std::map<std::string, std::string> env);
 
   http_result call(const std::string& method, const std::string& path,

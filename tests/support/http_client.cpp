@@ -30,7 +30,49 @@ size_t on_header(char* p, size_t size, size_t n, void* user) {
   return size * n;
 }
 
+struct stream_ctx {
+  stream_result* out;
+  std::function<bool(const std::string&)> keep_going;
+  std::string so_far;
+};
+
+size_t on_stream(char* p, size_t size, size_t n, void* user) {
+  auto* ctx = static_cast<stream_ctx*>(user);
+  std::string piece(p, size * n);
+  ctx->out->pieces.emplace_back(std::chrono::steady_clock::now(), piece);
+  ctx->so_far += piece;
+  if (ctx->keep_going && !ctx->keep_going(ctx->so_far))
+    return 0; // hang up
+  return size * n;
+}
+
 } // namespace
+
+stream_result http_stream(const std::string& url, const std::string& body,
+                          const std::vector<std::string>& headers,
+                          std::function<bool(const std::string&)> keep_going, long timeout_ms) {
+  stream_result r;
+  stream_ctx ctx{&r, std::move(keep_going), {}};
+  CURL* h = curl_easy_init();
+  curl_slist* hs = curl_slist_append(nullptr, "Content-Type: application/json");
+  for (const auto& x : headers)
+    hs = curl_slist_append(hs, x.c_str());
+  curl_easy_setopt(h, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(h, CURLOPT_POSTFIELDS, body.data());
+  curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
+  curl_easy_setopt(h, CURLOPT_HTTPHEADER, hs);
+  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
+  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &on_stream);
+  curl_easy_setopt(h, CURLOPT_WRITEDATA, &ctx);
+  curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &on_header);
+  curl_easy_setopt(h, CURLOPT_HEADERDATA, &r.headers);
+  curl_easy_perform(h);
+  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r.status);
+  curl_slist_free_all(hs);
+  curl_easy_cleanup(h);
+  return r;
+}
 
 http_result http_call(const std::string& method, const std::string& url, const std::string& body,
                       const std::vector<std::string>& headers, long timeout_ms) {

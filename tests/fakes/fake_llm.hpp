@@ -1,0 +1,52 @@
+#pragma once
+/// A fake model server for tests, on 127.0.0.1 port 0, speaking the vendors' real protocols:
+/// Ollama (`GET /api/tags`, `POST /api/chat` streaming NDJSON) and OpenAI-compatible servers
+/// (`GET /v1/models`, `POST /v1/chat/completions` streaming SSE). Scripted per test; records
+/// every chat request and whether each stream was finished or abandoned by the client.
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace pixelcraft::test {
+
+struct fake_llm_script {
+  std::vector<std::string> tokens = {"Hello", " from", " the", " fake", " model."};
+  std::chrono::milliseconds token_delay{0};
+  int status = 200;                    ///< non-200: answer with this status and an error body
+  bool stall_after_first = false;      ///< send one token, then nothing for `stall_for`
+  std::chrono::milliseconds stall_for{4000};
+  std::string mid_stream_error;        ///< after the first token, an `{"error": ...}` line
+  nlohmann::json tool_calls;           ///< Ollama `message.tool_calls` on the last chunk
+};
+
+class fake_llm {
+public:
+  fake_llm();
+  ~fake_llm();
+  fake_llm(const fake_llm&) = delete;
+  fake_llm& operator=(const fake_llm&) = delete;
+
+  std::string url() const;
+  void script(fake_llm_script s);
+  void models(std::vector<std::string> names);
+
+  /// Bodies of every chat request received, in order.
+  std::vector<nlohmann::json> requests() const;
+  int chat_calls() const;
+  int finished() const;  ///< streams written to the end
+  int abandoned() const; ///< streams whose client went away before the end
+  /// When the last stream wrote its final chunk.
+  std::chrono::steady_clock::time_point last_finished_at() const;
+
+  struct impl;
+
+private:
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace pixelcraft::test
