@@ -343,6 +343,14 @@ api::api(api_options opts) : impl_(std::make_unique<impl>(std::move(opts))) {
 
 api::~api() = default;
 
+std::vector<std::pair<std::string, std::string>> api::routes() const {
+  return impl_->routes.all();
+}
+
+const std::string& api::openapi() {
+  return openapi_document();
+}
+
 void api::handle(http_request req, response_sink_ptr sink) {
   impl_->handle(std::move(req), std::move(sink));
 }

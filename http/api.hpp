@@ -9,6 +9,8 @@
 
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <caf/fwd.hpp>
 
@@ -42,6 +44,12 @@ public:
   api& operator=(const api&) = delete;
 
   void handle(http_request req, response_sink_ptr sink);
+
+  /// Every (method, pattern) served, in registration order.
+  std::vector<std::pair<std::string, std::string>> routes() const;
+
+  /// The OpenAPI document served at `/openapi.json`.
+  static const std::string& openapi();
 
   struct impl;
 

@@ -28,6 +28,14 @@ public:
   /// `path` without query string; a trailing slash is ignored.
   match_result match(std::string_view method, std::string_view path) const;
 
+  /// Every (method, pattern) registered, in order.
+  std::vector<std::pair<std::string, std::string>> all() const {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const auto& e : entries_)
+      out.emplace_back(e.method, e.pattern);
+    return out;
+  }
+
   /// Every method registered for the best pattern matching `path` (empty: unknown path).
   std::vector<std::string> methods_for(std::string_view path) const;
 

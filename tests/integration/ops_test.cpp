@@ -69,7 +69,12 @@ TEST_F(OpsTest, OpenApiDescribesEveryServedRoute) {
     {"/openapi.json", "get"},    {"/docs", "get"},
     {"/api/leads/submit", "post"}, {"/api/leads", "get"},
     {"/api/leads/{lead_id}", "get"}, {"/api/leads/{lead_id}", "patch"},
-    {"/api/leads/{lead_id}/analyze", "post"}};
+    {"/api/leads/{lead_id}/analyze", "post"},
+    {"/api/chat/message", "post"}, {"/api/chat/stream", "post"},
+    {"/api/chat/history/{conversation_id}", "get"}, {"/api/chat/history/{conversation_id}", "delete"},
+    {"/api/agents", "get"}, {"/api/agents/{agent_type}", "get"}, {"/api/agents/invoke", "post"},
+    {"/api/agents/health", "get"}, {"/api/agents/metrics", "get"},
+    {"/api/models", "get"}, {"/api/models/{name}", "get"}};
   for (auto& [path, method] : served)
     EXPECT_TRUE(doc["paths"].contains(path) && doc["paths"][path].contains(method))
       << method << " " << path;
