@@ -1,6 +1,7 @@
 #include "actors/agent_registry.hpp"
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <vector>
 
@@ -47,6 +48,9 @@ struct turn {
   caf::typed_response_promise<std::string> rp;
   clock_type::time_point started = clock_type::now();
   std::string message;
+  bool user_stored = false;          ///< the user message's insert has finished
+  caf::error user_error;             ///< ... and failed
+  std::function<void()> after_store; ///< the reply, waiting for the user message to be stored
 };
 
 /// Ends a one-shot agent once its turn is answered; conversation agents stay for the next.
@@ -118,18 +122,33 @@ void deliver_reply(agent_pointer self, turn& t, const std::string& content, cons
   end_turn(self);
 }
 
+void log_reply(agent_pointer self, const turn& t, const std::string& content, const json& meta) {
+  bool degraded = meta.value("degraded", false);
+  write_log(self, t, degraded ? "error" : "success",
+            {{"model_used", meta["model_used"]},
+             {"response_chars", content.size()},
+             {"degraded", degraded}},
+            degraded ? "no model available" : "");
+}
+
 /// Stores the reply (when the turn has a conversation), then answers.
 void finish_turn(agent_pointer self, std::shared_ptr<turn> t, std::string content, json meta,
                  json tool_calls) {
   auto& st = self->state;
-  auto status = meta.value("degraded", false) ? "error" : "success";
-  write_log(self, *t, status,
-            {{"model_used", meta["model_used"]},
-             {"response_chars", content.size()},
-             {"degraded", meta.value("degraded", false)}},
-            meta.value("degraded", false) ? "no model available" : "");
-  if (st.conversation_id.empty())
+  if (st.conversation_id.empty()) {
+    log_reply(self, *t, content, meta);
     return deliver_reply(self, *t, content, meta, tool_calls);
+  }
+  if (t->user_stored && t->user_error)
+    return fail_turn(self, t, t->user_error); // nothing half-stored is reported as success
+  if (!t->user_stored) {
+    // Keeps the stored order user -> assistant: the reply waits for the user message.
+    t->after_store = [self, t, content, meta, tool_calls] {
+      finish_turn(self, t, content, meta, tool_calls);
+    };
+    return;
+  }
+  log_reply(self, *t, content, meta);
   json row = {{"conversation_id", st.conversation_id},
               {"role", "assistant"},
               {"content", content},
@@ -199,10 +218,26 @@ void store_user_message(agent_pointer self, std::shared_ptr<turn> t) {
               {"metadata", t->request.contains("context")
                              ? json{{"context", t->request["context"]}}
                              : json::object()}};
+  // Stored while the model works (not before it): the first token is not delayed by a commit.
   self->request(st.opts.db, db_timeout(st.opts.cfg), db_op_atom_v, std::string{"msg_add"},
                 row.dump())
-    .await([self, t](const std::string&) { call_model(self, t); },
-           [self, t](caf::error& err) { fail_turn(self, t, std::move(err)); });
+    .then(
+      [t](const std::string&) {
+        t->user_stored = true;
+        if (auto next = std::move(t->after_store)) {
+          t->after_store = nullptr;
+          next();
+        }
+      },
+      [self, t](caf::error& err) {
+        t->user_stored = true;
+        t->user_error = err;
+        if (auto next = std::move(t->after_store)) {
+          t->after_store = nullptr;
+          next(); // fails the turn: see finish_turn
+        }
+      });
+  call_model(self, t);
 }
 
 agent_actor::behavior_type agent_fn(agent_pointer self, const agent_def* def,
@@ -223,6 +258,8 @@ agent_actor::behavior_type agent_fn(agent_pointer self, const agent_def* def,
       auto rp = t->rp;
       auto idle = ++st.generation;
       self->delayed_send(self, std::chrono::seconds(st.opts.cfg.agent_idle_s), idle_atom_v, idle);
+      if (t->request.value("new_conversation", false))
+        st.loaded = true; // created by this request: nothing to load
       if (st.conversation_id.empty() || st.loaded) {
         store_user_message(self, t);
         return rp;

@@ -140,7 +140,9 @@ void invoke(const ctx_ptr& ctx) {
   ask(
     ctx, ctx->opts->db, ctx->db_timeout(),
     [ctx, turn, started](std::string& conv) mutable {
-      turn["conversation_id"] = json::parse(conv)["conversation_id"];
+      auto opened = json::parse(conv);
+      turn["conversation_id"] = opened["conversation_id"];
+      turn["new_conversation"] = opened["created"];
       auto seconds = [started] {
         return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
       };

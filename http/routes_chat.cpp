@@ -86,7 +86,9 @@ void with_conversation(const ctx_ptr& ctx, json turn, std::function<void(json)> 
   ask(
     ctx, ctx->opts->db, ctx->db_timeout(),
     [turn, next](std::string& reply) mutable {
-      turn["conversation_id"] = json::parse(reply)["conversation_id"];
+      auto opened = json::parse(reply);
+      turn["conversation_id"] = opened["conversation_id"];
+      turn["new_conversation"] = opened["created"];
       next(std::move(turn));
     },
     db_op_atom_v, std::string{"conv_open"}, args.dump());

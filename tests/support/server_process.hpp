@@ -27,6 +27,7 @@ public:
   std::string stdout_text() const;
   std::string stderr_text() const;
   int exit_code() const { return exit_code_; }
+  pid_t pid() const { return pid_; }
 
 private:
   pid_t pid_ = -1;
