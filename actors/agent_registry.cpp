@@ -184,7 +184,9 @@ void call_model(agent_pointer self, std::shared_ptr<turn> t) {
         finish_turn(self, t, r.value("content", std::string{}), meta, r["tool_calls"]);
       },
       [self, t](caf::error& err) {
-        bool no_model = err.category() == caf::atom("pixelcraft") &&
+        bool partial = err.context().size() > 1 && err.context().match_element<bool>(1) &&
+                       err.context().get_as<bool>(1);
+        bool no_model = err.category() == caf::atom("pixelcraft") && !partial &&
                         (err.code() == static_cast<uint8_t>(errc::unavailable) ||
                          err.code() == static_cast<uint8_t>(errc::not_found));
         if (no_model || err == caf::sec::request_receiver_down) {

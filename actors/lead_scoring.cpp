@@ -130,8 +130,16 @@ std::optional<double> estimated_value(const std::string& b) {
   return std::nullopt;
 }
 
-std::string rules_analysis_json(const lead_signals& in, const lead_rule_score& s) {
-  // Recommended services: what the lead asked for, then services its message mentions.
+const std::vector<std::string>& service_ids() {
+  static const std::vector<std::string> ids = {"web_development",     "digital_marketing",
+                                               "brand_design",        "ecommerce_solutions",
+                                               "content_creation",    "analytics_consulting"};
+  return ids;
+}
+
+std::vector<std::string> keyword_services(const std::string& text,
+                                          const std::vector<std::string>& explicit_services,
+                                          size_t limit) {
   static const std::vector<std::pair<const char*, std::vector<const char*>>> keywords = {
     {"web_development", {"website", "web site", "web app", "webapp", "landing page", "wordpress"}},
     {"digital_marketing", {"seo", "marketing", "ads", "advertising", "social media", "campaign"}},
@@ -140,21 +148,25 @@ std::string rules_analysis_json(const lead_signals& in, const lead_rule_score& s
     {"content_creation", {"content", "blog", "copywriting", "video", "articles"}},
     {"analytics_consulting", {"analytics", "tracking", "dashboard", "data", "conversion"}},
   };
-  std::vector<std::string> recommended;
+  std::vector<std::string> out;
   auto add = [&](const std::string& x) {
-    if (std::find(recommended.begin(), recommended.end(), x) == recommended.end() &&
-        recommended.size() < 6)
-      recommended.push_back(x);
+    if (std::find(out.begin(), out.end(), x) == out.end() && out.size() < limit)
+      out.push_back(x);
   };
-  for (auto& svc : in.services)
+  for (const auto& svc : explicit_services)
     add(svc);
-  auto msg = lower(in.message);
-  for (auto& [service, words] : keywords)
-    for (auto* w : words)
+  auto msg = lower(text);
+  for (const auto& [service, words] : keywords)
+    for (const auto* w : words)
       if (msg.find(w) != std::string::npos) {
         add(service);
         break;
       }
+  return out;
+}
+
+std::string rules_analysis_json(const lead_signals& in, const lead_rule_score& s) {
+  auto recommended = keyword_services(in.message, in.services);
 
   std::vector<std::string> insights;
   insights.push_back(in.budget_range.empty() ? "No budget range given"

@@ -40,6 +40,15 @@ int combine_scores(int rules, int model);
 /// Midpoint of the budget range (the lower bound for `25000+`); none without a budget.
 std::optional<double> estimated_value(const std::string& budget_range);
 
+/// The agency's service ids.
+const std::vector<std::string>& service_ids();
+
+/// Services named in `explicit_services` (first) and those whose keywords appear in `text`
+/// (case-insensitive), without duplicates, at most `limit`.
+std::vector<std::string> keyword_services(const std::string& text,
+                                          const std::vector<std::string>& explicit_services,
+                                          size_t limit = 6);
+
 /// The `LeadAnalysis` JSON (API.md §6) the rules alone produce (`method: "rules"`).
 std::string rules_analysis_json(const lead_signals& in, const lead_rule_score& s);
 

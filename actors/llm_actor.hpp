@@ -15,7 +15,9 @@
 ///   `errc::not_found` (unknown model), `errc::deadline_exceeded` (stalled: no bytes for the
 ///   stall timeout once the model started answering, or over the overall deadline, which
 ///   also covers a slow model load before the first byte), `errc::invalid_argument` (server refused the
-///   request), `errc::aborted` (cancelled). Retries (with backoff) happen only before the first
+///   request), `errc::aborted` (cancelled). Every error's context is
+///   `(std::string text, bool partial)`: `partial` is true when pieces were already sent to the
+///   listener (a failure mid-answer rather than no model). Retries (with backoff) happen only before the first
 ///   token. Per-model concurrency is limited; excess calls wait in a bounded queue.
 
 #include <string>

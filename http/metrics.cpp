@@ -4,9 +4,7 @@
 
 namespace pixelcraft::http {
 
-namespace {
-
-std::string label(std::string_view v) {
+std::string prometheus_label(std::string_view v) {
   std::string out;
   for (char c : v) {
     if (c == '\\' || c == '"')
@@ -18,6 +16,12 @@ std::string label(std::string_view v) {
     out += c;
   }
   return out;
+}
+
+namespace {
+
+std::string label(std::string_view v) {
+  return prometheus_label(v);
 }
 
 std::string num(double v) {

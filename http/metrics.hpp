@@ -7,9 +7,13 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <tuple>
 
 namespace pixelcraft::http {
+
+/// Escapes a Prometheus label value (backslash, quote, newline).
+std::string prometheus_label(std::string_view v);
 
 class metrics_registry {
 public:

@@ -92,6 +92,76 @@ void agents_metrics(const ctx_ptr& ctx) {
     std::string{"agent_metrics"}, std::string{"{}"});
 }
 
+const json& recommendation_schema() {
+  static const json schema = [] {
+    json s = {{"type", "object"},
+              {"properties",
+               {{"recommended_services",
+                 {{"type", "array"},
+                  {"items",
+                   {{"type", "object"},
+                    {"properties",
+                     {{"service", {{"type", "string"}, {"enum", service_ids()}}},
+                      {"rationale", {{"type", "string"}}},
+                      {"priority", {{"type", "integer"}, {"minimum", 1}, {"maximum", 6}}}}},
+                    {"required", {"service", "rationale", "priority"}}}}}},
+                {"missing_information", {{"type", "array"}, {"items", {{"type", "string"}}}}}}},
+              {"required", {"recommended_services"}}};
+    return s;
+  }();
+  return schema;
+}
+
+/// The model's recommendations if they validate against the schema, else null.
+json validated_recommendations(const std::string& content) {
+  auto j = json::parse(content, nullptr, false);
+  if (!j.is_object() || !j.contains("recommended_services") ||
+      !j["recommended_services"].is_array() || j["recommended_services"].empty() ||
+      j["recommended_services"].size() > 6)
+    return nullptr;
+  const auto& ids = service_ids();
+  for (const auto& r : j["recommended_services"]) {
+    if (!r.is_object() || !r.contains("service") || !r["service"].is_string() ||
+        std::find(ids.begin(), ids.end(), r["service"].get<std::string>()) == ids.end() ||
+        !r.contains("rationale") || !r["rationale"].is_string() ||
+        r["rationale"].get<std::string>().empty() || !r.contains("priority") ||
+        !r["priority"].is_number_integer() || r["priority"].get<int>() < 1 ||
+        r["priority"].get<int>() > 6)
+      return nullptr;
+  }
+  if (j.contains("missing_information") && !j["missing_information"].is_array())
+    return nullptr;
+  return j;
+}
+
+/// Service recommendation (issue 3): the model's validated answer, or a keyword fallback that
+/// says it is one. Adjusts the invoke response in place.
+void recommend(json& out, const json& reply, const std::string& input_text) {
+  auto recs = out["status"] == "success"
+                ? validated_recommendations(reply.value("response", std::string{}))
+                : json(nullptr);
+  if (!recs.is_null()) {
+    out["result"]["recommendations"] = recs;
+    out["result"]["metadata"]["method"] = "llm";
+    return;
+  }
+  json items = json::array();
+  int priority = 1;
+  for (const auto& svc : keyword_services(input_text, {}))
+    items.push_back({{"service", svc},
+                     {"rationale", "The request mentions topics of this service (keyword match)."},
+                     {"priority", priority++}});
+  out["result"]["recommendations"] = {{"recommended_services", items},
+                                      {"missing_information", json::array()}};
+  out["result"]["metadata"]["method"] = "keywords";
+  std::string names;
+  for (const auto& i : items)
+    names += (names.empty() ? "" : ", ") + i["service"].get<std::string>();
+  out["result"]["content"] =
+    "Keyword-based fallback (no valid model answer was available): " +
+    (names.empty() ? std::string{"no service matched; please describe your goals."} : names);
+}
+
 void invoke(const ctx_ptr& ctx) {
   json body;
   if (!parse_json_object(ctx, body))
@@ -128,6 +198,9 @@ void invoke(const ctx_ptr& ctx) {
                                       {"msg", "Input is too long"},
                                       {"type", "too_long"}}}));
   json turn = {{"agent_type", agent}, {"message", message}, {"action", "invoke"}};
+  bool recommending = agent == "service_recommendation";
+  if (recommending)
+    turn["format"] = recommendation_schema();
   json extra = input;
   extra.erase("message");
   if (!extra.empty())
@@ -139,7 +212,7 @@ void invoke(const ctx_ptr& ctx) {
   auto started = std::chrono::steady_clock::now();
   ask(
     ctx, ctx->opts->db, ctx->db_timeout(),
-    [ctx, turn, started](std::string& conv) mutable {
+    [ctx, turn, started, recommending, message](std::string& conv) mutable {
       auto opened = json::parse(conv);
       turn["conversation_id"] = opened["conversation_id"];
       turn["new_conversation"] = opened["created"];
@@ -148,7 +221,7 @@ void invoke(const ctx_ptr& ctx) {
       };
       ask_or(
         ctx, ctx->opts->agents, std::chrono::seconds(ctx->opts->cfg.request_timeout_s),
-        [ctx, seconds](std::string& reply) {
+        [ctx, seconds, recommending, message](std::string& reply) {
           auto r = json::parse(reply);
           bool degraded = r["metadata"].value("degraded", false);
           json out = {{"agent_id", r["agent_type"]},
@@ -161,6 +234,8 @@ void invoke(const ctx_ptr& ctx) {
                       {"execution_time", seconds()}};
           if (degraded)
             out["error"] = "no model available";
+          if (recommending)
+            recommend(out, r, message);
           ctx->send_json(200, out);
         },
         [ctx](caf::error& err) { ctx->fail(err); }, chat_atom_v, turn.dump(), caf::actor{});

@@ -1,9 +1,37 @@
 // Health and operations (API.md §3). These routes ignore tokens.
 #include "http/context.hpp"
+#include "http/metrics.hpp"
 
 namespace pixelcraft::http {
 
 namespace {
+
+/// Per-model counters from the model client's stats (Prometheus text).
+std::string render_model_metrics(const std::string& stats_text) {
+  auto stats = json::parse(stats_text, nullptr, false);
+  if (!stats.is_object() || !stats.contains("models"))
+    return {};
+  std::string out =
+    "# HELP pixelcraft_llm_requests_total Model calls by model.\n"
+    "# TYPE pixelcraft_llm_requests_total counter\n";
+  std::string ok = "# HELP pixelcraft_llm_success_ratio Share of model calls that succeeded.\n"
+                   "# TYPE pixelcraft_llm_success_ratio gauge\n";
+  std::string lat = "# HELP pixelcraft_llm_latency_ms_avg Mean latency of successful calls.\n"
+                    "# TYPE pixelcraft_llm_latency_ms_avg gauge\n";
+  std::string tokens = "# HELP pixelcraft_llm_tokens_total Tokens by model and direction.\n"
+                       "# TYPE pixelcraft_llm_tokens_total counter\n";
+  for (const auto& m : stats["models"]) {
+    auto l = "model=\"" + prometheus_label(m.value("name", std::string{})) + "\"";
+    const auto& x = m["metrics"];
+    out += "pixelcraft_llm_requests_total{" + l + "} " + x["total_requests"].dump() + "\n";
+    ok += "pixelcraft_llm_success_ratio{" + l + "} " + x["success_rate"].dump() + "\n";
+    lat += "pixelcraft_llm_latency_ms_avg{" + l + "} " + x["avg_latency_ms"].dump() + "\n";
+    tokens += "pixelcraft_llm_tokens_total{" + l + ",direction=\"in\"} " + x["tokens_in"].dump() +
+              "\n" + "pixelcraft_llm_tokens_total{" + l + ",direction=\"out\"} " +
+              x["tokens_out"].dump() + "\n";
+  }
+  return out + ok + lat + tokens;
+}
 
 constexpr auto health_timeout = std::chrono::milliseconds(5000);
 
@@ -45,7 +73,16 @@ void register_ops_routes(api::impl& a) {
             [](const ctx_ptr& ctx) { ctx->send_json(200, {{"status", "alive"}}); });
   add_route(a, "GET", "/health/ready", access::ops, ready);
   add_route(a, "GET", "/metrics", access::ops, [](const ctx_ptr& ctx) {
-    ctx->send(200, render_metrics(*ctx->owner), "text/plain; version=0.0.4; charset=utf-8");
+    auto base = render_metrics(*ctx->owner);
+    auto send = [ctx](std::string text) {
+      ctx->send(200, std::move(text), "text/plain; version=0.0.4; charset=utf-8");
+    };
+    if (!ctx->opts->llm)
+      return send(std::move(base));
+    ask_or(
+      ctx, ctx->opts->llm, std::chrono::milliseconds(2000),
+      [send, base](std::string& stats) { send(base + render_model_metrics(stats)); },
+      [send, base](caf::error&) { send(base); }, llm_stats_atom_v);
   });
   add_route(a, "GET", "/openapi.json", access::ops,
             [](const ctx_ptr& ctx) { ctx->send(200, openapi_document()); });

@@ -384,30 +384,34 @@ void completed(llm_pointer self, uint64_t id, CURLcode rc) {
     self->delayed_send(self, backoff, tick_atom_v);
     return;
   }
+  // The second context element tells whether the model had already produced output.
+  auto make_err = [&c](errc code, std::string text) {
+    return caf::make_error(code, std::move(text), c.first_token);
+  };
   caf::error err;
   if (!c.stream_error.empty())
-    err = caf::make_error(errc::unavailable, "model error: " + c.stream_error.substr(0, 300));
+    err = make_err(errc::unavailable, "model error: " + c.stream_error.substr(0, 300));
   else if (c.stalled)
-    err = caf::make_error(errc::deadline_exceeded,
+    err = make_err(errc::deadline_exceeded,
                           "the model stalled (no data for " +
                             std::to_string(st.cfg.llm_stall_timeout_s) + " s)");
   else if (rc == CURLE_OPERATION_TIMEDOUT)
-    err = caf::make_error(errc::deadline_exceeded,
+    err = make_err(errc::deadline_exceeded,
                           c.first_token ? "the model stalled" : "the model did not answer in time");
   else if (rc != CURLE_OK)
-    err = caf::make_error(errc::unavailable,
+    err = make_err(errc::unavailable,
                           std::string{"model server unreachable: "} + curl_easy_strerror(rc));
   else if (status == 404)
-    err = caf::make_error(errc::not_found, "model '" + c.model + "' not found");
+    err = make_err(errc::not_found, "model '" + c.model + "' not found");
   else if (status == 429 || status >= 500)
-    err = caf::make_error(errc::unavailable, "model server error (HTTP " +
+    err = make_err(errc::unavailable, "model server error (HTTP " +
                                                std::to_string(status) + ")");
   else if (status >= 400)
-    err = caf::make_error(errc::invalid_argument,
+    err = make_err(errc::invalid_argument,
                           "model server refused the request (HTTP " + std::to_string(status) +
                             ") " + vendor_error(c.error_body));
   else if (!c.complete)
-    err = caf::make_error(errc::unavailable, "the model's stream ended before it was complete");
+    err = make_err(errc::unavailable, "the model's stream ended before it was complete");
   auto owned = std::move(it->second);
   st.calls.erase(it);
   finish(self, *owned, std::move(err));

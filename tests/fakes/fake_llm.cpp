@@ -71,6 +71,10 @@ struct fake_llm::impl {
         ok = false;
         break;
       }
+      if (i == 0 && s.drop_after_first) {
+        ok = false;
+        break;
+      }
       if (i == 0 && !s.mid_stream_error.empty()) {
         write(*b, openai ? line({{"error", {{"message", s.mid_stream_error}}}})
                          : line({{"error", s.mid_stream_error}}));

@@ -21,6 +21,7 @@ struct fake_llm_script {
   bool stall_after_first = false;      ///< send one token, then nothing for `stall_for`
   std::chrono::milliseconds stall_for{4000};
   std::string mid_stream_error;        ///< after the first token, an `{"error": ...}` line
+  bool drop_after_first = false;       ///< after the first token, end the response (no `done`)
   nlohmann::json tool_calls;           ///< Ollama `message.tool_calls` on the last chunk
 };
 

@@ -118,6 +118,41 @@ TEST_F(AgentsTest, ModelsReportHealthAndMetrics) {
   EXPECT_EQ(get("/api/models/nope").status, 404);
 }
 
+TEST_F(AgentsTest, ModelMetricsReachPrometheus) {
+  post("/api/chat/message", {{"message", "hi"}});
+  auto m = get("/metrics").body;
+  EXPECT_NE(m.find("pixelcraft_llm_requests_total{model=\"llama3.2\"} 1"), std::string::npos) << m;
+  EXPECT_NE(m.find("pixelcraft_llm_tokens_total{model=\"llama3.2\",direction=\"out\"} 5"),
+            std::string::npos);
+}
+
+TEST_F(AgentsTest, ServiceRecommendationIsValidatedOrAnHonestFallback) {
+  fake_llm_script s;
+  s.tokens = {R"({"recommended_services": [{"service": "ecommerce_solutions", "rationale": "They)",
+              R"( sell online", "priority": 1}], "missing_information": ["budget"]})"};
+  model.script(s);
+  json body = {{"agent_type", "service_recommendation"},
+               {"input_data", {{"message", "We want a website and a shop for our bakery"}}}};
+  auto r = post("/api/agents/invoke", body, {bearer(user_token())});
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto j = json::parse(r.body);
+  EXPECT_EQ(j["result"]["metadata"]["method"], "llm");
+  EXPECT_EQ(j["result"]["recommendations"]["recommended_services"][0]["service"],
+            "ecommerce_solutions");
+  EXPECT_TRUE(model.requests().back()["format"].is_object());
+
+  s.tokens = {"I think you need many things!"}; // not the JSON asked for
+  model.script(s);
+  auto f = json::parse(post("/api/agents/invoke", body, {bearer(user_token())}).body);
+  EXPECT_EQ(f["result"]["metadata"]["method"], "keywords");
+  EXPECT_NE(f["result"]["content"].get<std::string>().find("Keyword-based fallback"),
+            std::string::npos);
+  std::vector<std::string> services;
+  for (auto& x : f["result"]["recommendations"]["recommended_services"])
+    services.push_back(x["service"]);
+  EXPECT_EQ(services, (std::vector<std::string>{"web_development", "ecommerce_solutions"}));
+}
+
 TEST_F(AgentsTest, LeadAnalysisCombinesAValidModelAnswer) {
   fake_llm_script s;
   s.tokens = {R"({"score": 60, "confidence": 0.8, "recommended_services": ["web_development"],)",

@@ -226,6 +226,23 @@ TEST_F(ChatTest, AStallEndsTheStreamWithAnErrorEvent) {
   EXPECT_TRUE(events.back().data["error"].is_string());
 }
 
+TEST_F(ChatTest, AModelGoingDownMidStreamEndsWithAnErrorEvent) {
+  for (bool drop : {true, false}) {
+    fake_llm_script s;
+    s.drop_after_first = drop;
+    s.mid_stream_error = drop ? "" : "out of memory";
+    model.script(s);
+    auto r = stream({{"message", "hello"}});
+    auto events = parse_sse(r.body());
+    ASSERT_GE(events.size(), 2u) << r.body();
+    EXPECT_EQ(events.front().event, "chunk");
+    EXPECT_EQ(events.back().event, "error") << r.body();
+    EXPECT_EQ(events.back().data["done"], true);
+  }
+  // Not retried: a token had already reached the client.
+  EXPECT_EQ(model.chat_calls(), 2);
+}
+
 TEST_F(ChatTest, ModelErrorsBeforeTheFirstTokenAreRetriedThenDegrade) {
   fake_llm_script s;
   s.status = 500;
