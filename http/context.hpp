@@ -122,6 +122,7 @@ void analyze_lead(const ctx_ptr& ctx, const lead_signals_json& lead,
 /// Text of the served documents.
 const std::string& openapi_document();
 const std::string& docs_page();
+const std::string& chat_page();
 
 /// Prometheus text for `/metrics`.
 std::string render_metrics(api::impl& a);

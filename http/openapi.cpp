@@ -26,4 +26,8 @@ const std::string& docs_page() {
   return asset("docs.html");
 }
 
+const std::string& chat_page() {
+  return asset("chat.html");
+}
+
 } // namespace pixelcraft::http

@@ -92,6 +92,12 @@ void register_ops_routes(api::impl& a) {
                               "style-src 'self' 'unsafe-inline'; connect-src 'self'");
     ctx->send(200, docs_page(), "text/html; charset=utf-8");
   });
+  add_route(a, "GET", "/chat", access::ops, [](const ctx_ptr& ctx) {
+    ctx->headers.emplace_back("Content-Security-Policy",
+                              "default-src 'self'; script-src 'self' 'unsafe-inline'; "
+                              "style-src 'self' 'unsafe-inline'; connect-src 'self'");
+    ctx->send(200, chat_page(), "text/html; charset=utf-8");
+  });
 }
 
 } // namespace pixelcraft::http

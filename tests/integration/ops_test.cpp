@@ -74,7 +74,7 @@ TEST_F(OpsTest, OpenApiDescribesEveryServedRoute) {
     {"/api/chat/history/{conversation_id}", "get"}, {"/api/chat/history/{conversation_id}", "delete"},
     {"/api/agents", "get"}, {"/api/agents/{agent_type}", "get"}, {"/api/agents/invoke", "post"},
     {"/api/agents/health", "get"}, {"/api/agents/metrics", "get"},
-    {"/api/models", "get"}, {"/api/models/{name}", "get"}};
+    {"/api/models", "get"}, {"/api/models/{name}", "get"}, {"/chat", "get"}};
   for (auto& [path, method] : served)
     EXPECT_TRUE(doc["paths"].contains(path) && doc["paths"][path].contains(method))
       << method << " " << path;
@@ -89,6 +89,14 @@ TEST_F(OpsTest, DocsPageIsServedLocally) {
   ASSERT_EQ(r.status, 200);
   EXPECT_EQ(r.header("content-type").rfind("text/html", 0), 0u);
   EXPECT_NE(r.body.find("/openapi.json"), std::string::npos);
+  EXPECT_EQ(r.body.find("https://"), std::string::npos) << "no CDN at run time";
+}
+
+TEST_F(OpsTest, ChatPageIsServedLocally) {
+  auto r = get("/chat");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.header("content-type").rfind("text/html", 0), 0u);
+  EXPECT_NE(r.body.find("/api/chat/stream"), std::string::npos);
   EXPECT_EQ(r.body.find("https://"), std::string::npos) << "no CDN at run time";
 }
 
