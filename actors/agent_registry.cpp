@@ -3,6 +3,7 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <random>
 #include <vector>
 
 #include <caf/actor_system.hpp>
@@ -48,6 +49,9 @@ struct turn {
   caf::typed_response_promise<std::string> rp;
   clock_type::time_point started = clock_type::now();
   std::string message;
+  json extra = json::array();        ///< tool-call rounds: assistant calls and tool results
+  json tools_used = json::array();
+  unsigned round = 0;
   bool user_stored = false;          ///< the user message's insert has finished
   caf::error user_error;             ///< ... and failed
   std::function<void()> after_store; ///< the reply, waiting for the user message to be stored
@@ -99,12 +103,21 @@ json model_request(const agent_state& st, const turn& t) {
   for (size_t i = from; i < st.history.size(); ++i)
     messages.push_back(st.history[i]);
   messages.push_back({{"role", "user"}, {"content", t.message}});
+  for (const auto& m : t.extra)
+    messages.push_back(m);
   json req = {{"model", st.def->model},
               {"messages", messages},
               {"temperature", st.def->temperature},
               {"max_tokens", st.def->max_tokens}};
-  if (t.request.contains("format"))
+  if (t.request.contains("format")) {
     req["format"] = t.request["format"];
+  } else if (st.opts.tools && st.def->tools_json != "[]" &&
+             t.round < st.opts.cfg.tool_rounds) {
+    json tools = json::array();
+    for (const auto& tool : json::parse(st.def->tools_json))
+      tools.push_back({{"type", "function"}, {"function", tool}});
+    req["tools"] = tools;
+  }
   return req;
 }
 
@@ -116,7 +129,7 @@ void deliver_reply(agent_pointer self, turn& t, const std::string& content, cons
                                                             : json(st.conversation_id)},
               {"agent_type", st.def->id},
               {"metadata", meta},
-              {"tool_calls", tool_calls},
+              {"tools_used", t.tools_used},
               {"timestamp", log::now_rfc3339()}};
   t.rp.deliver(out.dump());
   end_turn(self);
@@ -169,6 +182,56 @@ void finish_turn(agent_pointer self, std::shared_ptr<turn> t, std::string conten
       [self, t](caf::error& err) { fail_turn(self, t, std::move(err)); });
 }
 
+void call_model(agent_pointer self, std::shared_ptr<turn> t);
+
+std::string random_id() {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  for (int i = 0; i < 32; ++i)
+    out += hex[rng() & 15];
+  return out;
+}
+
+/// Runs the tool calls of one model answer in parallel, then asks the model again.
+void run_tools(agent_pointer self, std::shared_ptr<turn> t, const std::string& content,
+               json calls) {
+  auto& st = self->state;
+  for (size_t i = 0; i < calls.size(); ++i)
+    if (!calls[i].contains("id"))
+      calls[i]["id"] = "call_" + std::to_string(t->round) + "_" + std::to_string(i);
+  t->extra.push_back({{"role", "assistant"}, {"content", content}, {"tool_calls", calls}});
+  auto results = std::make_shared<std::vector<std::string>>(calls.size());
+  auto pending = std::make_shared<size_t>(calls.size());
+  auto base = t->extra.size();
+  for (size_t i = 0; i < calls.size(); ++i) {
+    const auto& fn = calls[i].value("function", json::object());
+    auto name = fn.value("name", std::string{"unknown"});
+    t->tools_used.push_back(name);
+    t->extra.push_back({{"role", "tool"}, {"tool_name", name}, {"tool_call_id", calls[i]["id"]},
+                        {"content", ""}});
+    json call = {{"tool", name},
+                 {"arguments", fn.value("arguments", json::object())},
+                 {"agent_type", st.def->id},
+                 {"execution_id", random_id()}};
+    if (!st.conversation_id.empty())
+      call["conversation_id"] = st.conversation_id;
+    auto finish_one = [self, t, results, pending, base, i](std::string result) {
+      t->extra[base + i]["content"] = std::move(result);
+      if (--*pending == 0) {
+        ++t->round;
+        call_model(self, t);
+      }
+    };
+    // The tool actor bounds every vendor call; this is only a backstop.
+    self->request(st.opts.tools, std::chrono::seconds(300), tool_atom_v, call.dump())
+      .await([finish_one](const std::string& result) { finish_one(result); },
+             [finish_one](caf::error& err) {
+               finish_one(json{{"success", false}, {"error", caf::to_string(err)}}.dump());
+             });
+  }
+}
+
 void call_model(agent_pointer self, std::shared_ptr<turn> t) {
   auto& st = self->state;
   auto timeout = std::chrono::seconds(st.opts.cfg.llm_timeout_s + 10);
@@ -176,6 +239,10 @@ void call_model(agent_pointer self, std::shared_ptr<turn> t) {
     .await(
       [self, t](const std::string& text) {
         auto r = json::parse(text);
+        auto calls = r.value("tool_calls", json::array());
+        if (!calls.empty() && self->state.opts.tools &&
+            t->round < self->state.opts.cfg.tool_rounds)
+          return run_tools(self, t, r.value("content", std::string{}), calls);
         json meta = {{"model_used", r["model"]},
                      {"degraded", false},
                      {"latency_ms", r["latency_ms"]},

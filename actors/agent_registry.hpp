@@ -9,8 +9,11 @@
 ///   passivated (quits normally) after `agent_idle_s` without a turn. A crashed agent actor is
 ///   dropped from the map and the next message gets a fresh one; nothing else is affected.
 /// - A turn without a conversation id is one-shot: no memory, nothing stored (lead analysis).
-/// - Every turn stores the user message before calling the model and the reply after it, and
-///   writes one `agent_logs` row.
+/// - Every turn stores the user message and the reply, and writes one `agent_logs` row.
+/// - Tools: an agent with tools offers them to the model; the calls the model asks for run in
+///   parallel through `tool_actor` (which checks the allow-list and the schema), their results
+///   go back to the model, and this repeats at most `tool_rounds` times. The reply lists them
+///   in `tools_used`.
 
 #include <memory>
 #include <string>
@@ -25,6 +28,7 @@
 #include "actors/db_actor.hpp"
 #include "actors/fwd.hpp"
 #include "actors/llm_actor.hpp"
+#include "actors/tool_actor.hpp"
 
 namespace pixelcraft {
 
@@ -33,7 +37,7 @@ using agent_registry_actor = caf::typed_actor<
   /// ("chat" default, or e.g. "invoke", "analyze_lead"), "format"? (JSON schema for the reply)}`
   /// and a listener that receives `(llm_chunk_atom, piece)` while the model produces (may be
   /// invalid); its termination cancels the model call.
-  /// Reply: `{"response", "conversation_id", "agent_type", "timestamp", "tool_calls",
+  /// Reply: `{"response", "conversation_id", "agent_type", "timestamp", "tools_used",
   /// "metadata": {"model_used", "degraded", "latency_ms", "tokens_in"?, "tokens_out"?}}`.
   /// With no model reachable the reply is an honest degraded answer (`degraded: true`,
   /// `model_used: null`), stored like any other. Errors: `errc::not_found` (unknown agent),
@@ -49,6 +53,7 @@ struct agent_registry_options {
   std::shared_ptr<const agent_catalog> catalog;
   db_actor db;
   llm_actor llm;
+  tool_actor tools; ///< may be invalid: tools are then not offered to the model
   config cfg;
 };
 

@@ -203,6 +203,9 @@ config_result load_config(const std::map<std::string, std::string>& vars) {
     return fail("EMAIL_API_URL", why);
   if (auto v = get("EMAIL_FROM"); !v.empty())
     c.email_from = v;
+  c.email_notify_to = get("EMAIL_NOTIFY_TO");
+  if (c.email_notify_to.empty())
+    c.email_notify_to = c.email_from;
   c.calendar_api_key = get("CALENDAR_API_KEY");
   if (!url("CALENDAR_API_URL", "https://www.googleapis.com", c.calendar_api_url, why))
     return fail("CALENDAR_API_URL", why);
@@ -267,6 +270,18 @@ config_result load_config(const std::map<std::string, std::string>& vars) {
   c.agents_file = get("AGENTS_FILE");
   if (!num("AGENT_IDLE_S", 1, 86400, c.agent_idle_s))
     return fail("AGENT_IDLE_S", "must be an integer 1..86400");
+  if (!num("VENDOR_TIMEOUT_MS", 100, 600000, c.vendor_timeout_ms))
+    return fail("VENDOR_TIMEOUT_MS", "must be an integer 100..600000");
+  if (!num("VENDOR_RETRIES", 0, 10, c.vendor_retries))
+    return fail("VENDOR_RETRIES", "must be an integer 0..10");
+  if (!num("VENDOR_BACKOFF_MS", 1, 60000, c.vendor_backoff_ms))
+    return fail("VENDOR_BACKOFF_MS", "must be an integer 1..60000");
+  if (!num("BREAKER_FAILURES", 1, 1000, c.breaker_failures))
+    return fail("BREAKER_FAILURES", "must be an integer 1..1000");
+  if (!num("BREAKER_OPEN_S", 1, 3600, c.breaker_open_s))
+    return fail("BREAKER_OPEN_S", "must be an integer 1..3600");
+  if (!num("TOOL_ROUNDS", 1, 10, c.tool_rounds))
+    return fail("TOOL_ROUNDS", "must be an integer 1..10");
   if (c.llm_provider == "openai" && get("OPENAI_BASE_URL").empty())
     return fail("OPENAI_BASE_URL", "required when LLM_PROVIDER=openai");
   r.ok = true;

@@ -35,6 +35,7 @@ struct config {
   std::string email_api_key;
   base_url email_api_url;
   std::string email_from = "noreply@pixelcraft.example";
+  std::string email_notify_to;         ///< sales team address for notifications (default: from)
   std::string calendar_api_key;
   base_url calendar_api_url;
   std::string calendar_id;
@@ -59,6 +60,12 @@ struct config {
   unsigned history_turns = 10;         ///< conversation turns sent to the model
   std::string agents_file;             ///< empty: the built-in catalogue
   unsigned agent_idle_s = 300;         ///< an idle agent actor is passivated after this
+  unsigned vendor_timeout_ms = 10000;  ///< one vendor HTTP attempt
+  unsigned vendor_retries = 3;         ///< retries on 429, 5xx, timeouts, connection errors
+  unsigned vendor_backoff_ms = 200;    ///< first backoff; doubles, with jitter
+  unsigned breaker_failures = 5;       ///< consecutive failures that open a service's circuit
+  unsigned breaker_open_s = 30;        ///< how long an open circuit refuses calls
+  unsigned tool_rounds = 4;            ///< model/tool round trips per turn
 };
 
 struct config_result {

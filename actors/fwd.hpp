@@ -36,6 +36,10 @@ CAF_BEGIN_TYPE_ID_BLOCK(pixelcraft_actors, caf::first_custom_type_id)
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, agents_atom, "agents")
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, idle_atom, "idle")
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, gone_atom, "gone")
+  // Integrations and tools (vendor_actor, tool_actor).
+  CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, vendor_atom, "vendor")
+  CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, vstats_atom, "vstats")
+  CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, tool_atom, "tool")
 CAF_END_TYPE_ID_BLOCK(pixelcraft_actors)
 
 static_assert(caf::id_block::pixelcraft_actors::end <= caf::first_custom_type_id + 100,

@@ -52,6 +52,7 @@ std::string error_text(const caf::error& err) {
 struct health_state {
   health_options opts;
   json services = json::object();
+  json circuits = json::object();
   clock_type::time_point last_done{};
   bool in_flight = false;
   int pending = 0;
@@ -105,6 +106,15 @@ void finish_one(health_pointer self) {
     return;
   st.in_flight = false;
   st.last_done = clock_type::now();
+  for (auto& [service, b] : st.circuits.items()) {
+    if (!st.services.contains(service) || st.services[service]["status"] == "not_configured")
+      continue;
+    st.services[service]["circuit"] = b.value("circuit", std::string{"closed"});
+    if (b.value("circuit", std::string{}) == "open") {
+      st.services[service]["status"] = "unhealthy";
+      st.services[service]["error"] = "circuit open after repeated failures";
+    }
+  }
   auto health = st.health_body();
   auto ready = st.ready_body();
   for (auto& rp : st.health_waiters)
@@ -152,7 +162,19 @@ void check_all(health_pointer self) {
     return;
   st.in_flight = true;
   const auto& cfg = st.opts.cfg;
-  st.pending = 5;
+  st.pending = 6;
+  if (st.opts.vendors) {
+    self->request(st.opts.vendors, request_timeout, vstats_atom_v)
+      .then(
+        [self](const std::string& text) {
+          auto j = json::parse(text, nullptr, false);
+          self->state.circuits = j.is_object() ? j : json::object();
+          finish_one(self);
+        },
+        [self](caf::error&) { finish_one(self); });
+  } else {
+    --st.pending;
+  }
   // Database.
   auto started = clock_type::now();
   self->request(st.opts.db, request_timeout, ping_atom_v)

@@ -7,7 +7,9 @@
 ///   concurrent requests share one check. Each check is bounded (about 3 s).
 /// - Database: `db_actor` ping (which also reconnects and migrates). Ollama: `GET /api/tags`
 ///   (or `GET /v1/models` for an OpenAI-compatible provider). HubSpot, SendGrid and Google
-///   Calendar: one cheap authenticated read each, only when configured (else `not_configured`).
+///   Calendar: one cheap authenticated read each, only when configured (else `not_configured`);
+///   a configured integration whose circuit breaker is open reports `unhealthy` with
+///   `"circuit": "open"`.
 
 #include <string>
 
@@ -18,6 +20,7 @@
 #include "actors/config.hpp"
 #include "actors/db_actor.hpp"
 #include "actors/probe_actor.hpp"
+#include "actors/vendor_actor.hpp"
 
 namespace pixelcraft {
 
@@ -37,6 +40,7 @@ struct health_options {
   probe_actor crm_probe;
   probe_actor email_probe;
   probe_actor calendar_probe;
+  vendor_actor vendors; ///< circuit breaker states (may be invalid)
   std::string version;
   std::string auth_mode; ///< `configured` or `ephemeral`
   std::string node_id;

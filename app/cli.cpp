@@ -16,11 +16,13 @@
 #include "actors/agent_catalog.hpp"
 #include "actors/agent_registry.hpp"
 #include "actors/health_actor.hpp"
+#include "actors/tool_actor.hpp"
 #include "actors/log.hpp"
 #include "http/api.hpp"
 #include "http/auth.hpp"
 #include "http/server.hpp"
 #include "integrations/llm_client.hpp"
+#include "integrations/vendor_client.hpp"
 #include "integrations/probe_actor.hpp"
 #include "persistence/migrations.hpp"
 #include "persistence/pg_pool.hpp"
@@ -148,7 +150,9 @@ int run_serve() {
   caf::actor_system sys{caf_cfg};
   auto db = persistence::spawn_db_pool(
     sys, {cfg.database_url, cfg.db_pool_size, cfg.db_timeout_ms, 3});
+  auto vendors = integrations::spawn_vendor_client(sys, cfg);
   health_options hopts;
+  hopts.vendors = vendors;
   hopts.cfg = cfg;
   hopts.db = db;
   hopts.llm_probe = integrations::spawn_probe(sys);
@@ -162,7 +166,8 @@ int run_serve() {
   auto health = spawn_health(sys, hopts);
 
   auto llm = integrations::spawn_llm_client(sys, cfg);
-  auto agents = spawn_agent_registry(sys, {catalog, db, llm, cfg});
+  auto tools = spawn_tool_actor(sys, {catalog, vendors, db, cfg});
+  auto agents = spawn_agent_registry(sys, {catalog, db, llm, tools, cfg});
 
   http::api_options aopts;
   aopts.sys = &sys;
@@ -219,6 +224,8 @@ int run_serve() {
   }
   caf::anon_send_exit(agents, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(llm, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(tools, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(vendors, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(db, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(health, caf::exit_reason::user_shutdown);
   for (auto& p : probes)

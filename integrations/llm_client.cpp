@@ -170,6 +170,8 @@ void openai_line(call& c, std::string_view line) {
       auto& acc = c.openai_tools[t.value("index", 0)];
       if (acc.is_null())
         acc = {{"function", {{"name", ""}, {"arguments", ""}}}};
+      if (t.contains("id") && t["id"].is_string())
+        acc["id"] = t["id"];
       if (t.contains("function")) {
         const auto& f = t["function"];
         if (f.contains("name") && f["name"].is_string())
@@ -217,7 +219,35 @@ size_t on_data(char* p, size_t size, size_t n, void* user) {
 std::string provider_body(const config& cfg, bool openai, const json& req) {
   json out;
   out["model"] = req["model"];
-  out["messages"] = req["messages"];
+  // Tool rounds: our neutral messages carry `tool_calls` with object arguments and tool
+  // results with `tool_name` and `tool_call_id`; each provider wants its own shape.
+  json messages = json::array();
+  for (const auto& m : req["messages"]) {
+    json x = {{"role", m.value("role", std::string{"user"})}, {"content", m.value("content", std::string{})}};
+    if (m.contains("tool_calls")) {
+      json calls = json::array();
+      for (const auto& c : m["tool_calls"]) {
+        auto fn = c.value("function", json::object());
+        auto args = fn.value("arguments", json::object());
+        if (openai)
+          calls.push_back({{"id", c.value("id", std::string{})},
+                           {"type", "function"},
+                           {"function", {{"name", fn.value("name", std::string{})},
+                                         {"arguments", args.is_string() ? args.get<std::string>() : args.dump()}}}});
+        else
+          calls.push_back({{"function", {{"name", fn.value("name", std::string{})}, {"arguments", args}}}});
+      }
+      x["tool_calls"] = calls;
+    }
+    if (x["role"] == "tool") {
+      if (openai)
+        x["tool_call_id"] = m.value("tool_call_id", std::string{});
+      else
+        x["tool_name"] = m.value("tool_name", std::string{});
+    }
+    messages.push_back(std::move(x));
+  }
+  out["messages"] = messages;
   out["stream"] = true;
   if (openai) {
     if (req.contains("temperature"))

@@ -1,0 +1,45 @@
+#pragma once
+/// Runs agents' tools (API.md §9): CRM contacts and deals (HubSpot), email (SendGrid), meetings
+/// (Google Calendar).
+///
+/// - Spawned once by app/ (`spawn_tool_actor`); event-based, never blocks: vendor calls go to
+///   `vendor_actor`, so independent tool calls of one turn run in parallel.
+/// - Before anything runs, the call is checked: the tool must be in the calling agent's
+///   definition (else refused) and the arguments must match its JSON schema (else refused,
+///   never executed). A service that is not configured gives
+///   `{"success": false, "skipped": true, "reason": "not_configured"}` without a call.
+/// - Always replies with a result object (failures are results, so the agent can carry on):
+///   `{"success": bool, "skipped"?, "reason"?, "error"?, ...}`. Every execution, refused ones
+///   included, writes one `agent_logs` row `tool_execution:<tool>` (status `success`, `error`,
+///   `timeout` or `skipped`). No key or secret appears in a result or a log.
+
+#include <memory>
+#include <string>
+
+#include <caf/fwd.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "actors/agent_catalog.hpp"
+#include "actors/config.hpp"
+#include "actors/db_actor.hpp"
+#include "actors/fwd.hpp"
+#include "actors/vendor_actor.hpp"
+
+namespace pixelcraft {
+
+using tool_actor = caf::typed_actor<
+  /// In: `{"tool", "arguments" (object, or a JSON string), "agent_type", "conversation_id"?,
+  /// "execution_id"}`. Reply: the result object as JSON text.
+  caf::replies_to<tool_atom, std::string>::with<std::string>>;
+
+struct tool_options {
+  std::shared_ptr<const agent_catalog> catalog;
+  vendor_actor vendors;
+  db_actor db;
+  config cfg;
+};
+
+tool_actor spawn_tool_actor(caf::actor_system& sys, tool_options opts);
+
+} // namespace pixelcraft

@@ -1,0 +1,268 @@
+#include "integrations/vendor_client.hpp"
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <random>
+#include <thread>
+
+#include <caf/actor_system.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <curl/curl.h>
+#include <nlohmann/json.hpp>
+
+#include "actors/errc.hpp"
+#include "actors/log.hpp"
+
+namespace pixelcraft::integrations {
+
+namespace {
+
+using json = nlohmann::json;
+using clock_type = std::chrono::steady_clock;
+constexpr const char* component = "pixelcraft.vendors";
+constexpr size_t max_body = 1 << 20;
+constexpr long max_retry_after_s = 10;
+
+struct target {
+  std::string base;
+  std::string key;
+};
+
+/// The configured base URL and key of a service; the key is empty when it is not configured.
+bool service_target(const config& cfg, const std::string& service, target& out) {
+  if (service == "hubspot")
+    out = {cfg.crm_api_url.text, cfg.crm_api_key};
+  else if (service == "sendgrid")
+    out = {cfg.email_api_url.text, cfg.email_api_key};
+  else if (service == "google_calendar")
+    out = {cfg.calendar_api_url.text, cfg.calendar_id.empty() ? "" : cfg.calendar_api_key};
+  else
+    return false;
+  return true;
+}
+
+bool safe_path(const std::string& p) {
+  return !p.empty() && p[0] == '/' && p.find("://") == std::string::npos &&
+         p.find("..") == std::string::npos && p.find_first_of(" \r\n\t#@\\") == std::string::npos;
+}
+
+struct response {
+  CURLcode rc = CURLE_OK;
+  long status = 0;
+  std::string body;
+  long retry_after = -1;
+};
+
+size_t on_body(char* p, size_t size, size_t n, void* user) {
+  auto* r = static_cast<response*>(user);
+  if (r->body.size() + size * n > max_body)
+    return 0;
+  r->body.append(p, size * n);
+  return size * n;
+}
+
+size_t on_header(char* p, size_t size, size_t n, void* user) {
+  auto* r = static_cast<response*>(user);
+  std::string line(p, size * n);
+  if (line.size() > 12 && strncasecmp(line.c_str(), "retry-after:", 12) == 0)
+    r->retry_after = std::atol(line.c_str() + 12);
+  return size * n;
+}
+
+response perform(const config& cfg, const std::string& method, const std::string& url,
+                 const std::string& key, const std::string& body, const std::string& idem) {
+  response r;
+  std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> h{curl_easy_init(), &curl_easy_cleanup};
+  curl_slist* hs = nullptr;
+  auto auth = "Authorization: Bearer " + key;
+  hs = curl_slist_append(hs, auth.c_str());
+  hs = curl_slist_append(hs, "Accept: application/json");
+  if (!body.empty())
+    hs = curl_slist_append(hs, "Content-Type: application/json");
+  std::string idem_header;
+  if (!idem.empty() && method != "GET") {
+    idem_header = "Idempotency-Key: " + idem;
+    hs = curl_slist_append(hs, idem_header.c_str());
+  }
+  hs = curl_slist_append(hs, "Expect:");
+  std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> guard{hs, &curl_slist_free_all};
+  curl_easy_setopt(h.get(), CURLOPT_URL, url.c_str());
+  curl_easy_setopt(h.get(), CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(h.get(), CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt(h.get(), CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(h.get(), CURLOPT_CUSTOMREQUEST, method.c_str());
+  if (!body.empty()) {
+    curl_easy_setopt(h.get(), CURLOPT_POSTFIELDS, body.data());
+    curl_easy_setopt(h.get(), CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
+  }
+  curl_easy_setopt(h.get(), CURLOPT_HTTPHEADER, hs);
+  curl_easy_setopt(h.get(), CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(std::min(cfg.vendor_timeout_ms, 5000u)));
+  curl_easy_setopt(h.get(), CURLOPT_TIMEOUT_MS, static_cast<long>(cfg.vendor_timeout_ms));
+  curl_easy_setopt(h.get(), CURLOPT_WRITEFUNCTION, &on_body);
+  curl_easy_setopt(h.get(), CURLOPT_WRITEDATA, &r);
+  curl_easy_setopt(h.get(), CURLOPT_HEADERFUNCTION, &on_header);
+  curl_easy_setopt(h.get(), CURLOPT_HEADERDATA, &r);
+  curl_easy_setopt(h.get(), CURLOPT_USERAGENT, "pixelcraft/1");
+  r.rc = curl_easy_perform(h.get());
+  if (r.rc == CURLE_OK)
+    curl_easy_getinfo(h.get(), CURLINFO_RESPONSE_CODE, &r.status);
+  return r;
+}
+
+bool retryable_transport(CURLcode rc) {
+  return rc == CURLE_OPERATION_TIMEDOUT || rc == CURLE_COULDNT_CONNECT ||
+         rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_GOT_NOTHING || rc == CURLE_RECV_ERROR ||
+         rc == CURLE_SEND_ERROR || rc == CURLE_PARTIAL_FILE;
+}
+
+/// One worker: a blocking call with retries, on its own (detached) thread.
+vendor_actor::behavior_type worker(vendor_actor::pointer self, config cfg) {
+  auto rng = std::make_shared<std::mt19937>(std::random_device{}());
+  return {
+    [cfg, rng](vendor_atom, const std::string& text) -> caf::result<std::string> {
+      auto req = json::parse(text, nullptr, false);
+      if (!req.is_object())
+        return caf::make_error(errc::invalid_argument, "malformed vendor request");
+      auto service = req.value("service", std::string{});
+      target t;
+      if (!service_target(cfg, service, t))
+        return caf::make_error(errc::invalid_argument, "unknown service");
+      if (t.key.empty())
+        return caf::make_error(errc::failed_precondition, "not_configured");
+      auto path = req.value("path", std::string{});
+      auto method = req.value("method", std::string{"GET"});
+      if (!safe_path(path) || (method != "GET" && method != "POST" && method != "PATCH" &&
+                               method != "PUT" && method != "DELETE"))
+        return caf::make_error(errc::invalid_argument, "refused vendor path or method");
+      auto body = req.contains("body") && !req["body"].is_null() ? req["body"].dump() : "";
+      auto idem = req.value("idempotency_key", std::string{});
+      response r;
+      unsigned attempt = 0;
+      for (;; ++attempt) {
+        auto started = clock_type::now();
+        r = perform(cfg, method, t.base + path, t.key, body, idem);
+        auto ms = std::chrono::duration<double, std::milli>(clock_type::now() - started).count();
+        log::info(component, "vendor call",
+                  {{"service", service}, {"method", method}, {"status", static_cast<int64_t>(r.status)},
+                   {"latency_ms", ms}, {"attempt", attempt + 1}});
+        bool retry = (r.rc == CURLE_OK && (r.status == 429 || r.status >= 500)) ||
+                     (r.rc != CURLE_OK && retryable_transport(r.rc));
+        if (!retry || attempt >= cfg.vendor_retries)
+          break;
+        auto backoff = std::chrono::milliseconds(cfg.vendor_backoff_ms << attempt);
+        backoff += std::chrono::milliseconds((*rng)() % (cfg.vendor_backoff_ms / 2 + 1));
+        if (r.status == 429 && r.retry_after >= 0)
+          backoff = std::max<std::chrono::milliseconds>(
+            backoff, std::chrono::seconds(std::min(r.retry_after, max_retry_after_s)));
+        // Blocks only this detached worker's thread.
+        std::this_thread::sleep_for(backoff);
+      }
+      if (r.rc == CURLE_OPERATION_TIMEDOUT)
+        return caf::make_error(errc::deadline_exceeded,
+                               service + " timed out after " + std::to_string(attempt + 1) +
+                                 " attempt(s)");
+      if (r.rc != CURLE_OK)
+        return caf::make_error(errc::unavailable, service + " unreachable: " +
+                                                    curl_easy_strerror(r.rc));
+      if (r.status == 429 || r.status >= 500)
+        return caf::make_error(errc::unavailable, service + " answered HTTP " +
+                                                    std::to_string(r.status) + " after " +
+                                                    std::to_string(attempt + 1) + " attempt(s)");
+      auto parsed = json::parse(r.body, nullptr, false);
+      json out = {{"status", r.status},
+                  {"body", parsed.is_discarded() ? json(nullptr) : parsed},
+                  {"attempts", attempt + 1}};
+      return out.dump();
+    },
+    [](vstats_atom) { return std::string{"{}"}; },
+  };
+}
+
+struct breaker {
+  unsigned failures = 0;
+  clock_type::time_point open_until{};
+  bool trial_in_flight = false;
+};
+
+struct router_state {
+  config cfg;
+  std::vector<vendor_actor> workers;
+  size_t next = 0;
+  std::map<std::string, breaker> breakers;
+  static inline const char* name = "pixelcraft.vendor-client";
+};
+
+using router_pointer = vendor_actor::stateful_pointer<router_state>;
+
+const char* circuit_of(const breaker& b, const config& cfg) {
+  if (b.failures < cfg.breaker_failures)
+    return "closed";
+  return clock_type::now() < b.open_until ? "open" : "half_open";
+}
+
+vendor_actor::behavior_type router(router_pointer self, config cfg, unsigned n) {
+  self->state.cfg = cfg;
+  for (unsigned i = 0; i < std::max(1u, n); ++i)
+    self->state.workers.push_back(self->spawn<caf::detached + caf::linked>(worker, cfg));
+  return {
+    [self](vendor_atom a, const std::string& text) -> caf::result<std::string> {
+      auto& st = self->state;
+      auto service = json::parse(text, nullptr, false).value("service", std::string{});
+      auto& b = st.breakers[service];
+      auto circuit = std::string{circuit_of(b, st.cfg)};
+      if (circuit == "open" || (circuit == "half_open" && b.trial_in_flight))
+        return caf::make_error(errc::unavailable, "circuit open for " + service);
+      if (circuit == "half_open")
+        b.trial_in_flight = true;
+      auto rp = self->make_response_promise<std::string>();
+      // Worst case of one call: every attempt times out and every backoff is the longest.
+      auto budget = std::chrono::milliseconds((st.cfg.vendor_timeout_ms + 1000) *
+                                                (st.cfg.vendor_retries + 1) +
+                                              (st.cfg.vendor_backoff_ms << st.cfg.vendor_retries) * 2 +
+                                              max_retry_after_s * 1000 * st.cfg.vendor_retries);
+      auto& w = st.workers[st.next++ % st.workers.size()];
+      self->request(w, budget, a, text)
+        .then(
+          [self, service, rp](const std::string& reply) mutable {
+            auto& b = self->state.breakers[service];
+            b.failures = 0;
+            b.trial_in_flight = false;
+            rp.deliver(reply);
+          },
+          [self, service, rp](caf::error& err) mutable {
+            auto& st = self->state;
+            auto& b = st.breakers[service];
+            b.trial_in_flight = false;
+            bool counts = err == caf::sec::request_timeout ||
+                          (err.category() == caf::atom("pixelcraft") &&
+                           (err.code() == static_cast<uint8_t>(errc::unavailable) ||
+                            err.code() == static_cast<uint8_t>(errc::deadline_exceeded)));
+            if (counts && ++b.failures >= st.cfg.breaker_failures) {
+              b.open_until = clock_type::now() + std::chrono::seconds(st.cfg.breaker_open_s);
+              log::warn(component, "circuit opened", {{"service", service}});
+            }
+            rp.deliver(std::move(err));
+          });
+      return rp;
+    },
+    [self](vstats_atom) {
+      json out = json::object();
+      for (auto service : {"hubspot", "sendgrid", "google_calendar"}) {
+        auto& b = self->state.breakers[service];
+        out[service] = {{"circuit", circuit_of(b, self->state.cfg)},
+                        {"consecutive_failures", b.failures}};
+      }
+      return out.dump();
+    },
+  };
+}
+
+} // namespace
+
+vendor_actor spawn_vendor_client(caf::actor_system& sys, const config& cfg, unsigned workers) {
+  return sys.spawn(router, cfg, workers);
+}
+
+} // namespace pixelcraft::integrations
