@@ -17,6 +17,7 @@ struct fake_llm::impl {
 
   mutable std::mutex mtx;
   fake_llm_script script;
+  std::vector<fake_llm_script> queued;
   std::vector<std::string> model_names = {"llama3.2:latest"};
   std::vector<json> requests;
   int calls = 0;
@@ -144,6 +145,10 @@ struct fake_llm::impl {
       requests.push_back(body);
       ++calls;
       s = script;
+      if (!queued.empty()) {
+        s = queued.front();
+        queued.erase(queued.begin());
+      }
     }
     auto model = body.is_object() ? body.value("model", std::string{"?"}) : std::string{"?"};
     if (s.status != 200) {
@@ -199,6 +204,11 @@ std::string fake_llm::url() const {
 void fake_llm::script(fake_llm_script s) {
   std::lock_guard<std::mutex> g{impl_->mtx};
   impl_->script = std::move(s);
+}
+
+void fake_llm::queue(std::vector<fake_llm_script> scripts) {
+  std::lock_guard<std::mutex> g{impl_->mtx};
+  impl_->queued = std::move(scripts);
 }
 
 void fake_llm::models(std::vector<std::string> names) {

@@ -34,6 +34,8 @@ public:
 
   std::string url() const;
   void script(fake_llm_script s);
+  /// Scripts for the next calls, one per call, before falling back to `script`.
+  void queue(std::vector<fake_llm_script> scripts);
   void models(std::vector<std::string> names);
 
   /// Bodies of every chat request received, in order.
