@@ -3,6 +3,7 @@
 #include <chrono>
 #include <ctime>
 #include <functional>
+#include <map>
 
 #include <caf/actor_system.hpp>
 #include <caf/stateful_actor.hpp>
@@ -226,9 +227,17 @@ void email_tool(tool_pointer self, const exec_ptr& e) {
   }
   json body = {{"personalizations", {{{"to", {{{"email", to}}}}}}},
                {"from", {{"email", cfg.email_from}, {"name", "PixelCraft"}}},
-               {"subject", subject},
-               {"content", {{{"type", "text/plain"}, {"value", text}}}},
                {"custom_args", {{"pixelcraft_execution_id", e->execution_id}}}};
+  if (a.contains("template_id")) {
+    // A dynamic template renders subject and body from the data.
+    body["template_id"] = a["template_id"];
+    body["personalizations"][0]["dynamic_template_data"] = {
+      {"name", a.value("to_name", std::string{})},
+      {"summary", a.value("proposal_summary", std::string{})}};
+  } else {
+    body["subject"] = subject;
+    body["content"] = {{{"type", "text/plain"}, {"value", text}}};
+  }
   vcall(self, e, "sendgrid", "POST", "/v3/mail/send", body, [self, e, to](int status, const json& b) {
     if (status != 202 && status != 200)
       return done(self, e, {{"success", false}, {"error", "SendGrid refused the email: HTTP " + std::to_string(status) + " " + vendor_message(b)}},

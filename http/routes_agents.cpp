@@ -230,7 +230,7 @@ void invoke(const ctx_ptr& ctx) {
                       {"result",
                        {{"content", r["response"]},
                         {"metadata", r["metadata"]},
-                        {"tools_used", json::array()}}},
+                        {"tools_used", r.value("tools_used", json::array())}}},
                       {"execution_time", seconds()}};
           if (degraded)
             out["error"] = "no model available";

@@ -98,11 +98,19 @@ std::chrono::seconds turn_timeout(const ctx_ptr& ctx) {
   return std::chrono::seconds(ctx->opts->cfg.request_timeout_s);
 }
 
+/// The reply's metadata, plus the tools the agent called this turn (when any).
+json chat_metadata(const json& r) {
+  auto meta = r["metadata"];
+  if (r.contains("tools_used") && !r["tools_used"].empty())
+    meta["tools_used"] = r["tools_used"];
+  return meta;
+}
+
 json chat_response(const json& r) {
   return {{"response", r["response"]},
           {"conversation_id", r["conversation_id"]},
           {"agent_type", r["agent_type"]},
-          {"metadata", r["metadata"]},
+          {"metadata", chat_metadata(r)},
           {"timestamp", r["timestamp"]}};
 }
 
@@ -162,7 +170,7 @@ caf::behavior stream_fn(stream_pointer self, ctx_ptr ctx, json turn, bool sse) {
         self->state.event("done", {{"chunk", ""},
                                    {"done", true},
                                    {"conversation_id", r["conversation_id"]},
-                                   {"metadata", r["metadata"]}});
+                                   {"metadata", chat_metadata(r)}});
         self->state.sink->close();
         self->quit();
       },

@@ -121,6 +121,8 @@ TEST_F(ToolsTest, StrategySessionIsBookedAndEmailed) {
   model.queue({calls(strategy_calls()), says("Booked for 1 December at 10:00; proposal sent.")});
   auto r = chat("digital_marketing", "Can we book a strategy session on Dec 1 at 10?");
   EXPECT_EQ(r["response"], "Booked for 1 December at 10:00; proposal sent.");
+  EXPECT_EQ(r["metadata"]["tools_used"],
+            json::array({"schedule_strategy_session", "send_marketing_proposal"}));
   // The model was offered the agent's tools, in Ollama's format.
   auto sent = model.requests();
   auto offered = sent.front()["tools"];
@@ -298,6 +300,25 @@ TEST_F(ToolsTest, ARetriedCalendarInsertDoesNotDuplicateTheEvent) {
   EXPECT_EQ(vendors.events().size(), 1u);
   EXPECT_EQ(vendors.requests("GET", "/calendar/v3/calendars/team%40pixelcraft.example/events/").size(), 1u);
   EXPECT_EQ(tool_results()["schedule_strategy_session"]["success"], true);
+}
+
+TEST_F(ToolsTest, TemplateEmailAndInvokeReportTheToolsUsed) {
+  model.queue({calls(json::array({tool_call("send_marketing_proposal",
+                                            {{"to_email", "ada@example.com"},
+                                             {"to_name", "Ada"},
+                                             {"proposal_summary", "SEO"},
+                                             {"template_id", "d-123"}})})),
+               says("sent")});
+  auto r = post("/api/agents/invoke",
+                {{"agent_type", "digital_marketing"}, {"input_data", {{"message", "send it"}}}},
+                {bearer(user_token())});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(json::parse(r.body)["result"]["tools_used"], json::array({"send_marketing_proposal"}));
+  auto mail = vendors.requests("POST", "/v3/mail/send");
+  ASSERT_EQ(mail.size(), 1u);
+  EXPECT_EQ(mail[0].body["template_id"], "d-123");
+  EXPECT_EQ(mail[0].body["personalizations"][0]["dynamic_template_data"]["summary"], "SEO");
+  EXPECT_FALSE(mail[0].body.contains("content"));
 }
 
 TEST_F(ToolsTest, NoSecretAppearsInResponsesOrLogs) {
