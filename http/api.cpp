@@ -91,6 +91,7 @@ struct api::impl {
   struct route_entry {
     access who;
     handler_fn fn;
+    bool idempotent = false;
   };
 
   api_options opts;
@@ -128,15 +129,84 @@ struct api::impl {
     cors_headers(ctx, r.headers);
     auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - ctx.started);
     auto route = ctx.route.empty() ? std::string{"unmatched"} : ctx.route;
-    metrics.observe(ctx.req.method, route, status, secs.count());
+    if (!ctx.idem_key.empty())
+      return finish_idempotent(ctx, std::move(r), route, secs.count());
+    log_and_send(ctx, std::move(r), route, secs.count());
+  }
+
+  void log_and_send(request_ctx& ctx, http_response r, const std::string& route, double secs) {
+    metrics.observe(ctx.req.method, route, r.status, secs);
     log::info(component, "request",
               {{"correlation_id", ctx.correlation_id},
                {"method", ctx.req.method},
                {"route", route},
-               {"status", status},
-               {"latency_ms", secs.count() * 1000.0},
+               {"status", r.status},
+               {"latency_ms", secs * 1000.0},
                {"remote", ctx.req.remote_ip}});
     ctx.sink->send(std::move(r));
+  }
+
+  /// Records a 2xx response under the claimed key before sending it (so a quick retry
+  /// replays it); releases the key for anything else.
+  void finish_idempotent(request_ctx& ctx, http_response r, const std::string& route,
+                         double secs) {
+    auto db = opts.db;
+    auto scope = ctx.idem_scope, key = ctx.idem_key;
+    auto sink = ctx.sink;
+    auto* self = this;
+    auto copy = std::make_shared<request_ctx>();
+    copy->req.method = ctx.req.method;
+    copy->req.remote_ip = ctx.req.remote_ip;
+    copy->correlation_id = ctx.correlation_id;
+    copy->sink = ctx.sink;
+    bool ok = r.status >= 200 && r.status < 300;
+    auto shared = std::make_shared<http_response>(std::move(r));
+    opts.sys->spawn([=](caf::event_based_actor* a) {
+      auto deliver = [=] { self->log_and_send(*copy, std::move(*shared), route, secs); };
+      auto t = std::chrono::milliseconds(opts.cfg.db_timeout_ms + 4000);
+      if (ok)
+        a->request(db, t, idem_end_atom_v, scope, key, static_cast<int32_t>(shared->status),
+                   shared->body)
+          .then([deliver](std::string&) { deliver(); }, [deliver](caf::error&) { deliver(); });
+      else
+        a->request(db, t, idem_drop_atom_v, scope, key)
+          .then([deliver](std::string&) { deliver(); }, [deliver](caf::error&) { deliver(); });
+    });
+  }
+
+  /// Claims the request's Idempotency-Key, then runs `fn`; answers replays and conflicts.
+  void idempotent(const ctx_ptr& ctx, const handler_fn& fn) {
+    auto* key = ctx->req.header("idempotency-key");
+    if (!key)
+      return fn(ctx);
+    if (key->empty() || key->size() > 255)
+      return ctx->invalid(json::array({{{"loc", {"header", "Idempotency-Key"}},
+                                        {"msg", "Idempotency-Key must have 1..255 characters"},
+                                        {"type", "value_error"}}}));
+    auto scope = ctx->req.method + " " + ctx->route + ":" +
+                 (ctx->who.sub.empty() ? std::string{"anonymous"} : ctx->who.sub);
+    // The same JSON in another layout is the same request.
+    auto parsed = json::parse(ctx->req.body, nullptr, false);
+    auto hash = sha256_hex(parsed.is_discarded() ? ctx->req.body : parsed.dump());
+    auto k = *key;
+    ask(
+      ctx, opts.db, ctx->db_timeout(),
+      [ctx, fn, scope, k](std::string& claim_text) {
+        auto claim = json::parse(claim_text);
+        auto state = claim.value("state", std::string{});
+        if (state == "replay") {
+          ctx->headers.emplace_back("Idempotent-Replayed", "true");
+          return ctx->send(claim.value("status", 200), claim.value("body", std::string{}));
+        }
+        if (state == "conflict")
+          return ctx->error(409, "Idempotency-Key was already used with a different request body");
+        if (state == "in_progress")
+          return ctx->error(409, "a request with this Idempotency-Key is still in progress");
+        ctx->idem_scope = scope;
+        ctx->idem_key = k;
+        fn(ctx);
+      },
+      idem_begin_atom_v, scope, k, hash, static_cast<int32_t>(opts.cfg.idempotency_ttl_hours));
   }
 
   stream_sink_ptr open_stream(request_ctx& ctx, const std::string& content_type,
@@ -216,6 +286,8 @@ struct api::impl {
         return ctx->error(429, "too many requests, retry later");
       }
     }
+    if (entry.idempotent)
+      return idempotent(ctx, entry.fn);
     entry.fn(ctx);
   }
 
@@ -325,9 +397,9 @@ bool parse_json_object(const ctx_ptr& ctx, json& out) {
 }
 
 void add_route(api::impl& a, std::string method, std::string pattern, access who,
-               handler_fn fn) {
+               handler_fn fn, bool idempotent) {
   a.routes.add(std::move(method), std::move(pattern));
-  a.handlers.push_back({who, std::move(fn)});
+  a.handlers.push_back({who, std::move(fn), idempotent});
 }
 
 std::string render_metrics(api::impl& a) {

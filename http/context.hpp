@@ -44,6 +44,8 @@ struct request_ctx {
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::atomic<bool> replied{false};
   std::vector<std::pair<std::string, std::string>> headers; ///< extra response headers
+  std::string idem_scope; ///< set when this request claimed an Idempotency-Key
+  std::string idem_key;
 
   /// Sends the response (first call wins); adds correlation id, CORS, logs and metrics.
   void send(int status, std::string body,
@@ -105,8 +107,11 @@ void ask_or(const ctx_ptr& ctx, Handle dest, std::chrono::milliseconds timeout,
 bool parse_json_object(const ctx_ptr& ctx, json& out);
 
 /// Registers a route. Called by the `register_*_routes` functions.
+/// Registers a route. `idempotent` routes create something: they honour `Idempotency-Key`
+/// (API.md §1) generically: the key is claimed before the handler runs, a 2xx response is
+/// recorded for replay, any other outcome releases the key.
 void add_route(api::impl& a, std::string method, std::string pattern, access who,
-               handler_fn fn);
+               handler_fn fn, bool idempotent = false);
 
 void register_ops_routes(api::impl& a);
 void register_lead_routes(api::impl& a);

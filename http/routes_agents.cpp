@@ -284,7 +284,7 @@ void register_agent_routes(api::impl& a) {
   add_route(a, "GET", "/api/agents", access::anyone, list_agents);
   add_route(a, "GET", "/api/agents/health", access::anyone, agents_health);
   add_route(a, "GET", "/api/agents/metrics", access::admin, agents_metrics);
-  add_route(a, "POST", "/api/agents/invoke", access::user, invoke);
+  add_route(a, "POST", "/api/agents/invoke", access::user, invoke, true);
   add_route(a, "GET", "/api/agents/{agent_type}", access::anyone, get_agent);
   add_route(a, "GET", "/api/models", access::anyone, [](const ctx_ptr& ctx) {
     with_model_list(ctx, [ctx](json models) { ctx->send_json(200, {{"models", models}}); });

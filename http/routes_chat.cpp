@@ -264,7 +264,7 @@ void remove(const ctx_ptr& ctx) {
 } // namespace
 
 void register_chat_routes(api::impl& a) {
-  add_route(a, "POST", "/api/chat/message", access::anyone, message);
+  add_route(a, "POST", "/api/chat/message", access::anyone, message, true);
   add_route(a, "POST", "/api/chat/stream", access::anyone, stream);
   add_route(a, "GET", "/api/chat/history/{conversation_id}", access::anyone, history);
   add_route(a, "DELETE", "/api/chat/history/{conversation_id}", access::anyone, remove);

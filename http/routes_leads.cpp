@@ -1,7 +1,6 @@
 // Leads (API.md §6). Validation and rule scoring run on the I/O thread (microseconds); every
 // database step is an actor request that answers later.
 #include <cmath>
-#include <optional>
 
 #include "http/context.hpp"
 #include "http/validation.hpp"
@@ -127,8 +126,7 @@ void insert_lead(const ctx_ptr& ctx, const json& row, std::function<void(int, st
     std::move(on_err), lead_new_atom_v, row.dump());
 }
 
-void create(const ctx_ptr& ctx, const json& body, const json& row, bool analyze,
-            const std::optional<std::string>& key);
+void prepare(const ctx_ptr& ctx, json row, bool analyze, std::function<void(json)> next);
 
 void submit(const ctx_ptr& ctx) {
   json body;
@@ -138,18 +136,13 @@ void submit(const ctx_ptr& ctx) {
   lead_submission sub;
   if (!validate_lead_request(body, v, sub))
     return ctx->invalid(v.detail());
-  auto* key = ctx->req.header("idempotency-key");
-  if (key && (key->empty() || key->size() > 255)) {
-    v.add({"header", "Idempotency-Key"}, "Idempotency-Key must have 1..255 characters",
-          "value_error");
-    return ctx->invalid(v.detail());
-  }
   auto row = sub.row;
   row["owner_id"] = ctx->who.sub.empty() ? json(nullptr) : json(ctx->who.sub);
-  std::optional<std::string> key_copy;
-  if (key)
-    key_copy = *key;
-  create(ctx, body, row, sub.analyze, key_copy);
+  prepare(ctx, row, sub.analyze, [ctx](json ready) {
+    insert_lead(
+      ctx, ready, [ctx](int status, std::string out) { ctx->send(status, std::move(out)); },
+      [ctx](caf::error& err) { ctx->fail(err); });
+  });
 }
 
 /// Adds the analysis to `row` when asked (model + rules), then continues.
@@ -162,61 +155,6 @@ void prepare(const ctx_ptr& ctx, json row, bool analyze, std::function<void(json
     row["analysis"] = std::move(analysis);
     next(std::move(row));
   });
-}
-
-/// Creates the lead (idempotently with a key: claimed before any work) and answers 201.
-void create(const ctx_ptr& ctx, const json& body, const json& row_in, bool analyze,
-            const std::optional<std::string>& key) {
-  if (!key) {
-    prepare(ctx, row_in, analyze, [ctx](json row) {
-      insert_lead(
-        ctx, row, [ctx](int status, std::string out) { ctx->send(status, std::move(out)); },
-        [ctx](caf::error& err) { ctx->fail(err); });
-    });
-    return;
-  }
-  // Idempotent path: claim the key, create, record the response; a failure releases the key.
-  auto scope = "leads.submit:" + (ctx->who.sub.empty() ? std::string{"anonymous"} : ctx->who.sub);
-  auto hash = sha256_hex(body.dump());
-  auto db = ctx->opts->db;
-  auto k = *key;
-  ask(
-    ctx, db, ctx->db_timeout(),
-    [ctx, row_in, analyze, scope, k, db](std::string& claim_text) {
-      auto claim = json::parse(claim_text);
-      auto state = claim.value("state", std::string{});
-      if (state == "replay") {
-        ctx->headers.emplace_back("Idempotent-Replayed", "true");
-        return ctx->send(claim.value("status", 200), claim.value("body", std::string{}));
-      }
-      if (state == "conflict")
-        return ctx->error(409, "Idempotency-Key was already used with a different request body");
-      if (state == "in_progress")
-        return ctx->error(409, "a request with this Idempotency-Key is still in progress");
-      prepare(ctx, row_in, analyze, [ctx, scope, k, db](json row) {
-      insert_lead(
-        ctx, row,
-        [ctx, scope, k, db](int status, std::string out) {
-          ask_or(
-            ctx, db, ctx->db_timeout(),
-            [ctx, status, out](std::string&) { ctx->send(status, out); },
-            [ctx, status, out](caf::error&) {
-              // The lead exists; only the replay record failed. Answer truthfully.
-              ctx->send(status, out);
-            },
-            idem_end_atom_v, scope, k, static_cast<int32_t>(status), out);
-        },
-        [ctx, scope, k, db](caf::error& err) {
-          ctx->opts->sys->spawn([db, scope, k](caf::event_based_actor* self) {
-            self->request(db, std::chrono::seconds(10), idem_drop_atom_v, scope, k)
-              .then([](std::string&) {}, [](caf::error&) {});
-          });
-          ctx->fail(err);
-        });
-      });
-    },
-    idem_begin_atom_v, scope, k, hash,
-    static_cast<int32_t>(ctx->opts->cfg.idempotency_ttl_hours));
 }
 
 void list(const ctx_ptr& ctx) {
@@ -313,7 +251,7 @@ void analyze(const ctx_ptr& ctx) {
 } // namespace
 
 void register_lead_routes(api::impl& a) {
-  add_route(a, "POST", "/api/leads/submit", access::anyone, submit);
+  add_route(a, "POST", "/api/leads/submit", access::anyone, submit, true);
   add_route(a, "GET", "/api/leads", access::admin, list);
   add_route(a, "GET", "/api/leads/{lead_id}", access::admin, get_one);
   add_route(a, "PATCH", "/api/leads/{lead_id}", access::admin, patch);

@@ -114,6 +114,25 @@ TEST_F(ChatTest, MessageAnswersAndStoresBothSides) {
   EXPECT_EQ(hist["messages"][1]["agent_type"], "chat");
 }
 
+TEST_F(ChatTest, IdempotencyKeyReplaysAChatMessage) {
+  json body = {{"message", "Once only"}, {"conversation_id", "idem-chat"}};
+  auto first = post("/api/chat/message", body, {"Idempotency-Key: chat-1"});
+  ASSERT_EQ(first.status, 200) << first.body;
+  auto again = post("/api/chat/message", body, {"Idempotency-Key: chat-1"});
+  EXPECT_EQ(again.status, 200);
+  EXPECT_EQ(again.body, first.body);
+  EXPECT_EQ(again.header("idempotent-replayed"), "true");
+  EXPECT_EQ(model.chat_calls(), 1) << "a replay must not call the model again";
+  EXPECT_EQ(json::parse(get("/api/chat/history/idem-chat").body)["total"], 2);
+  auto other = post("/api/chat/message", {{"message", "Different"}, {"conversation_id", "idem-chat"}},
+                    {"Idempotency-Key: chat-1"});
+  EXPECT_EQ(other.status, 409);
+  // A failed request releases its key: the client may retry with it.
+  EXPECT_EQ(post("/api/chat/message", {{"message", ""}}, {"Idempotency-Key: chat-2"}).status, 422);
+  EXPECT_EQ(post("/api/chat/message", {{"message", "fixed"}}, {"Idempotency-Key: chat-2"}).status,
+            200);
+}
+
 TEST_F(ChatTest, SecondMessageSendsTheFirstExchange) {
   auto first = chat({{"message", "My shop sells bread."}, {"conversation_id", "conv-bakery_1"}});
   EXPECT_EQ(first["conversation_id"], "conv-bakery_1");
