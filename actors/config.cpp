@@ -282,6 +282,8 @@ config_result load_config(const std::map<std::string, std::string>& vars) {
     return fail("BREAKER_OPEN_S", "must be an integer 1..3600");
   if (!num("TOOL_ROUNDS", 1, 10, c.tool_rounds))
     return fail("TOOL_ROUNDS", "must be an integer 1..10");
+  if (!num("WORKFLOW_LEASE_S", 2, 3600, c.workflow_lease_s))
+    return fail("WORKFLOW_LEASE_S", "must be an integer 2..3600");
   if (c.llm_provider == "openai" && get("OPENAI_BASE_URL").empty())
     return fail("OPENAI_BASE_URL", "required when LLM_PROVIDER=openai");
   r.ok = true;

@@ -66,6 +66,7 @@ struct config {
   unsigned breaker_failures = 5;       ///< consecutive failures that open a service's circuit
   unsigned breaker_open_s = 30;        ///< how long an open circuit refuses calls
   unsigned tool_rounds = 4;            ///< model/tool round trips per turn
+  unsigned workflow_lease_s = 30;      ///< a crashed node's executions resume after this
 };
 
 struct config_result {

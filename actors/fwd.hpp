@@ -40,6 +40,13 @@ CAF_BEGIN_TYPE_ID_BLOCK(pixelcraft_actors, caf::first_custom_type_id)
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, vendor_atom, "vendor")
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, vstats_atom, "vstats")
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, tool_atom, "tool")
+  // Workflows (workflow_manager_actor).
+  CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, wf_start_atom, "wf_start")
+  CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, wf_action_atom, "wf_action")
+  CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, wf_wait_atom, "wf_wait")
+  CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, wf_msg_atom, "wf_msg")
+  CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, wf_scan_atom, "wf_scan")
+  CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, lease_atom, "lease")
 CAF_END_TYPE_ID_BLOCK(pixelcraft_actors)
 
 static_assert(caf::id_block::pixelcraft_actors::end <= caf::first_custom_type_id + 100,

@@ -23,6 +23,7 @@
 #include "http/server.hpp"
 #include "integrations/llm_client.hpp"
 #include "integrations/vendor_client.hpp"
+#include "workflows/workflow_manager.hpp"
 #include "integrations/probe_actor.hpp"
 #include "persistence/migrations.hpp"
 #include "persistence/pg_pool.hpp"
@@ -169,7 +170,16 @@ int run_serve() {
   auto tools = spawn_tool_actor(sys, {catalog, vendors, db, cfg});
   auto agents = spawn_agent_registry(sys, {catalog, db, llm, tools, cfg});
 
+  workflows::manager_options wopts;
+  wopts.db = db;
+  wopts.agents = agents;
+  wopts.cfg = cfg;
+  wopts.node_id = node_id() + "-" + http::random_hex(4);
+  wopts.lease_s = cfg.workflow_lease_s;
+  auto workflows = workflows::spawn_workflow_manager(sys, wopts);
+
   http::api_options aopts;
+  aopts.workflows = workflows;
   aopts.sys = &sys;
   aopts.cfg = cfg;
   aopts.db = db;
@@ -222,6 +232,7 @@ int run_serve() {
     log::info(component, "shutting down", {{"signal", sig}});
     server->stop();
   }
+  caf::anon_send_exit(workflows, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(agents, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(llm, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(tools, caf::exit_reason::user_shutdown);

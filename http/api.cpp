@@ -411,6 +411,7 @@ api::api(api_options opts) : impl_(std::make_unique<impl>(std::move(opts))) {
   register_lead_routes(*impl_);
   register_chat_routes(*impl_);
   register_agent_routes(*impl_);
+  register_workflow_routes(*impl_);
 }
 
 api::~api() = default;

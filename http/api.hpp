@@ -20,6 +20,7 @@
 #include "actors/db_actor.hpp"
 #include "actors/health_actor.hpp"
 #include "actors/llm_actor.hpp"
+#include "actors/workflow_actor.hpp"
 #include "http/request.hpp"
 
 namespace pixelcraft::http {
@@ -31,6 +32,7 @@ struct api_options {
   health_actor health;
   agent_registry_actor agents;
   llm_actor llm;
+  workflow_manager_actor workflows;
   std::shared_ptr<const agent_catalog> catalog;
   std::string version;
   std::string jwt_secret; ///< the effective secret (configured or ephemeral)

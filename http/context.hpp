@@ -117,6 +117,7 @@ void register_ops_routes(api::impl& a);
 void register_lead_routes(api::impl& a);
 void register_chat_routes(api::impl& a);
 void register_agent_routes(api::impl& a);
+void register_workflow_routes(api::impl& a);
 
 /// Asks `lead_qualification` for a model analysis of a lead and combines it with the rules
 /// (API.md §6). Calls `done` with the `LeadAnalysis` JSON: `rules+llm` with a valid model

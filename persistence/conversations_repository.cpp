@@ -156,6 +156,11 @@ std::string db_op(pqxx::connection& c, const std::string& op, const std::string&
     return log_add(c, a);
   if (op == "agent_metrics")
     return agent_metrics(c, a);
+#define PIXELCRAFT_DISPATCH_OP(name)                                                          \
+  if (op == #name)                                                                            \
+    return name(c, a);
+  PIXELCRAFT_WF_OPS(PIXELCRAFT_DISPATCH_OP)
+#undef PIXELCRAFT_DISPATCH_OP
   throw db_error{errc::invalid_argument, "unknown database operation " + op};
 }
 

@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <string>
 
+#include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
 #include "actors/errc.hpp"
@@ -37,6 +38,13 @@ std::string idem_begin(pqxx::connection& c, const std::string& scope, const std:
 std::string idem_end(pqxx::connection& c, const std::string& scope, const std::string& key,
                      int status, const std::string& body);
 std::string idem_drop(pqxx::connection& c, const std::string& scope, const std::string& key);
+
+#define PIXELCRAFT_WF_OPS(X)                                                                \
+  X(wf_create) X(wf_get) X(wf_load) X(wf_list) X(wf_claim) X(wf_resumable) X(wf_save)          \
+    X(wf_events) X(amsg_add) X(amsg_status) X(amsg_list) X(mem_put) X(mem_list)
+#define PIXELCRAFT_DECLARE_OP(name) std::string name(pqxx::connection& c, const nlohmann::json& a);
+PIXELCRAFT_WF_OPS(PIXELCRAFT_DECLARE_OP)
+#undef PIXELCRAFT_DECLARE_OP
 
 /// Dispatches a `db_op_atom` operation (see actors/db_actor.hpp).
 std::string db_op(pqxx::connection& c, const std::string& op, const std::string& args);

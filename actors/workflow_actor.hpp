@@ -1,0 +1,40 @@
+#pragma once
+/// Workflow executions as actors (API.md §7); implemented by workflows/.
+///
+/// - `workflow_manager_actor` is spawned once by app/ (`workflows::spawn_workflow_manager`),
+///   lives until shutdown, and spawns and monitors one run actor per execution it runs.
+/// - Durable: each execution's state, path and every completed step's result are saved to
+///   `workflow_executions` before the next step starts. On start-up (and every few seconds)
+///   the manager resumes executions that are pending, running or paused and whose lease is free
+///   or expired, from their last completed step; a step that completed is never run again. A
+///   lease with an epoch (fencing) guarantees two servers never run one execution at once.
+/// - Requests carry JSON text; callers authorise first (http/ checks ownership).
+
+#include <cstdint>
+#include <string>
+
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "actors/fwd.hpp"
+
+namespace pixelcraft {
+
+using workflow_manager_actor = caf::typed_actor<
+  /// Creates and starts an execution. In: `{"workflow_type", "participating_agents",
+  /// "conversation_id", "workflow_config", "input_data", "metadata", "owner_id"}` (validated).
+  /// Reply: the `WorkflowExecution`.
+  caf::replies_to<wf_start_atom, std::string>::with<std::string>,
+  /// `pause`, `resume` or `cancel`. Reply: the `WorkflowExecution` after the action (unchanged
+  /// when the action would not change the state). `errc::failed_precondition` when the current
+  /// state does not allow it (HTTP 409); `errc::not_found`.
+  caf::replies_to<wf_action_atom, std::string, std::string>::with<std::string>,
+  /// Waits up to N seconds for a terminal state. Reply: the `WorkflowExecution` then.
+  caf::replies_to<wf_wait_atom, std::string, uint32_t>::with<std::string>,
+  /// Delivers an agent message posted over HTTP (`{"from_agent", "to_agent", "message_type",
+  /// "content", "metadata"}`) to the execution: mirrored in `agent_messages` and handed to the
+  /// target agent's next step. Reply: the `AgentMessage`. `errc::failed_precondition` when the
+  /// execution is terminal.
+  caf::replies_to<wf_msg_atom, std::string, std::string>::with<std::string>>;
+
+} // namespace pixelcraft

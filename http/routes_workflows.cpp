@@ -1,0 +1,339 @@
+// Workflows (API.md §7): execute, list, get, visualization, messages, memory, state.
+#include "http/context.hpp"
+#include "http/validation.hpp"
+#include "workflows/routing_rules.hpp"
+
+namespace pixelcraft::http {
+
+namespace {
+
+const std::vector<std::string> workflow_types = {"sequential", "multi_agent", "conditional",
+                                                 "collaborative", "parallel"};
+
+json caller(const ctx_ptr& ctx) {
+  return {{"owner_id", ctx->who.sub}, {"admin", ctx->who.who == role::admin}};
+}
+
+bool valid_conversation_id(const std::string& s) {
+  return !s.empty() && s.size() <= 128 && std::all_of(s.begin(), s.end(), [](unsigned char c) {
+    return std::isalnum(c) || c == '_' || c == '-';
+  });
+}
+
+void config_int(const json& cfg, const char* key, long long lo, long long hi, validator& v) {
+  if (!cfg.contains(key))
+    return;
+  const auto& x = cfg[key];
+  if (!x.is_number_integer() || x.get<long long>() < lo || x.get<long long>() > hi)
+    v.add({"body", "workflow_config", key},
+          "Input should be an integer " + std::to_string(lo) + ".." + std::to_string(hi),
+          "int_range");
+}
+
+void execute(const ctx_ptr& ctx) {
+  json body;
+  if (!parse_json_object(ctx, body))
+    return;
+  validator v;
+  auto type = body.value("workflow_type", json(nullptr));
+  if (type.is_null())
+    v.add({"body", "workflow_type"}, "Field required", "missing");
+  else if (!type.is_string() ||
+           std::find(workflow_types.begin(), workflow_types.end(), type.get<std::string>()) ==
+             workflow_types.end())
+    v.add({"body", "workflow_type"},
+          "Input should be 'sequential', 'multi_agent', 'conditional', 'collaborative' or 'parallel'",
+          "enum");
+  std::vector<std::string> agents;
+  if (!body.contains("participating_agents") || body["participating_agents"].is_null()) {
+    v.add({"body", "participating_agents"}, "Field required", "missing");
+  } else if (!body["participating_agents"].is_array() || body["participating_agents"].empty() ||
+             body["participating_agents"].size() > 10) {
+    v.add({"body", "participating_agents"}, "Input should be a list of 1..10 agent ids", "list_type");
+  } else {
+    for (size_t i = 0; i < body["participating_agents"].size(); ++i) {
+      const auto& a = body["participating_agents"][i];
+      if (!a.is_string() || !ctx->opts->catalog->find(a.get<std::string>()))
+        v.add({"body", "participating_agents", i}, "Input should be the id of an agent from /api/agents", "enum");
+      else if (std::find(agents.begin(), agents.end(), a.get<std::string>()) != agents.end())
+        v.add({"body", "participating_agents", i}, "Each agent may take part once", "value_error");
+      else
+        agents.push_back(a.get<std::string>());
+    }
+  }
+  json cfg = body.value("workflow_config", json::object());
+  if (!cfg.is_object()) {
+    v.add({"body", "workflow_config"}, "Input should be a valid object", "dict_type");
+    cfg = json::object();
+  }
+  json input = body.value("input_data", json::object());
+  if (!input.is_object()) {
+    v.add({"body", "input_data"}, "Input should be a valid object", "dict_type");
+    input = json::object();
+  } else if (input.contains("message") && !input["message"].is_string()) {
+    v.add({"body", "input_data", "message"}, "Input should be a valid string", "string_type");
+  }
+  if (body.contains("metadata") && !body["metadata"].is_null() && !body["metadata"].is_object())
+    v.add({"body", "metadata"}, "Input should be a valid object", "dict_type");
+  if (body.contains("conversation_id") && !body["conversation_id"].is_null() &&
+      (!body["conversation_id"].is_string() || !valid_conversation_id(body["conversation_id"].get<std::string>())))
+    v.add({"body", "conversation_id"}, "String should match pattern '^[A-Za-z0-9_-]{1,128}$'",
+          "string_pattern_mismatch");
+  config_int(cfg, "max_steps", 1, 100, v);
+  config_int(cfg, "max_rounds", 1, 50, v);
+  config_int(cfg, "step_timeout_s", 1, 3600, v);
+  config_int(cfg, "retries", 0, 5, v);
+  if (type == "conditional" && v.ok()) {
+    if (!cfg.contains("routing_rules"))
+      v.add({"body", "workflow_config", "routing_rules"}, "Field required for conditional workflows", "missing");
+    else
+      for (auto& p : workflows::validate_rules(cfg["routing_rules"].dump(), agents))
+        v.add({"body", "workflow_config", "routing_rules"}, p, "value_error");
+  }
+  long long wait = 0;
+  if (auto* w = ctx->query_value("wait"))
+    wait = query_int(w, "wait", 0, 0, 120, v);
+  if (!v.ok())
+    return ctx->invalid(v.detail());
+  json spec = {{"workflow_type", type},
+               {"participating_agents", agents},
+               {"workflow_config", cfg},
+               {"input_data", input},
+               {"metadata", body.value("metadata", json::object())},
+               {"owner_id", ctx->who.sub}};
+  json conv = caller(ctx);
+  conv["agent_type"] = agents.front();
+  if (body.contains("conversation_id") && body["conversation_id"].is_string())
+    conv["conversation_id"] = body["conversation_id"];
+  ask(
+    ctx, ctx->opts->db, ctx->db_timeout(),
+    [ctx, spec, wait](std::string& opened) mutable {
+      spec["conversation_id"] = json::parse(opened)["conversation_id"];
+      ask(
+        ctx, ctx->opts->workflows, ctx->db_timeout(),
+        [ctx, wait](std::string& row) {
+          auto id = json::parse(row)["workflow_id"].get<std::string>();
+          if (wait <= 0)
+            return ctx->send(202, std::move(row));
+          ask(
+            ctx, ctx->opts->workflows, std::chrono::seconds(wait + 10),
+            [ctx](std::string& now) {
+              auto state = json::parse(now).value("current_state", std::string{});
+              bool done = state == "completed" || state == "failed" || state == "cancelled";
+              ctx->send(done ? 200 : 202, std::move(now));
+            },
+            wf_wait_atom_v, id, static_cast<uint32_t>(wait));
+        },
+        wf_start_atom_v, spec.dump());
+    },
+    db_op_atom_v, std::string{"conv_open"}, conv.dump());
+}
+
+/// Loads the execution the caller may see (404 otherwise) and continues with it.
+void with_workflow(const ctx_ptr& ctx, std::function<void(json)> next) {
+  auto id = ctx->params["id"];
+  if (!is_uuid(id))
+    return ctx->error(404, "workflow not found");
+  auto args = caller(ctx);
+  args["workflow_id"] = id;
+  ask(
+    ctx, ctx->opts->db, ctx->db_timeout(),
+    [next](std::string& row) { next(json::parse(row)); }, db_op_atom_v, std::string{"wf_get"},
+    args.dump());
+}
+
+void list(const ctx_ptr& ctx) {
+  validator v;
+  auto args = caller(ctx);
+  args["limit"] = query_int(ctx->query_value("limit"), "limit", 50, 1, 100, v);
+  args["offset"] = query_int(ctx->query_value("offset"), "offset", 0, 0, std::numeric_limits<int32_t>::max(), v);
+  for (auto key : {"conversation_id", "workflow_type", "current_state"})
+    if (auto* x = ctx->query_value(key); x && !x->empty())
+      args[key] = *x;
+  if (!v.ok())
+    return ctx->invalid(v.detail());
+  ask(
+    ctx, ctx->opts->db, ctx->db_timeout(), [ctx](std::string& out) { ctx->send(200, std::move(out)); },
+    db_op_atom_v, std::string{"wf_list"}, args.dump());
+}
+
+void messages_post(const ctx_ptr& ctx) {
+  json body;
+  if (!parse_json_object(ctx, body))
+    return;
+  with_workflow(ctx, [ctx, body](json wf) {
+    validator v;
+    auto agents = wf.value("participating_agents", std::vector<std::string>{});
+    for (auto key : {"from_agent", "to_agent"}) {
+      if (!body.contains(key) || !body[key].is_string())
+        v.add({"body", key}, body.contains(key) ? "Input should be a valid string" : "Field required",
+              body.contains(key) ? "string_type" : "missing");
+      else if (std::find(agents.begin(), agents.end(), body[key].get<std::string>()) == agents.end())
+        v.add({"body", key}, "The agent does not take part in this workflow", "value_error");
+    }
+    static const std::vector<std::string> types = {"request", "response", "notification", "handoff"};
+    if (!body.contains("message_type") || !body["message_type"].is_string() ||
+        std::find(types.begin(), types.end(), body["message_type"].get<std::string>()) == types.end())
+      v.add({"body", "message_type"}, "Input should be 'request', 'response', 'notification' or 'handoff'", "enum");
+    if (!body.contains("content") || !body["content"].is_object())
+      v.add({"body", "content"}, body.contains("content") ? "Input should be a valid object" : "Field required",
+            body.contains("content") ? "dict_type" : "missing");
+    if (body.contains("metadata") && !body["metadata"].is_null() && !body["metadata"].is_object())
+      v.add({"body", "metadata"}, "Input should be a valid object", "dict_type");
+    if (!v.ok())
+      return ctx->invalid(v.detail());
+    json msg = {{"from_agent", body["from_agent"]}, {"to_agent", body["to_agent"]},
+                {"message_type", body["message_type"]}, {"content", body["content"]},
+                {"metadata", body.value("metadata", json::object())}};
+    ask(
+      ctx, ctx->opts->workflows, ctx->db_timeout(),
+      [ctx](std::string& out) { ctx->send(201, std::move(out)); }, wf_msg_atom_v,
+      wf["workflow_id"].get<std::string>(), msg.dump());
+  });
+}
+
+void messages_get(const ctx_ptr& ctx) {
+  validator v;
+  json args = json::object();
+  args["limit"] = query_int(ctx->query_value("limit"), "limit", 50, 1, 100, v);
+  args["offset"] = query_int(ctx->query_value("offset"), "offset", 0, 0, std::numeric_limits<int32_t>::max(), v);
+  for (auto key : {"from_agent", "to_agent", "message_type", "status"})
+    if (auto* x = ctx->query_value(key); x && !x->empty())
+      args[key] = *x;
+  if (!v.ok())
+    return ctx->invalid(v.detail());
+  with_workflow(ctx, [ctx, args](json wf) mutable {
+    args["workflow_id"] = wf["workflow_id"];
+    ask(
+      ctx, ctx->opts->db, ctx->db_timeout(), [ctx](std::string& out) { ctx->send(200, std::move(out)); },
+      db_op_atom_v, std::string{"amsg_list"}, args.dump());
+  });
+}
+
+void memory(const ctx_ptr& ctx) {
+  with_workflow(ctx, [ctx](json wf) {
+    json args = {{"workflow_id", wf["workflow_id"]},
+                 {"conversation_id", wf.value("conversation_id", json(""))}};
+    if (args["conversation_id"].is_null())
+      args["conversation_id"] = "";
+    ask(
+      ctx, ctx->opts->db, ctx->db_timeout(), [ctx](std::string& out) { ctx->send(200, std::move(out)); },
+      db_op_atom_v, std::string{"mem_list"}, args.dump());
+  });
+}
+
+void state(const ctx_ptr& ctx) {
+  json body;
+  if (!parse_json_object(ctx, body))
+    return;
+  auto action = body.value("action", json(nullptr));
+  if (!action.is_string() || (action != "pause" && action != "resume" && action != "cancel"))
+    return ctx->invalid(json::array({{{"loc", {"body", "action"}},
+                                      {"msg", "Input should be 'pause', 'resume' or 'cancel'"},
+                                      {"type", action.is_null() ? "missing" : "enum"}}}));
+  with_workflow(ctx, [ctx, action](json wf) {
+    ask(
+      ctx, ctx->opts->workflows, ctx->db_timeout(),
+      [ctx](std::string& out) { ctx->send(200, std::move(out)); }, wf_action_atom_v,
+      wf["workflow_id"].get<std::string>(), action.get<std::string>());
+  });
+}
+
+json visualization(const json& wf, const json& events, const json& messages, const json& memory) {
+  auto path = wf.value("execution_path", json::array());
+  auto results = wf.value("results", json::object());
+  auto state = wf.value("current_state", std::string{});
+  std::map<std::string, std::string> status;
+  for (const auto& a : wf["participating_agents"])
+    status[a] = results.contains(a) ? "completed" : "pending";
+  for (const auto& e : events) {
+    auto agent = e["data"].value("agent", std::string{});
+    if (agent.empty() || !status.count(agent))
+      continue;
+    if (e["event_type"] == "step_started" && status[agent] != "completed")
+      status[agent] = state == "running" || state == "paused" ? "running" : "pending";
+    if (e["event_type"] == "step_failed")
+      status[agent] = "failed";
+  }
+  json nodes = json::array();
+  for (const auto& a : wf["participating_agents"])
+    nodes.push_back({{"id", a}, {"status", status[a]}});
+  std::map<std::tuple<std::string, std::string, std::string>, int> edge_counts;
+  auto step_edge = wf["workflow_type"] == "conditional" ? "route" : "sequence";
+  if (wf["workflow_type"] != "parallel")
+    for (size_t i = 1; i < path.size(); ++i)
+      ++edge_counts[{path[i - 1], path[i], step_edge}];
+  json interactions = json::array();
+  for (const auto& m : messages) {
+    ++edge_counts[{m["from_agent"], m["to_agent"], m["message_type"]}];
+    interactions.push_back({{"from_agent", m["from_agent"]}, {"to_agent", m["to_agent"]},
+                            {"message_type", m["message_type"]}, {"timestamp", m["created_at"]}});
+  }
+  json edges = json::array();
+  for (const auto& [k, n] : edge_counts)
+    edges.push_back({{"from", std::get<0>(k)}, {"to", std::get<1>(k)}, {"type", std::get<2>(k)}, {"count", n}});
+  json timeline = json::array();
+  for (const auto& e : events) {
+    const auto& d = e["data"];
+    std::string detail = d.contains("error") && d["error"].is_string() ? d["error"].get<std::string>()
+                         : d.contains("state") ? d["state"].get<std::string>()
+                         : d.contains("message_type") ? d["message_type"].get<std::string>()
+                                                      : "";
+    timeline.push_back({{"timestamp", e["timestamp"]}, {"event", e["event_type"]},
+                        {"agent", d.value("agent", d.value("from_agent", json(nullptr)))},
+                        {"detail", detail}});
+  }
+  json keys = json::array();
+  for (const auto& m : memory)
+    keys.push_back(m["key"]);
+  return {{"workflow_id", wf["workflow_id"]}, {"conversation_id", wf["conversation_id"]},
+          {"workflow_type", wf["workflow_type"]}, {"current_state", state},
+          {"execution_graph", {{"nodes", nodes}, {"edges", edges}}},
+          {"execution_timeline", timeline}, {"agent_interactions", interactions},
+          {"shared_memory_keys", keys}};
+}
+
+void visualize(const ctx_ptr& ctx) {
+  with_workflow(ctx, [ctx](json wf) {
+    auto id = wf["workflow_id"].get<std::string>();
+    auto db = ctx->opts->db;
+    ask(
+      ctx, db, ctx->db_timeout(),
+      [ctx, wf, id, db](std::string& ev) {
+        ask(
+          ctx, db, ctx->db_timeout(),
+          [ctx, wf, id, db, ev](std::string& msgs) {
+            json margs = {{"workflow_id", id}, {"conversation_id", wf.value("conversation_id", json(""))}};
+            if (margs["conversation_id"].is_null())
+              margs["conversation_id"] = "";
+            ask(
+              ctx, db, ctx->db_timeout(),
+              [ctx, wf, ev, msgs](std::string& mem) {
+                ctx->send_json(200, visualization(wf, json::parse(ev)["events"],
+                                                  json::parse(msgs)["items"],
+                                                  json::parse(mem)["items"]));
+              },
+              db_op_atom_v, std::string{"mem_list"}, margs.dump());
+          },
+          db_op_atom_v, std::string{"amsg_list"},
+          json{{"workflow_id", id}, {"limit", 1000}, {"offset", 0}}.dump());
+      },
+      db_op_atom_v, std::string{"wf_events"}, json{{"workflow_id", id}, {"since", 0}}.dump());
+  });
+}
+
+} // namespace
+
+void register_workflow_routes(api::impl& a) {
+  add_route(a, "POST", "/api/agents/workflows/execute", access::user, execute, true);
+  add_route(a, "GET", "/api/agents/workflows", access::user, list);
+  add_route(a, "GET", "/api/agents/workflows/{id}", access::user,
+            [](const ctx_ptr& ctx) { with_workflow(ctx, [ctx](json wf) { ctx->send_json(200, wf); }); });
+  add_route(a, "GET", "/api/agents/workflows/{id}/visualization", access::user, visualize);
+  add_route(a, "POST", "/api/agents/workflows/{id}/messages", access::user, messages_post, true);
+  add_route(a, "GET", "/api/agents/workflows/{id}/messages", access::user, messages_get);
+  add_route(a, "GET", "/api/agents/workflows/{id}/memory", access::user, memory);
+  add_route(a, "PATCH", "/api/agents/workflows/{id}/state", access::user, state);
+}
+
+} // namespace pixelcraft::http

@@ -1,0 +1,244 @@
+// Workflow executions, their events, agent messages and shared memory (db_op_atom).
+#include <nlohmann/json.hpp>
+
+#include "persistence/detail.hpp"
+
+namespace pixelcraft::persistence::detail {
+
+namespace {
+
+using json = nlohmann::json;
+
+const char* visible_sql =
+  " AND ($1::jsonb->>'admin' = 'true' OR w.owner_id = $1::jsonb->>'owner_id')";
+
+std::string one_or_404(const pqxx::result& r, const char* what) {
+  if (r.empty())
+    throw db_error{errc::not_found, std::string{what} + " not found"};
+  return r[0][0].c_str();
+}
+
+} // namespace
+
+std::string wf_create(pqxx::connection& c, const json& a) {
+  pqxx::work w{c};
+  auto r = w.exec_params1(
+    "INSERT INTO workflow_executions (workflow_type, participating_agents, conversation_id,"
+    " workflow_config, input_data, metadata, owner_id) SELECT j->>'workflow_type',"
+    " j->'participating_agents', j->>'conversation_id', j->'workflow_config', j->'input_data',"
+    " coalesce(nullif(j->'metadata', 'null'::jsonb), '{}'::jsonb), j->>'owner_id'"
+    " FROM (SELECT $1::jsonb AS j) s RETURNING pixelcraft_workflow_json(workflow_executions)::text",
+    a.dump());
+  w.commit();
+  return r[0].c_str();
+}
+
+std::string wf_get(pqxx::connection& c, const json& a) {
+  pqxx::read_transaction t{c};
+  return one_or_404(
+    t.exec_params(std::string{"SELECT pixelcraft_workflow_json(w)::text FROM workflow_executions w"
+                              " WHERE w.id = ($1::jsonb->>'workflow_id')::uuid"} +
+                    visible_sql,
+                  a.dump()),
+    "workflow");
+}
+
+/// Everything the run actor needs, including its configuration and input.
+std::string wf_load(pqxx::connection& c, const json& a) {
+  pqxx::read_transaction t{c};
+  return one_or_404(
+    t.exec_params("SELECT (pixelcraft_workflow_json(w) || jsonb_build_object("
+                  " 'workflow_config', w.workflow_config, 'input_data', w.input_data,"
+                  " 'owner_id', w.owner_id, 'last_event_seq', w.last_event_seq))::text"
+                  " FROM workflow_executions w WHERE w.id = $1::uuid",
+                  a.value("workflow_id", std::string{})),
+    "workflow");
+}
+
+std::string wf_list(pqxx::connection& c, const json& a) {
+  pqxx::read_transaction t{c};
+  std::string where = std::string{" WHERE true"} + visible_sql +
+                      " AND ($1::jsonb->>'conversation_id' IS NULL OR w.conversation_id ="
+                      " $1::jsonb->>'conversation_id')"
+                      " AND ($1::jsonb->>'workflow_type' IS NULL OR w.workflow_type ="
+                      " $1::jsonb->>'workflow_type')"
+                      " AND ($1::jsonb->>'current_state' IS NULL OR w.current_state ="
+                      " $1::jsonb->>'current_state')";
+  auto total = t.exec_params1("SELECT count(*) FROM workflow_executions w" + where, a.dump())[0]
+                 .as<long long>();
+  auto items = t.exec_params1(
+    "SELECT coalesce(jsonb_agg(pixelcraft_workflow_json(w) ORDER BY w.started_at DESC, w.id),"
+    " '[]'::jsonb)::text FROM (SELECT * FROM workflow_executions w" + where +
+      " ORDER BY w.started_at DESC, w.id LIMIT ($1::jsonb->>'limit')::int"
+      " OFFSET ($1::jsonb->>'offset')::int) w",
+    a.dump());
+  return std::string{"{\"items\":"} + items[0].c_str() + ",\"total\":" + std::to_string(total) + "}";
+}
+
+/// Takes (or renews) the execution's lease for `node`: only one node runs an execution.
+/// Returns the execution with its new `lease_epoch`, or `errc::aborted` if another node holds it.
+std::string wf_claim(pqxx::connection& c, const json& a) {
+  pqxx::work w{c};
+  auto r = w.exec_params(
+    "UPDATE workflow_executions w SET lease_owner = $2, lease_epoch = CASE WHEN"
+    " w.lease_owner = $2 AND w.lease_expires_at > now() THEN w.lease_epoch ELSE w.lease_epoch + 1 END,"
+    " lease_expires_at = now() + make_interval(secs => $3) WHERE w.id = $1::uuid"
+    " AND (w.lease_owner IS NULL OR w.lease_owner = $2 OR w.lease_expires_at < now())"
+    " RETURNING w.lease_epoch",
+    a.value("workflow_id", std::string{}), a.value("node", std::string{}), a.value("lease_s", 30));
+  w.commit();
+  if (r.empty())
+    throw db_error{errc::aborted, "the workflow is run by another node"};
+  return json{{"lease_epoch", r[0][0].as<long long>()}}.dump();
+}
+
+/// Ids of executions that should be running but whose lease is free or expired.
+std::string wf_resumable(pqxx::connection& c, const json&) {
+  pqxx::read_transaction t{c};
+  auto r = t.exec1(
+    "SELECT coalesce(jsonb_agg(id), '[]'::jsonb)::text FROM workflow_executions WHERE"
+    " current_state IN ('pending', 'running', 'paused') AND (lease_owner IS NULL OR"
+    " lease_expires_at < now())");
+  return std::string{"{\"ids\":"} + r[0].c_str() + "}";
+}
+
+/// Saves progress if the caller still holds the lease epoch (fencing), and appends the events
+/// given, numbered in order. Returns the execution and the events with their `seq`.
+std::string wf_save(pqxx::connection& c, const json& a) {
+  pqxx::work w{c};
+  auto id = a.value("workflow_id", std::string{});
+  auto r = w.exec_params(
+    "UPDATE workflow_executions w SET current_state = coalesce(j->>'current_state', w.current_state),"
+    " current_step = coalesce((j->>'current_step')::int, w.current_step),"
+    " execution_path = coalesce(j->'execution_path', w.execution_path),"
+    " results = coalesce(j->'results', w.results),"
+    " error_message = CASE WHEN j ? 'error_message' THEN j->>'error_message' ELSE w.error_message END,"
+    " completed_at = CASE WHEN (j->>'completed')::boolean THEN now() ELSE w.completed_at END,"
+    " lease_owner = CASE WHEN (j->>'completed')::boolean THEN NULL ELSE w.lease_owner END,"
+    " updated_at = now()"
+    " FROM (SELECT $1::jsonb AS j) s WHERE w.id = (j->>'workflow_id')::uuid"
+    " AND w.lease_epoch = (j->>'lease_epoch')::bigint RETURNING pixelcraft_workflow_json(w)::text",
+    a.dump());
+  if (r.empty())
+    throw db_error{errc::aborted, "lease lost"};
+  json events = json::array();
+  for (const auto& e : a.value("events", json::array())) {
+    auto seq = w.exec_params1("UPDATE workflow_executions SET last_event_seq = last_event_seq + 1"
+                              " WHERE id = $1::uuid RETURNING last_event_seq",
+                              id)[0]
+                 .as<long long>();
+    auto ts = w.exec_params1(
+      "INSERT INTO workflow_events (workflow_execution_id, seq, event_type, data) VALUES"
+      " ($1::uuid, $2, $3, $4::jsonb) RETURNING pixelcraft_ts(created_at)",
+      id, seq, e.value("event_type", std::string{}), e.value("data", json::object()).dump())[0]
+                .as<std::string>();
+    events.push_back({{"seq", seq}, {"event_type", e["event_type"]}, {"timestamp", ts}});
+  }
+  w.commit();
+  return json{{"workflow", json::parse(r[0][0].c_str())}, {"events", events}}.dump();
+}
+
+std::string wf_events(pqxx::connection& c, const json& a) {
+  pqxx::read_transaction t{c};
+  auto r = t.exec_params1(
+    "SELECT coalesce(jsonb_agg(jsonb_build_object('seq', seq, 'event_type', event_type, 'data',"
+    " data, 'timestamp', pixelcraft_ts(created_at)) ORDER BY seq), '[]'::jsonb)::text"
+    " FROM workflow_events WHERE workflow_execution_id = $1::uuid AND seq > $2",
+    a.value("workflow_id", std::string{}), a.value("since", 0));
+  return std::string{"{\"events\":"} + r[0].c_str() + "}";
+}
+
+std::string amsg_add(pqxx::connection& c, const json& a) {
+  pqxx::work w{c};
+  // One statement for a whole batch: the mirror stays cheap however chatty the agents are.
+  auto r = w.exec_params1(
+    "WITH input AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(workflow_execution_id uuid,"
+    " from_agent text, to_agent text, message_type text, content jsonb, metadata jsonb,"
+    " status text)), ins AS (INSERT INTO agent_messages (workflow_execution_id, from_agent,"
+    " to_agent, message_type, content, metadata, status, processed_at) SELECT"
+    " workflow_execution_id, from_agent, to_agent, message_type, coalesce(content, '{}'),"
+    " coalesce(metadata, '{}'), coalesce(status, 'pending'), CASE WHEN status = 'processed'"
+    " THEN now() END FROM input RETURNING *) SELECT coalesce(jsonb_agg(jsonb_build_object("
+    " 'message_id', id, 'workflow_execution_id', workflow_execution_id, 'from_agent',"
+    " from_agent, 'to_agent', to_agent, 'message_type', message_type, 'content', content,"
+    " 'metadata', metadata, 'status', status, 'created_at', pixelcraft_ts(created_at),"
+    " 'processed_at', pixelcraft_ts(processed_at))), '[]'::jsonb)::text FROM ins",
+    a.value("messages", json::array()).dump());
+  w.commit();
+  return std::string{"{\"items\":"} + r[0].c_str() + "}";
+}
+
+std::string amsg_status(pqxx::connection& c, const json& a) {
+  pqxx::work w{c};
+  w.exec_params0("UPDATE agent_messages SET status = $2, processed_at = CASE WHEN $2 ="
+                 " 'processed' THEN now() ELSE processed_at END WHERE id = ANY(SELECT"
+                 " jsonb_array_elements_text($1::jsonb)::uuid)",
+                 a.value("ids", json::array()).dump(), a.value("status", std::string{"processed"}));
+  w.commit();
+  return "{}";
+}
+
+std::string amsg_list(pqxx::connection& c, const json& a) {
+  pqxx::read_transaction t{c};
+  std::string where =
+    " WHERE m.workflow_execution_id = ($1::jsonb->>'workflow_id')::uuid"
+    " AND ($1::jsonb->>'from_agent' IS NULL OR m.from_agent = $1::jsonb->>'from_agent')"
+    " AND ($1::jsonb->>'to_agent' IS NULL OR m.to_agent = $1::jsonb->>'to_agent')"
+    " AND ($1::jsonb->>'message_type' IS NULL OR m.message_type = $1::jsonb->>'message_type')"
+    " AND ($1::jsonb->>'status' IS NULL OR m.status = $1::jsonb->>'status')";
+  auto total = t.exec_params1("SELECT count(*) FROM agent_messages m" + where, a.dump())[0]
+                 .as<long long>();
+  auto items = t.exec_params1(
+    "SELECT coalesce(jsonb_agg(jsonb_build_object('message_id', m.id, 'workflow_execution_id',"
+    " m.workflow_execution_id, 'from_agent', m.from_agent, 'to_agent', m.to_agent,"
+    " 'message_type', m.message_type, 'content', m.content, 'metadata', m.metadata, 'status',"
+    " m.status, 'created_at', pixelcraft_ts(m.created_at), 'processed_at',"
+    " pixelcraft_ts(m.processed_at)) ORDER BY m.created_at, m.id), '[]'::jsonb)::text FROM"
+    " (SELECT * FROM agent_messages m" + where +
+      " ORDER BY m.created_at, m.id LIMIT ($1::jsonb->>'limit')::int OFFSET"
+      " ($1::jsonb->>'offset')::int) m",
+    a.dump());
+  return std::string{"{\"items\":"} + items[0].c_str() + ",\"total\":" + std::to_string(total) + "}";
+}
+
+/// Writes a shared-memory key; with `expected_version`, only if the stored version matches
+/// (compare-and-set; `errc::failed_precondition` otherwise).
+std::string mem_put(pqxx::connection& c, const json& a) {
+  pqxx::work w{c};
+  auto r = w.exec_params(
+    "INSERT INTO shared_memory AS m (key, value, scope, scope_id, conversation_id,"
+    " workflow_execution_id, created_by_agent, expires_at) SELECT j->>'key', j->'value',"
+    " j->>'scope', coalesce(j->>'scope_id', ''), j->>'conversation_id',"
+    " (j->>'workflow_id')::uuid, j->>'agent', CASE WHEN j ? 'ttl_s' THEN now() +"
+    " make_interval(secs => (j->>'ttl_s')::double precision) END FROM (SELECT $1::jsonb AS j) s"
+    " ON CONFLICT (scope, scope_id, key) DO UPDATE SET value = EXCLUDED.value,"
+    " version = CASE WHEN m.expires_at IS NOT NULL AND m.expires_at < now() THEN 1"
+    " ELSE m.version + 1 END, created_by_agent = EXCLUDED.created_by_agent,"
+    " expires_at = EXCLUDED.expires_at, updated_at = now()"
+    " WHERE ($1::jsonb->>'expected_version') IS NULL OR m.version ="
+    " ($1::jsonb->>'expected_version')::bigint RETURNING jsonb_build_object('key', m.key,"
+    " 'value', m.value, 'scope', m.scope, 'version', m.version, 'created_by_agent',"
+    " m.created_by_agent, 'updated_at', pixelcraft_ts(m.updated_at), 'expires_at',"
+    " pixelcraft_ts(m.expires_at))::text",
+    a.dump());
+  if (r.empty())
+    throw db_error{errc::failed_precondition, "version mismatch"};
+  w.commit();
+  return r[0][0].c_str();
+}
+
+/// The memory a workflow sees: its own keys, its conversation's and global ones (unexpired).
+std::string mem_list(pqxx::connection& c, const json& a) {
+  pqxx::read_transaction t{c};
+  auto r = t.exec_params1(
+    "SELECT coalesce(jsonb_agg(jsonb_build_object('key', key, 'value', value, 'scope', scope,"
+    " 'version', version, 'created_by_agent', created_by_agent, 'updated_at',"
+    " pixelcraft_ts(updated_at), 'expires_at', pixelcraft_ts(expires_at)) ORDER BY scope, key),"
+    " '[]'::jsonb)::text FROM shared_memory WHERE (expires_at IS NULL OR expires_at > now())"
+    " AND ((scope = 'workflow' AND scope_id = $1) OR (scope = 'conversation' AND scope_id = $2)"
+    " OR scope = 'global')",
+    a.value("workflow_id", std::string{}), a.value("conversation_id", std::string{}));
+  return std::string{"{\"items\":"} + r[0].c_str() + "}";
+}
+
+} // namespace pixelcraft::persistence::detail

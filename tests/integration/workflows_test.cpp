@@ -1,0 +1,285 @@
+// Workflows (API.md §7) end to end against the fake model.
+#include <thread>
+
+#include "tests/fakes/fake_llm.hpp"
+#include "tests/integration/server_fixture.hpp"
+
+namespace pixelcraft::test {
+
+namespace {
+
+template <class F>
+bool eventually(F f, int seconds) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (f())
+      return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return f();
+}
+
+json rich_lead() {
+  return {{"name", "Ada"}, {"email", "ada@example.com"}, {"company", "Acme"},
+          {"message", "We need a new website with a shop and better SEO for our bakery"},
+          {"services_interested", {"web_development", "digital_marketing"}},
+          {"budget_range", "10000-25000"}, {"timeline", "1-3_months"}, {"source", "contact_form"}};
+}
+
+json seed_rules() {
+  return {{"conditions", {{{"field", "metadata.lead_score"}, {"operator", ">"}, {"value", 70},
+                           {"next_agent", "web_development"}}}},
+          {"default", "chat"}};
+}
+
+} // namespace
+
+class WorkflowTest : public ServerTest {
+public:
+  std::map<std::string, std::string> base_env() const override {
+    auto env = ServerTest::base_env();
+    env["OLLAMA_HOST"] = model.url();
+    env["OLLAMA_MODEL"] = "llama3.2";
+    env["WORKFLOW_LEASE_S"] = "2";
+    return env;
+  }
+
+  http_result execute(json body, const std::string& query = "?wait=30",
+                      const std::string& token = user_token()) {
+    return post("/api/agents/workflows/execute" + query, body, {bearer(token)});
+  }
+
+  json run(json body) {
+    auto r = execute(std::move(body));
+    EXPECT_EQ(r.status, 200) << r.body;
+    return json::parse(r.body, nullptr, false);
+  }
+
+  json get_wf(const std::string& id) {
+    return json::parse(get("/api/agents/workflows/" + id, {bearer(user_token())}).body);
+  }
+
+  http_result action(const std::string& id, const std::string& what) {
+    return call("PATCH", "/api/agents/workflows/" + id + "/state", json{{"action", what}}.dump(),
+                {bearer(user_token())});
+  }
+
+  /// Model calls per agent, told apart by the start of their system prompt.
+  int calls_for(const std::string& prompt_start) {
+    int n = 0;
+    for (auto& r : model.requests())
+      n += r["messages"][0]["content"].get<std::string>().rfind(prompt_start, 0) == 0;
+    return n;
+  }
+
+  fake_llm model;
+};
+
+TEST_F(WorkflowTest, SequentialRunsEachAgentInOrderWithPreviousResults) {
+  auto wf = run({{"workflow_type", "sequential"},
+                 {"participating_agents", {"service_recommendation", "web_development"}},
+                 {"input_data", {{"message", "Plan a bakery website"}, {"city", "Lyon"}}}});
+  EXPECT_EQ(wf["current_state"], "completed");
+  EXPECT_EQ(wf["execution_path"], json::array({"service_recommendation", "web_development"}));
+  EXPECT_EQ(wf["current_step"], 2);
+  EXPECT_EQ(wf["results"]["web_development"]["content"], "Hello from the fake model.");
+  EXPECT_TRUE(wf["completed_at"].is_string());
+  EXPECT_TRUE(wf["execution_time_ms"].is_number());
+  EXPECT_TRUE(wf["error_message"].is_null());
+  auto second = model.requests().at(1)["messages"];
+  std::string all;
+  for (auto& m : second)
+    all += m["content"].get<std::string>();
+  EXPECT_NE(all.find("previous_results"), std::string::npos);
+  EXPECT_NE(all.find("Lyon"), std::string::npos);
+  EXPECT_EQ(second.back()["content"], "Plan a bakery website");
+}
+
+TEST_F(WorkflowTest, TheSeedConditionalRoutesByLeadScore) {
+  auto high = run({{"workflow_type", "conditional"},
+                   {"participating_agents", {"lead_qualification", "web_development", "chat"}},
+                   {"workflow_config", {{"routing_rules", seed_rules()}}},
+                   {"input_data", {{"message", "Qualify this lead"}, {"lead_data", rich_lead()}}}});
+  EXPECT_EQ(high["current_state"], "completed");
+  EXPECT_EQ(high["execution_path"], json::array({"lead_qualification", "web_development"}));
+  EXPECT_EQ(high["results"]["lead_qualification"]["metadata"]["lead_score"], 86);
+  auto low_lead = json{{"name", "Bo"}, {"email", "bo@example.com"}, {"message", "hi"},
+                       {"source", "chat"}};
+  auto low = run({{"workflow_type", "conditional"},
+                  {"participating_agents", {"lead_qualification", "web_development", "chat"}},
+                  {"workflow_config", {{"routing_rules", seed_rules()}}},
+                  {"input_data", {{"message", "Qualify this lead"}, {"lead_data", low_lead}}}});
+  EXPECT_EQ(low["execution_path"], json::array({"lead_qualification", "chat"}));
+}
+
+TEST_F(WorkflowTest, ConditionalLoopsAreBoundedByMaxSteps) {
+  json rules = {{"conditions", {{{"field", "content"}, {"operator", "exists"}, {"next_agent", "chat"}},
+                                {{"field", "content"}, {"operator", "exists"}, {"next_agent", "chat"},
+                                 {"after", "chat"}}}}};
+  auto wf = run({{"workflow_type", "conditional"},
+                 {"participating_agents", {"chat"}},
+                 {"workflow_config", {{"routing_rules", rules}, {"max_steps", 3}}}});
+  EXPECT_EQ(wf["current_state"], "failed");
+  EXPECT_NE(wf["error_message"].get<std::string>().find("max_steps"), std::string::npos);
+  EXPECT_EQ(wf["execution_path"].size(), 3u);
+}
+
+TEST_F(WorkflowTest, ParallelRunsAllAgents) {
+  auto wf = run({{"workflow_type", "parallel"},
+                 {"participating_agents", {"brand_design", "content_creation", "analytics_consulting"}},
+                 {"input_data", {{"message", "Ideas for a relaunch"}}}});
+  EXPECT_EQ(wf["current_state"], "completed");
+  EXPECT_EQ(wf["results"].size(), 3u);
+  EXPECT_EQ(wf["execution_path"].size(), 3u);
+  EXPECT_EQ(model.chat_calls(), 3);
+}
+
+TEST_F(WorkflowTest, CollaborativeStopsAtMaxRoundsOrWhenFinal) {
+  auto wf = run({{"workflow_type", "collaborative"},
+                 {"participating_agents", {"digital_marketing", "content_creation"}},
+                 {"workflow_config", {{"max_rounds", 2}}},
+                 {"input_data", {{"message", "A launch campaign"}}}});
+  EXPECT_EQ(wf["current_state"], "completed");
+  EXPECT_EQ(wf["execution_path"].size(), 4u);
+  EXPECT_EQ(wf["results"]["collaboration"]["stopped_at_max_rounds"], true);
+  auto id = wf["workflow_id"].get<std::string>();
+  auto msgs = json::parse(get("/api/agents/workflows/" + id + "/messages?message_type=handoff",
+                              {bearer(user_token())}).body);
+  EXPECT_EQ(msgs["total"], 3);
+  EXPECT_EQ(msgs["items"][0]["from_agent"], "digital_marketing");
+  EXPECT_EQ(msgs["items"][0]["to_agent"], "content_creation");
+  EXPECT_EQ(msgs["items"][0]["status"], "processed");
+
+  fake_llm_script s;
+  s.tokens = {"Here is the plan. [FINAL]"};
+  model.script(s);
+  auto fin = run({{"workflow_type", "collaborative"},
+                  {"participating_agents", {"digital_marketing", "content_creation"}}});
+  EXPECT_EQ(fin["execution_path"].size(), 1u);
+  EXPECT_EQ(fin["results"]["collaboration"]["final_by"], "digital_marketing");
+}
+
+TEST_F(WorkflowTest, PauseResumeCancelAndConflicts) {
+  fake_llm_script slow;
+  slow.tokens = {"a", "b", "c"};
+  slow.token_delay = std::chrono::milliseconds(150);
+  model.script(slow);
+  auto started = execute({{"workflow_type", "sequential"},
+                          {"participating_agents", {"chat", "brand_design", "content_creation"}}},
+                         "");
+  ASSERT_EQ(started.status, 202) << started.body;
+  auto id = json::parse(started.body)["workflow_id"].get<std::string>();
+  auto paused = action(id, "pause");
+  ASSERT_EQ(paused.status, 200) << paused.body;
+  EXPECT_EQ(json::parse(paused.body)["current_state"], "paused");
+  EXPECT_EQ(action(id, "pause").status, 200); // no change
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  auto during = get_wf(id);
+  EXPECT_EQ(during["current_state"], "paused");
+  EXPECT_LE(during["execution_path"].size(), 1u) << "a paused workflow starts no new step";
+  auto resumed = action(id, "resume");
+  EXPECT_EQ(resumed.status, 200);
+  EXPECT_TRUE(eventually([&] { return get_wf(id)["current_state"] == "completed"; }, 20));
+  EXPECT_EQ(get_wf(id)["execution_path"].size(), 3u);
+  EXPECT_EQ(action(id, "resume").status, 409);
+  EXPECT_EQ(action(id, "pause").status, 409);
+  EXPECT_EQ(action(id, "cancel").status, 409);
+
+  auto second = execute({{"workflow_type", "sequential"},
+                         {"participating_agents", {"chat", "brand_design"}}}, "");
+  auto id2 = json::parse(second.body)["workflow_id"].get<std::string>();
+  auto cancelled = action(id2, "cancel");
+  ASSERT_EQ(cancelled.status, 200) << cancelled.body;
+  EXPECT_EQ(json::parse(cancelled.body)["current_state"], "cancelled");
+  EXPECT_EQ(action(id2, "cancel").status, 200);
+  EXPECT_EQ(action(id2, "resume").status, 409);
+  EXPECT_EQ(call("PATCH", "/api/agents/workflows/" + id2 + "/state", R"({"action":"explode"})",
+                 {bearer(user_token())}).status, 422);
+}
+
+TEST_F(WorkflowTest, MessagesMemoryAndVisualization) {
+  fake_llm_script slow;
+  slow.tokens = {"x"};
+  slow.token_delay = std::chrono::milliseconds(300);
+  model.script(slow);
+  auto started = execute({{"workflow_type", "sequential"},
+                          {"participating_agents", {"chat", "web_development"}}}, "");
+  auto id = json::parse(started.body)["workflow_id"].get<std::string>();
+  json msg = {{"from_agent", "chat"}, {"to_agent", "web_development"}, {"message_type", "request"},
+              {"content", {{"question", "Which CMS?"}}}};
+  auto posted = post("/api/agents/workflows/" + id + "/messages", msg, {bearer(user_token())});
+  ASSERT_EQ(posted.status, 201) << posted.body;
+  auto m = json::parse(posted.body);
+  EXPECT_EQ(m["status"], "delivered");
+  EXPECT_EQ(m["workflow_execution_id"], id);
+  auto bad = msg;
+  bad["to_agent"] = "brand_design";
+  EXPECT_EQ(post("/api/agents/workflows/" + id + "/messages", bad, {bearer(user_token())}).status, 422);
+  ASSERT_TRUE(eventually([&] { return get_wf(id)["current_state"] == "completed"; }, 20));
+  // The target agent saw it in its step, and it is now processed.
+  std::string seen;
+  for (auto& r : model.requests())
+    seen += r.dump();
+  EXPECT_NE(seen.find("Which CMS?"), std::string::npos);
+  auto list = json::parse(get("/api/agents/workflows/" + id + "/messages?message_type=request",
+                              {bearer(user_token())}).body);
+  ASSERT_EQ(list["total"], 1);
+  EXPECT_EQ(list["items"][0]["status"], "processed");
+  EXPECT_EQ(post("/api/agents/workflows/" + id + "/messages", msg, {bearer(user_token())}).status, 409);
+
+  auto mem = get("/api/agents/workflows/" + id + "/memory", {bearer(user_token())});
+  ASSERT_EQ(mem.status, 200);
+  EXPECT_TRUE(json::parse(mem.body)["items"].is_array());
+  auto viz = json::parse(get("/api/agents/workflows/" + id + "/visualization", {bearer(user_token())}).body);
+  EXPECT_EQ(viz["current_state"], "completed");
+  EXPECT_EQ(viz["execution_graph"]["nodes"].size(), 2u);
+  EXPECT_EQ(viz["execution_graph"]["nodes"][0]["status"], "completed");
+  bool sequence_edge = false;
+  for (auto& e : viz["execution_graph"]["edges"])
+    sequence_edge = sequence_edge || (e["from"] == "chat" && e["to"] == "web_development" && e["type"] == "sequence");
+  EXPECT_TRUE(sequence_edge) << viz["execution_graph"];
+  EXPECT_GE(viz["execution_timeline"].size(), 6u);
+  EXPECT_EQ(viz["agent_interactions"].size(), 1u);
+}
+
+TEST_F(WorkflowTest, ValidationOwnershipAndLists) {
+  json body = {{"workflow_type", "sequential"}, {"participating_agents", {"chat"}}};
+  EXPECT_EQ(post("/api/agents/workflows/execute", body).status, 401);
+  EXPECT_EQ(execute({{"workflow_type", "nope"}, {"participating_agents", {"ghost"}}}).status, 422);
+  EXPECT_EQ(execute({{"workflow_type", "conditional"}, {"participating_agents", {"chat"}}}).status, 422);
+  EXPECT_EQ(execute({{"workflow_type", "sequential"}, {"participating_agents", json::array()}}).status, 422);
+  EXPECT_EQ(execute(body, "?wait=500").status, 422);
+  auto mine = run(body);
+  auto id = mine["workflow_id"].get<std::string>();
+  EXPECT_EQ(get("/api/agents/workflows/" + id, {bearer(user_token("someone-else"))}).status, 404);
+  EXPECT_EQ(get("/api/agents/workflows/" + id, {bearer(admin_token())}).status, 200);
+  EXPECT_EQ(get("/api/agents/workflows/not-a-uuid", {bearer(user_token())}).status, 404);
+  auto list = json::parse(get("/api/agents/workflows?workflow_type=sequential", {bearer(user_token())}).body);
+  EXPECT_EQ(list["total"], 1);
+  EXPECT_EQ(json::parse(get("/api/agents/workflows", {bearer(user_token("someone-else"))}).body)["total"], 0);
+}
+
+// A sequential workflow whose steps take seconds survives kill -9 of the server: it resumes
+// from its last completed step, and no completed step runs twice.
+TEST_F(WorkflowTest, SurvivesKillNineAndResumesWithoutRepeatingSteps) {
+  fake_llm_script slow;
+  slow.tokens = {"step", " done"};
+  slow.token_delay = std::chrono::milliseconds(1200);
+  model.script(slow);
+  auto started = execute({{"workflow_type", "sequential"},
+                          {"participating_agents", {"brand_design", "content_creation", "analytics_consulting"}},
+                          {"input_data", {{"message", "Audit our brand"}}}}, "");
+  ASSERT_EQ(started.status, 202);
+  auto id = json::parse(started.body)["workflow_id"].get<std::string>();
+  ASSERT_TRUE(eventually([&] { return get_wf(id)["execution_path"].size() == 1; }, 20));
+  srv.kill9();
+  start_server(base_env());
+  ASSERT_TRUE(eventually([&] { return get_wf(id)["current_state"] == "completed"; }, 60))
+    << get_wf(id).dump() << srv.stderr_text();
+  auto wf = get_wf(id);
+  EXPECT_EQ(wf["execution_path"], json::array({"brand_design", "content_creation", "analytics_consulting"}));
+  EXPECT_EQ(calls_for("You are PixelCraft's brand design lead"), 1) << "a completed step ran again";
+  EXPECT_EQ(calls_for("You are PixelCraft's analytics consultant"), 1);
+}
+
+} // namespace pixelcraft::test

@@ -1,0 +1,582 @@
+// The workflow manager and one run actor per execution. The run actor is the only writer of
+// its execution row while it holds the lease; every save is fenced by the lease epoch.
+#include "workflows/workflow_manager.hpp"
+
+#include <chrono>
+#include <map>
+#include <set>
+
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/send.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <nlohmann/json.hpp>
+
+#include "actors/errc.hpp"
+#include "actors/lead_scoring.hpp"
+#include "actors/log.hpp"
+#include "workflows/routing_rules.hpp"
+
+namespace pixelcraft::workflows {
+
+namespace {
+
+using json = nlohmann::json;
+constexpr const char* component = "pixelcraft.workflows";
+
+/// The run actor's interface: the manager's requests for one execution, plus private ticks.
+using run_actor = caf::typed_actor<
+  caf::replies_to<wf_action_atom, std::string, std::string>::with<std::string>,
+  caf::replies_to<wf_wait_atom, std::string, uint32_t>::with<std::string>,
+  caf::replies_to<wf_msg_atom, std::string, std::string>::with<std::string>,
+  caf::reacts_to<lease_atom>, caf::reacts_to<tick_atom, uint64_t>>;
+
+bool terminal(const std::string& s) {
+  return s == "completed" || s == "failed" || s == "cancelled";
+}
+
+std::chrono::milliseconds db_timeout(const config& cfg) {
+  return std::chrono::milliseconds(cfg.db_timeout_ms + 4000);
+}
+
+struct run_state {
+  manager_options opts;
+  std::string id;
+  json row;             ///< the execution as loaded/saved (API shape + config and input)
+  long long epoch = 0;
+  std::string state = "pending";
+  json path = json::array();
+  json results = json::object();
+  int in_flight = 0;    ///< steps running now
+  bool finishing = false;
+  std::map<std::string, json> inbox; ///< agent -> messages not yet seen by it
+  std::vector<caf::actor> listeners; ///< of steps in flight: killing them cancels the model call
+  std::map<uint64_t, caf::typed_response_promise<std::string>> waiters;
+  uint64_t next_waiter = 1;
+  std::map<std::string, unsigned> attempts;
+  static inline const char* name = "pixelcraft.workflow-run";
+
+  std::string type() const { return row.value("workflow_type", std::string{"sequential"}); }
+  json config_json() const { return row.value("workflow_config", json::object()); }
+  std::vector<std::string> agents() const {
+    return row.value("participating_agents", std::vector<std::string>{});
+  }
+  json execution() const {
+    json e = row;
+    for (auto k : {"workflow_config", "input_data", "owner_id", "last_event_seq"})
+      e.erase(k);
+    e["current_state"] = state;
+    e["execution_path"] = path;
+    e["results"] = results;
+    e["current_step"] = path.size();
+    return e;
+  }
+};
+
+using run_pointer = run_actor::stateful_pointer<run_state>;
+
+void run_next(run_pointer self);
+
+/// Saves progress (fenced) with events; `then` runs once saved. A lost lease ends the actor:
+/// another node owns the execution now.
+void save(run_pointer self, json changes, json events, std::function<void()> then = {}) {
+  auto& st = self->state;
+  changes["workflow_id"] = st.id;
+  changes["lease_epoch"] = st.epoch;
+  changes["current_state"] = st.state;
+  changes["execution_path"] = st.path;
+  changes["results"] = st.results;
+  changes["current_step"] = st.path.size();
+  changes["events"] = events;
+  self->request(st.opts.db, db_timeout(st.opts.cfg), db_op_atom_v, std::string{"wf_save"},
+                changes.dump())
+    .await(
+      [self, then](const std::string& text) {
+        auto saved = json::parse(text)["workflow"];
+        for (auto& [k, v] : saved.items())
+          self->state.row[k] = v;
+        if (then)
+          then();
+      },
+      [self](caf::error& err) {
+        log::warn(component, "workflow save failed; stopping here",
+                  {{"workflow_id", self->state.id}, {"error", caf::to_string(err)}});
+        self->quit(err);
+      });
+}
+
+void answer_waiters(run_pointer self) {
+  for (auto& [id, rp] : self->state.waiters)
+    rp.deliver(self->state.execution().dump());
+  self->state.waiters.clear();
+}
+
+void finish(run_pointer self, const std::string& state, const std::string& error = {}) {
+  auto& st = self->state;
+  if (st.finishing)
+    return;
+  st.finishing = true;
+  for (auto& l : st.listeners)
+    caf::anon_send_exit(l, caf::exit_reason::user_shutdown); // cancels model calls in flight
+  st.state = state;
+  json changes = {{"completed", true}};
+  if (!error.empty())
+    changes["error_message"] = error;
+  auto event = state == "completed" ? "workflow_completed"
+               : state == "failed"  ? "workflow_failed"
+                                    : "workflow_cancelled";
+  save(self, changes,
+       json::array({{{"event_type", "state_changed"}, {"data", {{"state", state}}}},
+                    {{"event_type", event}, {"data", {{"error_message", error.empty() ? json(nullptr) : json(error)}}}}}),
+       [self] {
+         answer_waiters(self);
+         self->quit();
+       });
+  log::info(component, "workflow finished", {{"workflow_id", st.id}, {"state", state}});
+}
+
+/// The scoring inputs of `input_data.lead_data` (whatever subset was given).
+lead_signals signals_of(const json& lead) {
+  lead_signals s;
+  auto str = [&](const char* k) {
+    return lead.contains(k) && lead[k].is_string() ? lead[k].get<std::string>() : std::string{};
+  };
+  s.budget_range = str("budget_range");
+  s.timeline = str("timeline");
+  s.company = str("company");
+  s.message = str("message");
+  if (lead.contains("services_interested") && lead["services_interested"].is_array())
+    for (const auto& x : lead["services_interested"])
+      if (x.is_string())
+        s.services.push_back(x);
+  return s;
+}
+
+void step(run_pointer self, const std::string& agent) {
+  auto& st = self->state;
+  auto input = st.row.value("input_data", json::object());
+  auto message = input.value("message", std::string{});
+  json context = input;
+  context.erase("message");
+  context["workflow"] = {{"workflow_id", st.id}, {"type", st.type()}, {"step", st.path.size() + 1}};
+  if (!st.results.empty())
+    context["previous_results"] = st.results;
+  auto inbox = std::move(st.inbox[agent]);
+  st.inbox.erase(agent);
+  if (inbox.is_array() && !inbox.empty())
+    context["messages_for_you"] = inbox;
+  if (message.empty())
+    message = "Work on this task for the workflow and answer concisely.";
+  json turn = {{"agent_type", agent}, {"message", message}, {"context", context},
+               {"action", "workflow_step"}};
+  // A listener per step: killing it cancels the step's model call (workflow cancel).
+  auto listener = self->spawn([](caf::event_based_actor*) -> caf::behavior {
+    return {[](llm_chunk_atom, const std::string&) {}};
+  });
+  st.listeners.push_back(listener);
+  ++st.in_flight;
+  auto cfg = st.row.value("workflow_config", json::object());
+  auto timeout = std::chrono::seconds(cfg.value("step_timeout_s", st.opts.cfg.request_timeout_s));
+  save(self, json::object(),
+       json::array({{{"event_type", "step_started"}, {"data", {{"agent", agent}}}}}), [] {});
+  self->request(st.opts.agents, timeout, chat_atom_v, turn.dump(), listener)
+    .then(
+      [self, agent, listener, inbox](const std::string& text) {
+        auto& st = self->state;
+        --st.in_flight;
+        caf::anon_send_exit(listener, caf::exit_reason::normal);
+        if (st.finishing)
+          return;
+        auto r = json::parse(text);
+        json result = {{"content", r["response"]},
+                       {"metadata", r["metadata"]},
+                       {"tools_used", r.value("tools_used", json::array())}};
+        auto input = st.row.value("input_data", json::object());
+        if (agent == "lead_qualification" && input.contains("lead_data") &&
+            input["lead_data"].is_object())
+          result["metadata"]["lead_score"] = score_lead(signals_of(input["lead_data"])).score;
+        st.path.push_back(agent);
+        st.results[agent] = result;
+        json events = json::array(
+          {{{"event_type", "step_completed"},
+            {"data", {{"agent", agent}, {"degraded", result["metadata"].value("degraded", false)}}}}});
+        // Messages the agent consumed are now processed.
+        json ids = json::array();
+        for (const auto& m : inbox)
+          ids.push_back(m["message_id"]);
+        if (!ids.empty())
+          self->request(st.opts.db, db_timeout(st.opts.cfg), db_op_atom_v,
+                        std::string{"amsg_status"}, json{{"ids", ids}, {"status", "processed"}}.dump())
+            .then([](const std::string&) {}, [](caf::error&) {});
+        save(self, json::object(), events, [self] { run_next(self); });
+      },
+      [self, agent, listener](caf::error& err) {
+        auto& st = self->state;
+        --st.in_flight;
+        caf::anon_send_exit(listener, caf::exit_reason::normal);
+        if (st.finishing)
+          return;
+        auto cfg = st.config_json();
+        auto retries = cfg.value("retries", 0u);
+        bool timed_out = err == caf::sec::request_timeout ||
+                         err.code() == static_cast<uint8_t>(errc::deadline_exceeded);
+        if (st.attempts[agent]++ < retries) {
+          log::info(component, "retrying step", {{"workflow_id", st.id}, {"agent", agent}});
+          return step(self, agent);
+        }
+        auto why = timed_out ? "step '" + agent + "' timed out after " +
+                                 std::to_string(cfg.value("step_timeout_s", st.opts.cfg.request_timeout_s)) + " s"
+                             : "step '" + agent + "' failed: " + caf::to_string(err);
+        save(self, json::object(),
+             json::array({{{"event_type", "step_failed"}, {"data", {{"agent", agent}, {"error", why}}}}}),
+             [self, why] { finish(self, "failed", why); });
+      });
+}
+
+void mirror_handoff(run_pointer self, const std::string& from, const std::string& to,
+                    const json& content) {
+  auto& st = self->state;
+  json msg = {{"workflow_execution_id", st.id}, {"from_agent", from}, {"to_agent", to},
+              {"message_type", "handoff"}, {"content", content}, {"metadata", json::object()},
+              {"status", "processed"}};
+  self->request(st.opts.db, db_timeout(st.opts.cfg), db_op_atom_v, std::string{"amsg_add"},
+                json{{"messages", {msg}}}.dump())
+    .then([](const std::string&) {}, [](caf::error&) {});
+  save(self, json::object(),
+       json::array({{{"event_type", "agent_message"},
+                     {"data", {{"from_agent", from}, {"to_agent", to}, {"message_type", "handoff"}}}}}));
+}
+
+void run_next(run_pointer self) {
+  auto& st = self->state;
+  if (st.finishing || st.state != "running" || st.in_flight > 0)
+    return;
+  auto agents = st.agents();
+  auto type = st.type();
+  auto cfg = st.config_json();
+  if (type == "sequential" || type == "multi_agent") {
+    if (st.path.size() >= agents.size())
+      return finish(self, "completed");
+    return step(self, agents[st.path.size()]);
+  }
+  if (type == "parallel") {
+    std::vector<std::string> pending;
+    for (const auto& a : agents)
+      if (!st.results.contains(a))
+        pending.push_back(a);
+    if (pending.empty())
+      return finish(self, "completed");
+    for (const auto& a : pending)
+      step(self, a);
+    return;
+  }
+  if (type == "conditional") {
+    if (st.path.empty())
+      return step(self, agents.front());
+    auto last = st.path.back().get<std::string>();
+    auto rules = cfg.value("routing_rules", json::object());
+    json memory = json::object();
+    for (auto& [agent, r] : st.results.items())
+      memory[agent] = r.value("metadata", json::object());
+    auto next = next_agent(rules.dump(), last, st.path.size() == 1, st.results[last].dump(),
+                           memory.dump());
+    if (next == "end")
+      return finish(self, "completed");
+    auto max_steps = cfg.value("max_steps", 10u);
+    if (st.path.size() >= max_steps)
+      return finish(self, "failed",
+                    "max_steps (" + std::to_string(max_steps) + ") reached before the routing ended");
+    return step(self, next);
+  }
+  // collaborative: the agents take turns on the shared task; each hands off to the next.
+  auto rounds = cfg.value("max_rounds", 5u);
+  auto steps = st.path.size();
+  if (steps > 0) {
+    auto last = st.path.back().get<std::string>();
+    auto content = st.results[last].value("content", std::string{});
+    if (content.find("[FINAL]") != std::string::npos) {
+      st.results["collaboration"] = {{"rounds", (steps + agents.size() - 1) / agents.size()},
+                                     {"final_by", last}};
+      return finish(self, "completed");
+    }
+  }
+  if (steps >= rounds * agents.size()) {
+    st.results["collaboration"] = {{"rounds", rounds}, {"stopped_at_max_rounds", true}};
+    return finish(self, "completed");
+  }
+  auto next = agents[steps % agents.size()];
+  if (steps > 0) {
+    auto last = st.path.back().get<std::string>();
+    mirror_handoff(self, last, next,
+                   {{"summary", st.results[last].value("content", std::string{}).substr(0, 2000)}});
+  }
+  step(self, next);
+}
+
+run_actor::behavior_type run_fn(run_pointer self, std::string id, manager_options opts) {
+  auto& st = self->state;
+  st.id = std::move(id);
+  st.opts = std::move(opts);
+  // Claim, load, then run from the last completed step.
+  json claim = {{"workflow_id", st.id}, {"node", st.opts.node_id}, {"lease_s", st.opts.lease_s}};
+  self->request(st.opts.db, db_timeout(st.opts.cfg), db_op_atom_v, std::string{"wf_claim"}, claim.dump())
+    .await(
+      [self](const std::string& text) {
+        auto& st = self->state;
+        st.epoch = json::parse(text)["lease_epoch"].get<long long>();
+        self->request(st.opts.db, db_timeout(st.opts.cfg), db_op_atom_v, std::string{"wf_load"},
+                      json{{"workflow_id", st.id}}.dump())
+          .await(
+            [self](const std::string& row_text) {
+              auto& st = self->state;
+              st.row = json::parse(row_text);
+              st.state = st.row.value("current_state", std::string{"pending"});
+              st.path = st.row.value("execution_path", json::array());
+              st.results = st.row.value("results", json::object());
+              if (terminal(st.state))
+                return self->quit();
+              self->delayed_send(self, std::chrono::seconds(std::max(1u, st.opts.lease_s / 3)), lease_atom_v);
+              if (st.state == "paused")
+                return; // resumed later by an action
+              st.state = "running";
+              save(self, json::object(),
+                   json::array({{{"event_type", "state_changed"}, {"data", {{"state", "running"}}}}}),
+                   [self] { run_next(self); });
+            },
+            [self](caf::error& err) {
+              log::warn(component, "workflow not loaded",
+                        {{"workflow_id", self->state.id}, {"error", caf::to_string(err)}});
+              self->quit(err);
+            });
+      },
+      [self](caf::error& err) {
+        log::info(component, "workflow not claimed",
+                  {{"workflow_id", self->state.id}, {"reason", caf::to_string(err)}});
+        self->quit(); // another node runs it, or the database is away: the next scan retries
+      });
+  return {
+    [self](wf_action_atom, const std::string&, const std::string& action) -> caf::result<std::string> {
+      auto& st = self->state;
+      // A promise takes over the reply: make one only on the paths that answer later.
+      auto later = [self] {
+        auto rp = self->make_response_promise<std::string>();
+        auto reply = [self, rp]() mutable { rp.deliver(self->state.execution().dump()); };
+        return std::make_pair(rp, reply);
+      };
+      auto conflict = [&](const std::string& why) {
+        return caf::make_error(errc::failed_precondition, why);
+      };
+      if (st.finishing || terminal(st.state)) {
+        if (action == "cancel" && st.state == "cancelled")
+          return st.execution().dump();
+        return conflict("cannot " + action + " a " + st.state + " workflow");
+      }
+      if (action == "pause") {
+        if (st.state == "paused")
+          return st.execution().dump();
+        st.state = "paused";
+        auto [rp, reply] = later();
+        save(self, json::object(),
+             json::array({{{"event_type", "state_changed"}, {"data", {{"state", "paused"}}}}}), reply);
+        return rp;
+      }
+      if (action == "resume") {
+        if (st.state == "running")
+          return st.execution().dump();
+        if (st.state != "paused")
+          return conflict("cannot resume a " + st.state + " workflow");
+        st.state = "running";
+        auto [rp, reply] = later();
+        save(self, json::object(),
+             json::array({{{"event_type", "state_changed"}, {"data", {{"state", "running"}}}}}),
+             [self, reply = reply]() mutable {
+               reply();
+               run_next(self);
+             });
+        return rp;
+      }
+      // cancel: stops the step in progress too.
+      auto rp = self->make_response_promise<std::string>();
+      st.waiters.emplace(st.next_waiter++, rp);
+      finish(self, "cancelled");
+      return rp;
+    },
+    [self](wf_wait_atom, const std::string&, uint32_t seconds) -> caf::result<std::string> {
+      auto& st = self->state;
+      if (terminal(st.state) && !st.finishing)
+        return st.execution().dump();
+      auto id = st.next_waiter++;
+      auto rp = self->make_response_promise<std::string>();
+      st.waiters.emplace(id, rp);
+      self->delayed_send(self, std::chrono::seconds(seconds), tick_atom_v, id);
+      return rp;
+    },
+    [self](wf_msg_atom, const std::string&, const std::string& text) -> caf::result<std::string> {
+      auto& st = self->state;
+      if (st.finishing || terminal(st.state))
+        return caf::make_error(errc::failed_precondition, "the workflow is " + st.state);
+      auto m = json::parse(text);
+      m["workflow_execution_id"] = st.id;
+      m["status"] = "delivered";
+      auto rp = self->make_response_promise<std::string>();
+      self->request(st.opts.db, db_timeout(st.opts.cfg), db_op_atom_v, std::string{"amsg_add"},
+                    json{{"messages", {m}}}.dump())
+        .then(
+          [self, rp, m](const std::string& out) mutable {
+            auto item = json::parse(out)["items"][0];
+            auto& inbox = self->state.inbox[m["to_agent"].get<std::string>()];
+            if (!inbox.is_array())
+              inbox = json::array();
+            inbox.push_back(item);
+            save(self, json::object(),
+                 json::array({{{"event_type", "agent_message"},
+                               {"data", {{"from_agent", m["from_agent"]}, {"to_agent", m["to_agent"]},
+                                         {"message_type", m["message_type"]}}}}}));
+            rp.deliver(item.dump());
+          },
+          [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+      return rp;
+    },
+    [self](lease_atom) {
+      auto& st = self->state;
+      json claim = {{"workflow_id", st.id}, {"node", st.opts.node_id}, {"lease_s", st.opts.lease_s}};
+      self->request(st.opts.db, db_timeout(st.opts.cfg), db_op_atom_v, std::string{"wf_claim"}, claim.dump())
+        .then([](const std::string&) {},
+              [self](caf::error& err) {
+                if (err.code() == static_cast<uint8_t>(errc::aborted))
+                  self->quit(); // lost to another node: stop without writing
+              });
+      self->delayed_send(self, std::chrono::seconds(std::max(1u, st.opts.lease_s / 3)), lease_atom_v);
+    },
+    [self](tick_atom, uint64_t waiter) {
+      auto& st = self->state;
+      auto it = st.waiters.find(waiter);
+      if (it == st.waiters.end())
+        return;
+      it->second.deliver(st.execution().dump());
+      st.waiters.erase(it);
+    },
+  };
+}
+
+struct manager_state {
+  manager_options opts;
+  std::map<std::string, run_actor> runs;
+  std::map<caf::actor_addr, std::string> ids;
+  static inline const char* name = "pixelcraft.workflow-manager";
+};
+
+using manager_impl = workflow_manager_actor::extend<caf::reacts_to<wf_scan_atom>>;
+using manager_pointer = manager_impl::stateful_pointer<manager_state>;
+
+void ensure_running(manager_pointer self, const std::string& id) {
+  auto& st = self->state;
+  if (st.runs.count(id))
+    return;
+  auto run = self->spawn<caf::monitored + caf::linked>(run_fn, id, st.opts);
+  st.runs.emplace(id, run);
+  st.ids.emplace(run.address(), id);
+}
+
+manager_impl::behavior_type manager_fn(manager_pointer self, manager_options opts) {
+  self->state.opts = std::move(opts);
+  self->set_exit_handler([self](caf::exit_msg& em) {
+    if (!self->state.ids.count(em.source))
+      self->quit(em.reason);
+  });
+  self->set_down_handler([self](caf::down_msg& dm) {
+    auto& st = self->state;
+    auto it = st.ids.find(dm.source);
+    if (it == st.ids.end())
+      return;
+    st.runs.erase(it->second);
+    st.ids.erase(it);
+  });
+  self->send(self, wf_scan_atom_v);
+  auto db_t = db_timeout(self->state.opts.cfg);
+  return {
+    [self, db_t](wf_start_atom, const std::string& spec) -> caf::result<std::string> {
+      auto rp = self->make_response_promise<std::string>();
+      self->request(self->state.opts.db, db_t, db_op_atom_v, std::string{"wf_create"}, spec)
+        .then(
+          [self, rp](const std::string& row) mutable {
+            ensure_running(self, json::parse(row)["workflow_id"].get<std::string>());
+            rp.deliver(row);
+          },
+          [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+      return rp;
+    },
+    [self, db_t](wf_action_atom a, const std::string& id, const std::string& action) -> caf::result<std::string> {
+      auto& st = self->state;
+      if (auto it = st.runs.find(id); it != st.runs.end())
+        return self->delegate(it->second, a, id, action);
+      // Not running here: terminal, or owned by another node.
+      auto rp = self->make_response_promise<std::string>();
+      self->request(st.opts.db, db_t, db_op_atom_v, std::string{"wf_load"}, json{{"workflow_id", id}}.dump())
+        .then(
+          [rp, action](const std::string& text) mutable {
+            auto row = json::parse(text);
+            auto state = row.value("current_state", std::string{});
+            for (auto k : {"workflow_config", "input_data", "owner_id", "last_event_seq"})
+              row.erase(k);
+            if ((action == "cancel" && state == "cancelled") || (action == "pause" && state == "paused")) {
+              rp.deliver(row.dump());
+              return;
+            }
+            rp.deliver(caf::make_error(errc::failed_precondition,
+                                       terminal(state) ? "cannot " + action + " a " + state + " workflow"
+                                                       : "the workflow is being resumed; retry shortly"));
+          },
+          [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+      return rp;
+    },
+    [self, db_t](wf_wait_atom a, const std::string& id, uint32_t seconds) -> caf::result<std::string> {
+      auto& st = self->state;
+      if (auto it = st.runs.find(id); it != st.runs.end())
+        return self->delegate(it->second, a, id, seconds);
+      auto rp = self->make_response_promise<std::string>();
+      self->request(st.opts.db, db_t, db_op_atom_v, std::string{"wf_load"}, json{{"workflow_id", id}}.dump())
+        .then(
+          [rp](const std::string& text) mutable {
+            auto row = json::parse(text);
+            for (auto k : {"workflow_config", "input_data", "owner_id", "last_event_seq"})
+              row.erase(k);
+            rp.deliver(row.dump());
+          },
+          [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+      return rp;
+    },
+    [self](wf_msg_atom a, const std::string& id, const std::string& msg) -> caf::result<std::string> {
+      auto& st = self->state;
+      if (auto it = st.runs.find(id); it != st.runs.end())
+        return self->delegate(it->second, a, id, msg);
+      return caf::make_error(errc::failed_precondition, "the workflow is not running");
+    },
+    [self, db_t](wf_scan_atom) {
+      auto& st = self->state;
+      self->request(st.opts.db, db_t, db_op_atom_v, std::string{"wf_resumable"}, std::string{"{}"})
+        .then(
+          [self](const std::string& text) {
+            auto resumable = json::parse(text); // keep it alive for the loop below
+            for (const auto& id : resumable["ids"]) {
+              if (!self->state.runs.count(id.get<std::string>()))
+                log::info(component, "resuming workflow", {{"workflow_id", id.get<std::string>()}});
+              ensure_running(self, id.get<std::string>());
+            }
+          },
+          [](caf::error& err) {
+            log::debug(component, "resume scan failed", {{"error", caf::to_string(err)}});
+          });
+      self->delayed_send(self, std::chrono::seconds(st.opts.scan_s), wf_scan_atom_v);
+    },
+  };
+}
+
+} // namespace
+
+workflow_manager_actor spawn_workflow_manager(caf::actor_system& sys, manager_options opts) {
+  return caf::actor_cast<workflow_manager_actor>(sys.spawn(manager_fn, std::move(opts)));
+}
+
+} // namespace pixelcraft::workflows

@@ -1,0 +1,28 @@
+#pragma once
+/// Factory for the workflow manager (contract in actors/workflow_actor.hpp).
+
+#include <memory>
+#include <string>
+
+#include <caf/fwd.hpp>
+
+#include "actors/agent_catalog.hpp"
+#include "actors/agent_registry.hpp"
+#include "actors/config.hpp"
+#include "actors/db_actor.hpp"
+#include "actors/workflow_actor.hpp"
+
+namespace pixelcraft::workflows {
+
+struct manager_options {
+  db_actor db;
+  agent_registry_actor agents;
+  config cfg;
+  std::string node_id;      ///< lease owner name; unique per process
+  unsigned lease_s = 30;    ///< `WORKFLOW_LEASE_S`
+  unsigned scan_s = 5;      ///< how often to look for executions to resume
+};
+
+workflow_manager_actor spawn_workflow_manager(caf::actor_system& sys, manager_options opts);
+
+} // namespace pixelcraft::workflows
