@@ -47,6 +47,11 @@ CAF_BEGIN_TYPE_ID_BLOCK(pixelcraft_actors, caf::first_custom_type_id)
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, wf_msg_atom, "wf_msg")
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, wf_scan_atom, "wf_scan")
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, lease_atom, "lease")
+  // Workflow monitor (event_bus_actor, the monitor hub in http/).
+  CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, wf_event_atom, "wf_event")
+  CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, ws_sub_atom, "ws_sub")
+  CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, ws_text_atom, "ws_text")
+  CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, ws_close_atom, "ws_close")
 CAF_END_TYPE_ID_BLOCK(pixelcraft_actors)
 
 static_assert(caf::id_block::pixelcraft_actors::end <= caf::first_custom_type_id + 100,

@@ -20,6 +20,7 @@
 #include "actors/log.hpp"
 #include "http/api.hpp"
 #include "http/auth.hpp"
+#include "http/monitor_hub.hpp"
 #include "http/server.hpp"
 #include "integrations/llm_client.hpp"
 #include "integrations/vendor_client.hpp"
@@ -170,7 +171,9 @@ int run_serve() {
   auto tools = spawn_tool_actor(sys, {catalog, vendors, db, cfg});
   auto agents = spawn_agent_registry(sys, {catalog, db, llm, tools, cfg});
 
+  auto monitors = http::spawn_monitor_hub(sys, db, cfg.db_timeout_ms);
   workflows::manager_options wopts;
+  wopts.bus = monitors;
   wopts.db = db;
   wopts.agents = agents;
   wopts.cfg = cfg;
@@ -180,6 +183,7 @@ int run_serve() {
 
   http::api_options aopts;
   aopts.workflows = workflows;
+  aopts.monitors = caf::actor_cast<caf::actor>(monitors);
   aopts.sys = &sys;
   aopts.cfg = cfg;
   aopts.db = db;
@@ -233,6 +237,7 @@ int run_serve() {
     server->stop();
   }
   caf::anon_send_exit(workflows, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(monitors, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(agents, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(llm, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(tools, caf::exit_reason::user_shutdown);

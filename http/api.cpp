@@ -294,6 +294,14 @@ struct api::impl {
   /// Resolves the bearer token. A bad token on an `/api/` route is a 401, never anonymous.
   bool authenticate(const ctx_ptr& ctx) {
     auto* auth = ctx->req.header("authorization");
+    std::string from_query;
+    if (!auth && ctx->route.rfind("/api/ws/", 0) == 0) {
+      // Browsers cannot set headers on a WebSocket: the monitor takes ?token= too.
+      if (auto* t = ctx->query_value("token")) {
+        from_query = "Bearer " + *t;
+        auth = &from_query;
+      }
+    }
     if (!auth)
       return true;
     auto refuse = [&](const std::string& why) {
@@ -337,6 +345,19 @@ struct api::impl {
 
 void request_ctx::send(int status, std::string body, std::string content_type) {
   owner->complete(*this, status, std::move(body), std::move(content_type));
+}
+
+bool request_ctx::upgrade(ws_callbacks callbacks) {
+  if (replied.load())
+    return false;
+  if (!sink->upgrade_websocket(std::move(callbacks)))
+    return false;
+  replied = true;
+  auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started);
+  owner->metrics.observe(req.method, route, 101, secs.count());
+  log::info("pixelcraft.http", "websocket opened",
+            {{"correlation_id", correlation_id}, {"route", route}, {"status", 101}});
+  return true;
 }
 
 stream_sink_ptr request_ctx::open_stream(const std::string& content_type,

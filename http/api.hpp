@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include <caf/actor.hpp>
 #include <caf/fwd.hpp>
 
 #include "actors/agent_catalog.hpp"
@@ -33,6 +34,7 @@ struct api_options {
   agent_registry_actor agents;
   llm_actor llm;
   workflow_manager_actor workflows;
+  caf::actor monitors; ///< the monitor hub (http/monitor_hub.hpp); may be invalid
   std::shared_ptr<const agent_catalog> catalog;
   std::string version;
   std::string jwt_secret; ///< the effective secret (configured or ephemeral)

@@ -54,6 +54,9 @@ struct request_ctx {
   /// Starts a 200 streamed response (instead of `send`), with the same common headers.
   /// `on_gone` runs on an I/O thread when the client has left.
   stream_sink_ptr open_stream(const std::string& content_type, std::function<void()> on_gone);
+  /// Answers 101 and upgrades to a WebSocket (logged and counted as 101); false if the
+  /// request is not a WebSocket upgrade (nothing was sent then).
+  bool upgrade(ws_callbacks callbacks);
   /// `{"detail": "<text>"}`.
   void error(int status, const std::string& detail);
   /// 422 with `{"detail": [...]}`.

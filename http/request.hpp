@@ -3,6 +3,7 @@
 /// STACK.md §3). server.cpp converts; everything else in http/ works on these.
 
 #include <functional>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -46,6 +47,23 @@ struct stream_sink {
 
 using stream_sink_ptr = std::shared_ptr<stream_sink>;
 
+/// An upgraded WebSocket. Calls must be serialised by one owner (the monitor hub).
+struct ws_session {
+  virtual ~ws_session() = default;
+  virtual void send_text(std::string text) = 0;
+  /// Sends a close frame with `code` (e.g. 1000, 1009) and ends the session.
+  virtual void close(uint16_t code, std::string reason) = 0;
+};
+
+using ws_session_ptr = std::shared_ptr<ws_session>;
+
+/// Callbacks of a WebSocket; they run on an I/O thread and must only hand work to an actor.
+struct ws_callbacks {
+  std::function<void(ws_session_ptr)> ready;  ///< the upgrade is done
+  std::function<void(std::string)> text;      ///< a text frame from the client
+  std::function<void()> closed;               ///< the client closed or went away
+};
+
 /// Where a response goes. Implemented in server.cpp over a RESTinio request handle.
 /// Either `send` (once) or `open_stream` (once); both may be called from any thread and never
 /// block.
@@ -54,6 +72,9 @@ struct response_sink {
   virtual void send(http_response r) = 0;
   /// Sends the status line and headers now and returns the sink for the body's chunks.
   virtual stream_sink_ptr open_stream(http_response head, std::function<void()> on_gone) = 0;
+  /// Answers 101 and turns the connection into a WebSocket (the request must be an upgrade
+  /// request with `Sec-WebSocket-Key`). Returns false if it is not one.
+  virtual bool upgrade_websocket(ws_callbacks callbacks) = 0;
 };
 
 using response_sink_ptr = std::shared_ptr<response_sink>;

@@ -1,5 +1,10 @@
 // Workflows (API.md §7): execute, list, get, visualization, messages, memory, state.
+#include <atomic>
+
+#include <caf/send.hpp>
+
 #include "http/context.hpp"
+#include "http/monitor_hub.hpp"
 #include "http/validation.hpp"
 #include "workflows/routing_rules.hpp"
 
@@ -322,9 +327,50 @@ void visualize(const ctx_ptr& ctx) {
   });
 }
 
+std::atomic<uint64_t> next_monitor_id{1};
+
+/// `GET /api/ws/workflows/{id}`: authenticated and authorised before the upgrade, so a bad
+/// token or someone else's workflow never gets a 101.
+void monitor(const ctx_ptr& ctx) {
+  if (ctx->who.who == role::anonymous) {
+    ctx->headers.emplace_back("WWW-Authenticate", "Bearer");
+    return ctx->error(401, "authentication required (Authorization header or ?token=)");
+  }
+  validator v;
+  int64_t since = -1;
+  if (auto* s = ctx->query_value("since"))
+    since = query_int(s, "since", 0, 0, std::numeric_limits<int64_t>::max() / 2, v);
+  if (!v.ok())
+    return ctx->invalid(v.detail());
+  auto* upgrade = ctx->req.header("upgrade");
+  if (!upgrade || upgrade->find("ebsocket") == std::string::npos)
+    return ctx->error(400, "expected a WebSocket upgrade request");
+  ctx->params["id"] = ctx->params["workflow_id"];
+  with_workflow(ctx, [ctx, since](json wf) {
+    auto hub = ctx->opts->monitors;
+    if (!hub)
+      return ctx->error(503, "service unavailable: monitor hub not running");
+    auto id = next_monitor_id++;
+    ws_callbacks cb;
+    cb.ready = [hub, id, since, wf_id = wf["workflow_id"].get<std::string>()](ws_session_ptr s) {
+      monitor_sub sub{id, wf_id, since, std::move(s)};
+      caf::anon_send(caf::actor_cast<monitor_hub_actor>(hub), ws_sub_atom_v, std::move(sub));
+    };
+    cb.text = [hub, id](std::string text) {
+      caf::anon_send(caf::actor_cast<monitor_hub_actor>(hub), ws_text_atom_v, id, std::move(text));
+    };
+    cb.closed = [hub, id] {
+      caf::anon_send(caf::actor_cast<monitor_hub_actor>(hub), ws_close_atom_v, id);
+    };
+    if (!ctx->upgrade(std::move(cb)))
+      ctx->error(400, "expected a WebSocket upgrade request (Sec-WebSocket-Key)");
+  });
+}
+
 } // namespace
 
 void register_workflow_routes(api::impl& a) {
+  add_route(a, "GET", "/api/ws/workflows/{workflow_id}", access::anyone, monitor);
   add_route(a, "POST", "/api/agents/workflows/execute", access::user, execute, true);
   add_route(a, "GET", "/api/agents/workflows", access::user, list);
   add_route(a, "GET", "/api/agents/workflows/{id}", access::user,

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <future>
 
+#include <openssl/sha.h>
 #include <restinio/all.hpp>
+#include <restinio/websocket/websocket.hpp>
 
 #include "actors/log.hpp"
 #include "http/error_mapping.hpp"
@@ -79,9 +81,101 @@ private:
   bool closed_ = false;
 };
 
+namespace rws = restinio::websocket::basic;
+
+class ws_impl final : public ws_session {
+public:
+  explicit ws_impl(rws::ws_handle_t h) : h_(std::move(h)) {
+  }
+  ~ws_impl() override {
+    try {
+      if (h_)
+        h_->shutdown();
+    } catch (...) {
+    }
+  }
+  void send_text(std::string text) override {
+    try {
+      if (h_)
+        h_->send_message(rws::final_frame, rws::opcode_t::text_frame, std::move(text));
+    } catch (const std::exception& e) {
+      log::debug("pixelcraft.http", "websocket send failed", {{"error", e.what()}});
+    }
+  }
+  void close(uint16_t code, std::string reason) override {
+    try {
+      if (h_)
+        h_->send_message(rws::final_frame, rws::opcode_t::connection_close_frame,
+                         rws::status_code_to_bin(static_cast<rws::status_code_t>(code)) + reason);
+    } catch (const std::exception&) {
+    }
+  }
+
+private:
+  rws::ws_handle_t h_;
+};
+
+/// Sec-WebSocket-Accept of RFC 6455: base64(SHA-1(key + GUID)).
+std::string ws_accept(const std::string& key) {
+  auto text = key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+  unsigned char md[SHA_DIGEST_LENGTH];
+  SHA1(reinterpret_cast<const unsigned char*>(text.data()), text.size(), md);
+  static constexpr char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  for (size_t i = 0; i < SHA_DIGEST_LENGTH; i += 3) {
+    uint32_t v = md[i] << 16 | (i + 1 < SHA_DIGEST_LENGTH ? md[i + 1] << 8 : 0) |
+                 (i + 2 < SHA_DIGEST_LENGTH ? md[i + 2] : 0);
+    out += b64[(v >> 18) & 63];
+    out += b64[(v >> 12) & 63];
+    out += i + 1 < SHA_DIGEST_LENGTH ? b64[(v >> 6) & 63] : '=';
+    out += i + 2 < SHA_DIGEST_LENGTH ? b64[v & 63] : '=';
+  }
+  return out;
+}
+
 class sink_impl final : public response_sink {
 public:
   explicit sink_impl(restinio::request_handle_t req) : req_(std::move(req)) {
+  }
+
+  bool upgrade_websocket(ws_callbacks cb) override {
+    auto key = req_->header().opt_value_of(restinio::http_field::sec_websocket_key);
+    if (!key || req_->header().connection() != restinio::http_connection_header_t::upgrade)
+      return false;
+    auto accept = ws_accept(std::string{*key});
+    auto& handle = restinio::impl::access_req_connection(*req_);
+    auto* con = dynamic_cast<restinio::impl::connection_t<traits_t>*>(handle.get());
+    if (!con)
+      return false;
+    // The connection is idle while an upgrade request waits for its answer; the upgrade
+    // itself runs on that connection's executor, not on the calling (CAF) thread.
+    asio::post(con->get_executor(), [req = req_, accept, cb]() {
+      try {
+        auto wsh = rws::upgrade<traits_t>(
+          *req, rws::activation_t::immediate, accept,
+          [text = cb.text, closed = cb.closed](rws::ws_handle_t h, rws::message_handle_t m) {
+            switch (m->opcode()) {
+              case rws::opcode_t::text_frame:
+              case rws::opcode_t::binary_frame:
+                text(m->payload());
+                break;
+              case rws::opcode_t::ping_frame:
+                h->send_message(rws::final_frame, rws::opcode_t::pong_frame, m->payload());
+                break;
+              case rws::opcode_t::connection_close_frame:
+                closed();
+                break;
+              default:
+                break;
+            }
+          });
+        cb.ready(std::make_shared<ws_impl>(std::move(wsh)));
+      } catch (const std::exception& e) {
+        log::warn("pixelcraft.http", "websocket upgrade failed", {{"error", e.what()}});
+        cb.closed();
+      }
+    });
+    return true;
   }
 
   stream_sink_ptr open_stream(http_response head, std::function<void()> on_gone) override {

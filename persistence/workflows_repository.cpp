@@ -132,7 +132,8 @@ std::string wf_save(pqxx::connection& c, const json& a) {
       " ($1::uuid, $2, $3, $4::jsonb) RETURNING pixelcraft_ts(created_at)",
       id, seq, e.value("event_type", std::string{}), e.value("data", json::object()).dump())[0]
                 .as<std::string>();
-    events.push_back({{"seq", seq}, {"event_type", e["event_type"]}, {"timestamp", ts}});
+    events.push_back({{"seq", seq}, {"event_type", e["event_type"]}, {"timestamp", ts},
+                      {"data", e.value("data", json::object())}});
   }
   w.commit();
   return json{{"workflow", json::parse(r[0][0].c_str())}, {"events", events}}.dump();

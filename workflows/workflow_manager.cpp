@@ -93,9 +93,13 @@ void save(run_pointer self, json changes, json events, std::function<void()> the
                 changes.dump())
     .await(
       [self, then](const std::string& text) {
-        auto saved = json::parse(text)["workflow"];
+        auto reply = json::parse(text);
+        auto saved = reply["workflow"];
         for (auto& [k, v] : saved.items())
           self->state.row[k] = v;
+        if (self->state.opts.bus)
+          for (const auto& e : reply["events"])
+            caf::anon_send(self->state.opts.bus, wf_event_atom_v, self->state.id, e.dump());
         if (then)
           then();
       },

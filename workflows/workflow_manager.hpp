@@ -10,6 +10,7 @@
 #include "actors/agent_registry.hpp"
 #include "actors/config.hpp"
 #include "actors/db_actor.hpp"
+#include "actors/event_bus.hpp"
 #include "actors/workflow_actor.hpp"
 
 namespace pixelcraft::workflows {
@@ -17,6 +18,7 @@ namespace pixelcraft::workflows {
 struct manager_options {
   db_actor db;
   agent_registry_actor agents;
+  event_bus_actor bus; ///< where stored events are published (may be invalid)
   config cfg;
   std::string node_id;      ///< lease owner name; unique per process
   unsigned lease_s = 30;    ///< `WORKFLOW_LEASE_S`

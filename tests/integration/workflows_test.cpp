@@ -3,6 +3,7 @@
 
 #include "tests/fakes/fake_llm.hpp"
 #include "tests/integration/server_fixture.hpp"
+#include "tests/support/ws_client.hpp"
 
 namespace pixelcraft::test {
 
@@ -272,14 +273,132 @@ TEST_F(WorkflowTest, SurvivesKillNineAndResumesWithoutRepeatingSteps) {
   ASSERT_EQ(started.status, 202);
   auto id = json::parse(started.body)["workflow_id"].get<std::string>();
   ASSERT_TRUE(eventually([&] { return get_wf(id)["execution_path"].size() == 1; }, 20));
+  // A monitor watching before the crash notes the last event it saw...
+  int64_t seen = 0;
+  {
+    ws_client ws;
+    ASSERT_EQ(ws.connect(srv.port(), "/api/ws/workflows/" + id + "?token=" + user_token()), 101);
+    auto first = ws.next_text(5000);
+    ASSERT_TRUE(first.has_value());
+    seen = json::parse(*first)["seq"].get<int64_t>();
+  }
   srv.kill9();
   start_server(base_env());
+  // ... and resumes after it with since=N: the next frame is event N+1.
+  ws_client resumed;
+  ASSERT_EQ(resumed.connect(srv.port(), "/api/ws/workflows/" + id + "?since=" + std::to_string(seen) +
+                                          "&token=" + user_token()), 101);
+  auto next = resumed.next_text(60000);
+  ASSERT_TRUE(next.has_value());
+  EXPECT_EQ(json::parse(*next)["seq"].get<int64_t>(), seen + 1);
   ASSERT_TRUE(eventually([&] { return get_wf(id)["current_state"] == "completed"; }, 60))
     << get_wf(id).dump() << srv.stderr_text();
   auto wf = get_wf(id);
   EXPECT_EQ(wf["execution_path"], json::array({"brand_design", "content_creation", "analytics_consulting"}));
   EXPECT_EQ(calls_for("You are PixelCraft's brand design lead"), 1) << "a completed step ran again";
   EXPECT_EQ(calls_for("You are PixelCraft's analytics consultant"), 1);
+}
+
+} // namespace pixelcraft::test
+
+// -- the live monitor (API.md §8) -------------------------------------------------------------
+
+namespace pixelcraft::test {
+
+namespace {
+
+/// Reads workflow_update frames until `last` appears (or the timeout); pongs and pings skipped.
+std::vector<json> read_updates(ws_client& ws, const std::string& last, int timeout_ms = 30000) {
+  std::vector<json> out;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto frame = ws.next_text(2000);
+    if (!frame)
+      continue;
+    auto j = json::parse(*frame);
+    if (j["type"] != "workflow_update")
+      continue;
+    out.push_back(j);
+    if (j["event_type"] == last)
+      break;
+  }
+  return out;
+}
+
+} // namespace
+
+TEST_F(WorkflowTest, MonitorsSeeIdenticalOrderedEventsAndCanResume) {
+  fake_llm_script slow;
+  slow.tokens = {"ok"};
+  slow.token_delay = std::chrono::milliseconds(400);
+  model.script(slow);
+  auto started = execute({{"workflow_type", "conditional"},
+                          {"participating_agents", {"lead_qualification", "web_development", "chat"}},
+                          {"workflow_config", {{"routing_rules", seed_rules()}}},
+                          {"input_data", {{"message", "Qualify"}, {"lead_data", rich_lead()}}}},
+                         "");
+  ASSERT_EQ(started.status, 202) << started.body;
+  auto id = json::parse(started.body)["workflow_id"].get<std::string>();
+  ws_client a, b;
+  ASSERT_EQ(a.connect(srv.port(), "/api/ws/workflows/" + id + "?token=" + user_token()), 101);
+  ASSERT_EQ(b.connect(srv.port(), "/api/ws/workflows/" + id, {"Authorization: Bearer " + user_token()}), 101);
+  auto ua = read_updates(a, "workflow_completed");
+  auto ub = read_updates(b, "workflow_completed");
+  ASSERT_FALSE(ua.empty());
+  EXPECT_EQ(ua.front()["event_type"], "initial_state");
+  EXPECT_EQ(ua.back()["event_type"], "workflow_completed");
+  // Every frame after initial_state continues the sequence by one.
+  for (size_t i = 1; i < ua.size(); ++i)
+    EXPECT_EQ(ua[i]["seq"].get<int64_t>(), ua[i - 1]["seq"].get<int64_t>() + 1) << ua[i];
+  // Both monitors end with the same events in the same order.
+  std::vector<std::pair<int64_t, std::string>> sa, sb;
+  for (auto& u : ua)
+    if (u["event_type"] != "initial_state")
+      sa.emplace_back(u["seq"], u["event_type"]);
+  for (auto& u : ub)
+    if (u["event_type"] != "initial_state")
+      sb.emplace_back(u["seq"], u["event_type"]);
+  auto common_from = std::max(sa.empty() ? 0 : sa.front().first, sb.empty() ? 0 : sb.front().first);
+  auto tail = [&](const std::vector<std::pair<int64_t, std::string>>& v) {
+    std::vector<std::pair<int64_t, std::string>> t;
+    for (auto& x : v)
+      if (x.first >= common_from)
+        t.push_back(x);
+    return t;
+  };
+  EXPECT_EQ(tail(sa), tail(sb));
+  // Resume with since=N: exactly the events after N, without initial_state.
+  ws_client c;
+  ASSERT_EQ(c.connect(srv.port(), "/api/ws/workflows/" + id + "?since=2&token=" + user_token()), 101);
+  auto uc = read_updates(c, "workflow_completed");
+  ASSERT_FALSE(uc.empty());
+  EXPECT_EQ(uc.front()["seq"], 3);
+  EXPECT_NE(uc.front()["event_type"], "initial_state");
+  EXPECT_EQ(uc.back()["seq"], ua.back()["seq"]);
+  // Ping/pong, and a frame over 64 KiB closes the socket with 1009.
+  ASSERT_TRUE(c.send_text(R"({"type":"ping"})"));
+  auto pong = c.next_text(5000);
+  ASSERT_TRUE(pong.has_value());
+  EXPECT_EQ(json::parse(*pong)["type"], "pong");
+  c.send_text(std::string(70 * 1024, 'x'));
+  EXPECT_FALSE(c.next_text(5000).has_value());
+  EXPECT_EQ(c.close_code(), 1009);
+}
+
+TEST_F(WorkflowTest, MonitorHandshakeRefusesBadTokensAndOthersWorkflows) {
+  auto wf = run({{"workflow_type", "sequential"}, {"participating_agents", {"chat"}}});
+  auto id = wf["workflow_id"].get<std::string>();
+  ws_client none, bad, other, ok;
+  EXPECT_EQ(none.connect(srv.port(), "/api/ws/workflows/" + id), 401);
+  EXPECT_EQ(bad.connect(srv.port(), "/api/ws/workflows/" + id + "?token=garbage"), 401);
+  EXPECT_EQ(other.connect(srv.port(), "/api/ws/workflows/" + id + "?token=" + user_token("mallory")), 404);
+  EXPECT_EQ(ok.connect(srv.port(), "/api/ws/workflows/" + id + "?token=" + user_token()), 101);
+  auto first = ok.next_text(5000);
+  ASSERT_TRUE(first.has_value());
+  auto j = json::parse(*first);
+  EXPECT_EQ(j["event_type"], "initial_state");
+  EXPECT_EQ(j["data"]["current_state"], "completed");
+  EXPECT_GT(j["seq"].get<int64_t>(), 0);
 }
 
 } // namespace pixelcraft::test

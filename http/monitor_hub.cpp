@@ -1,0 +1,162 @@
+#include "http/monitor_hub.hpp"
+
+#include <chrono>
+#include <map>
+#include <vector>
+
+#include <caf/actor_system.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <nlohmann/json.hpp>
+
+#include "actors/log.hpp"
+
+namespace pixelcraft::http {
+
+namespace {
+
+using json = nlohmann::json;
+constexpr size_t max_client_frame = 64 * 1024;
+constexpr auto ping_every = std::chrono::seconds(30);
+
+struct monitor {
+  monitor_sub sub;
+  bool ready = false;
+  int64_t last_seq = 0;
+  std::vector<json> buffered; ///< live events while the first frames are being prepared
+};
+
+struct hub_state {
+  db_actor db;
+  std::chrono::milliseconds db_timeout{5000};
+  std::map<uint64_t, monitor> monitors;
+  static inline const char* name = "pixelcraft.monitor-hub";
+};
+
+using hub_pointer = monitor_hub_actor::stateful_pointer<hub_state>;
+
+void send_event(monitor& m, const json& e) {
+  auto seq = e.value("seq", int64_t{0});
+  if (seq <= m.last_seq)
+    return; // already reflected or sent
+  m.last_seq = seq;
+  m.sub.session->send_text(json{{"type", "workflow_update"},
+                                {"workflow_id", m.sub.workflow_id},
+                                {"seq", seq},
+                                {"event_type", e["event_type"]},
+                                {"data", e.value("data", json::object())},
+                                {"timestamp", e["timestamp"]}}
+                             .dump());
+}
+
+void make_ready(hub_pointer self, uint64_t id) {
+  auto it = self->state.monitors.find(id);
+  if (it == self->state.monitors.end())
+    return;
+  auto& m = it->second;
+  for (auto& e : m.buffered)
+    send_event(m, e);
+  m.buffered.clear();
+  m.ready = true;
+}
+
+void drop(hub_pointer self, uint64_t id, uint16_t code, const std::string& reason) {
+  auto it = self->state.monitors.find(id);
+  if (it == self->state.monitors.end())
+    return;
+  if (code)
+    it->second.sub.session->close(code, reason);
+  self->state.monitors.erase(it);
+}
+
+monitor_hub_actor::behavior_type hub_fn(hub_pointer self, db_actor db, unsigned db_timeout_ms) {
+  self->state.db = std::move(db);
+  self->state.db_timeout = std::chrono::milliseconds(db_timeout_ms + 4000);
+  self->delayed_send(self, ping_every, tick_atom_v);
+  return {
+    [self](wf_event_atom, const std::string& workflow_id, const std::string& text) {
+      auto e = json::parse(text, nullptr, false);
+      if (!e.is_object())
+        return;
+      for (auto& [id, m] : self->state.monitors) {
+        if (m.sub.workflow_id != workflow_id)
+          continue;
+        if (m.ready)
+          send_event(m, e);
+        else
+          m.buffered.push_back(e);
+      }
+    },
+    [self](ws_sub_atom, monitor_sub& sub) {
+      auto id = sub.id;
+      auto wf = sub.workflow_id;
+      auto since = sub.since;
+      self->state.monitors[id] = monitor{std::move(sub)};
+      auto& st = self->state;
+      if (since < 0) {
+        st.monitors[id].last_seq = 0;
+        self->request(st.db, st.db_timeout, db_op_atom_v, std::string{"wf_load"},
+                      json{{"workflow_id", wf}}.dump())
+          .then(
+            [self, id, wf](const std::string& text) {
+              auto it = self->state.monitors.find(id);
+              if (it == self->state.monitors.end())
+                return;
+              auto row = json::parse(text);
+              auto seq = row.value("last_event_seq", int64_t{0});
+              for (auto k : {"workflow_config", "input_data", "owner_id", "last_event_seq"})
+                row.erase(k);
+              it->second.sub.session->send_text(json{{"type", "workflow_update"},
+                                                     {"workflow_id", wf},
+                                                     {"seq", seq},
+                                                     {"event_type", "initial_state"},
+                                                     {"data", row},
+                                                     {"timestamp", log::now_rfc3339()}}
+                                                  .dump());
+              it->second.last_seq = seq;
+              make_ready(self, id);
+            },
+            [self, id](caf::error&) { drop(self, id, 1011, "state unavailable"); });
+        return;
+      }
+      st.monitors[id].last_seq = since;
+      self->request(st.db, st.db_timeout, db_op_atom_v, std::string{"wf_events"},
+                    json{{"workflow_id", wf}, {"since", since}}.dump())
+        .then(
+          [self, id](const std::string& text) {
+            auto it = self->state.monitors.find(id);
+            if (it == self->state.monitors.end())
+              return;
+            auto replay = json::parse(text);
+            for (auto& e : replay["events"])
+              send_event(it->second, e);
+            make_ready(self, id);
+          },
+          [self, id](caf::error&) { drop(self, id, 1011, "events unavailable"); });
+    },
+    [self](ws_text_atom, uint64_t id, const std::string& text) {
+      auto it = self->state.monitors.find(id);
+      if (it == self->state.monitors.end())
+        return;
+      if (text.size() > max_client_frame)
+        return drop(self, id, 1009, "frame over 64 KiB");
+      auto j = json::parse(text, nullptr, false);
+      if (j.is_object() && j.value("type", std::string{}) == "ping")
+        it->second.sub.session->send_text(R"({"type":"pong"})");
+    },
+    [self](ws_close_atom, uint64_t id) { drop(self, id, 0, ""); },
+    [self](tick_atom) {
+      for (auto& [id, m] : self->state.monitors)
+        m.sub.session->send_text(R"({"type":"ping"})");
+      self->delayed_send(self, ping_every, tick_atom_v);
+    },
+  };
+}
+
+} // namespace
+
+monitor_hub_actor spawn_monitor_hub(caf::actor_system& sys, db_actor db, unsigned db_timeout_ms) {
+  return sys.spawn(hub_fn, std::move(db), db_timeout_ms);
+}
+
+} // namespace pixelcraft::http

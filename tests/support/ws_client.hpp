@@ -1,0 +1,30 @@
+#pragma once
+/// A minimal WebSocket client (RFC 6455) for tests: blocking, with timeouts.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace pixelcraft::test {
+
+class ws_client {
+public:
+  ~ws_client();
+  /// Connects to 127.0.0.1:`port` and sends the upgrade request; returns the response status
+  /// (101 when upgraded, 0 on a connection failure).
+  int connect(int port, const std::string& target, const std::vector<std::string>& headers = {});
+  bool send_text(const std::string& text);
+  /// The next text frame, or nothing on timeout or close (then `close_code()` may tell why).
+  std::optional<std::string> next_text(int timeout_ms = 10000);
+  uint16_t close_code() const { return close_code_; }
+
+private:
+  bool read_exact(size_t n, std::string& out, int timeout_ms);
+  bool send_frame(uint8_t opcode, const std::string& payload);
+  int fd_ = -1;
+  std::string buf_;
+  uint16_t close_code_ = 0;
+};
+
+} // namespace pixelcraft::test
