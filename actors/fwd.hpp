@@ -47,6 +47,9 @@ CAF_BEGIN_TYPE_ID_BLOCK(pixelcraft_actors, caf::first_custom_type_id)
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, wf_msg_atom, "wf_msg")
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, wf_scan_atom, "wf_scan")
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, lease_atom, "lease")
+  // Shared memory (memory_actor and its supervisor).
+  CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, mem_put_atom, "mem_put")
+  CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, mem_get_atom, "mem_get")
   // Workflow monitor (event_bus_actor, the monitor hub in http/).
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, wf_event_atom, "wf_event")
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, ws_sub_atom, "ws_sub")

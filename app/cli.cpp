@@ -16,6 +16,7 @@
 #include "actors/agent_catalog.hpp"
 #include "actors/agent_registry.hpp"
 #include "actors/health_actor.hpp"
+#include "actors/memory_store.hpp"
 #include "actors/tool_actor.hpp"
 #include "actors/log.hpp"
 #include "http/api.hpp"
@@ -172,8 +173,10 @@ int run_serve() {
   auto agents = spawn_agent_registry(sys, {catalog, db, llm, tools, cfg});
 
   auto monitors = http::spawn_monitor_hub(sys, db, cfg.db_timeout_ms);
+  auto memory = spawn_memory_supervisor(sys, db, cfg.db_timeout_ms);
   workflows::manager_options wopts;
   wopts.bus = monitors;
+  wopts.memory = memory;
   wopts.db = db;
   wopts.agents = agents;
   wopts.cfg = cfg;
@@ -238,6 +241,7 @@ int run_serve() {
   }
   caf::anon_send_exit(workflows, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(monitors, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(memory, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(agents, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(llm, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(tools, caf::exit_reason::user_shutdown);

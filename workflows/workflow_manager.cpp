@@ -213,7 +213,26 @@ void step(run_pointer self, const std::string& agent) {
           self->request(st.opts.db, db_timeout(st.opts.cfg), db_op_atom_v,
                         std::string{"amsg_status"}, json{{"ids", ids}, {"status", "processed"}}.dump())
             .then([](const std::string&) {}, [](caf::error&) {});
-        save(self, json::object(), events, [self] { run_next(self); });
+        // The step's outcome goes to workflow memory too (`memory.<agent>` in routing rules).
+        json value = {{"summary", result["content"].get<std::string>().substr(0, 500)},
+                      {"metadata", result["metadata"]}};
+        if (!st.opts.memory)
+          return save(self, json::object(), events, [self] { run_next(self); });
+        json put = {{"scope", "workflow"}, {"scope_id", st.id}, {"workflow_id", st.id},
+                    {"key", agent}, {"value", value}, {"agent", agent}};
+        self->request(st.opts.memory, db_timeout(st.opts.cfg), mem_put_atom_v, put.dump())
+          .then(
+            [self, events, agent](const std::string& stored) mutable {
+              auto e = json::parse(stored);
+              events.push_back({{"event_type", "memory_updated"},
+                                {"data", {{"key", agent}, {"scope", "workflow"}, {"version", e["version"]},
+                                          {"created_by_agent", agent}}}});
+              save(self, json::object(), events, [self] { run_next(self); });
+            },
+            [self, events](caf::error& err) {
+              log::warn(component, "workflow memory not written", {{"error", caf::to_string(err)}});
+              save(self, json::object(), events, [self] { run_next(self); });
+            });
       },
       [self, agent, listener](caf::error& err) {
         auto& st = self->state;
@@ -280,9 +299,11 @@ void run_next(run_pointer self) {
       return step(self, agents.front());
     auto last = st.path.back().get<std::string>();
     auto rules = cfg.value("routing_rules", json::object());
+    // The same values the steps wrote to workflow memory.
     json memory = json::object();
     for (auto& [agent, r] : st.results.items())
-      memory[agent] = r.value("metadata", json::object());
+      memory[agent] = {{"summary", r.value("content", std::string{}).substr(0, 500)},
+                       {"metadata", r.value("metadata", json::object())}};
     auto next = next_agent(rules.dump(), last, st.path.size() == 1, st.results[last].dump(),
                            memory.dump());
     if (next == "end")

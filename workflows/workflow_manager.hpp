@@ -11,6 +11,7 @@
 #include "actors/config.hpp"
 #include "actors/db_actor.hpp"
 #include "actors/event_bus.hpp"
+#include "actors/memory_store.hpp"
 #include "actors/workflow_actor.hpp"
 
 namespace pixelcraft::workflows {
@@ -19,6 +20,7 @@ struct manager_options {
   db_actor db;
   agent_registry_actor agents;
   event_bus_actor bus; ///< where stored events are published (may be invalid)
+  memory_actor memory; ///< shared memory; each step's outcome is written there (may be invalid)
   config cfg;
   std::string node_id;      ///< lease owner name; unique per process
   unsigned lease_s = 30;    ///< `WORKFLOW_LEASE_S`

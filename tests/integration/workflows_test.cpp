@@ -230,7 +230,11 @@ TEST_F(WorkflowTest, MessagesMemoryAndVisualization) {
 
   auto mem = get("/api/agents/workflows/" + id + "/memory", {bearer(user_token())});
   ASSERT_EQ(mem.status, 200);
-  EXPECT_TRUE(json::parse(mem.body)["items"].is_array());
+  auto items = json::parse(mem.body)["items"];
+  ASSERT_EQ(items.size(), 2u) << items; // each step wrote its outcome
+  EXPECT_EQ(items[0]["scope"], "workflow");
+  EXPECT_EQ(items[0]["version"], 1);
+  EXPECT_TRUE(items[0]["value"].contains("metadata"));
   auto viz = json::parse(get("/api/agents/workflows/" + id + "/visualization", {bearer(user_token())}).body);
   EXPECT_EQ(viz["current_state"], "completed");
   EXPECT_EQ(viz["execution_graph"]["nodes"].size(), 2u);
@@ -241,6 +245,7 @@ TEST_F(WorkflowTest, MessagesMemoryAndVisualization) {
   EXPECT_TRUE(sequence_edge) << viz["execution_graph"];
   EXPECT_GE(viz["execution_timeline"].size(), 6u);
   EXPECT_EQ(viz["agent_interactions"].size(), 1u);
+  EXPECT_EQ(viz["shared_memory_keys"].size(), 2u);
 }
 
 TEST_F(WorkflowTest, ValidationOwnershipAndLists) {

@@ -1,0 +1,147 @@
+#include "actors/memory_store.hpp"
+
+#include <chrono>
+#include <deque>
+#include <map>
+
+#include <caf/actor_system.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <nlohmann/json.hpp>
+
+#include "actors/errc.hpp"
+#include "actors/log.hpp"
+
+namespace pixelcraft {
+
+namespace {
+
+using json = nlohmann::json;
+using clock_type = std::chrono::system_clock;
+constexpr const char* component = "pixelcraft.memory";
+
+std::string cache_key(const json& a) {
+  return a.value("scope", std::string{}) + "\n" + a.value("scope_id", std::string{}) + "\n" +
+         a.value("key", std::string{});
+}
+
+struct store_state {
+  db_actor db;
+  std::chrono::milliseconds timeout{5000};
+  std::map<std::string, json> cache; ///< entries as stored, with `expires_at` as written
+  std::map<std::string, clock_type::time_point> expiry;
+  static inline const char* name = "pixelcraft.memory-store";
+};
+
+using store_pointer = memory_actor::stateful_pointer<store_state>;
+
+memory_actor::behavior_type store_fn(store_pointer self, db_actor db, unsigned timeout_ms) {
+  self->state.db = std::move(db);
+  self->state.timeout = std::chrono::milliseconds(timeout_ms + 4000);
+  return {
+    [self](mem_put_atom, const std::string& text) -> caf::result<std::string> {
+      auto a = json::parse(text, nullptr, false);
+      if (!a.is_object() || !a.contains("key") || !a.contains("value") || !a.contains("scope"))
+        return caf::make_error(errc::invalid_argument, "malformed memory write");
+      auto rp = self->make_response_promise<std::string>();
+      // Written through before it is acknowledged: a crash loses nothing acknowledged.
+      self->request(self->state.db, self->state.timeout, db_op_atom_v, std::string{"mem_put"}, text)
+        .then(
+          [self, rp, a](const std::string& stored) mutable {
+            auto key = cache_key(a);
+            self->state.cache[key] = json::parse(stored);
+            if (a.contains("ttl_s"))
+              self->state.expiry[key] =
+                clock_type::now() + std::chrono::milliseconds(static_cast<long long>(a["ttl_s"].get<double>() * 1000));
+            else
+              self->state.expiry.erase(key);
+            rp.deliver(stored);
+          },
+          [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+      return rp;
+    },
+    [self](mem_get_atom, const std::string& text) -> caf::result<std::string> {
+      auto a = json::parse(text, nullptr, false);
+      auto key = cache_key(a);
+      auto& st = self->state;
+      if (auto it = st.cache.find(key); it != st.cache.end()) {
+        auto exp = st.expiry.find(key);
+        if (exp != st.expiry.end() && exp->second < clock_type::now())
+          return std::string{"null"};
+        return it->second.dump();
+      }
+      // Not cached (new store after a restart, or written by another node): read the table.
+      auto rp = self->make_response_promise<std::string>();
+      json args = {{"workflow_id", a.value("scope", std::string{}) == "workflow" ? a.value("scope_id", std::string{}) : ""},
+                   {"conversation_id", a.value("scope", std::string{}) == "conversation" ? a.value("scope_id", std::string{}) : ""}};
+      self->request(st.db, st.timeout, db_op_atom_v, std::string{"mem_list"}, args.dump())
+        .then(
+          [self, rp, a, key](const std::string& list) mutable {
+            auto items = json::parse(list);
+            for (auto& e : items["items"])
+              if (e["key"] == a["key"] && e["scope"] == a["scope"]) {
+                self->state.cache[key] = e;
+                rp.deliver(e.dump());
+                return;
+              }
+            rp.deliver(std::string{"null"});
+          },
+          [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+      return rp;
+    },
+    [self](caf::get_atom) { return caf::actor_cast<caf::actor>(self); },
+  };
+}
+
+struct supervisor_state {
+  db_actor db;
+  unsigned timeout_ms = 5000;
+  memory_actor child;
+  std::deque<clock_type::time_point> restarts;
+  static inline const char* name = "pixelcraft.memory-supervisor";
+};
+
+using supervisor_pointer = memory_actor::stateful_pointer<supervisor_state>;
+
+memory_actor::behavior_type supervisor_fn(supervisor_pointer self, db_actor db,
+                                          unsigned timeout_ms) {
+  auto& st = self->state;
+  st.db = std::move(db);
+  st.timeout_ms = timeout_ms;
+  st.child = self->spawn<caf::monitored>(store_fn, st.db, st.timeout_ms);
+  self->set_down_handler([self](caf::down_msg& dm) {
+    auto& st = self->state;
+    if (dm.source != st.child.address())
+      return;
+    if (dm.reason == caf::exit_reason::normal || dm.reason == caf::exit_reason::user_shutdown)
+      return self->quit(dm.reason);
+    // Restart budget: 3 restarts per 60 s, then escalate.
+    auto now = clock_type::now();
+    while (!st.restarts.empty() && now - st.restarts.front() > std::chrono::seconds(60))
+      st.restarts.pop_front();
+    if (st.restarts.size() >= 3) {
+      log::error(component, "memory store keeps crashing; giving up", {{"error", caf::to_string(dm.reason)}});
+      return self->quit(dm.reason);
+    }
+    st.restarts.push_back(now);
+    log::warn(component, "memory store crashed; restarting", {{"error", caf::to_string(dm.reason)}});
+    st.child = self->spawn<caf::monitored>(store_fn, st.db, st.timeout_ms);
+  });
+  self->set_exit_handler([self](caf::exit_msg& em) {
+    self->send_exit(self->state.child, em.reason);
+    self->quit(em.reason);
+  });
+  return {
+    [self](mem_put_atom a, std::string& text) { return self->delegate(self->state.child, a, std::move(text)); },
+    [self](mem_get_atom a, std::string& text) { return self->delegate(self->state.child, a, std::move(text)); },
+    [self](caf::get_atom) { return caf::actor_cast<caf::actor>(self->state.child); },
+  };
+}
+
+} // namespace
+
+memory_actor spawn_memory_supervisor(caf::actor_system& sys, db_actor db, unsigned db_timeout_ms) {
+  return sys.spawn(supervisor_fn, std::move(db), db_timeout_ms);
+}
+
+} // namespace pixelcraft
