@@ -345,6 +345,37 @@ void calendar_tool(tool_pointer self, const exec_ptr& e) {
         });
 }
 
+/// PATCH (reschedule) or DELETE (cancel) an event booked earlier.
+void calendar_change_tool(tool_pointer self, const exec_ptr& e) {
+  const auto& a = e->args;
+  auto path = "/calendar/v3/calendars/" + url_encode(self->state.opts.cfg.calendar_id) +
+              "/events/" + url_encode(a["event_id"].get<std::string>()) + "?sendUpdates=all";
+  if (e->tool == "cancel_meeting") {
+    return vcall(self, e, "google_calendar", "DELETE", path, nullptr,
+                 [self, e](int status, const json& b) {
+                   // 204 is a deletion; 410 means it was already gone: the goal holds.
+                   if (status == 204 || status == 200 || status == 410)
+                     return done(self, e, {{"success", true}, {"status", "cancelled"}}, "success");
+                   done(self, e, {{"success", false}, {"error", "Google Calendar refused the cancellation: HTTP " + std::to_string(status) + " " + vendor_message(b)}},
+                        "error", "event not cancelled");
+                 });
+  }
+  long long start = 0;
+  to_epoch(a["start_time"].get<std::string>(), start);
+  auto minutes = a.value("duration_minutes", 30);
+  json body = {{"start", {{"dateTime", from_epoch(start)}}},
+               {"end", {{"dateTime", from_epoch(start + minutes * 60LL)}}}};
+  vcall(self, e, "google_calendar", "PATCH", path, body, [self, e](int status, const json& b) {
+    if (status != 200)
+      return done(self, e, {{"success", false}, {"error", "Google Calendar refused the change: HTTP " + std::to_string(status) + " " + vendor_message(b)}},
+                  "error", "event not changed");
+    done(self, e, {{"success", true}, {"event_id", b.value("id", std::string{})},
+                   {"start", b["start"].value("dateTime", std::string{})},
+                   {"end", b["end"].value("dateTime", std::string{})}},
+         "success");
+  });
+}
+
 struct tool_kind {
   const char* service;
   void (*run)(tool_pointer, const exec_ptr&);
@@ -360,6 +391,8 @@ const std::map<std::string, tool_kind>& tool_table() {
     {"schedule_strategy_session", {"google_calendar", calendar_tool}},
     {"schedule_technical_consultation", {"google_calendar", calendar_tool}},
     {"schedule_qualification_call", {"google_calendar", calendar_tool}},
+    {"reschedule_meeting", {"google_calendar", calendar_change_tool}},
+    {"cancel_meeting", {"google_calendar", calendar_change_tool}},
   };
   return table;
 }

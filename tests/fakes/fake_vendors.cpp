@@ -110,6 +110,19 @@ struct fake_vendors::impl {
         events_by_id[id] = ev;
         return {200, ev, {}};
       }
+      if ((r.method == "PATCH" || r.method == "DELETE") && path.rfind(cal_prefix + "/events/", 0) == 0) {
+        auto id = path.substr(cal_prefix.size() + 8);
+        if (!events_by_id.contains(id))
+          return {404, {{"error", {{"code", 404}, {"message", "Not Found"}}}}, {}};
+        stored = true;
+        if (r.method == "DELETE") {
+          events_by_id.erase(id);
+          return {204, nullptr, {}};
+        }
+        for (auto& [k, v] : r.body.items())
+          events_by_id[id][k] = v;
+        return {200, events_by_id[id], {}};
+      }
       if (r.method == "GET" && path.rfind(cal_prefix + "/events/", 0) == 0) {
         auto id = path.substr(cal_prefix.size() + 8);
         if (!events_by_id.contains(id))

@@ -321,6 +321,35 @@ TEST_F(ToolsTest, TemplateEmailAndInvokeReportTheToolsUsed) {
   EXPECT_FALSE(mail[0].body.contains("content"));
 }
 
+TEST_F(ToolsTest, MeetingsCanBeRescheduledAndCancelled) {
+  model.queue({calls(json::array({tool_call("schedule_qualification_call",
+                                            {{"attendee_email", "ada@example.com"},
+                                             {"start_time", "2026-12-02T15:00:00Z"}})})),
+               says("booked")});
+  chat("lead_qualification", "book a call");
+  auto event_id = tool_results()["schedule_qualification_call"]["event_id"].get<std::string>();
+  ASSERT_FALSE(event_id.empty());
+  model.queue({calls(json::array({tool_call("reschedule_meeting",
+                                            {{"event_id", event_id},
+                                             {"start_time", "2026-12-03T09:30:00+01:00"},
+                                             {"duration_minutes", 45}})})),
+               says("moved")});
+  chat("lead_qualification", "move it");
+  auto patch = vendors.requests("PATCH", "/calendar/v3/calendars/");
+  ASSERT_EQ(patch.size(), 1u);
+  EXPECT_EQ(patch[0].body["start"]["dateTime"], "2026-12-03T08:30:00Z");
+  EXPECT_EQ(patch[0].body["end"]["dateTime"], "2026-12-03T09:15:00Z");
+  EXPECT_EQ(tool_results()["reschedule_meeting"]["success"], true);
+  model.queue({calls(json::array({tool_call("cancel_meeting", {{"event_id", event_id}})})),
+               says("cancelled")});
+  chat("lead_qualification", "cancel it");
+  auto del = vendors.requests("DELETE", "/calendar/v3/calendars/");
+  ASSERT_EQ(del.size(), 1u);
+  EXPECT_NE(del[0].target.find(event_id), std::string::npos);
+  EXPECT_EQ(tool_results()["cancel_meeting"]["success"], true);
+  EXPECT_TRUE(vendors.events().empty());
+}
+
 TEST_F(ToolsTest, NoSecretAppearsInResponsesOrLogs) {
   model.queue({calls(strategy_calls()), says("done")});
   chat("digital_marketing", "book and send");
