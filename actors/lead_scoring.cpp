@@ -4,6 +4,8 @@
 #include <cctype>
 #include <cmath>
 
+#include <nlohmann/json.hpp>
+
 #include "actors/log.hpp"
 
 namespace pixelcraft {
@@ -66,6 +68,25 @@ std::string lower(std::string_view s) {
 }
 
 } // namespace
+
+lead_signals lead_signals_from_json(const std::string& lead_json) {
+  lead_signals s;
+  auto lead = nlohmann::json::parse(lead_json, nullptr, false);
+  if (!lead.is_object())
+    return s;
+  auto str = [&](const char* k) {
+    return lead.contains(k) && lead[k].is_string() ? lead[k].get<std::string>() : std::string{};
+  };
+  s.budget_range = str("budget_range");
+  s.timeline = str("timeline");
+  s.company = str("company");
+  s.message = str("message");
+  if (lead.contains("services_interested") && lead["services_interested"].is_array())
+    for (const auto& x : lead["services_interested"])
+      if (x.is_string())
+        s.services.push_back(x.get<std::string>());
+  return s;
+}
 
 size_t count_words(std::string_view text) {
   size_t n = 0;

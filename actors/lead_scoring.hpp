@@ -26,6 +26,10 @@ struct lead_rule_score {
   std::string priority;      ///< high >= 70, medium >= 40, else low
 };
 
+/// The scoring inputs of a lead given as JSON text (the fields of `LeadData`; absent or
+/// mistyped fields count as not given).
+lead_signals lead_signals_from_json(const std::string& lead_json);
+
 /// Number of maximal runs of non-whitespace characters.
 size_t count_words(std::string_view text);
 

@@ -339,19 +339,7 @@ long long query_int(const std::string* raw, const char* name, long long def, lon
 }
 
 lead_signals signals_of_lead(const json& lead) {
-  lead_signals s;
-  auto str = [&](const char* k) {
-    return lead.contains(k) && lead[k].is_string() ? lead[k].get<std::string>() : std::string{};
-  };
-  s.budget_range = str("budget_range");
-  s.timeline = str("timeline");
-  s.company = str("company");
-  s.message = str("message");
-  if (lead.contains("services_interested") && lead["services_interested"].is_array())
-    for (const auto& x : lead["services_interested"])
-      if (x.is_string())
-        s.services.push_back(x.get<std::string>());
-  return s;
+  return lead_signals_from_json(lead.dump());
 }
 
 } // namespace pixelcraft::http

@@ -140,23 +140,6 @@ void finish(run_pointer self, const std::string& state, const std::string& error
   log::info(component, "workflow finished", {{"workflow_id", st.id}, {"state", state}});
 }
 
-/// The scoring inputs of `input_data.lead_data` (whatever subset was given).
-lead_signals signals_of(const json& lead) {
-  lead_signals s;
-  auto str = [&](const char* k) {
-    return lead.contains(k) && lead[k].is_string() ? lead[k].get<std::string>() : std::string{};
-  };
-  s.budget_range = str("budget_range");
-  s.timeline = str("timeline");
-  s.company = str("company");
-  s.message = str("message");
-  if (lead.contains("services_interested") && lead["services_interested"].is_array())
-    for (const auto& x : lead["services_interested"])
-      if (x.is_string())
-        s.services.push_back(x);
-  return s;
-}
-
 void step(run_pointer self, const std::string& agent) {
   auto& st = self->state;
   auto input = st.row.value("input_data", json::object());
@@ -199,7 +182,7 @@ void step(run_pointer self, const std::string& agent) {
         auto input = st.row.value("input_data", json::object());
         if (agent == "lead_qualification" && input.contains("lead_data") &&
             input["lead_data"].is_object())
-          result["metadata"]["lead_score"] = score_lead(signals_of(input["lead_data"])).score;
+          result["metadata"]["lead_score"] = score_lead(lead_signals_from_json(input["lead_data"].dump())).score;
         st.path.push_back(agent);
         st.results[agent] = result;
         json events = json::array(

@@ -3,6 +3,7 @@
 
 #include "tests/fakes/fake_llm.hpp"
 #include "tests/integration/server_fixture.hpp"
+#include "tests/support/eventually.hpp"
 
 namespace pixelcraft::test {
 
@@ -43,16 +44,6 @@ std::vector<sse_event> parse_sse(const std::string& body, int* pings = nullptr) 
   return out;
 }
 
-template <class F>
-bool eventually(F f, int seconds) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (f())
-      return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return f();
-}
 
 } // namespace
 

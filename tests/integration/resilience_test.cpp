@@ -3,24 +3,9 @@
 #include <thread>
 
 #include "tests/integration/server_fixture.hpp"
+#include "tests/support/eventually.hpp"
 
 namespace pixelcraft::test {
-
-namespace {
-
-/// Polls `f` until it returns true or `seconds` pass.
-template <class F>
-bool eventually(F f, int seconds) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (f())
-      return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
-  return f();
-}
-
-} // namespace
 
 // Starts with the database down (never migrated), then brings it up, stops it and starts it
 // again: 503 while down, migrated and serving once back, all without a restart.

@@ -3,22 +3,13 @@
 
 #include "tests/fakes/fake_llm.hpp"
 #include "tests/integration/server_fixture.hpp"
+#include "tests/support/eventually.hpp"
 #include "tests/support/ws_client.hpp"
 
 namespace pixelcraft::test {
 
 namespace {
 
-template <class F>
-bool eventually(F f, int seconds) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (f())
-      return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return f();
-}
 
 json rich_lead() {
   return {{"name", "Ada"}, {"email", "ada@example.com"}, {"company", "Acme"},
