@@ -91,7 +91,9 @@ monitor_hub_actor::behavior_type hub_fn(hub_pointer self, db_actor db, unsigned 
       auto id = sub.id;
       auto wf = sub.workflow_id;
       auto since = sub.since;
-      self->state.monitors[id] = monitor{std::move(sub)};
+      monitor m;
+      m.sub = std::move(sub);
+      self->state.monitors[id] = std::move(m);
       auto& st = self->state;
       if (since < 0) {
         st.monitors[id].last_seq = 0;
