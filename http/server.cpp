@@ -14,16 +14,15 @@ namespace pixelcraft::http {
 
 namespace {
 
-/// RESTinio's logger interface onto ours (its trace/info are chatty: debug level).
+/// RESTinio's logger interface onto ours. Its trace and info lines quote request targets,
+/// which may carry a monitor's `?token=`: they are dropped, whatever the log level.
 class restinio_logger {
 public:
   template <class Builder>
   void trace(Builder&&) const noexcept {
   }
   template <class Builder>
-  void info(Builder&& b) const {
-    if (log::enabled(log::level::debug))
-      log::debug("pixelcraft.restinio", b());
+  void info(Builder&&) const noexcept {
   }
   template <class Builder>
   void warn(Builder&& b) const {
