@@ -8,6 +8,7 @@
 
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
+#include <caf/stateful_actor.hpp>
 #include <caf/send.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
@@ -30,7 +31,9 @@ using run_actor = caf::typed_actor<
   caf::replies_to<wf_action_atom, std::string, std::string>::with<std::string>,
   caf::replies_to<wf_wait_atom, std::string, uint32_t>::with<std::string>,
   caf::replies_to<wf_msg_atom, std::string, std::string>::with<std::string>,
-  caf::reacts_to<lease_atom>, caf::reacts_to<tick_atom, uint64_t>>;
+  caf::reacts_to<lease_atom>, caf::reacts_to<tick_atom, uint64_t>,
+  /// Model output of a step in progress, forwarded by its listener (an `output_delta` event).
+  caf::reacts_to<llm_chunk_atom, std::string, std::string>>;
 
 bool terminal(const std::string& s) {
   return s == "completed" || s == "failed" || s == "cancelled";
@@ -140,6 +143,59 @@ void finish(run_pointer self, const std::string& state, const std::string& error
   log::info(component, "workflow finished", {{"workflow_id", st.id}, {"state", state}});
 }
 
+/// A step answered: record its result (after any last output), write memory, go on.
+void on_step_done(run_pointer self, const std::string& agent, const json& inbox,
+                  const std::string& text, const std::string& rest) {
+  auto& st = self->state;
+  --st.in_flight;
+  if (st.finishing)
+    return;
+  auto r = json::parse(text);
+  json result = {{"content", r["response"]},
+                 {"metadata", r["metadata"]},
+                 {"tools_used", r.value("tools_used", json::array())}};
+  auto input = st.row.value("input_data", json::object());
+  if (agent == "lead_qualification" && input.contains("lead_data") &&
+      input["lead_data"].is_object())
+    result["metadata"]["lead_score"] = score_lead(lead_signals_from_json(input["lead_data"].dump())).score;
+  st.path.push_back(agent);
+  st.results[agent] = result;
+  json events = json::array();
+  if (!rest.empty())
+    events.push_back({{"event_type", "output_delta"}, {"data", {{"agent", agent}, {"text", rest}}}});
+  events.push_back(
+    {{"event_type", "step_completed"},
+     {"data", {{"agent", agent}, {"degraded", result["metadata"].value("degraded", false)}}}});
+  // Messages the agent consumed are now processed.
+  json ids = json::array();
+  for (const auto& m : inbox)
+    ids.push_back(m["message_id"]);
+  if (!ids.empty())
+    self->request(st.opts.db, db_timeout(st.opts.cfg), db_op_atom_v,
+                  std::string{"amsg_status"}, json{{"ids", ids}, {"status", "processed"}}.dump())
+      .then([](const std::string&) {}, [](caf::error&) {});
+  // The step's outcome goes to workflow memory too (`memory.<agent>` in routing rules).
+  json value = {{"summary", result["content"].get<std::string>().substr(0, 500)},
+                {"metadata", result["metadata"]}};
+  if (!st.opts.memory)
+    return save(self, json::object(), events, [self] { run_next(self); });
+  json put = {{"scope", "workflow"}, {"scope_id", st.id}, {"workflow_id", st.id},
+              {"key", agent}, {"value", value}, {"agent", agent}};
+  self->request(st.opts.memory, db_timeout(st.opts.cfg), mem_put_atom_v, put.dump())
+    .then(
+      [self, events, agent](const std::string& stored) mutable {
+        auto e = json::parse(stored);
+        events.push_back({{"event_type", "memory_updated"},
+                          {"data", {{"key", agent}, {"scope", "workflow"}, {"version", e["version"]},
+                                    {"created_by_agent", agent}}}});
+        save(self, json::object(), events, [self] { run_next(self); });
+      },
+      [self, events](caf::error& err) {
+        log::warn(component, "workflow memory not written", {{"error", caf::to_string(err)}});
+        save(self, json::object(), events, [self] { run_next(self); });
+      });
+}
+
 void step(run_pointer self, const std::string& agent) {
   auto& st = self->state;
   auto input = st.row.value("input_data", json::object());
@@ -157,9 +213,26 @@ void step(run_pointer self, const std::string& agent) {
     message = "Work on this task for the workflow and answer concisely.";
   json turn = {{"agent_type", agent}, {"message", message}, {"context", context},
                {"action", "workflow_step"}};
-  // A listener per step: killing it cancels the step's model call (workflow cancel).
-  auto listener = self->spawn([](caf::event_based_actor*) -> caf::behavior {
-    return {[](llm_chunk_atom, const std::string&) {}};
+  // A listener per step receives the model's pieces: it forwards them every 300 ms (as
+  // output_delta events) and hands over the rest when asked; killing it cancels the model call.
+  auto run = caf::actor_cast<run_actor>(self);
+  auto listener = self->spawn([run, agent](caf::stateful_actor<std::string>* l) -> caf::behavior {
+    l->delayed_send(l, std::chrono::milliseconds(300), tick_atom_v);
+    return {
+      [l](llm_chunk_atom, const std::string& piece) { l->state += piece; },
+      [l, run, agent](tick_atom) {
+        if (!l->state.empty()) {
+          l->send(run, llm_chunk_atom_v, agent, l->state);
+          l->state.clear();
+        }
+        l->delayed_send(l, std::chrono::milliseconds(300), tick_atom_v);
+      },
+      [l](caf::get_atom) {
+        auto rest = std::move(l->state);
+        l->quit(); // the step is over
+        return rest;
+      },
+    };
   });
   st.listeners.push_back(listener);
   ++st.in_flight;
@@ -170,57 +243,19 @@ void step(run_pointer self, const std::string& agent) {
   self->request(st.opts.agents, timeout, chat_atom_v, turn.dump(), listener)
     .then(
       [self, agent, listener, inbox](const std::string& text) {
-        auto& st = self->state;
-        --st.in_flight;
-        caf::anon_send_exit(listener, caf::exit_reason::normal);
-        if (st.finishing)
-          return;
-        auto r = json::parse(text);
-        json result = {{"content", r["response"]},
-                       {"metadata", r["metadata"]},
-                       {"tools_used", r.value("tools_used", json::array())}};
-        auto input = st.row.value("input_data", json::object());
-        if (agent == "lead_qualification" && input.contains("lead_data") &&
-            input["lead_data"].is_object())
-          result["metadata"]["lead_score"] = score_lead(lead_signals_from_json(input["lead_data"].dump())).score;
-        st.path.push_back(agent);
-        st.results[agent] = result;
-        json events = json::array(
-          {{{"event_type", "step_completed"},
-            {"data", {{"agent", agent}, {"degraded", result["metadata"].value("degraded", false)}}}}});
-        // Messages the agent consumed are now processed.
-        json ids = json::array();
-        for (const auto& m : inbox)
-          ids.push_back(m["message_id"]);
-        if (!ids.empty())
-          self->request(st.opts.db, db_timeout(st.opts.cfg), db_op_atom_v,
-                        std::string{"amsg_status"}, json{{"ids", ids}, {"status", "processed"}}.dump())
-            .then([](const std::string&) {}, [](caf::error&) {});
-        // The step's outcome goes to workflow memory too (`memory.<agent>` in routing rules).
-        json value = {{"summary", result["content"].get<std::string>().substr(0, 500)},
-                      {"metadata", result["metadata"]}};
-        if (!st.opts.memory)
-          return save(self, json::object(), events, [self] { run_next(self); });
-        json put = {{"scope", "workflow"}, {"scope_id", st.id}, {"workflow_id", st.id},
-                    {"key", agent}, {"value", value}, {"agent", agent}};
-        self->request(st.opts.memory, db_timeout(st.opts.cfg), mem_put_atom_v, put.dump())
-          .then(
-            [self, events, agent](const std::string& stored) mutable {
-              auto e = json::parse(stored);
-              events.push_back({{"event_type", "memory_updated"},
-                                {"data", {{"key", agent}, {"scope", "workflow"}, {"version", e["version"]},
-                                          {"created_by_agent", agent}}}});
-              save(self, json::object(), events, [self] { run_next(self); });
+        // The reply is causally after every piece the listener got: take the rest first, so
+        // output_delta events all come before step_completed.
+        self->request(listener, std::chrono::seconds(5), caf::get_atom_v)
+          .await(
+            [self, agent, inbox, text](const std::string& rest) {
+              on_step_done(self, agent, inbox, text, rest);
             },
-            [self, events](caf::error& err) {
-              log::warn(component, "workflow memory not written", {{"error", caf::to_string(err)}});
-              save(self, json::object(), events, [self] { run_next(self); });
-            });
+            [self, agent, inbox, text](caf::error&) { on_step_done(self, agent, inbox, text, ""); });
       },
       [self, agent, listener](caf::error& err) {
         auto& st = self->state;
         --st.in_flight;
-        caf::anon_send_exit(listener, caf::exit_reason::normal);
+        self->send_exit(listener, caf::exit_reason::user_shutdown); // not normal: that is ignored
         if (st.finishing)
           return;
         auto cfg = st.config_json();
@@ -445,6 +480,12 @@ run_actor::behavior_type run_fn(run_pointer self, std::string id, manager_option
           },
           [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
       return rp;
+    },
+    [self](llm_chunk_atom, const std::string& agent, const std::string& text) {
+      if (self->state.finishing)
+        return;
+      save(self, json::object(),
+           json::array({{{"event_type", "output_delta"}, {"data", {{"agent", agent}, {"text", text}}}}}));
     },
     [self](lease_atom) {
       auto& st = self->state;

@@ -1,4 +1,6 @@
 // Workflows (API.md §7) end to end against the fake model.
+#include <map>
+#include <set>
 #include <thread>
 
 #include "tests/fakes/fake_llm.hpp"
@@ -363,6 +365,21 @@ TEST_F(WorkflowTest, MonitorsSeeIdenticalOrderedEventsAndCanResume) {
     return t;
   };
   EXPECT_EQ(tail(sa), tail(sb));
+  // The model's output reached the monitor as output_delta before each step_completed.
+  std::map<std::string, std::string> output;
+  std::set<std::string> watched; // steps this monitor saw from their start
+  int checked = 0;
+  for (auto& u : ua) {
+    if (u["event_type"] == "step_started")
+      watched.insert(u["data"]["agent"]);
+    if (u["event_type"] == "output_delta")
+      output[u["data"]["agent"]] += u["data"]["text"].get<std::string>();
+    if (u["event_type"] == "step_completed" && watched.count(u["data"]["agent"])) {
+      EXPECT_EQ(output[u["data"]["agent"]], "ok") << u;
+      ++checked;
+    }
+  }
+  EXPECT_GE(checked, 1);
   // Resume with since=N: exactly the events after N, without initial_state.
   ws_client c;
   ASSERT_EQ(c.connect(srv.port(), "/api/ws/workflows/" + id + "?since=2&token=" + user_token()), 101);
