@@ -262,7 +262,7 @@ std::unique_ptr<http_server> http_server::start(const server_options& opts, hand
     h(std::move(r), std::make_shared<sink_impl>(req));
     return restinio::request_accepted();
   };
-  auto hard_body = std::max<uint64_t>(4 * opts.max_body_bytes, 4u << 20);
+  auto hard_body = std::max<uint64_t>(4 * opts.max_body_bytes, 16u << 20);
   auto hard_field = std::max<uint64_t>(8 * opts.max_header_bytes, 64u << 10);
   try {
     auto settings =

@@ -4,7 +4,7 @@
 ///
 /// - `start` binds and runs `io_threads` asio threads; each complete request goes to `handler`
 ///   on one of them, with a `response_sink` that may be completed later from any thread.
-/// - RESTinio's own limits are set as hard caps above ours (body 4x, headers and URL 8x), so
+/// - RESTinio's own limits are set as hard caps above ours (body 4x and at least 16 MiB, headers and URL 8x), so
 ///   requests between our limit and the cap get a proper 413/431/414 from `api`, and only
 ///   abusive ones are dropped at the socket.
 /// - `stop` (or the destructor) stops accepting, closes connections and joins the threads.
