@@ -51,6 +51,7 @@ struct turn {
   std::string message;
   json extra = json::array();        ///< tool-call rounds: assistant calls and tool results
   json tools_used = json::array();
+  json memory_writes = json::array(); ///< successful `remember` calls: {key, scope, version}
   unsigned round = 0;
   bool user_stored = false;          ///< the user message's insert has finished
   caf::error user_error;             ///< ... and failed
@@ -111,12 +112,15 @@ json model_request(const agent_state& st, const turn& t) {
               {"max_tokens", st.def->max_tokens}};
   if (t.request.contains("format")) {
     req["format"] = t.request["format"];
-  } else if (st.opts.tools && st.def->tools_json != "[]" &&
-             t.round < st.opts.cfg.tool_rounds) {
+  } else if (st.opts.tools && t.round < st.opts.cfg.tool_rounds) {
     json tools = json::array();
     for (const auto& tool : json::parse(st.def->tools_json))
       tools.push_back({{"type", "function"}, {"function", tool}});
-    req["tools"] = tools;
+    if (t.request.contains("workflow_id")) // shared memory inside workflows
+      for (const auto& tool : json::parse(memory_tools_json()))
+        tools.push_back({{"type", "function"}, {"function", tool}});
+    if (!tools.empty())
+      req["tools"] = tools;
   }
   return req;
 }
@@ -130,6 +134,7 @@ void deliver_reply(agent_pointer self, turn& t, const std::string& content, cons
               {"agent_type", st.def->id},
               {"metadata", meta},
               {"tools_used", t.tools_used},
+              {"memory_writes", t.memory_writes},
               {"timestamp", log::now_rfc3339()}};
   t.rp.deliver(out.dump());
   end_turn(self);
@@ -216,7 +221,20 @@ void run_tools(agent_pointer self, std::shared_ptr<turn> t, const std::string& c
                  {"execution_id", random_id()}};
     if (!st.conversation_id.empty())
       call["conversation_id"] = st.conversation_id;
-    auto finish_one = [self, t, results, pending, base, i](std::string result) {
+    if (t->request.contains("workflow_id"))
+      call["workflow_id"] = t->request["workflow_id"];
+    auto finish_one = [self, t, results, pending, base, i, name](std::string result) {
+      if (name == "remember") {
+        auto r = json::parse(result, nullptr, false);
+        if (r.is_object() && r.value("success", false)) {
+          auto args = t->extra[base - 1]["tool_calls"][i]["function"].value("arguments", json::object());
+          if (args.is_string())
+            args = json::parse(args.get<std::string>(), nullptr, false);
+          t->memory_writes.push_back({{"key", r["key"]}, {"scope", r["scope"]},
+                                      {"version", r["version"]},
+                                      {"value", args.is_object() ? args.value("value", json(nullptr)) : json(nullptr)}});
+        }
+      }
       t->extra[base + i]["content"] = std::move(result);
       if (--*pending == 0) {
         ++t->round;

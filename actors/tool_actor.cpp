@@ -376,6 +376,65 @@ void calendar_change_tool(tool_pointer self, const exec_ptr& e) {
   });
 }
 
+const json& memory_tools() {
+  static const json tools = json::parse(R"([
+    {"name": "remember", "description": "Store a value in the workflow's shared memory so the other agents (and routing rules, as memory.<key>) can use it.",
+     "parameters": {"type": "object", "properties": {
+       "key": {"type": "string", "minLength": 1, "maxLength": 100},
+       "value": {},
+       "scope": {"type": "string", "enum": ["workflow", "global"]},
+       "expected_version": {"type": "integer", "minimum": 1},
+       "ttl_s": {"type": "number", "minimum": 1, "maximum": 2592000}},
+      "required": ["key", "value"], "additionalProperties": false}},
+    {"name": "recall", "description": "Read a value from the workflow's shared memory.",
+     "parameters": {"type": "object", "properties": {
+       "key": {"type": "string", "minLength": 1, "maxLength": 100},
+       "scope": {"type": "string", "enum": ["workflow", "global"]}},
+      "required": ["key"], "additionalProperties": false}}])");
+  return tools;
+}
+
+void memory_tool(tool_pointer self, const exec_ptr& e, const std::string& workflow_id) {
+  const auto& a = e->args;
+  auto scope = a.value("scope", std::string{"workflow"});
+  json req = {{"scope", scope}, {"scope_id", scope == "workflow" ? workflow_id : ""},
+              {"key", a["key"]}};
+  auto timeout = std::chrono::milliseconds(self->state.opts.cfg.db_timeout_ms + 4000);
+  if (e->tool == "recall") {
+    self->request(self->state.opts.memory, timeout, mem_get_atom_v, req.dump())
+      .then(
+        [self, e](const std::string& text) {
+          auto entry = json::parse(text);
+          if (entry.is_null())
+            return done(self, e, {{"success", true}, {"found", false}}, "success");
+          done(self, e, {{"success", true}, {"found", true}, {"value", entry["value"]},
+                         {"version", entry["version"]}}, "success");
+        },
+        [self, e](caf::error& err) { vendor_failed(self, e, err); });
+    return;
+  }
+  req["value"] = a["value"];
+  req["agent"] = e->agent;
+  req["workflow_id"] = workflow_id;
+  if (a.contains("expected_version"))
+    req["expected_version"] = a["expected_version"];
+  if (a.contains("ttl_s"))
+    req["ttl_s"] = a["ttl_s"];
+  self->request(self->state.opts.memory, timeout, mem_put_atom_v, req.dump())
+    .then(
+      [self, e](const std::string& text) {
+        auto entry = json::parse(text);
+        done(self, e, {{"success", true}, {"key", entry["key"]}, {"scope", entry["scope"]},
+                       {"version", entry["version"]}}, "success");
+      },
+      [self, e](caf::error& err) {
+        if (err.code() == static_cast<uint8_t>(errc::failed_precondition))
+          return done(self, e, {{"success", false}, {"error", "version_mismatch"}}, "error",
+                      "version mismatch");
+        vendor_failed(self, e, err);
+      });
+}
+
 struct tool_kind {
   const char* service;
   void (*run)(tool_pointer, const exec_ptr&);
@@ -418,6 +477,28 @@ tool_actor::behavior_type tool_fn(tool_pointer self, tool_options opts) {
       e->args = call.value("arguments", json::object());
       if (e->args.is_string()) // OpenAI-style: arguments as a JSON string
         e->args = json::parse(e->args.get<std::string>(), nullptr, false);
+      // 0. Built-in shared-memory tools, only inside a workflow.
+      if (e->tool == "remember" || e->tool == "recall") {
+        auto workflow_id = call.value("workflow_id", std::string{});
+        json schema;
+        for (const auto& t : memory_tools())
+          if (t["name"] == e->tool)
+            schema = t["parameters"];
+        auto problems = e->args.is_discarded() ? std::vector<std::string>{"$: not valid JSON"}
+                                               : validate_json(schema.dump(), e->args.dump());
+        if (workflow_id.empty() || !st.opts.memory) {
+          done(self, e, {{"success", false}, {"error", "shared memory is only available inside a workflow"}},
+               "error", "memory tool outside a workflow");
+        } else if (!problems.empty()) {
+          if (e->args.is_discarded())
+            e->args = nullptr;
+          done(self, e, {{"success", false}, {"error", "invalid arguments"}, {"problems", problems}},
+               "error", "invalid arguments");
+        } else {
+          memory_tool(self, e, workflow_id);
+        }
+        return rp;
+      }
       // 1. The tool must be one of the calling agent's tools.
       const auto* def = st.opts.catalog->find(e->agent);
       json schema;
@@ -456,6 +537,11 @@ tool_actor::behavior_type tool_fn(tool_pointer self, tool_options opts) {
 }
 
 } // namespace
+
+const std::string& memory_tools_json() {
+  static const std::string text = memory_tools().dump();
+  return text;
+}
 
 tool_actor spawn_tool_actor(caf::actor_system& sys, tool_options opts) {
   return sys.spawn(tool_fn, std::move(opts));

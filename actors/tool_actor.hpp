@@ -4,6 +4,8 @@
 ///
 /// - Spawned once by app/ (`spawn_tool_actor`); event-based, never blocks: vendor calls go to
 ///   `vendor_actor`, so independent tool calls of one turn run in parallel.
+/// - `remember` and `recall` (shared memory, API.md §7) are built in: available to any agent
+///   inside a workflow (the call carries `workflow_id`), never outside one.
 /// - Before anything runs, the call is checked: the tool must be in the calling agent's
 ///   definition (else refused) and the arguments must match its JSON schema (else refused,
 ///   never executed). A service that is not configured gives
@@ -24,6 +26,7 @@
 #include "actors/config.hpp"
 #include "actors/db_actor.hpp"
 #include "actors/fwd.hpp"
+#include "actors/memory_store.hpp"
 #include "actors/vendor_actor.hpp"
 
 namespace pixelcraft {
@@ -37,8 +40,13 @@ struct tool_options {
   std::shared_ptr<const agent_catalog> catalog;
   vendor_actor vendors;
   db_actor db;
+  memory_actor memory; ///< for the built-in `remember`/`recall` workflow tools (may be invalid)
   config cfg;
 };
+
+/// The built-in shared-memory tools every agent gets inside a workflow (JSON array of tool
+/// definitions like the catalogue's). The call must carry `workflow_id`.
+const std::string& memory_tools_json();
 
 tool_actor spawn_tool_actor(caf::actor_system& sys, tool_options opts);
 

@@ -169,11 +169,11 @@ int run_serve() {
   auto health = spawn_health(sys, hopts);
 
   auto llm = integrations::spawn_llm_client(sys, cfg);
-  auto tools = spawn_tool_actor(sys, {catalog, vendors, db, cfg});
+  auto memory = spawn_memory_supervisor(sys, db, cfg.db_timeout_ms);
+  auto tools = spawn_tool_actor(sys, {catalog, vendors, db, memory, cfg});
   auto agents = spawn_agent_registry(sys, {catalog, db, llm, tools, cfg});
 
   auto monitors = http::spawn_monitor_hub(sys, db, cfg.db_timeout_ms);
-  auto memory = spawn_memory_supervisor(sys, db, cfg.db_timeout_ms);
   workflows::manager_options wopts;
   wopts.bus = monitors;
   wopts.memory = memory;

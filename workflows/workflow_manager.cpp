@@ -58,6 +58,7 @@ struct run_state {
   std::map<uint64_t, caf::typed_response_promise<std::string>> waiters;
   uint64_t next_waiter = 1;
   std::map<std::string, unsigned> attempts;
+  json agent_memory = json::object(); ///< values agents stored with `remember`, by key
   static inline const char* name = "pixelcraft.workflow-run";
 
   std::string type() const { return row.value("workflow_type", std::string{"sequential"}); }
@@ -166,6 +167,14 @@ void on_step_done(run_pointer self, const std::string& agent, const json& inbox,
   events.push_back(
     {{"event_type", "step_completed"},
      {"data", {{"agent", agent}, {"degraded", result["metadata"].value("degraded", false)}}}});
+  // Writes the agent made itself (the `remember` tool).
+  for (const auto& w : r.value("memory_writes", json::array())) {
+    if (w.value("scope", std::string{}) == "workflow" && w.contains("value"))
+      st.agent_memory[w["key"].get<std::string>()] = w["value"];
+    events.push_back({{"event_type", "memory_updated"},
+                      {"data", {{"key", w["key"]}, {"scope", w["scope"]}, {"version", w["version"]},
+                                {"created_by_agent", agent}}}});
+  }
   // Messages the agent consumed are now processed.
   json ids = json::array();
   for (const auto& m : inbox)
@@ -212,7 +221,7 @@ void step(run_pointer self, const std::string& agent) {
   if (message.empty())
     message = "Work on this task for the workflow and answer concisely.";
   json turn = {{"agent_type", agent}, {"message", message}, {"context", context},
-               {"action", "workflow_step"}};
+               {"action", "workflow_step"}, {"workflow_id", st.id}};
   // A listener per step receives the model's pieces: it forwards them every 300 ms (as
   // output_delta events) and hands over the rest when asked; killing it cancels the model call.
   auto run = caf::actor_cast<run_actor>(self);
@@ -317,8 +326,9 @@ void run_next(run_pointer self) {
       return step(self, agents.front());
     auto last = st.path.back().get<std::string>();
     auto rules = cfg.value("routing_rules", json::object());
-    // The same values the steps wrote to workflow memory.
-    json memory = json::object();
+    // memory.<key>: what the agents stored with `remember`, and each step's outcome (the same
+    // values the steps wrote under their agent's key).
+    json memory = st.agent_memory;
     for (auto& [agent, r] : st.results.items())
       memory[agent] = {{"summary", r.value("content", std::string{}).substr(0, 500)},
                        {"metadata", r.value("metadata", json::object())}};
@@ -379,6 +389,17 @@ run_actor::behavior_type run_fn(run_pointer self, std::string id, manager_option
               st.results = st.row.value("results", json::object());
               if (terminal(st.state))
                 return self->quit();
+              // Agents' memory writes survive a restart: they are read back from the table.
+              self->request(st.opts.db, db_timeout(st.opts.cfg), db_op_atom_v, std::string{"mem_list"},
+                            json{{"workflow_id", st.id}, {"conversation_id", ""}}.dump())
+                .await(
+                  [self](const std::string& text) {
+                    auto items = json::parse(text);
+                    for (const auto& e : items["items"])
+                      if (e["scope"] == "workflow")
+                        self->state.agent_memory[e["key"].get<std::string>()] = e["value"];
+                  },
+                  [](caf::error&) {});
               self->delayed_send(self, std::chrono::seconds(std::max(1u, st.opts.lease_s / 3)), lease_atom_v);
               if (st.state == "paused")
                 return; // resumed later by an action

@@ -118,6 +118,58 @@ TEST_F(WorkflowTest, ConditionalLoopsAreBoundedByMaxSteps) {
   EXPECT_EQ(wf["execution_path"].size(), 3u);
 }
 
+TEST_F(WorkflowTest, AgentsShareMemoryAndRoutingReadsIt) {
+  fake_llm_script remember;
+  remember.tokens = {};
+  remember.tool_calls = json::array(
+    {{{"function", {{"name", "remember"}, {"arguments", {{"key", "budget"}, {"value", 30000}}}}}}});
+  fake_llm_script recall;
+  recall.tokens = {};
+  recall.tool_calls = json::array(
+    {{{"function", {{"name", "recall"}, {"arguments", {{"key", "budget"}}}}}}});
+  fake_llm_script text;
+  text.tokens = {"noted"};
+  model.queue({remember, text, recall, text});
+  json rules = {{"conditions", {{{"field", "memory.budget"}, {"operator", ">="}, {"value", 25000},
+                                 {"next_agent", "web_development"}}}},
+                {"default", "chat"}};
+  auto wf = run({{"workflow_type", "conditional"},
+                 {"participating_agents", {"service_recommendation", "web_development", "chat"}},
+                 {"workflow_config", {{"routing_rules", rules}}},
+                 {"input_data", {{"message", "Plan it"}}}});
+  EXPECT_EQ(wf["execution_path"], json::array({"service_recommendation", "web_development"}));
+  // The second agent read the value back with recall.
+  auto sent = model.requests();
+  std::string seen;
+  for (auto& m : sent.at(3)["messages"])
+    if (m["role"] == "tool")
+      seen += m["content"].get<std::string>();
+  EXPECT_NE(seen.find("30000"), std::string::npos) << seen;
+  auto id = wf["workflow_id"].get<std::string>();
+  auto items = json::parse(get("/api/agents/workflows/" + id + "/memory", {bearer(user_token())}).body)["items"];
+  json budget;
+  for (auto& i : items)
+    if (i["key"] == "budget")
+      budget = i;
+  ASSERT_FALSE(budget.is_null()) << items;
+  EXPECT_EQ(budget["value"], 30000);
+  EXPECT_EQ(budget["created_by_agent"], "service_recommendation");
+  auto viz = json::parse(get("/api/agents/workflows/" + id + "/visualization", {bearer(user_token())}).body);
+  bool event = false;
+  for (auto& e : viz["execution_timeline"])
+    event = event || e["event"] == "memory_updated";
+  EXPECT_TRUE(event);
+  // Outside a workflow the memory tools are refused.
+  model.queue({remember, text});
+  post("/api/chat/message", {{"message", "remember this"}});
+  auto last = model.requests().back()["messages"];
+  std::string refused;
+  for (auto& m : last)
+    if (m["role"] == "tool")
+      refused += m["content"].get<std::string>();
+  EXPECT_NE(refused.find("only available inside a workflow"), std::string::npos) << refused;
+}
+
 TEST_F(WorkflowTest, ParallelRunsAllAgents) {
   auto wf = run({{"workflow_type", "parallel"},
                  {"participating_agents", {"brand_design", "content_creation", "analytics_consulting"}},
