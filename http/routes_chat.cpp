@@ -235,9 +235,7 @@ void history(const ctx_ptr& ctx) {
   validator v;
   auto args = owner_args(ctx);
   args["conversation_id"] = id;
-  args["limit"] = query_int(ctx->query_value("limit"), "limit", 50, 1, 100, v);
-  args["offset"] =
-    query_int(ctx->query_value("offset"), "offset", 0, 0, std::numeric_limits<int32_t>::max(), v);
+  read_page(ctx->query_value("limit"), ctx->query_value("offset"), v, args);
   if (!v.ok())
     return ctx->invalid(v.detail());
   ask(

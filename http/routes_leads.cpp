@@ -160,9 +160,7 @@ void prepare(const ctx_ptr& ctx, json row, bool analyze, std::function<void(json
 void list(const ctx_ptr& ctx) {
   validator v;
   json filter = json::object();
-  filter["limit"] = query_int(ctx->query_value("limit"), "limit", 50, 1, 100, v);
-  filter["offset"] = query_int(ctx->query_value("offset"), "offset", 0, 0,
-                               std::numeric_limits<int32_t>::max(), v);
+  read_page(ctx->query_value("limit"), ctx->query_value("offset"), v, filter);
   if (auto* ms = ctx->query_value("min_score"))
     filter["min_score"] = query_int(ms, "min_score", 0, 0, 100, v);
   if (auto* st = ctx->query_value("status")) {

@@ -150,8 +150,7 @@ void with_workflow(const ctx_ptr& ctx, std::function<void(json)> next) {
 void list(const ctx_ptr& ctx) {
   validator v;
   auto args = caller(ctx);
-  args["limit"] = query_int(ctx->query_value("limit"), "limit", 50, 1, 100, v);
-  args["offset"] = query_int(ctx->query_value("offset"), "offset", 0, 0, std::numeric_limits<int32_t>::max(), v);
+  read_page(ctx->query_value("limit"), ctx->query_value("offset"), v, args);
   for (auto key : {"conversation_id", "workflow_type", "current_state"})
     if (auto* x = ctx->query_value(key); x && !x->empty())
       args[key] = *x;
@@ -200,8 +199,7 @@ void messages_post(const ctx_ptr& ctx) {
 void messages_get(const ctx_ptr& ctx) {
   validator v;
   json args = json::object();
-  args["limit"] = query_int(ctx->query_value("limit"), "limit", 50, 1, 100, v);
-  args["offset"] = query_int(ctx->query_value("offset"), "offset", 0, 0, std::numeric_limits<int32_t>::max(), v);
+  read_page(ctx->query_value("limit"), ctx->query_value("offset"), v, args);
   for (auto key : {"from_agent", "to_agent", "message_type", "status"})
     if (auto* x = ctx->query_value(key); x && !x->empty())
       args[key] = *x;

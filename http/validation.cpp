@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <limits>
 
 namespace pixelcraft::http {
 
@@ -336,6 +337,11 @@ long long query_int(const std::string* raw, const char* name, long long def, lon
     return def;
   }
   return x;
+}
+
+void read_page(const std::string* limit, const std::string* offset, validator& v, json& args) {
+  args["limit"] = query_int(limit, "limit", 50, 1, 100, v);
+  args["offset"] = query_int(offset, "offset", 0, 0, std::numeric_limits<int32_t>::max(), v);
 }
 
 lead_signals signals_of_lead(const json& lead) {

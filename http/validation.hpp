@@ -52,6 +52,11 @@ bool validate_lead_patch(const nlohmann::json& body, validator& v, nlohmann::jso
 long long query_int(const std::string* raw, const char* name, long long def, long long lo,
                     long long hi, validator& v);
 
+/// Reads `limit` (1..100, default 50) and `offset` (>= 0, default 0) into `args` (API.md §1);
+/// out-of-range values add 422 entries to `v`.
+void read_page(const std::string* limit, const std::string* offset, validator& v,
+               nlohmann::json& args);
+
 /// Scoring inputs of a stored `Lead` JSON.
 lead_signals signals_of_lead(const nlohmann::json& lead);
 

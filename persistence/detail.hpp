@@ -26,6 +26,13 @@ std::vector<std::string> migrate(pqxx::connection& c);
 /// Current schema version on `c` (0 before the first migration).
 int schema_version(pqxx::connection& c);
 
+/// The API's list shape over one table: `{"items": [...], "total": n}`. `where` filters with
+/// the jsonb argument `$1` (which also carries `limit` and `offset`), `item` renders one row of
+/// alias `alias` as jsonb, and `order` orders the page (and its items).
+std::string paged_list(pqxx::transaction_base& t, const std::string& table, const std::string& alias,
+                       const std::string& where, const std::string& item, const std::string& order,
+                       const std::string& args);
+
 std::string lead_insert(pqxx::connection& c, const std::string& in);
 std::string lead_get(pqxx::connection& c, const std::string& id);
 std::string lead_list(pqxx::connection& c, const std::string& filter);

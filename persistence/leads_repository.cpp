@@ -24,6 +24,20 @@ std::string one_lead_or_throw(const pqxx::result& r) {
 
 } // namespace
 
+std::string paged_list(pqxx::transaction_base& t, const std::string& table, const std::string& alias,
+                       const std::string& where, const std::string& item, const std::string& order,
+                       const std::string& args) {
+  auto from = " FROM " + table + " " + alias + " WHERE " + where;
+  auto total = t.exec_params1("SELECT count(*)" + from, args)[0].as<long long>();
+  auto items = t.exec_params1(
+    "SELECT coalesce(jsonb_agg(" + item + " ORDER BY " + order + "), '[]'::jsonb)::text FROM"
+    " (SELECT *" + from + " ORDER BY " + order + " LIMIT ($1::jsonb->>'limit')::int"
+    " OFFSET ($1::jsonb->>'offset')::int) " + alias,
+    args);
+  return std::string{"{\"items\":"} + items[0].c_str() + ",\"total\":" + std::to_string(total) +
+         "}";
+}
+
 std::string lead_insert(pqxx::connection& c, const std::string& in) {
   pqxx::work w{c};
   auto r = w.exec_params1(R"sql(
@@ -49,19 +63,8 @@ std::string lead_get(pqxx::connection& c, const std::string& id) {
 
 std::string lead_list(pqxx::connection& c, const std::string& filter) {
   pqxx::read_transaction t{c};
-  auto total = t.exec_params1(std::string{"SELECT count(*) FROM leads l WHERE "} +
-                                lead_filter_sql,
-                              filter)[0]
-                 .as<long long>();
-  auto items = t.exec_params1(
-    std::string{"SELECT coalesce(jsonb_agg(pixelcraft_lead_json(l) ORDER BY l.created_at DESC,"
-                " l.id DESC), '[]'::jsonb)::text FROM (SELECT * FROM leads l WHERE "} +
-      lead_filter_sql +
-      " ORDER BY l.created_at DESC, l.id DESC LIMIT ($1::jsonb->>'limit')::int"
-      " OFFSET ($1::jsonb->>'offset')::int) l",
-    filter);
-  return std::string{"{\"items\":"} + items[0].c_str() + ",\"total\":" + std::to_string(total) +
-         "}";
+  return paged_list(t, "leads", "l", lead_filter_sql, "pixelcraft_lead_json(l)",
+                    "l.created_at DESC, l.id DESC", filter);
 }
 
 std::string lead_update(pqxx::connection& c, const std::string& id, const std::string& patch) {

@@ -57,22 +57,15 @@ std::string wf_load(pqxx::connection& c, const json& a) {
 
 std::string wf_list(pqxx::connection& c, const json& a) {
   pqxx::read_transaction t{c};
-  std::string where = std::string{" WHERE true"} + visible_sql +
+  std::string where = std::string{"true"} + visible_sql +
                       " AND ($1::jsonb->>'conversation_id' IS NULL OR w.conversation_id ="
                       " $1::jsonb->>'conversation_id')"
                       " AND ($1::jsonb->>'workflow_type' IS NULL OR w.workflow_type ="
                       " $1::jsonb->>'workflow_type')"
                       " AND ($1::jsonb->>'current_state' IS NULL OR w.current_state ="
                       " $1::jsonb->>'current_state')";
-  auto total = t.exec_params1("SELECT count(*) FROM workflow_executions w" + where, a.dump())[0]
-                 .as<long long>();
-  auto items = t.exec_params1(
-    "SELECT coalesce(jsonb_agg(pixelcraft_workflow_json(w) ORDER BY w.started_at DESC, w.id),"
-    " '[]'::jsonb)::text FROM (SELECT * FROM workflow_executions w" + where +
-      " ORDER BY w.started_at DESC, w.id LIMIT ($1::jsonb->>'limit')::int"
-      " OFFSET ($1::jsonb->>'offset')::int) w",
-    a.dump());
-  return std::string{"{\"items\":"} + items[0].c_str() + ",\"total\":" + std::to_string(total) + "}";
+  return paged_list(t, "workflow_executions", "w", where, "pixelcraft_workflow_json(w)",
+                    "w.started_at DESC, w.id", a.dump());
 }
 
 /// Takes (or renews) the execution's lease for `node`: only one node runs an execution.
@@ -182,24 +175,18 @@ std::string amsg_status(pqxx::connection& c, const json& a) {
 std::string amsg_list(pqxx::connection& c, const json& a) {
   pqxx::read_transaction t{c};
   std::string where =
-    " WHERE m.workflow_execution_id = ($1::jsonb->>'workflow_id')::uuid"
+    "m.workflow_execution_id = ($1::jsonb->>'workflow_id')::uuid"
     " AND ($1::jsonb->>'from_agent' IS NULL OR m.from_agent = $1::jsonb->>'from_agent')"
     " AND ($1::jsonb->>'to_agent' IS NULL OR m.to_agent = $1::jsonb->>'to_agent')"
     " AND ($1::jsonb->>'message_type' IS NULL OR m.message_type = $1::jsonb->>'message_type')"
     " AND ($1::jsonb->>'status' IS NULL OR m.status = $1::jsonb->>'status')";
-  auto total = t.exec_params1("SELECT count(*) FROM agent_messages m" + where, a.dump())[0]
-                 .as<long long>();
-  auto items = t.exec_params1(
-    "SELECT coalesce(jsonb_agg(jsonb_build_object('message_id', m.id, 'workflow_execution_id',"
-    " m.workflow_execution_id, 'from_agent', m.from_agent, 'to_agent', m.to_agent,"
-    " 'message_type', m.message_type, 'content', m.content, 'metadata', m.metadata, 'status',"
-    " m.status, 'created_at', pixelcraft_ts(m.created_at), 'processed_at',"
-    " pixelcraft_ts(m.processed_at)) ORDER BY m.created_at, m.id), '[]'::jsonb)::text FROM"
-    " (SELECT * FROM agent_messages m" + where +
-      " ORDER BY m.created_at, m.id LIMIT ($1::jsonb->>'limit')::int OFFSET"
-      " ($1::jsonb->>'offset')::int) m",
-    a.dump());
-  return std::string{"{\"items\":"} + items[0].c_str() + ",\"total\":" + std::to_string(total) + "}";
+  return paged_list(t, "agent_messages", "m", where,
+                    "jsonb_build_object('message_id', m.id, 'workflow_execution_id',"
+                    " m.workflow_execution_id, 'from_agent', m.from_agent, 'to_agent', m.to_agent,"
+                    " 'message_type', m.message_type, 'content', m.content, 'metadata', m.metadata,"
+                    " 'status', m.status, 'created_at', pixelcraft_ts(m.created_at),"
+                    " 'processed_at', pixelcraft_ts(m.processed_at))",
+                    "m.created_at, m.id", a.dump());
 }
 
 /// Writes a shared-memory key; with `expected_version`, only if the stored version matches
