@@ -1,6 +1,7 @@
 #include "actors/agent_registry.hpp"
 
 #include <chrono>
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <random>
@@ -32,6 +33,7 @@ struct agent_state {
   std::string conversation_id; ///< empty: one-shot
   agent_registry_options opts;
   std::vector<json> history; ///< user/assistant turns, oldest first
+  std::vector<std::weak_ptr<struct turn>> open_turns; ///< answered with an error on exit
   bool loaded = false;
   uint64_t generation = 0;
   static inline const char* name = "pixelcraft.agent";
@@ -333,6 +335,12 @@ agent_actor::behavior_type agent_fn(agent_pointer self, const agent_def* def,
   st.def = def;
   st.conversation_id = std::move(conversation_id);
   st.opts = std::move(opts);
+  self->set_exit_handler([self](caf::exit_msg& em) {
+    for (auto& w : self->state.open_turns)
+      if (auto t = w.lock(); t && t->rp.pending())
+        t->rp.deliver(caf::make_error(errc::unavailable, "shutting down"));
+    self->quit(em.reason);
+  });
   return {
     [self](chat_atom, const std::string& request,
            caf::actor& listener) -> caf::result<std::string> {
@@ -343,6 +351,10 @@ agent_actor::behavior_type agent_fn(agent_pointer self, const agent_def* def,
       t->rp = self->make_response_promise<std::string>();
       t->message = t->request.value("message", std::string{});
       auto rp = t->rp;
+      auto& open = st.open_turns;
+      open.erase(std::remove_if(open.begin(), open.end(), [](auto& w) { return w.expired(); }),
+                 open.end());
+      open.push_back(t);
       auto idle = ++st.generation;
       self->delayed_send(self, std::chrono::seconds(st.opts.cfg.agent_idle_s), idle_atom_v, idle);
       if (t->request.value("new_conversation", false))

@@ -9,7 +9,9 @@
 ///   passivated (quits normally) after `agent_idle_s` without a turn. A crashed agent actor is
 ///   dropped from the map and the next message gets a fresh one; nothing else is affected.
 /// - A turn without a conversation id is one-shot: no memory, nothing stored (lead analysis).
-/// - Every turn stores the user message and the reply, and writes one `agent_logs` row.
+/// - Every turn stores the user message and the reply before answering, and writes one
+///   `agent_logs` row after answering (logging never delays a reply, so a read right after a
+///   reply may not see that row yet).
 /// - Tools: an agent with tools offers them to the model; the calls the model asks for run in
 ///   parallel through `tool_actor` (which checks the allow-list and the schema), their results
 ///   go back to the model, and this repeats at most `tool_rounds` times. The reply lists them

@@ -237,6 +237,14 @@ void check_all(health_pointer self) {
 
 health_impl::behavior_type health_fn(health_pointer self, health_options opts) {
   self->state.opts = std::move(opts);
+  self->set_exit_handler([self](caf::exit_msg& em) {
+    auto& st = self->state;
+    for (auto& rp : st.health_waiters)
+      rp.deliver(st.health_body());
+    for (auto& rp : st.ready_waiters)
+      rp.deliver(st.ready_body());
+    self->quit(em.reason);
+  });
   for (auto key : {"database", "ollama", "hubspot", "sendgrid", "google_calendar"})
     self->state.services[key] = {{"status", "unhealthy"}, {"error", "not checked yet"}};
   self->send(self, tick_atom_v);

@@ -250,6 +250,9 @@ int run_serve() {
   caf::anon_send_exit(health, caf::exit_reason::user_shutdown);
   for (auto& p : probes)
     caf::anon_send_exit(p, caf::exit_reason::user_shutdown);
+  // Request actors may still answer through `api` while they wind down: wait for every actor
+  // here, while `api` (and what it points to) is still alive.
+  sys.await_all_actors_done();
   return rc;
 }
 

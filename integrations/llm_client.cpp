@@ -522,6 +522,17 @@ caf::behavior llm_fn(llm_pointer self, config cfg) {
   self->state.cfg = std::move(cfg);
   self->state.multi = curl_multi_init();
   self->set_down_handler([self](caf::down_msg& dm) { cancel_for(self, dm.source); });
+  // On shutdown every caller gets an answer (a dropped promise would leave it waiting for its
+  // timeout, and keep the process from ending).
+  self->set_exit_handler([self](caf::exit_msg& em) {
+    auto& st = self->state;
+    for (auto& [id, c] : st.calls) {
+      st.release(*c);
+      c->rp.deliver(caf::make_error(errc::unavailable, "shutting down"));
+    }
+    st.calls.clear();
+    self->quit(em.reason);
+  });
   return {
     [self](llm_chat_atom, const std::string& request, caf::actor& listener) {
       auto& st = self->state;

@@ -226,6 +226,9 @@ void step(run_pointer self, const std::string& agent) {
   // output_delta events) and hands over the rest when asked; killing it cancels the model call.
   auto run = caf::actor_cast<run_actor>(self);
   auto listener = self->spawn([run, agent](caf::stateful_actor<std::string>* l) -> caf::behavior {
+    // Ends with its run actor (one-way: a listener's own end never affects the run).
+    l->monitor(run);
+    l->set_down_handler([l](caf::down_msg&) { l->quit(); });
     l->delayed_send(l, std::chrono::milliseconds(300), tick_atom_v);
     return {
       [l](llm_chunk_atom, const std::string& piece) { l->state += piece; },
@@ -371,6 +374,12 @@ run_actor::behavior_type run_fn(run_pointer self, std::string id, manager_option
   auto& st = self->state;
   st.id = std::move(id);
   st.opts = std::move(opts);
+  // Stopped from outside (shutdown): answer waiters with the state as stored; the execution
+  // is resumed later from its last completed step.
+  self->set_exit_handler([self](caf::exit_msg& em) {
+    answer_waiters(self);
+    self->quit(em.reason);
+  });
   // Claim, load, then run from the last completed step.
   json claim = {{"workflow_id", st.id}, {"node", st.opts.node_id}, {"lease_s", st.opts.lease_s}};
   self->request(st.opts.db, db_timeout(st.opts.cfg), db_op_atom_v, std::string{"wf_claim"}, claim.dump())

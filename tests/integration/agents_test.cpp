@@ -1,6 +1,7 @@
 // Agents and models (API.md §5) and model-backed lead analysis (§6).
 #include "tests/fakes/fake_llm.hpp"
 #include "tests/integration/server_fixture.hpp"
+#include "tests/support/eventually.hpp"
 
 namespace pixelcraft::test {
 
@@ -85,13 +86,18 @@ TEST_F(AgentsTest, MetricsComeFromAgentLogs) {
   EXPECT_EQ(get("/api/agents/metrics", {bearer(user_token())}).status, 403);
   post("/api/chat/message", {{"message", "one"}});
   post("/api/chat/message", {{"message", "two"}});
-  auto r = get("/api/agents/metrics", {bearer(admin_token())});
-  ASSERT_EQ(r.status, 200) << r.body;
-  auto metrics = json::parse(r.body)["metrics"];
+  // The log rows are written after each reply (never delaying it): wait for both.
   json chat;
-  for (auto& m : metrics)
-    if (m["agent_id"] == "chat")
-      chat = m;
+  http_result r;
+  EXPECT_TRUE(eventually([&] {
+    r = get("/api/agents/metrics", {bearer(admin_token())});
+    auto metrics = json::parse(r.body)["metrics"];
+    for (auto& m : metrics)
+      if (m["agent_id"] == "chat")
+        chat = m;
+    return !chat.is_null() && chat["total_interactions"] == 2;
+  }, 10));
+  ASSERT_EQ(r.status, 200) << r.body;
   ASSERT_FALSE(chat.is_null()) << r.body;
   EXPECT_EQ(chat["total_interactions"], 2);
   EXPECT_DOUBLE_EQ(chat["success_rate"].get<double>(), 1.0);

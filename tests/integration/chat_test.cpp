@@ -222,6 +222,20 @@ TEST_F(ChatTest, DisconnectingCancelsTheModelCall) {
   EXPECT_EQ(model.finished(), 0);
 }
 
+TEST_F(ChatTest, AGracefulStopDuringAModelCallEndsPromptly) {
+  fake_llm_script slow;
+  slow.tokens = {"a", "b", "c", "d", "e"};
+  slow.token_delay = std::chrono::milliseconds(700);
+  model.script(slow);
+  std::thread client([&] { post("/api/chat/message", {{"message", "slow one"}}); });
+  ASSERT_TRUE(eventually([&] { return model.chat_calls() >= 1; }, 10));
+  auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(srv.stop(), 0) << srv.stderr_text();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(10));
+  started = false;
+  client.join();
+}
+
 TEST_F(ChatTest, AStallEndsTheStreamWithAnErrorEvent) {
   fake_llm_script s;
   s.stall_after_first = true;

@@ -354,7 +354,7 @@ TEST_F(ToolsTest, NoSecretAppearsInResponsesOrLogs) {
   model.queue({calls(strategy_calls()), says("done")});
   chat("digital_marketing", "book and send");
   responses += get("/health").body + get("/api/agents/metrics", {bearer(admin_token())}).body;
-  ASSERT_EQ(srv.stop(), 0);
+  ASSERT_EQ(srv.stop(), 0) << srv.stderr_text().substr(srv.stderr_text().size() > 3000 ? srv.stderr_text().size() - 3000 : 0);
   started = false;
   auto logs = srv.stderr_text() + srv.stdout_text();
   pqxx::connection c{dsn};

@@ -293,6 +293,22 @@ TEST_F(WorkflowTest, MessagesMemoryAndVisualization) {
   EXPECT_EQ(viz["shared_memory_keys"].size(), 2u);
 }
 
+TEST_F(WorkflowTest, AGracefulStopDuringAStepEndsPromptlyAndTheRunResumesLater) {
+  fake_llm_script slow;
+  slow.tokens = {"a", "b", "c", "d"};
+  slow.token_delay = std::chrono::milliseconds(700);
+  model.script(slow);
+  auto started = execute({{"workflow_type", "sequential"}, {"participating_agents", {"chat", "brand_design"}}}, "");
+  ASSERT_EQ(started.status, 202);
+  auto id = json::parse(started.body)["workflow_id"].get<std::string>();
+  ASSERT_TRUE(eventually([&] { return model.chat_calls() >= 1; }, 10)); // a step is in flight
+  auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(srv.stop(), 0) << srv.stderr_text();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(10));
+  start_server(base_env());
+  EXPECT_TRUE(eventually([&] { return get_wf(id)["current_state"] == "completed"; }, 60)) << get_wf(id);
+}
+
 TEST_F(WorkflowTest, ValidationOwnershipAndLists) {
   json body = {{"workflow_type", "sequential"}, {"participating_agents", {"chat"}}};
   EXPECT_EQ(post("/api/agents/workflows/execute", body).status, 401);
