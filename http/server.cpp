@@ -218,17 +218,21 @@ public:
 
   uint16_t port() const override { return port_; }
 
+  // The io_context stays alive (in handle_) until destruction: response sinks still held by
+  // actors post their writes to its strands after stop, and a destroyed one hangs or crashes
+  // them. Once stopped, those writes are queued and discarded.
   void stop() override {
-    if (!handle_)
+    if (stopped_)
       return;
+    stopped_ = true;
     handle_->stop();
     handle_->wait();
-    handle_.reset();
   }
 
 private:
   handle_t handle_;
   uint16_t port_;
+  bool stopped_ = false;
 };
 
 std::string method_name(const restinio::http_method_id_t& m) {

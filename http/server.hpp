@@ -8,6 +8,8 @@
 ///   requests between our limit and the cap get a proper 413/431/414 from `api`, and only
 ///   abusive ones are dropped at the socket.
 /// - `stop` (or the destructor) stops accepting, closes connections and joins the threads.
+///   Sinks may still be completed after `stop` (their output is dropped), but the server
+///   object must outlive every sink: destroy it only once no actor can hold one.
 
 #include <chrono>
 #include <cstdint>
