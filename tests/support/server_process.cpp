@@ -134,8 +134,20 @@ int server_process::stop() {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
+  dump_stacks();
   kill9();
   return exit_code_;
+}
+
+void server_process::dump_stacks() const {
+  // A hung shutdown is otherwise a bare "137": append every thread's stack to the server's
+  // stderr (which failing tests print) when gdb is there to take it.
+  if (access("/usr/bin/gdb", X_OK) != 0)
+    return;
+  std::string cmd = "timeout 30 /usr/bin/gdb -p " + std::to_string(pid_) +
+                    " -batch -nx -ex 'thread apply all bt' >>" + err_path_ + " 2>&1";
+  if (std::system(cmd.c_str()) != 0)
+    return;
 }
 
 void server_process::kill9() {

@@ -30,6 +30,9 @@ public:
   pid_t pid() const { return pid_; }
 
 private:
+  /// Appends every thread's stack to stderr (with gdb, if installed) before a forced kill.
+  void dump_stacks() const;
+
   pid_t pid_ = -1;
   int port_ = 0;
   int exit_code_ = -1;
