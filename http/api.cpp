@@ -5,6 +5,7 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "actors/ids.hpp"
 #include "http/context.hpp"
 #include "http/metrics.hpp"
 #include "http/router.hpp"

@@ -200,14 +200,6 @@ std::string random_hex(size_t n) {
   return out;
 }
 
-std::string random_uuid() {
-  auto h = random_hex(16);
-  h[12] = '4';                                        // version 4
-  h[16] = "89ab"[std::stoi(h.substr(16, 1), nullptr, 16) & 3]; // RFC 4122 variant
-  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) +
-         "-" + h.substr(20);
-}
-
 std::string sha256_hex(std::string_view data) {
   unsigned char md[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), md);

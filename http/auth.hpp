@@ -46,9 +46,6 @@ std::string jwt_sign_hs256(std::string_view payload_json, std::string_view secre
 /// `n` cryptographically random bytes as lowercase hex.
 std::string random_hex(size_t n);
 
-/// A random UUID v4 (122 random bits).
-std::string random_uuid();
-
 /// Lowercase hex SHA-256 of `data`.
 std::string sha256_hex(std::string_view data);
 

@@ -1,4 +1,5 @@
 #include "http/auth.hpp"
+#include "actors/ids.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -137,8 +138,8 @@ TEST(JwtTest, Base64UrlRoundTrip) {
 }
 
 TEST(RandomTest, UuidsAreV4AndDistinct) {
-  auto a = random_uuid();
-  auto b = random_uuid();
+  auto a = pixelcraft::random_uuid();
+  auto b = pixelcraft::random_uuid();
   EXPECT_NE(a, b);
   ASSERT_EQ(a.size(), 36u);
   EXPECT_EQ(a[14], '4');
