@@ -11,8 +11,15 @@ void ServerTest::SetUp() {
 }
 
 void ServerTest::TearDown() {
-  if (started)
-    srv.stop();
+  if (!started)
+    return;
+  auto rc = srv.stop();
+  if (!HasFailure())
+    return;
+  // The server's side of a failed test: its exit status and the end of its log.
+  auto err = srv.stderr_text();
+  auto from = err.size() > 12000 ? err.size() - 12000 : 0;
+  ADD_FAILURE() << "server exit status " << rc << "; end of its stderr:\n" << err.substr(from);
 }
 
 std::map<std::string, std::string> ServerTest::base_env() const {
