@@ -5,6 +5,7 @@
 #include <functional>
 #include <map>
 #include <random>
+#include <set>
 #include <vector>
 
 #include <caf/actor_system.hpp>
@@ -15,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/errc.hpp"
+#include "actors/ids.hpp"
 #include "actors/log.hpp"
 
 namespace pixelcraft {
@@ -25,16 +27,25 @@ using json = nlohmann::json;
 using clock_type = std::chrono::steady_clock;
 constexpr const char* component = "pixelcraft.agents";
 
-using agent_actor = caf::typed_actor<caf::replies_to<chat_atom, std::string, caf::actor>::with<std::string>,
-                                     caf::reacts_to<idle_atom, uint64_t>>;
+using agent_actor = workflow_agent_actor::extend<
+  caf::replies_to<chat_atom, std::string, caf::actor>::with<std::string>,
+  caf::reacts_to<idle_atom, uint64_t>>;
 
 struct agent_state {
   const agent_def* def = nullptr;
-  std::string conversation_id; ///< empty: one-shot
+  std::string conversation_id; ///< empty: one-shot (or a workflow's agent)
+  std::string workflow_id;     ///< set: this agent's actor in one workflow execution
   agent_registry_options opts;
+  agent_registry_actor registry; ///< to find the other agents of the workflow
   std::vector<json> history; ///< user/assistant turns, oldest first
   std::vector<std::weak_ptr<struct turn>> open_turns; ///< answered with an error on exit
   bool loaded = false;
+  bool loading = false;
+  std::vector<std::function<void(caf::error)>> after_load;
+  std::vector<json> inbox;          ///< messages delivered and not yet taken by a step
+  std::set<std::string> seen;       ///< ids ever delivered here (duplicates are dropped)
+  std::map<std::string, caf::actor> peers; ///< the workflow's other agent actors, by agent id
+  std::vector<std::string> participants;   ///< of the workflow, from the last step
   uint64_t generation = 0;
   static inline const char* name = "pixelcraft.agent";
 };
@@ -58,17 +69,196 @@ struct turn {
   bool user_stored = false;          ///< the user message's insert has finished
   caf::error user_error;             ///< ... and failed
   std::function<void()> after_store; ///< the reply, waiting for the user message to be stored
+  json consumed = json::array();      ///< workflow messages this turn took from the inbox
+  json messages_sent = json::array(); ///< {message_id, to_agent, message_type, status}
+  bool settled = false;               ///< hand-off sent and consumed messages marked
 };
 
-/// Ends a one-shot agent once its turn is answered; conversation agents stay for the next.
+/// Ends a one-shot agent once its turn is answered; conversation and workflow agents stay.
 void end_turn(agent_pointer self) {
-  if (self->state.conversation_id.empty())
+  if (self->state.conversation_id.empty() && self->state.workflow_id.empty())
     self->quit();
 }
 
 void fail_turn(agent_pointer self, const std::shared_ptr<turn>& t, caf::error err) {
+  // Messages the failed step took go back: a retry (or the next step) gets them.
+  auto& inbox = self->state.inbox;
+  inbox.insert(inbox.begin(), t->consumed.begin(), t->consumed.end());
+  t->consumed = json::array();
   t->rp.deliver(std::move(err));
   end_turn(self);
+}
+
+// ---- Agent-to-agent messages (workflow agents) ----
+
+const std::set<std::string>& message_types() {
+  static const std::set<std::string> types = {"request", "response", "notification", "handoff"};
+  return types;
+}
+
+void mirror_status(agent_pointer self, const json& ids, const std::string& status) {
+  if (self->state.opts.mirror && !ids.empty())
+    self->send(self->state.opts.mirror, mirror_status_atom_v, ids.dump(), status);
+}
+
+/// Runs `then` once the inbox holds what the database says is still open for this agent
+/// (messages survive a restart or a passivation of the actor).
+void ensure_loaded(agent_pointer self, std::function<void(caf::error)> then) {
+  auto& st = self->state;
+  if (st.loaded)
+    return then({});
+  st.after_load.push_back(std::move(then));
+  if (st.loading)
+    return;
+  st.loading = true;
+  json args = {{"workflow_id", st.workflow_id}, {"to_agent", st.def->id}, {"open", true},
+               {"limit", 1000}, {"offset", 0}};
+  auto done = [self](caf::error err) {
+    auto& st = self->state;
+    st.loading = false;
+    st.loaded = !err;
+    auto waiting = std::move(st.after_load);
+    st.after_load.clear();
+    for (auto& f : waiting)
+      f(err);
+  };
+  self->request(st.opts.db, db_timeout(st.opts.cfg), db_op_atom_v, std::string{"amsg_list"},
+                args.dump())
+    .then(
+      [self, done](const std::string& text) {
+        auto& st = self->state;
+        auto stored = json::parse(text);
+        std::vector<json> earlier;
+        json pending = json::array();
+        for (auto& m : stored["items"]) {
+          auto id = m["message_id"].get<std::string>();
+          if (!st.seen.insert(id).second)
+            continue;
+          if (m["status"] == "pending")
+            pending.push_back(id);
+          m["status"] = "delivered";
+          earlier.push_back(std::move(m));
+        }
+        st.inbox.insert(st.inbox.begin(), earlier.begin(), earlier.end());
+        mirror_status(self, pending, "delivered");
+        done({});
+      },
+      [done](caf::error& err) { done(err); });
+}
+
+/// Sends `msg` (`to_agent`, `message_type`, `content`, `metadata`?) from this agent to another
+/// agent actor of the workflow, as a CAF message; mirrored as it goes. `done` gets the
+/// `AgentMessage` with its status: `delivered`, or `failed` when the target is unreachable.
+void send_message(agent_pointer self, json msg, std::function<void(json)> done,
+                  bool retried = false) {
+  auto& st = self->state;
+  if (!msg.contains("message_id")) {
+    msg["message_id"] = random_uuid();
+    msg["workflow_execution_id"] = st.workflow_id;
+    msg["from_agent"] = st.def->id;
+    msg["status"] = "pending";
+    msg["created_at"] = log::now_rfc3339();
+    msg["processed_at"] = nullptr;
+    if (!msg.contains("metadata") || !msg["metadata"].is_object())
+      msg["metadata"] = json::object();
+    if (st.opts.mirror)
+      self->send(st.opts.mirror, mirror_put_atom_v, msg.dump());
+  }
+  auto to = msg.value("to_agent", std::string{});
+  auto fail = [self, msg, done](const caf::error& err) mutable {
+    log::warn(component, "agent message not delivered",
+              {{"from", msg.value("from_agent", std::string{})},
+               {"to", msg.value("to_agent", std::string{})},
+               {"error", caf::to_string(err)}});
+    mirror_status(self, json::array({msg["message_id"]}), "failed");
+    msg["status"] = "failed";
+    done(msg);
+  };
+  auto deliver = [self, msg, done, fail, to, retried](caf::actor peer) mutable {
+    self->request(peer, std::chrono::seconds(10), amsg_atom_v, msg.dump())
+      .then(
+        [msg, done](const std::string&) mutable {
+          msg["status"] = "delivered";
+          done(msg);
+        },
+        [self, msg, done, fail, to, retried](caf::error& err) mutable {
+          self->state.peers.erase(to);
+          // A passivated peer: the registry starts a fresh one (which reloads its inbox).
+          if (!retried && err == caf::sec::request_receiver_down)
+            return send_message(self, msg, done, true);
+          fail(err);
+        });
+  };
+  if (auto it = st.peers.find(to); it != st.peers.end())
+    return deliver(it->second);
+  self->request(st.registry, std::chrono::seconds(10), agent_peer_atom_v, to, st.workflow_id)
+    .then(
+      [self, to, deliver](const caf::actor& peer) mutable {
+        self->state.peers[to] = peer;
+        deliver(peer);
+      },
+      [fail](caf::error& err) mutable { fail(err); });
+}
+
+/// The `send_message` tool, run by the agent actor itself. Reply: the tool result.
+void send_message_tool(agent_pointer self, const std::shared_ptr<turn>& t, json args,
+                       std::function<void(std::string)> done) {
+  auto& st = self->state;
+  if (args.is_string())
+    args = json::parse(args.get<std::string>(), nullptr, false);
+  auto refuse = [&done](const std::string& why) {
+    done(json{{"success", false}, {"error", why}}.dump());
+  };
+  if (!args.is_object())
+    return refuse("arguments must be an object");
+  auto to = args.value("to_agent", std::string{});
+  auto type = args.value("message_type", std::string{});
+  if (std::find(st.participants.begin(), st.participants.end(), to) == st.participants.end() ||
+      to == st.def->id)
+    return refuse("to_agent must be another agent of this workflow");
+  if (!message_types().count(type))
+    return refuse("message_type must be request, response, notification or handoff");
+  json content = args.contains("content") ? args["content"] : json::object();
+  if (!content.is_object())
+    content = json{{"text", content.is_string() ? content.get<std::string>() : content.dump()}};
+  json msg = {{"to_agent", to}, {"message_type", type}, {"content", content}};
+  send_message(self, msg, [t, done](json sent) {
+    t->messages_sent.push_back({{"message_id", sent["message_id"]}, {"to_agent", sent["to_agent"]},
+                                {"message_type", sent["message_type"]}, {"status", sent["status"]}});
+    bool ok = sent["status"] == "delivered";
+    done(json{{"success", ok}, {"message_id", sent["message_id"]}, {"status", sent["status"]}}.dump());
+  });
+}
+
+/// Before a workflow step answers: the default hand-off (collaborative runs), then the
+/// messages the step took are processed.
+void settle_messages(agent_pointer self, std::shared_ptr<turn> t, const std::string& content,
+                     std::function<void()> next) {
+  auto& st = self->state;
+  auto mark = [self, t, next] {
+    json ids = json::array();
+    for (const auto& m : t->consumed)
+      ids.push_back(m["message_id"]);
+    mirror_status(self, ids, "processed");
+    next();
+  };
+  auto to = t->request.value("hand_off_to", std::string{});
+  // An agent that was handed the task (or started it) passes it on. One that addressed others
+  // itself has said who works next; one that only answered messages has no task to pass; one
+  // that declared the result final hands off to nobody.
+  bool holds_task = t->consumed.empty();
+  for (const auto& m : t->consumed)
+    holds_task = holds_task || m.value("message_type", std::string{}) == "handoff";
+  if (to.empty() || to == st.def->id || !holds_task || !t->messages_sent.empty() ||
+      content.find("[FINAL]") != std::string::npos)
+    return mark();
+  json msg = {{"to_agent", to}, {"message_type", "handoff"},
+              {"content", {{"summary", content.substr(0, 2000)}}}};
+  send_message(self, msg, [t, mark](json sent) {
+    t->messages_sent.push_back({{"message_id", sent["message_id"]}, {"to_agent", sent["to_agent"]},
+                                {"message_type", "handoff"}, {"status", sent["status"]}});
+    mark();
+  });
 }
 
 void write_log(agent_pointer self, const turn& t, const std::string& status, const json& output,
@@ -91,6 +281,25 @@ void write_log(agent_pointer self, const turn& t, const std::string& status, con
           [](caf::error& err) {
             log::warn(component, "agent log not written", {{"error", caf::to_string(err)}});
           });
+}
+
+json send_message_tool_def(const agent_state& st) {
+  json others = json::array();
+  for (const auto& p : st.participants)
+    if (p != st.def->id)
+      others.push_back(p);
+  return {{"name", "send_message"},
+          {"description",
+           "Send a message to another agent of this workflow: a request for work, a response to "
+           "a request, a notification, or a handoff of the task. It sees it in its next step."},
+          {"parameters",
+           {{"type", "object"},
+            {"properties",
+             {{"to_agent", {{"type", "string"}, {"enum", others}}},
+              {"message_type",
+               {{"type", "string"}, {"enum", {"request", "response", "notification", "handoff"}}}},
+              {"content", {{"type", "object"}, {"description", "What you want to tell it"}}}}},
+            {"required", {"to_agent", "message_type", "content"}}}}};
 }
 
 json model_request(const agent_state& st, const turn& t) {
@@ -121,6 +330,8 @@ json model_request(const agent_state& st, const turn& t) {
     if (t.request.contains("workflow_id")) // shared memory inside workflows
       for (const auto& tool : json::parse(memory_tools_json()))
         tools.push_back({{"type", "function"}, {"function", tool}});
+    if (!st.workflow_id.empty() && st.participants.size() > 1)
+      tools.push_back({{"type", "function"}, {"function", send_message_tool_def(st)}});
     if (!tools.empty())
       req["tools"] = tools;
   }
@@ -138,6 +349,13 @@ void deliver_reply(agent_pointer self, turn& t, const std::string& content, cons
               {"tools_used", t.tools_used},
               {"memory_writes", t.memory_writes},
               {"timestamp", log::now_rfc3339()}};
+  if (!st.workflow_id.empty()) {
+    json processed = json::array();
+    for (const auto& m : t.consumed)
+      processed.push_back(m["message_id"]);
+    out["messages_sent"] = t.messages_sent;
+    out["messages_processed"] = processed;
+  }
   t.rp.deliver(out.dump());
   end_turn(self);
 }
@@ -155,6 +373,12 @@ void log_reply(agent_pointer self, const turn& t, const std::string& content, co
 void finish_turn(agent_pointer self, std::shared_ptr<turn> t, std::string content, json meta,
                  json tool_calls) {
   auto& st = self->state;
+  if (!st.workflow_id.empty() && !t->settled) {
+    t->settled = true;
+    return settle_messages(self, t, content, [self, t, content, meta, tool_calls] {
+      finish_turn(self, t, content, meta, tool_calls);
+    });
+  }
   if (st.conversation_id.empty()) {
     log_reply(self, *t, content, meta);
     return deliver_reply(self, *t, content, meta, tool_calls);
@@ -243,6 +467,10 @@ void run_tools(agent_pointer self, std::shared_ptr<turn> t, const std::string& c
         call_model(self, t);
       }
     };
+    if (name == "send_message" && !st.workflow_id.empty()) {
+      send_message_tool(self, t, fn.value("arguments", json::object()), finish_one);
+      continue;
+    }
     // The tool actor bounds every vendor call; this is only a backstop.
     self->request(st.opts.tools, std::chrono::seconds(300), tool_atom_v, call.dump())
       .await([finish_one](const std::string& result) { finish_one(result); },
@@ -329,12 +557,36 @@ void store_user_message(agent_pointer self, std::shared_ptr<turn> t) {
   call_model(self, t);
 }
 
+/// A workflow step: take the inbox into the step's context, then run the turn.
+void start_workflow_turn(agent_pointer self, std::shared_ptr<turn> t) {
+  auto& st = self->state;
+  if (t->request.contains("participants") && t->request["participants"].is_array())
+    st.participants = t->request["participants"].get<std::vector<std::string>>();
+  if (!st.inbox.empty()) {
+    json seen = json::array();
+    for (auto& m : st.inbox) {
+      t->consumed.push_back(m);
+      seen.push_back({{"message_id", m["message_id"]}, {"from_agent", m["from_agent"]},
+                      {"message_type", m["message_type"]}, {"content", m["content"]},
+                      {"metadata", m["metadata"]}});
+    }
+    st.inbox.clear();
+    if (!t->request.contains("context") || !t->request["context"].is_object())
+      t->request["context"] = json::object();
+    t->request["context"]["messages_for_you"] = seen;
+  }
+  call_model(self, t);
+}
+
 agent_actor::behavior_type agent_fn(agent_pointer self, const agent_def* def,
-                                    std::string conversation_id, agent_registry_options opts) {
+                                    std::string conversation_id, std::string workflow_id,
+                                    agent_registry_options opts, agent_registry_actor registry) {
   auto& st = self->state;
   st.def = def;
   st.conversation_id = std::move(conversation_id);
+  st.workflow_id = std::move(workflow_id);
   st.opts = std::move(opts);
+  st.registry = std::move(registry);
   self->set_exit_handler([self](caf::exit_msg& em) {
     for (auto& w : self->state.open_turns)
       if (auto t = w.lock(); t && t->rp.pending())
@@ -357,6 +609,14 @@ agent_actor::behavior_type agent_fn(agent_pointer self, const agent_def* def,
       open.push_back(t);
       auto idle = ++st.generation;
       self->delayed_send(self, std::chrono::seconds(st.opts.cfg.agent_idle_s), idle_atom_v, idle);
+      if (!st.workflow_id.empty()) {
+        ensure_loaded(self, [self, t](caf::error err) {
+          if (err)
+            return fail_turn(self, t, std::move(err));
+          start_workflow_turn(self, t);
+        });
+        return rp;
+      }
       if (t->request.value("new_conversation", false))
         st.loaded = true; // created by this request: nothing to load
       if (st.conversation_id.empty() || st.loaded) {
@@ -384,6 +644,39 @@ agent_actor::behavior_type agent_fn(agent_pointer self, const agent_def* def,
       if (generation == self->state.generation)
         self->quit(); // passivated: memory lives in the database
     },
+    [self](amsg_atom, const std::string& text) -> caf::result<std::string> {
+      auto& st = self->state;
+      auto m = json::parse(text, nullptr, false);
+      if (st.workflow_id.empty() || !m.is_object() || !m.contains("message_id") ||
+          !m["message_id"].is_string())
+        return caf::make_error(errc::invalid_argument, "not a workflow agent message");
+      auto id = m["message_id"].get<std::string>();
+      if (st.seen.insert(id).second) {
+        m["status"] = "delivered";
+        st.inbox.push_back(std::move(m));
+        mirror_status(self, json::array({id}), "delivered");
+      }
+      return id;
+    },
+    [self](amsg_send_atom, const std::string& text) -> caf::result<std::string> {
+      auto msg = json::parse(text, nullptr, false);
+      if (self->state.workflow_id.empty() || !msg.is_object() ||
+          !message_types().count(msg.value("message_type", std::string{})))
+        return caf::make_error(errc::invalid_argument, "malformed agent message");
+      auto rp = self->make_response_promise<std::string>();
+      send_message(self, msg, [rp](json sent) mutable { rp.deliver(sent.dump()); });
+      return rp;
+    },
+    [self](inbox_atom) -> caf::result<uint32_t> {
+      auto rp = self->make_response_promise<uint32_t>();
+      ensure_loaded(self, [self, rp](caf::error err) mutable {
+        if (err)
+          rp.deliver(std::move(err));
+        else
+          rp.deliver(static_cast<uint32_t>(self->state.inbox.size()));
+      });
+      return rp;
+    },
   };
 }
 
@@ -395,6 +688,21 @@ struct registry_state {
 };
 
 using registry_pointer = agent_registry_actor::stateful_pointer<registry_state>;
+
+/// The actor of (agent, conversation) or (agent, workflow), spawned on first use.
+agent_actor find_or_spawn(registry_pointer self, const agent_def* def,
+                          const std::string& conversation, const std::string& workflow) {
+  auto& st = self->state;
+  auto key = def->id + "\n" + (workflow.empty() ? conversation : "wf:" + workflow);
+  auto it = st.agents.find(key);
+  if (it == st.agents.end()) {
+    auto actor = self->spawn<caf::monitored + caf::linked>(agent_fn, def, conversation, workflow,
+                                                           st.opts, agent_registry_actor{self});
+    st.keys[actor.address()] = key;
+    it = st.agents.emplace(key, actor).first;
+  }
+  return it->second;
+}
 
 agent_registry_actor::behavior_type registry_fn(registry_pointer self,
                                                 agent_registry_options opts) {
@@ -430,20 +738,26 @@ agent_registry_actor::behavior_type registry_fn(registry_pointer self,
       if (!def)
         return caf::make_error(errc::not_found, "unknown agent");
       auto conversation = req.value("conversation_id", std::string{});
-      if (conversation.empty()) {
-        auto one_shot = self->spawn<caf::monitored + caf::linked>(agent_fn, def, std::string{}, st.opts);
+      auto workflow = req.value("workflow_id", std::string{});
+      if (conversation.empty() && workflow.empty()) {
+        auto one_shot = self->spawn<caf::monitored + caf::linked>(
+          agent_fn, def, std::string{}, std::string{}, st.opts, agent_registry_actor{self});
         st.keys[one_shot.address()] = def->id + "\n";
         // The one-shot actor ends after its reply (idle timer) or with us.
         return self->delegate(one_shot, a, std::move(request), std::move(listener));
       }
-      auto key = def->id + "\n" + conversation;
-      auto it = st.agents.find(key);
-      if (it == st.agents.end()) {
-        auto actor = self->spawn<caf::monitored + caf::linked>(agent_fn, def, conversation, st.opts);
-        st.keys[actor.address()] = key;
-        it = st.agents.emplace(key, actor).first;
-      }
-      return self->delegate(it->second, a, std::move(request), std::move(listener));
+      auto actor = conversation.empty() ? find_or_spawn(self, def, "", workflow)
+                                        : find_or_spawn(self, def, conversation, "");
+      return self->delegate(actor, a, std::move(request), std::move(listener));
+    },
+    [self](agent_peer_atom, const std::string& agent,
+           const std::string& workflow) -> caf::result<caf::actor> {
+      const auto* def = self->state.opts.catalog->find(agent);
+      if (!def)
+        return caf::make_error(errc::not_found, "unknown agent");
+      if (workflow.empty())
+        return caf::make_error(errc::invalid_argument, "no workflow");
+      return caf::actor_cast<caf::actor>(find_or_spawn(self, def, "", workflow));
     },
     [self](forget_atom, const std::string& conversation) {
       auto& st = self->state;

@@ -16,6 +16,17 @@
 ///   parallel through `tool_actor` (which checks the allow-list and the schema), their results
 ///   go back to the model, and this repeats at most `tool_rounds` times. The reply lists them
 ///   in `tools_used`.
+/// - Workflows: a step (a turn with `workflow_id` and no conversation) goes to that agent's
+///   actor *in that execution*, spawned on first use and ended by `forget_atom("wf:<id>")` when
+///   the run is over (or passivated when idle; it then reloads its inbox). Agents of one
+///   execution talk with native CAF messages (`workflow_agent_actor`): a message is mirrored
+///   `pending` by its sender, `delivered` by its receiver, `processed` by the receiver once the
+///   step that saw it completes, `failed` if the receiver cannot be reached. The next step of
+///   the receiver gets its inbox in `context.messages_for_you`. The model may send messages with
+///   the built-in `send_message` tool. A step with `hand_off_to` that holds the task (it took a
+///   `handoff`, or nothing: the first step) passes it on afterwards, as a `handoff` with its
+///   summary, unless it declared `[FINAL]` or addressed others itself. The step's reply adds
+///   `messages_sent` and `messages_processed` (ids).
 
 #include <memory>
 #include <string>
@@ -30,9 +41,21 @@
 #include "actors/db_actor.hpp"
 #include "actors/fwd.hpp"
 #include "actors/llm_actor.hpp"
+#include "actors/message_mirror.hpp"
 #include "actors/tool_actor.hpp"
 
 namespace pixelcraft {
+
+/// An agent's actor in one workflow execution, as the other agents (and the run) see it.
+using workflow_agent_actor = caf::typed_actor<
+  /// Delivery: an `AgentMessage` (with its `message_id`). Reply: the id. Duplicates are
+  /// acknowledged and dropped.
+  caf::replies_to<amsg_atom, std::string>::with<std::string>,
+  /// Sends `{"to_agent", "message_type", "content", "metadata"?}` as this agent. Reply: the
+  /// `AgentMessage` with status `delivered` or `failed`.
+  caf::replies_to<amsg_send_atom, std::string>::with<std::string>,
+  /// Messages waiting for this agent's next step.
+  caf::replies_to<inbox_atom>::with<uint32_t>>;
 
 using agent_registry_actor = caf::typed_actor<
   /// One turn. In: `{"agent_type", "conversation_id"?, "message", "context"?, "action"?
@@ -46,8 +69,12 @@ using agent_registry_actor = caf::typed_actor<
   /// `errc::deadline_exceeded` (the model timed out or stalled), `errc::aborted` (cancelled),
   /// `errc::unavailable` (database down).
   caf::replies_to<chat_atom, std::string, caf::actor>::with<std::string>,
-  /// Drops the agent actors (and their memory) of a deleted conversation.
+  /// Drops the agent actors (and their memory) of a deleted conversation, or with
+  /// `"wf:<workflow_id>"` those of a finished workflow execution.
   caf::reacts_to<forget_atom, std::string>,
+  /// The agent's actor in workflow execution `workflow_id` (a `workflow_agent_actor`), spawned
+  /// if needed. `errc::not_found` for an unknown agent.
+  caf::replies_to<agent_peer_atom, std::string, std::string>::with<caf::actor>,
   /// Reply: `{"<agent_id>": <live actor count>}` for every catalogued agent.
   caf::replies_to<agents_atom>::with<std::string>>;
 
@@ -56,6 +83,7 @@ struct agent_registry_options {
   db_actor db;
   llm_actor llm;
   tool_actor tools; ///< may be invalid: tools are then not offered to the model
+  message_mirror_actor mirror; ///< may be invalid: agent messages are then not mirrored
   config cfg;
 };
 

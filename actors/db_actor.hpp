@@ -67,6 +67,12 @@ using db_actor = caf::typed_actor<
   ///   "input_data", "output_data", "execution_time_ms", "status", "error_message"?}` -> `{}`.
   /// - `agent_metrics` `{}` -> `{"metrics": [{"agent_id", "total_interactions",
   ///   "success_rate", "avg_response_time_ms", "last_active"}]}`.
+  /// - Workflows (workflows/ and http/): `wf_create`, `wf_get`, `wf_load`, `wf_list`,
+  ///   `wf_claim`, `wf_resumable`, `wf_save`, `wf_events`, `mem_put`, `mem_list`.
+  /// - `amsg_write` `{"messages": [AgentMessage with its id], "status": {"<status>": [ids]}}`
+  ///   -> `{"inserted", "updated"}`: the mirror's batch, one transaction; statuses only move
+  ///   forward. `amsg_list` `{"workflow_id", "from_agent"?, "to_agent"?, "message_type"?,
+  ///   "status"?, "open"? (pending or delivered), "limit", "offset"}` -> `{"items", "total"}`.
   /// Unknown ops and malformed args are `errc::invalid_argument`.
   caf::replies_to<db_op_atom, std::string, std::string>::with<std::string>>;
 

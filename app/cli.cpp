@@ -9,6 +9,7 @@
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
+#include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 
 #include "actors/config.hpp"
@@ -17,6 +18,7 @@
 #include "actors/agent_registry.hpp"
 #include "actors/health_actor.hpp"
 #include "actors/memory_store.hpp"
+#include "actors/message_mirror.hpp"
 #include "actors/tool_actor.hpp"
 #include "actors/log.hpp"
 #include "http/api.hpp"
@@ -170,13 +172,18 @@ int run_serve() {
 
   auto llm = integrations::spawn_llm_client(sys, cfg);
   auto memory = spawn_memory_supervisor(sys, db, cfg.db_timeout_ms);
+  message_mirror_options mopts;
+  mopts.db = db;
+  mopts.db_timeout_ms = cfg.db_timeout_ms;
+  auto mirror = spawn_message_mirror(sys, mopts);
   auto tools = spawn_tool_actor(sys, {catalog, vendors, db, memory, cfg});
-  auto agents = spawn_agent_registry(sys, {catalog, db, llm, tools, cfg});
+  auto agents = spawn_agent_registry(sys, {catalog, db, llm, tools, mirror, cfg});
 
   auto monitors = http::spawn_monitor_hub(sys, db, cfg.db_timeout_ms);
   workflows::manager_options wopts;
   wopts.bus = monitors;
   wopts.memory = memory;
+  wopts.mirror = mirror;
   wopts.db = db;
   wopts.agents = agents;
   wopts.cfg = cfg;
@@ -243,6 +250,16 @@ int run_serve() {
   caf::anon_send_exit(monitors, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(memory, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(agents, caf::exit_reason::user_shutdown);
+  {
+    // Agent messages still queued for the mirror are written while the database is up.
+    caf::scoped_actor self{sys};
+    self->request(mirror, std::chrono::seconds(3), mirror_flush_atom_v)
+      .receive([](bool) {},
+               [](caf::error& err) {
+                 log::warn(component, "agent messages not flushed", {{"error", caf::to_string(err)}});
+               });
+  }
+  caf::anon_send_exit(mirror, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(llm, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(tools, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(vendors, caf::exit_reason::user_shutdown);

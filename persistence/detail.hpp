@@ -48,7 +48,7 @@ std::string idem_drop(pqxx::connection& c, const std::string& scope, const std::
 
 #define PIXELCRAFT_WF_OPS(X)                                                                \
   X(wf_create) X(wf_get) X(wf_load) X(wf_list) X(wf_claim) X(wf_resumable) X(wf_save)          \
-    X(wf_events) X(amsg_add) X(amsg_status) X(amsg_list) X(mem_put) X(mem_list)
+    X(wf_events) X(amsg_write) X(amsg_list) X(mem_put) X(mem_list)
 #define PIXELCRAFT_DECLARE_OP(name) std::string name(pqxx::connection& c, const nlohmann::json& a);
 PIXELCRAFT_WF_OPS(PIXELCRAFT_DECLARE_OP)
 #undef PIXELCRAFT_DECLARE_OP

@@ -142,34 +142,43 @@ std::string wf_events(pqxx::connection& c, const json& a) {
   return std::string{"{\"events\":"} + r[0].c_str() + "}";
 }
 
-std::string amsg_add(pqxx::connection& c, const json& a) {
+/// The mirror's batch write, in one transaction: new rows (with the ids and timestamps the
+/// runtime gave them) in one statement, then status changes in another. A status only moves
+/// forward (pending -> delivered -> processed, or -> failed), so batches may overlap or be
+/// retried. Rows of a workflow deleted meanwhile are skipped.
+std::string amsg_write(pqxx::connection& c, const json& a) {
+  static const std::string forward =
+    "(%1 NOT IN ('processed', 'failed') AND array_position(ARRAY['pending', 'delivered',"
+    " 'processed', 'failed'], %2) > array_position(ARRAY['pending', 'delivered', 'processed',"
+    " 'failed'], %1))";
+  auto rule = [](std::string text, const std::string& from, const std::string& to) {
+    text.replace(text.find("%2"), 2, to);
+    for (auto at = text.find("%1"); at != std::string::npos; at = text.find("%1"))
+      text.replace(at, 2, from);
+    return text;
+  };
   pqxx::work w{c};
-  // One statement for a whole batch: the mirror stays cheap however chatty the agents are.
-  auto r = w.exec_params1(
-    "WITH input AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(workflow_execution_id uuid,"
-    " from_agent text, to_agent text, message_type text, content jsonb, metadata jsonb,"
-    " status text)), ins AS (INSERT INTO agent_messages (workflow_execution_id, from_agent,"
-    " to_agent, message_type, content, metadata, status, processed_at) SELECT"
+  auto inserted = w.exec_params(
+    "WITH input AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(message_id uuid,"
+    " workflow_execution_id uuid, from_agent text, to_agent text, message_type text,"
+    " content jsonb, metadata jsonb, status text, created_at timestamptz))"
+    " INSERT INTO agent_messages AS m (id, workflow_execution_id, from_agent, to_agent,"
+    " message_type, content, metadata, status, created_at, processed_at) SELECT message_id,"
     " workflow_execution_id, from_agent, to_agent, message_type, coalesce(content, '{}'),"
-    " coalesce(metadata, '{}'), coalesce(status, 'pending'), CASE WHEN status = 'processed'"
-    " THEN now() END FROM input RETURNING *) SELECT coalesce(jsonb_agg(jsonb_build_object("
-    " 'message_id', id, 'workflow_execution_id', workflow_execution_id, 'from_agent',"
-    " from_agent, 'to_agent', to_agent, 'message_type', message_type, 'content', content,"
-    " 'metadata', metadata, 'status', status, 'created_at', pixelcraft_ts(created_at),"
-    " 'processed_at', pixelcraft_ts(processed_at))), '[]'::jsonb)::text FROM ins",
+    " coalesce(metadata, '{}'), coalesce(status, 'pending'), coalesce(created_at, now()),"
+    " CASE WHEN status = 'processed' THEN now() END FROM input i WHERE EXISTS (SELECT 1 FROM"
+    " workflow_executions w WHERE w.id = i.workflow_execution_id) ON CONFLICT (id) DO UPDATE"
+    " SET status = EXCLUDED.status, processed_at = EXCLUDED.processed_at WHERE " +
+      rule(forward, "m.status", "EXCLUDED.status"),
     a.value("messages", json::array()).dump());
+  auto updated = w.exec_params(
+    "UPDATE agent_messages m SET status = u.status, processed_at = CASE WHEN u.status ="
+    " 'processed' THEN now() ELSE m.processed_at END FROM (SELECT key AS status,"
+    " jsonb_array_elements_text(value)::uuid AS id FROM jsonb_each($1::jsonb)) u WHERE"
+    " m.id = u.id AND " + rule(forward, "m.status", "u.status"),
+    a.value("status", json::object()).dump());
   w.commit();
-  return std::string{"{\"items\":"} + r[0].c_str() + "}";
-}
-
-std::string amsg_status(pqxx::connection& c, const json& a) {
-  pqxx::work w{c};
-  w.exec_params0("UPDATE agent_messages SET status = $2, processed_at = CASE WHEN $2 ="
-                 " 'processed' THEN now() ELSE processed_at END WHERE id = ANY(SELECT"
-                 " jsonb_array_elements_text($1::jsonb)::uuid)",
-                 a.value("ids", json::array()).dump(), a.value("status", std::string{"processed"}));
-  w.commit();
-  return "{}";
+  return json{{"inserted", inserted.affected_rows()}, {"updated", updated.affected_rows()}}.dump();
 }
 
 std::string amsg_list(pqxx::connection& c, const json& a) {
@@ -179,7 +188,8 @@ std::string amsg_list(pqxx::connection& c, const json& a) {
     " AND ($1::jsonb->>'from_agent' IS NULL OR m.from_agent = $1::jsonb->>'from_agent')"
     " AND ($1::jsonb->>'to_agent' IS NULL OR m.to_agent = $1::jsonb->>'to_agent')"
     " AND ($1::jsonb->>'message_type' IS NULL OR m.message_type = $1::jsonb->>'message_type')"
-    " AND ($1::jsonb->>'status' IS NULL OR m.status = $1::jsonb->>'status')";
+    " AND ($1::jsonb->>'status' IS NULL OR m.status = $1::jsonb->>'status')"
+    " AND (($1::jsonb->>'open') IS NULL OR m.status IN ('pending', 'delivered'))";
   return paged_list(t, "agent_messages", "m", where,
                     "jsonb_build_object('message_id', m.id, 'workflow_execution_id',"
                     " m.workflow_execution_id, 'from_agent', m.from_agent, 'to_agent', m.to_agent,"

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/errc.hpp"
+#include "actors/ids.hpp"
 #include "actors/lead_scoring.hpp"
 #include "actors/log.hpp"
 #include "workflows/routing_rules.hpp"
@@ -53,7 +54,6 @@ struct run_state {
   json results = json::object();
   int in_flight = 0;    ///< steps running now
   bool finishing = false;
-  std::map<std::string, json> inbox; ///< agent -> messages not yet seen by it
   std::vector<caf::actor> listeners; ///< of steps in flight: killing them cancels the model call
   std::map<uint64_t, caf::typed_response_promise<std::string>> waiters;
   uint64_t next_waiter = 1;
@@ -139,14 +139,16 @@ void finish(run_pointer self, const std::string& state, const std::string& error
                     {{"event_type", event}, {"data", {{"error_message", error.empty() ? json(nullptr) : json(error)}}}}}),
        [self] {
          answer_waiters(self);
+         // The agents' actors of this execution are done too.
+         self->send(self->state.opts.agents, forget_atom_v, "wf:" + self->state.id);
          self->quit();
        });
   log::info(component, "workflow finished", {{"workflow_id", st.id}, {"state", state}});
 }
 
 /// A step answered: record its result (after any last output), write memory, go on.
-void on_step_done(run_pointer self, const std::string& agent, const json& inbox,
-                  const std::string& text, const std::string& rest) {
+void on_step_done(run_pointer self, const std::string& agent, const std::string& text,
+                  const std::string& rest) {
   auto& st = self->state;
   --st.in_flight;
   if (st.finishing)
@@ -175,37 +177,48 @@ void on_step_done(run_pointer self, const std::string& agent, const json& inbox,
                       {"data", {{"key", w["key"]}, {"scope", w["scope"]}, {"version", w["version"]},
                                 {"created_by_agent", agent}}}});
   }
-  // Messages the agent consumed are now processed.
-  json ids = json::array();
-  for (const auto& m : inbox)
-    ids.push_back(m["message_id"]);
-  if (!ids.empty())
-    self->request(st.opts.db, db_timeout(st.opts.cfg), db_op_atom_v,
-                  std::string{"amsg_status"}, json{{"ids", ids}, {"status", "processed"}}.dump())
-      .then([](const std::string&) {}, [](caf::error&) {});
+  // Messages the agent sent during the step (its actor already delivered them).
+  for (const auto& m : r.value("messages_sent", json::array()))
+    events.push_back({{"event_type", "agent_message"},
+                      {"data", {{"from_agent", agent}, {"to_agent", m["to_agent"]},
+                                {"message_type", m["message_type"]},
+                                {"message_id", m["message_id"]}, {"status", m["status"]}}}});
+  // The step is recorded only once its messages (and their statuses) are stored.
+  auto record = [self](json events) {
+    auto& st = self->state;
+    if (!st.opts.mirror)
+      return save(self, json::object(), events, [self] { run_next(self); });
+    self->request(st.opts.mirror, db_timeout(st.opts.cfg), mirror_flush_atom_v)
+      .then([self, events](bool) { save(self, json::object(), events, [self] { run_next(self); }); },
+            [self](caf::error& err) {
+              log::warn(component, "step messages not stored; stopping here",
+                        {{"workflow_id", self->state.id}, {"error", caf::to_string(err)}});
+              self->quit(err); // resumed later (lease expiry) from the last recorded step
+            });
+  };
   // The step's outcome goes to workflow memory too (`memory.<agent>` in routing rules).
   json value = {{"summary", result["content"].get<std::string>().substr(0, 500)},
                 {"metadata", result["metadata"]}};
   if (!st.opts.memory)
-    return save(self, json::object(), events, [self] { run_next(self); });
+    return record(events);
   json put = {{"scope", "workflow"}, {"scope_id", st.id}, {"workflow_id", st.id},
               {"key", agent}, {"value", value}, {"agent", agent}};
   self->request(st.opts.memory, db_timeout(st.opts.cfg), mem_put_atom_v, put.dump())
     .then(
-      [self, events, agent](const std::string& stored) mutable {
+      [events, agent, record](const std::string& stored) mutable {
         auto e = json::parse(stored);
         events.push_back({{"event_type", "memory_updated"},
                           {"data", {{"key", agent}, {"scope", "workflow"}, {"version", e["version"]},
                                     {"created_by_agent", agent}}}});
-        save(self, json::object(), events, [self] { run_next(self); });
+        record(events);
       },
-      [self, events](caf::error& err) {
+      [events, record](caf::error& err) {
         log::warn(component, "workflow memory not written", {{"error", caf::to_string(err)}});
-        save(self, json::object(), events, [self] { run_next(self); });
+        record(events);
       });
 }
 
-void step(run_pointer self, const std::string& agent) {
+void step(run_pointer self, const std::string& agent, const std::string& hand_off_to = {}) {
   auto& st = self->state;
   auto input = st.row.value("input_data", json::object());
   auto message = input.value("message", std::string{});
@@ -214,14 +227,13 @@ void step(run_pointer self, const std::string& agent) {
   context["workflow"] = {{"workflow_id", st.id}, {"type", st.type()}, {"step", st.path.size() + 1}};
   if (!st.results.empty())
     context["previous_results"] = st.results;
-  auto inbox = std::move(st.inbox[agent]);
-  st.inbox.erase(agent);
-  if (inbox.is_array() && !inbox.empty())
-    context["messages_for_you"] = inbox;
   if (message.empty())
     message = "Work on this task for the workflow and answer concisely.";
   json turn = {{"agent_type", agent}, {"message", message}, {"context", context},
-               {"action", "workflow_step"}, {"workflow_id", st.id}};
+               {"action", "workflow_step"}, {"workflow_id", st.id},
+               {"participants", st.agents()}};
+  if (!hand_off_to.empty())
+    turn["hand_off_to"] = hand_off_to;
   // A listener per step receives the model's pieces: it forwards them every 300 ms (as
   // output_delta events) and hands over the rest when asked; killing it cancels the model call.
   auto run = caf::actor_cast<run_actor>(self);
@@ -254,17 +266,15 @@ void step(run_pointer self, const std::string& agent) {
        json::array({{{"event_type", "step_started"}, {"data", {{"agent", agent}}}}}), [] {});
   self->request(st.opts.agents, timeout, chat_atom_v, turn.dump(), listener)
     .then(
-      [self, agent, listener, inbox](const std::string& text) {
+      [self, agent, listener](const std::string& text) {
         // The reply is causally after every piece the listener got: take the rest first, so
         // output_delta events all come before step_completed.
         self->request(listener, std::chrono::seconds(5), caf::get_atom_v)
           .await(
-            [self, agent, inbox, text](const std::string& rest) {
-              on_step_done(self, agent, inbox, text, rest);
-            },
-            [self, agent, inbox, text](caf::error&) { on_step_done(self, agent, inbox, text, ""); });
+            [self, agent, text](const std::string& rest) { on_step_done(self, agent, text, rest); },
+            [self, agent, text](caf::error&) { on_step_done(self, agent, text, ""); });
       },
-      [self, agent, listener](caf::error& err) {
+      [self, agent, listener, hand_off_to](caf::error& err) {
         auto& st = self->state;
         --st.in_flight;
         self->send_exit(listener, caf::exit_reason::user_shutdown); // not normal: that is ignored
@@ -276,7 +286,7 @@ void step(run_pointer self, const std::string& agent) {
                          err.code() == static_cast<uint8_t>(errc::deadline_exceeded);
         if (st.attempts[agent]++ < retries) {
           log::info(component, "retrying step", {{"workflow_id", st.id}, {"agent", agent}});
-          return step(self, agent);
+          return step(self, agent, hand_off_to);
         }
         auto why = timed_out ? "step '" + agent + "' timed out after " +
                                  std::to_string(cfg.value("step_timeout_s", st.opts.cfg.request_timeout_s)) + " s"
@@ -287,18 +297,28 @@ void step(run_pointer self, const std::string& agent) {
       });
 }
 
-void mirror_handoff(run_pointer self, const std::string& from, const std::string& to,
-                    const json& content) {
+/// Asks each agent's actor in this execution how many messages wait for it; `then` gets the
+/// counts (an agent that cannot answer counts as having none).
+void query_inboxes(run_pointer self, std::function<void(std::map<std::string, uint32_t>)> then) {
   auto& st = self->state;
-  json msg = {{"workflow_execution_id", st.id}, {"from_agent", from}, {"to_agent", to},
-              {"message_type", "handoff"}, {"content", content}, {"metadata", json::object()},
-              {"status", "processed"}};
-  self->request(st.opts.db, db_timeout(st.opts.cfg), db_op_atom_v, std::string{"amsg_add"},
-                json{{"messages", {msg}}}.dump())
-    .then([](const std::string&) {}, [](caf::error&) {});
-  save(self, json::object(),
-       json::array({{{"event_type", "agent_message"},
-                     {"data", {{"from_agent", from}, {"to_agent", to}, {"message_type", "handoff"}}}}}));
+  auto agents = st.agents();
+  auto counts = std::make_shared<std::map<std::string, uint32_t>>();
+  auto left = std::make_shared<size_t>(agents.size());
+  auto one = [counts, left, then](const std::string& agent, uint32_t n) {
+    (*counts)[agent] = n;
+    if (--*left == 0)
+      then(*counts);
+  };
+  auto t = db_timeout(st.opts.cfg);
+  for (const auto& agent : agents)
+    self->request(st.opts.agents, t, agent_peer_atom_v, agent, st.id)
+      .then(
+        [self, agent, one, t](const caf::actor& peer) {
+          self->request(caf::actor_cast<workflow_agent_actor>(peer), t, inbox_atom_v)
+            .then([agent, one](uint32_t n) { one(agent, n); },
+                  [agent, one](caf::error&) { one(agent, 0); });
+        },
+        [agent, one](caf::error&) { one(agent, 0); });
 }
 
 void run_next(run_pointer self) {
@@ -361,13 +381,36 @@ void run_next(run_pointer self) {
     st.results["collaboration"] = {{"rounds", rounds}, {"stopped_at_max_rounds", true}};
     return finish(self, "completed");
   }
-  auto next = agents[steps % agents.size()];
-  if (steps > 0) {
-    auto last = st.path.back().get<std::string>();
-    mirror_handoff(self, last, next,
-                   {{"summary", st.results[last].value("content", std::string{}).substr(0, 2000)}});
-  }
-  step(self, next);
+  auto after = [agents](const std::string& agent) {
+    auto at = std::find(agents.begin(), agents.end(), agent) - agents.begin();
+    return agents[static_cast<size_t>(at + 1) % agents.size()];
+  };
+  // The step that uses up max_rounds hands off to nobody: no one would take it.
+  auto hand_off = [after, last = steps + 1 >= rounds * agents.size()](const std::string& agent) {
+    return last ? std::string{} : after(agent);
+  };
+  if (steps == 0)
+    return step(self, agents.front(), hand_off(agents.front()));
+  // The next agent with work: the first, in turn order after the last one, that has messages
+  // waiting (each agent hands off to the next unless it addressed others or declared final).
+  ++st.in_flight; // nothing else starts while we ask
+  query_inboxes(self, [self, after, hand_off](std::map<std::string, uint32_t> counts) {
+    auto& st = self->state;
+    --st.in_flight;
+    if (st.finishing || st.state != "running")
+      return;
+    auto agents = st.agents();
+    auto candidate = st.path.back().get<std::string>();
+    for (size_t i = 0; i < agents.size(); ++i) {
+      candidate = after(candidate);
+      if (counts[candidate] > 0)
+        return step(self, candidate, hand_off(candidate));
+    }
+    auto steps = st.path.size();
+    st.results["collaboration"] = {{"rounds", (steps + agents.size() - 1) / agents.size()},
+                                   {"no_work_left", true}};
+    finish(self, "completed");
+  });
 }
 
 run_actor::behavior_type run_fn(run_pointer self, std::string id, manager_options opts) {
@@ -489,26 +532,51 @@ run_actor::behavior_type run_fn(run_pointer self, std::string id, manager_option
       auto& st = self->state;
       if (st.finishing || terminal(st.state))
         return caf::make_error(errc::failed_precondition, "the workflow is " + st.state);
+      // Posted over HTTP: delivered to the target agent's actor like any agent message.
       auto m = json::parse(text);
+      m["message_id"] = random_uuid();
       m["workflow_execution_id"] = st.id;
-      m["status"] = "delivered";
+      m["status"] = "pending";
+      m["created_at"] = log::now_rfc3339();
+      m["processed_at"] = nullptr;
+      if (!m.contains("metadata") || !m["metadata"].is_object())
+        m["metadata"] = json::object();
+      if (st.opts.mirror)
+        self->send(st.opts.mirror, mirror_put_atom_v, m.dump());
       auto rp = self->make_response_promise<std::string>();
-      self->request(st.opts.db, db_timeout(st.opts.cfg), db_op_atom_v, std::string{"amsg_add"},
-                    json{{"messages", {m}}}.dump())
+      auto t = db_timeout(st.opts.cfg);
+      auto failed = [self, rp, m](caf::error err) mutable {
+        if (self->state.opts.mirror)
+          self->send(self->state.opts.mirror, mirror_status_atom_v,
+                     json::array({m["message_id"]}).dump(), std::string{"failed"});
+        rp.deliver(caf::make_error(errc::unavailable,
+                                   "the agent could not be reached: " + caf::to_string(err)));
+      };
+      auto delivered = [self, rp, m]() mutable {
+        m["status"] = "delivered";
+        save(self, json::object(),
+             json::array({{{"event_type", "agent_message"},
+                           {"data", {{"from_agent", m["from_agent"]}, {"to_agent", m["to_agent"]},
+                                     {"message_type", m["message_type"]},
+                                     {"message_id", m["message_id"]}, {"status", "delivered"}}}}}));
+        rp.deliver(m.dump());
+      };
+      self->request(st.opts.agents, t, agent_peer_atom_v, m["to_agent"].get<std::string>(), st.id)
         .then(
-          [self, rp, m](const std::string& out) mutable {
-            auto item = json::parse(out)["items"][0];
-            auto& inbox = self->state.inbox[m["to_agent"].get<std::string>()];
-            if (!inbox.is_array())
-              inbox = json::array();
-            inbox.push_back(item);
-            save(self, json::object(),
-                 json::array({{{"event_type", "agent_message"},
-                               {"data", {{"from_agent", m["from_agent"]}, {"to_agent", m["to_agent"]},
-                                         {"message_type", m["message_type"]}}}}}));
-            rp.deliver(item.dump());
+          [self, m, t, failed, delivered](const caf::actor& peer) mutable {
+            self->request(caf::actor_cast<workflow_agent_actor>(peer), t, amsg_atom_v, m.dump())
+              .then(
+                [self, t, delivered, failed](const std::string&) mutable {
+                  // Answered once stored, so a read right after the 201 finds it.
+                  if (!self->state.opts.mirror)
+                    return delivered();
+                  self->request(self->state.opts.mirror, t, mirror_flush_atom_v)
+                    .then([delivered](bool) mutable { delivered(); },
+                          [failed](caf::error& err) mutable { failed(err); });
+                },
+                [failed](caf::error& err) mutable { failed(err); });
           },
-          [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+          [failed](caf::error& err) mutable { failed(err); });
       return rp;
     },
     [self](llm_chunk_atom, const std::string& agent, const std::string& text) {

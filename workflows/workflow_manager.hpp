@@ -12,6 +12,7 @@
 #include "actors/db_actor.hpp"
 #include "actors/event_bus.hpp"
 #include "actors/memory_store.hpp"
+#include "actors/message_mirror.hpp"
 #include "actors/workflow_actor.hpp"
 
 namespace pixelcraft::workflows {
@@ -21,6 +22,7 @@ struct manager_options {
   agent_registry_actor agents;
   event_bus_actor bus; ///< where stored events are published (may be invalid)
   memory_actor memory; ///< shared memory; each step's outcome is written there (may be invalid)
+  message_mirror_actor mirror; ///< agent messages' mirror; flushed before a step is recorded
   config cfg;
   std::string node_id;      ///< lease owner name; unique per process
   unsigned lease_s = 30;    ///< `WORKFLOW_LEASE_S`

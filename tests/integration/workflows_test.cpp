@@ -205,6 +205,71 @@ TEST_F(WorkflowTest, CollaborativeStopsAtMaxRoundsOrWhenFinal) {
   EXPECT_EQ(fin["results"]["collaboration"]["final_by"], "digital_marketing");
 }
 
+TEST_F(WorkflowTest, AgentsMessageEachOtherUntilNoWorkIsLeft) {
+  auto send = [](const std::string& to, const std::string& type, json content) {
+    return json{{"function", {{"name", "send_message"},
+                              {"arguments", {{"to_agent", to}, {"message_type", type},
+                                             {"content", content}}}}}};
+  };
+  auto says = [](const std::string& text) {
+    fake_llm_script s;
+    s.tokens = {text};
+    return s;
+  };
+  fake_llm_script ask; // digital_marketing asks for a post, tells brand_design, and errs once
+  ask.tokens = {};
+  ask.tool_calls = json::array({send("content_creation", "request", {{"task", "Write the launch post"}}),
+                                send("brand_design", "notification", {{"fyi", "Launch on Monday"}}),
+                                send("chat", "request", {{"task", "not in this workflow"}})});
+  fake_llm_script answer; // content_creation answers the request
+  answer.tokens = {};
+  answer.tool_calls = json::array({send("digital_marketing", "response", {{"post", "We launch Monday!"}})});
+  model.queue({ask, says("Asked the team."), answer, says("Post written."), says("Noted."),
+               says("Thanks, all done.")});
+  auto wf = run({{"workflow_type", "collaborative"},
+                 {"participating_agents", {"digital_marketing", "content_creation", "brand_design"}},
+                 {"input_data", {{"message", "Prepare the launch"}}}});
+  ASSERT_EQ(wf["current_state"], "completed") << wf;
+  // Each agent worked when a message was waiting for it, and the run ended when none was.
+  EXPECT_EQ(wf["execution_path"], json::array({"digital_marketing", "content_creation",
+                                               "brand_design", "digital_marketing"}));
+  EXPECT_EQ(wf["results"]["collaboration"]["no_work_left"], true) << wf["results"];
+  auto sent = model.requests();
+  ASSERT_EQ(sent.size(), 6u);
+  EXPECT_NE(sent[2].dump().find("Write the launch post"), std::string::npos);
+  EXPECT_NE(sent[4].dump().find("Launch on Monday"), std::string::npos);
+  EXPECT_NE(sent[5].dump().find("We launch Monday!"), std::string::npos);
+  std::string refusal;
+  for (auto& m : sent[1]["messages"])
+    if (m["role"] == "tool")
+      refusal += m["content"].get<std::string>();
+  EXPECT_NE(refusal.find("another agent of this workflow"), std::string::npos) << refusal;
+
+  // The mirror holds exactly the messages sent, each processed by the step that saw it.
+  auto id = wf["workflow_id"].get<std::string>();
+  auto list = json::parse(get("/api/agents/workflows/" + id + "/messages", {bearer(user_token())}).body);
+  ASSERT_EQ(list["total"], 3) << list;
+  std::map<std::string, json> by_type;
+  for (auto& m : list["items"]) {
+    by_type[m["message_type"].get<std::string>()] = m;
+    EXPECT_EQ(m["status"], "processed") << m;
+    EXPECT_TRUE(m["processed_at"].is_string()) << m;
+    EXPECT_EQ(m["workflow_execution_id"], id);
+  }
+  EXPECT_EQ(by_type["request"]["from_agent"], "digital_marketing");
+  EXPECT_EQ(by_type["request"]["to_agent"], "content_creation");
+  EXPECT_EQ(by_type["request"]["content"]["task"], "Write the launch post");
+  EXPECT_EQ(by_type["notification"]["to_agent"], "brand_design");
+  EXPECT_EQ(by_type["response"]["from_agent"], "content_creation");
+  EXPECT_EQ(by_type["response"]["to_agent"], "digital_marketing");
+  auto viz = json::parse(get("/api/agents/workflows/" + id + "/visualization", {bearer(user_token())}).body);
+  EXPECT_EQ(viz["agent_interactions"].size(), 3u);
+  int message_events = 0;
+  for (auto& e : viz["execution_timeline"])
+    message_events += e["event"] == "agent_message";
+  EXPECT_EQ(message_events, 3);
+}
+
 TEST_F(WorkflowTest, PauseResumeCancelAndConflicts) {
   fake_llm_script slow;
   slow.tokens = {"a", "b", "c"};
