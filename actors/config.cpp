@@ -284,6 +284,8 @@ config_result load_config(const std::map<std::string, std::string>& vars) {
     return fail("TOOL_ROUNDS", "must be an integer 1..10");
   if (!num("WORKFLOW_LEASE_S", 2, 3600, c.workflow_lease_s))
     return fail("WORKFLOW_LEASE_S", "must be an integer 2..3600");
+  if (!num("MONITOR_BACKLOG_KIB", 16, 1048576, c.monitor_backlog_kib))
+    return fail("MONITOR_BACKLOG_KIB", "must be an integer 16..1048576");
   if (c.llm_provider == "openai" && get("OPENAI_BASE_URL").empty())
     return fail("OPENAI_BASE_URL", "required when LLM_PROVIDER=openai");
   r.ok = true;

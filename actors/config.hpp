@@ -67,6 +67,7 @@ struct config {
   unsigned breaker_open_s = 30;        ///< how long an open circuit refuses calls
   unsigned tool_rounds = 4;            ///< model/tool round trips per turn
   unsigned workflow_lease_s = 30;      ///< a crashed node's executions resume after this
+  unsigned monitor_backlog_kib = 4096; ///< a workflow monitor this far behind is closed
 };
 
 struct config_result {

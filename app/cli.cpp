@@ -179,7 +179,8 @@ int run_serve() {
   auto tools = spawn_tool_actor(sys, {catalog, vendors, db, memory, cfg});
   auto agents = spawn_agent_registry(sys, {catalog, db, llm, tools, mirror, cfg});
 
-  auto monitors = http::spawn_monitor_hub(sys, db, cfg.db_timeout_ms);
+  auto monitors = http::spawn_monitor_hub(sys, db, cfg.db_timeout_ms,
+                                          size_t{cfg.monitor_backlog_kib} * 1024);
   workflows::manager_options wopts;
   wopts.bus = monitors;
   wopts.memory = memory;

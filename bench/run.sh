@@ -2,6 +2,7 @@
 # Builds and runs the benchmarks against a throwaway PostgreSQL cluster. Not part of CI.
 #   bash bench/run.sh chat [streams] [tokens] [token_delay_ms]
 #   bash bench/run.sh workflow [workflows] [messages]
+#   bash bench/run.sh messages [messages] [window]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/build.sh"
@@ -15,5 +16,6 @@ shift || true
 case "$which" in
   chat) "${BUILD_DIR:-$root/build}/bench/chat_stream_bench" "$@" ;;
   workflow) "${BUILD_DIR:-$root/build}/bench/workflow_bench" "$@" ;;
-  *) echo "usage: bench/run.sh chat|workflow [args]" >&2; exit 2 ;;
+  messages) "${BUILD_DIR:-$root/build}/bench/agent_message_bench" "$@" ;;
+  *) echo "usage: bench/run.sh chat|workflow|messages [args]" >&2; exit 2 ;;
 esac

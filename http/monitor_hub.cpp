@@ -23,11 +23,13 @@ struct monitor {
   monitor_sub sub;
   bool ready = false;
   int64_t last_seq = 0;
+  size_t catch_up_bytes = 0;  ///< queued at once by the replay: allowed on top of the limit
   std::vector<json> buffered; ///< live events while the first frames are being prepared
 };
 
 struct hub_state {
   db_actor db;
+  size_t max_backlog = 4u << 20;
   std::chrono::milliseconds db_timeout{5000};
   std::map<uint64_t, monitor> monitors;
   static inline const char* name = "pixelcraft.monitor-hub";
@@ -35,18 +37,22 @@ struct hub_state {
 
 using hub_pointer = monitor_hub_actor::stateful_pointer<hub_state>;
 
-void send_event(monitor& m, const json& e) {
+/// Queues one event on the socket; returns the frame's size (0 if it was already sent).
+size_t send_event(monitor& m, const json& e) {
   auto seq = e.value("seq", int64_t{0});
   if (seq <= m.last_seq)
-    return; // already reflected or sent
+    return 0; // already reflected or sent
   m.last_seq = seq;
-  m.sub.session->send_text(json{{"type", "workflow_update"},
-                                {"workflow_id", m.sub.workflow_id},
-                                {"seq", seq},
-                                {"event_type", e["event_type"]},
-                                {"data", e.value("data", json::object())},
-                                {"timestamp", e["timestamp"]}}
-                             .dump());
+  auto frame = json{{"type", "workflow_update"},
+                    {"workflow_id", m.sub.workflow_id},
+                    {"seq", seq},
+                    {"event_type", e["event_type"]},
+                    {"data", e.value("data", json::object())},
+                    {"timestamp", e["timestamp"]}}
+                 .dump();
+  auto size = frame.size();
+  m.sub.session->send_text(std::move(frame));
+  return size;
 }
 
 void make_ready(hub_pointer self, uint64_t id) {
@@ -55,7 +61,7 @@ void make_ready(hub_pointer self, uint64_t id) {
     return;
   auto& m = it->second;
   for (auto& e : m.buffered)
-    send_event(m, e);
+    m.catch_up_bytes += send_event(m, e);
   m.buffered.clear();
   m.ready = true;
 }
@@ -69,8 +75,10 @@ void drop(hub_pointer self, uint64_t id, uint16_t code, const std::string& reaso
   self->state.monitors.erase(it);
 }
 
-monitor_hub_actor::behavior_type hub_fn(hub_pointer self, db_actor db, unsigned db_timeout_ms) {
+monitor_hub_actor::behavior_type hub_fn(hub_pointer self, db_actor db, unsigned db_timeout_ms,
+                                        size_t max_backlog) {
   self->state.db = std::move(db);
+  self->state.max_backlog = max_backlog;
   self->state.db_timeout = std::chrono::milliseconds(db_timeout_ms + 4000);
   self->delayed_send(self, ping_every, tick_atom_v);
   return {
@@ -78,13 +86,24 @@ monitor_hub_actor::behavior_type hub_fn(hub_pointer self, db_actor db, unsigned 
       auto e = json::parse(text, nullptr, false);
       if (!e.is_object())
         return;
+      std::vector<std::pair<uint64_t, int64_t>> behind;
       for (auto& [id, m] : self->state.monitors) {
         if (m.sub.workflow_id != workflow_id)
           continue;
-        if (m.ready)
-          send_event(m, e);
-        else
+        if (!m.ready) {
           m.buffered.push_back(e);
+          continue;
+        }
+        if (m.sub.session->unsent_bytes() > self->state.max_backlog + m.catch_up_bytes) {
+          behind.emplace_back(id, m.last_seq);
+          continue;
+        }
+        send_event(m, e);
+      }
+      for (auto [id, seq] : behind) {
+        log::info("pixelcraft.http", "workflow monitor closed: too far behind",
+                  {{"workflow_id", workflow_id}, {"last_seq", seq}});
+        drop(self, id, 1013, "too far behind at seq " + std::to_string(seq) + "; reconnect with since");
       }
     },
     [self](ws_sub_atom, monitor_sub& sub) {
@@ -108,13 +127,15 @@ monitor_hub_actor::behavior_type hub_fn(hub_pointer self, db_actor db, unsigned 
               auto seq = row.value("last_event_seq", int64_t{0});
               for (auto k : {"workflow_config", "input_data", "owner_id", "last_event_seq"})
                 row.erase(k);
-              it->second.sub.session->send_text(json{{"type", "workflow_update"},
-                                                     {"workflow_id", wf},
-                                                     {"seq", seq},
-                                                     {"event_type", "initial_state"},
-                                                     {"data", row},
-                                                     {"timestamp", log::now_rfc3339()}}
-                                                  .dump());
+              auto frame = json{{"type", "workflow_update"},
+                                {"workflow_id", wf},
+                                {"seq", seq},
+                                {"event_type", "initial_state"},
+                                {"data", row},
+                                {"timestamp", log::now_rfc3339()}}
+                             .dump();
+              it->second.catch_up_bytes += frame.size();
+              it->second.sub.session->send_text(std::move(frame));
               it->second.last_seq = seq;
               make_ready(self, id);
             },
@@ -131,7 +152,7 @@ monitor_hub_actor::behavior_type hub_fn(hub_pointer self, db_actor db, unsigned 
               return;
             auto replay = json::parse(text);
             for (auto& e : replay["events"])
-              send_event(it->second, e);
+              it->second.catch_up_bytes += send_event(it->second, e);
             make_ready(self, id);
           },
           [self, id](caf::error&) { drop(self, id, 1011, "events unavailable"); });
@@ -157,8 +178,9 @@ monitor_hub_actor::behavior_type hub_fn(hub_pointer self, db_actor db, unsigned 
 
 } // namespace
 
-monitor_hub_actor spawn_monitor_hub(caf::actor_system& sys, db_actor db, unsigned db_timeout_ms) {
-  return sys.spawn(hub_fn, std::move(db), db_timeout_ms);
+monitor_hub_actor spawn_monitor_hub(caf::actor_system& sys, db_actor db, unsigned db_timeout_ms,
+                                    size_t max_backlog_bytes) {
+  return sys.spawn(hub_fn, std::move(db), db_timeout_ms, max_backlog_bytes);
 }
 
 } // namespace pixelcraft::http

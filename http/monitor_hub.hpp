@@ -8,6 +8,11 @@
 ///   buffered, so each monitor gets every event once, in order.
 /// - Sends `{"type": "ping"}` every 30 s, answers a client's `{"type": "ping"}` with
 ///   `{"type": "pong"}`, closes with 1009 on a client frame over 64 KiB.
+/// - Never waits for a socket: frames are queued on the connection. A monitor whose unsent
+///   backlog exceeds `max_backlog_bytes` (beyond what its replay queued) when a live event
+///   arrives is closed with 1013 and a reason naming the last `seq` queued for it; it resumes
+///   with `?since=<last seq it received>`. So a slow monitor costs bounded memory and never
+///   slows a workflow or the other monitors.
 
 #include <cstdint>
 #include <memory>
@@ -33,7 +38,8 @@ using monitor_hub_actor = event_bus_actor::extend<
   caf::reacts_to<ws_sub_atom, monitor_sub>, caf::reacts_to<ws_text_atom, uint64_t, std::string>,
   caf::reacts_to<ws_close_atom, uint64_t>, caf::reacts_to<tick_atom>>;
 
-monitor_hub_actor spawn_monitor_hub(caf::actor_system& sys, db_actor db, unsigned db_timeout_ms);
+monitor_hub_actor spawn_monitor_hub(caf::actor_system& sys, db_actor db, unsigned db_timeout_ms,
+                                    size_t max_backlog_bytes = 4u << 20);
 
 } // namespace pixelcraft::http
 

@@ -50,7 +50,10 @@ using stream_sink_ptr = std::shared_ptr<stream_sink>;
 /// An upgraded WebSocket. Calls must be serialised by one owner (the monitor hub).
 struct ws_session {
   virtual ~ws_session() = default;
+  /// Queues a text frame; never blocks.
   virtual void send_text(std::string text) = 0;
+  /// Bytes queued by `send_text` and not yet written to the socket (a slow reader's backlog).
+  virtual size_t unsent_bytes() const = 0;
   /// Sends a close frame with `code` (e.g. 1000, 1009) and ends the session.
   virtual void close(uint16_t code, std::string reason) = 0;
 };

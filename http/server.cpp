@@ -1,6 +1,7 @@
 #include "http/server.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <future>
 
 #include <openssl/sha.h>
@@ -95,12 +96,18 @@ public:
   }
   void send_text(std::string text) override {
     try {
-      if (h_)
-        h_->send_message(rws::final_frame, rws::opcode_t::text_frame, std::move(text));
+      if (!h_)
+        return;
+      auto size = text.size();
+      *unsent_ += size;
+      // Runs on the I/O thread once the frame is written (or the write failed).
+      h_->send_message(rws::final_frame, rws::opcode_t::text_frame, std::move(text),
+                       [unsent = unsent_, size](const asio::error_code&) { *unsent -= size; });
     } catch (const std::exception& e) {
       log::debug("pixelcraft.http", "websocket send failed", {{"error", e.what()}});
     }
   }
+  size_t unsent_bytes() const override { return *unsent_; }
   void close(uint16_t code, std::string reason) override {
     try {
       if (h_)
@@ -112,6 +119,7 @@ public:
 
 private:
   rws::ws_handle_t h_;
+  std::shared_ptr<std::atomic<size_t>> unsent_ = std::make_shared<std::atomic<size_t>>(0);
 };
 
 /// Sec-WebSocket-Accept of RFC 6455: base64(SHA-1(key + GUID)).

@@ -531,6 +531,49 @@ TEST_F(WorkflowTest, MonitorsSeeIdenticalOrderedEventsAndCanResume) {
   EXPECT_EQ(c.close_code(), 1009);
 }
 
+TEST_F(WorkflowTest, AMonitorThatFallsBehindIsClosedAndResumesWithSince) {
+  srv.stop();
+  auto env = base_env();
+  env["MONITOR_BACKLOG_KIB"] = "16";
+  start_server(env);
+  fake_llm_script big; // about 3 MB of output: more than the slow reader's buffers hold
+  big.tokens = std::vector<std::string>(200, std::string(16 * 1024, 'x'));
+  big.token_delay = std::chrono::milliseconds(5);
+  model.script(big);
+  auto started = execute({{"workflow_type", "sequential"}, {"participating_agents", {"chat"}}}, "");
+  ASSERT_EQ(started.status, 202) << started.body;
+  auto id = json::parse(started.body)["workflow_id"].get<std::string>();
+  auto target = "/api/ws/workflows/" + id + "?since=0&token=" + user_token();
+  ws_client slow, fast;
+  slow.receive_buffer(4096);
+  ASSERT_EQ(slow.connect(srv.port(), target), 101);
+  ASSERT_EQ(fast.connect(srv.port(), target), 101);
+  // The fast monitor sees the whole run while the slow one reads nothing.
+  auto seen = read_updates(fast, "workflow_completed", 60000);
+  ASSERT_FALSE(seen.empty());
+  EXPECT_EQ(seen.back()["event_type"], "workflow_completed");
+  EXPECT_EQ(get_wf(id)["current_state"], "completed");
+  // The slow one got what was queued before it fell behind, then a 1013 close.
+  int64_t last = 0;
+  while (auto frame = slow.next_text(3000)) {
+    auto j = json::parse(*frame);
+    if (j["type"] == "workflow_update") {
+      EXPECT_EQ(j["seq"].get<int64_t>(), last + 1);
+      last = j["seq"].get<int64_t>();
+    }
+  }
+  EXPECT_EQ(slow.close_code(), 1013);
+  ASSERT_LT(last, seen.back()["seq"].get<int64_t>());
+  // It resumes where it stopped and misses nothing.
+  ws_client resumed;
+  ASSERT_EQ(resumed.connect(srv.port(), "/api/ws/workflows/" + id + "?since=" + std::to_string(last) +
+                                          "&token=" + user_token()), 101);
+  auto rest = read_updates(resumed, "workflow_completed", 60000);
+  ASSERT_FALSE(rest.empty());
+  EXPECT_EQ(rest.front()["seq"].get<int64_t>(), last + 1);
+  EXPECT_EQ(rest.back()["seq"], seen.back()["seq"]);
+}
+
 TEST_F(WorkflowTest, MonitorHandshakeRefusesBadTokensAndOthersWorkflows) {
   auto wf = run({{"workflow_type", "sequential"}, {"participating_agents", {"chat"}}});
   auto id = wf["workflow_id"].get<std::string>();

@@ -17,6 +17,8 @@ ws_client::~ws_client() {
 
 int ws_client::connect(int port, const std::string& target, const std::vector<std::string>& headers) {
   fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (rcvbuf_ > 0)
+    setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &rcvbuf_, sizeof(rcvbuf_));
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(port));

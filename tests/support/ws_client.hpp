@@ -14,6 +14,8 @@ public:
   /// Connects to 127.0.0.1:`port` and sends the upgrade request; returns the response status
   /// (101 when upgraded, 0 on a connection failure).
   int connect(int port, const std::string& target, const std::vector<std::string>& headers = {});
+  /// Before `connect`: a small kernel receive buffer (bytes), to play a slow reader.
+  void receive_buffer(int bytes) { rcvbuf_ = bytes; }
   bool send_text(const std::string& text);
   /// The next text frame, or nothing on timeout or close (then `close_code()` may tell why).
   std::optional<std::string> next_text(int timeout_ms = 10000);
@@ -25,6 +27,7 @@ private:
   int fd_ = -1;
   std::string buf_;
   uint16_t close_code_ = 0;
+  int rcvbuf_ = 0;
 };
 
 } // namespace pixelcraft::test
