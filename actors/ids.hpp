@@ -5,7 +5,7 @@
 
 namespace pixelcraft {
 
-/// A random (version 4) UUID: 122 bits from the operating system's CSPRNG (`getrandom`).
+/// A random (version 4) UUID: 122 bits from the kernel's CSPRNG (`getrandom`).
 std::string random_uuid();
 
 } // namespace pixelcraft
