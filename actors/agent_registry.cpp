@@ -16,7 +16,6 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/errc.hpp"
-#include "actors/ids.hpp"
 #include "actors/log.hpp"
 
 namespace pixelcraft {
@@ -153,14 +152,8 @@ void send_message(agent_pointer self, json msg, std::function<void(json)> done,
                   bool retried = false) {
   auto& st = self->state;
   if (!msg.contains("message_id")) {
-    msg["message_id"] = random_uuid();
-    msg["workflow_execution_id"] = st.workflow_id;
     msg["from_agent"] = st.def->id;
-    msg["status"] = "pending";
-    msg["created_at"] = log::now_rfc3339();
-    msg["processed_at"] = nullptr;
-    if (!msg.contains("metadata") || !msg["metadata"].is_object())
-      msg["metadata"] = json::object();
+    msg = json::parse(new_agent_message(msg.dump(), st.workflow_id));
     if (st.opts.mirror)
       self->send(st.opts.mirror, mirror_put_atom_v, msg.dump());
   }

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/errc.hpp"
+#include "actors/ids.hpp"
 #include "actors/log.hpp"
 
 namespace pixelcraft {
@@ -247,6 +248,18 @@ mirror_impl::behavior_type mirror_fn(mirror_pointer self, message_mirror_options
 }
 
 } // namespace
+
+std::string new_agent_message(const std::string& msg, const std::string& workflow_id) {
+  auto m = json::parse(msg);
+  m["message_id"] = random_uuid();
+  m["workflow_execution_id"] = workflow_id;
+  m["status"] = "pending";
+  m["created_at"] = log::now_rfc3339();
+  m["processed_at"] = nullptr;
+  if (!m.contains("metadata") || !m["metadata"].is_object())
+    m["metadata"] = json::object();
+  return m.dump();
+}
 
 message_mirror_actor spawn_message_mirror(caf::actor_system& sys, message_mirror_options opts) {
   return caf::actor_cast<message_mirror_actor>(sys.spawn(mirror_fn, std::move(opts)));

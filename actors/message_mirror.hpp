@@ -50,4 +50,9 @@ struct message_mirror_options {
 
 message_mirror_actor spawn_message_mirror(caf::actor_system& sys, message_mirror_options opts);
 
+/// A new `AgentMessage` of workflow `workflow_id` from `{"from_agent", "to_agent",
+/// "message_type", "content", "metadata"?}` (JSON text): a fresh `message_id`, status
+/// `pending`, `created_at` now, `processed_at` null, `metadata` `{}` unless an object is given.
+std::string new_agent_message(const std::string& msg, const std::string& workflow_id);
+
 } // namespace pixelcraft

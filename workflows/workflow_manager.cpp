@@ -15,7 +15,6 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/errc.hpp"
-#include "actors/ids.hpp"
 #include "actors/lead_scoring.hpp"
 #include "actors/log.hpp"
 #include "workflows/routing_rules.hpp"
@@ -533,14 +532,7 @@ run_actor::behavior_type run_fn(run_pointer self, std::string id, manager_option
       if (st.finishing || terminal(st.state))
         return caf::make_error(errc::failed_precondition, "the workflow is " + st.state);
       // Posted over HTTP: delivered to the target agent's actor like any agent message.
-      auto m = json::parse(text);
-      m["message_id"] = random_uuid();
-      m["workflow_execution_id"] = st.id;
-      m["status"] = "pending";
-      m["created_at"] = log::now_rfc3339();
-      m["processed_at"] = nullptr;
-      if (!m.contains("metadata") || !m["metadata"].is_object())
-        m["metadata"] = json::object();
+      auto m = json::parse(new_agent_message(text, st.id));
       if (st.opts.mirror)
         self->send(st.opts.mirror, mirror_put_atom_v, m.dump());
       auto rp = self->make_response_promise<std::string>();
