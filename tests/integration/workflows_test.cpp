@@ -574,6 +574,47 @@ TEST_F(WorkflowTest, AMonitorThatFallsBehindIsClosedAndResumesWithSince) {
   EXPECT_EQ(rest.back()["seq"], seen.back()["seq"]);
 }
 
+// The done-when: the seed's conditional example, watched live, survives kill -9.
+TEST_F(WorkflowTest, TheSeedConditionalWatchedLiveSurvivesKillNine) {
+  fake_llm_script slow;
+  slow.tokens = {"assessed", " ok"};
+  slow.token_delay = std::chrono::milliseconds(1200);
+  model.script(slow);
+  auto started = execute({{"workflow_type", "conditional"},
+                          {"participating_agents", {"lead_qualification", "web_development", "chat"}},
+                          {"workflow_config", {{"routing_rules", seed_rules()}}},
+                          {"input_data", {{"message", "Qualify"}, {"lead_data", rich_lead()}}}},
+                         "");
+  ASSERT_EQ(started.status, 202) << started.body;
+  auto id = json::parse(started.body)["workflow_id"].get<std::string>();
+  int64_t seen = 0;
+  {
+    ws_client ws;
+    ASSERT_EQ(ws.connect(srv.port(), "/api/ws/workflows/" + id + "?token=" + user_token()), 101);
+    auto until = read_updates(ws, "step_completed", 30000);
+    ASSERT_FALSE(until.empty());
+    EXPECT_EQ(until.front()["event_type"], "initial_state");
+    ASSERT_EQ(until.back()["event_type"], "step_completed");
+    EXPECT_EQ(until.back()["data"]["agent"], "lead_qualification");
+    seen = until.back()["seq"].get<int64_t>();
+  }
+  srv.kill9(); // while web_development (score > 70) is being routed to or running
+  start_server(base_env());
+  ws_client resumed;
+  ASSERT_EQ(resumed.connect(srv.port(), "/api/ws/workflows/" + id + "?since=" + std::to_string(seen) +
+                                          "&token=" + user_token()), 101);
+  auto rest = read_updates(resumed, "workflow_completed", 60000);
+  ASSERT_FALSE(rest.empty());
+  EXPECT_EQ(rest.front()["seq"].get<int64_t>(), seen + 1);
+  EXPECT_EQ(rest.back()["event_type"], "workflow_completed");
+  auto wf = get_wf(id);
+  EXPECT_EQ(wf["current_state"], "completed");
+  EXPECT_EQ(wf["execution_path"], json::array({"lead_qualification", "web_development"}));
+  EXPECT_GT(wf["results"]["lead_qualification"]["metadata"]["lead_score"].get<int>(), 70);
+  EXPECT_EQ(calls_for("You are PixelCraft's lead qualification specialist"), 1)
+    << "a completed step ran again";
+}
+
 TEST_F(WorkflowTest, MonitorHandshakeRefusesBadTokensAndOthersWorkflows) {
   auto wf = run({{"workflow_type", "sequential"}, {"participating_agents", {"chat"}}});
   auto id = wf["workflow_id"].get<std::string>();
