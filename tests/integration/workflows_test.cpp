@@ -534,11 +534,11 @@ TEST_F(WorkflowTest, MonitorsSeeIdenticalOrderedEventsAndCanResume) {
 TEST_F(WorkflowTest, AMonitorThatFallsBehindIsClosedAndResumesWithSince) {
   srv.stop();
   auto env = base_env();
-  env["MONITOR_BACKLOG_KIB"] = "16";
+  env["MONITOR_BACKLOG_KIB"] = "1024"; // several output_delta frames: a reader keeps up
   start_server(env);
-  fake_llm_script big; // about 3 MB of output: more than the slow reader's buffers hold
-  big.tokens = std::vector<std::string>(200, std::string(16 * 1024, 'x'));
-  big.token_delay = std::chrono::milliseconds(5);
+  fake_llm_script big; // 6.4 MB at ~800 KB/s: far more than the slow reader's buffers hold
+  big.tokens = std::vector<std::string>(400, std::string(16 * 1024, 'x'));
+  big.token_delay = std::chrono::milliseconds(20);
   model.script(big);
   auto started = execute({{"workflow_type", "sequential"}, {"participating_agents", {"chat"}}}, "");
   ASSERT_EQ(started.status, 202) << started.body;
