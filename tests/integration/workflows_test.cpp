@@ -26,6 +26,14 @@ json seed_rules() {
           {"default", "chat"}};
 }
 
+/// The seed's conditional example: a rich lead is qualified, then routed by its score.
+json seed_workflow() {
+  return {{"workflow_type", "conditional"},
+          {"participating_agents", {"lead_qualification", "web_development", "chat"}},
+          {"workflow_config", {{"routing_rules", seed_rules()}}},
+          {"input_data", {{"message", "Qualify"}, {"lead_data", rich_lead()}}}};
+}
+
 } // namespace
 
 class WorkflowTest : public ServerTest {
@@ -463,11 +471,7 @@ TEST_F(WorkflowTest, MonitorsSeeIdenticalOrderedEventsAndCanResume) {
   slow.tokens = {"ok"};
   slow.token_delay = std::chrono::milliseconds(400);
   model.script(slow);
-  auto started = execute({{"workflow_type", "conditional"},
-                          {"participating_agents", {"lead_qualification", "web_development", "chat"}},
-                          {"workflow_config", {{"routing_rules", seed_rules()}}},
-                          {"input_data", {{"message", "Qualify"}, {"lead_data", rich_lead()}}}},
-                         "");
+  auto started = execute(seed_workflow(), "");
   ASSERT_EQ(started.status, 202) << started.body;
   auto id = json::parse(started.body)["workflow_id"].get<std::string>();
   ws_client a, b;
@@ -580,11 +584,7 @@ TEST_F(WorkflowTest, TheSeedConditionalWatchedLiveSurvivesKillNine) {
   slow.tokens = {"assessed", " ok"};
   slow.token_delay = std::chrono::milliseconds(1200);
   model.script(slow);
-  auto started = execute({{"workflow_type", "conditional"},
-                          {"participating_agents", {"lead_qualification", "web_development", "chat"}},
-                          {"workflow_config", {{"routing_rules", seed_rules()}}},
-                          {"input_data", {{"message", "Qualify"}, {"lead_data", rich_lead()}}}},
-                         "");
+  auto started = execute(seed_workflow(), "");
   ASSERT_EQ(started.status, 202) << started.body;
   auto id = json::parse(started.body)["workflow_id"].get<std::string>();
   int64_t seen = 0;
