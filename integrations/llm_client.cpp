@@ -18,6 +18,7 @@
 
 #include "actors/errc.hpp"
 #include "actors/log.hpp"
+#include "integrations/stream_parsers.hpp"
 
 namespace pixelcraft::integrations {
 
@@ -29,7 +30,7 @@ constexpr const char* component = "pixelcraft.llm";
 constexpr size_t max_error_body = 16 * 1024;
 constexpr size_t max_line = 4 * 1024 * 1024;
 
-struct call {
+struct call : model_stream {
   uint64_t id = 0;
   std::string model;
   std::string url;
@@ -40,15 +41,9 @@ struct call {
   curl_slist* headers = nullptr;
   std::string line_buf;
   std::string error_body;
-  std::string stream_error; ///< an error the model reported inside the stream
   std::string content;
-  json tool_calls = json::array();
-  std::map<int, json> openai_tools; ///< OpenAI streams tool calls in indexed fragments
-  int64_t tokens_in = 0;
-  int64_t tokens_out = 0;
   bool first_token = false;
   bool got_bytes = false; ///< the model started answering (stall detection applies from here)
-  bool complete = false; ///< saw Ollama's `done: true` or OpenAI's `[DONE]`
   bool stalled = false;
   clock_type::time_point last_data = clock_type::now();
   unsigned attempts = 0;
@@ -113,78 +108,6 @@ void on_piece(call& c, const std::string& piece) {
     c.self->send(c.listener, llm_chunk_atom_v, piece);
 }
 
-/// One NDJSON line of Ollama's /api/chat stream.
-void ollama_line(call& c, std::string_view line) {
-  auto j = json::parse(line, nullptr, false);
-  if (!j.is_object())
-    return;
-  if (j.contains("error")) {
-    c.stream_error = j["error"].is_string() ? j["error"].get<std::string>() : j["error"].dump();
-    return;
-  }
-  if (j.contains("message") && j["message"].is_object()) {
-    const auto& m = j["message"];
-    if (m.contains("content") && m["content"].is_string())
-      on_piece(c, m["content"].get<std::string>());
-    if (m.contains("tool_calls") && m["tool_calls"].is_array())
-      for (const auto& t : m["tool_calls"])
-        c.tool_calls.push_back(t);
-  }
-  if (j.value("done", false)) {
-    c.complete = true;
-    c.tokens_in = j.value("prompt_eval_count", int64_t{0});
-    c.tokens_out = j.value("eval_count", int64_t{0});
-  }
-}
-
-/// One `data:` line of an OpenAI-compatible SSE stream.
-void openai_line(call& c, std::string_view line) {
-  if (line.rfind("data:", 0) != 0)
-    return; // comments, event names, blank separators
-  auto payload = line.substr(5);
-  while (!payload.empty() && payload.front() == ' ')
-    payload.remove_prefix(1);
-  if (payload == "[DONE]") {
-    c.complete = true;
-    return;
-  }
-  auto j = json::parse(payload, nullptr, false);
-  if (!j.is_object())
-    return;
-  if (j.contains("error")) {
-    auto& e = j["error"];
-    c.stream_error = e.is_object() ? e.value("message", e.dump()) : e.dump();
-    return;
-  }
-  if (j.contains("usage") && j["usage"].is_object()) {
-    c.tokens_in = j["usage"].value("prompt_tokens", c.tokens_in);
-    c.tokens_out = j["usage"].value("completion_tokens", c.tokens_out);
-  }
-  if (!j.contains("choices") || !j["choices"].is_array() || j["choices"].empty())
-    return;
-  const auto& delta = j["choices"][0].value("delta", json::object());
-  if (delta.contains("content") && delta["content"].is_string())
-    on_piece(c, delta["content"].get<std::string>());
-  if (delta.contains("tool_calls") && delta["tool_calls"].is_array()) {
-    for (const auto& t : delta["tool_calls"]) {
-      auto& acc = c.openai_tools[t.value("index", 0)];
-      if (acc.is_null())
-        acc = {{"function", {{"name", ""}, {"arguments", ""}}}};
-      if (t.contains("id") && t["id"].is_string())
-        acc["id"] = t["id"];
-      if (t.contains("function")) {
-        const auto& f = t["function"];
-        if (f.contains("name") && f["name"].is_string())
-          acc["function"]["name"] = acc["function"]["name"].get<std::string>() +
-                                    f["name"].get<std::string>();
-        if (f.contains("arguments") && f["arguments"].is_string())
-          acc["function"]["arguments"] = acc["function"]["arguments"].get<std::string>() +
-                                         f["arguments"].get<std::string>();
-      }
-    }
-  }
-}
-
 size_t on_data(char* p, size_t size, size_t n, void* user) {
   auto& c = *static_cast<call*>(user);
   auto len = size * n;
@@ -202,10 +125,7 @@ size_t on_data(char* p, size_t size, size_t n, void* user) {
     std::string_view line{c.line_buf.data(), nl};
     if (!line.empty() && line.back() == '\r')
       line.remove_suffix(1);
-    if (c.openai)
-      openai_line(c, line);
-    else
-      ollama_line(c, line);
+    on_piece(c, c.openai ? openai_line(c, line) : ollama_line(c, line));
     c.line_buf.erase(0, nl + 1);
     if (!c.stream_error.empty())
       return 0; // the model reported an error: stop reading
