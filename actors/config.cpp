@@ -237,6 +237,12 @@ config_result load_config(const std::map<std::string, std::string>& vars) {
     return fail("MAX_BODY_BYTES", "must be an integer 1024..268435456");
   if (!num("MAX_HEADER_BYTES", 1024, 1 << 20, c.max_header_bytes))
     return fail("MAX_HEADER_BYTES", "must be an integer 1024..1048576");
+  if (!num("MAX_CONNECTIONS", 16, 1000000, c.max_connections))
+    return fail("MAX_CONNECTIONS", "must be an integer 16..1000000");
+  if (!num("MAX_CONNECTIONS_PER_CLIENT", 1, 1000000, c.max_connections_per_client))
+    return fail("MAX_CONNECTIONS_PER_CLIENT", "must be an integer 1..1000000");
+  if (!num("HEADER_TIMEOUT_S", 1, 3600, c.header_timeout_s))
+    return fail("HEADER_TIMEOUT_S", "must be an integer 1..3600");
   if (!num("DB_POOL_SIZE", 1, 64, c.db_pool_size))
     return fail("DB_POOL_SIZE", "must be an integer 1..64");
   if (!num("DB_TIMEOUT_MS", 100, 600000, c.db_timeout_ms))

@@ -43,6 +43,9 @@ struct config {
   std::string log_level = "info";
   uint64_t max_body_bytes = 1 << 20;
   uint64_t max_header_bytes = 16384;  ///< per header line; total is 4x this (431 beyond)
+  unsigned max_connections = 10000;   ///< open connections in all (503 past it)
+  unsigned max_connections_per_client = 256; ///< per client address (503 past it)
+  unsigned header_timeout_s = 10;     ///< request headers complete within this, else closed
   unsigned db_pool_size = 4;
   unsigned db_timeout_ms = 5000;       ///< per database request (statement timeout + margin)
   unsigned request_timeout_s = 120;    ///< our own HTTP deadline (504 after it)

@@ -211,6 +211,9 @@ int run_serve() {
   sopts.port = cfg.app_port;
   sopts.max_body_bytes = cfg.max_body_bytes;
   sopts.max_header_bytes = cfg.max_header_bytes;
+  sopts.max_connections = cfg.max_connections;
+  sopts.max_connections_per_client = cfg.max_connections_per_client;
+  sopts.header_timeout = std::chrono::seconds(cfg.header_timeout_s);
   sopts.handle_timeout =
     std::chrono::seconds(std::max(cfg.request_timeout_s, cfg.llm_timeout_s) + 60);
   std::string error;

@@ -1,13 +1,19 @@
 #include "http/server.hpp"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <future>
+#include <mutex>
+#include <unordered_map>
+
+#include <sys/resource.h>
 
 #include <openssl/sha.h>
 #include <restinio/all.hpp>
 #include <restinio/websocket/websocket.hpp>
 
+#include "actors/ids.hpp"
 #include "actors/log.hpp"
 #include "http/error_mapping.hpp"
 
@@ -39,6 +45,337 @@ struct traits_t : restinio::default_traits_t {
   using logger_t = restinio_logger;
   static constexpr bool use_connection_count_limiter = true;
 };
+
+namespace rws = restinio::websocket::basic;
+
+/// What a monitor's WebSocket does with each frame from the client: text goes to the hub, a
+/// ping is answered, a close (real or synthetic, e.g. after a 1009) ends the session. A named
+/// type so that the frame-length check below can specialise RESTinio's connection for it.
+struct ws_frame_handler {
+  std::function<void(std::string)> text;
+  std::function<void()> closed;
+  void operator()(rws::ws_handle_t h, rws::message_handle_t m) const {
+    switch (m->opcode()) {
+      case rws::opcode_t::text_frame:
+      case rws::opcode_t::binary_frame:
+        text(m->payload());
+        break;
+      case rws::opcode_t::ping_frame:
+        h->send_message(rws::final_frame, rws::opcode_t::pong_frame, m->payload());
+        break;
+      case rws::opcode_t::connection_close_frame:
+        closed();
+        break;
+      default:
+        break;
+    }
+  }
+};
+
+/// Largest WebSocket frame a client may send (API.md §8); a longer declared length is 1009.
+constexpr uint64_t max_ws_frame_bytes = 64 * 1024;
+/// After an early answer (413, 431, 503, ...) we stop sending, then read and discard what the
+/// client still sends for a moment, so its kernel does not turn our answer into a reset.
+constexpr size_t linger_max_bytes = 1 << 20;
+constexpr auto linger_max_time = std::chrono::seconds(2);
+
+/// Who may open a connection: the process-wide and per-client caps (API.md §1). A slot is a
+/// token held by the connection's lifetime monitor, so it is released when the connection (or
+/// the WebSocket it became) is destroyed, however it ends.
+class admission_control {
+public:
+  struct slot {
+    slot(std::shared_ptr<admission_control> o, std::string c)
+      : owner(std::move(o)), client(std::move(c)) {
+    }
+    ~slot() { owner->release(client); }
+    std::shared_ptr<admission_control> owner;
+    std::string client;
+  };
+
+  admission_control(size_t total, size_t per_client) : max_total_(total), max_client_(per_client) {
+  }
+
+  /// A slot, or nullptr when either cap is reached.
+  static std::shared_ptr<slot> acquire(const std::shared_ptr<admission_control>& self,
+                                       const std::string& client) {
+    std::lock_guard<std::mutex> lock{self->mu_};
+    if (self->total_ >= self->max_total_)
+      return nullptr;
+    auto& n = self->per_client_[client];
+    if (n >= self->max_client_)
+      return nullptr;
+    ++n;
+    ++self->total_;
+    return std::make_shared<slot>(self, client);
+  }
+
+private:
+  void release(const std::string& client) {
+    std::lock_guard<std::mutex> lock{mu_};
+    --total_;
+    auto it = per_client_.find(client);
+    if (it != per_client_.end() && --it->second == 0)
+      per_client_.erase(it);
+  }
+
+  std::mutex mu_;
+  size_t total_ = 0;
+  const size_t max_total_;
+  const size_t max_client_;
+  std::unordered_map<std::string, size_t> per_client_;
+};
+
+/// The server's transport settings that RESTinio has no slot for, read by the connection
+/// specialisations below. One HTTP server per process (app/ starts one).
+struct transport_settings {
+  std::shared_ptr<admission_control> admission;
+  std::chrono::steady_clock::duration body_timelimit = std::chrono::seconds(60);
+  uint64_t max_body_bytes = 1 << 20;
+};
+std::shared_ptr<const transport_settings> g_transport; // written once, before the first accept
+
+/// RESTinio's lifetime monitor (its hard connection cap) plus our admission slot.
+class lifetime_monitor {
+public:
+  using limiter_t = restinio::connection_count_limits::connection_count_limiter_t<
+    traits_t::strand_t>;
+  explicit lifetime_monitor(restinio::not_null_pointer_t<limiter_t> limiter) : base_(limiter) {
+  }
+  lifetime_monitor(lifetime_monitor&&) noexcept = default;
+  lifetime_monitor& operator=(lifetime_monitor&&) noexcept = default;
+
+  std::shared_ptr<admission_control::slot> slot;
+
+private:
+  restinio::connection_count_limits::connection_lifetime_monitor_t<limiter_t> base_;
+};
+
+/// A complete HTTP/1.1 response that closes the connection, written straight to the socket.
+std::string raw_response(int status, const std::string& detail, bool retry_after) {
+  auto body = "{\"detail\":\"" + detail + "\"}";
+  std::string r = "HTTP/1.1 " + std::to_string(status) + " " + reason_phrase(status) + "\r\n";
+  r += "Content-Type: application/json\r\n";
+  r += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  r += "X-Correlation-ID: " + random_uuid() + "\r\n";
+  if (retry_after)
+    r += "Retry-After: 1\r\n";
+  r += "Connection: close\r\n\r\n";
+  return r + body;
+}
+
+/// Writes `response`, stops sending, drains what the peer still sends (bounded in bytes and
+/// time), then calls `done` once. Runs on the connection's executor; `keep` holds it alive.
+template <class Socket, class Executor>
+void answer_and_linger(Socket& sock, Executor ex, std::string response, std::shared_ptr<void> keep,
+                       std::function<void()> done) {
+  struct state {
+    std::string out;
+    std::array<char, 4096> buf;
+    size_t drained = 0;
+    bool finished = false;
+    std::function<void()> done;
+    std::shared_ptr<void> keep;
+    std::unique_ptr<asio::steady_timer> timer;
+    void finish() {
+      if (finished)
+        return;
+      finished = true;
+      if (timer)
+        timer->cancel();
+      done();
+    }
+  };
+  auto st = std::make_shared<state>();
+  st->out = std::move(response);
+  st->done = std::move(done);
+  st->keep = std::move(keep);
+  st->timer = std::make_unique<asio::steady_timer>(ex);
+  st->timer->expires_after(linger_max_time);
+  st->timer->async_wait(asio::bind_executor(ex, [st](const asio::error_code& ec) {
+    if (!ec)
+      st->finish();
+  }));
+  asio::async_write(
+    sock, asio::buffer(st->out),
+    asio::bind_executor(ex, [st, &sock, ex](const asio::error_code& ec, size_t) {
+      if (ec || st->finished)
+        return st->finish();
+      asio::error_code ignored;
+      sock.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+      auto drain = std::make_shared<std::function<void()>>();
+      *drain = [st, &sock, ex, drain]() {
+        sock.async_read_some(asio::buffer(st->buf),
+                             asio::bind_executor(ex, [st, drain](const asio::error_code& e, size_t n) {
+                               st->drained += n;
+                               if (e || st->finished || st->drained > linger_max_bytes) {
+                                 st->finish();
+                                 *drain = nullptr; // breaks the cycle
+                                 return;
+                               }
+                               (*drain)();
+                             }));
+      };
+      (*drain)();
+    }));
+}
+
+/// The answer to an HTTP parser error: a size limit gets its status (API.md §1), anything else
+/// is a malformed request.
+std::pair<int, std::string> parser_error_answer(http_errno err, uint64_t max_body) {
+  switch (err) {
+    case HPE_CB_url:
+      return {414, "request URI too long"};
+    case HPE_CB_header_field:
+    case HPE_CB_header_value:
+    case HPE_HEADER_OVERFLOW:
+      return {431, "request headers are too large"};
+    case HPE_CB_headers_complete:
+    case HPE_CB_body:
+      return {413, "request body exceeds " + std::to_string(max_body) + " bytes"};
+    default:
+      return {400, "malformed HTTP request"};
+  }
+}
+
+} // namespace
+} // namespace pixelcraft::http
+
+// Transport behaviour RESTinio 0.6.16 has no setting for, as explicit specialisations of its
+// connection members for our traits (STACK.md §5: limits drop the connection with no status,
+// the connection limiter stops accepting, WebSocket frames are allocated at their declared
+// length). Each body is RESTinio's own with the marked additions; they must be declared before
+// anything below instantiates the templates.
+namespace restinio {
+
+template <>
+struct connection_count_limit_types<pixelcraft::http::traits_t> {
+  using limiter_t = pixelcraft::http::lifetime_monitor::limiter_t;
+  using lifetime_monitor_t = pixelcraft::http::lifetime_monitor;
+};
+
+namespace impl {
+
+// Added: admission (total and per-client caps, 503 past them) before the first read.
+template <>
+inline void connection_t<pixelcraft::http::traits_t>::init() {
+  using namespace pixelcraft::http;
+  std::shared_ptr<admission_control::slot> slot;
+  auto transport = g_transport;
+  if (transport && transport->admission) {
+    std::string client;
+    try {
+      client = m_remote_endpoint.address().to_string();
+    } catch (...) {
+      client = "unknown";
+    }
+    slot = admission_control::acquire(transport->admission, client);
+    if (!slot) {
+      answer_and_linger(
+        m_socket, this->get_executor(),
+        raw_response(503, "too many connections, retry later", true), shared_from_this(),
+        [this] { close(); });
+      return;
+    }
+  }
+  m_lifetime_monitor.slot = std::move(slot);
+  prepare_connection_and_start_read(
+    m_socket, *this,
+    [&] {
+      m_prepared_weak_ctx = shared_from_this();
+      init_next_timeout_checking();
+      wait_for_http_message();
+    },
+    [&](const asio_ns::error_code& ec) {
+      trigger_error_and_close([&] {
+        return fmt::format("[connection:{}] prepare connection error: {}", connection_id(),
+                           ec.message());
+      });
+    });
+}
+
+// Added: a status for every parser error and limit (RESTinio closes silently), and the header
+// deadline: `read_next_http_message_timelimit` is the header timeout, and once the headers are
+// complete the rest of the body gets `body_timelimit`.
+template <>
+inline void connection_t<pixelcraft::http::traits_t>::consume_data(const char* data,
+                                                                   std::size_t length) {
+  using namespace pixelcraft::http;
+  auto& parser = m_input.m_parser;
+  const bool had_headers = m_input.m_parser_ctx.m_leading_headers_completed;
+  const auto nparsed = http_parser_execute(&parser, &(m_settings->m_parser_settings), data, length);
+  m_input.m_buf.consumed_bytes(nparsed);
+
+  if (HPE_OK != parser.http_errno && HPE_PAUSED != parser.http_errno) {
+    auto err = HTTP_PARSER_ERRNO(&parser);
+    auto transport = g_transport;
+    if (!m_response_coordinator.empty() || !transport) {
+      // Earlier pipelined requests are still being answered: their responses come first, so
+      // there is no clean place for ours.
+      trigger_error_and_close([&] {
+        return fmt::format("[connection:{}] parser error {}: {}", connection_id(),
+                           http_errno_name(err), http_errno_description(err));
+      });
+      return;
+    }
+    auto [status, detail] = parser_error_answer(err, transport->max_body_bytes);
+    cancel_timeout_checking();
+    answer_and_linger(m_socket, this->get_executor(), raw_response(status, detail, false),
+                      shared_from_this(), [this] { close(); });
+    return;
+  }
+
+  if (m_input.m_parser_ctx.m_message_complete) {
+    on_request_message_complete();
+  } else {
+    if (!had_headers && m_input.m_parser_ctx.m_leading_headers_completed && g_transport)
+      schedule_operation_timeout_callback(g_transport->body_timelimit,
+                                          &connection_t::handle_read_timeout);
+    consume_message();
+  }
+}
+
+} // namespace impl
+
+namespace websocket::basic::impl {
+
+// Added: a frame declaring more than 64 KiB closes the socket with 1009 before any payload is
+// read or allocated (RESTinio resizes its buffer to the declared length, up to 2^64).
+template <>
+inline void
+ws_connection_t<pixelcraft::http::traits_t, pixelcraft::http::ws_frame_handler>::handle_parsed_header(
+  const message_details_t& md) {
+  if (md.payload_len() > pixelcraft::http::max_ws_frame_bytes) {
+    if (read_state_t::read_any_frame == m_read_state) {
+      m_close_frame_to_peer.run_if_first([&] {
+        send_close_frame_to_peer(status_code_t::too_big_message, "frame too large");
+        start_waiting_close_frame_only();
+      });
+      call_close_handler_if_necessary(status_code_t::too_big_message);
+    } else {
+      close_impl();
+    }
+    return;
+  }
+  const auto validation_result = m_protocol_validator.process_new_frame(md);
+  if (validation_state_t::frame_header_is_valid != validation_result) {
+    if (read_state_t::read_any_frame == m_read_state) {
+      m_close_frame_to_peer.run_if_first(
+        [&] { send_close_frame_to_peer(status_code_t::protocol_error); });
+      call_close_handler_if_necessary(status_code_t::protocol_error);
+    } else if (read_state_t::read_only_close_frame == m_read_state) {
+      close_impl();
+    }
+    return;
+  }
+  handle_parsed_and_valid_header(md);
+}
+
+} // namespace websocket::basic::impl
+} // namespace restinio
+
+namespace pixelcraft::http {
+namespace {
 
 using chunked_builder = restinio::response_builder_t<restinio::chunked_output_t>;
 
@@ -80,8 +417,6 @@ private:
   std::function<void()> on_gone_;
   bool closed_ = false;
 };
-
-namespace rws = restinio::websocket::basic;
 
 class ws_impl final : public ws_session {
 public:
@@ -158,24 +493,8 @@ public:
     // itself runs on that connection's executor, not on the calling (CAF) thread.
     asio::post(con->get_executor(), [req = req_, accept, cb]() {
       try {
-        auto wsh = rws::upgrade<traits_t>(
-          *req, rws::activation_t::immediate, accept,
-          [text = cb.text, closed = cb.closed](rws::ws_handle_t h, rws::message_handle_t m) {
-            switch (m->opcode()) {
-              case rws::opcode_t::text_frame:
-              case rws::opcode_t::binary_frame:
-                text(m->payload());
-                break;
-              case rws::opcode_t::ping_frame:
-                h->send_message(rws::final_frame, rws::opcode_t::pong_frame, m->payload());
-                break;
-              case rws::opcode_t::connection_close_frame:
-                closed();
-                break;
-              default:
-                break;
-            }
-          });
+        auto wsh = rws::upgrade<traits_t>(*req, rws::activation_t::immediate, accept,
+                                          ws_frame_handler{cb.text, cb.closed});
         cb.ready(std::make_shared<ws_impl>(std::move(wsh)));
       } catch (const std::exception& e) {
         log::warn("pixelcraft.http", "websocket upgrade failed", {{"error", e.what()}});
@@ -243,6 +562,28 @@ private:
   bool stopped_ = false;
 };
 
+/// Raises the soft open-file limit towards the hard one, enough for `wanted` sockets plus the
+/// process's other files. Returns how many connections the limit leaves room for.
+size_t raise_open_file_limit(size_t wanted) {
+  constexpr size_t reserve = 256; // database, model and vendor sockets, logs
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) != 0)
+    return wanted;
+  rlim_t need = wanted + reserve;
+  if (lim.rlim_cur != RLIM_INFINITY && lim.rlim_cur < need) {
+    rlimit raised = lim;
+    raised.rlim_cur = lim.rlim_max == RLIM_INFINITY ? need : std::min<rlim_t>(need, lim.rlim_max);
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0)
+      lim = raised;
+  }
+  if (lim.rlim_cur == RLIM_INFINITY || lim.rlim_cur >= need)
+    return wanted;
+  auto room = lim.rlim_cur > 2 * reserve ? static_cast<size_t>(lim.rlim_cur) - reserve : 64;
+  log::warn("pixelcraft.http", "open-file limit caps connections",
+            {{"limit", static_cast<uint64_t>(lim.rlim_cur)}, {"connections", room}});
+  return room;
+}
+
 std::string method_name(const restinio::http_method_id_t& m) {
   return m.c_str();
 }
@@ -274,23 +615,32 @@ std::unique_ptr<http_server> http_server::start(const server_options& opts, hand
     h(std::move(r), std::make_shared<sink_impl>(req));
     return restinio::request_accepted();
   };
-  auto hard_body = std::max<uint64_t>(4 * opts.max_body_bytes, 16u << 20);
-  auto hard_field = std::max<uint64_t>(8 * opts.max_header_bytes, 64u << 10);
+  // RESTinio enforces our limits itself now: its parser errors are answered with 413/414/431
+  // by the consume_data specialisation above, before any oversized body is read.
+  auto transport = std::make_shared<transport_settings>();
+  transport->admission =
+    std::make_shared<admission_control>(opts.max_connections, opts.max_connections_per_client);
+  transport->body_timelimit = opts.body_timeout;
+  transport->max_body_bytes = opts.max_body_bytes;
+  g_transport = transport;
+  // RESTinio's own cap stops accepting when reached; keep it above ours so that connections
+  // past our cap are accepted and told 503, and below the open-file limit.
+  auto hard_cap = raise_open_file_limit(opts.max_connections + 1024);
   try {
     auto settings =
       restinio::server_settings_t<traits_t>{}
         .address(opts.host)
         .port(opts.port)
         .handle_request_timeout(opts.handle_timeout)
-        .read_next_http_message_timelimit(std::chrono::seconds(60))
+        .read_next_http_message_timelimit(opts.header_timeout)
         .write_http_response_timelimit(std::chrono::seconds(60))
         .incoming_http_msg_limits(restinio::incoming_http_msg_limits_t{}
-                                    .max_url_size(64 * 1024)
-                                    .max_field_name_size(8 * 1024)
-                                    .max_field_value_size(hard_field)
-                                    .max_field_count(400)
-                                    .max_body_size(hard_body))
-        .max_parallel_connections(opts.max_connections)
+                                    .max_url_size(opts.max_url_bytes)
+                                    .max_field_name_size(std::min<uint64_t>(8192, opts.max_header_bytes))
+                                    .max_field_value_size(opts.max_header_bytes + 1)
+                                    .max_field_count(opts.max_header_count)
+                                    .max_body_size(opts.max_body_bytes))
+        .max_parallel_connections(hard_cap)
         .acceptor_post_bind_hook([bound](asio::ip::tcp::acceptor& a) {
           bound->set_value(a.local_endpoint().port());
         })
