@@ -1,11 +1,19 @@
 #!/usr/bin/env bash
 # One command that builds and runs every test: installs packages, builds with tests, starts a
-# throwaway PostgreSQL cluster in a temp dir (as `postgres`), runs CTest, removes the cluster.
+# throwaway PostgreSQL cluster in a temp dir (as `postgres`), runs CTest, then builds the same
+# suite with ASan+UBSan (build-asan) and runs it again, then runs each libFuzzer target briefly
+# (scripts/fuzz.sh), and removes the cluster. Extra arguments go to both CTest runs.
+# Developers may skip stages with PIXELCRAFT_SKIP_ASAN=1 / PIXELCRAFT_SKIP_FUZZ=1; CI (CI=true)
+# always runs everything. Exits non-zero when any stage fails (all stages still run).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/install-deps.sh"
 if [ "${CI:-}" = "true" ]; then
   export CMAKE_ARGS="${CMAKE_ARGS:-} -DPIXELCRAFT_WERROR=ON"
+  if [ -n "${PIXELCRAFT_SKIP_ASAN:-}${PIXELCRAFT_SKIP_FUZZ:-}" ]; then
+    echo "test: CI=true runs every stage; PIXELCRAFT_SKIP_* ignored" >&2
+  fi
+  unset PIXELCRAFT_SKIP_ASAN PIXELCRAFT_SKIP_FUZZ
 fi
 "$root/scripts/check-includes.sh"
 "$root/scripts/build.sh"
@@ -21,5 +29,46 @@ export PIXELCRAFT_TEST_PG_DSN="host=$tmp port=$port user=postgres dbname=postgre
 export PIXELCRAFT_TEST_PG_DIR="$tmp"
 export PIXELCRAFT_TEST_PG_PORT="$port"
 export PIXELCRAFT_REQUIRE_PG=1
-cd "${BUILD_DIR:-$root/build}"
-ctest --output-on-failure --timeout 600 -j "${TEST_JOBS:-2}" "$@"
+failed=()
+stage() { # stage NAME CMD...: runs and times one stage, remembering a failure
+  local name=$1 start=$SECONDS
+  shift
+  echo "test: == $name"
+  if "$@"; then
+    echo "test: == $name passed in $((SECONDS - start)) s"
+  else
+    echo "test: == $name FAILED after $((SECONDS - start)) s" >&2
+    failed+=("$name")
+  fi
+}
+run_ctest() { # run_ctest DIR TIMEOUT ARGS...
+  local dir=$1 timeout=$2
+  shift 2
+  (cd "$dir" && ctest --output-on-failure --timeout "$timeout" -j "${TEST_JOBS:-2}" "$@")
+}
+stage "tests" run_ctest "${BUILD_DIR:-$root/build}" 600 "$@"
+
+if [ -z "${PIXELCRAFT_SKIP_ASAN:-}" ]; then
+  # A second build of everything with -fsanitize=address,undefined (gcc, Debug at -O0 with line
+  # tables only: the fastest build that still gives file:line stacks). Warnings are the main
+  # build's job, so no -Werror here. Any report fails the test that caused it: ASan and LSan
+  # exit non-zero, UBSan halts; tests/support/server_process passes these options on to the
+  # server and fails the test on a report in the server's stderr.
+  asan_build=${ASAN_BUILD_DIR:-$root/build-asan}
+  stage "asan build" env BUILD_DIR="$asan_build" BUILD_TYPE=Debug \
+    CMAKE_ARGS="-DPIXELCRAFT_SANITIZERS=ON -DCMAKE_CXX_FLAGS_DEBUG=-g1" "$root/scripts/build.sh"
+  export ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:detect_stack_use_after_return=0:abort_on_error=0"
+  export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:suppressions=$root/tests/ubsan.supp"
+  stage "asan tests" run_ctest "$asan_build" 900 "$@"
+  unset ASAN_OPTIONS UBSAN_OPTIONS
+fi
+
+if [ -z "${PIXELCRAFT_SKIP_FUZZ:-}" ]; then
+  stage "fuzz" "$root/scripts/fuzz.sh" "${FUZZ_SECONDS:-10}"
+fi
+
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "test: failed stages: ${failed[*]}" >&2
+  exit 1
+fi
+echo "test: every stage passed"

@@ -1,5 +1,6 @@
 #include "tests/support/server_process.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
@@ -10,6 +11,8 @@
 #include <thread>
 #include <unistd.h>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 namespace pixelcraft::test {
 
@@ -27,6 +30,11 @@ std::vector<std::string> make_env(std::map<std::string, std::string> env) {
     env["PATH"] = std::getenv("PATH") ? std::getenv("PATH") : "/usr/bin:/bin";
   if (!env.count("PIXELCRAFT_ENV_FILE"))
     env["PIXELCRAFT_ENV_FILE"] = "/dev/null";
+  // The sanitizer build (scripts/test.sh) configures reports through the environment; the
+  // child gets a clean one, so pass these through or its reports would not halt or vanish.
+  for (const char* name : {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"})
+    if (!env.count(name) && std::getenv(name))
+      env[name] = std::getenv(name);
   std::vector<std::string> out;
   for (auto& [k, v] : env)
     out.push_back(k + "=" + v);
@@ -61,6 +69,33 @@ std::string temp_path(const char* suffix) {
   return std::string{tmpl} + suffix;
 }
 
+/// The first AddressSanitizer, LeakSanitizer or UBSan report in `err` (from its line on, at
+/// most 16 KB), or empty.
+std::string sanitizer_report(const std::string& err) {
+  auto at = std::string::npos;
+  for (const char* marker : {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                             ": runtime error: ", "WARNING: AddressSanitizer"})
+    at = std::min(at, err.find(marker));
+  if (at == std::string::npos)
+    return {};
+  auto bol = err.rfind('\n', at);
+  auto from = bol == std::string::npos ? 0 : bol + 1;
+  return err.substr(from, 16 * 1024);
+}
+
+/// A sanitizer report in a child's stderr fails the current test, whatever its exit status
+/// (a test that kills the server would not notice otherwise). Returns true when one was found:
+/// the caller then keeps the file.
+bool fail_on_sanitizer_report(const std::string& err_path, const std::string& what) {
+  auto report = sanitizer_report(slurp(err_path));
+  if (report.empty())
+    return false;
+  ADD_FAILURE() << "sanitizer report from " << what << " (stderr kept in " << err_path
+                << "):\n"
+                << report;
+  return true;
+}
+
 } // namespace
 
 server_process::~server_process() {
@@ -68,7 +103,8 @@ server_process::~server_process() {
     kill9();
   if (!out_path_.empty()) {
     std::remove(out_path_.c_str());
-    std::remove(err_path_.c_str());
+    if (!fail_on_sanitizer_report(err_path_, "the server"))
+      std::remove(err_path_.c_str());
   }
 }
 
@@ -117,7 +153,8 @@ int server_process::run(const std::string& args, std::map<std::string, std::stri
   if (output)
     *output = slurp(out) + slurp(err);
   std::remove(out.c_str());
-  std::remove(err.c_str());
+  if (!fail_on_sanitizer_report(err, "`pixelcraft " + args + "`"))
+    std::remove(err.c_str());
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
