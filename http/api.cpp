@@ -26,6 +26,12 @@ bool valid_correlation_id(const std::string& s) {
   });
 }
 
+/// Printable ASCII only (0x20..0x7E): what we echo back in a response header.
+bool header_safe(std::string_view s) {
+  return s.size() <= 4096 &&
+         std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x20 && c <= 0x7E; });
+}
+
 std::string lower(std::string_view s) {
   std::string out{s};
   std::transform(out.begin(), out.end(), out.begin(),
@@ -105,7 +111,7 @@ struct api::impl {
   void cors_headers(const request_ctx& ctx, std::vector<std::pair<std::string, std::string>>& h) {
     const auto& origins = opts.cfg.cors_origins;
     auto* origin = ctx.req.header("origin");
-    if (!origin || origins.empty())
+    if (!origin || origins.empty() || !header_safe(*origin))
       return;
     bool any = std::find(origins.begin(), origins.end(), "*") != origins.end();
     if (!any && std::find(origins.begin(), origins.end(), *origin) == origins.end())
@@ -176,24 +182,27 @@ struct api::impl {
   }
 
   /// Claims the request's Idempotency-Key, then runs `fn`; answers replays and conflicts.
+  /// The body is checked before the key is claimed (a 400/422 claims nothing), and its hash
+  /// is taken from the one parsed document: the same JSON in another layout is the same request.
   void idempotent(const ctx_ptr& ctx, const handler_fn& fn) {
     auto* key = ctx->req.header("idempotency-key");
     if (!key)
       return fn(ctx);
-    if (key->empty() || key->size() > 255)
-      return ctx->invalid(json::array({{{"loc", {"header", "Idempotency-Key"}},
-                                        {"msg", "Idempotency-Key must have 1..255 characters"},
-                                        {"type", "value_error"}}}));
+    if (!valid_idempotency_key(*key))
+      return ctx->invalid(
+        json::array({{{"loc", {"header", "Idempotency-Key"}},
+                      {"msg", "Idempotency-Key must have 1..255 visible ASCII characters"},
+                      {"type", "value_error"}}}));
+    if (!parse_json_object(ctx))
+      return;
     auto scope = ctx->req.method + " " + ctx->route + ":" +
                  (ctx->who.sub.empty() ? std::string{"anonymous"} : ctx->who.sub);
-    // The same JSON in another layout is the same request.
-    auto parsed = json::parse(ctx->req.body, nullptr, false);
-    auto hash = sha256_hex(parsed.is_discarded() ? ctx->req.body : parsed.dump());
+    auto hash = sha256_hex(ctx->parsed_body->doc.dump());
     auto k = *key;
     ask(
       ctx, opts.db, ctx->db_timeout(),
       [ctx, fn, scope, k](std::string& claim_text) {
-        auto claim = json::parse(claim_text);
+        auto claim = parse_json_or_throw(claim_text);
         auto state = claim.value("state", std::string{});
         if (state == "replay") {
           ctx->headers.emplace_back("Idempotent-Replayed", "true");
@@ -271,6 +280,10 @@ struct api::impl {
       return ctx->error(405, "method " + req.method + " not allowed on " + m.pattern);
     }
     ctx->params = std::move(m.params);
+    // A path parameter that is not storable text names nothing we could have stored.
+    for (const auto& [name, value] : ctx->params)
+      if (!storable_text(value))
+        return ctx->error(404, "not found");
     const auto& entry = handlers[m.index];
     if (entry.who != access::ops && !authenticate(ctx))
       return;
@@ -281,6 +294,10 @@ struct api::impl {
     }
     if (entry.who == access::admin && ctx->who.who != role::admin)
       return ctx->error(403, "admin role required");
+    validator query_errors;
+    check_query_text(ctx->query, query_errors);
+    if (!query_errors.ok())
+      return ctx->invalid(query_errors.detail());
     if (ctx->who.who == role::anonymous && req.method != "GET") {
       if (auto wait = limiter.take(req.remote_ip); wait > 0) {
         ctx->headers.emplace_back("Retry-After", std::to_string(wait));
@@ -334,6 +351,8 @@ struct api::impl {
     if (ctx->req.header("origin")) {
       ctx->headers.emplace_back("Access-Control-Allow-Methods", join(methods, ", "));
       auto* asked = ctx->req.header("access-control-request-headers");
+      if (asked && !header_safe(*asked))
+        asked = nullptr;
       ctx->headers.emplace_back("Access-Control-Allow-Headers",
                                 asked ? *asked
                                       : "Authorization, Content-Type, Idempotency-Key, "
@@ -400,22 +419,23 @@ void guarded(const ctx_ptr& ctx, const std::function<void()>& fn) {
   }
 }
 
-bool parse_json_object(const ctx_ptr& ctx, json& out) {
-  const auto& body = ctx->req.body;
-  if (body.find_first_not_of(" \t\r\n") == std::string::npos) {
-    ctx->invalid(json::array({{{"loc", {"body"}}, {"msg", "Field required"}, {"type", "missing"}}}));
-    return false;
+const body_check& json_body(const ctx_ptr& ctx) {
+  if (!ctx->parsed_body)
+    ctx->parsed_body = check_json_body(ctx->req.body);
+  return *ctx->parsed_body;
+}
+
+const json* parse_json_object(const ctx_ptr& ctx) {
+  const auto& b = json_body(ctx);
+  if (b.status == 400) {
+    ctx->error(400, b.detail);
+    return nullptr;
   }
-  out = json::parse(body, nullptr, false);
-  if (out.is_discarded()) {
-    ctx->error(400, "request body is not valid JSON");
-    return false;
+  if (b.status != 0) {
+    ctx->invalid(b.errors);
+    return nullptr;
   }
-  if (!out.is_object()) {
-    ctx->error(400, "request body must be a JSON object");
-    return false;
-  }
-  return true;
+  return &b.doc;
 }
 
 void add_route(api::impl& a, std::string method, std::string pattern, access who,

@@ -1,5 +1,7 @@
 #include "http/auth.hpp"
 
+#include "actors/json_limits.hpp"
+
 #include <array>
 #include <cmath>
 #include <cstdio>
@@ -119,14 +121,14 @@ jwt_result jwt_verifier::verify(std::string_view token, int64_t now_s) const {
       !base64url_decode(token.substr(d1 + 1, d2 - d1 - 1), payload_raw) ||
       !base64url_decode(token.substr(d2 + 1), sig))
     return refuse("malformed token");
-  auto header = json::parse(header_raw, nullptr, false);
+  auto header = parse_json(header_raw, client_depth);
   if (!header.is_object() || !header.contains("alg") || !header["alg"].is_string() ||
       header["alg"].get<std::string>() != "HS256")
     return refuse("unsupported token algorithm");
   auto mac = hmac_sha256(secret_, token.substr(0, d2));
   if (sig.size() != mac.size() || CRYPTO_memcmp(sig.data(), mac.data(), mac.size()) != 0)
     return refuse("invalid token signature");
-  auto p = json::parse(payload_raw, nullptr, false);
+  auto p = parse_json(payload_raw, client_depth);
   if (!p.is_object())
     return refuse("malformed token payload");
   bool present = false;
@@ -167,6 +169,10 @@ jwt_result jwt_verifier::verify(std::string_view token, int64_t now_s) const {
     return refuse("token audience mismatch");
   if (!p.contains("sub") || !p["sub"].is_string() || p["sub"].get<std::string>().empty())
     return refuse("token has no subject");
+  // The subject becomes `owner_id` in every row this caller writes: text PostgreSQL can store.
+  if (p["sub"].get_ref<const std::string&>().find('\0') != std::string::npos ||
+      p["sub"].get_ref<const std::string&>().size() > 256)
+    return refuse("token has an invalid subject");
   jwt_result r;
   r.ok = true;
   r.who.sub = p["sub"].get<std::string>();

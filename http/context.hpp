@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,7 @@
 #include "http/api.hpp"
 #include "http/auth.hpp"
 #include "http/error_mapping.hpp"
+#include "http/validation.hpp"
 
 namespace pixelcraft::http {
 
@@ -46,11 +48,15 @@ struct request_ctx {
   std::vector<std::pair<std::string, std::string>> headers; ///< extra response headers
   std::string idem_scope; ///< set when this request claimed an Idempotency-Key
   std::string idem_key;
+  /// The body read as JSON, at most once per request (`json_body`); routes that take no body
+  /// never read it, so a body sent to them is ignored.
+  std::optional<body_check> parsed_body;
 
   /// Sends the response (first call wins); adds correlation id, CORS, logs and metrics.
   void send(int status, std::string body,
             std::string content_type = "application/json; charset=utf-8");
-  void send_json(int status, const json& body) { send(status, body.dump()); }
+  /// Never throws: a client's invalid UTF-8 echoed in a body (a query name) becomes U+FFFD.
+  void send_json(int status, const json& j) { send(status, safe_dump(j)); }
   /// Starts a 200 streamed response (instead of `send`), with the same common headers.
   /// `on_gone` runs on an I/O thread when the client has left.
   stream_sink_ptr open_stream(const std::string& content_type, std::function<void()> on_gone);
@@ -105,9 +111,14 @@ void ask_or(const ctx_ptr& ctx, Handle dest, std::chrono::milliseconds timeout,
   });
 }
 
-/// Parses the body as a JSON object; on failure answers 400 (not JSON / not an object) or 422
-/// (no body at all) and returns false.
-bool parse_json_object(const ctx_ptr& ctx, json& out);
+/// The request body checked and parsed once (`check_json_body`, API.md §1 v1.1) and kept in
+/// `ctx->parsed_body`; later calls return the same result without parsing again.
+const body_check& json_body(const ctx_ptr& ctx);
+
+/// The body as a JSON object (owned by `ctx`, valid as long as it), or nullptr after answering
+/// 400 (not JSON, invalid UTF-8, nested deeper than 32, not an object) or 422 (no body, or a
+/// string holding `\u0000`).
+const json* parse_json_object(const ctx_ptr& ctx);
 
 /// Registers a route. Called by the `register_*_routes` functions.
 /// Registers a route. `idempotent` routes create something: they honour `Idempotency-Key`

@@ -9,6 +9,7 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <nlohmann/json.hpp>
 
+#include "actors/json_limits.hpp"
 #include "actors/log.hpp"
 
 namespace pixelcraft::http {
@@ -83,7 +84,7 @@ monitor_hub_actor::behavior_type hub_fn(hub_pointer self, db_actor db, unsigned 
   self->delayed_send(self, ping_every, tick_atom_v);
   return {
     [self](wf_event_atom, const std::string& workflow_id, const std::string& text) {
-      auto e = json::parse(text, nullptr, false);
+      auto e = parse_json(text); // our own event text
       if (!e.is_object())
         return;
       std::vector<std::pair<uint64_t, int64_t>> behind;
@@ -123,7 +124,9 @@ monitor_hub_actor::behavior_type hub_fn(hub_pointer self, db_actor db, unsigned 
               auto it = self->state.monitors.find(id);
               if (it == self->state.monitors.end())
                 return;
-              auto row = json::parse(text);
+              auto row = parse_json(text);
+              if (!row.is_object())
+                return drop(self, id, 1011, "state unavailable");
               auto seq = row.value("last_event_seq", int64_t{0});
               for (auto k : {"workflow_config", "input_data", "owner_id", "last_event_seq"})
                 row.erase(k);
@@ -150,7 +153,9 @@ monitor_hub_actor::behavior_type hub_fn(hub_pointer self, db_actor db, unsigned 
             auto it = self->state.monitors.find(id);
             if (it == self->state.monitors.end())
               return;
-            auto replay = json::parse(text);
+            auto replay = parse_json(text);
+            if (!replay.is_object() || !replay["events"].is_array())
+              return drop(self, id, 1011, "events unavailable");
             for (auto& e : replay["events"])
               it->second.catch_up_bytes += send_event(it->second, e);
             make_ready(self, id);
@@ -163,8 +168,8 @@ monitor_hub_actor::behavior_type hub_fn(hub_pointer self, db_actor db, unsigned 
         return;
       if (text.size() > max_client_frame)
         return drop(self, id, 1009, "frame over 64 KiB");
-      auto j = json::parse(text, nullptr, false);
-      if (j.is_object() && j.value("type", std::string{}) == "ping")
+      auto j = parse_json(text, client_depth); // a client's frame
+      if (j.is_object() && j.contains("type") && j["type"] == "ping")
         it->second.sub.session->send_text(R"({"type":"pong"})");
     },
     [self](ws_close_atom, uint64_t id) { drop(self, id, 0, ""); },

@@ -18,7 +18,7 @@ const std::string& asset(const char* name) {
 
 const std::string& openapi_document() {
   // Re-serialised once: validates the shipped file and serves it compact.
-  static const std::string doc = json::parse(asset("openapi.json")).dump();
+  static const std::string doc = parse_json_or_throw(asset("openapi.json")).dump();
   return doc;
 }
 

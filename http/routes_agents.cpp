@@ -27,7 +27,7 @@ struct model_view {
 
 model_view view_of(const std::string& health_text) {
   model_view v;
-  auto h = json::parse(health_text, nullptr, false);
+  auto h = parse_json(health_text);
   if (!h.is_object() || !h.contains("services"))
     return v;
   const auto& o = h["services"].value("ollama", json::object());
@@ -55,7 +55,8 @@ void list_agents(const ctx_ptr& ctx) {
   with_models(ctx, [ctx](model_view v) {
     json items = json::array();
     for (const auto& a : ctx->opts->catalog->all())
-      items.push_back(json::parse(ctx->opts->catalog->info_json(a, agent_status(v, a), false)));
+      items.push_back(
+        parse_json_or_throw(ctx->opts->catalog->info_json(a, agent_status(v, a), false)));
     ctx->send_json(200, {{"agents", items}, {"total", items.size()}});
   });
 }
@@ -74,7 +75,7 @@ void agents_health(const ctx_ptr& ctx) {
     ask(
       ctx, ctx->opts->agents, std::chrono::milliseconds(5000),
       [ctx, v](std::string& counts_text) {
-        auto counts = json::parse(counts_text);
+        auto counts = parse_json_or_throw(counts_text);
         json out = json::object();
         for (const auto& a : ctx->opts->catalog->all())
           out[a.id] = {{"status", agent_status(v, a)},
@@ -114,7 +115,7 @@ const json& recommendation_schema() {
 
 /// The model's recommendations if they validate against the schema, else null.
 json validated_recommendations(const std::string& content) {
-  auto j = json::parse(content, nullptr, false);
+  auto j = parse_json(content); // model output: bounded, never throws
   if (!j.is_object() || !j.contains("recommended_services") ||
       !j["recommended_services"].is_array() || j["recommended_services"].empty() ||
       j["recommended_services"].size() > 6)
@@ -162,24 +163,37 @@ void recommend(json& out, const json& reply, const std::string& input_text) {
     (names.empty() ? std::string{"no service matched; please describe your goals."} : names);
 }
 
+bool valid_conversation_id(const std::string& s) {
+  return !s.empty() && s.size() <= 128 && std::all_of(s.begin(), s.end(), [](unsigned char c) {
+    return std::isalnum(c) || c == '_' || c == '-';
+  });
+}
+
+/// Longest text the agent is asked in one invoke (the message, or `input_data` as JSON).
+constexpr size_t max_invoke_text = 20000;
+
 void invoke(const ctx_ptr& ctx) {
-  json body;
-  if (!parse_json_object(ctx, body))
+  const json* b = parse_json_object(ctx);
+  if (!b)
     return;
+  const json& body = *b;
   validator v;
   if (!body.contains("agent_type") || !body["agent_type"].is_string())
     v.add({"body", "agent_type"}, body.contains("agent_type") ? "Input should be a valid string"
                                                               : "Field required",
           body.contains("agent_type") ? "string_type" : "missing");
-  json input = body.value("input_data", json::object());
+  // Sizes first: nothing below copies or prints `input_data` before this (API.md §1 v1.1).
+  static const json no_input = json::object();
+  const json& input = body.contains("input_data") && !body["input_data"].is_null()
+                        ? body["input_data"]
+                        : no_input;
   if (!input.is_object())
     v.add({"body", "input_data"}, "Input should be a valid object", "dict_type");
+  else
+    check_json_size(input, {"body", "input_data"}, max_free_json_bytes, v);
   if (body.contains("conversation_id") && !body["conversation_id"].is_null()) {
-    const auto& c = body["conversation_id"];
-    auto ok = c.is_string() && !c.get<std::string>().empty() && c.get<std::string>().size() <= 128 &&
-              std::all_of(c.get<std::string>().begin(), c.get<std::string>().end(),
-                          [](unsigned char ch) { return std::isalnum(ch) || ch == '_' || ch == '-'; });
-    if (!ok)
+    const auto* c = body["conversation_id"].get_ptr<const std::string*>();
+    if (!c || !valid_conversation_id(*c))
       v.add({"body", "conversation_id"}, "String should match pattern '^[A-Za-z0-9_-]{1,128}$'",
             "string_pattern_mismatch");
   }
@@ -190,10 +204,17 @@ void invoke(const ctx_ptr& ctx) {
     return ctx->error(404, "agent not found");
   std::string message;
   if (input.contains("message") && input["message"].is_string())
-    message = trim(input["message"].get<std::string>());
-  if (message.empty())
-    message = "Process this input and answer helpfully:\n" + input.dump(2);
-  if (utf8_length(message) > 20000)
+    message = trim(input["message"].get_ref<const std::string&>());
+  if (message.empty()) {
+    // Compact, and only once the size is known to fit: pretty-printing a nested value grows
+    // with depth × size (a 60 KB body cost 4.8 s and 2 GB).
+    if (json_size_capped(input, max_invoke_text) > max_invoke_text)
+      return ctx->invalid(json::array({{{"loc", {"body", "input_data"}},
+                                        {"msg", "Input is too long"},
+                                        {"type", "too_long"}}}));
+    message = "Process this input and answer helpfully:\n" + input.dump();
+  }
+  if (utf8_length(message) > max_invoke_text)
     return ctx->invalid(json::array({{{"loc", {"body", "input_data"}},
                                       {"msg", "Input is too long"},
                                       {"type", "too_long"}}}));
@@ -213,7 +234,7 @@ void invoke(const ctx_ptr& ctx) {
   ask(
     ctx, ctx->opts->db, ctx->db_timeout(),
     [ctx, turn, started, recommending, message](std::string& conv) mutable {
-      auto opened = json::parse(conv);
+      auto opened = parse_json_or_throw(conv);
       turn["conversation_id"] = opened["conversation_id"];
       turn["new_conversation"] = opened["created"];
       auto seconds = [started] {
@@ -222,7 +243,7 @@ void invoke(const ctx_ptr& ctx) {
       ask_or(
         ctx, ctx->opts->agents, std::chrono::seconds(ctx->opts->cfg.request_timeout_s),
         [ctx, seconds, recommending, message](std::string& reply) {
-          auto r = json::parse(reply);
+          auto r = parse_json_or_throw(reply);
           bool degraded = r["metadata"].value("degraded", false);
           json out = {{"agent_id", r["agent_type"]},
                       {"conversation_id", r["conversation_id"]},
@@ -249,7 +270,7 @@ void with_model_list(const ctx_ptr& ctx, std::function<void(json)> next) {
     ask_or(
       ctx, ctx->opts->llm, std::chrono::milliseconds(5000),
       [ctx, v, next](std::string& stats_text) {
-        auto stats = json::parse(stats_text)["models"];
+        auto stats = parse_json_or_throw(stats_text)["models"];
         std::vector<std::string> names;
         auto add = [&names](const std::string& n) {
           if (!n.empty() && std::find(names.begin(), names.end(), n) == names.end())

@@ -21,9 +21,10 @@ bool valid_conversation_id(const std::string& s) {
 
 /// Validates a `ChatRequest` into the turn for the agent registry (without conversation yet).
 bool parse_chat_request(const ctx_ptr& ctx, json& turn) {
-  json body;
-  if (!parse_json_object(ctx, body))
+  const json* b = parse_json_object(ctx);
+  if (!b)
     return false;
+  const json& body = *b;
   validator v;
   turn = json::object();
   if (!body.contains("message") || body["message"].is_null()) {
@@ -61,7 +62,7 @@ bool parse_chat_request(const ctx_ptr& ctx, json& turn) {
   if (body.contains("context") && !body["context"].is_null()) {
     if (!body["context"].is_object())
       v.add({"body", "context"}, "Input should be a valid object", "dict_type");
-    else
+    else if (check_json_size(body["context"], {"body", "context"}, max_free_json_bytes, v))
       turn["context"] = body["context"];
   }
   if (!v.ok()) {
@@ -86,7 +87,7 @@ void with_conversation(const ctx_ptr& ctx, json turn, std::function<void(json)> 
   ask(
     ctx, ctx->opts->db, ctx->db_timeout(),
     [turn, next](std::string& reply) mutable {
-      auto opened = json::parse(reply);
+      auto opened = parse_json_or_throw(reply);
       turn["conversation_id"] = opened["conversation_id"];
       turn["new_conversation"] = opened["created"];
       next(std::move(turn));
@@ -121,7 +122,7 @@ void message(const ctx_ptr& ctx) {
   with_conversation(ctx, std::move(turn), [ctx](json t) {
     ask(
       ctx, ctx->opts->agents, turn_timeout(ctx),
-      [ctx](std::string& reply) { ctx->send_json(200, chat_response(json::parse(reply))); },
+      [ctx](std::string& reply) { ctx->send_json(200, chat_response(parse_json_or_throw(reply))); },
       chat_atom_v, t.dump(), caf::actor{});
   });
 }
@@ -166,7 +167,9 @@ caf::behavior stream_fn(stream_pointer self, ctx_ptr ctx, json turn, bool sse) {
   self->request(ctx->opts->agents, turn_timeout(ctx), chat_atom_v, turn.dump(), me)
     .then(
       [self](const std::string& reply) {
-        auto r = json::parse(reply);
+        auto r = parse_json(reply);
+        if (!r.is_object())
+          r = json{{"metadata", json::object()}}; // our own reply, corrupt: end the stream cleanly
         self->state.event("done", {{"chunk", ""},
                                    {"done", true},
                                    {"conversation_id", r["conversation_id"]},

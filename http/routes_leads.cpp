@@ -10,7 +10,7 @@ namespace pixelcraft::http {
 namespace {
 
 const json& analysis_schema() {
-  static const json schema = json::parse(R"({
+  static const json schema = parse_json_or_throw(R"({
     "type": "object",
     "properties": {
       "score": {"type": "integer", "minimum": 0, "maximum": 100},
@@ -36,7 +36,7 @@ bool string_list(const json& x, size_t max_items) {
 
 /// The model's answer, if it validates (API.md §6); otherwise null.
 json validated_model_analysis(const std::string& content) {
-  auto m = json::parse(content, nullptr, false);
+  auto m = parse_json(content); // model output: bounded, never throws
   if (!m.is_object() || !m.contains("score") || !m["score"].is_number() ||
       !m.contains("confidence") || !m["confidence"].is_number())
     return nullptr;
@@ -72,7 +72,7 @@ std::string describe_lead(const json& lead, const lead_rule_score& rules) {
 void analyze_lead(const ctx_ptr& ctx, const json& lead, std::function<void(json)> done) {
   auto signals = signals_of_lead(lead);
   auto rules = score_lead(signals);
-  auto rules_only = json::parse(rules_analysis_json(signals, rules));
+  auto rules_only = parse_json_or_throw(rules_analysis_json(signals, rules));
   json turn = {{"agent_type", "lead_qualification"},
                {"message", describe_lead(lead, rules)},
                {"action", "analyze_lead"},
@@ -83,7 +83,7 @@ void analyze_lead(const ctx_ptr& ctx, const json& lead, std::function<void(json)
   ask_or(
     ctx, ctx->opts->agents, timeout,
     [rules, rules_only, done](std::string& reply) {
-      auto r = json::parse(reply);
+      auto r = parse_json_or_throw(reply);
       auto m = r["metadata"].value("degraded", false)
                  ? json(nullptr)
                  : validated_model_analysis(r.value("response", std::string{}));
@@ -121,7 +121,7 @@ void insert_lead(const ctx_ptr& ctx, const json& row, std::function<void(int, st
   ask_or(
     ctx, ctx->opts->db, ctx->db_timeout(),
     [done](std::string& lead_text) {
-      done(201, lead_response(json::parse(lead_text)).dump());
+      done(201, lead_response(parse_json_or_throw(lead_text)).dump());
     },
     std::move(on_err), lead_new_atom_v, row.dump());
 }
@@ -129,12 +129,12 @@ void insert_lead(const ctx_ptr& ctx, const json& row, std::function<void(int, st
 void prepare(const ctx_ptr& ctx, json row, bool analyze, std::function<void(json)> next);
 
 void submit(const ctx_ptr& ctx) {
-  json body;
-  if (!parse_json_object(ctx, body))
+  const json* body = parse_json_object(ctx);
+  if (!body)
     return;
   validator v;
   lead_submission sub;
-  if (!validate_lead_request(body, v, sub))
+  if (!validate_lead_request(*body, v, sub))
     return ctx->invalid(v.detail());
   auto row = sub.row;
   row["owner_id"] = ctx->who.sub.empty() ? json(nullptr) : json(ctx->who.sub);
@@ -212,14 +212,14 @@ void patch(const ctx_ptr& ctx) {
   std::string id;
   if (!lead_id(ctx, id))
     return;
-  json body;
-  if (ctx->req.body.find_first_not_of(" \t\r\n") == std::string::npos)
-    body = json::object(); // an empty PATCH is a 422 (nothing to change), not a 400
-  else if (!parse_json_object(ctx, body))
+  static const json nothing = json::object();
+  const json* body = &nothing; // an empty PATCH is a 422 (nothing to change), not a 400
+  if (ctx->req.body.find_first_not_of(" \t\r\n") != std::string::npos &&
+      !(body = parse_json_object(ctx)))
     return;
   validator v;
   json p;
-  if (!validate_lead_patch(body, v, p))
+  if (!validate_lead_patch(*body, v, p))
     return ctx->invalid(v.detail());
   if (p.contains("note"))
     p["author"] = ctx->who.sub;
@@ -236,7 +236,7 @@ void analyze(const ctx_ptr& ctx) {
   ask(
     ctx, db, ctx->db_timeout(),
     [ctx, id, db](std::string& lead_text) {
-      analyze_lead(ctx, json::parse(lead_text), [ctx, id, db](json analysis) {
+      analyze_lead(ctx, parse_json_or_throw(lead_text), [ctx, id, db](json analysis) {
         auto text = analysis.dump();
         ask(
           ctx, db, ctx->db_timeout(), [ctx, text](std::string&) { ctx->send(200, text); },

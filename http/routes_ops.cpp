@@ -8,7 +8,7 @@ namespace {
 
 /// Per-model counters from the model client's stats (Prometheus text).
 std::string render_model_metrics(const std::string& stats_text) {
-  auto stats = json::parse(stats_text, nullptr, false);
+  auto stats = parse_json(stats_text);
   if (!stats.is_object() || !stats.contains("models"))
     return {};
   std::string out =
@@ -53,7 +53,7 @@ void ready(const ctx_ptr& ctx) {
   ask_or(
     ctx, ctx->opts->health, health_timeout,
     [ctx](std::string& text) {
-      auto r = json::parse(text);
+      auto r = parse_json_or_throw(text);
       if (r.value("ready", false))
         return ctx->send_json(200, {{"status", "ready"}});
       ctx->send_json(503, {{"status", "not_ready"}, {"reasons", r["reasons"]}});

@@ -36,9 +36,10 @@ void config_int(const json& cfg, const char* key, long long lo, long long hi, va
 }
 
 void execute(const ctx_ptr& ctx) {
-  json body;
-  if (!parse_json_object(ctx, body))
+  const json* b = parse_json_object(ctx);
+  if (!b)
     return;
+  const json& body = *b;
   validator v;
   auto type = body.value("workflow_type", json(nullptr));
   if (type.is_null())
@@ -77,9 +78,16 @@ void execute(const ctx_ptr& ctx) {
     input = json::object();
   } else if (input.contains("message") && !input["message"].is_string()) {
     v.add({"body", "input_data", "message"}, "Input should be a valid string", "string_type");
+  } else {
+    check_json_size(input, {"body", "input_data"}, max_free_json_bytes, v);
   }
-  if (body.contains("metadata") && !body["metadata"].is_null() && !body["metadata"].is_object())
-    v.add({"body", "metadata"}, "Input should be a valid object", "dict_type");
+  if (body.contains("metadata") && !body["metadata"].is_null()) {
+    if (!body["metadata"].is_object())
+      v.add({"body", "metadata"}, "Input should be a valid object", "dict_type");
+    else
+      check_json_size(body["metadata"], {"body", "metadata"}, max_free_json_bytes, v);
+  }
+  check_json_size(cfg, {"body", "workflow_config"}, max_free_json_bytes, v);
   if (body.contains("conversation_id") && !body["conversation_id"].is_null() &&
       (!body["conversation_id"].is_string() || !valid_conversation_id(body["conversation_id"].get<std::string>())))
     v.add({"body", "conversation_id"}, "String should match pattern '^[A-Za-z0-9_-]{1,128}$'",
@@ -113,17 +121,17 @@ void execute(const ctx_ptr& ctx) {
   ask(
     ctx, ctx->opts->db, ctx->db_timeout(),
     [ctx, spec, wait](std::string& opened) mutable {
-      spec["conversation_id"] = json::parse(opened)["conversation_id"];
+      spec["conversation_id"] = parse_json_or_throw(opened)["conversation_id"];
       ask(
         ctx, ctx->opts->workflows, ctx->db_timeout(),
         [ctx, wait](std::string& row) {
-          auto id = json::parse(row)["workflow_id"].get<std::string>();
+          auto id = parse_json_or_throw(row)["workflow_id"].get<std::string>();
           if (wait <= 0)
             return ctx->send(202, std::move(row));
           ask(
             ctx, ctx->opts->workflows, std::chrono::seconds(wait + 10),
             [ctx](std::string& now) {
-              auto state = json::parse(now).value("current_state", std::string{});
+              auto state = parse_json_or_throw(now).value("current_state", std::string{});
               bool done = state == "completed" || state == "failed" || state == "cancelled";
               ctx->send(done ? 200 : 202, std::move(now));
             },
@@ -143,7 +151,7 @@ void with_workflow(const ctx_ptr& ctx, std::function<void(json)> next) {
   args["workflow_id"] = id;
   ask(
     ctx, ctx->opts->db, ctx->db_timeout(),
-    [next](std::string& row) { next(json::parse(row)); }, db_op_atom_v, std::string{"wf_get"},
+    [next](std::string& row) { next(parse_json_or_throw(row)); }, db_op_atom_v, std::string{"wf_get"},
     args.dump());
 }
 
@@ -162,10 +170,10 @@ void list(const ctx_ptr& ctx) {
 }
 
 void messages_post(const ctx_ptr& ctx) {
-  json body;
-  if (!parse_json_object(ctx, body))
+  if (!parse_json_object(ctx))
     return;
-  with_workflow(ctx, [ctx, body](json wf) {
+  with_workflow(ctx, [ctx](json wf) {
+    const json& body = ctx->parsed_body->doc; // checked above; owned by ctx
     validator v;
     auto agents = wf.value("participating_agents", std::vector<std::string>{});
     for (auto key : {"from_agent", "to_agent"}) {
@@ -182,8 +190,14 @@ void messages_post(const ctx_ptr& ctx) {
     if (!body.contains("content") || !body["content"].is_object())
       v.add({"body", "content"}, body.contains("content") ? "Input should be a valid object" : "Field required",
             body.contains("content") ? "dict_type" : "missing");
-    if (body.contains("metadata") && !body["metadata"].is_null() && !body["metadata"].is_object())
-      v.add({"body", "metadata"}, "Input should be a valid object", "dict_type");
+    else
+      check_json_size(body["content"], {"body", "content"}, max_free_json_bytes, v);
+    if (body.contains("metadata") && !body["metadata"].is_null()) {
+      if (!body["metadata"].is_object())
+        v.add({"body", "metadata"}, "Input should be a valid object", "dict_type");
+      else
+        check_json_size(body["metadata"], {"body", "metadata"}, max_free_json_bytes, v);
+    }
     if (!v.ok())
       return ctx->invalid(v.detail());
     json msg = {{"from_agent", body["from_agent"]}, {"to_agent", body["to_agent"]},
@@ -226,10 +240,10 @@ void memory(const ctx_ptr& ctx) {
 }
 
 void state(const ctx_ptr& ctx) {
-  json body;
-  if (!parse_json_object(ctx, body))
+  const json* body = parse_json_object(ctx);
+  if (!body)
     return;
-  auto action = body.value("action", json(nullptr));
+  auto action = body->value("action", json(nullptr));
   if (!action.is_string() || (action != "pause" && action != "resume" && action != "cancel"))
     return ctx->invalid(json::array({{{"loc", {"body", "action"}},
                                       {"msg", "Input should be 'pause', 'resume' or 'cancel'"},
@@ -312,9 +326,9 @@ void visualize(const ctx_ptr& ctx) {
             ask(
               ctx, db, ctx->db_timeout(),
               [ctx, wf, ev, msgs](std::string& mem) {
-                ctx->send_json(200, visualization(wf, json::parse(ev)["events"],
-                                                  json::parse(msgs)["items"],
-                                                  json::parse(mem)["items"]));
+                ctx->send_json(200, visualization(wf, parse_json_or_throw(ev)["events"],
+                                                  parse_json_or_throw(msgs)["items"],
+                                                  parse_json_or_throw(mem)["items"]));
               },
               db_op_atom_v, std::string{"mem_list"}, margs.dump());
           },

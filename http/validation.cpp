@@ -190,6 +190,111 @@ bool is_uuid(std::string_view s) {
   return true;
 }
 
+body_check check_json_body(std::string_view body) {
+  body_check r;
+  if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+    r.status = 422;
+    r.errors.push_back({{"loc", {"body"}}, {"msg", "Field required"}, {"type", "missing"}});
+    return r;
+  }
+  json_error err = json_error::none;
+  r.doc = parse_json(body, client_depth, &err);
+  if (err != json_error::none) {
+    r.status = 400;
+    if (err == json_error::too_deep)
+      r.detail = "JSON nested deeper than " + std::to_string(client_depth) + " levels";
+    else if (!valid_utf8(body))
+      r.detail = "request body is not valid UTF-8";
+    else if (body.find('\0') != std::string_view::npos)
+      r.detail = "request body is not valid JSON: it contains a NUL byte";
+    else
+      r.detail = "request body is not valid JSON";
+    r.doc = nullptr;
+    return r;
+  }
+  if (!r.doc.is_object()) {
+    r.status = 400;
+    r.detail = "request body must be a JSON object";
+    r.doc = nullptr;
+    return r;
+  }
+  json locs = json::array();
+  find_nul_strings(r.doc, json::array({"body"}), locs);
+  if (!locs.empty()) {
+    r.status = 422;
+    for (auto& loc : locs)
+      r.errors.push_back({{"loc", std::move(loc)},
+                          {"msg", "String must not contain a NUL character (\\u0000)"},
+                          {"type", "value_error.nul"}});
+    r.doc = nullptr;
+  }
+  return r;
+}
+
+bool storable_text(std::string_view s) {
+  return s.find('\0') == std::string_view::npos && valid_utf8(s);
+}
+
+void check_query_text(const std::vector<std::pair<std::string, std::string>>& query, validator& v) {
+  for (const auto& [name, value] : query) {
+    if (!storable_text(name))
+      v.add({"query", name}, "Query parameter names must be UTF-8 text without NUL",
+            "value_error.query_name");
+    else if (!storable_text(value))
+      v.add({"query", name}, "Query parameter values must be UTF-8 text without NUL",
+            value.find('\0') != std::string::npos ? "value_error.nul" : "value_error.utf8");
+  }
+}
+
+bool valid_idempotency_key(std::string_view s) {
+  return !s.empty() && s.size() <= 255 &&
+         std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x21 && c <= 0x7E; });
+}
+
+size_t json_size_capped(const json& j, size_t limit) {
+  auto string_size = [](const std::string& s) {
+    size_t n = 2;
+    for (unsigned char c : s) {
+      if (c == '"' || c == '\\' || c == '\b' || c == '\f' || c == '\n' || c == '\r' || c == '\t')
+        n += 2;
+      else if (c < 0x20)
+        n += 6;
+      else
+        n += 1;
+    }
+    return n;
+  };
+  switch (j.type()) {
+  case json::value_t::string:
+    return std::min(limit + 1, string_size(j.get_ref<const std::string&>()));
+  case json::value_t::object: {
+    size_t n = 2 + (j.empty() ? 0 : j.size() - 1);
+    for (auto it = j.begin(); it != j.end() && n <= limit; ++it)
+      n += string_size(it.key()) + 1 + json_size_capped(it.value(), limit - std::min(n, limit));
+    return std::min(limit + 1, n);
+  }
+  case json::value_t::array: {
+    size_t n = 2 + (j.empty() ? 0 : j.size() - 1);
+    for (auto it = j.begin(); it != j.end() && n <= limit; ++it)
+      n += json_size_capped(*it, limit - std::min(n, limit));
+    return std::min(limit + 1, n);
+  }
+  default:
+    return std::min(limit + 1, j.dump().size()); // a scalar: a few bytes
+  }
+}
+
+bool check_json_size(const json& j, const json& loc, size_t limit, validator& v) {
+  if (json_size_capped(j, limit) <= limit)
+    return true;
+  v.add(loc, "Value should have at most " + std::to_string(limit) + " bytes as JSON", "too_long");
+  return false;
+}
+
+std::string safe_dump(const json& j) {
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 bool validate_lead_request(const json& body, validator& v, lead_submission& out) {
   if (body.contains("analyze") && !body["analyze"].is_null()) {
     if (!body["analyze"].is_boolean())
@@ -215,7 +320,7 @@ bool validate_lead_request(const json& body, validator& v, lead_submission& out)
       !is_valid_email(email))
     v.add({"body", "lead_data", "email"}, "value is not a valid email address", "value_error");
   string_field(d, base, "company", false, 0, 200, v, company, has_company, false);
-  if (string_field(d, base, "phone", false, 0, 41, v, phone, has_phone, false) && has_phone &&
+  if (string_field(d, base, "phone", false, 0, 40, v, phone, has_phone, false) && has_phone &&
       !is_valid_phone(phone))
     v.add({"body", "lead_data", "phone"}, "String should match pattern '^\\+?[0-9 ()\\-.]{3,40}$'",
           "string_pattern_mismatch");
@@ -303,7 +408,7 @@ bool validate_lead_patch(const json& body, validator& v, json& patch) {
     any = true;
     if (!body["metadata"].is_object())
       v.add({"body", "metadata"}, "Input should be a valid object", "dict_type");
-    else
+    else if (check_json_size(body["metadata"], {"body", "metadata"}, max_free_json_bytes, v))
       patch["metadata"] = body["metadata"];
   }
   if (!any)

@@ -2,11 +2,15 @@
 /// Request validation (API.md §1, §6): collects *every* failing field as a 422 entry
 /// `{"loc": [...], "msg": "...", "type": "..."}`. Pure functions, no I/O.
 
+#include <cstddef>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "actors/json_limits.hpp"
 #include "actors/lead_scoring.hpp"
 
 namespace pixelcraft::http {
@@ -33,6 +37,51 @@ bool is_valid_phone(std::string_view s);
 /// 8-4-4-4-12 hex digits.
 bool is_uuid(std::string_view s);
 std::string trim(std::string_view s);
+
+// -- hostile input (API.md §1, v1.1) -------------------------------------------------------
+
+/// Largest compact JSON size of a free-form object that is handed to agents and models
+/// (chat `context`, invoke `input_data`, workflow `input_data`/`metadata`, agent message
+/// `content`/`metadata`, lead `metadata`): checked before anything copies or prints it.
+inline constexpr std::size_t max_free_json_bytes = 64 * 1024;
+
+/// Outcome of reading a request body as JSON, once per request.
+struct body_check {
+  int status = 0;                                  ///< 0 ok, else 400 or 422
+  std::string detail;                              ///< the 400 `detail`
+  nlohmann::json errors = nlohmann::json::array(); ///< the 422 entries
+  nlohmann::json doc;                              ///< the document when `status == 0`
+};
+
+/// Checks a request body that must be one JSON object, in this order: only whitespace → 422
+/// `missing` at `["body"]`; nested deeper than `client_depth` (32) → 400 "JSON nested deeper
+/// than 32 levels" (found while parsing, nothing recursive has run); invalid UTF-8 → 400; a NUL
+/// byte or anything else that is not JSON → 400; not an object → 400; a string value or key
+/// holding `\u0000` → 422 with one `value_error.nul` entry per field (loc `["body", ...]`).
+body_check check_json_body(std::string_view body);
+
+/// True when `s` is valid UTF-8 without a NUL character: text that PostgreSQL can store.
+bool storable_text(std::string_view s);
+
+/// Adds a 422 entry at `["query", name]` for every decoded query parameter whose name or
+/// value is not `storable_text` (e.g. `%00`, `%ff`). Entries may carry invalid UTF-8 in `loc`:
+/// serialise them with `safe_dump`.
+void check_query_text(const std::vector<std::pair<std::string, std::string>>& query, validator& v);
+
+/// An `Idempotency-Key` (API.md §1): 1..255 visible ASCII characters (0x21..0x7E).
+bool valid_idempotency_key(std::string_view s);
+
+/// Compact serialised size of `j` (as `j.dump()`), counting no further than `limit + 1`, so a
+/// huge value costs at most `limit` steps. Recursion is bounded by the parse depth of `j`.
+std::size_t json_size_capped(const nlohmann::json& j, std::size_t limit);
+
+/// Adds a 422 `too_long` entry at `loc` when `j` serialises to more than `limit` bytes.
+bool check_json_size(const nlohmann::json& j, const nlohmann::json& loc, std::size_t limit,
+                     validator& v);
+
+/// `j.dump()` that never throws: invalid UTF-8 (e.g. from a query name echoed in a `loc`)
+/// becomes U+FFFD.
+std::string safe_dump(const nlohmann::json& j);
 
 /// A validated `LeadRequest`.
 struct lead_submission {
