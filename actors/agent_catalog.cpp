@@ -1,4 +1,5 @@
 #include "actors/agent_catalog.hpp"
+#include "actors/json_limits.hpp"
 
 #include <algorithm>
 #include <set>
@@ -30,7 +31,7 @@ const std::string& agent_catalog::builtin_json() {
 std::shared_ptr<const agent_catalog> agent_catalog::load(const std::string& text,
                                                          const std::string& default_model,
                                                          std::string& error) {
-  auto doc = json::parse(text, nullptr, false);
+  auto doc = parse_json(text);
   if (!doc.is_object() || !doc.contains("agents") || !doc["agents"].is_array()) {
     error = "expected {\"agents\": [...]}";
     return nullptr;
@@ -112,7 +113,7 @@ std::string agent_catalog::info_json(const agent_def& a, const std::string& stat
             {"type", a.id},
             {"description", a.description},
             {"capabilities", a.capabilities},
-            {"tools", json::parse(a.tools_json)},
+            {"tools", parse_json_or_throw(a.tools_json)},
             {"status", status}};
   if (detail) {
     j["model"] = a.model;

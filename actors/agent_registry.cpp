@@ -17,6 +17,7 @@
 
 #include "actors/errc.hpp"
 #include "actors/log.hpp"
+#include "actors/json_limits.hpp"
 
 namespace pixelcraft {
 
@@ -126,7 +127,7 @@ void ensure_loaded(agent_pointer self, std::function<void(caf::error)> then) {
     .then(
       [self, done](const std::string& text) {
         auto& st = self->state;
-        auto stored = json::parse(text);
+        auto stored = parse_json_or_throw(text);
         std::vector<json> earlier;
         json pending = json::array();
         for (auto& m : stored["items"]) {
@@ -153,7 +154,7 @@ void send_message(agent_pointer self, json msg, std::function<void(json)> done,
   auto& st = self->state;
   if (!msg.contains("message_id")) {
     msg["from_agent"] = st.def->id;
-    msg = json::parse(new_agent_message(msg.dump(), st.workflow_id));
+    msg = parse_json_or_throw(new_agent_message(msg.dump(), st.workflow_id));
     if (st.opts.mirror)
       self->send(st.opts.mirror, mirror_put_atom_v, msg.dump());
   }
@@ -198,7 +199,7 @@ void send_message_tool(agent_pointer self, const std::shared_ptr<turn>& t, json 
                        std::function<void(std::string)> done) {
   auto& st = self->state;
   if (args.is_string())
-    args = json::parse(args.get<std::string>(), nullptr, false);
+    args = parse_json(args.get<std::string>());
   auto refuse = [&done](const std::string& why) {
     done(json{{"success", false}, {"error", why}}.dump());
   };
@@ -318,10 +319,10 @@ json model_request(const agent_state& st, const turn& t) {
     req["format"] = t.request["format"];
   } else if (st.opts.tools && t.round < st.opts.cfg.tool_rounds) {
     json tools = json::array();
-    for (const auto& tool : json::parse(st.def->tools_json))
+    for (const auto& tool : parse_json_or_throw(st.def->tools_json))
       tools.push_back({{"type", "function"}, {"function", tool}});
     if (t.request.contains("workflow_id")) // shared memory inside workflows
-      for (const auto& tool : json::parse(memory_tools_json()))
+      for (const auto& tool : parse_json_or_throw(memory_tools_json()))
         tools.push_back({{"type", "function"}, {"function", tool}});
     if (!st.workflow_id.empty() && st.participants.size() > 1)
       tools.push_back({{"type", "function"}, {"function", send_message_tool_def(st)}});
@@ -442,13 +443,15 @@ void run_tools(agent_pointer self, std::shared_ptr<turn> t, const std::string& c
       call["conversation_id"] = st.conversation_id;
     if (t->request.contains("workflow_id"))
       call["workflow_id"] = t->request["workflow_id"];
+    if (t->request.contains("owner_id") && t->request["owner_id"].is_string())
+      call["owner_id"] = t->request["owner_id"];
     auto finish_one = [self, t, results, pending, base, i, name](std::string result) {
       if (name == "remember") {
-        auto r = json::parse(result, nullptr, false);
+        auto r = parse_json(result);
         if (r.is_object() && r.value("success", false)) {
           auto args = t->extra[base - 1]["tool_calls"][i]["function"].value("arguments", json::object());
           if (args.is_string())
-            args = json::parse(args.get<std::string>(), nullptr, false);
+            args = parse_json(args.get<std::string>());
           t->memory_writes.push_back({{"key", r["key"]}, {"scope", r["scope"]},
                                       {"version", r["version"]},
                                       {"value", args.is_object() ? args.value("value", json(nullptr)) : json(nullptr)}});
@@ -479,7 +482,7 @@ void call_model(agent_pointer self, std::shared_ptr<turn> t) {
   self->request(st.opts.llm, timeout, llm_chat_atom_v, model_request(st, *t).dump(), t->listener)
     .await(
       [self, t](const std::string& text) {
-        auto r = json::parse(text);
+        auto r = parse_json_or_throw(text);
         auto calls = r.value("tool_calls", json::array());
         if (!calls.empty() && self->state.opts.tools &&
             t->round < self->state.opts.cfg.tool_rounds)
@@ -494,9 +497,7 @@ void call_model(agent_pointer self, std::shared_ptr<turn> t) {
       [self, t](caf::error& err) {
         bool partial = err.context().size() > 1 && err.context().match_element<bool>(1) &&
                        err.context().get_as<bool>(1);
-        bool no_model = err.category() == caf::atom("pixelcraft") && !partial &&
-                        (err.code() == static_cast<uint8_t>(errc::unavailable) ||
-                         err.code() == static_cast<uint8_t>(errc::not_found));
+        bool no_model = !partial && (err == errc::unavailable || err == errc::not_found);
         if (no_model || err == caf::sec::request_receiver_down) {
           // No model: an honest answer, stored and streamed like any other.
           if (t->listener)
@@ -508,8 +509,7 @@ void call_model(agent_pointer self, std::shared_ptr<turn> t) {
                                         .count()}};
           return finish_turn(self, t, degraded_reply_text(), meta, json::array());
         }
-        auto status = err == caf::sec::request_timeout ||
-                          err.code() == static_cast<uint8_t>(errc::deadline_exceeded)
+        auto status = err == caf::sec::request_timeout || err == errc::deadline_exceeded
                         ? "timeout"
                         : "error";
         write_log(self, *t, status, json::object(), caf::to_string(err));
@@ -591,7 +591,7 @@ agent_actor::behavior_type agent_fn(agent_pointer self, const agent_def* def,
            caf::actor& listener) -> caf::result<std::string> {
       auto& st = self->state;
       auto t = std::make_shared<turn>();
-      t->request = json::parse(request, nullptr, false);
+      t->request = parse_json(request);
       t->listener = listener;
       t->rp = self->make_response_promise<std::string>();
       t->message = t->request.value("message", std::string{});
@@ -624,7 +624,7 @@ agent_actor::behavior_type agent_fn(agent_pointer self, const agent_def* def,
         .await(
           [self, t](const std::string& text) {
             auto& st = self->state;
-            auto recent = json::parse(text);
+            auto recent = parse_json_or_throw(text);
             for (auto& m : recent["messages"])
               st.history.push_back({{"role", m["role"]}, {"content", m["content"]}});
             st.loaded = true;
@@ -639,7 +639,7 @@ agent_actor::behavior_type agent_fn(agent_pointer self, const agent_def* def,
     },
     [self](amsg_atom, const std::string& text) -> caf::result<std::string> {
       auto& st = self->state;
-      auto m = json::parse(text, nullptr, false);
+      auto m = parse_json(text);
       if (st.workflow_id.empty() || !m.is_object() || !m.contains("message_id") ||
           !m["message_id"].is_string())
         return caf::make_error(errc::invalid_argument, "not a workflow agent message");
@@ -652,7 +652,7 @@ agent_actor::behavior_type agent_fn(agent_pointer self, const agent_def* def,
       return id;
     },
     [self](amsg_send_atom, const std::string& text) -> caf::result<std::string> {
-      auto msg = json::parse(text, nullptr, false);
+      auto msg = parse_json(text);
       if (self->state.workflow_id.empty() || !msg.is_object() ||
           !message_types().count(msg.value("message_type", std::string{})))
         return caf::make_error(errc::invalid_argument, "malformed agent message");
@@ -724,7 +724,7 @@ agent_registry_actor::behavior_type registry_fn(registry_pointer self,
     [self](chat_atom a, std::string& request,
            caf::actor& listener) -> caf::result<std::string> {
       auto& st = self->state;
-      auto req = json::parse(request, nullptr, false);
+      auto req = parse_json(request);
       if (!req.is_object())
         return caf::make_error(errc::invalid_argument, "malformed turn");
       const auto* def = st.opts.catalog->find(req.value("agent_type", std::string{"chat"}));

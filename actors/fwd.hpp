@@ -44,6 +44,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(pixelcraft_actors, caf::first_custom_type_id)
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, mirror_put_atom, "mir_put")
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, mirror_status_atom, "mir_status")
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, mirror_flush_atom, "mir_flush")
+  CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, mirror_store_atom, "mir_store")
   // Integrations and tools (vendor_actor, tool_actor).
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, vendor_atom, "vendor")
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, vstats_atom, "vstats")

@@ -12,6 +12,7 @@
 
 #include "actors/errc.hpp"
 #include "actors/log.hpp"
+#include "actors/json_limits.hpp"
 
 namespace pixelcraft {
 
@@ -167,7 +168,7 @@ void check_all(health_pointer self) {
     self->request(st.opts.vendors, request_timeout, vstats_atom_v)
       .then(
         [self](const std::string& text) {
-          auto j = json::parse(text, nullptr, false);
+          auto j = parse_json(text);
           self->state.circuits = j.is_object() ? j : json::object();
           finish_one(self);
         },
@@ -181,7 +182,7 @@ void check_all(health_pointer self) {
     .then(
       [self, started](const std::string& reply) {
         json s = {{"status", "healthy"}, {"latency_ms", elapsed_ms(started)}};
-        auto parsed = json::parse(reply, nullptr, false);
+        auto parsed = parse_json(reply);
         if (parsed.is_object() && parsed.contains("schema_version"))
           s["schema_version"] = parsed["schema_version"];
         self->state.services["database"] = std::move(s);
@@ -196,7 +197,7 @@ void check_all(health_pointer self) {
   // Model server.
   auto models = [](const char* list_key, const char* name_key) {
     return [list_key, name_key](json& s, const std::string& body) {
-      auto parsed = json::parse(body, nullptr, false);
+      auto parsed = parse_json(body);
       json names = json::array();
       if (parsed.is_object() && parsed.contains(list_key) && parsed[list_key].is_array())
         for (auto& m : parsed[list_key])

@@ -1,4 +1,5 @@
 #include "actors/json_schema.hpp"
+#include "actors/json_limits.hpp"
 
 #include <cctype>
 
@@ -146,8 +147,8 @@ bool is_rfc3339(const std::string& s) {
 
 std::vector<std::string> validate_json(const std::string& schema, const std::string& value) {
   std::vector<std::string> errors;
-  auto s = json::parse(schema, nullptr, false);
-  auto v = json::parse(value, nullptr, false);
+  auto s = parse_json(schema);
+  auto v = parse_json(value);
   if (s.is_discarded())
     errors.push_back("$: the schema is not valid JSON");
   else if (v.is_discarded())

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/log.hpp"
+#include "actors/json_limits.hpp"
 
 namespace pixelcraft {
 
@@ -71,7 +72,7 @@ std::string lower(std::string_view s) {
 
 lead_signals lead_signals_from_json(const std::string& lead_json) {
   lead_signals s;
-  auto lead = nlohmann::json::parse(lead_json, nullptr, false);
+  auto lead = parse_json(lead_json);
   if (!lead.is_object())
     return s;
   auto str = [&](const char* k) {

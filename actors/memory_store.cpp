@@ -11,6 +11,7 @@
 
 #include "actors/errc.hpp"
 #include "actors/log.hpp"
+#include "actors/json_limits.hpp"
 
 namespace pixelcraft {
 
@@ -23,6 +24,23 @@ constexpr const char* component = "pixelcraft.memory";
 std::string cache_key(const json& a) {
   return a.value("scope", std::string{}) + "\n" + a.value("scope_id", std::string{}) + "\n" +
          a.value("key", std::string{});
+}
+
+/// Only keys of one run or conversation are cached: `global` and `system` reads always go to
+/// the table, which checks the scope against the run asking (one owner never reads another's
+/// keys, even through a mistaken `scope_id`), and sees writes of other nodes.
+bool cacheable(const json& a) {
+  auto scope = a.value("scope", std::string{});
+  return scope == "workflow" || scope == "conversation";
+}
+
+/// A key's scope id must be named (the cache is keyed by it): '' only for `system`.
+bool has_scope_id(const json& a) {
+  if (!a["scope"].is_string() || !a["key"].is_string() ||
+      (a.contains("scope_id") && !a["scope_id"].is_string()))
+    return false;
+  auto id = a.value("scope_id", std::string{});
+  return a["scope"] == "system" ? id.empty() : !id.empty();
 }
 
 struct store_state {
@@ -40,8 +58,9 @@ memory_actor::behavior_type store_fn(store_pointer self, db_actor db, unsigned t
   self->state.timeout = std::chrono::milliseconds(timeout_ms + 4000);
   return {
     [self](mem_put_atom, const std::string& text) -> caf::result<std::string> {
-      auto a = json::parse(text, nullptr, false);
-      if (!a.is_object() || !a.contains("key") || !a.contains("value") || !a.contains("scope"))
+      auto a = parse_json(text);
+      if (!a.is_object() || !a.contains("key") || !a.contains("value") || !a.contains("scope") ||
+          !has_scope_id(a))
         return caf::make_error(errc::invalid_argument, "malformed memory write");
       auto rp = self->make_response_promise<std::string>();
       // Written through before it is acknowledged: a crash loses nothing acknowledged.
@@ -49,7 +68,8 @@ memory_actor::behavior_type store_fn(store_pointer self, db_actor db, unsigned t
         .then(
           [self, rp, a](const std::string& stored) mutable {
             auto key = cache_key(a);
-            self->state.cache[key] = json::parse(stored);
+            if (cacheable(a))
+              self->state.cache[key] = parse_json_or_throw(stored);
             if (a.contains("ttl_s"))
               self->state.expiry[key] =
                 clock_type::now() + std::chrono::milliseconds(static_cast<long long>(a["ttl_s"].get<double>() * 1000));
@@ -61,30 +81,27 @@ memory_actor::behavior_type store_fn(store_pointer self, db_actor db, unsigned t
       return rp;
     },
     [self](mem_get_atom, const std::string& text) -> caf::result<std::string> {
-      auto a = json::parse(text, nullptr, false);
+      auto a = parse_json(text);
+      if (!a.is_object() || !a.contains("key") || !a.contains("scope") || !has_scope_id(a))
+        return caf::make_error(errc::invalid_argument, "malformed memory read");
       auto key = cache_key(a);
       auto& st = self->state;
-      if (auto it = st.cache.find(key); it != st.cache.end()) {
+      if (auto it = st.cache.find(key); cacheable(a) && it != st.cache.end()) {
         auto exp = st.expiry.find(key);
         if (exp != st.expiry.end() && exp->second < clock_type::now())
           return std::string{"null"};
         return it->second.dump();
       }
-      // Not cached (new store after a restart, or written by another node): read the table.
+      // Not cached (new store after a restart, or written by another node): read the table,
+      // which checks the scope against the run asking.
       auto rp = self->make_response_promise<std::string>();
-      json args = {{"workflow_id", a.value("scope", std::string{}) == "workflow" ? a.value("scope_id", std::string{}) : ""},
-                   {"conversation_id", a.value("scope", std::string{}) == "conversation" ? a.value("scope_id", std::string{}) : ""}};
-      self->request(st.db, st.timeout, db_op_atom_v, std::string{"mem_list"}, args.dump())
+      self->request(st.db, st.timeout, db_op_atom_v, std::string{"mem_get"}, text)
         .then(
-          [self, rp, a, key](const std::string& list) mutable {
-            auto items = json::parse(list);
-            for (auto& e : items["items"])
-              if (e["key"] == a["key"] && e["scope"] == a["scope"]) {
-                self->state.cache[key] = e;
-                rp.deliver(e.dump());
-                return;
-              }
-            rp.deliver(std::string{"null"});
+          [self, rp, key, cache = cacheable(a)](const std::string& entry) mutable {
+            auto e = parse_json_or_throw(entry);
+            if (cache && e.is_object())
+              self->state.cache[key] = e;
+            rp.deliver(entry);
           },
           [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
       return rp;

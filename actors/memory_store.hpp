@@ -1,7 +1,14 @@
 #pragma once
-/// Shared memory (API.md §7): scopes `conversation`, `workflow`, `global`; a key has a JSON
-/// value, a `version` that increases on each write, an optional expiry (an expired key reads
-/// as absent) and the agent that wrote it.
+/// Shared memory (API.md §7): a key has a JSON value, a `version` that increases on each write,
+/// an optional expiry (an expired key reads as absent) and the agent that wrote it. Scopes and
+/// their `scope_id` (v1.1):
+/// - `workflow`: the execution's id; `conversation`: the conversation's id;
+/// - `global`: the sub of the execution's owner: global *to the owner*, so one owner never
+///   reads or writes another owner's keys;
+/// - `system`: '' (one scope for everyone); every run reads it, only admin-owned runs write it.
+/// Every request for `workflow`, `global` or `system` carries `workflow_id` (the run asking);
+/// the database checks `scope_id` against that execution (`errc::permission_denied` when it
+/// names another owner's keys, or for a `system` write by a run an admin does not own).
 ///
 /// - `spawn_memory_supervisor` spawns a supervisor that owns the store actor and forwards every
 ///   request to the current store. The store writes through to `shared_memory` before it
@@ -22,12 +29,15 @@
 namespace pixelcraft {
 
 using memory_actor = caf::typed_actor<
-  /// In: `{"scope", "scope_id" ('' for global), "key", "value", "agent"?, "expected_version"?
-  /// (compare-and-set), "ttl_s"?, "workflow_id"?, "conversation_id"?}`. Reply: the stored entry
+  /// In: `{"scope", "scope_id", "key", "value", "workflow_id", "agent"?, "expected_version"?
+  /// (compare-and-set), "ttl_s"?, "conversation_id"?}`. Reply: the stored entry
   /// `{"key", "value", "scope", "version", "created_by_agent", "updated_at", "expires_at"}`.
-  /// `errc::failed_precondition` on a version mismatch.
+  /// `errc::failed_precondition` on a version mismatch (only: a timeout is
+  /// `caf::sec::request_timeout` or `errc::deadline_exceeded`, never read as a mismatch),
+  /// `errc::permission_denied`, `errc::invalid_argument` (malformed or no `scope_id`).
   caf::replies_to<mem_put_atom, std::string>::with<std::string>,
-  /// In: `{"scope", "scope_id", "key"}`. Reply: the entry, or `null` when absent or expired.
+  /// In: `{"scope", "scope_id", "key", "workflow_id"}`. Reply: the entry, or `null` when absent
+  /// or expired. Errors as for `mem_put_atom`.
   caf::replies_to<mem_get_atom, std::string>::with<std::string>,
   /// The current store (tests use it to crash the store on purpose).
   caf::replies_to<caf::get_atom>::with<caf::actor>>;

@@ -1,6 +1,11 @@
 #include "actors/message_mirror.hpp"
 
+#include <algorithm>
+#include <cctype>
+#include <deque>
+#include <limits>
 #include <map>
+#include <set>
 #include <vector>
 
 #include <caf/actor_system.hpp>
@@ -11,6 +16,7 @@
 #include "actors/errc.hpp"
 #include "actors/ids.hpp"
 #include "actors/log.hpp"
+#include "actors/json_limits.hpp"
 
 namespace pixelcraft {
 
@@ -29,21 +35,57 @@ int rank(const std::string& status) {
   return 3; // failed
 }
 
+bool known_status(const std::string& s) {
+  return s == "pending" || s == "delivered" || s == "processed" || s == "failed";
+}
+
 /// Whether `next` may replace `current` (forward only; processed and failed are final).
 bool moves_forward(const std::string& current, const std::string& next) {
   return rank(current) < 2 && rank(next) > rank(current);
 }
 
+bool is_uuid(const json& j) {
+  if (!j.is_string())
+    return false;
+  const auto& s = j.get_ref<const std::string&>();
+  if (s.size() != 36)
+    return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash ? s[i] != '-' : !std::isxdigit(static_cast<unsigned char>(s[i])))
+      return false;
+  }
+  return true;
+}
+
+/// Rows and status changes waiting to be written. Every item carries the sequence number it
+/// arrived with (the oldest one not yet written, per message id), so that a flush knows when
+/// everything before it is done.
 struct batch {
   std::vector<json> rows;
-  std::map<std::string, size_t> row_at;         ///< message id -> index in rows
-  std::map<std::string, std::string> status;    ///< message id -> newest status (rows stored)
+  std::map<std::string, size_t> row_at;       ///< message id -> index in rows
+  std::map<std::string, std::string> status;  ///< message id -> newest status (rows stored)
+  std::map<std::string, uint64_t> seq;        ///< message id -> oldest sequence number here
 
   bool empty() const { return rows.empty() && status.empty(); }
   size_t size() const { return rows.size() + status.size(); }
 
-  void put(json row) {
+  void note(const std::string& id, uint64_t n) {
+    auto [it, fresh] = seq.emplace(id, n);
+    if (!fresh)
+      it->second = std::min(it->second, n);
+  }
+
+  uint64_t min_seq() const {
+    auto out = std::numeric_limits<uint64_t>::max();
+    for (const auto& [id, n] : seq)
+      out = std::min(out, n);
+    return out;
+  }
+
+  void put(json row, uint64_t n) {
     auto id = row.value("message_id", std::string{});
+    note(id, n);
     if (auto it = row_at.find(id); it != row_at.end()) {
       rows[it->second] = std::move(row);
       return;
@@ -52,7 +94,8 @@ struct batch {
     rows.push_back(std::move(row));
   }
 
-  void set_status(const std::string& id, const std::string& next) {
+  void set_status(const std::string& id, const std::string& next, uint64_t n) {
+    note(id, n);
     if (auto it = row_at.find(id); it != row_at.end()) {
       auto& row = rows[it->second];
       if (moves_forward(row.value("status", std::string{"pending"}), next))
@@ -69,14 +112,31 @@ struct batch {
   /// Puts a failed write back in front of what arrived since.
   void merge_older(batch older) {
     for (auto& [id, next] : status)
-      older.set_status(id, next);
+      older.set_status(id, next, seq[id]);
     for (auto& row : rows) {
       auto id = row.value("message_id", std::string{});
       auto st = row.value("status", std::string{"pending"});
-      older.put(row);
-      older.set_status(id, st);
+      auto n = seq[id];
+      older.put(row, n);
+      older.set_status(id, st, n);
     }
     *this = std::move(older);
+  }
+
+  /// One batch per row and per status change: how a refused batch is retried.
+  std::vector<batch> singles() const {
+    std::vector<batch> out;
+    for (const auto& row : rows) {
+      batch b;
+      b.put(row, seq.at(row.value("message_id", std::string{})));
+      out.push_back(std::move(b));
+    }
+    for (const auto& [id, next] : status) {
+      batch b;
+      b.set_status(id, next, seq.at(id));
+      out.push_back(std::move(b));
+    }
+    return out;
   }
 
   json payload() const {
@@ -87,17 +147,33 @@ struct batch {
   }
 };
 
+/// Someone waiting for the mirror: a flush (everything up to `upto`) or a store (one row).
+struct waiter {
+  caf::typed_response_promise<bool> rp;
+  uint64_t upto = 0;
+  std::string row_id; ///< set: waits for this row only
+};
+
 struct mirror_state {
   message_mirror_options opts;
   batch queued;
+  std::deque<batch> isolating; ///< single-item batches of a refused batch, written first
   batch in_flight;
   bool writing = false;
   bool timer_armed = false;
   bool retry_armed = false;
-  std::vector<caf::typed_response_promise<bool>> flush_next;  ///< answered after the next write
-  std::vector<caf::typed_response_promise<bool>> flush_now;   ///< answered after the current one
+  uint64_t next_seq = 0;
+  std::vector<waiter> waiters;
   uint64_t dropped = 0;
   static inline const char* name = "pixelcraft.message-mirror";
+
+  /// The oldest sequence number not yet written (max when nothing is pending).
+  uint64_t pending_from() const {
+    auto out = std::min(queued.min_seq(), in_flight.min_seq());
+    for (const auto& b : isolating)
+      out = std::min(out, b.min_seq());
+    return out;
+  }
 };
 
 using mirror_impl = message_mirror_actor::extend<caf::reacts_to<tick_atom>>;
@@ -105,13 +181,36 @@ using mirror_pointer = mirror_impl::stateful_pointer<mirror_state>;
 
 void start_write(mirror_pointer self);
 
-void answer(std::vector<caf::typed_response_promise<bool>>& waiters, const caf::error& err) {
-  for (auto& rp : waiters)
+/// Answers the waiters for which `pick` returns true: with `err`, or `true` without one.
+template <class Pred>
+void answer_if(mirror_pointer self, Pred pick, const caf::error& err = {}) {
+  auto& ws = self->state.waiters;
+  auto keep = std::partition(ws.begin(), ws.end(), [&](const waiter& w) { return !pick(w); });
+  for (auto it = keep; it != ws.end(); ++it)
     if (err)
-      rp.deliver(err);
+      it->rp.deliver(err);
     else
-      rp.deliver(true);
-  waiters.clear();
+      it->rp.deliver(true);
+  ws.erase(keep, ws.end());
+}
+
+/// After a write: stores whose row was in `written` are done, flushes whose range is done too.
+void answer_written(mirror_pointer self, const batch& written) {
+  auto from = self->state.pending_from();
+  answer_if(self, [&](const waiter& w) {
+    return w.row_id.empty() ? w.upto < from : written.row_at.count(w.row_id) > 0;
+  });
+}
+
+/// A write failed for a reason that may pass: its waiters learn now, its rows stay queued.
+void answer_failed(mirror_pointer self, const batch& failed, const caf::error& err) {
+  auto from = failed.min_seq();
+  answer_if(
+    self,
+    [&](const waiter& w) {
+      return w.row_id.empty() ? w.upto >= from : failed.seq.count(w.row_id) > 0;
+    },
+    err);
 }
 
 void bound_queue(mirror_pointer self) {
@@ -121,15 +220,24 @@ void bound_queue(mirror_pointer self) {
   // Oldest rows first; their later status changes then update nothing.
   auto excess = st.queued.size() - st.opts.max_queued;
   batch kept;
-  for (size_t i = 0; i < st.queued.rows.size(); ++i)
+  std::set<std::string> lost;
+  for (size_t i = 0; i < st.queued.rows.size(); ++i) {
+    auto id = st.queued.rows[i].value("message_id", std::string{});
     if (i >= excess)
-      kept.put(std::move(st.queued.rows[i]));
-  kept.status = std::move(st.queued.status);
+      kept.put(std::move(st.queued.rows[i]), st.queued.seq[id]);
+    else
+      lost.insert(id);
+  }
+  for (auto& [id, next] : st.queued.status)
+    kept.set_status(id, next, st.queued.seq[id]);
   auto dropped = std::min(excess, st.queued.rows.size());
   st.dropped += dropped;
   st.queued = std::move(kept);
   log::warn(component, "agent messages dropped from the mirror: the database is not keeping up",
             {{"dropped", dropped}, {"dropped_total", st.dropped}});
+  answer_if(
+    self, [&](const waiter& w) { return w.row_id.empty() || lost.count(w.row_id) > 0; },
+    caf::make_error(errc::unavailable, "agent messages dropped: the database is not keeping up"));
 }
 
 /// Something was queued: write now, or soon.
@@ -138,7 +246,7 @@ void schedule(mirror_pointer self) {
   bound_queue(self);
   if (st.writing || st.retry_armed)
     return;
-  if (st.queued.size() >= st.opts.max_batch || !st.flush_next.empty())
+  if (st.queued.size() >= st.opts.max_batch || !st.waiters.empty())
     return start_write(self);
   if (!st.timer_armed) {
     st.timer_armed = true;
@@ -146,53 +254,83 @@ void schedule(mirror_pointer self) {
   }
 }
 
+bool transient(const caf::error& err) {
+  return err == caf::sec::request_timeout || err == caf::sec::request_receiver_down ||
+         err == errc::unavailable || err == errc::deadline_exceeded || err == errc::aborted;
+}
+
 void start_write(mirror_pointer self) {
   auto& st = self->state;
-  if (st.writing || st.queued.empty()) {
-    if (!st.writing)
-      answer(st.flush_next, {});
+  if (st.writing)
+    return;
+  if (!st.isolating.empty()) {
+    st.in_flight = std::move(st.isolating.front());
+    st.isolating.pop_front();
+  } else if (!st.queued.empty()) {
+    st.in_flight = std::move(st.queued);
+    st.queued = batch{};
+  } else {
+    answer_written(self, batch{}); // nothing pending: every flush is done
     return;
   }
   st.writing = true;
-  st.in_flight = std::move(st.queued);
-  st.queued = batch{};
-  st.flush_now = std::move(st.flush_next);
-  st.flush_next.clear();
+  bool single = st.in_flight.size() == 1;
+  json payload;
+  try {
+    payload = st.in_flight.payload();
+  } catch (const std::exception&) {
+    payload = nullptr; // rows were checked; still, never let one row kill the mirror
+  }
   self
     ->request(st.opts.db, std::chrono::milliseconds(st.opts.db_timeout_ms + 4000), db_op_atom_v,
-              std::string{"amsg_write"}, st.in_flight.payload().dump())
+              std::string{"amsg_write"},
+              payload.is_null() ? std::string{"{}"}
+                                : payload.dump(-1, ' ', false, json::error_handler_t::replace))
     .then(
       [self](const std::string&) {
         auto& st = self->state;
         st.writing = false;
+        auto written = std::move(st.in_flight);
         st.in_flight = batch{};
-        answer(st.flush_now, {});
-        if (!st.queued.empty() || !st.flush_next.empty())
+        answer_written(self, written);
+        if (!st.queued.empty() || !st.isolating.empty() || !st.waiters.empty())
           start_write(self);
       },
-      [self](caf::error& err) {
+      [self, single](caf::error& err) {
         auto& st = self->state;
         st.writing = false;
-        answer(st.flush_now, err);
-        bool transient = err == caf::sec::request_timeout ||
-                         err == caf::sec::request_receiver_down ||
-                         err.code() == static_cast<uint8_t>(errc::unavailable) ||
-                         err.code() == static_cast<uint8_t>(errc::deadline_exceeded);
-        if (!transient) {
-          log::error(component, "agent messages refused by the database; dropped",
-                     {{"count", st.in_flight.size()}, {"error", caf::to_string(err)}});
-          st.in_flight = batch{};
-          if (!st.queued.empty() || !st.flush_next.empty())
-            start_write(self);
+        auto failed = std::move(st.in_flight);
+        st.in_flight = batch{};
+        if (transient(err)) {
+          log::warn(component, "agent message mirror write failed; retrying",
+                    {{"count", failed.size()}, {"error", caf::to_string(err)}});
+          answer_failed(self, failed, err);
+          if (single)
+            st.isolating.push_front(std::move(failed));
+          else
+            st.queued.merge_older(std::move(failed));
+          bound_queue(self);
+          st.retry_armed = true;
+          self->delayed_send(self, std::chrono::seconds(1), tick_atom_v);
           return;
         }
-        log::warn(component, "agent message mirror write failed; retrying",
-                  {{"count", st.in_flight.size()}, {"error", caf::to_string(err)}});
-        st.queued.merge_older(std::move(st.in_flight));
-        st.in_flight = batch{};
-        bound_queue(self);
-        st.retry_armed = true;
-        self->delayed_send(self, std::chrono::seconds(1), tick_atom_v);
+        if (!single) {
+          // Refused for good: one row (or status change) is at fault. Row by row, so only it
+          // fails and every other one is stored.
+          log::warn(component, "agent message batch refused; retrying row by row",
+                    {{"count", failed.size()}, {"error", caf::to_string(err)}});
+          auto parts = failed.singles();
+          st.isolating.insert(st.isolating.begin(), std::make_move_iterator(parts.begin()),
+                              std::make_move_iterator(parts.end()));
+        } else {
+          auto id = failed.seq.empty() ? std::string{} : failed.seq.begin()->first;
+          log::error(component, "agent message refused by the database; dropped",
+                     {{"message_id", id}, {"error", caf::to_string(err)}});
+          answer_if(self, [&](const waiter& w) { return !w.row_id.empty() && w.row_id == id; },
+                    err);
+          answer_written(self, batch{}); // flushes are not failed by another row
+        }
+        start_write(self);
       });
 }
 
@@ -201,39 +339,59 @@ mirror_impl::behavior_type mirror_fn(mirror_pointer self, message_mirror_options
   self->set_exit_handler([self](caf::exit_msg& em) {
     auto& st = self->state;
     auto lost = st.queued.size() + st.in_flight.size();
+    for (const auto& b : st.isolating)
+      lost += b.size();
     if (lost > 0)
       log::warn(component, "agent messages not mirrored at shutdown", {{"count", lost}});
-    auto err = caf::make_error(errc::unavailable, "shutting down");
-    answer(st.flush_now, err);
-    answer(st.flush_next, err);
+    answer_if(self, [](const waiter&) { return true; },
+              caf::make_error(errc::unavailable, "shutting down"));
     self->quit(em.reason);
   });
+  // Checks and queues one row; returns its id, or the reason it was refused.
+  auto accept = [self](const std::string& text, std::string& id) -> std::string {
+    auto& st = self->state;
+    auto problem = mirror_row_problem(text, st.opts.max_row_bytes);
+    if (!problem.empty()) {
+      log::warn(component, "agent message refused before batching", {{"reason", problem}});
+      return problem;
+    }
+    auto row = parse_json(text);
+    id = row["message_id"].get<std::string>();
+    st.queued.put(std::move(row), ++st.next_seq);
+    return {};
+  };
   return {
-    [self](mirror_put_atom, const std::string& text) {
-      auto row = json::parse(text, nullptr, false);
-      if (!row.is_object() || !row.contains("message_id"))
-        return;
-      self->state.queued.put(std::move(row));
+    [self, accept](mirror_put_atom, const std::string& text) {
+      std::string id;
+      if (accept(text, id).empty())
+        schedule(self);
+    },
+    [self, accept](mirror_store_atom, const std::string& text) -> caf::result<bool> {
+      std::string id;
+      auto problem = accept(text, id);
+      if (!problem.empty())
+        return caf::make_error(errc::invalid_argument, "agent message refused: " + problem);
+      auto rp = self->make_response_promise<bool>();
+      self->state.waiters.push_back({rp, 0, id});
       schedule(self);
+      return rp;
     },
     [self](mirror_status_atom, const std::string& ids, const std::string& status) {
-      auto list = json::parse(ids, nullptr, false);
-      if (!list.is_array())
+      auto list = parse_json(ids);
+      if (!list.is_array() || !known_status(status))
         return;
+      auto& st = self->state;
       for (const auto& id : list)
-        if (id.is_string())
-          self->state.queued.set_status(id.get<std::string>(), status);
+        if (is_uuid(id))
+          st.queued.set_status(id.get<std::string>(), status, ++st.next_seq);
       schedule(self);
     },
     [self](mirror_flush_atom) -> caf::result<bool> {
       auto& st = self->state;
-      if (st.queued.empty() && !st.writing)
+      if (st.pending_from() == std::numeric_limits<uint64_t>::max())
         return true;
       auto rp = self->make_response_promise<bool>();
-      if (st.queued.empty())
-        st.flush_now.push_back(rp); // everything before us is in the write in flight
-      else
-        st.flush_next.push_back(rp);
+      st.waiters.push_back({rp, st.next_seq, {}});
       if (!st.retry_armed)
         start_write(self);
       return rp;
@@ -250,7 +408,7 @@ mirror_impl::behavior_type mirror_fn(mirror_pointer self, message_mirror_options
 } // namespace
 
 std::string new_agent_message(const std::string& msg, const std::string& workflow_id) {
-  auto m = json::parse(msg);
+  auto m = parse_json_or_throw(msg);
   m["message_id"] = random_uuid();
   m["workflow_execution_id"] = workflow_id;
   m["status"] = "pending";
@@ -259,6 +417,35 @@ std::string new_agent_message(const std::string& msg, const std::string& workflo
   if (!m.contains("metadata") || !m["metadata"].is_object())
     m["metadata"] = json::object();
   return m.dump();
+}
+
+std::string mirror_row_problem(const std::string& text, size_t max_bytes) {
+  if (text.size() > max_bytes)
+    return "larger than " + std::to_string(max_bytes) + " bytes";
+  auto row = parse_json(text);
+  if (!row.is_object())
+    return "not a JSON object (or not valid UTF-8)";
+  for (auto key : {"message_id", "workflow_execution_id"})
+    if (!is_uuid(row.value(key, json(nullptr))))
+      return std::string{key} + " is not a UUID";
+  for (auto key : {"from_agent", "to_agent", "message_type"})
+    if (!row.contains(key) || !row[key].is_string() || row[key].get_ref<const std::string&>().empty())
+      return std::string{key} + " is not a string";
+  auto type = row["message_type"].get<std::string>();
+  if (type != "request" && type != "response" && type != "notification" && type != "handoff")
+    return "unknown message_type";
+  if (row.contains("status") && (!row["status"].is_string() || !known_status(row["status"])))
+    return "unknown status";
+  if (row.contains("created_at") && !row["created_at"].is_string() && !row["created_at"].is_null())
+    return "created_at is not a string";
+  for (auto key : {"content", "metadata"})
+    if (row.contains(key) && !row[key].is_object() && !row[key].is_null())
+      return std::string{key} + " is not an object";
+  json nul = json::array();
+  find_nul_strings(row, json::array(), nul, 1);
+  if (!nul.empty())
+    return "a NUL character in a string or key"; // no client text in logs or replies
+  return {};
 }
 
 message_mirror_actor spawn_message_mirror(caf::actor_system& sys, message_mirror_options opts) {

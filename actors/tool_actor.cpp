@@ -13,6 +13,7 @@
 #include "actors/errc.hpp"
 #include "actors/json_schema.hpp"
 #include "actors/log.hpp"
+#include "actors/json_limits.hpp"
 
 namespace pixelcraft {
 
@@ -36,6 +37,7 @@ struct exec {
   std::string agent;
   std::string conversation_id;
   std::string execution_id;
+  std::string owner_id; ///< of the workflow the call runs in (global memory is the owner's)
   clock_type::time_point started = clock_type::now();
   caf::typed_response_promise<std::string> rp;
 };
@@ -85,8 +87,7 @@ void vendor_failed(tool_pointer self, const exec_ptr& e, const caf::error& err) 
   std::string text = "vendor call failed";
   if (!err.context().empty() && err.context().match_element<std::string>(0))
     text = err.context().get_as<std::string>(0);
-  bool timeout = err == caf::sec::request_timeout ||
-                 err.code() == static_cast<uint8_t>(errc::deadline_exceeded);
+  bool timeout = err == caf::sec::request_timeout || err == errc::deadline_exceeded;
   done(self, e, {{"success", false}, {"error", text}}, timeout ? "timeout" : "error", text);
 }
 
@@ -104,7 +105,7 @@ void vcall(tool_pointer self, const exec_ptr& e, const std::string& service,
   self->request(self->state.opts.vendors, budget, vendor_atom_v, req.dump())
     .then(
       [next](const std::string& text) {
-        auto r = json::parse(text);
+        auto r = parse_json_or_throw(text);
         next(r.value("status", 0), r.value("body", json(nullptr)));
       },
       [self, e](caf::error& err) { vendor_failed(self, e, err); });
@@ -377,19 +378,19 @@ void calendar_change_tool(tool_pointer self, const exec_ptr& e) {
 }
 
 const json& memory_tools() {
-  static const json tools = json::parse(R"([
-    {"name": "remember", "description": "Store a value in the workflow's shared memory so the other agents (and routing rules, as memory.<key>) can use it.",
+  static const json tools = parse_json_or_throw(R"([
+    {"name": "remember", "description": "Store a value in shared memory so the other agents (and routing rules, as memory.<key>) can use it. Scope workflow (default): this workflow; global: every workflow of the same owner; system: every workflow (admin-owned workflows only).",
      "parameters": {"type": "object", "properties": {
        "key": {"type": "string", "minLength": 1, "maxLength": 100},
        "value": {},
-       "scope": {"type": "string", "enum": ["workflow", "global"]},
+       "scope": {"type": "string", "enum": ["workflow", "global", "system"]},
        "expected_version": {"type": "integer", "minimum": 1},
        "ttl_s": {"type": "number", "minimum": 1, "maximum": 2592000}},
       "required": ["key", "value"], "additionalProperties": false}},
     {"name": "recall", "description": "Read a value from the workflow's shared memory.",
      "parameters": {"type": "object", "properties": {
        "key": {"type": "string", "minLength": 1, "maxLength": 100},
-       "scope": {"type": "string", "enum": ["workflow", "global"]}},
+       "scope": {"type": "string", "enum": ["workflow", "global", "system"]}},
       "required": ["key"], "additionalProperties": false}}])");
   return tools;
 }
@@ -397,14 +398,19 @@ const json& memory_tools() {
 void memory_tool(tool_pointer self, const exec_ptr& e, const std::string& workflow_id) {
   const auto& a = e->args;
   auto scope = a.value("scope", std::string{"workflow"});
-  json req = {{"scope", scope}, {"scope_id", scope == "workflow" ? workflow_id : ""},
-              {"key", a["key"]}};
+  // `global` is global to the workflow's owner (API.md §7 v1.1); the database checks it.
+  auto scope_id = scope == "workflow" ? workflow_id : scope == "global" ? e->owner_id : "";
+  if (scope == "global" && scope_id.empty())
+    return done(self, e, {{"success", false}, {"error", "global memory needs the workflow's owner"}},
+                "error", "no owner");
+  json req = {{"scope", scope}, {"scope_id", scope_id}, {"key", a["key"]},
+              {"workflow_id", workflow_id}};
   auto timeout = std::chrono::milliseconds(self->state.opts.cfg.db_timeout_ms + 4000);
   if (e->tool == "recall") {
     self->request(self->state.opts.memory, timeout, mem_get_atom_v, req.dump())
       .then(
         [self, e](const std::string& text) {
-          auto entry = json::parse(text);
+          auto entry = parse_json_or_throw(text);
           if (entry.is_null())
             return done(self, e, {{"success", true}, {"found", false}}, "success");
           done(self, e, {{"success", true}, {"found", true}, {"value", entry["value"]},
@@ -423,14 +429,17 @@ void memory_tool(tool_pointer self, const exec_ptr& e, const std::string& workfl
   self->request(self->state.opts.memory, timeout, mem_put_atom_v, req.dump())
     .then(
       [self, e](const std::string& text) {
-        auto entry = json::parse(text);
+        auto entry = parse_json_or_throw(text);
         done(self, e, {{"success", true}, {"key", entry["key"]}, {"scope", entry["scope"]},
                        {"version", entry["version"]}}, "success");
       },
       [self, e](caf::error& err) {
-        if (err.code() == static_cast<uint8_t>(errc::failed_precondition))
+        if (err == errc::failed_precondition)
           return done(self, e, {{"success", false}, {"error", "version_mismatch"}}, "error",
                       "version mismatch");
+        if (err == errc::permission_denied)
+          return done(self, e, {{"success", false}, {"error", "permission_denied"}}, "error",
+                      "memory scope not writable by this workflow");
         vendor_failed(self, e, err);
       });
 }
@@ -461,7 +470,7 @@ tool_actor::behavior_type tool_fn(tool_pointer self, tool_options opts) {
   return {
     [self](tool_atom, const std::string& text) -> caf::result<std::string> {
       auto& st = self->state;
-      auto call = json::parse(text, nullptr, false);
+      auto call = parse_json(text);
       auto e = std::make_shared<exec>();
       e->rp = self->make_response_promise<std::string>();
       auto rp = e->rp;
@@ -474,9 +483,10 @@ tool_actor::behavior_type tool_fn(tool_pointer self, tool_options opts) {
       e->agent = call.value("agent_type", std::string{"unknown"});
       e->conversation_id = call.value("conversation_id", std::string{});
       e->execution_id = call.value("execution_id", std::string{});
+      e->owner_id = call.value("owner_id", std::string{});
       e->args = call.value("arguments", json::object());
       if (e->args.is_string()) // OpenAI-style: arguments as a JSON string
-        e->args = json::parse(e->args.get<std::string>(), nullptr, false);
+        e->args = parse_json(e->args.get<std::string>());
       // 0. Built-in shared-memory tools, only inside a workflow.
       if (e->tool == "remember" || e->tool == "recall") {
         auto workflow_id = call.value("workflow_id", std::string{});
@@ -503,7 +513,7 @@ tool_actor::behavior_type tool_fn(tool_pointer self, tool_options opts) {
       const auto* def = st.opts.catalog->find(e->agent);
       json schema;
       if (def)
-        for (const auto& t : json::parse(def->tools_json))
+        for (const auto& t : parse_json_or_throw(def->tools_json))
           if (t["name"] == e->tool)
             schema = t["parameters"];
       auto kind = tool_table().find(e->tool);

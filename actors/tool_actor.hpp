@@ -5,7 +5,8 @@
 /// - Spawned once by app/ (`spawn_tool_actor`); event-based, never blocks: vendor calls go to
 ///   `vendor_actor`, so independent tool calls of one turn run in parallel.
 /// - `remember` and `recall` (shared memory, API.md §7) are built in: available to any agent
-///   inside a workflow (the call carries `workflow_id`), never outside one.
+///   inside a workflow (the call carries `workflow_id`), never outside one; scopes `workflow`,
+///   `global` (the owner's) and `system` (written by admin-owned runs only).
 /// - Before anything runs, the call is checked: the tool must be in the calling agent's
 ///   definition (else refused) and the arguments must match its JSON schema (else refused,
 ///   never executed). A service that is not configured gives
@@ -33,7 +34,10 @@ namespace pixelcraft {
 
 using tool_actor = caf::typed_actor<
   /// In: `{"tool", "arguments" (object, or a JSON string), "agent_type", "conversation_id"?,
-  /// "execution_id"}`. Reply: the result object as JSON text.
+  /// "execution_id", "workflow_id"?, "owner_id"? (the workflow's owner: `global` memory is
+  /// theirs)}`. Reply: the result object as JSON text. A memory write that fails is
+  /// `"version_mismatch"` only for a compare-and-set conflict (errors compared with their
+  /// category: a timeout is a `timeout` result).
   caf::replies_to<tool_atom, std::string>::with<std::string>>;
 
 struct tool_options {

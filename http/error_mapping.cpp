@@ -7,29 +7,42 @@
 namespace pixelcraft::http {
 
 std::pair<int, std::string> map_error(const caf::error& err) {
-  if (err.category() == caf::atom("pixelcraft")) {
+  if (!err)
+    return {500, "internal server error"};
+  // Compared with their category: a `caf::sec` code and an `errc` may share a number
+  // (`sec::request_timeout` is 4, as is `errc::failed_precondition`).
+  struct entry {
+    errc code;
+    int status;
+    const char* fallback;
+  };
+  static constexpr entry table[] = {
+    {errc::invalid_argument, 422, "invalid value"},
+    {errc::not_found, 404, "not found"},
+    {errc::already_exists, 409, "already exists"},
+    {errc::failed_precondition, 409, "conflict with the current state"},
+    {errc::aborted, 409, "concurrent update, retry"},
+    {errc::unavailable, 503, "dependency down"},
+    {errc::deadline_exceeded, 504, "deadline exceeded"},
+    {errc::unauthenticated, 401, "not authenticated"},
+    {errc::permission_denied, 403, "forbidden"},
+  };
+  for (const auto& e : table) {
+    if (err != e.code)
+      continue;
     std::string ctx;
     if (!err.context().empty() && err.context().match_element<std::string>(0))
       ctx = err.context().get_as<std::string>(0);
-    auto with = [&](const char* fallback) { return ctx.empty() ? std::string{fallback} : ctx; };
-    switch (static_cast<errc>(err.code())) {
-      case errc::invalid_argument: return {422, with("invalid value")};
-      case errc::not_found: return {404, with("not found")};
-      case errc::already_exists: return {409, with("already exists")};
-      case errc::failed_precondition: return {409, with("conflict with the current state")};
-      case errc::aborted: return {409, with("concurrent update, retry")};
-      case errc::unavailable: return {503, "service unavailable: " + with("dependency down")};
-      case errc::deadline_exceeded: return {504, with("deadline exceeded")};
-      case errc::unauthenticated: return {401, with("not authenticated")};
-      case errc::permission_denied: return {403, with("forbidden")};
-      case errc::internal: return {500, "internal server error"};
-    }
+    auto detail = ctx.empty() ? std::string{e.fallback} : ctx;
+    if (e.code == errc::unavailable)
+      detail = "service unavailable: " + detail;
+    return {e.status, detail};
   }
   if (err == caf::sec::request_timeout)
     return {504, "the request did not complete within the server's deadline"};
   if (err == caf::sec::request_receiver_down)
     return {503, "service unavailable: a component is restarting"};
-  return {500, "internal server error"};
+  return {500, "internal server error"}; // errc::internal and anything unknown
 }
 
 const char* reason_phrase(int status) {

@@ -19,6 +19,7 @@
 #include "actors/errc.hpp"
 #include "actors/log.hpp"
 #include "integrations/stream_parsers.hpp"
+#include "actors/json_limits.hpp"
 
 namespace pixelcraft::integrations {
 
@@ -216,7 +217,7 @@ void finish(llm_pointer self, call& c, caf::error err) {
     m.tokens_in += c.tokens_in;
     m.tokens_out += c.tokens_out;
     for (auto& [i, t] : c.openai_tools) {
-      auto args = json::parse(t["function"]["arguments"].get<std::string>(), nullptr, false);
+      auto args = parse_json(t["function"]["arguments"].get<std::string>());
       if (!args.is_discarded())
         t["function"]["arguments"] = args;
       c.tool_calls.push_back(t);
@@ -303,7 +304,7 @@ bool retryable(CURLcode rc, long status) {
 }
 
 std::string vendor_error(const std::string& body) {
-  auto j = json::parse(body, nullptr, false);
+  auto j = parse_json(body);
   std::string text;
   if (j.is_object() && j.contains("error"))
     text = j["error"].is_string() ? j["error"].get<std::string>()
@@ -457,7 +458,7 @@ caf::behavior llm_fn(llm_pointer self, config cfg) {
     [self](llm_chat_atom, const std::string& request, caf::actor& listener) {
       auto& st = self->state;
       auto rp = self->make_response_promise();
-      auto req = json::parse(request, nullptr, false);
+      auto req = parse_json(request);
       if (!req.is_object() || !req.contains("model") || !req["model"].is_string() ||
           !req.contains("messages") || !req["messages"].is_array()) {
         rp.deliver(caf::make_error(errc::invalid_argument, "malformed model request"));

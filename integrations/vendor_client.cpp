@@ -14,6 +14,7 @@
 
 #include "actors/errc.hpp"
 #include "actors/log.hpp"
+#include "actors/json_limits.hpp"
 
 namespace pixelcraft::integrations {
 
@@ -122,7 +123,7 @@ vendor_actor::behavior_type worker(vendor_actor::pointer self, config cfg) {
   auto rng = std::make_shared<std::mt19937>(std::random_device{}());
   return {
     [cfg, rng](vendor_atom, const std::string& text) -> caf::result<std::string> {
-      auto req = json::parse(text, nullptr, false);
+      auto req = parse_json(text);
       if (!req.is_object())
         return caf::make_error(errc::invalid_argument, "malformed vendor request");
       auto service = req.value("service", std::string{});
@@ -170,7 +171,7 @@ vendor_actor::behavior_type worker(vendor_actor::pointer self, config cfg) {
         return caf::make_error(errc::unavailable, service + " answered HTTP " +
                                                     std::to_string(r.status) + " after " +
                                                     std::to_string(attempt + 1) + " attempt(s)");
-      auto parsed = json::parse(r.body, nullptr, false);
+      auto parsed = parse_json(r.body);
       json out = {{"status", r.status},
                   {"body", parsed.is_discarded() ? json(nullptr) : parsed},
                   {"attempts", attempt + 1}};
@@ -209,7 +210,7 @@ vendor_actor::behavior_type router(router_pointer self, config cfg, unsigned n) 
   return {
     [self](vendor_atom a, const std::string& text) -> caf::result<std::string> {
       auto& st = self->state;
-      auto service = json::parse(text, nullptr, false).value("service", std::string{});
+      auto service = parse_json(text).value("service", std::string{});
       auto& b = st.breakers[service];
       auto circuit = std::string{circuit_of(b, st.cfg)};
       if (circuit == "open" || (circuit == "half_open" && b.trial_in_flight))
@@ -235,10 +236,8 @@ vendor_actor::behavior_type router(router_pointer self, config cfg, unsigned n) 
             auto& st = self->state;
             auto& b = st.breakers[service];
             b.trial_in_flight = false;
-            bool counts = err == caf::sec::request_timeout ||
-                          (err.category() == caf::atom("pixelcraft") &&
-                           (err.code() == static_cast<uint8_t>(errc::unavailable) ||
-                            err.code() == static_cast<uint8_t>(errc::deadline_exceeded)));
+            bool counts = err == caf::sec::request_timeout || err == errc::unavailable ||
+                          err == errc::deadline_exceeded;
             if (counts && ++b.failures >= st.cfg.breaker_failures) {
               b.open_until = clock_type::now() + std::chrono::seconds(st.cfg.breaker_open_s);
               log::warn(component, "circuit opened", {{"service", service}});

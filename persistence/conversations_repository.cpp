@@ -2,6 +2,7 @@
 #include <nlohmann/json.hpp>
 
 #include "persistence/detail.hpp"
+#include "actors/json_limits.hpp"
 
 namespace pixelcraft::persistence::detail {
 
@@ -139,9 +140,11 @@ std::string agent_metrics(pqxx::connection& c, const json&) {
 } // namespace
 
 std::string db_op(pqxx::connection& c, const std::string& op, const std::string& args) {
-  auto a = json::parse(args, nullptr, false);
+  auto a = parse_json(args, internal_depth);
   if (!a.is_object())
     throw db_error{errc::invalid_argument, "malformed arguments for " + op};
+  // Every op binds strings of `a` (or `a` itself as jsonb): one cleaning for all of them.
+  a = pg_clean(std::move(a));
   if (op == "conv_open")
     return conv_open(c, a);
   if (op == "conv_read")

@@ -19,6 +19,20 @@ struct db_error : std::runtime_error {
   errc code;
 };
 
+/// The one safety net for text bound to a statement (API.md §1 v1.1): PostgreSQL's `text` and
+/// `jsonb` refuse a NUL character (a jsonb `\u0000` fails the whole statement, and libpq cuts a
+/// text parameter at a NUL byte) and the server refuses invalid UTF-8. Client, model and vendor
+/// text reaches many statements (batches included), so every string bound to `text` or `jsonb`
+/// passes through one of these: a NUL, and each invalid UTF-8 sequence, becomes U+FFFD. Callers
+/// that must refuse such input (HTTP validation, the message mirror) do so before it gets here.
+std::string pg_text(std::string s);
+/// `pg_text` on every string value and object key of `j` (recursion bounded by the depth `j`
+/// was parsed with). Keys that become equal keep the last value.
+nlohmann::json pg_clean(nlohmann::json j);
+/// A JSON document as text for a `jsonb` parameter: parsed with the bounded parser
+/// (`internal_depth`), cleaned with `pg_clean`. Not JSON: `errc::invalid_argument`.
+std::string pg_json_text(const std::string& text);
+
 /// Applies pending migrations over an open connection (advisory-locked). Returns the names
 /// applied; throws pqxx exceptions on failure.
 std::vector<std::string> migrate(pqxx::connection& c);
@@ -48,7 +62,7 @@ std::string idem_drop(pqxx::connection& c, const std::string& scope, const std::
 
 #define PIXELCRAFT_WF_OPS(X)                                                                \
   X(wf_create) X(wf_get) X(wf_load) X(wf_list) X(wf_claim) X(wf_resumable) X(wf_save)          \
-    X(wf_events) X(amsg_write) X(amsg_list) X(mem_put) X(mem_list)
+    X(wf_events) X(amsg_write) X(amsg_list) X(mem_put) X(mem_get) X(mem_list)
 #define PIXELCRAFT_DECLARE_OP(name) std::string name(pqxx::connection& c, const nlohmann::json& a);
 PIXELCRAFT_WF_OPS(PIXELCRAFT_DECLARE_OP)
 #undef PIXELCRAFT_DECLARE_OP

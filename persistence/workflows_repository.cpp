@@ -2,6 +2,7 @@
 #include <nlohmann/json.hpp>
 
 #include "persistence/detail.hpp"
+#include "actors/json_limits.hpp"
 
 namespace pixelcraft::persistence::detail {
 
@@ -24,9 +25,10 @@ std::string wf_create(pqxx::connection& c, const json& a) {
   pqxx::work w{c};
   auto r = w.exec_params1(
     "INSERT INTO workflow_executions (workflow_type, participating_agents, conversation_id,"
-    " workflow_config, input_data, metadata, owner_id) SELECT j->>'workflow_type',"
+    " workflow_config, input_data, metadata, owner_id, owner_admin) SELECT j->>'workflow_type',"
     " j->'participating_agents', j->>'conversation_id', j->'workflow_config', j->'input_data',"
-    " coalesce(nullif(j->'metadata', 'null'::jsonb), '{}'::jsonb), j->>'owner_id'"
+    " coalesce(nullif(j->'metadata', 'null'::jsonb), '{}'::jsonb), j->>'owner_id',"
+    " coalesce((j->>'owner_admin')::boolean, false)"
     " FROM (SELECT $1::jsonb AS j) s RETURNING pixelcraft_workflow_json(workflow_executions)::text",
     a.dump());
   w.commit();
@@ -49,7 +51,8 @@ std::string wf_load(pqxx::connection& c, const json& a) {
   return one_or_404(
     t.exec_params("SELECT (pixelcraft_workflow_json(w) || jsonb_build_object("
                   " 'workflow_config', w.workflow_config, 'input_data', w.input_data,"
-                  " 'owner_id', w.owner_id, 'last_event_seq', w.last_event_seq))::text"
+                  " 'owner_id', w.owner_id, 'owner_admin', w.owner_admin, 'last_event_seq',"
+                  " w.last_event_seq))::text"
                   " FROM workflow_executions w WHERE w.id = $1::uuid",
                   a.value("workflow_id", std::string{})),
     "workflow");
@@ -129,7 +132,7 @@ std::string wf_save(pqxx::connection& c, const json& a) {
                       {"data", e.value("data", json::object())}});
   }
   w.commit();
-  return json{{"workflow", json::parse(r[0][0].c_str())}, {"events", events}}.dump();
+  return json{{"workflow", parse_json_or_throw(r[0][0].c_str())}, {"events", events}}.dump();
 }
 
 std::string wf_events(pqxx::connection& c, const json& a) {
@@ -199,42 +202,104 @@ std::string amsg_list(pqxx::connection& c, const json& a) {
                     "m.created_at, m.id", a.dump());
 }
 
+namespace {
+
+/// The `scope_id` a shared-memory key lives under, checked against its workflow execution
+/// (API.md §7, v1.1): `workflow` keys under the execution's id, `global` ones under the
+/// execution's owner (`global` is global *to the owner*), `system` ones under '' for every run
+/// (written only by admin-owned runs), `conversation` ones under the conversation id. A
+/// `scope_id` the caller gives must match what the execution allows (`errc::permission_denied`
+/// otherwise), so one owner can never name another owner's keys.
+std::string memory_scope_id(pqxx::transaction_base& t, const json& a, bool write) {
+  auto scope = a.value("scope", std::string{});
+  auto given = a.value("scope_id", std::string{});
+  if (scope == "conversation") {
+    if (given.empty())
+      throw db_error{errc::invalid_argument, "conversation memory needs its conversation id"};
+    return given;
+  }
+  if (scope != "workflow" && scope != "global" && scope != "system")
+    throw db_error{errc::invalid_argument, "unknown memory scope"};
+  auto workflow = a.value("workflow_id", std::string{});
+  if (workflow.empty() && scope == "workflow")
+    workflow = given;
+  if (workflow.empty())
+    throw db_error{errc::invalid_argument, "memory of scope " + scope + " needs its workflow"};
+  auto r = t.exec_params("SELECT owner_id, owner_admin FROM workflow_executions"
+                         " WHERE id::text = $1",
+                         workflow);
+  if (r.empty())
+    throw db_error{errc::not_found, "workflow not found"};
+  std::string id;
+  if (scope == "workflow") {
+    id = workflow;
+  } else if (scope == "global") {
+    if (r[0][0].is_null())
+      throw db_error{errc::failed_precondition, "the workflow has no owner"};
+    id = r[0][0].as<std::string>();
+  } else if (write && !r[0][1].as<bool>()) {
+    throw db_error{errc::permission_denied, "only admin-owned runs write system memory"};
+  }
+  if (!given.empty() && given != id)
+    throw db_error{errc::permission_denied, "memory of another scope"};
+  return id;
+}
+
+const char* memory_entry_sql =
+  "jsonb_build_object('key', m.key, 'value', m.value, 'scope', m.scope, 'version', m.version,"
+  " 'created_by_agent', m.created_by_agent, 'updated_at', pixelcraft_ts(m.updated_at),"
+  " 'expires_at', pixelcraft_ts(m.expires_at))";
+
+} // namespace
+
 /// Writes a shared-memory key; with `expected_version`, only if the stored version matches
 /// (compare-and-set; `errc::failed_precondition` otherwise).
 std::string mem_put(pqxx::connection& c, const json& a) {
   pqxx::work w{c};
+  auto scope_id = memory_scope_id(w, a, true);
   auto r = w.exec_params(
-    "INSERT INTO shared_memory AS m (key, value, scope, scope_id, conversation_id,"
-    " workflow_execution_id, created_by_agent, expires_at) SELECT j->>'key', j->'value',"
-    " j->>'scope', coalesce(j->>'scope_id', ''), j->>'conversation_id',"
-    " (j->>'workflow_id')::uuid, j->>'agent', CASE WHEN j ? 'ttl_s' THEN now() +"
-    " make_interval(secs => (j->>'ttl_s')::double precision) END FROM (SELECT $1::jsonb AS j) s"
-    " ON CONFLICT (scope, scope_id, key) DO UPDATE SET value = EXCLUDED.value,"
-    " version = CASE WHEN m.expires_at IS NOT NULL AND m.expires_at < now() THEN 1"
-    " ELSE m.version + 1 END, created_by_agent = EXCLUDED.created_by_agent,"
-    " expires_at = EXCLUDED.expires_at, updated_at = now()"
-    " WHERE ($1::jsonb->>'expected_version') IS NULL OR m.version ="
-    " ($1::jsonb->>'expected_version')::bigint RETURNING jsonb_build_object('key', m.key,"
-    " 'value', m.value, 'scope', m.scope, 'version', m.version, 'created_by_agent',"
-    " m.created_by_agent, 'updated_at', pixelcraft_ts(m.updated_at), 'expires_at',"
-    " pixelcraft_ts(m.expires_at))::text",
-    a.dump());
+    std::string{"INSERT INTO shared_memory AS m (key, value, scope, scope_id, conversation_id,"
+                " workflow_execution_id, created_by_agent, expires_at) SELECT j->>'key',"
+                " j->'value', j->>'scope', $2, j->>'conversation_id',"
+                " (j->>'workflow_id')::uuid, j->>'agent', CASE WHEN j ? 'ttl_s' THEN now() +"
+                " make_interval(secs => (j->>'ttl_s')::double precision) END FROM"
+                " (SELECT $1::jsonb AS j) s ON CONFLICT (scope, scope_id, key) DO UPDATE SET"
+                " value = EXCLUDED.value, version = CASE WHEN m.expires_at IS NOT NULL AND"
+                " m.expires_at < now() THEN 1 ELSE m.version + 1 END,"
+                " created_by_agent = EXCLUDED.created_by_agent,"
+                " expires_at = EXCLUDED.expires_at, updated_at = now()"
+                " WHERE ($1::jsonb->>'expected_version') IS NULL OR m.version ="
+                " ($1::jsonb->>'expected_version')::bigint RETURNING "} +
+      memory_entry_sql + "::text",
+    a.dump(), scope_id);
   if (r.empty())
     throw db_error{errc::failed_precondition, "version mismatch"};
   w.commit();
   return r[0][0].c_str();
 }
 
-/// The memory a workflow sees: its own keys, its conversation's and global ones (unexpired).
+/// Reads one unexpired key (`null` when absent) under the scope rules of `mem_put`.
+std::string mem_get(pqxx::connection& c, const json& a) {
+  pqxx::read_transaction t{c};
+  auto scope_id = memory_scope_id(t, a, false);
+  auto r = t.exec_params(std::string{"SELECT "} + memory_entry_sql +
+                           "::text FROM shared_memory m WHERE m.scope = $1 AND m.scope_id = $2"
+                           " AND m.key = $3 AND (m.expires_at IS NULL OR m.expires_at > now())",
+                         a.value("scope", std::string{}), scope_id, a.value("key", std::string{}));
+  return r.empty() ? std::string{"null"} : std::string{r[0][0].c_str()};
+}
+
+/// The memory a workflow sees (unexpired): its own keys, its conversation's, its owner's
+/// `global` keys and the `system` ones.
 std::string mem_list(pqxx::connection& c, const json& a) {
   pqxx::read_transaction t{c};
   auto r = t.exec_params1(
-    "SELECT coalesce(jsonb_agg(jsonb_build_object('key', key, 'value', value, 'scope', scope,"
-    " 'version', version, 'created_by_agent', created_by_agent, 'updated_at',"
-    " pixelcraft_ts(updated_at), 'expires_at', pixelcraft_ts(expires_at)) ORDER BY scope, key),"
-    " '[]'::jsonb)::text FROM shared_memory WHERE (expires_at IS NULL OR expires_at > now())"
-    " AND ((scope = 'workflow' AND scope_id = $1) OR (scope = 'conversation' AND scope_id = $2)"
-    " OR scope = 'global')",
+    std::string{"SELECT coalesce(jsonb_agg("} + memory_entry_sql +
+      " ORDER BY m.scope, m.key), '[]'::jsonb)::text FROM shared_memory m WHERE"
+      " (m.expires_at IS NULL OR m.expires_at > now()) AND ((m.scope = 'workflow' AND"
+      " m.scope_id = $1) OR (m.scope = 'conversation' AND $2 <> '' AND m.scope_id = $2)"
+      " OR (m.scope = 'global' AND m.scope_id = (SELECT w.owner_id FROM workflow_executions w"
+      " WHERE w.id::text = $1)) OR m.scope = 'system')",
     a.value("workflow_id", std::string{}), a.value("conversation_id", std::string{}));
   return std::string{"{\"items\":"} + r[0].c_str() + "}";
 }

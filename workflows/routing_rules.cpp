@@ -1,4 +1,5 @@
 #include "workflows/routing_rules.hpp"
+#include "actors/json_limits.hpp"
 
 #include <algorithm>
 
@@ -96,7 +97,7 @@ bool matches(const json& c, const json& result, const json& memory) {
 }
 
 json parse_or(const std::string& text, json fallback) {
-  auto j = json::parse(text, nullptr, false);
+  auto j = parse_json(text);
   return j.is_discarded() ? fallback : j;
 }
 
@@ -105,7 +106,7 @@ json parse_or(const std::string& text, json fallback) {
 std::vector<std::string> validate_rules(const std::string& rules_json,
                                         const std::vector<std::string>& agents) {
   std::vector<std::string> problems;
-  auto r = json::parse(rules_json, nullptr, false);
+  auto r = parse_json(rules_json);
   if (!r.is_object()) {
     problems.push_back("routing_rules must be an object");
     return problems;

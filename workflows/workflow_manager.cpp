@@ -18,6 +18,7 @@
 #include "actors/lead_scoring.hpp"
 #include "actors/log.hpp"
 #include "workflows/routing_rules.hpp"
+#include "actors/json_limits.hpp"
 
 namespace pixelcraft::workflows {
 
@@ -67,7 +68,7 @@ struct run_state {
   }
   json execution() const {
     json e = row;
-    for (auto k : {"workflow_config", "input_data", "owner_id", "last_event_seq"})
+    for (auto k : {"workflow_config", "input_data", "owner_id", "owner_admin", "last_event_seq"})
       e.erase(k);
     e["current_state"] = state;
     e["execution_path"] = path;
@@ -96,7 +97,7 @@ void save(run_pointer self, json changes, json events, std::function<void()> the
                 changes.dump())
     .await(
       [self, then](const std::string& text) {
-        auto reply = json::parse(text);
+        auto reply = parse_json_or_throw(text);
         auto saved = reply["workflow"];
         for (auto& [k, v] : saved.items())
           self->state.row[k] = v;
@@ -152,7 +153,7 @@ void on_step_done(run_pointer self, const std::string& agent, const std::string&
   --st.in_flight;
   if (st.finishing)
     return;
-  auto r = json::parse(text);
+  auto r = parse_json_or_throw(text);
   json result = {{"content", r["response"]},
                  {"metadata", r["metadata"]},
                  {"tools_used", r.value("tools_used", json::array())}};
@@ -205,7 +206,7 @@ void on_step_done(run_pointer self, const std::string& agent, const std::string&
   self->request(st.opts.memory, db_timeout(st.opts.cfg), mem_put_atom_v, put.dump())
     .then(
       [events, agent, record](const std::string& stored) mutable {
-        auto e = json::parse(stored);
+        auto e = parse_json_or_throw(stored);
         events.push_back({{"event_type", "memory_updated"},
                           {"data", {{"key", agent}, {"scope", "workflow"}, {"version", e["version"]},
                                     {"created_by_agent", agent}}}});
@@ -231,6 +232,8 @@ void step(run_pointer self, const std::string& agent, const std::string& hand_of
   json turn = {{"agent_type", agent}, {"message", message}, {"context", context},
                {"action", "workflow_step"}, {"workflow_id", st.id},
                {"participants", st.agents()}};
+  if (st.row.contains("owner_id") && st.row["owner_id"].is_string())
+    turn["owner_id"] = st.row["owner_id"]; // `global` shared memory is the owner's
   if (!hand_off_to.empty())
     turn["hand_off_to"] = hand_off_to;
   // A listener per step receives the model's pieces: it forwards them every 300 ms (as
@@ -281,8 +284,7 @@ void step(run_pointer self, const std::string& agent, const std::string& hand_of
           return;
         auto cfg = st.config_json();
         auto retries = cfg.value("retries", 0u);
-        bool timed_out = err == caf::sec::request_timeout ||
-                         err.code() == static_cast<uint8_t>(errc::deadline_exceeded);
+        bool timed_out = err == caf::sec::request_timeout || err == errc::deadline_exceeded;
         if (st.attempts[agent]++ < retries) {
           log::info(component, "retrying step", {{"workflow_id", st.id}, {"agent", agent}});
           return step(self, agent, hand_off_to);
@@ -428,13 +430,13 @@ run_actor::behavior_type run_fn(run_pointer self, std::string id, manager_option
     .await(
       [self](const std::string& text) {
         auto& st = self->state;
-        st.epoch = json::parse(text)["lease_epoch"].get<long long>();
+        st.epoch = parse_json_or_throw(text)["lease_epoch"].get<long long>();
         self->request(st.opts.db, db_timeout(st.opts.cfg), db_op_atom_v, std::string{"wf_load"},
                       json{{"workflow_id", st.id}}.dump())
           .await(
             [self](const std::string& row_text) {
               auto& st = self->state;
-              st.row = json::parse(row_text);
+              st.row = parse_json_or_throw(row_text);
               st.state = st.row.value("current_state", std::string{"pending"});
               st.path = st.row.value("execution_path", json::array());
               st.results = st.row.value("results", json::object());
@@ -445,7 +447,7 @@ run_actor::behavior_type run_fn(run_pointer self, std::string id, manager_option
                             json{{"workflow_id", st.id}, {"conversation_id", ""}}.dump())
                 .await(
                   [self](const std::string& text) {
-                    auto items = json::parse(text);
+                    auto items = parse_json_or_throw(text);
                     for (const auto& e : items["items"])
                       if (e["scope"] == "workflow")
                         self->state.agent_memory[e["key"].get<std::string>()] = e["value"];
@@ -531,10 +533,9 @@ run_actor::behavior_type run_fn(run_pointer self, std::string id, manager_option
       auto& st = self->state;
       if (st.finishing || terminal(st.state))
         return caf::make_error(errc::failed_precondition, "the workflow is " + st.state);
-      // Posted over HTTP: delivered to the target agent's actor like any agent message.
-      auto m = json::parse(new_agent_message(text, st.id));
-      if (st.opts.mirror)
-        self->send(st.opts.mirror, mirror_put_atom_v, m.dump());
+      // Posted over HTTP: stored first (answered with this row's own error, so one client's bad
+      // row never fails another's post), then delivered to the target agent's actor.
+      auto m = parse_json_or_throw(new_agent_message(text, st.id));
       auto rp = self->make_response_promise<std::string>();
       auto t = db_timeout(st.opts.cfg);
       auto failed = [self, rp, m](caf::error err) mutable {
@@ -553,22 +554,40 @@ run_actor::behavior_type run_fn(run_pointer self, std::string id, manager_option
                                      {"message_id", m["message_id"]}, {"status", "delivered"}}}}}));
         rp.deliver(m.dump());
       };
-      self->request(st.opts.agents, t, agent_peer_atom_v, m["to_agent"].get<std::string>(), st.id)
-        .then(
-          [self, m, t, failed, delivered](const caf::actor& peer) mutable {
-            self->request(caf::actor_cast<workflow_agent_actor>(peer), t, amsg_atom_v, m.dump())
-              .then(
-                [self, t, delivered, failed](const std::string&) mutable {
-                  // Answered once stored, so a read right after the 201 finds it.
-                  if (!self->state.opts.mirror)
-                    return delivered();
-                  self->request(self->state.opts.mirror, t, mirror_flush_atom_v)
-                    .then([delivered](bool) mutable { delivered(); },
-                          [failed](caf::error& err) mutable { failed(err); });
-                },
-                [failed](caf::error& err) mutable { failed(err); });
-          },
-          [failed](caf::error& err) mutable { failed(err); });
+      auto deliver = [self, m, t, failed, delivered]() mutable {
+        self->request(self->state.opts.agents, t, agent_peer_atom_v, m["to_agent"].get<std::string>(),
+                      self->state.id)
+          .then(
+            [self, m, t, failed, delivered](const caf::actor& peer) mutable {
+              self->request(caf::actor_cast<workflow_agent_actor>(peer), t, amsg_atom_v, m.dump())
+                .then(
+                  [self, t, delivered](const std::string&) mutable {
+                    if (!self->state.opts.mirror)
+                      return delivered();
+                    // The row is stored; this lets a read right after the 201 see it
+                    // `delivered` too (a status the mirror keeps retrying if this fails).
+                    self->request(self->state.opts.mirror, t, mirror_flush_atom_v)
+                      .then([delivered](bool) mutable { delivered(); },
+                            [delivered](caf::error&) mutable { delivered(); });
+                  },
+                  [failed](caf::error& err) mutable { failed(err); });
+            },
+            [failed](caf::error& err) mutable { failed(err); });
+      };
+      if (!st.opts.mirror) {
+        deliver();
+        return rp;
+      }
+      self->request(st.opts.mirror, t, mirror_store_atom_v, m.dump())
+        .then([deliver](bool) mutable { deliver(); },
+              [self, rp, m](caf::error& err) mutable {
+                // Not stored now: never delivered. A row the mirror still retries is recorded
+                // `failed`, as the client was told.
+                if (err != errc::invalid_argument)
+                  self->send(self->state.opts.mirror, mirror_status_atom_v,
+                             json::array({m["message_id"]}).dump(), std::string{"failed"});
+                rp.deliver(std::move(err));
+              });
       return rp;
     },
     [self](llm_chunk_atom, const std::string& agent, const std::string& text) {
@@ -583,7 +602,7 @@ run_actor::behavior_type run_fn(run_pointer self, std::string id, manager_option
       self->request(st.opts.db, db_timeout(st.opts.cfg), db_op_atom_v, std::string{"wf_claim"}, claim.dump())
         .then([](const std::string&) {},
               [self](caf::error& err) {
-                if (err.code() == static_cast<uint8_t>(errc::aborted))
+                if (err == errc::aborted)
                   self->quit(); // lost to another node: stop without writing
               });
       self->delayed_send(self, std::chrono::seconds(std::max(1u, st.opts.lease_s / 3)), lease_atom_v);
@@ -640,7 +659,7 @@ manager_impl::behavior_type manager_fn(manager_pointer self, manager_options opt
       self->request(self->state.opts.db, db_t, db_op_atom_v, std::string{"wf_create"}, spec)
         .then(
           [self, rp](const std::string& row) mutable {
-            ensure_running(self, json::parse(row)["workflow_id"].get<std::string>());
+            ensure_running(self, parse_json_or_throw(row)["workflow_id"].get<std::string>());
             rp.deliver(row);
           },
           [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
@@ -655,9 +674,9 @@ manager_impl::behavior_type manager_fn(manager_pointer self, manager_options opt
       self->request(st.opts.db, db_t, db_op_atom_v, std::string{"wf_load"}, json{{"workflow_id", id}}.dump())
         .then(
           [rp, action](const std::string& text) mutable {
-            auto row = json::parse(text);
+            auto row = parse_json_or_throw(text);
             auto state = row.value("current_state", std::string{});
-            for (auto k : {"workflow_config", "input_data", "owner_id", "last_event_seq"})
+            for (auto k : {"workflow_config", "input_data", "owner_id", "owner_admin", "last_event_seq"})
               row.erase(k);
             if ((action == "cancel" && state == "cancelled") || (action == "pause" && state == "paused")) {
               rp.deliver(row.dump());
@@ -678,8 +697,8 @@ manager_impl::behavior_type manager_fn(manager_pointer self, manager_options opt
       self->request(st.opts.db, db_t, db_op_atom_v, std::string{"wf_load"}, json{{"workflow_id", id}}.dump())
         .then(
           [rp](const std::string& text) mutable {
-            auto row = json::parse(text);
-            for (auto k : {"workflow_config", "input_data", "owner_id", "last_event_seq"})
+            auto row = parse_json_or_throw(text);
+            for (auto k : {"workflow_config", "input_data", "owner_id", "owner_admin", "last_event_seq"})
               row.erase(k);
             rp.deliver(row.dump());
           },
@@ -697,7 +716,7 @@ manager_impl::behavior_type manager_fn(manager_pointer self, manager_options opt
       self->request(st.opts.db, db_t, db_op_atom_v, std::string{"wf_resumable"}, std::string{"{}"})
         .then(
           [self](const std::string& text) {
-            auto resumable = json::parse(text); // keep it alive for the loop below
+            auto resumable = parse_json_or_throw(text); // keep it alive for the loop below
             for (const auto& id : resumable["ids"]) {
               if (!self->state.runs.count(id.get<std::string>()))
                 log::info(component, "resuming workflow", {{"workflow_id", id.get<std::string>()}});

@@ -132,3 +132,78 @@ TEST_F(MirrorTest, AMessageOfADeletedWorkflowDoesNotBlockTheOthers) {
   // A flush with nothing queued answers at once.
   EXPECT_TRUE(flush());
 }
+
+// API.md §1 v1.1: one client's bad row never fails another client's write. A row with a NUL
+// character is refused before it joins a batch; a row the database refuses (here a timestamp
+// it cannot read) makes its batch fail, which is then retried row by row: only that row fails,
+// every other one is stored, and each waiter hears about its own row only.
+TEST_F(MirrorTest, ABadRowInABatchFailsAloneAndTheGoodRowsAreStored) {
+  auto store = [&](const json& row) {
+    return self->request(mirror, std::chrono::seconds(20), mirror_store_atom_v, row.dump());
+  };
+  auto nul = message(workflow_id);
+  nul["content"] = {{"text", std::string{"a\0b", 3}}};
+  auto unreadable = message(workflow_id);
+  unreadable["created_at"] = "2026-13-45T99:99:99Z"; // a string, so it passes the row check
+  std::vector<json> good;
+  for (int i = 0; i < 20; ++i)
+    good.push_back(message(workflow_id, i % 2 ? "notification" : "request"));
+  // Fire-and-forget rows (agents) queue up first, so the stores below share their batch.
+  for (int i = 0; i < 10; ++i)
+    self->send(mirror, mirror_put_atom_v, good[i].dump());
+  self->send(mirror, mirror_put_atom_v, unreadable.dump());
+  auto h_nul = store(nul);
+  auto h_bad = store(unreadable);
+  std::vector<decltype(store(nul))> handles;
+  for (int i = 10; i < 20; ++i)
+    handles.push_back(store(good[i]));
+
+  h_nul.receive([](bool) { ADD_FAILURE() << "a row with NUL was stored"; },
+                [](caf::error& e) { EXPECT_TRUE(e == errc::invalid_argument) << caf::to_string(e); });
+  h_bad.receive([](bool) { ADD_FAILURE() << "an unreadable row was stored"; },
+                [](caf::error& e) { EXPECT_FALSE(e == errc::unavailable) << caf::to_string(e); });
+  for (auto& h : handles)
+    h.receive([](bool ok) { EXPECT_TRUE(ok); },
+              [](caf::error& e) { ADD_FAILURE() << "a good row failed: " << caf::to_string(e); });
+  ASSERT_TRUE(flush()); // another row's refusal does not fail a flush
+  auto rows = stored();
+  EXPECT_EQ(rows.size(), good.size());
+  for (const auto& m : good)
+    EXPECT_EQ(rows.count(m["message_id"].get<std::string>()), 1u) << m;
+  EXPECT_EQ(rows.count(nul["message_id"].get<std::string>()), 0u);
+  EXPECT_EQ(rows.count(unreadable["message_id"].get<std::string>()), 0u);
+
+  // The mirror goes on: later rows and status changes are stored as usual.
+  auto later = message(workflow_id);
+  bool ok = false;
+  store(later).receive([&](bool b) { ok = b; },
+                       [](caf::error& e) { ADD_FAILURE() << caf::to_string(e); });
+  EXPECT_TRUE(ok);
+  status(later["message_id"].get<std::string>(), "delivered");
+  ASSERT_TRUE(flush());
+  EXPECT_EQ(stored()[later["message_id"].get<std::string>()]["status"], "delivered");
+}
+
+TEST(MirrorRowTest, RowsAreCheckedBeforeTheyJoinABatch) {
+  json row = {{"message_id", "6f1c7a52-0a8e-4d53-9a57-0d7b8f6f3c11"},
+              {"workflow_execution_id", "0b7f5a60-1c2d-4e3f-8a9b-0c1d2e3f4a5b"},
+              {"from_agent", "chat"}, {"to_agent", "web_development"},
+              {"message_type", "request"}, {"content", {{"n", 1}}}, {"metadata", json::object()},
+              {"status", "pending"}, {"created_at", "2026-11-24T10:00:00.000Z"}};
+  EXPECT_EQ(mirror_row_problem(row.dump(), 1 << 20), "");
+  auto with = [&](const char* key, json v) {
+    auto r = row;
+    r[key] = std::move(v);
+    return mirror_row_problem(r.dump(), 1 << 20);
+  };
+  EXPECT_NE(with("content", {{"t", std::string{"x\0", 2}}}), "");
+  EXPECT_NE(with("metadata", {{std::string{"k\0", 2}, 1}}), "");
+  EXPECT_NE(with("from_agent", std::string{"ch\0at", 5}), "");
+  EXPECT_NE(with("message_id", "not-a-uuid"), "");
+  EXPECT_NE(with("message_type", "shout"), "");
+  EXPECT_NE(with("status", "done"), "");
+  EXPECT_NE(with("content", "text"), "");
+  EXPECT_NE(mirror_row_problem(row.dump(), 10), "");                       // size
+  EXPECT_NE(mirror_row_problem("{\"message_id\": \"\xff\xfe\"}", 1 << 20), ""); // UTF-8
+  EXPECT_NE(mirror_row_problem("[]", 1 << 20), "");
+}

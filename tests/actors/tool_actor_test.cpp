@@ -1,0 +1,156 @@
+// The tool actor's shared-memory tools on CAF's test coordinator (STYLE.md §8): errors are
+// compared with their category, so a timeout is never read as a version mismatch.
+#include "actors/errc.hpp"
+#include "actors/tool_actor.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/scheduler/test_coordinator.hpp>
+#include <caf/scoped_actor.hpp>
+#include <caf/sec.hpp>
+#include <caf/send.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <memory>
+#include <vector>
+
+using namespace pixelcraft;
+using nlohmann::json;
+
+namespace {
+
+struct test_config : caf::actor_system_config {
+  test_config() {
+    set("scheduler.policy", caf::atom("testing"));
+    register_types(*this);
+  }
+};
+
+/// How the memory stand-in answers a write.
+enum class memory_mode { silent, conflict };
+
+struct memory_standin_state {
+  std::vector<caf::typed_response_promise<std::string>> held; ///< never answered (silent)
+  static inline const char* name = "test.memory";
+};
+
+memory_actor::behavior_type
+memory_standin(memory_actor::stateful_pointer<memory_standin_state> self, memory_mode mode) {
+  return {
+      [self, mode](mem_put_atom, const std::string&) -> caf::result<std::string> {
+        if (mode == memory_mode::conflict)
+          return caf::make_error(errc::failed_precondition, "version mismatch");
+        auto rp = self->make_response_promise<std::string>();
+        self->state.held.push_back(rp);
+        return rp;
+      },
+      [](mem_get_atom, const std::string&) -> caf::result<std::string> {
+        return std::string{"null"};
+      },
+      [self](caf::get_atom) { return caf::actor_cast<caf::actor>(self); },
+  };
+}
+
+/// Accepts every database request (the tool's agent_logs rows).
+db_actor::behavior_type db_standin() {
+  auto ok = [] { return std::string{"{}"}; };
+  return {
+      [ok](ping_atom) { return ok(); },
+      [ok](lead_new_atom, const std::string&) { return ok(); },
+      [ok](lead_get_atom, const std::string&) { return ok(); },
+      [ok](lead_list_atom, const std::string&) { return ok(); },
+      [ok](lead_upd_atom, const std::string&, const std::string&) { return ok(); },
+      [ok](lead_anl_atom, const std::string&, const std::string&) { return ok(); },
+      [ok](idem_begin_atom, const std::string&, const std::string&, const std::string&, int32_t) {
+        return ok();
+      },
+      [ok](idem_end_atom, const std::string&, const std::string&, int32_t, const std::string&) {
+        return ok();
+      },
+      [ok](idem_drop_atom, const std::string&, const std::string&) { return ok(); },
+      [ok](db_op_atom, const std::string&, const std::string&) { return ok(); },
+  };
+}
+
+class ToolActorTest : public ::testing::Test {
+protected:
+  test_config cfg;
+  caf::actor_system sys{cfg};
+  caf::scoped_actor self{sys, true};
+  caf::scheduler::test_coordinator& sched =
+      dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler());
+
+  std::vector<caf::actor> spawned; ///< ended in TearDown: the system waits for every actor
+
+  tool_actor spawn_tools(memory_mode mode) {
+    tool_options opts;
+    opts.db = sys.spawn(db_standin);
+    opts.memory = sys.spawn(memory_standin, mode);
+    auto tools = spawn_tool_actor(sys, opts);
+    for (auto a : {caf::actor_cast<caf::actor>(opts.db), caf::actor_cast<caf::actor>(opts.memory),
+                   caf::actor_cast<caf::actor>(tools)})
+      spawned.push_back(a);
+    return tools;
+  }
+
+  void TearDown() override {
+    for (auto& a : spawned)
+      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+    sched.run();
+  }
+
+  static std::string remember_call() {
+    return json{{"tool", "remember"},
+                {"arguments", {{"key", "budget"}, {"value", 5000}, {"scope", "global"}}},
+                {"agent_type", "chat"},
+                {"execution_id", "e1"},
+                {"workflow_id", "0b7f5a60-1c2d-4e3f-8a9b-0c1d2e3f4a5b"},
+                {"owner_id", "owner-a"}}
+        .dump();
+  }
+};
+
+} // namespace
+
+TEST_F(ToolActorTest, AMemoryWriteThatTimesOutIsATimeoutNotAVersionMismatch) {
+  // caf::sec::request_timeout and errc::failed_precondition share the number 4.
+  ASSERT_EQ(static_cast<uint8_t>(caf::sec::request_timeout),
+            static_cast<uint8_t>(errc::failed_precondition));
+  auto tools = spawn_tools(memory_mode::silent);
+  auto rh = self->request(tools, std::chrono::seconds(3600), tool_atom_v, remember_call());
+  sched.run();
+  // The memory never answers: the tool's own request times out (db_timeout_ms + 4 s).
+  sched.advance_time(std::chrono::milliseconds(config{}.db_timeout_ms + 4001));
+  sched.run();
+  json result;
+  rh.receive([&](std::string& text) { result = json::parse(text); },
+             [](caf::error& e) { FAIL() << caf::to_string(e); });
+  EXPECT_EQ(result["success"], false) << result;
+  EXPECT_NE(result.value("error", std::string{}), "version_mismatch") << result;
+}
+
+TEST_F(ToolActorTest, ACompareAndSetConflictIsAVersionMismatch) {
+  auto tools = spawn_tools(memory_mode::conflict);
+  auto rh = self->request(tools, std::chrono::seconds(3600), tool_atom_v, remember_call());
+  sched.run();
+  json result;
+  rh.receive([&](std::string& text) { result = json::parse(text); },
+             [](caf::error& e) { FAIL() << caf::to_string(e); });
+  EXPECT_EQ(result["success"], false) << result;
+  EXPECT_EQ(result["error"], "version_mismatch") << result;
+}
+
+TEST(ErrorCategoryTest, CodesAreComparedWithTheirCategory) {
+  caf::error timeout = caf::make_error(caf::sec::request_timeout);
+  caf::error mismatch = caf::make_error(errc::failed_precondition, "version mismatch");
+  EXPECT_FALSE(timeout == errc::failed_precondition);
+  EXPECT_TRUE(timeout == caf::sec::request_timeout);
+  EXPECT_TRUE(mismatch == errc::failed_precondition); // context does not matter
+  EXPECT_FALSE(mismatch == caf::sec::request_timeout);
+  EXPECT_FALSE(caf::error{} == errc::failed_precondition);
+}
