@@ -113,7 +113,8 @@ void execute(const ctx_ptr& ctx) {
                {"workflow_config", cfg},
                {"input_data", input},
                {"metadata", body.value("metadata", json::object())},
-               {"owner_id", ctx->who.sub}};
+               {"owner_id", ctx->who.sub},
+               {"owner_admin", ctx->who.who == role::admin}}; // may write `system` memory
   json conv = caller(ctx);
   conv["agent_type"] = agents.front();
   if (body.contains("conversation_id") && body["conversation_id"].is_string())
