@@ -2,6 +2,8 @@
 #include "actors/json_limits.hpp"
 
 #include <cctype>
+#include <cmath>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
@@ -15,7 +17,9 @@ bool has_type(const json& v, const std::string& t) {
   if (t == "string")
     return v.is_string();
   if (t == "integer")
-    return v.is_number_integer() || (v.is_number_float() && v.get<double>() == static_cast<double>(static_cast<long long>(v.get<double>())));
+    return v.is_number_integer() ||
+           (v.is_number_float() && std::isfinite(v.get<double>()) &&
+            std::trunc(v.get<double>()) == v.get<double>());
   if (t == "number")
     return v.is_number();
   if (t == "boolean")
@@ -34,6 +38,23 @@ bool email_like(const std::string& s) {
   return at != std::string::npos && at > 0 && s.find('@', at + 1) == std::string::npos &&
          s.find('.', at) != std::string::npos && s.back() != '.' &&
          s.find_first_of(" \t\r\n<>,;") == std::string::npos && s.size() <= 254;
+}
+
+/// A non-negative count keyword (minLength, maxItems, ...); absent or mistyped means "no limit".
+/// Schemas come from agent definitions an admin wrote, but a mistyped one never throws.
+std::optional<size_t> count_keyword(const json& schema, const char* key) {
+  auto it = schema.find(key);
+  if (it == schema.end() || !it->is_number() || !(it->get<double>() >= 0))
+    return std::nullopt;
+  if (it->is_number_unsigned())
+    return it->get<size_t>();
+  auto d = it->get<double>();
+  return d >= 1.8e19 ? SIZE_MAX : static_cast<size_t>(d);
+}
+
+std::string string_keyword(const json& schema, const char* key) {
+  auto it = schema.find(key);
+  return it != schema.end() && it->is_string() ? it->get<std::string>() : std::string{};
 }
 
 void check(const json& schema, const json& v, const std::string& path,
@@ -74,27 +95,28 @@ void check(const json& schema, const json& v, const std::string& path,
     size_t len = 0;
     for (unsigned char c : s)
       len += (c & 0xC0) != 0x80;
-    if (schema.contains("minLength") && len < schema["minLength"].get<size_t>())
+    if (auto n = count_keyword(schema, "minLength"); n && len < *n)
       errors.push_back(path + ": too short");
-    if (schema.contains("maxLength") && len > schema["maxLength"].get<size_t>())
+    if (auto n = count_keyword(schema, "maxLength"); n && len > *n)
       errors.push_back(path + ": too long");
-    auto format = schema.value("format", std::string{});
+    auto format = string_keyword(schema, "format");
     if (format == "email" && !email_like(s))
       errors.push_back(path + ": not an email address");
     if (format == "date-time" && !is_rfc3339(s))
       errors.push_back(path + ": not an RFC 3339 date-time");
   }
   if (v.is_array()) {
-    if (schema.contains("minItems") && v.size() < schema["minItems"].get<size_t>())
+    if (auto n = count_keyword(schema, "minItems"); n && v.size() < *n)
       errors.push_back(path + ": too few items");
-    if (schema.contains("maxItems") && v.size() > schema["maxItems"].get<size_t>())
+    if (auto n = count_keyword(schema, "maxItems"); n && v.size() > *n)
       errors.push_back(path + ": too many items");
     if (schema.contains("items"))
       for (size_t i = 0; i < v.size(); ++i)
         check(schema["items"], v[i], path + "[" + std::to_string(i) + "]", errors);
   }
   if (v.is_object()) {
-    json props = schema.value("properties", json::object());
+    auto found = schema.find("properties");
+    const json props = found != schema.end() && found->is_object() ? *found : json::object();
     if (schema.contains("required") && schema["required"].is_array())
       for (const auto& r : schema["required"])
         if (r.is_string() && !v.contains(r.get<std::string>()))

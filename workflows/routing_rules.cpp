@@ -17,6 +17,15 @@ const std::vector<std::string>& operators() {
   return ops;
 }
 
+/// `obj[key]` when `obj` is an object holding a string there, else `fallback`. Rules come from
+/// clients and models: a mistyped field is "not given", never an exception.
+std::string string_or(const json& obj, const char* key, const std::string& fallback) {
+  if (!obj.is_object())
+    return fallback;
+  auto it = obj.find(key);
+  return it != obj.end() && it->is_string() ? it->get<std::string>() : fallback;
+}
+
 /// Resolves a dotted path; returns nullptr (a JSON pointer to nothing) when absent.
 const json* resolve(const std::string& field, const json& result, const json& memory) {
   const json* cur = &result;
@@ -36,8 +45,9 @@ const json* resolve(const std::string& field, const json& result, const json& me
       if (it == cur->end())
         return nullptr;
       cur = &*it;
-    } else if (cur->is_array() && std::all_of(part.begin(), part.end(), ::isdigit)) {
-      auto i = std::stoul(part);
+    } else if (cur->is_array() && part.size() <= 9 &&
+               std::all_of(part.begin(), part.end(), [](char ch) { return ch >= '0' && ch <= '9'; })) {
+      auto i = std::stoul(part); // at most 9 digits: never out of range
       if (i >= cur->size())
         return nullptr;
       cur = &(*cur)[i];
@@ -71,7 +81,7 @@ bool compare(const json& a, const std::string& op, const json& b) {
 bool matches(const json& c, const json& result, const json& memory) {
   if (!c.is_object() || !c.contains("field") || !c["field"].is_string())
     return false;
-  auto op = c.value("operator", std::string{"=="});
+  auto op = string_or(c, "operator", "==");
   const json* v = resolve(c["field"].get<std::string>(), result, memory);
   if (op == "exists")
     return v != nullptr && !v->is_null();
@@ -126,7 +136,7 @@ std::vector<std::string> validate_rules(const std::string& rules_json,
           problems.push_back(at + ".field is required");
           continue;
         }
-        auto op = c.value("operator", std::string{});
+        auto op = string_or(c, "operator", "");
         if (std::find(operators().begin(), operators().end(), op) == operators().end())
           problems.push_back(at + ".operator must be one of > >= < <= == != in contains exists");
         if (op != "exists" && !c.contains("value"))
@@ -154,14 +164,21 @@ std::string next_agent(const std::string& rules_json, const std::string& agent, 
   auto rules = parse_or(rules_json, json::object());
   auto result = parse_or(result_json, json::object());
   auto memory = parse_or(memory_json, json::object());
-  for (const auto& c : rules.value("conditions", json::array())) {
-    bool candidate = c.contains("after") ? c["after"] == agent : first_step;
-    if (candidate && matches(c, result, memory))
-      return c.value("next_agent", std::string{"end"});
-  }
-  if (first_step && rules.contains("default") && rules["default"].is_string())
-    return rules["default"];
-  return "end";
+  if (!rules.is_object())
+    return "end";
+  auto conditions = rules.find("conditions");
+  if (conditions != rules.end() && conditions->is_array())
+    for (const auto& c : *conditions) {
+      if (!c.is_object())
+        continue;
+      bool candidate = c.contains("after") ? c["after"] == agent : first_step;
+      if (candidate && matches(c, result, memory)) {
+        auto next = string_or(c, "next_agent", "end");
+        return next.empty() ? "end" : next;
+      }
+    }
+  auto fallback = first_step ? string_or(rules, "default", "end") : std::string{"end"};
+  return fallback.empty() ? "end" : fallback;
 }
 
 } // namespace pixelcraft::workflows
