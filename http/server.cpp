@@ -6,6 +6,7 @@
 #include <future>
 #include <mutex>
 #include <unordered_map>
+#include <utility>
 
 #include <sys/resource.h>
 
@@ -126,29 +127,68 @@ private:
   std::unordered_map<std::string, size_t> per_client_;
 };
 
+/// Open while the server's acceptor (and the connection limiter inside it) exists. Closed, under
+/// `m`, before the server stops; connection monitors decrement the limiter only while it is open.
+struct limiter_gate {
+  std::mutex m;
+  bool open = true;
+  void close() {
+    std::lock_guard lock{m};
+    open = false;
+  }
+};
+
 /// The server's transport settings that RESTinio has no slot for, read by the connection
 /// specialisations below. One HTTP server per process (app/ starts one).
 struct transport_settings {
   std::shared_ptr<admission_control> admission;
+  std::shared_ptr<limiter_gate> gate = std::make_shared<limiter_gate>();
   std::chrono::steady_clock::duration body_timelimit = std::chrono::seconds(60);
   uint64_t max_body_bytes = 1 << 20;
 };
 std::shared_ptr<const transport_settings> g_transport; // written once, before the first accept
 
 /// RESTinio's lifetime monitor (its hard connection cap) plus our admission slot.
+///
+/// RESTinio's own monitor decrements the limiter, which lives inside the acceptor, whenever a
+/// connection dies; but connections outlive the acceptor (handlers still queued when the
+/// io_context is destroyed, sinks held by actors), and that decrement is a use after free. This
+/// one goes through the server's gate: once the server stops, the gate closes and late
+/// connections leave the (possibly destroyed) limiter alone.
 class lifetime_monitor {
 public:
   using limiter_t = restinio::connection_count_limits::connection_count_limiter_t<
     traits_t::strand_t>;
-  explicit lifetime_monitor(restinio::not_null_pointer_t<limiter_t> limiter) : base_(limiter) {
+  explicit lifetime_monitor(restinio::not_null_pointer_t<limiter_t> limiter)
+      : limiter_(limiter), gate_(g_transport ? g_transport->gate : nullptr) {
+    limiter_->increment_parallel_connections(); // on the acceptor's strand: the limiter lives
   }
-  lifetime_monitor(lifetime_monitor&&) noexcept = default;
-  lifetime_monitor& operator=(lifetime_monitor&&) noexcept = default;
+  lifetime_monitor(lifetime_monitor&& o) noexcept
+      : slot(std::move(o.slot)), limiter_(std::exchange(o.limiter_, nullptr)),
+        gate_(std::move(o.gate_)) {
+  }
+  lifetime_monitor& operator=(lifetime_monitor&& o) noexcept {
+    lifetime_monitor tmp{std::move(o)};
+    std::swap(slot, tmp.slot);
+    std::swap(limiter_, tmp.limiter_);
+    std::swap(gate_, tmp.gate_);
+    return *this;
+  }
+  lifetime_monitor(const lifetime_monitor&) = delete;
+  lifetime_monitor& operator=(const lifetime_monitor&) = delete;
+  ~lifetime_monitor() {
+    if (limiter_ == nullptr || gate_ == nullptr)
+      return;
+    std::lock_guard lock{gate_->m};
+    if (gate_->open)
+      limiter_->decrement_parallel_connections();
+  }
 
   std::shared_ptr<admission_control::slot> slot;
 
 private:
-  restinio::connection_count_limits::connection_lifetime_monitor_t<limiter_t> base_;
+  limiter_t* limiter_;
+  std::shared_ptr<limiter_gate> gate_;
 };
 
 /// A complete HTTP/1.1 response that closes the connection, written straight to the socket.
@@ -493,9 +533,12 @@ public:
     // itself runs on that connection's executor, not on the calling (CAF) thread.
     asio::post(con->get_executor(), [req = req_, accept, cb]() {
       try {
-        auto wsh = rws::upgrade<traits_t>(*req, rws::activation_t::immediate, accept,
+        // Delayed activation: the session is handed over before the first frame is read, so
+        // a frame sent right after the handshake never reaches a hub that has no session yet.
+        auto wsh = rws::upgrade<traits_t>(*req, rws::activation_t::delayed, accept,
                                           ws_frame_handler{cb.text, cb.closed});
-        cb.ready(std::make_shared<ws_impl>(std::move(wsh)));
+        cb.ready(std::make_shared<ws_impl>(wsh));
+        activate(*wsh);
       } catch (const std::exception& e) {
         log::warn("pixelcraft.http", "websocket upgrade failed", {{"error", e.what()}});
         cb.closed();
@@ -539,7 +582,8 @@ class server_impl final : public http_server {
 public:
   using handle_t = restinio::running_server_handle_t<traits_t>;
 
-  server_impl(handle_t h, uint16_t port) : handle_(std::move(h)), port_(port) {
+  server_impl(handle_t h, uint16_t port, std::shared_ptr<limiter_gate> gate)
+      : handle_(std::move(h)), port_(port), gate_(std::move(gate)) {
   }
   ~server_impl() override { stop(); }
 
@@ -552,6 +596,7 @@ public:
     if (stopped_)
       return;
     stopped_ = true;
+    gate_->close(); // before the acceptor can go: see lifetime_monitor
     handle_->stop();
     handle_->wait();
   }
@@ -559,6 +604,7 @@ public:
 private:
   handle_t handle_;
   uint16_t port_;
+  std::shared_ptr<limiter_gate> gate_;
   bool stopped_ = false;
 };
 
@@ -649,11 +695,12 @@ std::unique_ptr<http_server> http_server::start(const server_options& opts, hand
                                                 std::max(1u, opts.io_threads));
     if (bound_future.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
       error = "server did not bind within 10 s";
+      transport->gate->close();
       handle->stop();
       handle->wait();
       return nullptr;
     }
-    return std::make_unique<server_impl>(std::move(handle), bound_future.get());
+    return std::make_unique<server_impl>(std::move(handle), bound_future.get(), transport->gate);
   } catch (const std::exception& e) {
     error = e.what();
     return nullptr;
