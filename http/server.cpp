@@ -346,6 +346,15 @@ inline void connection_t<pixelcraft::http::traits_t>::consume_data(const char* d
   const auto nparsed = http_parser_execute(&parser, &(m_settings->m_parser_settings), data, length);
   m_input.m_buf.consumed_bytes(nparsed);
 
+  // A chunk whose declared size alone passes the body limit is refused now, not after its
+  // data has trickled in (RESTinio only counts the bytes that arrive).
+  const auto& chunks = m_input.m_parser_ctx.m_chunked_info_block.m_chunks;
+  if (HPE_OK == parser.http_errno && !chunks.empty() && g_transport &&
+      chunks.back().size() > g_transport->max_body_bytes - std::min<uint64_t>(
+                                                             chunks.back().started_at(),
+                                                             g_transport->max_body_bytes))
+    parser.http_errno = HPE_CB_body;
+
   if (HPE_OK != parser.http_errno && HPE_PAUSED != parser.http_errno) {
     auto err = HTTP_PARSER_ERRNO(&parser);
     auto transport = g_transport;
@@ -386,10 +395,31 @@ inline void
 ws_connection_t<pixelcraft::http::traits_t, pixelcraft::http::ws_frame_handler>::handle_parsed_header(
   const message_details_t& md) {
   if (md.payload_len() > pixelcraft::http::max_ws_frame_bytes) {
+    // Fail the connection (RFC 6455 §7.1.7): 1009, then close the socket once it is written.
+    // Waiting for the peer's close frame makes no sense: its oversized payload, not a frame
+    // header, is what would be read next.
     if (read_state_t::read_any_frame == m_read_state) {
       m_close_frame_to_peer.run_if_first([&] {
-        send_close_frame_to_peer(status_code_t::too_big_message, "frame too large");
-        start_waiting_close_frame_only();
+        auto payload = status_code_to_bin(status_code_t::too_big_message) + "frame too large";
+        writable_items_container_t bufs;
+        bufs.reserve(2);
+        bufs.emplace_back(
+          write_message_details(final_frame, opcode_t::connection_close_frame, payload.size()));
+        bufs.emplace_back(std::move(payload));
+        write_group_t wg{std::move(bufs)};
+        // Weak: the group lives inside this connection, and a strong pointer would keep both
+        // alive forever if the write never runs.
+        wg.after_write_notificator(
+          [weak = std::weak_ptr<tcp_connection_ctx_base_t>(shared_from_this())](
+            const asio_ns::error_code&) {
+            if (auto ctx = weak.lock())
+              static_cast<ws_connection_t&>(*ctx).close_impl();
+          });
+        m_outgoing_data.append(std::move(wg));
+        init_write_if_necessary();
+        m_write_state = write_state_t::write_disabled;
+        m_read_state = read_state_t::read_only_close_frame;
+        guard_close_frame_from_peer_operation(); // a write that never ends still closes
       });
       call_close_handler_if_necessary(status_code_t::too_big_message);
     } else {

@@ -99,7 +99,15 @@ struct fake_llm::impl {
                      {"eval_count", s.tokens.size()}};
         if (!s.tool_calls.is_null())
           last["message"]["tool_calls"] = s.tool_calls;
-        ok = write(*b, line(last));
+        auto text = line(last);
+        if (!s.raw_tool_calls.empty()) {
+          last["message"]["tool_calls"] = "\x01raw";
+          text = line(last);
+          auto at = text.find("\"\\u0001raw\"");
+          if (at != std::string::npos)
+            text.replace(at, 11, s.raw_tool_calls);
+        }
+        ok = write(*b, text);
       }
     }
     {

@@ -23,6 +23,9 @@ struct fake_llm_script {
   std::string mid_stream_error;        ///< after the first token, an `{"error": ...}` line
   bool drop_after_first = false;       ///< after the first token, end the response (no `done`)
   nlohmann::json tool_calls;           ///< Ollama `message.tool_calls` on the last chunk
+  /// The same as JSON text, sent as is: for answers nlohmann itself could not build or dump
+  /// (nested far deeper than any sane model would send).
+  std::string raw_tool_calls;
 };
 
 class fake_llm {

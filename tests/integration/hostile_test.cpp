@@ -410,13 +410,11 @@ TEST_F(HostileDepthTest, DeepWebSocketFramesDoNotKillTheProcess) {
 
 // A model answer is hostile input too: a tool call whose arguments nest far past the limit.
 TEST_F(HostileTest, ADeeplyNestedModelAnswerDoesNotKillTheProcess) {
-  json args = 0;
-  for (int i = 0; i < 10000; ++i)
-    args = json::array({std::move(args)});
+  // As text: building or dumping it with nlohmann would recurse 10,000 deep in the test itself.
   fake_llm_script deep;
   deep.tokens = {};
-  deep.tool_calls = json::array(
-      {{{"function", {{"name", "remember"}, {"arguments", {{"key", "k"}, {"value", args}}}}}}});
+  deep.raw_tool_calls = R"([{"function":{"name":"remember","arguments":{"key":"k","value":)" +
+                        std::string(10000, '[') + "0" + std::string(10000, ']') + "}}}]";
   model.queue({deep, deep, deep, deep});
   auto r = post("/api/chat/message", {{"message", "hi"}});
   EXPECT_NE(r.status, 0) << r.error;
@@ -801,6 +799,11 @@ TEST_F(HostileTransportTest, BodiesOverTheLimitsGet413) {
                   raw_head("POST", "/api/chat/message", "Transfer-Encoding: chunked\r\n") +
                       "10000000000\r\n" + std::string(2 * 1024 * 1024, 'x'),
                   413);
+  // The declaration alone: answered at once, not after waiting for a terabyte.
+  expect_answered("a chunk declaring 1 TiB and nothing else",
+                  raw_head("POST", "/api/chat/message", "Transfer-Encoding: chunked\r\n") +
+                      "10000000000\r\n",
+                  413, 3000);
 }
 
 TEST_F(HostileTransportTest, OversizedHeadsGet431And414) {
