@@ -163,73 +163,32 @@ void recommend(json& out, const json& reply, const std::string& input_text) {
     (names.empty() ? std::string{"no service matched; please describe your goals."} : names);
 }
 
-bool valid_conversation_id(const std::string& s) {
-  return !s.empty() && s.size() <= 128 && std::all_of(s.begin(), s.end(), [](unsigned char c) {
-    return std::isalnum(c) || c == '_' || c == '-';
-  });
-}
-
-/// Longest text the agent is asked in one invoke (the message, or `input_data` as JSON).
-constexpr size_t max_invoke_text = 20000;
-
 void invoke(const ctx_ptr& ctx) {
-  const json* b = parse_json_object(ctx);
-  if (!b)
+  const json* body = parse_json_object(ctx);
+  if (!body)
     return;
-  const json& body = *b;
   validator v;
-  if (!body.contains("agent_type") || !body["agent_type"].is_string())
-    v.add({"body", "agent_type"}, body.contains("agent_type") ? "Input should be a valid string"
-                                                              : "Field required",
-          body.contains("agent_type") ? "string_type" : "missing");
-  // Sizes first: nothing below copies or prints `input_data` before this (API.md §1 v1.1).
-  static const json no_input = json::object();
-  const json& input = body.contains("input_data") && !body["input_data"].is_null()
-                        ? body["input_data"]
-                        : no_input;
-  if (!input.is_object())
-    v.add({"body", "input_data"}, "Input should be a valid object", "dict_type");
-  else
-    check_json_size(input, {"body", "input_data"}, max_free_json_bytes, v);
-  if (body.contains("conversation_id") && !body["conversation_id"].is_null()) {
-    const auto* c = body["conversation_id"].get_ptr<const std::string*>();
-    if (!c || !valid_conversation_id(*c))
-      v.add({"body", "conversation_id"}, "String should match pattern '^[A-Za-z0-9_-]{1,128}$'",
-            "string_pattern_mismatch");
-  }
-  if (!v.ok())
+  invoke_request in;
+  if (!validate_invoke_request(*body, v, in))
     return ctx->invalid(v.detail());
-  auto agent = body["agent_type"].get<std::string>();
+  const auto& agent = in.agent_type;
   if (!ctx->opts->catalog->find(agent))
     return ctx->error(404, "agent not found");
   std::string message;
-  if (input.contains("message") && input["message"].is_string())
-    message = trim(input["message"].get_ref<const std::string&>());
-  if (message.empty()) {
-    // Compact, and only once the size is known to fit: pretty-printing a nested value grows
-    // with depth × size (a 60 KB body cost 4.8 s and 2 GB).
-    if (json_size_capped(input, max_invoke_text) > max_invoke_text)
-      return ctx->invalid(json::array({{{"loc", {"body", "input_data"}},
-                                        {"msg", "Input is too long"},
-                                        {"type", "too_long"}}}));
-    message = "Process this input and answer helpfully:\n" + input.dump();
-  }
-  if (utf8_length(message) > max_invoke_text)
-    return ctx->invalid(json::array({{{"loc", {"body", "input_data"}},
-                                      {"msg", "Input is too long"},
-                                      {"type", "too_long"}}}));
+  if (!invoke_message(in.input, v, message))
+    return ctx->invalid(v.detail());
   json turn = {{"agent_type", agent}, {"message", message}, {"action", "invoke"}};
   bool recommending = agent == "service_recommendation";
   if (recommending)
     turn["format"] = recommendation_schema();
-  json extra = input;
+  json extra = in.input;
   extra.erase("message");
   if (!extra.empty())
     turn["context"] = extra;
   json args = {{"owner_id", ctx->who.sub}, {"admin", ctx->who.who == role::admin},
                {"agent_type", agent}};
-  if (body.contains("conversation_id") && body["conversation_id"].is_string())
-    args["conversation_id"] = body["conversation_id"];
+  if (!in.conversation_id.empty())
+    args["conversation_id"] = in.conversation_id;
   auto started = std::chrono::steady_clock::now();
   ask(
     ctx, ctx->opts->db, ctx->db_timeout(),

@@ -11,65 +11,24 @@ namespace {
 
 using clock_type = std::chrono::steady_clock;
 
-bool valid_conversation_id(const std::string& s) {
-  if (s.empty() || s.size() > 128)
-    return false;
-  return std::all_of(s.begin(), s.end(), [](unsigned char c) {
-    return std::isalnum(c) || c == '_' || c == '-';
-  });
+/// The catalogue's agent ids, for the validators.
+std::vector<std::string> agent_ids(const ctx_ptr& ctx) {
+  std::vector<std::string> ids;
+  for (const auto& a : ctx->opts->catalog->all())
+    ids.push_back(a.id);
+  return ids;
 }
 
 /// Validates a `ChatRequest` into the turn for the agent registry (without conversation yet).
 bool parse_chat_request(const ctx_ptr& ctx, json& turn) {
-  const json* b = parse_json_object(ctx);
-  if (!b)
+  const json* body = parse_json_object(ctx);
+  if (!body)
     return false;
-  const json& body = *b;
   validator v;
-  turn = json::object();
-  if (!body.contains("message") || body["message"].is_null()) {
-    v.add({"body", "message"}, "Field required", "missing");
-  } else if (!body["message"].is_string()) {
-    v.add({"body", "message"}, "Input should be a valid string", "string_type");
-  } else {
-    auto m = trim(body["message"].get<std::string>());
-    if (m.empty())
-      v.add({"body", "message"}, "String should have at least 1 character", "string_too_short");
-    else if (utf8_length(m) > 10000)
-      v.add({"body", "message"}, "String should have at most 10000 characters",
-            "string_too_long");
-    else
-      turn["message"] = m;
-  }
-  if (body.contains("conversation_id") && !body["conversation_id"].is_null()) {
-    const auto& c = body["conversation_id"];
-    if (!c.is_string() || !valid_conversation_id(c.get<std::string>()))
-      v.add({"body", "conversation_id"}, "String should match pattern '^[A-Za-z0-9_-]{1,128}$'",
-            "string_pattern_mismatch");
-    else
-      turn["conversation_id"] = c;
-  }
-  std::string agent = "chat";
-  if (body.contains("agent_type") && !body["agent_type"].is_null()) {
-    if (!body["agent_type"].is_string() ||
-        !ctx->opts->catalog->find(body["agent_type"].get<std::string>()))
-      v.add({"body", "agent_type"}, "Input should be the id of an agent from /api/agents",
-            "enum");
-    else
-      agent = body["agent_type"].get<std::string>();
-  }
-  turn["agent_type"] = agent;
-  if (body.contains("context") && !body["context"].is_null()) {
-    if (!body["context"].is_object())
-      v.add({"body", "context"}, "Input should be a valid object", "dict_type");
-    else if (check_json_size(body["context"], {"body", "context"}, max_free_json_bytes, v))
-      turn["context"] = body["context"];
-  }
-  if (!v.ok()) {
+  if (!validate_chat_request(*body, agent_ids(ctx), v, turn)) {
     ctx->invalid(v.detail());
     return false;
   }
-  turn["action"] = "chat";
   return true;
 }
 

@@ -6,119 +6,42 @@
 #include "http/context.hpp"
 #include "http/monitor_hub.hpp"
 #include "http/validation.hpp"
-#include "workflows/routing_rules.hpp"
 
 namespace pixelcraft::http {
 
 namespace {
 
-const std::vector<std::string> workflow_types = {"sequential", "multi_agent", "conditional",
-                                                 "collaborative", "parallel"};
-
 json caller(const ctx_ptr& ctx) {
   return {{"owner_id", ctx->who.sub}, {"admin", ctx->who.who == role::admin}};
 }
 
-bool valid_conversation_id(const std::string& s) {
-  return !s.empty() && s.size() <= 128 && std::all_of(s.begin(), s.end(), [](unsigned char c) {
-    return std::isalnum(c) || c == '_' || c == '-';
-  });
-}
-
-void config_int(const json& cfg, const char* key, long long lo, long long hi, validator& v) {
-  if (!cfg.contains(key))
-    return;
-  const auto& x = cfg[key];
-  if (!x.is_number_integer() || x.get<long long>() < lo || x.get<long long>() > hi)
-    v.add({"body", "workflow_config", key},
-          "Input should be an integer " + std::to_string(lo) + ".." + std::to_string(hi),
-          "int_range");
+/// The catalogue's agent ids, for the validators.
+std::vector<std::string> agent_ids(const ctx_ptr& ctx) {
+  std::vector<std::string> ids;
+  for (const auto& a : ctx->opts->catalog->all())
+    ids.push_back(a.id);
+  return ids;
 }
 
 void execute(const ctx_ptr& ctx) {
-  const json* b = parse_json_object(ctx);
-  if (!b)
+  const json* body = parse_json_object(ctx);
+  if (!body)
     return;
-  const json& body = *b;
   validator v;
-  auto type = body.value("workflow_type", json(nullptr));
-  if (type.is_null())
-    v.add({"body", "workflow_type"}, "Field required", "missing");
-  else if (!type.is_string() ||
-           std::find(workflow_types.begin(), workflow_types.end(), type.get<std::string>()) ==
-             workflow_types.end())
-    v.add({"body", "workflow_type"},
-          "Input should be 'sequential', 'multi_agent', 'conditional', 'collaborative' or 'parallel'",
-          "enum");
-  std::vector<std::string> agents;
-  if (!body.contains("participating_agents") || body["participating_agents"].is_null()) {
-    v.add({"body", "participating_agents"}, "Field required", "missing");
-  } else if (!body["participating_agents"].is_array() || body["participating_agents"].empty() ||
-             body["participating_agents"].size() > 10) {
-    v.add({"body", "participating_agents"}, "Input should be a list of 1..10 agent ids", "list_type");
-  } else {
-    for (size_t i = 0; i < body["participating_agents"].size(); ++i) {
-      const auto& a = body["participating_agents"][i];
-      if (!a.is_string() || !ctx->opts->catalog->find(a.get<std::string>()))
-        v.add({"body", "participating_agents", i}, "Input should be the id of an agent from /api/agents", "enum");
-      else if (std::find(agents.begin(), agents.end(), a.get<std::string>()) != agents.end())
-        v.add({"body", "participating_agents", i}, "Each agent may take part once", "value_error");
-      else
-        agents.push_back(a.get<std::string>());
-    }
-  }
-  json cfg = body.value("workflow_config", json::object());
-  if (!cfg.is_object()) {
-    v.add({"body", "workflow_config"}, "Input should be a valid object", "dict_type");
-    cfg = json::object();
-  }
-  json input = body.value("input_data", json::object());
-  if (!input.is_object()) {
-    v.add({"body", "input_data"}, "Input should be a valid object", "dict_type");
-    input = json::object();
-  } else if (input.contains("message") && !input["message"].is_string()) {
-    v.add({"body", "input_data", "message"}, "Input should be a valid string", "string_type");
-  } else {
-    check_json_size(input, {"body", "input_data"}, max_free_json_bytes, v);
-  }
-  if (body.contains("metadata") && !body["metadata"].is_null()) {
-    if (!body["metadata"].is_object())
-      v.add({"body", "metadata"}, "Input should be a valid object", "dict_type");
-    else
-      check_json_size(body["metadata"], {"body", "metadata"}, max_free_json_bytes, v);
-  }
-  check_json_size(cfg, {"body", "workflow_config"}, max_free_json_bytes, v);
-  if (body.contains("conversation_id") && !body["conversation_id"].is_null() &&
-      (!body["conversation_id"].is_string() || !valid_conversation_id(body["conversation_id"].get<std::string>())))
-    v.add({"body", "conversation_id"}, "String should match pattern '^[A-Za-z0-9_-]{1,128}$'",
-          "string_pattern_mismatch");
-  config_int(cfg, "max_steps", 1, 100, v);
-  config_int(cfg, "max_rounds", 1, 50, v);
-  config_int(cfg, "step_timeout_s", 1, 3600, v);
-  config_int(cfg, "retries", 0, 5, v);
-  if (type == "conditional" && v.ok()) {
-    if (!cfg.contains("routing_rules"))
-      v.add({"body", "workflow_config", "routing_rules"}, "Field required for conditional workflows", "missing");
-    else
-      for (auto& p : workflows::validate_rules(cfg["routing_rules"].dump(), agents))
-        v.add({"body", "workflow_config", "routing_rules"}, p, "value_error");
-  }
+  workflow_submission sub;
+  validate_workflow_request(*body, agent_ids(ctx), v, sub); // a bad `wait` is listed after
   long long wait = 0;
   if (auto* w = ctx->query_value("wait"))
     wait = query_int(w, "wait", 0, 0, 120, v);
   if (!v.ok())
     return ctx->invalid(v.detail());
-  json spec = {{"workflow_type", type},
-               {"participating_agents", agents},
-               {"workflow_config", cfg},
-               {"input_data", input},
-               {"metadata", body.value("metadata", json::object())},
-               {"owner_id", ctx->who.sub},
-               {"owner_admin", ctx->who.who == role::admin}}; // may write `system` memory
+  json spec = std::move(sub.spec);
+  spec["owner_id"] = ctx->who.sub;
+  spec["owner_admin"] = ctx->who.who == role::admin; // may write `system` memory
   json conv = caller(ctx);
-  conv["agent_type"] = agents.front();
-  if (body.contains("conversation_id") && body["conversation_id"].is_string())
-    conv["conversation_id"] = body["conversation_id"];
+  conv["agent_type"] = spec["participating_agents"].front();
+  if (!sub.conversation_id.empty())
+    conv["conversation_id"] = sub.conversation_id;
   ask(
     ctx, ctx->opts->db, ctx->db_timeout(),
     [ctx, spec, wait](std::string& opened) mutable {
@@ -176,34 +99,10 @@ void messages_post(const ctx_ptr& ctx) {
   with_workflow(ctx, [ctx](json wf) {
     const json& body = ctx->parsed_body->doc; // checked above; owned by ctx
     validator v;
-    auto agents = wf.value("participating_agents", std::vector<std::string>{});
-    for (auto key : {"from_agent", "to_agent"}) {
-      if (!body.contains(key) || !body[key].is_string())
-        v.add({"body", key}, body.contains(key) ? "Input should be a valid string" : "Field required",
-              body.contains(key) ? "string_type" : "missing");
-      else if (std::find(agents.begin(), agents.end(), body[key].get<std::string>()) == agents.end())
-        v.add({"body", key}, "The agent does not take part in this workflow", "value_error");
-    }
-    static const std::vector<std::string> types = {"request", "response", "notification", "handoff"};
-    if (!body.contains("message_type") || !body["message_type"].is_string() ||
-        std::find(types.begin(), types.end(), body["message_type"].get<std::string>()) == types.end())
-      v.add({"body", "message_type"}, "Input should be 'request', 'response', 'notification' or 'handoff'", "enum");
-    if (!body.contains("content") || !body["content"].is_object())
-      v.add({"body", "content"}, body.contains("content") ? "Input should be a valid object" : "Field required",
-            body.contains("content") ? "dict_type" : "missing");
-    else
-      check_json_size(body["content"], {"body", "content"}, max_free_json_bytes, v);
-    if (body.contains("metadata") && !body["metadata"].is_null()) {
-      if (!body["metadata"].is_object())
-        v.add({"body", "metadata"}, "Input should be a valid object", "dict_type");
-      else
-        check_json_size(body["metadata"], {"body", "metadata"}, max_free_json_bytes, v);
-    }
-    if (!v.ok())
+    json msg;
+    if (!validate_agent_message(body, wf.value("participating_agents", std::vector<std::string>{}),
+                                v, msg))
       return ctx->invalid(v.detail());
-    json msg = {{"from_agent", body["from_agent"]}, {"to_agent", body["to_agent"]},
-                {"message_type", body["message_type"]}, {"content", body["content"]},
-                {"metadata", body.value("metadata", json::object())}};
     ask(
       ctx, ctx->opts->workflows, ctx->db_timeout(),
       [ctx](std::string& out) { ctx->send(201, std::move(out)); }, wf_msg_atom_v,
@@ -244,16 +143,15 @@ void state(const ctx_ptr& ctx) {
   const json* body = parse_json_object(ctx);
   if (!body)
     return;
-  auto action = body->value("action", json(nullptr));
-  if (!action.is_string() || (action != "pause" && action != "resume" && action != "cancel"))
-    return ctx->invalid(json::array({{{"loc", {"body", "action"}},
-                                      {"msg", "Input should be 'pause', 'resume' or 'cancel'"},
-                                      {"type", action.is_null() ? "missing" : "enum"}}}));
+  validator v;
+  std::string action;
+  if (!validate_state_patch(*body, v, action))
+    return ctx->invalid(v.detail());
   with_workflow(ctx, [ctx, action](json wf) {
     ask(
       ctx, ctx->opts->workflows, ctx->db_timeout(),
       [ctx](std::string& out) { ctx->send(200, std::move(out)); }, wf_action_atom_v,
-      wf["workflow_id"].get<std::string>(), action.get<std::string>());
+      wf["workflow_id"].get<std::string>(), action);
   });
 }
 

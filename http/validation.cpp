@@ -4,6 +4,8 @@
 #include <cctype>
 #include <limits>
 
+#include "workflows/routing_rules.hpp"
+
 namespace pixelcraft::http {
 
 namespace {
@@ -18,6 +20,10 @@ const std::vector<std::string> sources = {"contact_form", "strategy_session", "p
                                           "chat", "other"};
 const std::vector<std::string> lead_statuses = {"new", "contacted", "qualified", "converted",
                                                 "lost"};
+const std::vector<std::string> workflow_types = {"sequential", "multi_agent", "conditional",
+                                                 "collaborative", "parallel"};
+const std::vector<std::string> agent_message_types = {"request", "response", "notification",
+                                                      "handoff"};
 
 std::string one_of(const std::vector<std::string>& xs) {
   std::string out;
@@ -415,6 +421,248 @@ bool validate_lead_patch(const json& body, validator& v, json& patch) {
     v.add({"body"}, "At least one of 'status', 'assigned_to', 'notes', 'metadata' is required",
           "value_error");
   return v.ok();
+}
+
+bool valid_conversation_id(std::string_view s) {
+  return !s.empty() && s.size() <= 128 && std::all_of(s.begin(), s.end(), [](unsigned char c) {
+    return std::isalnum(c) || c == '_' || c == '-';
+  });
+}
+
+bool validate_chat_request(const json& body, const std::vector<std::string>& agents, validator& v,
+                           json& turn) {
+  json t = json::object();
+  if (!body.contains("message") || body["message"].is_null()) {
+    v.add({"body", "message"}, "Field required", "missing");
+  } else if (!body["message"].is_string()) {
+    v.add({"body", "message"}, "Input should be a valid string", "string_type");
+  } else {
+    auto m = trim(body["message"].get<std::string>());
+    if (m.empty())
+      v.add({"body", "message"}, "String should have at least 1 character", "string_too_short");
+    else if (utf8_length(m) > 10000)
+      v.add({"body", "message"}, "String should have at most 10000 characters", "string_too_long");
+    else
+      t["message"] = m;
+  }
+  if (body.contains("conversation_id") && !body["conversation_id"].is_null()) {
+    const auto& c = body["conversation_id"];
+    if (!c.is_string() || !valid_conversation_id(c.get_ref<const std::string&>()))
+      v.add({"body", "conversation_id"}, "String should match pattern '^[A-Za-z0-9_-]{1,128}$'",
+            "string_pattern_mismatch");
+    else
+      t["conversation_id"] = c;
+  }
+  std::string agent = "chat";
+  if (body.contains("agent_type") && !body["agent_type"].is_null()) {
+    if (!body["agent_type"].is_string() || !contains(agents, body["agent_type"].get<std::string>()))
+      v.add({"body", "agent_type"}, "Input should be the id of an agent from /api/agents", "enum");
+    else
+      agent = body["agent_type"].get<std::string>();
+  }
+  t["agent_type"] = agent;
+  if (body.contains("context") && !body["context"].is_null()) {
+    if (!body["context"].is_object())
+      v.add({"body", "context"}, "Input should be a valid object", "dict_type");
+    else if (check_json_size(body["context"], {"body", "context"}, max_free_json_bytes, v))
+      t["context"] = body["context"];
+  }
+  if (!v.ok())
+    return false;
+  t["action"] = "chat";
+  turn = std::move(t);
+  return true;
+}
+
+bool validate_invoke_request(const json& body, validator& v, invoke_request& out) {
+  if (!body.contains("agent_type") || !body["agent_type"].is_string())
+    v.add({"body", "agent_type"},
+          body.contains("agent_type") ? "Input should be a valid string" : "Field required",
+          body.contains("agent_type") ? "string_type" : "missing");
+  // Sizes first: nothing below copies or prints `input_data` before this (API.md §1 v1.1).
+  static const json no_input = json::object();
+  const json& input =
+      body.contains("input_data") && !body["input_data"].is_null() ? body["input_data"] : no_input;
+  if (!input.is_object())
+    v.add({"body", "input_data"}, "Input should be a valid object", "dict_type");
+  else
+    check_json_size(input, {"body", "input_data"}, max_free_json_bytes, v);
+  const std::string* conversation = nullptr;
+  if (body.contains("conversation_id") && !body["conversation_id"].is_null()) {
+    conversation = body["conversation_id"].get_ptr<const std::string*>();
+    if (!conversation || !valid_conversation_id(*conversation))
+      v.add({"body", "conversation_id"}, "String should match pattern '^[A-Za-z0-9_-]{1,128}$'",
+            "string_pattern_mismatch");
+  }
+  if (!v.ok())
+    return false;
+  out.agent_type = body["agent_type"].get<std::string>();
+  out.input = input;
+  out.conversation_id = conversation ? *conversation : std::string{};
+  return true;
+}
+
+bool invoke_message(const json& input, validator& v, std::string& message) {
+  std::string m;
+  if (input.contains("message") && input["message"].is_string())
+    m = trim(input["message"].get_ref<const std::string&>());
+  if (m.empty()) {
+    // Compact, and only once the size is known to fit: pretty-printing a nested value grows
+    // with depth × size (a 60 KB body cost 4.8 s and 2 GB).
+    if (json_size_capped(input, max_invoke_text) > max_invoke_text) {
+      v.add({"body", "input_data"}, "Input is too long", "too_long");
+      return false;
+    }
+    m = "Process this input and answer helpfully:\n" + input.dump();
+  }
+  if (utf8_length(m) > max_invoke_text) {
+    v.add({"body", "input_data"}, "Input is too long", "too_long");
+    return false;
+  }
+  message = std::move(m);
+  return true;
+}
+
+namespace {
+
+void config_int(const json& cfg, const char* key, long long lo, long long hi, validator& v) {
+  if (!cfg.contains(key))
+    return;
+  const auto& x = cfg[key];
+  if (!x.is_number_integer() || x.get<long long>() < lo || x.get<long long>() > hi)
+    v.add({"body", "workflow_config", key},
+          "Input should be an integer " + std::to_string(lo) + ".." + std::to_string(hi),
+          "int_range");
+}
+
+} // namespace
+
+bool validate_workflow_request(const json& body, const std::vector<std::string>& known_agents,
+                               validator& v, workflow_submission& out) {
+  auto type = body.value("workflow_type", json(nullptr));
+  if (type.is_null())
+    v.add({"body", "workflow_type"}, "Field required", "missing");
+  else if (!type.is_string() || !contains(workflow_types, type.get<std::string>()))
+    v.add({"body", "workflow_type"},
+          "Input should be 'sequential', 'multi_agent', 'conditional', 'collaborative' or "
+          "'parallel'",
+          "enum");
+  std::vector<std::string> agents;
+  if (!body.contains("participating_agents") || body["participating_agents"].is_null()) {
+    v.add({"body", "participating_agents"}, "Field required", "missing");
+  } else if (!body["participating_agents"].is_array() || body["participating_agents"].empty() ||
+             body["participating_agents"].size() > 10) {
+    v.add({"body", "participating_agents"}, "Input should be a list of 1..10 agent ids",
+          "list_type");
+  } else {
+    for (size_t i = 0; i < body["participating_agents"].size(); ++i) {
+      const auto& a = body["participating_agents"][i];
+      if (!a.is_string() || !contains(known_agents, a.get<std::string>()))
+        v.add({"body", "participating_agents", i},
+              "Input should be the id of an agent from /api/agents", "enum");
+      else if (contains(agents, a.get<std::string>()))
+        v.add({"body", "participating_agents", i}, "Each agent may take part once", "value_error");
+      else
+        agents.push_back(a.get<std::string>());
+    }
+  }
+  json cfg = body.value("workflow_config", json::object());
+  if (!cfg.is_object()) {
+    v.add({"body", "workflow_config"}, "Input should be a valid object", "dict_type");
+    cfg = json::object();
+  }
+  json input = body.value("input_data", json::object());
+  if (!input.is_object()) {
+    v.add({"body", "input_data"}, "Input should be a valid object", "dict_type");
+    input = json::object();
+  } else if (input.contains("message") && !input["message"].is_string()) {
+    v.add({"body", "input_data", "message"}, "Input should be a valid string", "string_type");
+  } else {
+    check_json_size(input, {"body", "input_data"}, max_free_json_bytes, v);
+  }
+  if (body.contains("metadata") && !body["metadata"].is_null()) {
+    if (!body["metadata"].is_object())
+      v.add({"body", "metadata"}, "Input should be a valid object", "dict_type");
+    else
+      check_json_size(body["metadata"], {"body", "metadata"}, max_free_json_bytes, v);
+  }
+  check_json_size(cfg, {"body", "workflow_config"}, max_free_json_bytes, v);
+  if (body.contains("conversation_id") && !body["conversation_id"].is_null() &&
+      (!body["conversation_id"].is_string() ||
+       !valid_conversation_id(body["conversation_id"].get_ref<const std::string&>())))
+    v.add({"body", "conversation_id"}, "String should match pattern '^[A-Za-z0-9_-]{1,128}$'",
+          "string_pattern_mismatch");
+  config_int(cfg, "max_steps", 1, 100, v);
+  config_int(cfg, "max_rounds", 1, 50, v);
+  config_int(cfg, "step_timeout_s", 1, 3600, v);
+  config_int(cfg, "retries", 0, 5, v);
+  if (type == "conditional" && v.ok()) {
+    if (!cfg.contains("routing_rules"))
+      v.add({"body", "workflow_config", "routing_rules"},
+            "Field required for conditional workflows", "missing");
+    else
+      for (auto& p : workflows::validate_rules(cfg["routing_rules"].dump(), agents))
+        v.add({"body", "workflow_config", "routing_rules"}, p, "value_error");
+  }
+  if (!v.ok())
+    return false;
+  out.spec = {{"workflow_type", type},
+              {"participating_agents", agents},
+              {"workflow_config", cfg},
+              {"input_data", input},
+              {"metadata", body.value("metadata", json::object())}}; // null stays null
+  out.conversation_id = body.contains("conversation_id") && body["conversation_id"].is_string()
+                            ? body["conversation_id"].get<std::string>()
+                            : std::string{};
+  return true;
+}
+
+bool validate_agent_message(const json& body, const std::vector<std::string>& agents, validator& v,
+                            json& msg) {
+  for (auto key : {"from_agent", "to_agent"}) {
+    if (!body.contains(key) || !body[key].is_string())
+      v.add({"body", key}, body.contains(key) ? "Input should be a valid string" : "Field required",
+            body.contains(key) ? "string_type" : "missing");
+    else if (!contains(agents, body[key].get<std::string>()))
+      v.add({"body", key}, "The agent does not take part in this workflow", "value_error");
+  }
+  if (!body.contains("message_type") || !body["message_type"].is_string() ||
+      !contains(agent_message_types, body["message_type"].get<std::string>()))
+    v.add({"body", "message_type"},
+          "Input should be 'request', 'response', 'notification' or 'handoff'", "enum");
+  if (!body.contains("content") || !body["content"].is_object())
+    v.add({"body", "content"},
+          body.contains("content") ? "Input should be a valid object" : "Field required",
+          body.contains("content") ? "dict_type" : "missing");
+  else
+    check_json_size(body["content"], {"body", "content"}, max_free_json_bytes, v);
+  if (body.contains("metadata") && !body["metadata"].is_null()) {
+    if (!body["metadata"].is_object())
+      v.add({"body", "metadata"}, "Input should be a valid object", "dict_type");
+    else
+      check_json_size(body["metadata"], {"body", "metadata"}, max_free_json_bytes, v);
+  }
+  if (!v.ok())
+    return false;
+  msg = {{"from_agent", body["from_agent"]},
+         {"to_agent", body["to_agent"]},
+         {"message_type", body["message_type"]},
+         {"content", body["content"]},
+         {"metadata", body.value("metadata", json::object())}};
+  return true;
+}
+
+bool validate_state_patch(const json& body, validator& v, std::string& action) {
+  static const json no_action = nullptr;
+  auto it = body.find("action");
+  const json& a = it != body.end() ? *it : no_action;
+  if (!a.is_string() || (a != "pause" && a != "resume" && a != "cancel")) {
+    v.add({"body", "action"}, "Input should be 'pause', 'resume' or 'cancel'",
+          a.is_null() ? "missing" : "enum");
+    return false;
+  }
+  action = a.get<std::string>();
+  return true;
 }
 
 long long query_int(const std::string* raw, const char* name, long long def, long long lo,

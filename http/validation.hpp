@@ -96,6 +96,56 @@ bool validate_lead_request(const nlohmann::json& body, validator& v, lead_submis
 /// Validates a lead PATCH body into the `lead_upd_atom` patch. At least one known field.
 bool validate_lead_patch(const nlohmann::json& body, validator& v, nlohmann::json& patch);
 
+// -- chat, agents and workflows (API.md §4, §5, §7) ----------------------------------------
+// Like the lead validators: `body` is an object from `check_json_body`, `v` starts empty, and
+// `out` is set only when the result is true. Anything needing an actor stays in the handler.
+
+/// `^[A-Za-z0-9_-]{1,128}$`: a conversation id (body field or path parameter).
+bool valid_conversation_id(std::string_view s);
+
+/// Validates a `ChatRequest` into the turn for `chat_atom`: trimmed `message`, `agent_type`
+/// (one of `agents`, default "chat"), `action` "chat", and `conversation_id`/`context` if given.
+bool validate_chat_request(const nlohmann::json& body, const std::vector<std::string>& agents,
+                           validator& v, nlohmann::json& turn);
+
+/// Longest text the agent is asked in one invoke (the message, or `input_data` as JSON).
+inline constexpr std::size_t max_invoke_text = 20000;
+
+/// A validated `AgentInvokeRequest`; whether the agent exists is the handler's check (404).
+struct invoke_request {
+  std::string agent_type;
+  nlohmann::json input = nlohmann::json::object(); ///< `input_data`, an object
+  std::string conversation_id;                     ///< empty when absent
+};
+
+/// Validates an invoke body; `input_data` is sized before anything copies or prints it.
+bool validate_invoke_request(const nlohmann::json& body, validator& v, invoke_request& out);
+
+/// The text an invoke asks (`input` from `validate_invoke_request`): its trimmed `message`, else
+/// `input` as compact JSON; over `max_invoke_text` adds 422 `too_long` at `["body", "input_data"]`.
+bool invoke_message(const nlohmann::json& input, validator& v, std::string& message);
+
+/// A validated `WorkflowRequest`, without its owner.
+struct workflow_submission {
+  /// `workflow_type`, `participating_agents`, `workflow_config`, `input_data`, `metadata`
+  nlohmann::json spec;
+  std::string conversation_id; ///< empty when absent
+};
+
+/// Validates a workflow execute body; `agents` are the catalogue's ids. A conditional
+/// workflow's `routing_rules` are checked only when everything else is valid.
+bool validate_workflow_request(const nlohmann::json& body, const std::vector<std::string>& agents,
+                               validator& v, workflow_submission& out);
+
+/// Validates an `AgentMessage` posted to a workflow whose `participating_agents` are `agents`,
+/// into the message for `wf_msg_atom` (`metadata` as given, `{}` when absent).
+bool validate_agent_message(const nlohmann::json& body, const std::vector<std::string>& agents,
+                            validator& v, nlohmann::json& msg);
+
+/// Validates a workflow state PATCH: `action` is "pause", "resume" or "cancel" (else one 422
+/// entry, type `missing` when absent or null, `enum` otherwise).
+bool validate_state_patch(const nlohmann::json& body, validator& v, std::string& action);
+
 /// Reads an integer query parameter (absent: `def`); out of [lo, hi] or not an integer adds a
 /// 422 entry at `["query", name]`.
 long long query_int(const std::string* raw, const char* name, long long def, long long lo,

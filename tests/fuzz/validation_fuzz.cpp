@@ -2,11 +2,18 @@
 // (a body read with the client depth limit, refused with a NUL anywhere). The first byte picks
 // the validator; the rest is the body (or the raw query value / field text).
 //
-// Checked beyond "no crash": an accepted lead or patch holds no NUL and serialises as JSON
-// (PostgreSQL stores neither a NUL nor invalid UTF-8), and every 422 detail serialises.
+// Selectors: 0 lead, 1 lead patch, 2 query integers, 3 field text, 4 stored lead, 5 chat,
+// 6 invoke, 7 workflow execute, 8 agent message, 9 workflow state.
+//
+// Checked beyond "no crash": an accepted lead, patch, turn, invoke, workflow or agent message
+// holds no NUL and serialises as JSON (PostgreSQL stores neither a NUL nor invalid UTF-8), an
+// accepted value keeps its promises (a known agent, a bounded invoke text), and every 422
+// detail serialises.
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "actors/json_limits.hpp"
 #include "http/validation.hpp"
@@ -23,6 +30,16 @@ void storable_or_trap(const json& j) {
   if (!nul.empty())
     __builtin_trap();
   (void)j.dump(); // throws on invalid UTF-8: an uncaught exception is a finding
+}
+
+/// The catalogue's ids as the built-in `agents.json` has them (chat, invoke, execute).
+const std::vector<std::string> catalogue = {"chat", "lead_qualification", "service_recommendation",
+                                            "web_development", "digital_marketing"};
+/// A workflow's `participating_agents` (agent messages).
+const std::vector<std::string> participants = {"chat", "web_development"};
+
+bool listed(const std::vector<std::string>& xs, const json& x) {
+  return x.is_string() && std::find(xs.begin(), xs.end(), x.get<std::string>()) != xs.end();
 }
 
 /// A body as the routes read it: one JSON object within the client depth, no NUL in strings.
@@ -43,7 +60,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view rest{reinterpret_cast<const char*>(data) + 1, size - 1};
   h::validator v;
   json body;
-  switch (data[0] % 5) {
+  switch (data[0] % 10) {
     case 0: { // POST /api/leads
       if (!read_body(rest, body))
         return 0;
@@ -86,6 +103,68 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       auto lead = pixelcraft::parse_json(rest, pixelcraft::internal_depth);
       if (!lead.is_discarded())
         (void)h::signals_of_lead(lead);
+      break;
+    }
+    case 5: { // POST /api/chat/message, /api/chat/stream
+      if (!read_body(rest, body))
+        return 0;
+      json turn;
+      if (h::validate_chat_request(body, catalogue, v, turn)) {
+        storable_or_trap(turn);
+        if (!listed(catalogue, turn["agent_type"]) || !turn["message"].is_string())
+          __builtin_trap();
+      }
+      break;
+    }
+    case 6: { // POST /api/agents/invoke (the agent's existence is the handler's 404)
+      if (!read_body(rest, body))
+        return 0;
+      h::invoke_request in;
+      std::string message;
+      if (!h::validate_invoke_request(body, v, in) || !h::invoke_message(in.input, v, message))
+        break;
+      if (!in.input.is_object() || h::utf8_length(message) > h::max_invoke_text)
+        __builtin_trap();
+      storable_or_trap({{"agent_type", in.agent_type},
+                        {"message", message},
+                        {"context", in.input},
+                        {"conversation_id", in.conversation_id}});
+      break;
+    }
+    case 7: { // POST /api/agents/workflows/execute
+      if (!read_body(rest, body))
+        return 0;
+      h::workflow_submission sub;
+      if (h::validate_workflow_request(body, catalogue, v, sub)) {
+        storable_or_trap(sub.spec);
+        const auto& agents = sub.spec["participating_agents"];
+        if (agents.empty() || agents.size() > 10)
+          __builtin_trap();
+        for (const auto& a : agents)
+          if (!listed(catalogue, a))
+            __builtin_trap();
+        storable_or_trap(sub.conversation_id);
+      }
+      break;
+    }
+    case 8: { // POST /api/agents/workflows/{id}/messages
+      if (!read_body(rest, body))
+        return 0;
+      json msg;
+      if (h::validate_agent_message(body, participants, v, msg)) {
+        storable_or_trap(msg);
+        if (!listed(participants, msg["from_agent"]) || !listed(participants, msg["to_agent"]))
+          __builtin_trap();
+      }
+      break;
+    }
+    case 9: { // PATCH /api/agents/workflows/{id}/state
+      if (!read_body(rest, body))
+        return 0;
+      std::string action;
+      if (h::validate_state_patch(body, v, action) && action != "pause" && action != "resume" &&
+          action != "cancel")
+        __builtin_trap();
       break;
     }
   }

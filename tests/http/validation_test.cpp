@@ -144,3 +144,162 @@ TEST(ValidationTest, QueryIntegers) {
   EXPECT_EQ(v.detail()[0]["type"], "less_than_equal");
   EXPECT_EQ(v.detail()[2]["type"], "int_parsing");
 }
+
+// -- chat, invoke, workflow execute, agent message, workflow state ------------------------
+
+namespace {
+
+const std::vector<std::string> catalogue = {"chat", "lead_qualification", "web_development"};
+
+std::string types(const validator& v) {
+  std::string out;
+  for (auto& e : v.detail())
+    out += (out.empty() ? "" : ",") + e["type"].get<std::string>();
+  return out;
+}
+
+} // namespace
+
+TEST(ValidationTest, ChatRequestBuildsTheTurn) {
+  validator v;
+  json turn;
+  ASSERT_TRUE(validate_chat_request({{"message", "  Hi there \n"}, {"conversation_id", "c_1-x"}},
+                                    catalogue, v, turn))
+      << v.detail();
+  EXPECT_EQ(turn["message"], "Hi there");
+  EXPECT_EQ(turn["agent_type"], "chat");
+  EXPECT_EQ(turn["conversation_id"], "c_1-x");
+  EXPECT_EQ(turn["action"], "chat");
+  EXPECT_FALSE(turn.contains("context"));
+  validator v2;
+  ASSERT_TRUE(validate_chat_request(
+      {{"message", "x"}, {"agent_type", "web_development"}, {"context", {{"page", "/"}}}},
+      catalogue, v2, turn));
+  EXPECT_EQ(turn["agent_type"], "web_development");
+  EXPECT_EQ(turn["context"]["page"], "/");
+}
+
+TEST(ValidationTest, ChatRequestListsErrorsInFieldOrder) {
+  validator v;
+  json turn = "untouched";
+  EXPECT_FALSE(validate_chat_request({{"message", "   "},
+                                      {"conversation_id", "no spaces"},
+                                      {"agent_type", "nobody"},
+                                      {"context", 1}},
+                                     catalogue, v, turn));
+  EXPECT_EQ(locs(v),
+            (std::vector<std::string>{R"(["body","message"])", R"(["body","conversation_id"])",
+                                      R"(["body","agent_type"])", R"(["body","context"])"}));
+  EXPECT_EQ(types(v), "string_too_short,string_pattern_mismatch,enum,dict_type");
+  EXPECT_EQ(turn, "untouched");
+  validator v2;
+  EXPECT_FALSE(validate_chat_request(json::object(), catalogue, v2, turn));
+  EXPECT_EQ(types(v2), "missing");
+  validator v3;
+  EXPECT_FALSE(validate_chat_request({{"message", std::string(10001, 'a')}}, catalogue, v3, turn));
+  EXPECT_EQ(types(v3), "string_too_long");
+}
+
+TEST(ValidationTest, InvokeRequestAndMessage) {
+  validator v;
+  invoke_request in;
+  ASSERT_TRUE(validate_invoke_request({{"agent_type", "anything"},
+                                       {"input_data", {{"message", " Hello "}, {"x", 1}}},
+                                       {"conversation_id", "c1"}},
+                                      v, in));
+  EXPECT_EQ(in.agent_type, "anything"); // existence is the handler's 404
+  EXPECT_EQ(in.conversation_id, "c1");
+  std::string message;
+  ASSERT_TRUE(invoke_message(in.input, v, message));
+  EXPECT_EQ(message, "Hello");
+  ASSERT_TRUE(invoke_message({{"x", 1}}, v, message));
+  EXPECT_EQ(message, "Process this input and answer helpfully:\n{\"x\":1}");
+  validator v2;
+  EXPECT_FALSE(invoke_message({{"message", std::string(max_invoke_text + 1, 'a')}}, v2, message));
+  EXPECT_EQ(locs(v2), std::vector<std::string>{R"(["body","input_data"])"});
+  EXPECT_EQ(types(v2), "too_long");
+  validator v3;
+  EXPECT_FALSE(validate_invoke_request(
+      {{"agent_type", 3}, {"input_data", {1}}, {"conversation_id", 7}}, v3, in));
+  EXPECT_EQ(locs(v3),
+            (std::vector<std::string>{R"(["body","agent_type"])", R"(["body","input_data"])",
+                                      R"(["body","conversation_id"])"}));
+  EXPECT_EQ(types(v3), "string_type,dict_type,string_pattern_mismatch");
+  validator v4;
+  EXPECT_FALSE(validate_invoke_request(json::object(), v4, in));
+  EXPECT_EQ(types(v4), "missing");
+}
+
+TEST(ValidationTest, WorkflowRequest) {
+  json body = {{"workflow_type", "conditional"},
+               {"participating_agents", {"lead_qualification", "web_development"}},
+               {"workflow_config",
+                {{"max_steps", 5},
+                 {"routing_rules",
+                  {{"conditions",
+                    {{{"field", "metadata.score"},
+                      {"operator", ">="},
+                      {"value", 70},
+                      {"next_agent", "web_development"}}}}}}}},
+               {"input_data", {{"message", "go"}}},
+               {"conversation_id", "wf-1"}};
+  validator v;
+  workflow_submission sub;
+  ASSERT_TRUE(validate_workflow_request(body, catalogue, v, sub)) << v.detail();
+  EXPECT_EQ(sub.spec["participating_agents"].size(), 2u);
+  EXPECT_EQ(sub.spec["metadata"], json::object());
+  EXPECT_EQ(sub.conversation_id, "wf-1");
+  body["workflow_config"]["routing_rules"]["conditions"][0]["next_agent"] = "chat";
+  validator v2;
+  EXPECT_FALSE(validate_workflow_request(body, catalogue, v2, sub));
+  EXPECT_EQ(locs(v2)[0], R"(["body","workflow_config","routing_rules"])");
+  validator v3;
+  EXPECT_FALSE(validate_workflow_request({{"workflow_type", "loop"},
+                                          {"participating_agents", {"chat", "chat", "x"}},
+                                          {"workflow_config", {{"retries", 9}}},
+                                          {"input_data", {{"message", 1}}}},
+                                         catalogue, v3, sub));
+  EXPECT_EQ(locs(v3), (std::vector<std::string>{R"(["body","workflow_type"])",
+                                                R"(["body","participating_agents",1])",
+                                                R"(["body","participating_agents",2])",
+                                                R"(["body","input_data","message"])",
+                                                R"(["body","workflow_config","retries"])"}));
+  EXPECT_EQ(types(v3), "enum,value_error,enum,string_type,int_range");
+}
+
+TEST(ValidationTest, AgentMessageAndStatePatch) {
+  const std::vector<std::string> agents = {"chat", "web_development"};
+  validator v;
+  json msg;
+  ASSERT_TRUE(validate_agent_message({{"from_agent", "chat"},
+                                      {"to_agent", "web_development"},
+                                      {"message_type", "handoff"},
+                                      {"content", {{"text", "yours"}}}},
+                                     agents, v, msg))
+      << v.detail();
+  EXPECT_EQ(msg["metadata"], json::object());
+  EXPECT_EQ(msg["content"]["text"], "yours");
+  validator v2;
+  EXPECT_FALSE(validate_agent_message(
+      {{"from_agent", 1}, {"to_agent", "brand_design"}, {"message_type", "shout"}, {"metadata", 2}},
+      agents, v2, msg));
+  EXPECT_EQ(locs(v2),
+            (std::vector<std::string>{R"(["body","from_agent"])", R"(["body","to_agent"])",
+                                      R"(["body","message_type"])", R"(["body","content"])",
+                                      R"(["body","metadata"])"}));
+  EXPECT_EQ(types(v2), "string_type,value_error,enum,missing,dict_type");
+
+  std::string action;
+  validator v3;
+  ASSERT_TRUE(validate_state_patch({{"action", "resume"}}, v3, action));
+  EXPECT_EQ(action, "resume");
+  validator v4;
+  EXPECT_FALSE(validate_state_patch({{"action", nullptr}}, v4, action));
+  EXPECT_EQ(types(v4), "missing");
+  validator v5;
+  EXPECT_FALSE(validate_state_patch({{"action", "stop"}}, v5, action));
+  EXPECT_EQ(locs(v5), std::vector<std::string>{R"(["body","action"])"});
+  EXPECT_EQ(types(v5), "enum");
+  EXPECT_TRUE(valid_conversation_id("a-Z_9"));
+  EXPECT_FALSE(valid_conversation_id(std::string(129, 'a')));
+}
