@@ -209,55 +209,55 @@ std::string raw_response(int status, const std::string& detail, bool retry_after
 template <class Socket, class Executor>
 void answer_and_linger(Socket& sock, Executor ex, std::string response, std::shared_ptr<void> keep,
                        std::function<void()> done) {
-  struct state {
+  // Every pending operation holds `state` and nothing else does: when the io_context is
+  // destroyed with one pending, the state (and the connection it keeps) goes with it.
+  struct state : std::enable_shared_from_this<state> {
+    state(Socket& s, Executor e) : sock(s), ex(std::move(e)), timer(ex) {
+    }
+    Socket& sock;
+    Executor ex;
+    asio::steady_timer timer;
     std::string out;
-    std::array<char, 4096> buf;
+    std::array<char, 4096> buf{};
     size_t drained = 0;
     bool finished = false;
     std::function<void()> done;
     std::shared_ptr<void> keep;
-    std::unique_ptr<asio::steady_timer> timer;
     void finish() {
       if (finished)
         return;
       finished = true;
-      if (timer)
-        timer->cancel();
+      timer.cancel();
       done();
     }
+    void drain() {
+      sock.async_read_some(asio::buffer(buf),
+                           asio::bind_executor(ex, [self = this->shared_from_this()](
+                                                       const asio::error_code& e, size_t n) {
+                             self->drained += n;
+                             if (e || self->finished || self->drained > linger_max_bytes)
+                               return self->finish();
+                             self->drain();
+                           }));
+    }
   };
-  auto st = std::make_shared<state>();
+  auto st = std::make_shared<state>(sock, ex);
   st->out = std::move(response);
   st->done = std::move(done);
   st->keep = std::move(keep);
-  st->timer = std::make_unique<asio::steady_timer>(ex);
-  st->timer->expires_after(linger_max_time);
-  st->timer->async_wait(asio::bind_executor(ex, [st](const asio::error_code& ec) {
+  st->timer.expires_after(linger_max_time);
+  st->timer.async_wait(asio::bind_executor(ex, [st](const asio::error_code& ec) {
     if (!ec)
       st->finish();
   }));
-  asio::async_write(
-    sock, asio::buffer(st->out),
-    asio::bind_executor(ex, [st, &sock, ex](const asio::error_code& ec, size_t) {
-      if (ec || st->finished)
-        return st->finish();
-      asio::error_code ignored;
-      sock.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
-      auto drain = std::make_shared<std::function<void()>>();
-      *drain = [st, &sock, ex, drain]() {
-        sock.async_read_some(asio::buffer(st->buf),
-                             asio::bind_executor(ex, [st, drain](const asio::error_code& e, size_t n) {
-                               st->drained += n;
-                               if (e || st->finished || st->drained > linger_max_bytes) {
-                                 st->finish();
-                                 *drain = nullptr; // breaks the cycle
-                                 return;
-                               }
-                               (*drain)();
-                             }));
-      };
-      (*drain)();
-    }));
+  asio::async_write(sock, asio::buffer(st->out),
+                    asio::bind_executor(ex, [st](const asio::error_code& ec, size_t) {
+                      if (ec || st->finished)
+                        return st->finish();
+                      asio::error_code ignored;
+                      st->sock.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+                      st->drain();
+                    }));
 }
 
 /// The answer to an HTTP parser error: a size limit gets its status (API.md §1), anything else
@@ -391,9 +391,8 @@ namespace websocket::basic::impl {
 // Added: a frame declaring more than 64 KiB closes the socket with 1009 before any payload is
 // read or allocated (RESTinio resizes its buffer to the declared length, up to 2^64).
 template <>
-inline void
-ws_connection_t<pixelcraft::http::traits_t, pixelcraft::http::ws_frame_handler>::handle_parsed_header(
-  const message_details_t& md) {
+inline void ws_connection_t<pixelcraft::http::traits_t, pixelcraft::http::ws_frame_handler>::
+    handle_parsed_header(const message_details_t& md) {
   if (md.payload_len() > pixelcraft::http::max_ws_frame_bytes) {
     // Fail the connection (RFC 6455 §7.1.7): 1009, then close the socket once it is written.
     // Waiting for the peer's close frame makes no sense: its oversized payload, not a frame
@@ -704,23 +703,24 @@ std::unique_ptr<http_server> http_server::start(const server_options& opts, hand
   auto hard_cap = raise_open_file_limit(opts.max_connections + 1024);
   try {
     auto settings =
-      restinio::server_settings_t<traits_t>{}
-        .address(opts.host)
-        .port(opts.port)
-        .handle_request_timeout(opts.handle_timeout)
-        .read_next_http_message_timelimit(opts.header_timeout)
-        .write_http_response_timelimit(std::chrono::seconds(60))
-        .incoming_http_msg_limits(restinio::incoming_http_msg_limits_t{}
-                                    .max_url_size(opts.max_url_bytes)
-                                    .max_field_name_size(std::min<uint64_t>(8192, opts.max_header_bytes))
-                                    .max_field_value_size(opts.max_header_bytes + 1)
-                                    .max_field_count(opts.max_header_count)
-                                    .max_body_size(opts.max_body_bytes))
-        .max_parallel_connections(hard_cap)
-        .acceptor_post_bind_hook([bound](asio::ip::tcp::acceptor& a) {
-          bound->set_value(a.local_endpoint().port());
-        })
-        .request_handler(std::move(on_request));
+        restinio::server_settings_t<traits_t>{}
+            .address(opts.host)
+            .port(opts.port)
+            .handle_request_timeout(opts.handle_timeout)
+            .read_next_http_message_timelimit(opts.header_timeout)
+            .write_http_response_timelimit(std::chrono::seconds(60))
+            .incoming_http_msg_limits(
+                restinio::incoming_http_msg_limits_t{}
+                    .max_url_size(opts.max_url_bytes)
+                    .max_field_name_size(std::min<uint64_t>(8192, opts.max_header_bytes))
+                    .max_field_value_size(opts.max_header_bytes + 1)
+                    .max_field_count(opts.max_header_count)
+                    .max_body_size(opts.max_body_bytes))
+            .max_parallel_connections(hard_cap)
+            .acceptor_post_bind_hook([bound](asio::ip::tcp::acceptor& a) {
+              bound->set_value(a.local_endpoint().port());
+            })
+            .request_handler(std::move(on_request));
     auto handle = restinio::run_async<traits_t>(restinio::own_io_context(), std::move(settings),
                                                 std::max(1u, opts.io_threads));
     if (bound_future.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
