@@ -453,7 +453,8 @@ run_actor::behavior_type run_fn(run_pointer self, std::string id, manager_option
                         self->state.agent_memory[e["key"].get<std::string>()] = e["value"];
                   },
                   [](caf::error&) {});
-              self->delayed_send(self, std::chrono::seconds(std::max(1u, st.opts.lease_s / 3)), lease_atom_v);
+              self->delayed_send<caf::message_priority::high>(
+                self, std::chrono::seconds(std::max(1u, st.opts.lease_s / 3)), lease_atom_v);
               if (st.state == "paused")
                 return; // resumed later by an action
               st.state = "running";
@@ -605,7 +606,10 @@ run_actor::behavior_type run_fn(run_pointer self, std::string id, manager_option
                 if (err == errc::aborted)
                   self->quit(); // lost to another node: stop without writing
               });
-      self->delayed_send(self, std::chrono::seconds(std::max(1u, st.opts.lease_s / 3)), lease_atom_v);
+      // Urgent: a renewal must not wait behind a queue of output deltas, each awaiting its
+      // save, or a long streamed step loses its lease to a resume of itself.
+      self->delayed_send<caf::message_priority::high>(
+        self, std::chrono::seconds(std::max(1u, st.opts.lease_s / 3)), lease_atom_v);
     },
     [self](tick_atom, uint64_t waiter) {
       auto& st = self->state;
