@@ -85,9 +85,11 @@ void check(const json& schema, const json& v, const std::string& path,
   }
   if (v.is_number()) {
     auto x = v.get<double>();
-    if (schema.contains("minimum") && schema["minimum"].is_number() && x < schema["minimum"].get<double>())
+    if (schema.contains("minimum") && schema["minimum"].is_number() &&
+        x < schema["minimum"].get<double>())
       errors.push_back(path + ": must be >= " + schema["minimum"].dump());
-    if (schema.contains("maximum") && schema["maximum"].is_number() && x > schema["maximum"].get<double>())
+    if (schema.contains("maximum") && schema["maximum"].is_number() &&
+        x > schema["maximum"].get<double>())
       errors.push_back(path + ": must be <= " + schema["maximum"].dump());
   }
   if (v.is_string()) {

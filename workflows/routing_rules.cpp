@@ -46,7 +46,8 @@ const json* resolve(const std::string& field, const json& result, const json& me
         return nullptr;
       cur = &*it;
     } else if (cur->is_array() && part.size() <= 9 &&
-               std::all_of(part.begin(), part.end(), [](char ch) { return ch >= '0' && ch <= '9'; })) {
+               std::all_of(part.begin(), part.end(),
+                           [](char ch) { return ch >= '0' && ch <= '9'; })) {
       auto i = std::stoul(part); // at most 9 digits: never out of range
       if (i >= cur->size())
         return nullptr;

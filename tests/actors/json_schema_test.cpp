@@ -48,3 +48,14 @@ TEST(JsonSchemaTest, DateTimes) {
   EXPECT_FALSE(is_rfc3339("2026-11-24T10:00:00"));
   EXPECT_FALSE(is_rfc3339("2026-11-24T10:00:00Zjunk"));
 }
+
+// Fuzz regressions (tests/fuzz/corpus/json_schema_fuzz/regress-*): a mistyped schema keyword is
+// no limit, and a float too large for any integer type is not an integer; nothing throws.
+TEST(JsonSchemaTest, MistypedKeywordsAndHugeNumbersNeverThrow) {
+  EXPECT_TRUE(validate_json(R"({"minLength":"x","maxItems":-1})", R"("abc")").empty());
+  EXPECT_TRUE(validate_json(R"({"format":1,"properties":[1]})", R"({"a":"b"})").empty());
+  EXPECT_EQ(validate_json(R"({"type":"integer"})", "1e300").size(), 0u); // integral value
+  EXPECT_EQ(validate_json(R"({"type":"integer"})", "1.5").size(), 1u);
+  EXPECT_EQ(validate_json(R"({"minItems":1e30})", "[1]").size(), 1u);
+  EXPECT_EQ(validate_json(R"({"maxLength":2.0})", R"("abc")").size(), 1u);
+}

@@ -19,6 +19,18 @@ namespace pixelcraft::test {
 
 namespace {
 
+/// How much the server's RSS may grow under an attack. ASan keeps freed memory in quarantine
+/// (256 MiB by default) and pads every allocation, so the sanitizer build gets a looser bound
+/// that still catches the gigabytes these attacks used to cost.
+/// Likewise for "answered quickly": the sanitizer build runs unoptimised and instrumented.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr long rss_budget_mib = 512;
+constexpr int slow_build_factor = 4;
+#else
+constexpr long rss_budget_mib = 64;
+constexpr int slow_build_factor = 1;
+#endif
+
 using namespace std::chrono_literals;
 using clock_type = std::chrono::steady_clock;
 
@@ -1020,7 +1032,7 @@ TEST_F(HostileTest, WebSocketFramesDeclaringGigabytesAreClosedWith1009AndCostNoM
   std::cout << "[ measure  ] RSS " << rss0 / 1024 << " MiB before, peak " << peak / 1024
             << " MiB after six lying frame headers\n";
   RecordProperty("rss_growth_mib", static_cast<int>(grown_mib));
-  EXPECT_LT(grown_mib, 64);
+  EXPECT_LT(grown_mib, rss_budget_mib);
   // A length with the top bit set is not a length at all (RFC 6455 §5.2): closed, no memory.
   raw_conn invalid;
   ASSERT_TRUE(invalid.connect(srv.port()));
@@ -1028,7 +1040,7 @@ TEST_F(HostileTest, WebSocketFramesDeclaringGigabytesAreClosedWith1009AndCostNoM
   invalid.send(ws_raw::frame_header(0x1, (1ull << 63) + 1));
   auto code = ws_raw::read_close_code(invalid, 5000);
   EXPECT_TRUE(code.has_value() && (*code == 1009 || *code == 1002)) << "code " << code.value_or(0);
-  EXPECT_LT((vm_rss_kib(srv.pid()) - rss0) / 1024, 64);
+  EXPECT_LT((vm_rss_kib(srv.pid()) - rss0) / 1024, rss_budget_mib);
   expect_alive("WebSocket frames declaring gigabytes");
 }
 
@@ -1349,9 +1361,9 @@ TEST_F(HostileTest, LargeInvokeInputIsBoundedBeforeWork) {
     peak = std::max(peak, vm_rss_kib(srv.pid()));
     std::cout << "[ measure  ] invoke " << what << " (" << body.size() / 1024
               << " KiB): " << r.status << " in " << ms << " ms\n";
-    EXPECT_LT(ms, 2000) << what;
+    EXPECT_LT(ms, 2000 * slow_build_factor) << what;
   }
-  EXPECT_LT((peak - rss0) / 1024, 64)
+  EXPECT_LT((peak - rss0) / 1024, rss_budget_mib)
       << "RSS grew from " << rss0 / 1024 << " to " << peak / 1024 << " MiB";
 }
 

@@ -539,9 +539,15 @@ TEST_F(WorkflowTest, AMonitorThatFallsBehindIsClosedAndResumesWithSince) {
   srv.stop();
   auto env = base_env();
   env["MONITOR_BACKLOG_KIB"] = "1024"; // several output_delta frames: a reader keeps up
+  // The server waits this long for a peer's close frame after queueing its own 1013 (RESTinio
+  // counts from the queueing, not the writing): longer than the run, so that the slow reader,
+  // which reads nothing until the run is over, still finds the 1013 behind its backlog.
+  env["HEADER_TIMEOUT_S"] = "120";
   start_server(env);
-  fake_llm_script big; // 6.4 MB at ~800 KB/s: far more than the slow reader's buffers hold
-  big.tokens = std::vector<std::string>(400, std::string(16 * 1024, 'x'));
+  // 12.8 MB in 400 frames at ~1.6 MB/s: far more than the slow reader's buffers and the
+  // kernel's (loopback send buffers autotune up to 4 MiB) hold.
+  fake_llm_script big;
+  big.tokens = std::vector<std::string>(400, std::string(32 * 1024, 'x'));
   big.token_delay = std::chrono::milliseconds(20);
   model.script(big);
   auto started = execute({{"workflow_type", "sequential"}, {"participating_agents", {"chat"}}}, "");

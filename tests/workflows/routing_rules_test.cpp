@@ -93,3 +93,24 @@ TEST(RoutingRulesTest, Validation) {
   EXPECT_EQ(problems.size(), 5u);
   EXPECT_EQ(validate_rules("[]", agents).size(), 1u);
 }
+
+// Fuzz regressions (tests/fuzz/corpus/routing_rules_fuzz/regress-*): rules arrive from clients and
+// are stored as jsonb, so a mistyped shape routes to "end", it never throws.
+TEST(RoutingRulesTest, MistypedRulesEndTheRouteWithoutThrowing) {
+  EXPECT_EQ(next_agent("[1,2]", "chat", true, "{}", "{}"), "end");
+  EXPECT_EQ(next_agent("\"rules\"", "chat", false, "{}", "{}"), "end");
+  EXPECT_EQ(next_agent(R"({"conditions":{"a":1},"default":"chat"})", "x", true, "{}", "{}"), "chat");
+  EXPECT_EQ(next_agent(R"({"conditions":[1,null,{"field":"a","operator":"exists","next_agent":7}]})",
+                       "x", true, R"({"a":1})", "{}"),
+            "end");
+  EXPECT_EQ(next_agent(R"({"conditions":[{"field":"a","operator":5,"value":1,"next_agent":"b"}]})",
+                       "x", true, R"({"a":1})", "{}"),
+            "b"); // a mistyped operator is the default "=="
+  EXPECT_EQ(next_agent(R"({"conditions":[{"field":"a.99999999999999999999","operator":"exists",
+                       "next_agent":"b"}]})", "x", true, R"({"a":[1]})", "{}"),
+            "end");
+  EXPECT_EQ(next_agent(R"({"default":""})", "x", true, "{}", "{}"), "end");
+  EXPECT_FALSE(validate_rules(R"({"conditions":[{"field":"a","operator":[],"next_agent":"end"}]})",
+                              {"chat"})
+                   .empty());
+}
