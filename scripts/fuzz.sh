@@ -5,6 +5,9 @@
 # not the repository. Exits non-zero when any target crashes, leaks, times out or hits a sanitizer
 # report; the crashing input is kept under FUZZ_BUILD_DIR/artifacts/<target>/.
 # Usage: scripts/fuzz.sh [seconds] [target...]
+# FUZZ_RUNS=N runs each target for N executions instead of SECONDS (the long run of
+# bench/RESULTS.md: FUZZ_RUNS=10000000 scripts/fuzz.sh 1); FUZZ_CORPUS_OUT=DIR keeps the corpus
+# each target grew in DIR/<target> (for minimising into the seed corpus by hand).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 secs=${1:-10}
@@ -25,15 +28,22 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 failed=()
 for t in "${targets[@]}"; do
   seeds="$root/tests/fuzz/corpus/$t"
-  work=$(mktemp -d /tmp/pxfuzz.XXXXXX)
+  if [ -n "${FUZZ_CORPUS_OUT:-}" ]; then
+    work="$FUZZ_CORPUS_OUT/$t"
+    mkdir -p "$work"
+  else
+    work=$(mktemp -d /tmp/pxfuzz.XXXXXX)
+  fi
   art="$build/artifacts/$t"
   mkdir -p "$art"
-  if [ "$secs" -eq 0 ]; then
+  if [ -n "${FUZZ_RUNS:-}" ]; then
+    mode=(-runs="$FUZZ_RUNS")
+  elif [ "$secs" -eq 0 ]; then
     mode=(-runs=0)
   else
     mode=(-max_total_time="$secs")
   fi
-  echo "fuzz: $t (${secs}s)"
+  echo "fuzz: $t (${mode[*]})"
   if "$build/$t" "${mode[@]}" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=1024 \
       -print_final_stats=1 -artifact_prefix="$art/" "$work" "$seeds" >"$build/$t.log" 2>&1; then
     grep -E "^stat::number_of_executed_units|^Done" "$build/$t.log" | tr '\n' ' ' || true
@@ -44,7 +54,7 @@ for t in "${targets[@]}"; do
     tail -n 60 "$build/$t.log" >&2
     ls -1 "$art" >&2 || true
   fi
-  rm -rf "$work"
+  [ -n "${FUZZ_CORPUS_OUT:-}" ] || rm -rf "$work"
 done
 if [ ${#failed[@]} -gt 0 ]; then
   echo "fuzz: failures in: ${failed[*]} (inputs in $build/artifacts/)" >&2
