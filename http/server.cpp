@@ -49,21 +49,29 @@ struct traits_t : restinio::default_traits_t {
 
 namespace rws = restinio::websocket::basic;
 
+/// Serialises every call on one RESTinio `ws_t`: it is not thread-safe (shutdown() resets the
+/// connection handle that send_message() reads), and the session is used from CAF threads (the
+/// hub sends and closes) and from the I/O thread (pongs, activation).
+using ws_lock = std::shared_ptr<std::mutex>;
+
 /// What a monitor's WebSocket does with each frame from the client: text goes to the hub, a
 /// ping is answered, a close (real or synthetic, e.g. after a 1009) ends the session. A named
 /// type so that the frame-length check below can specialise RESTinio's connection for it.
 struct ws_frame_handler {
   std::function<void(std::string)> text;
   std::function<void()> closed;
+  ws_lock lock;
   void operator()(rws::ws_handle_t h, rws::message_handle_t m) const {
     switch (m->opcode()) {
       case rws::opcode_t::text_frame:
       case rws::opcode_t::binary_frame:
         text(m->payload());
         break;
-      case rws::opcode_t::ping_frame:
+      case rws::opcode_t::ping_frame: {
+        std::lock_guard guard{*lock};
         h->send_message(rws::final_frame, rws::opcode_t::pong_frame, m->payload());
         break;
+      }
       case rws::opcode_t::connection_close_frame:
         closed();
         break;
@@ -296,6 +304,54 @@ struct connection_count_limit_types<pixelcraft::http::traits_t> {
 
 namespace impl {
 
+// Added: a failed accept (EMFILE, ENFILE, ENOBUFS, ...) gives back its slot in the connection
+// limiter and accepting goes on 100 ms later; RESTinio stops accepting on that socket for good.
+template <>
+inline void acceptor_t<pixelcraft::http::traits_t>::call_accept_now(std::size_t index) noexcept {
+  m_acceptor.async_accept(
+    this->socket(index).lowest_layer(),
+    asio_ns::bind_executor(
+      get_executor(), [index, ctx = this->shared_from_this()](const asio_ns::error_code& ec) noexcept {
+        if (!ec) {
+          ctx->accept_current_connection(index, ec);
+          return;
+        }
+        { connection_lifetime_monitor_t give_back{&ctx->m_connection_count_limiter}; }
+        if (!ctx->m_acceptor.is_open())
+          return; // the server is stopping
+        try {
+          pixelcraft::log::warn("pixelcraft.http", "accept failed; retrying in 100 ms",
+                                {{"error", ec.message()}});
+          auto timer = std::make_shared<asio_ns::steady_timer>(ctx->get_executor());
+          timer->expires_after(std::chrono::milliseconds(100));
+          timer->async_wait(asio_ns::bind_executor(
+            ctx->get_executor(), [index, ctx, timer](const asio_ns::error_code& e) noexcept {
+              if (!e && ctx->m_acceptor.is_open())
+                ctx->accept_next(index);
+            }));
+        } catch (...) {
+          ctx->accept_next(index); // no memory for a timer: retry at once
+        }
+      }));
+}
+
+// Added: a client that resets before we read its address (remote_endpoint() throws) or that the
+// IP blocker denies gives back its limiter slot; RESTinio leaked one per such client, and
+// enough of them stop the server from accepting at all.
+template <>
+inline void acceptor_t<pixelcraft::http::traits_t>::accept_connection_for_socket_with_index(
+  std::size_t i) {
+  auto incoming_socket = this->move_socket(i);
+  asio_ns::error_code ec;
+  auto remote_endpoint = incoming_socket.lowest_layer().remote_endpoint(ec);
+  if (ec || this->inspect_incoming(incoming_socket) ==
+              restinio::ip_blocker::inspection_result_t::deny) {
+    connection_lifetime_monitor_t give_back{&m_connection_count_limiter};
+    return; // the socket closes with incoming_socket
+  }
+  do_accept_current_connection(std::move(incoming_socket), remote_endpoint);
+}
+
 // Added: admission (total and per-client caps, 503 past them) before the first read.
 template <>
 inline void connection_t<pixelcraft::http::traits_t>::init() {
@@ -406,13 +462,21 @@ inline void ws_connection_t<pixelcraft::http::traits_t, pixelcraft::http::ws_fra
           write_message_details(final_frame, opcode_t::connection_close_frame, payload.size()));
         bufs.emplace_back(std::move(payload));
         write_group_t wg{std::move(bufs)};
-        // Weak: the group lives inside this connection, and a strong pointer would keep both
-        // alive forever if the write never runs.
+        // Once written: stop sending, drain what the peer still sends for a moment (closing
+        // with unread input would reset the connection and lose the 1009), then close. Weak:
+        // the group lives inside this connection, and a strong pointer would keep both alive
+        // forever if the write never runs.
         wg.after_write_notificator(
           [weak = std::weak_ptr<tcp_connection_ctx_base_t>(shared_from_this())](
-            const asio_ns::error_code&) {
-            if (auto ctx = weak.lock())
-              static_cast<ws_connection_t&>(*ctx).close_impl();
+            const asio_ns::error_code& ec) {
+            auto ctx = weak.lock();
+            if (!ctx)
+              return;
+            auto& self = static_cast<ws_connection_t&>(*ctx);
+            if (ec)
+              return self.close_impl();
+            pixelcraft::http::answer_and_linger(self.m_socket, self.get_executor(), std::string{},
+                                                ctx, [&self] { self.close_impl(); });
           });
         m_outgoing_data.append(std::move(wg));
         init_write_if_necessary();
@@ -489,10 +553,11 @@ private:
 
 class ws_impl final : public ws_session {
 public:
-  explicit ws_impl(rws::ws_handle_t h) : h_(std::move(h)) {
+  ws_impl(rws::ws_handle_t h, ws_lock lock) : h_(std::move(h)), lock_(std::move(lock)) {
   }
   ~ws_impl() override {
     try {
+      std::lock_guard guard{*lock_};
       if (h_)
         h_->shutdown();
     } catch (...) {
@@ -500,6 +565,7 @@ public:
   }
   void send_text(std::string text) override {
     try {
+      std::lock_guard guard{*lock_};
       if (!h_)
         return;
       auto size = text.size();
@@ -514,6 +580,7 @@ public:
   size_t unsent_bytes() const override { return *unsent_; }
   void close(uint16_t code, std::string reason) override {
     try {
+      std::lock_guard guard{*lock_};
       if (h_)
         h_->send_message(rws::final_frame, rws::opcode_t::connection_close_frame,
                          rws::status_code_to_bin(static_cast<rws::status_code_t>(code)) + reason);
@@ -523,6 +590,7 @@ public:
 
 private:
   rws::ws_handle_t h_;
+  ws_lock lock_;
   std::shared_ptr<std::atomic<size_t>> unsent_ = std::make_shared<std::atomic<size_t>>(0);
 };
 
@@ -564,9 +632,14 @@ public:
       try {
         // Delayed activation: the session is handed over before the first frame is read, so
         // a frame sent right after the handshake never reaches a hub that has no session yet.
+        auto lock = std::make_shared<std::mutex>();
         auto wsh = rws::upgrade<traits_t>(*req, rws::activation_t::delayed, accept,
-                                          ws_frame_handler{cb.text, cb.closed});
-        cb.ready(std::make_shared<ws_impl>(wsh));
+                                          ws_frame_handler{cb.text, cb.closed, lock});
+        // Our own reference outlives the lock: if the hub drops the session at once (or is
+        // gone), its destructor's shutdown() runs after activation, never under our lock.
+        auto session = std::make_shared<ws_impl>(wsh, lock);
+        std::lock_guard guard{*lock};
+        cb.ready(session);
         activate(*wsh);
       } catch (const std::exception& e) {
         log::warn("pixelcraft.http", "websocket upgrade failed", {{"error", e.what()}});

@@ -1061,6 +1061,29 @@ TEST_F(HostileTest, AWebSocketFrameOfExactly64KiBIsNotRefused) {
   EXPECT_FALSE(ws_raw::read_close_code(c, 200).has_value());
 }
 
+// The refused payload does arrive (a real client sends it): the server reads none of it, and the
+// 1009 still reaches the client. (Over loopback a close with the payload unread would deliver the
+// 1009 too; the linger after it is for real networks, where that reset drops unsent data.)
+TEST_F(HostileTest, AnOversizedFrameSentInFullStillGets1009) {
+  auto wf = post("/api/agents/workflows/execute?wait=30",
+                 {{"workflow_type", "sequential"}, {"participating_agents", {"chat"}}},
+                 {bearer(user_token())});
+  ASSERT_EQ(wf.status, 200) << wf.body;
+  auto target = "/api/ws/workflows/" + json::parse(wf.body)["workflow_id"].get<std::string>() +
+                "?token=" + user_token();
+  for (int i = 0; i < 5; ++i) {
+    raw_conn c;
+    ASSERT_TRUE(c.connect(srv.port()));
+    ASSERT_EQ(ws_raw::handshake(c, target), 101);
+    ASSERT_TRUE(c.send(ws_raw::frame(0x1, std::string(200 * 1024, 'x'))));
+    auto code = ws_raw::read_close_code(c, 5000);
+    ASSERT_TRUE(code.has_value()) << "attempt " << i << ": no close frame, only a reset";
+    EXPECT_EQ(*code, 1009);
+    EXPECT_TRUE(c.wait_closed(5000));
+  }
+  expect_alive("oversized frames sent in full");
+}
+
 // -- one client's bad data never fails another's write
 // ----------------------------------------------
 

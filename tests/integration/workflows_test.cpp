@@ -543,6 +543,9 @@ TEST_F(WorkflowTest, AMonitorThatFallsBehindIsClosedAndResumesWithSince) {
   // counts from the queueing, not the writing): longer than the run, so that the slow reader,
   // which reads nothing until the run is over, still finds the 1013 behind its backlog.
   env["HEADER_TIMEOUT_S"] = "120";
+  // Not a lease test: the fixture's 2 s lease can run out on a loaded machine while a step
+  // streams 12.8 MB, and a resumed run starts the step again.
+  env["WORKFLOW_LEASE_S"] = "30";
   start_server(env);
   // 12.8 MB in 400 frames at ~1.6 MB/s: far more than the slow reader's buffers and the
   // kernel's (loopback send buffers autotune up to 4 MiB) hold.
