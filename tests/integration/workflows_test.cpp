@@ -547,10 +547,10 @@ TEST_F(WorkflowTest, AMonitorThatFallsBehindIsClosedAndResumesWithSince) {
   // streams 12.8 MB, and a resumed run starts the step again.
   env["WORKFLOW_LEASE_S"] = "30";
   start_server(env);
-  // 12.8 MB in 400 frames at ~1.6 MB/s: far more than the slow reader's buffers and the
-  // kernel's (loopback send buffers autotune up to 4 MiB) hold.
+  // 6.4 MB in 400 frames at ~800 KB/s: more than the slow reader's buffers, the kernel's
+  // (loopback send buffers autotune up to 4 MiB) and the 1 MiB backlog hold together.
   fake_llm_script big;
-  big.tokens = std::vector<std::string>(400, std::string(32 * 1024, 'x'));
+  big.tokens = std::vector<std::string>(400, std::string(16 * 1024, 'x'));
   big.token_delay = std::chrono::milliseconds(20);
   model.script(big);
   auto started = execute({{"workflow_type", "sequential"}, {"participating_agents", {"chat"}}}, "");
