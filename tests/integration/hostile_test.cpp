@@ -159,6 +159,18 @@ public:
   }
 
   /// A raw GET /health/live from `source`; returns the milliseconds to its status, -1 if none.
+  /// The monitor URL (with `?token=`) of a finished one-step workflow of the user, or "".
+  std::string monitor_target() {
+    auto wf = post("/api/agents/workflows/execute?wait=30",
+                   {{"workflow_type", "sequential"}, {"participating_agents", {"chat"}}},
+                   {bearer(user_token())});
+    EXPECT_EQ(wf.status, 200) << wf.body;
+    if (wf.status != 200)
+      return "";
+    return "/api/ws/workflows/" + json::parse(wf.body)["workflow_id"].get<std::string>() +
+           "?token=" + user_token();
+  }
+
   long long live_ms(const std::string& source = "127.0.0.1") {
     auto t0 = clock_type::now();
     raw_conn c;
@@ -1000,12 +1012,8 @@ TEST_F(HostileTransportTest, IncompleteHeadersAreClosedAfterTheHeaderTimeout) {
 // ---------------------------------------------
 
 TEST_F(HostileTest, WebSocketFramesDeclaringGigabytesAreClosedWith1009AndCostNoMemory) {
-  auto wf = post("/api/agents/workflows/execute?wait=30",
-                 {{"workflow_type", "sequential"}, {"participating_agents", {"chat"}}},
-                 {bearer(user_token())});
-  ASSERT_EQ(wf.status, 200) << wf.body;
-  auto target = "/api/ws/workflows/" + json::parse(wf.body)["workflow_id"].get<std::string>() +
-                "?token=" + user_token();
+  auto target = monitor_target();
+  ASSERT_FALSE(target.empty());
   auto rss0 = vm_rss_kib(srv.pid());
   ASSERT_GT(rss0, 0);
   const std::vector<uint64_t> lengths = {1ull << 30, 2ull << 30, 4ull << 30,
@@ -1045,12 +1053,8 @@ TEST_F(HostileTest, WebSocketFramesDeclaringGigabytesAreClosedWith1009AndCostNoM
 }
 
 TEST_F(HostileTest, AWebSocketFrameOfExactly64KiBIsNotRefused) {
-  auto wf = post("/api/agents/workflows/execute?wait=30",
-                 {{"workflow_type", "sequential"}, {"participating_agents", {"chat"}}},
-                 {bearer(user_token())});
-  ASSERT_EQ(wf.status, 200) << wf.body;
-  auto target = "/api/ws/workflows/" + json::parse(wf.body)["workflow_id"].get<std::string>() +
-                "?token=" + user_token();
+  auto target = monitor_target();
+  ASSERT_FALSE(target.empty());
   raw_conn c;
   ASSERT_TRUE(c.connect(srv.port()));
   ASSERT_EQ(ws_raw::handshake(c, target), 101);
@@ -1065,12 +1069,8 @@ TEST_F(HostileTest, AWebSocketFrameOfExactly64KiBIsNotRefused) {
 // 1009 still reaches the client. (Over loopback a close with the payload unread would deliver the
 // 1009 too; the linger after it is for real networks, where that reset drops unsent data.)
 TEST_F(HostileTest, AnOversizedFrameSentInFullStillGets1009) {
-  auto wf = post("/api/agents/workflows/execute?wait=30",
-                 {{"workflow_type", "sequential"}, {"participating_agents", {"chat"}}},
-                 {bearer(user_token())});
-  ASSERT_EQ(wf.status, 200) << wf.body;
-  auto target = "/api/ws/workflows/" + json::parse(wf.body)["workflow_id"].get<std::string>() +
-                "?token=" + user_token();
+  auto target = monitor_target();
+  ASSERT_FALSE(target.empty());
   for (int i = 0; i < 5; ++i) {
     raw_conn c;
     ASSERT_TRUE(c.connect(srv.port()));
