@@ -185,4 +185,14 @@ inline bool valid_utf8(std::string_view s) {
   return true;
 }
 
+/// `obj[key]` when `obj` is an object holding a string there, else `fallback`: for JSON that
+/// clients, models or agent definitions wrote, where a mistyped field means "not given".
+inline std::string string_or(const nlohmann::json& obj, const char* key,
+                             const std::string& fallback = {}) {
+  if (!obj.is_object())
+    return fallback;
+  auto it = obj.find(key);
+  return it != obj.end() && it->is_string() ? it->get<std::string>() : fallback;
+}
+
 } // namespace pixelcraft

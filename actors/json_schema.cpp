@@ -52,11 +52,6 @@ std::optional<size_t> count_keyword(const json& schema, const char* key) {
   return d >= 1.8e19 ? SIZE_MAX : static_cast<size_t>(d);
 }
 
-std::string string_keyword(const json& schema, const char* key) {
-  auto it = schema.find(key);
-  return it != schema.end() && it->is_string() ? it->get<std::string>() : std::string{};
-}
-
 void check(const json& schema, const json& v, const std::string& path,
            std::vector<std::string>& errors) {
   if (!schema.is_object())
@@ -101,7 +96,7 @@ void check(const json& schema, const json& v, const std::string& path,
       errors.push_back(path + ": too short");
     if (auto n = count_keyword(schema, "maxLength"); n && len > *n)
       errors.push_back(path + ": too long");
-    auto format = string_keyword(schema, "format");
+    auto format = string_or(schema, "format");
     if (format == "email" && !email_like(s))
       errors.push_back(path + ": not an email address");
     if (format == "date-time" && !is_rfc3339(s))

@@ -17,15 +17,6 @@ const std::vector<std::string>& operators() {
   return ops;
 }
 
-/// `obj[key]` when `obj` is an object holding a string there, else `fallback`. Rules come from
-/// clients and models: a mistyped field is "not given", never an exception.
-std::string string_or(const json& obj, const char* key, const std::string& fallback) {
-  if (!obj.is_object())
-    return fallback;
-  auto it = obj.find(key);
-  return it != obj.end() && it->is_string() ? it->get<std::string>() : fallback;
-}
-
 /// Resolves a dotted path; returns nullptr (a JSON pointer to nothing) when absent.
 const json* resolve(const std::string& field, const json& result, const json& memory) {
   const json* cur = &result;
