@@ -1,7 +1,8 @@
 #include "actors/agent_registry.hpp"
 
-#include <chrono>
 #include <algorithm>
+#include <chrono>
+#include <deque>
 #include <functional>
 #include <map>
 #include <random>
@@ -39,6 +40,8 @@ struct agent_state {
   agent_registry_actor registry; ///< to find the other agents of the workflow
   std::vector<json> history; ///< user/assistant turns, oldest first
   std::vector<std::weak_ptr<struct turn>> open_turns; ///< answered with an error on exit
+  std::deque<std::shared_ptr<struct turn>> queue; ///< turns waiting for the one in progress
+  bool busy = false;                              ///< a turn is in progress
   bool loaded = false;
   bool loading = false;
   std::vector<std::function<void(caf::error)>> after_load;
@@ -74,10 +77,18 @@ struct turn {
   bool settled = false;               ///< hand-off sent and consumed messages marked
 };
 
-/// Ends a one-shot agent once its turn is answered; conversation and workflow agents stay.
+void pump(agent_pointer self);
+
+/// The turn in progress is answered: a one-shot agent ends, the others take their next turn
+/// (and are passivated `agent_idle_s` after the last one).
 void end_turn(agent_pointer self) {
-  if (self->state.conversation_id.empty() && self->state.workflow_id.empty())
-    self->quit();
+  auto& st = self->state;
+  st.busy = false;
+  if (st.conversation_id.empty() && st.workflow_id.empty())
+    return self->quit();
+  auto idle = ++st.generation;
+  self->delayed_send(self, std::chrono::seconds(st.opts.cfg.agent_idle_s), idle_atom_v, idle);
+  pump(self);
 }
 
 void fail_turn(agent_pointer self, const std::shared_ptr<turn>& t, caf::error err) {
@@ -398,7 +409,7 @@ void finish_turn(agent_pointer self, std::shared_ptr<turn> t, std::string conten
     row["tokens_out"] = meta["tokens_out"];
   self->request(st.opts.db, db_timeout(st.opts.cfg), db_op_atom_v, std::string{"msg_add"},
                 row.dump())
-    .await(
+    .then(
       [self, t, content, meta, tool_calls](const std::string&) {
         self->state.history.push_back({{"role", "user"}, {"content", t->message}});
         self->state.history.push_back({{"role", "assistant"}, {"content", content}});
@@ -469,7 +480,7 @@ void run_tools(agent_pointer self, std::shared_ptr<turn> t, const std::string& c
     }
     // The tool actor bounds every vendor call; this is only a backstop.
     self->request(st.opts.tools, std::chrono::seconds(300), tool_atom_v, call.dump())
-      .await([finish_one](const std::string& result) { finish_one(result); },
+      .then([finish_one](const std::string& result) { finish_one(result); },
              [finish_one](caf::error& err) {
                finish_one(json{{"success", false}, {"error", caf::to_string(err)}}.dump());
              });
@@ -480,7 +491,7 @@ void call_model(agent_pointer self, std::shared_ptr<turn> t) {
   auto& st = self->state;
   auto timeout = std::chrono::seconds(st.opts.cfg.llm_timeout_s + 10);
   self->request(st.opts.llm, timeout, llm_chat_atom_v, model_request(st, *t).dump(), t->listener)
-    .await(
+    .then(
       [self, t](const std::string& text) {
         auto r = parse_json_or_throw(text);
         auto calls = r.value("tool_calls", json::array());
@@ -571,6 +582,51 @@ void start_workflow_turn(agent_pointer self, std::shared_ptr<turn> t) {
   call_model(self, t);
 }
 
+/// Runs one turn; it ends in `deliver_reply` or `fail_turn`, which call `end_turn`.
+void start_turn(agent_pointer self, std::shared_ptr<turn> t) {
+  auto& st = self->state;
+  if (!st.workflow_id.empty()) {
+    return ensure_loaded(self, [self, t](caf::error err) {
+      if (err)
+        return fail_turn(self, t, std::move(err));
+      start_workflow_turn(self, t);
+    });
+  }
+  if (t->request.value("new_conversation", false))
+    st.loaded = true; // created by this request: nothing to load
+  if (st.conversation_id.empty() || st.loaded)
+    return store_user_message(self, t);
+  // First turn of this actor: load the conversation's memory (survives restarts).
+  json args = {{"conversation_id", st.conversation_id},
+               {"limit", std::max(1u, st.opts.cfg.history_turns) * 2}};
+  self->request(st.opts.db, db_timeout(st.opts.cfg), db_op_atom_v, std::string{"conv_recent"},
+                args.dump())
+    .then(
+      [self, t](const std::string& text) {
+        auto& st = self->state;
+        auto recent = parse_json_or_throw(text);
+        for (auto& m : recent["messages"])
+          st.history.push_back({{"role", m["role"]}, {"content", m["content"]}});
+        st.loaded = true;
+        store_user_message(self, t);
+      },
+      [self, t](caf::error& err) { fail_turn(self, t, std::move(err)); });
+}
+
+/// Turns are served one at a time, in arrival order, from an explicit queue: the actor never
+/// awaits, so peers' messages, inbox counts and shutdown reach it while a model call runs.
+void pump(agent_pointer self) {
+  auto& st = self->state;
+  while (!st.busy && !st.queue.empty()) {
+    auto t = std::move(st.queue.front());
+    st.queue.pop_front();
+    if (!t->rp.pending())
+      continue;
+    st.busy = true;
+    start_turn(self, std::move(t));
+  }
+}
+
 agent_actor::behavior_type agent_fn(agent_pointer self, const agent_def* def,
                                     std::string conversation_id, std::string workflow_id,
                                     agent_registry_options opts, agent_registry_actor registry) {
@@ -595,46 +651,17 @@ agent_actor::behavior_type agent_fn(agent_pointer self, const agent_def* def,
       t->listener = listener;
       t->rp = self->make_response_promise<std::string>();
       t->message = t->request.value("message", std::string{});
-      auto rp = t->rp;
       auto& open = st.open_turns;
       open.erase(std::remove_if(open.begin(), open.end(), [](auto& w) { return w.expired(); }),
                  open.end());
       open.push_back(t);
-      auto idle = ++st.generation;
-      self->delayed_send(self, std::chrono::seconds(st.opts.cfg.agent_idle_s), idle_atom_v, idle);
-      if (!st.workflow_id.empty()) {
-        ensure_loaded(self, [self, t](caf::error err) {
-          if (err)
-            return fail_turn(self, t, std::move(err));
-          start_workflow_turn(self, t);
-        });
-        return rp;
-      }
-      if (t->request.value("new_conversation", false))
-        st.loaded = true; // created by this request: nothing to load
-      if (st.conversation_id.empty() || st.loaded) {
-        store_user_message(self, t);
-        return rp;
-      }
-      // First turn of this actor: load the conversation's memory (survives restarts).
-      json args = {{"conversation_id", st.conversation_id},
-                   {"limit", std::max(1u, st.opts.cfg.history_turns) * 2}};
-      self->request(st.opts.db, db_timeout(st.opts.cfg), db_op_atom_v,
-                    std::string{"conv_recent"}, args.dump())
-        .await(
-          [self, t](const std::string& text) {
-            auto& st = self->state;
-            auto recent = parse_json_or_throw(text);
-            for (auto& m : recent["messages"])
-              st.history.push_back({{"role", m["role"]}, {"content", m["content"]}});
-            st.loaded = true;
-            store_user_message(self, t);
-          },
-          [self, t](caf::error& err) { fail_turn(self, t, std::move(err)); });
-      return rp;
+      st.queue.push_back(t);
+      pump(self);
+      return t->rp;
     },
     [self](idle_atom, uint64_t generation) {
-      if (generation == self->state.generation)
+      auto& st = self->state;
+      if (generation == st.generation && !st.busy && st.queue.empty())
         self->quit(); // passivated: memory lives in the database
     },
     [self](amsg_atom, const std::string& text) -> caf::result<std::string> {

@@ -5,8 +5,10 @@
 ///   the system shuts down. Event-based, never blocks.
 /// - It spawns and monitors one agent actor per (agent, conversation). An agent actor loads
 ///   the conversation's last turns from the database on its first message (so a conversation
-///   continues across passivation and server restarts), serves turns one at a time, and is
-///   passivated (quits normally) after `agent_idle_s` without a turn. A crashed agent actor is
+///   continues across passivation and server restarts), serves turns one at a time from an
+///   explicit queue, and is passivated (quits normally) `agent_idle_s` after its last turn,
+///   never during one. It never awaits: while a turn waits for its model, tools or the
+///   database, peers' messages and inbox counts are answered at once. A crashed agent actor is
 ///   dropped from the map and the next message gets a fresh one; nothing else is affected.
 /// - A turn without a conversation id is one-shot: no memory, nothing stored (lead analysis).
 /// - Every turn stores the user message and the reply before answering, and writes one

@@ -3,12 +3,15 @@
 #include "workflows/workflow_manager.hpp"
 
 #include <chrono>
+#include <deque>
+#include <functional>
 #include <map>
 #include <set>
+#include <utility>
+#include <vector>
 
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
-#include <caf/stateful_actor.hpp>
 #include <caf/send.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
@@ -59,6 +62,14 @@ struct run_state {
   uint64_t next_waiter = 1;
   std::map<std::string, unsigned> attempts;
   json agent_memory = json::object(); ///< values agents stored with `remember`, by key
+  /// Saves run one at a time, in order (the next is sent when the last is stored): events keep
+  /// their order and the actor keeps serving its mailbox while one is in flight.
+  std::deque<std::pair<json, std::function<void()>>> saves;
+  bool saving = false;
+  /// Until the execution is claimed and loaded, requests wait here (they are answered from the
+  /// loaded state, or with an error when this node does not get the execution).
+  bool ready = false;
+  std::vector<std::pair<caf::typed_response_promise<std::string>, std::function<void()>>> deferred;
   static inline const char* name = "pixelcraft.workflow-run";
 
   std::string type() const { return row.value("workflow_type", std::string{"sequential"}); }
@@ -82,8 +93,10 @@ using run_pointer = run_actor::stateful_pointer<run_state>;
 
 void run_next(run_pointer self);
 
+void save_next(run_pointer self);
+
 /// Saves progress (fenced) with events; `then` runs once saved. A lost lease ends the actor:
-/// another node owns the execution now.
+/// another node owns the execution now. The changes are taken now; the save is queued.
 void save(run_pointer self, json changes, json events, std::function<void()> then = {}) {
   auto& st = self->state;
   changes["workflow_id"] = st.id;
@@ -92,25 +105,45 @@ void save(run_pointer self, json changes, json events, std::function<void()> the
   changes["execution_path"] = st.path;
   changes["results"] = st.results;
   changes["current_step"] = st.path.size();
-  changes["events"] = events;
+  changes["events"] = std::move(events);
+  st.saves.emplace_back(std::move(changes), std::move(then));
+  save_next(self);
+}
+
+/// Ends the run actor; queued saves are dropped (nothing is written after the end).
+void stop(run_pointer self, caf::error reason = {}) {
+  self->state.saves.clear();
+  self->quit(std::move(reason));
+}
+
+void save_next(run_pointer self) {
+  auto& st = self->state;
+  if (st.saving || st.saves.empty())
+    return;
+  auto [changes, then] = std::move(st.saves.front());
+  st.saves.pop_front();
+  st.saving = true;
   self->request(st.opts.db, db_timeout(st.opts.cfg), db_op_atom_v, std::string{"wf_save"},
                 changes.dump())
-    .await(
-      [self, then](const std::string& text) {
+    .then(
+      [self, then = std::move(then)](const std::string& text) {
+        auto& st = self->state;
+        st.saving = false;
         auto reply = parse_json_or_throw(text);
         auto saved = reply["workflow"];
         for (auto& [k, v] : saved.items())
-          self->state.row[k] = v;
-        if (self->state.opts.bus)
+          st.row[k] = v;
+        if (st.opts.bus)
           for (const auto& e : reply["events"])
-            caf::anon_send(self->state.opts.bus, wf_event_atom_v, self->state.id, e.dump());
+            caf::anon_send(st.opts.bus, wf_event_atom_v, st.id, e.dump());
         if (then)
           then();
+        save_next(self);
       },
       [self](caf::error& err) {
         log::warn(component, "workflow save failed; stopping here",
                   {{"workflow_id", self->state.id}, {"error", caf::to_string(err)}});
-        self->quit(err);
+        stop(self, std::move(err));
       });
 }
 
@@ -141,7 +174,7 @@ void finish(run_pointer self, const std::string& state, const std::string& error
          answer_waiters(self);
          // The agents' actors of this execution are done too.
          self->send(self->state.opts.agents, forget_atom_v, "wf:" + self->state.id);
-         self->quit();
+         stop(self);
        });
   log::info(component, "workflow finished", {{"workflow_id", st.id}, {"state", state}});
 }
@@ -193,7 +226,7 @@ void on_step_done(run_pointer self, const std::string& agent, const std::string&
             [self](caf::error& err) {
               log::warn(component, "step messages not stored; stopping here",
                         {{"workflow_id", self->state.id}, {"error", caf::to_string(err)}});
-              self->quit(err); // resumed later (lease expiry) from the last recorded step
+              stop(self, err); // resumed later (lease expiry) from the last recorded step
             });
   };
   // The step's outcome goes to workflow memory too (`memory.<agent>` in routing rules).
@@ -272,7 +305,7 @@ void step(run_pointer self, const std::string& agent, const std::string& hand_of
         // The reply is causally after every piece the listener got: take the rest first, so
         // output_delta events all come before step_completed.
         self->request(listener, std::chrono::seconds(5), caf::get_atom_v)
-          .await(
+          .then(
             [self, agent, text](const std::string& rest) { on_step_done(self, agent, text, rest); },
             [self, agent, text](caf::error&) { on_step_done(self, agent, text, ""); });
       },
@@ -414,6 +447,156 @@ void run_next(run_pointer self) {
   });
 }
 
+using string_promise = caf::typed_response_promise<std::string>;
+
+/// pause, resume or cancel (API.md §7), answered through `rp` with the execution.
+void on_action(run_pointer self, const std::string& action, string_promise rp) {
+  auto& st = self->state;
+  auto conflict = [&](const std::string& why) {
+    rp.deliver(caf::make_error(errc::failed_precondition, why));
+  };
+  auto reply = [self, rp]() mutable { rp.deliver(self->state.execution().dump()); };
+  if (st.finishing || terminal(st.state)) {
+    if (action == "cancel" && st.state == "cancelled")
+      return reply();
+    return conflict("cannot " + action + " a " + st.state + " workflow");
+  }
+  if (action == "pause") {
+    if (st.state == "paused")
+      return reply();
+    st.state = "paused";
+    return save(self, json::object(),
+                json::array({{{"event_type", "state_changed"}, {"data", {{"state", "paused"}}}}}),
+                reply);
+  }
+  if (action == "resume") {
+    if (st.state == "running")
+      return reply();
+    if (st.state != "paused")
+      return conflict("cannot resume a " + st.state + " workflow");
+    st.state = "running";
+    return save(self, json::object(),
+                json::array({{{"event_type", "state_changed"}, {"data", {{"state", "running"}}}}}),
+                [self, reply]() mutable {
+                  reply();
+                  run_next(self);
+                });
+  }
+  // cancel: stops the step in progress too.
+  st.waiters.emplace(st.next_waiter++, rp);
+  finish(self, "cancelled");
+}
+
+/// Answers with the execution once it is terminal, or after `seconds`.
+void on_wait(run_pointer self, uint32_t seconds, string_promise rp) {
+  auto& st = self->state;
+  if (terminal(st.state) && !st.finishing)
+    return rp.deliver(st.execution().dump()), void();
+  auto id = st.next_waiter++;
+  st.waiters.emplace(id, rp);
+  self->delayed_send(self, std::chrono::seconds(seconds), tick_atom_v, id);
+}
+
+/// A message posted over HTTP: stored first (answered with this row's own error, so one
+/// client's bad row never fails another's post), then delivered to the target agent's actor.
+void on_message(run_pointer self, const std::string& text, string_promise rp) {
+  auto& st = self->state;
+  if (st.finishing || terminal(st.state))
+    return rp.deliver(caf::make_error(errc::failed_precondition, "the workflow is " + st.state)),
+           void();
+  auto m = parse_json_or_throw(new_agent_message(text, st.id));
+  auto t = db_timeout(st.opts.cfg);
+  auto failed = [self, rp, m](caf::error err) mutable {
+    if (self->state.opts.mirror)
+      self->send(self->state.opts.mirror, mirror_status_atom_v,
+                 json::array({m["message_id"]}).dump(), std::string{"failed"});
+    rp.deliver(caf::make_error(errc::unavailable,
+                               "the agent could not be reached: " + caf::to_string(err)));
+  };
+  auto delivered = [self, rp, m]() mutable {
+    m["status"] = "delivered";
+    save(self, json::object(),
+         json::array({{{"event_type", "agent_message"},
+                       {"data", {{"from_agent", m["from_agent"]}, {"to_agent", m["to_agent"]},
+                                 {"message_type", m["message_type"]},
+                                 {"message_id", m["message_id"]}, {"status", "delivered"}}}}}));
+    rp.deliver(m.dump());
+  };
+  auto deliver = [self, m, t, failed, delivered]() mutable {
+    self->request(self->state.opts.agents, t, agent_peer_atom_v, m["to_agent"].get<std::string>(),
+                  self->state.id)
+      .then(
+        [self, m, t, failed, delivered](const caf::actor& peer) mutable {
+          self->request(caf::actor_cast<workflow_agent_actor>(peer), t, amsg_atom_v, m.dump())
+            .then(
+              [self, t, delivered](const std::string&) mutable {
+                if (!self->state.opts.mirror)
+                  return delivered();
+                // The row is stored; this lets a read right after the 201 see it
+                // `delivered` too (a status the mirror keeps retrying if this fails).
+                self->request(self->state.opts.mirror, t, mirror_flush_atom_v)
+                  .then([delivered](bool) mutable { delivered(); },
+                        [delivered](caf::error&) mutable { delivered(); });
+              },
+              [failed](caf::error& err) mutable { failed(err); });
+        },
+        [failed](caf::error& err) mutable { failed(err); });
+  };
+  if (!st.opts.mirror)
+    return deliver();
+  self->request(st.opts.mirror, t, mirror_store_atom_v, m.dump())
+    .then([deliver](bool) mutable { deliver(); },
+          [self, rp, m](caf::error& err) mutable {
+            // Not stored now: never delivered. A row the mirror still retries is recorded
+            // `failed`, as the client was told.
+            if (err != errc::invalid_argument)
+              self->send(self->state.opts.mirror, mirror_status_atom_v,
+                         json::array({m["message_id"]}).dump(), std::string{"failed"});
+            rp.deliver(std::move(err));
+          });
+}
+
+/// Runs `f` now, or once the execution is loaded (requests that came while claiming).
+caf::result<std::string> when_ready(run_pointer self,
+                                    std::function<void(run_pointer, string_promise)> f) {
+  auto rp = self->make_response_promise<std::string>();
+  if (self->state.ready)
+    f(self, rp);
+  else
+    self->state.deferred.emplace_back(rp, [self, f, rp] { f(self, rp); });
+  return rp;
+}
+
+/// The execution is loaded: answer what waited, then run from the last completed step.
+void start_run(run_pointer self) {
+  auto& st = self->state;
+  st.ready = true;
+  auto waiting = std::move(st.deferred);
+  st.deferred.clear();
+  for (auto& [rp, f] : waiting)
+    f();
+  if (st.finishing)
+    return; // a cancel that waited: its save ends the actor
+  if (terminal(st.state))
+    return stop(self);
+  self->delayed_send<caf::message_priority::high>(
+    self, std::chrono::seconds(std::max(1u, st.opts.lease_s / 3)), lease_atom_v);
+  if (st.state == "paused")
+    return; // resumed later by an action
+  st.state = "running";
+  save(self, json::object(),
+       json::array({{{"event_type", "state_changed"}, {"data", {{"state", "running"}}}}}),
+       [self] { run_next(self); });
+}
+
+/// Not claimed or not loaded: what waited is told to retry, and the actor ends.
+void abandon(run_pointer self, caf::error reason, const std::string& why) {
+  for (auto& [rp, f] : self->state.deferred)
+    rp.deliver(caf::make_error(errc::failed_precondition, why));
+  self->state.deferred.clear();
+  stop(self, std::move(reason));
+}
+
 run_actor::behavior_type run_fn(run_pointer self, std::string id, manager_options opts) {
   auto& st = self->state;
   st.id = std::move(id);
@@ -422,174 +605,71 @@ run_actor::behavior_type run_fn(run_pointer self, std::string id, manager_option
   // is resumed later from its last completed step.
   self->set_exit_handler([self](caf::exit_msg& em) {
     answer_waiters(self);
-    self->quit(em.reason);
+    abandon(self, em.reason, "the server is shutting down; retry shortly");
   });
-  // Claim, load, then run from the last completed step.
+  // Claim, load (with the agents' memory writes, which survive a restart), then run from the
+  // last completed step. Requests meanwhile wait in `deferred` (see `when_ready`).
   json claim = {{"workflow_id", st.id}, {"node", st.opts.node_id}, {"lease_s", st.opts.lease_s}};
-  self->request(st.opts.db, db_timeout(st.opts.cfg), db_op_atom_v, std::string{"wf_claim"}, claim.dump())
-    .await(
-      [self](const std::string& text) {
+  auto t = db_timeout(st.opts.cfg);
+  self->request(st.opts.db, t, db_op_atom_v, std::string{"wf_claim"}, claim.dump())
+    .then(
+      [self, t](const std::string& text) {
         auto& st = self->state;
         st.epoch = parse_json_or_throw(text)["lease_epoch"].get<long long>();
-        self->request(st.opts.db, db_timeout(st.opts.cfg), db_op_atom_v, std::string{"wf_load"},
+        self->request(st.opts.db, t, db_op_atom_v, std::string{"wf_load"},
                       json{{"workflow_id", st.id}}.dump())
-          .await(
-            [self](const std::string& row_text) {
+          .then(
+            [self, t](const std::string& row_text) {
               auto& st = self->state;
               st.row = parse_json_or_throw(row_text);
               st.state = st.row.value("current_state", std::string{"pending"});
               st.path = st.row.value("execution_path", json::array());
               st.results = st.row.value("results", json::object());
               if (terminal(st.state))
-                return self->quit();
-              // Agents' memory writes survive a restart: they are read back from the table.
-              self->request(st.opts.db, db_timeout(st.opts.cfg), db_op_atom_v, std::string{"mem_list"},
+                return start_run(self);
+              self->request(st.opts.db, t, db_op_atom_v, std::string{"mem_list"},
                             json{{"workflow_id", st.id}, {"conversation_id", ""}}.dump())
-                .await(
+                .then(
                   [self](const std::string& text) {
                     auto items = parse_json_or_throw(text);
                     for (const auto& e : items["items"])
                       if (e["scope"] == "workflow")
                         self->state.agent_memory[e["key"].get<std::string>()] = e["value"];
+                    start_run(self);
                   },
-                  [](caf::error&) {});
-              self->delayed_send<caf::message_priority::high>(
-                self, std::chrono::seconds(std::max(1u, st.opts.lease_s / 3)), lease_atom_v);
-              if (st.state == "paused")
-                return; // resumed later by an action
-              st.state = "running";
-              save(self, json::object(),
-                   json::array({{{"event_type", "state_changed"}, {"data", {{"state", "running"}}}}}),
-                   [self] { run_next(self); });
+                  [self](caf::error& err) {
+                    log::warn(component, "workflow memory not loaded; running without it",
+                              {{"workflow_id", self->state.id}, {"error", caf::to_string(err)}});
+                    start_run(self);
+                  });
             },
             [self](caf::error& err) {
               log::warn(component, "workflow not loaded",
                         {{"workflow_id", self->state.id}, {"error", caf::to_string(err)}});
-              self->quit(err);
+              abandon(self, err, "the workflow is being resumed; retry shortly");
             });
       },
       [self](caf::error& err) {
         log::info(component, "workflow not claimed",
                   {{"workflow_id", self->state.id}, {"reason", caf::to_string(err)}});
-        self->quit(); // another node runs it, or the database is away: the next scan retries
+        // Another node runs it, or the database is away: the next scan retries.
+        abandon(self, {}, "the workflow is being resumed; retry shortly");
       });
   return {
-    [self](wf_action_atom, const std::string&, const std::string& action) -> caf::result<std::string> {
-      auto& st = self->state;
-      // A promise takes over the reply: make one only on the paths that answer later.
-      auto later = [self] {
-        auto rp = self->make_response_promise<std::string>();
-        auto reply = [self, rp]() mutable { rp.deliver(self->state.execution().dump()); };
-        return std::make_pair(rp, reply);
-      };
-      auto conflict = [&](const std::string& why) {
-        return caf::make_error(errc::failed_precondition, why);
-      };
-      if (st.finishing || terminal(st.state)) {
-        if (action == "cancel" && st.state == "cancelled")
-          return st.execution().dump();
-        return conflict("cannot " + action + " a " + st.state + " workflow");
-      }
-      if (action == "pause") {
-        if (st.state == "paused")
-          return st.execution().dump();
-        st.state = "paused";
-        auto [rp, reply] = later();
-        save(self, json::object(),
-             json::array({{{"event_type", "state_changed"}, {"data", {{"state", "paused"}}}}}), reply);
-        return rp;
-      }
-      if (action == "resume") {
-        if (st.state == "running")
-          return st.execution().dump();
-        if (st.state != "paused")
-          return conflict("cannot resume a " + st.state + " workflow");
-        st.state = "running";
-        auto [rp, reply] = later();
-        save(self, json::object(),
-             json::array({{{"event_type", "state_changed"}, {"data", {{"state", "running"}}}}}),
-             [self, reply = reply]() mutable {
-               reply();
-               run_next(self);
-             });
-        return rp;
-      }
-      // cancel: stops the step in progress too.
-      auto rp = self->make_response_promise<std::string>();
-      st.waiters.emplace(st.next_waiter++, rp);
-      finish(self, "cancelled");
-      return rp;
+    [self](wf_action_atom, const std::string&, const std::string& action) {
+      return when_ready(self, [action](run_pointer self, string_promise rp) {
+        on_action(self, action, std::move(rp));
+      });
     },
-    [self](wf_wait_atom, const std::string&, uint32_t seconds) -> caf::result<std::string> {
-      auto& st = self->state;
-      if (terminal(st.state) && !st.finishing)
-        return st.execution().dump();
-      auto id = st.next_waiter++;
-      auto rp = self->make_response_promise<std::string>();
-      st.waiters.emplace(id, rp);
-      self->delayed_send(self, std::chrono::seconds(seconds), tick_atom_v, id);
-      return rp;
+    [self](wf_wait_atom, const std::string&, uint32_t seconds) {
+      return when_ready(self, [seconds](run_pointer self, string_promise rp) {
+        on_wait(self, seconds, std::move(rp));
+      });
     },
-    [self](wf_msg_atom, const std::string&, const std::string& text) -> caf::result<std::string> {
-      auto& st = self->state;
-      if (st.finishing || terminal(st.state))
-        return caf::make_error(errc::failed_precondition, "the workflow is " + st.state);
-      // Posted over HTTP: stored first (answered with this row's own error, so one client's bad
-      // row never fails another's post), then delivered to the target agent's actor.
-      auto m = parse_json_or_throw(new_agent_message(text, st.id));
-      auto rp = self->make_response_promise<std::string>();
-      auto t = db_timeout(st.opts.cfg);
-      auto failed = [self, rp, m](caf::error err) mutable {
-        if (self->state.opts.mirror)
-          self->send(self->state.opts.mirror, mirror_status_atom_v,
-                     json::array({m["message_id"]}).dump(), std::string{"failed"});
-        rp.deliver(caf::make_error(errc::unavailable,
-                                   "the agent could not be reached: " + caf::to_string(err)));
-      };
-      auto delivered = [self, rp, m]() mutable {
-        m["status"] = "delivered";
-        save(self, json::object(),
-             json::array({{{"event_type", "agent_message"},
-                           {"data", {{"from_agent", m["from_agent"]}, {"to_agent", m["to_agent"]},
-                                     {"message_type", m["message_type"]},
-                                     {"message_id", m["message_id"]}, {"status", "delivered"}}}}}));
-        rp.deliver(m.dump());
-      };
-      auto deliver = [self, m, t, failed, delivered]() mutable {
-        self->request(self->state.opts.agents, t, agent_peer_atom_v, m["to_agent"].get<std::string>(),
-                      self->state.id)
-          .then(
-            [self, m, t, failed, delivered](const caf::actor& peer) mutable {
-              self->request(caf::actor_cast<workflow_agent_actor>(peer), t, amsg_atom_v, m.dump())
-                .then(
-                  [self, t, delivered](const std::string&) mutable {
-                    if (!self->state.opts.mirror)
-                      return delivered();
-                    // The row is stored; this lets a read right after the 201 see it
-                    // `delivered` too (a status the mirror keeps retrying if this fails).
-                    self->request(self->state.opts.mirror, t, mirror_flush_atom_v)
-                      .then([delivered](bool) mutable { delivered(); },
-                            [delivered](caf::error&) mutable { delivered(); });
-                  },
-                  [failed](caf::error& err) mutable { failed(err); });
-            },
-            [failed](caf::error& err) mutable { failed(err); });
-      };
-      if (!st.opts.mirror) {
-        deliver();
-        return rp;
-      }
-      self->request(st.opts.mirror, t, mirror_store_atom_v, m.dump())
-        .then([deliver](bool) mutable { deliver(); },
-              [self, rp, m](caf::error& err) mutable {
-                // Not stored now: never delivered. A row the mirror still retries is recorded
-                // `failed`, as the client was told.
-                if (err != errc::invalid_argument)
-                  self->send(self->state.opts.mirror, mirror_status_atom_v,
-                             json::array({m["message_id"]}).dump(), std::string{"failed"});
-                rp.deliver(std::move(err));
-              });
-      return rp;
+    [self](wf_msg_atom, const std::string&, const std::string& text) {
+      return when_ready(self, [text](run_pointer self, string_promise rp) {
+        on_message(self, text, std::move(rp));
+      });
     },
     [self](llm_chunk_atom, const std::string& agent, const std::string& text) {
       if (self->state.finishing)
@@ -604,10 +684,10 @@ run_actor::behavior_type run_fn(run_pointer self, std::string id, manager_option
         .then([](const std::string&) {},
               [self](caf::error& err) {
                 if (err == errc::aborted)
-                  self->quit(); // lost to another node: stop without writing
+                  stop(self); // lost to another node: stop without writing
               });
-      // Urgent: a renewal must not wait behind a queue of output deltas, each awaiting its
-      // save, or a long streamed step loses its lease to a resume of itself.
+      // Urgent: a renewal must not wait behind a queue of output deltas and their saves, or a
+      // long streamed step loses its lease to a resume of itself.
       self->delayed_send<caf::message_priority::high>(
         self, std::chrono::seconds(std::max(1u, st.opts.lease_s / 3)), lease_atom_v);
     },

@@ -1,0 +1,244 @@
+// Agent actors on CAF's test coordinator (STYLE.md §8), with in-memory stand-ins behind the
+// typed database and model handles: no database, no sleeps, virtual time only.
+#include "actors/agent_catalog.hpp"
+#include "actors/agent_registry.hpp"
+#include "actors/errc.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/scheduler/test_coordinator.hpp>
+#include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+using namespace pixelcraft;
+using nlohmann::json;
+
+namespace {
+
+struct test_config : caf::actor_system_config {
+  test_config() {
+    set("scheduler.policy", caf::atom("testing"));
+    register_types(*this);
+  }
+};
+
+/// A model that answers only when the test says so (`ok_atom`, index, reply): every call is
+/// held with its request. Promises are delivered inside the actor, as CAF requires.
+struct model_standin_state {
+  std::vector<std::pair<json, caf::typed_response_promise<std::string>>> held;
+  static inline const char* name = "test.model";
+};
+
+using model_standin_actor = llm_actor::extend<caf::reacts_to<caf::ok_atom, uint32_t, std::string>>;
+using model_pointer = model_standin_actor::stateful_pointer<model_standin_state>;
+
+model_standin_actor::behavior_type model_standin(model_pointer self) {
+  return {
+      [self](caf::ok_atom, uint32_t index, const std::string& reply) {
+        self->state.held.at(index).second.deliver(reply);
+      },
+      [self](llm_chat_atom, const std::string& request,
+             const caf::actor&) -> caf::result<std::string> {
+        auto rp = self->make_response_promise<std::string>();
+        self->state.held.emplace_back(json::parse(request), rp);
+        return rp;
+      },
+      [](llm_stats_atom) { return std::string{R"({"models":[]})"}; },
+  };
+}
+
+/// The database as the agents use it: nothing stored yet, every write accepted. Records ops.
+struct db_standin_state {
+  std::vector<std::string> ops;
+  static inline const char* name = "test.db";
+};
+
+db_actor::behavior_type db_standin(db_actor::stateful_pointer<db_standin_state> self) {
+  auto ok = [] { return std::string{"{}"}; };
+  return {
+      [ok](ping_atom) { return ok(); },
+      [ok](lead_new_atom, const std::string&) { return ok(); },
+      [ok](lead_get_atom, const std::string&) { return ok(); },
+      [ok](lead_list_atom, const std::string&) { return ok(); },
+      [ok](lead_upd_atom, const std::string&, const std::string&) { return ok(); },
+      [ok](lead_anl_atom, const std::string&, const std::string&) { return ok(); },
+      [ok](idem_begin_atom, const std::string&, const std::string&, const std::string&, int32_t) {
+        return ok();
+      },
+      [ok](idem_end_atom, const std::string&, const std::string&, int32_t, const std::string&) {
+        return ok();
+      },
+      [ok](idem_drop_atom, const std::string&, const std::string&) { return ok(); },
+      [self](db_op_atom, const std::string& op, const std::string&) -> std::string {
+        self->state.ops.push_back(op);
+        if (op == "amsg_list")
+          return R"({"items":[],"total":0})";
+        if (op == "conv_recent")
+          return R"({"messages":[]})";
+        return "{}";
+      },
+  };
+}
+
+std::string model_answer(const std::string& content) {
+  return json{{"content", content}, {"model", "test-model"}, {"provider", "ollama"},
+              {"tokens_in", 3}, {"tokens_out", 2}, {"latency_ms", 1.0}, {"ttft_ms", 1.0},
+              {"tool_calls", json::array()}}
+      .dump();
+}
+
+class AgentActorTest : public ::testing::Test {
+protected:
+  test_config cfg;
+  caf::actor_system sys{cfg};
+  caf::scoped_actor self{sys, true};
+  caf::scheduler::test_coordinator& sched =
+      dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler());
+  model_pointer model = nullptr;
+  model_standin_actor model_handle;
+  db_actor db;
+  agent_registry_actor registry;
+  std::string a, b; ///< two agents of the catalogue
+  static constexpr unsigned idle_s = 10;
+
+  void SetUp() override {
+    std::string error;
+    agent_registry_options opts;
+    opts.catalog = agent_catalog::load(agent_catalog::builtin_json(), "test-model", error);
+    ASSERT_TRUE(opts.catalog) << error;
+    a = opts.catalog->all().at(0).id;
+    b = opts.catalog->all().at(1).id;
+    model_handle = sys.spawn(model_standin);
+    model = caf::actor_cast<model_pointer>(model_handle);
+    db = sys.spawn(db_standin);
+    opts.llm = caf::actor_cast<llm_actor>(model_handle);
+    opts.db = db;
+    opts.cfg.agent_idle_s = idle_s; // shorter than a model call may take
+    registry = spawn_agent_registry(sys, opts);
+    sched.run();
+  }
+
+  void TearDown() override {
+    for (auto h : {caf::actor_cast<caf::actor>(registry), caf::actor_cast<caf::actor>(db),
+                   caf::actor_cast<caf::actor>(model_handle)})
+      caf::anon_send_exit(h, caf::exit_reason::user_shutdown);
+    sched.run();
+  }
+
+  std::string step(const std::string& agent, const std::string& message) const {
+    return json{{"agent_type", agent}, {"message", message}, {"action", "workflow_step"},
+                {"workflow_id", "wf-1"}, {"participants", {a, b}}}
+        .dump();
+  }
+
+  workflow_agent_actor peer(const std::string& agent) {
+    auto rh = self->request(registry, std::chrono::seconds(3600), agent_peer_atom_v, agent,
+                            std::string{"wf-1"});
+    sched.run();
+    workflow_agent_actor out;
+    rh.receive([&](caf::actor& h) { out = caf::actor_cast<workflow_agent_actor>(h); },
+               [](caf::error& e) { FAIL() << caf::to_string(e); });
+    return out;
+  }
+
+  std::string agent_message(const std::string& id) const {
+    return json{{"message_id", id}, {"workflow_id", "wf-1"}, {"from_agent", a}, {"to_agent", b},
+                {"message_type", "request"}, {"content", {{"text", "please check the budget"}}},
+                {"metadata", json::object()}, {"status", "pending"}}
+        .dump();
+  }
+};
+
+} // namespace
+
+TEST_F(AgentActorTest, APeersMessageIsAcknowledgedWhileTheModelIsStillAnswering) {
+  auto target = peer(b);
+  auto turn = self->request(registry, std::chrono::seconds(3600), chat_atom_v, step(b, "first"),
+                            caf::actor{});
+  sched.run();
+  ASSERT_EQ(model->state.held.size(), 1u); // the step is waiting for its model
+  // The agent serves its mailbox while the model call is open: the peer's 100 ms deadline holds
+  // (an agent that awaited its model would let it expire).
+  auto ack = self->request(target, std::chrono::milliseconds(100), amsg_atom_v,
+                           agent_message("m-1"));
+  sched.run();
+  sched.advance_time(std::chrono::seconds(1));
+  sched.run();
+  std::string acked;
+  ack.receive([&](std::string& id) { acked = id; },
+              [](caf::error& e) { FAIL() << "not acknowledged in 100 ms: " << caf::to_string(e); });
+  EXPECT_EQ(acked, "m-1");
+  auto count = self->request(target, std::chrono::seconds(3600), inbox_atom_v);
+  sched.run();
+  count.receive([](uint32_t n) { EXPECT_EQ(n, 1u); },
+                [](caf::error& e) { FAIL() << caf::to_string(e); });
+  EXPECT_EQ(model->state.held.size(), 1u);
+  // The step then finishes normally.
+  caf::anon_send(model_handle, caf::ok_atom_v, uint32_t{0}, model_answer("done"));
+  sched.run();
+  turn.receive([](std::string& text) { EXPECT_EQ(json::parse(text)["response"], "done"); },
+               [](caf::error& e) { FAIL() << caf::to_string(e); });
+}
+
+TEST_F(AgentActorTest, TurnsAreServedOneAtATimeInOrderAndTheNextStepSeesTheInbox) {
+  auto target = peer(b);
+  auto first = self->request(registry, std::chrono::seconds(3600), chat_atom_v, step(b, "first"),
+                             caf::actor{});
+  auto second = self->request(registry, std::chrono::seconds(3600), chat_atom_v, step(b, "second"),
+                              caf::actor{});
+  sched.run();
+  ASSERT_EQ(model->state.held.size(), 1u); // the second turn waits for the first
+  EXPECT_EQ(model->state.held[0].first["messages"].back()["content"], "first");
+  auto ack = self->request(target, std::chrono::seconds(3600), amsg_atom_v, agent_message("m-2"));
+  sched.run();
+  ack.receive([](std::string&) {}, [](caf::error& e) { FAIL() << caf::to_string(e); });
+  caf::anon_send(model_handle, caf::ok_atom_v, uint32_t{0}, model_answer("one"));
+  sched.run();
+  first.receive([](std::string& text) { EXPECT_EQ(json::parse(text)["response"], "one"); },
+                [](caf::error& e) { FAIL() << caf::to_string(e); });
+  ASSERT_EQ(model->state.held.size(), 2u);
+  // The message that arrived during the first step is in the second step's context.
+  const auto& req = model->state.held[1].first;
+  EXPECT_NE(req.dump().find("m-2"), std::string::npos) << req.dump();
+  EXPECT_EQ(req["messages"].back()["content"], "second");
+  caf::anon_send(model_handle, caf::ok_atom_v, uint32_t{1}, model_answer("two"));
+  sched.run();
+  second.receive(
+      [](std::string& text) {
+        auto r = json::parse(text);
+        EXPECT_EQ(r["response"], "two");
+        EXPECT_EQ(r["messages_processed"], json::array({"m-2"}));
+      },
+      [](caf::error& e) { FAIL() << caf::to_string(e); });
+}
+
+TEST_F(AgentActorTest, AnIdleAgentIsPassivatedButNotDuringAStep) {
+  auto target = peer(b);
+  auto turn = self->request(registry, std::chrono::seconds(3600), chat_atom_v, step(b, "long"),
+                            caf::actor{});
+  sched.run();
+  // Far past the idle time with the step still open: the actor stays.
+  sched.advance_time(std::chrono::seconds(idle_s * 3));
+  sched.run();
+  ASSERT_EQ(model->state.held.size(), 1u);
+  caf::anon_send(model_handle, caf::ok_atom_v, uint32_t{0}, model_answer("late"));
+  sched.run();
+  turn.receive([](std::string&) {}, [](caf::error& e) { FAIL() << caf::to_string(e); });
+  auto same = peer(b);
+  EXPECT_EQ(caf::actor_cast<caf::actor>(same), caf::actor_cast<caf::actor>(target));
+  // Idle after its last step: passivated, and the next use gets a fresh actor.
+  sched.advance_time(std::chrono::seconds(idle_s + 1));
+  sched.run();
+  auto fresh = peer(b);
+  EXPECT_NE(caf::actor_cast<caf::actor>(fresh), caf::actor_cast<caf::actor>(target));
+}
