@@ -1,4 +1,5 @@
 #include "actors/agent_catalog.hpp"
+#include "actors/messages.hpp"
 #include "actors/json_limits.hpp"
 
 #include <algorithm>
@@ -96,6 +97,25 @@ std::shared_ptr<const agent_catalog> agent_catalog::load(const std::string& text
     error = "the catalogue defines no agent";
     return nullptr;
   }
+  for (const auto& a : cat->agents_) {
+    std::array<std::string, 4> r;
+    for (int v = 0; v < 4; ++v) {
+      json j = {{"agent_id", a.id},
+                {"name", a.name},
+                {"type", a.id},
+                {"description", a.description},
+                {"capabilities", a.capabilities},
+                {"tools", parse_json_or_throw(a.tools_json)},
+                {"status", v >= 2 ? "active" : "degraded"}};
+      if (v % 2 == 1) {
+        j["model"] = a.model;
+        j["temperature"] = a.temperature;
+        j["max_tokens"] = a.max_tokens;
+      }
+      r[static_cast<size_t>(v)] = j.dump();
+    }
+    cat->rendered_.push_back(std::move(r));
+  }
   return cat;
 }
 
@@ -106,21 +126,19 @@ const agent_def* agent_catalog::find(std::string_view id) const {
   return nullptr;
 }
 
-std::string agent_catalog::info_json(const agent_def& a, const std::string& status,
-                                     bool detail) const {
-  json j = {{"agent_id", a.id},
-            {"name", a.name},
-            {"type", a.id},
-            {"description", a.description},
-            {"capabilities", a.capabilities},
-            {"tools", parse_json_or_throw(a.tools_json)},
-            {"status", status}};
-  if (detail) {
-    j["model"] = a.model;
-    j["temperature"] = a.temperature;
-    j["max_tokens"] = a.max_tokens;
+const std::string& agent_catalog::info_json(const agent_def& a, bool active, bool detail) const {
+  return rendered_.at(static_cast<size_t>(&a - agents_.data()))[(active ? 2 : 0) + (detail ? 1 : 0)];
+}
+
+std::string agent_catalog::list_json(const model_status& models) const {
+  std::string out = "{\"agents\":[";
+  for (size_t i = 0; i < agents_.size(); ++i) {
+    if (i > 0)
+      out += ',';
+    out += rendered_[i][models.serves(agents_[i].model) ? 2 : 0];
   }
-  return j.dump();
+  out += "],\"total\":" + std::to_string(agents_.size()) + "}";
+  return out;
 }
 
 } // namespace pixelcraft

@@ -3,12 +3,15 @@
 /// (`AGENTS_FILE`), or the built-in `actors/agents.json`. Immutable once loaded; shared
 /// read-only between the registry actor and http/ (local only, never sent in a message).
 
+#include <array>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace pixelcraft {
+
+struct model_status;
 
 struct agent_def {
   std::string id; ///< also the `type`; `[a-z0-9_]{1,64}`, not a reserved path name
@@ -34,11 +37,16 @@ public:
   const agent_def* find(std::string_view id) const;
   const std::vector<agent_def>& all() const { return agents_; }
 
-  /// `AgentInfo` (API.md §5); with `detail`, plus model, temperature and max_tokens.
-  std::string info_json(const agent_def& a, const std::string& status, bool detail) const;
+  /// `AgentInfo` (API.md §5) with status `active` or `degraded`; with `detail`, plus model,
+  /// temperature and max_tokens. Rendered once, when the catalogue is loaded.
+  const std::string& info_json(const agent_def& a, bool active, bool detail) const;
+  /// The `GET /api/agents` body: every agent, `active` when `models` serves its model.
+  std::string list_json(const model_status& models) const;
 
 private:
   std::vector<agent_def> agents_;
+  /// Per agent: [degraded brief, degraded detail, active brief, active detail].
+  std::vector<std::array<std::string, 4>> rendered_;
 };
 
 } // namespace pixelcraft

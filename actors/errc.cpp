@@ -1,6 +1,7 @@
 #include "actors/errc.hpp"
 
 #include "actors/fwd.hpp"
+#include "actors/messages.hpp"
 
 #include <caf/actor_system_config.hpp>
 #include <caf/message.hpp>

@@ -2,12 +2,18 @@
 /// Shared actor vocabulary: atoms and the `pixelcraft_actors` type-ID block.
 ///
 /// Atom texts are at most 10 characters of `[0-9A-Za-z_]` and unique across all modules
-/// (an atom *is* its text). Payloads are plain strings, numbers and JSON text, so every
-/// message here is serializable for CAF remoting; local-only payloads are marked as such.
+/// (an atom *is* its text). Payloads are typed messages (actors/messages.hpp, each with an
+/// `inspect`), strings and numbers, so every message here is serializable for CAF remoting;
+/// local-only payloads are marked as such. Some payloads are still JSON text (issue 9 moves
+/// them to types one aggregate at a time).
 
 #include <caf/atom.hpp>
 #include <caf/fwd.hpp>
 #include <caf/type_id.hpp>
+
+namespace pixelcraft {
+struct model_status;
+} // namespace pixelcraft
 
 CAF_BEGIN_TYPE_ID_BLOCK(pixelcraft_actors, caf::first_custom_type_id)
   // Database (db_actor).
@@ -26,6 +32,8 @@ CAF_BEGIN_TYPE_ID_BLOCK(pixelcraft_actors, caf::first_custom_type_id)
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, health_atom, "health")
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, ready_atom, "ready")
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, tick_atom, "tick")
+  CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, models_atom, "models")
+  CAF_ADD_TYPE_ID(pixelcraft_actors, (pixelcraft::model_status))
   // Models (llm_actor).
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, llm_chat_atom, "llm_chat")
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, llm_chunk_atom, "llm_chunk")

@@ -59,6 +59,8 @@ struct health_state {
   int pending = 0;
   std::vector<caf::response_promise> health_waiters;
   std::vector<caf::response_promise> ready_waiters;
+  std::vector<caf::typed_response_promise<model_status>> model_waiters;
+  model_status models; ///< from `services["ollama"]` after each check
   static inline const char* name = "pixelcraft.health";
 
   bool db_healthy() const {
@@ -116,6 +118,15 @@ void finish_one(health_pointer self) {
       st.services[service]["error"] = "circuit open after repeated failures";
     }
   }
+  const auto& llm = st.services["ollama"];
+  st.models = model_status{};
+  st.models.reachable = llm.value("status", std::string{}) == "healthy";
+  if (llm.contains("models"))
+    for (const auto& m : llm["models"])
+      st.models.names.push_back(m.get<std::string>());
+  for (auto& rp : st.model_waiters)
+    rp.deliver(st.models);
+  st.model_waiters.clear();
   auto health = st.health_body();
   auto ready = st.ready_body();
   for (auto& rp : st.health_waiters)
@@ -244,6 +255,8 @@ health_impl::behavior_type health_fn(health_pointer self, health_options opts) {
       rp.deliver(st.health_body());
     for (auto& rp : st.ready_waiters)
       rp.deliver(st.ready_body());
+    for (auto& rp : st.model_waiters)
+      rp.deliver(st.models);
     self->quit(em.reason);
   });
   for (auto key : {"database", "ollama", "hubspot", "sendgrid", "google_calendar"})
@@ -278,6 +291,14 @@ health_impl::behavior_type health_fn(health_pointer self, health_options opts) {
       self->state.ready_waiters.push_back(rp);
       check_all(self);
       return caf::delegated<std::string>{};
+    },
+    [self](models_atom) -> caf::result<model_status> {
+      if (self->state.last_done != clock_type::time_point{})
+        return self->state.models;
+      auto rp = self->make_response_promise<model_status>();
+      self->state.model_waiters.push_back(rp);
+      check_all(self);
+      return rp;
     },
     [self](tick_atom) {
       check_all(self);

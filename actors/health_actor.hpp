@@ -19,6 +19,7 @@
 
 #include "actors/config.hpp"
 #include "actors/db_actor.hpp"
+#include "actors/messages.hpp"
 #include "actors/probe_actor.hpp"
 #include "actors/vendor_actor.hpp"
 
@@ -31,7 +32,9 @@ using health_actor = caf::typed_actor<
   /// a recent view (agent status, model health). Same body as above.
   caf::replies_to<health_atom, bool>::with<std::string>,
   /// Reply: `{"ready": bool, "reasons": [string]}`.
-  caf::replies_to<ready_atom>::with<std::string>>;
+  caf::replies_to<ready_atom>::with<std::string>,
+  /// The model server from the last completed check (waits for the first one). Callers: 5 s.
+  caf::replies_to<models_atom>::with<model_status>>;
 
 struct health_options {
   config cfg;

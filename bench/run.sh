@@ -3,6 +3,7 @@
 #   bash bench/run.sh chat [streams] [tokens] [token_delay_ms]
 #   bash bench/run.sh workflow [workflows] [messages]
 #   bash bench/run.sh messages [messages] [window]
+#   bash bench/run.sh http [connections] [seconds_per_phase] [rounds]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/build.sh"
@@ -17,5 +18,6 @@ case "$which" in
   chat) "${BUILD_DIR:-$root/build}/bench/chat_stream_bench" "$@" ;;
   workflow) "${BUILD_DIR:-$root/build}/bench/workflow_bench" "$@" ;;
   messages) "${BUILD_DIR:-$root/build}/bench/agent_message_bench" "$@" ;;
-  *) echo "usage: bench/run.sh chat|workflow|messages [args]" >&2; exit 2 ;;
+  http) "${BUILD_DIR:-$root/build}/bench/http_rps_bench" "$@" ;;
+  *) echo "usage: bench/run.sh chat|workflow|messages|http [args]" >&2; exit 2 ;;
 esac

@@ -87,26 +87,33 @@ struct request_ctx {
 /// Runs `fn`, turning an escaped exception into a logged 500 (never a crash, never details).
 void guarded(const ctx_ptr& ctx, const std::function<void()>& fn);
 
-/// Asks `dest` (a typed actor replying `std::string`) from a short-lived requester actor and
-/// continues with `on_ok` on a CAF thread; errors and timeouts go to `ctx->fail`.
-template <class Handle, class... Ts>
+/// Asks `dest` (a typed actor replying `Reply`, by default `std::string`) from a short-lived
+/// requester actor and continues with `on_ok` on a CAF thread; errors and timeouts go to
+/// `ctx->fail`.
+template <class T>
+struct non_deduced {
+  using type = T;
+};
+
+template <class Reply = std::string, class Handle, class... Ts>
 void ask(const ctx_ptr& ctx, Handle dest, std::chrono::milliseconds timeout,
-         std::function<void(std::string&)> on_ok, Ts... xs) {
+         typename non_deduced<std::function<void(Reply&)>>::type on_ok, Ts... xs) {
   ctx->opts->sys->spawn([=](caf::event_based_actor* self) {
     self->request(dest, timeout, xs...)
-      .then([ctx, on_ok](std::string& reply) { guarded(ctx, [&] { on_ok(reply); }); },
+      .then([ctx, on_ok](Reply& reply) { guarded(ctx, [&] { on_ok(reply); }); },
             [ctx](caf::error& err) { ctx->fail(err); });
   });
 }
 
 /// Same, but the error goes to `on_err` instead of `ctx->fail`.
-template <class Handle, class... Ts>
+template <class Reply = std::string, class Handle, class... Ts>
 void ask_or(const ctx_ptr& ctx, Handle dest, std::chrono::milliseconds timeout,
-            std::function<void(std::string&)> on_ok, std::function<void(caf::error&)> on_err,
+            typename non_deduced<std::function<void(Reply&)>>::type on_ok,
+            std::function<void(caf::error&)> on_err,
             Ts... xs) {
   ctx->opts->sys->spawn([=](caf::event_based_actor* self) {
     self->request(dest, timeout, xs...)
-      .then([ctx, on_ok](std::string& reply) { guarded(ctx, [&] { on_ok(reply); }); },
+      .then([ctx, on_ok](Reply& reply) { guarded(ctx, [&] { on_ok(reply); }); },
             [ctx, on_err](caf::error& err) { guarded(ctx, [&] { on_err(err); }); });
   });
 }

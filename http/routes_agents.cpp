@@ -8,56 +8,21 @@ namespace {
 
 constexpr auto health_timeout = std::chrono::milliseconds(5000);
 
-/// The model server's view from the last health check: reachable, and its model names.
-struct model_view {
-  bool reachable = false;
-  std::vector<std::string> names;
-
-  bool has(const std::string& model) const {
-    if (!reachable)
-      return false;
-    if (names.empty())
-      return true; // an OpenAI-compatible server may not list models
-    for (const auto& n : names)
-      if (n == model || n == model + ":latest" || model == n + ":latest")
-        return true;
-    return false;
-  }
-};
-
-model_view view_of(const std::string& health_text) {
-  model_view v;
-  auto h = parse_json(health_text);
-  if (!h.is_object() || !h.contains("services"))
-    return v;
-  const auto& o = h["services"].value("ollama", json::object());
-  v.reachable = o.value("status", std::string{}) == "healthy";
-  if (o.contains("models") && o["models"].is_array())
-    for (const auto& m : o["models"])
-      if (m.is_string())
-        v.names.push_back(m.get<std::string>());
-  return v;
+/// Continues with the model server as the last health check saw it (a failed query counts as
+/// unreachable).
+void with_models(const ctx_ptr& ctx, std::function<void(const model_status&)> next) {
+  ask_or<model_status>(
+    ctx, ctx->opts->health, health_timeout, [next](model_status& m) { next(m); },
+    [next](caf::error&) { next(model_status{}); }, models_atom_v);
 }
 
-/// Continues with the cached model view (a failed health query counts as unreachable).
-void with_models(const ctx_ptr& ctx, std::function<void(model_view)> next) {
-  ask_or(
-    ctx, ctx->opts->health, health_timeout,
-    [next](std::string& text) { next(view_of(text)); },
-    [next](caf::error&) { next(model_view{}); }, health_atom_v, true);
-}
-
-std::string agent_status(const model_view& v, const agent_def& a) {
-  return v.has(a.model) ? "active" : "degraded";
+std::string agent_status(const model_status& m, const agent_def& a) {
+  return m.serves(a.model) ? "active" : "degraded";
 }
 
 void list_agents(const ctx_ptr& ctx) {
-  with_models(ctx, [ctx](model_view v) {
-    json items = json::array();
-    for (const auto& a : ctx->opts->catalog->all())
-      items.push_back(
-        parse_json_or_throw(ctx->opts->catalog->info_json(a, agent_status(v, a), false)));
-    ctx->send_json(200, {{"agents", items}, {"total", items.size()}});
+  with_models(ctx, [ctx](const model_status& m) {
+    ctx->send(200, ctx->opts->catalog->list_json(m));
   });
 }
 
@@ -65,13 +30,13 @@ void get_agent(const ctx_ptr& ctx) {
   const auto* a = ctx->opts->catalog->find(ctx->params["agent_type"]);
   if (!a)
     return ctx->error(404, "agent not found");
-  with_models(ctx, [ctx, a](model_view v) {
-    ctx->send(200, ctx->opts->catalog->info_json(*a, agent_status(v, *a), true));
+  with_models(ctx, [ctx, a](const model_status& m) {
+    ctx->send(200, ctx->opts->catalog->info_json(*a, m.serves(a->model), true));
   });
 }
 
 void agents_health(const ctx_ptr& ctx) {
-  with_models(ctx, [ctx](model_view v) {
+  with_models(ctx, [ctx](const model_status& v) {
     ask(
       ctx, ctx->opts->agents, std::chrono::milliseconds(5000),
       [ctx, v](std::string& counts_text) {
@@ -225,7 +190,7 @@ void invoke(const ctx_ptr& ctx) {
 
 /// Every model the runtime uses or has called, with health and per-model metrics.
 void with_model_list(const ctx_ptr& ctx, std::function<void(json)> next) {
-  with_models(ctx, [ctx, next](model_view v) {
+  with_models(ctx, [ctx, next](const model_status& v) {
     ask_or(
       ctx, ctx->opts->llm, std::chrono::milliseconds(5000),
       [ctx, v, next](std::string& stats_text) {
@@ -249,7 +214,7 @@ void with_model_list(const ctx_ptr& ctx, std::function<void(json)> next) {
               metrics = s["metrics"];
           models.push_back({{"name", n},
                             {"provider", ctx->opts->cfg.llm_provider},
-                            {"healthy", v.has(n)},
+                            {"healthy", v.serves(n)},
                             {"metrics", metrics}});
         }
         next(models);

@@ -115,7 +115,8 @@ bool server_process::start(std::map<std::string, std::string> env, int timeout_s
     env["APP_HOST"] = "127.0.0.1";
   out_path_ = temp_path(".out");
   err_path_ = temp_path(".err");
-  pid_ = spawn({PIXELCRAFT_BINARY, "serve"}, make_env(env), out_path_, err_path_);
+  pid_ = spawn({binary_.empty() ? std::string{PIXELCRAFT_BINARY} : binary_, "serve"}, make_env(env),
+               out_path_, err_path_);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
   const std::string marker = "listening on http://";
   while (std::chrono::steady_clock::now() < deadline) {

@@ -4,6 +4,7 @@
 
 #include <map>
 #include <string>
+#include <utility>
 #include <sys/types.h>
 
 namespace pixelcraft::test {
@@ -12,6 +13,8 @@ class server_process {
 public:
   ~server_process();
 
+  /// Another build of the server to start (benchmarks compare two builds in one run).
+  void set_binary(std::string path) { binary_ = std::move(path); }
   /// Starts with exactly `env` (plus PATH). Returns false if it exited or did not listen
   /// within `timeout_s`; `exit_code()` and `stderr_text()` then tell why.
   bool start(std::map<std::string, std::string> env, int timeout_s = 30);
@@ -33,6 +36,7 @@ private:
   /// Appends every thread's stack to stderr (with gdb, if installed) before a forced kill.
   void dump_stacks() const;
 
+  std::string binary_; ///< empty: the build's own binary
   pid_t pid_ = -1;
   int port_ = 0;
   int exit_code_ = -1;
