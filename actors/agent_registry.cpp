@@ -16,9 +16,11 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <nlohmann/json.hpp>
 
+#include "actors/agent_message.hpp"
+#include "actors/deadline.hpp"
 #include "actors/errc.hpp"
-#include "actors/log.hpp"
 #include "actors/json_limits.hpp"
+#include "actors/log.hpp"
 
 namespace pixelcraft {
 
@@ -45,7 +47,7 @@ struct agent_state {
   bool loaded = false;
   bool loading = false;
   std::vector<std::function<void(caf::error)>> after_load;
-  std::vector<json> inbox;          ///< messages delivered and not yet taken by a step
+  std::vector<agent_message> inbox; ///< messages delivered and not yet taken by a step
   std::set<std::string> seen;       ///< ids ever delivered here (duplicates are dropped)
   std::map<std::string, caf::actor> peers; ///< the workflow's other agent actors, by agent id
   std::vector<std::string> participants;   ///< of the workflow, from the last step
@@ -54,10 +56,6 @@ struct agent_state {
 };
 
 using agent_pointer = agent_actor::stateful_pointer<agent_state>;
-
-std::chrono::milliseconds db_timeout(const config& cfg) {
-  return std::chrono::milliseconds(cfg.db_timeout_ms + 4000);
-}
 
 struct turn {
   json request;
@@ -72,7 +70,7 @@ struct turn {
   bool user_stored = false;          ///< the user message's insert has finished
   caf::error user_error;             ///< ... and failed
   std::function<void()> after_store; ///< the reply, waiting for the user message to be stored
-  json consumed = json::array();      ///< workflow messages this turn took from the inbox
+  std::vector<agent_message> consumed; ///< workflow messages this turn took from the inbox
   json messages_sent = json::array(); ///< {message_id, to_agent, message_type, status}
   bool settled = false;               ///< hand-off sent and consumed messages marked
 };
@@ -95,21 +93,16 @@ void fail_turn(agent_pointer self, const std::shared_ptr<turn>& t, caf::error er
   // Messages the failed step took go back: a retry (or the next step) gets them.
   auto& inbox = self->state.inbox;
   inbox.insert(inbox.begin(), t->consumed.begin(), t->consumed.end());
-  t->consumed = json::array();
+  t->consumed.clear();
   t->rp.deliver(std::move(err));
   end_turn(self);
 }
 
 // ---- Agent-to-agent messages (workflow agents) ----
 
-const std::set<std::string>& message_types() {
-  static const std::set<std::string> types = {"request", "response", "notification", "handoff"};
-  return types;
-}
-
-void mirror_status(agent_pointer self, const json& ids, const std::string& status) {
+void mirror_status(agent_pointer self, std::vector<std::string> ids, const std::string& status) {
   if (self->state.opts.mirror && !ids.empty())
-    self->send(self->state.opts.mirror, mirror_status_atom_v, ids.dump(), status);
+    self->send(self->state.opts.mirror, mirror_status_atom_v, std::move(ids), status);
 }
 
 /// Runs `then` once the inbox holds what the database says is still open for this agent
@@ -133,21 +126,21 @@ void ensure_loaded(agent_pointer self, std::function<void(caf::error)> then) {
     for (auto& f : waiting)
       f(err);
   };
-  self->request(st.opts.db, db_timeout(st.opts.cfg), db_op_atom_v, std::string{"amsg_list"},
+  self->request(st.opts.db, deadlines::db(st.opts.cfg), db_op_atom_v, std::string{"amsg_list"},
                 args.dump())
     .then(
       [self, done](const std::string& text) {
         auto& st = self->state;
-        auto stored = parse_json_or_throw(text);
-        std::vector<json> earlier;
-        json pending = json::array();
-        for (auto& m : stored["items"]) {
-          auto id = m["message_id"].get<std::string>();
-          if (!st.seen.insert(id).second)
+        auto stored = parse_json_or_throw(text); // the database's reply: an edge
+        std::vector<agent_message> earlier;
+        std::vector<std::string> pending;
+        for (const auto& row : stored["items"]) {
+          auto m = agent_message_from_json(row);
+          if (!st.seen.insert(m.message_id).second)
             continue;
-          if (m["status"] == "pending")
-            pending.push_back(id);
-          m["status"] = "delivered";
+          if (m.status == "pending")
+            pending.push_back(m.message_id);
+          m.status = "delivered";
           earlier.push_back(std::move(m));
         }
         st.inbox.insert(st.inbox.begin(), earlier.begin(), earlier.end());
@@ -157,52 +150,60 @@ void ensure_loaded(agent_pointer self, std::function<void(caf::error)> then) {
       [done](caf::error& err) { done(err); });
 }
 
-/// Sends `msg` (`to_agent`, `message_type`, `content`, `metadata`?) from this agent to another
-/// agent actor of the workflow, as a CAF message; mirrored as it goes. `done` gets the
-/// `AgentMessage` with its status: `delivered`, or `failed` when the target is unreachable.
-void send_message(agent_pointer self, json msg, std::function<void(json)> done,
+/// Sends `msg` (made by `make_agent_message`, already mirrored `pending`) from this agent to
+/// another agent actor of the workflow, as a typed CAF message. `done` gets it with its status:
+/// `delivered`, or `failed` when the target is unreachable.
+void send_message(agent_pointer self, agent_message msg, std::function<void(agent_message)> done,
                   bool retried = false) {
   auto& st = self->state;
-  if (!msg.contains("message_id")) {
-    msg["from_agent"] = st.def->id;
-    msg = parse_json_or_throw(new_agent_message(msg.dump(), st.workflow_id));
-    if (st.opts.mirror)
-      self->send(st.opts.mirror, mirror_put_atom_v, msg.dump());
-  }
-  auto to = msg.value("to_agent", std::string{});
+  auto to = msg.to_agent;
   auto fail = [self, msg, done](const caf::error& err) mutable {
     log::warn(component, "agent message not delivered",
-              {{"from", msg.value("from_agent", std::string{})},
-               {"to", msg.value("to_agent", std::string{})},
-               {"error", caf::to_string(err)}});
-    mirror_status(self, json::array({msg["message_id"]}), "failed");
-    msg["status"] = "failed";
-    done(msg);
+              {{"from", msg.from_agent}, {"to", msg.to_agent}, {"error", caf::to_string(err)}});
+    mirror_status(self, {msg.message_id}, "failed");
+    msg.status = "failed";
+    done(std::move(msg));
   };
   auto deliver = [self, msg, done, fail, to, retried](caf::actor peer) mutable {
-    self->request(peer, std::chrono::seconds(10), amsg_atom_v, msg.dump())
+    self->request(caf::actor_cast<workflow_agent_actor>(peer), deadlines::peer, amsg_atom_v, msg)
       .then(
         [msg, done](const std::string&) mutable {
-          msg["status"] = "delivered";
-          done(msg);
+          msg.status = "delivered";
+          done(std::move(msg));
         },
         [self, msg, done, fail, to, retried](caf::error& err) mutable {
           self->state.peers.erase(to);
           // A passivated peer: the registry starts a fresh one (which reloads its inbox).
           if (!retried && err == caf::sec::request_receiver_down)
-            return send_message(self, msg, done, true);
+            return send_message(self, std::move(msg), done, true);
           fail(err);
         });
   };
   if (auto it = st.peers.find(to); it != st.peers.end())
     return deliver(it->second);
-  self->request(st.registry, std::chrono::seconds(10), agent_peer_atom_v, to, st.workflow_id)
+  self->request(st.registry, deadlines::peer, agent_peer_atom_v, to, st.workflow_id)
     .then(
       [self, to, deliver](const caf::actor& peer) mutable {
         self->state.peers[to] = peer;
         deliver(peer);
       },
       [fail](caf::error& err) mutable { fail(err); });
+}
+
+/// A new message from this agent, mirrored `pending`, then sent.
+void send_new_message(agent_pointer self, outgoing_message out,
+                      std::function<void(agent_message)> done) {
+  auto& st = self->state;
+  out.from_agent = st.def->id;
+  auto msg = make_agent_message(std::move(out), st.workflow_id);
+  if (st.opts.mirror)
+    self->send(st.opts.mirror, mirror_put_atom_v, msg);
+  send_message(self, std::move(msg), std::move(done));
+}
+
+json sent_entry(const agent_message& m) {
+  return {{"message_id", m.message_id}, {"to_agent", m.to_agent},
+          {"message_type", m.message_type}, {"status", m.status}};
 }
 
 /// The `send_message` tool, run by the agent actor itself. Reply: the tool result.
@@ -221,17 +222,19 @@ void send_message_tool(agent_pointer self, const std::shared_ptr<turn>& t, json 
   if (std::find(st.participants.begin(), st.participants.end(), to) == st.participants.end() ||
       to == st.def->id)
     return refuse("to_agent must be another agent of this workflow");
-  if (!message_types().count(type))
+  if (!known_message_type(type))
     return refuse("message_type must be request, response, notification or handoff");
   json content = args.contains("content") ? args["content"] : json::object();
   if (!content.is_object())
     content = json{{"text", content.is_string() ? content.get<std::string>() : content.dump()}};
-  json msg = {{"to_agent", to}, {"message_type", type}, {"content", content}};
-  send_message(self, msg, [t, done](json sent) {
-    t->messages_sent.push_back({{"message_id", sent["message_id"]}, {"to_agent", sent["to_agent"]},
-                                {"message_type", sent["message_type"]}, {"status", sent["status"]}});
-    bool ok = sent["status"] == "delivered";
-    done(json{{"success", ok}, {"message_id", sent["message_id"]}, {"status", sent["status"]}}.dump());
+  outgoing_message out;
+  out.to_agent = to;
+  out.message_type = type;
+  out.content = content.dump(-1, ' ', false, json::error_handler_t::replace);
+  send_new_message(self, std::move(out), [t, done](agent_message sent) {
+    t->messages_sent.push_back(sent_entry(sent));
+    bool ok = sent.status == "delivered";
+    done(json{{"success", ok}, {"message_id", sent.message_id}, {"status", sent.status}}.dump());
   });
 }
 
@@ -241,10 +244,10 @@ void settle_messages(agent_pointer self, std::shared_ptr<turn> t, const std::str
                      std::function<void()> next) {
   auto& st = self->state;
   auto mark = [self, t, next] {
-    json ids = json::array();
+    std::vector<std::string> ids;
     for (const auto& m : t->consumed)
-      ids.push_back(m["message_id"]);
-    mirror_status(self, ids, "processed");
+      ids.push_back(m.message_id);
+    mirror_status(self, std::move(ids), "processed");
     next();
   };
   auto to = t->request.value("hand_off_to", std::string{});
@@ -253,15 +256,17 @@ void settle_messages(agent_pointer self, std::shared_ptr<turn> t, const std::str
   // that declared the result final hands off to nobody.
   bool holds_task = t->consumed.empty();
   for (const auto& m : t->consumed)
-    holds_task = holds_task || m.value("message_type", std::string{}) == "handoff";
+    holds_task = holds_task || m.message_type == "handoff";
   if (to.empty() || to == st.def->id || !holds_task || !t->messages_sent.empty() ||
       content.find("[FINAL]") != std::string::npos)
     return mark();
-  json msg = {{"to_agent", to}, {"message_type", "handoff"},
-              {"content", {{"summary", content.substr(0, 2000)}}}};
-  send_message(self, msg, [t, mark](json sent) {
-    t->messages_sent.push_back({{"message_id", sent["message_id"]}, {"to_agent", sent["to_agent"]},
-                                {"message_type", "handoff"}, {"status", sent["status"]}});
+  outgoing_message out;
+  out.to_agent = to;
+  out.message_type = "handoff";
+  out.content = json{{"summary", content.substr(0, 2000)}}.dump(-1, ' ', false,
+                                                                json::error_handler_t::replace);
+  send_new_message(self, std::move(out), [t, mark](agent_message sent) {
+    t->messages_sent.push_back(sent_entry(sent));
     mark();
   });
 }
@@ -280,7 +285,7 @@ void write_log(agent_pointer self, const turn& t, const std::string& status, con
                std::chrono::duration<double, std::milli>(clock_type::now() - t.started).count()},
               {"status", status},
               {"error_message", error.empty() ? json(nullptr) : json(error)}};
-  self->request(st.opts.db, db_timeout(st.opts.cfg), db_op_atom_v, std::string{"log_add"},
+  self->request(st.opts.db, deadlines::db(st.opts.cfg), db_op_atom_v, std::string{"log_add"},
                 row.dump())
     .then([](const std::string&) {},
           [](caf::error& err) {
@@ -357,7 +362,7 @@ void deliver_reply(agent_pointer self, turn& t, const std::string& content, cons
   if (!st.workflow_id.empty()) {
     json processed = json::array();
     for (const auto& m : t.consumed)
-      processed.push_back(m["message_id"]);
+      processed.push_back(m.message_id);
     out["messages_sent"] = t.messages_sent;
     out["messages_processed"] = processed;
   }
@@ -407,7 +412,7 @@ void finish_turn(agent_pointer self, std::shared_ptr<turn> t, std::string conten
     row["tokens_in"] = meta["tokens_in"];
   if (meta.contains("tokens_out"))
     row["tokens_out"] = meta["tokens_out"];
-  self->request(st.opts.db, db_timeout(st.opts.cfg), db_op_atom_v, std::string{"msg_add"},
+  self->request(st.opts.db, deadlines::db(st.opts.cfg), db_op_atom_v, std::string{"msg_add"},
                 row.dump())
     .then(
       [self, t, content, meta, tool_calls](const std::string&) {
@@ -540,7 +545,7 @@ void store_user_message(agent_pointer self, std::shared_ptr<turn> t) {
                              ? json{{"context", t->request["context"]}}
                              : json::object()}};
   // Stored while the model works (not before it): the first token is not delayed by a commit.
-  self->request(st.opts.db, db_timeout(st.opts.cfg), db_op_atom_v, std::string{"msg_add"},
+  self->request(st.opts.db, deadlines::db(st.opts.cfg), db_op_atom_v, std::string{"msg_add"},
                 row.dump())
     .then(
       [t](const std::string&) {
@@ -567,12 +572,13 @@ void start_workflow_turn(agent_pointer self, std::shared_ptr<turn> t) {
   if (t->request.contains("participants") && t->request["participants"].is_array())
     st.participants = t->request["participants"].get<std::vector<std::string>>();
   if (!st.inbox.empty()) {
-    json seen = json::array();
+    json seen = json::array(); // the model's context: an edge
     for (auto& m : st.inbox) {
-      t->consumed.push_back(m);
-      seen.push_back({{"message_id", m["message_id"]}, {"from_agent", m["from_agent"]},
-                      {"message_type", m["message_type"]}, {"content", m["content"]},
-                      {"metadata", m["metadata"]}});
+      auto j = to_json(m);
+      seen.push_back({{"message_id", m.message_id}, {"from_agent", m.from_agent},
+                      {"message_type", m.message_type}, {"content", std::move(j["content"])},
+                      {"metadata", std::move(j["metadata"])}});
+      t->consumed.push_back(std::move(m));
     }
     st.inbox.clear();
     if (!t->request.contains("context") || !t->request["context"].is_object())
@@ -599,7 +605,7 @@ void start_turn(agent_pointer self, std::shared_ptr<turn> t) {
   // First turn of this actor: load the conversation's memory (survives restarts).
   json args = {{"conversation_id", st.conversation_id},
                {"limit", std::max(1u, st.opts.cfg.history_turns) * 2}};
-  self->request(st.opts.db, db_timeout(st.opts.cfg), db_op_atom_v, std::string{"conv_recent"},
+  self->request(st.opts.db, deadlines::db(st.opts.cfg), db_op_atom_v, std::string{"conv_recent"},
                 args.dump())
     .then(
       [self, t](const std::string& text) {
@@ -664,27 +670,24 @@ agent_actor::behavior_type agent_fn(agent_pointer self, const agent_def* def,
       if (generation == st.generation && !st.busy && st.queue.empty())
         self->quit(); // passivated: memory lives in the database
     },
-    [self](amsg_atom, const std::string& text) -> caf::result<std::string> {
+    [self](amsg_atom, agent_message& m) -> caf::result<std::string> {
       auto& st = self->state;
-      auto m = parse_json(text);
-      if (st.workflow_id.empty() || !m.is_object() || !m.contains("message_id") ||
-          !m["message_id"].is_string())
+      if (st.workflow_id.empty() || m.message_id.empty())
         return caf::make_error(errc::invalid_argument, "not a workflow agent message");
-      auto id = m["message_id"].get<std::string>();
+      auto id = m.message_id;
       if (st.seen.insert(id).second) {
-        m["status"] = "delivered";
+        m.status = "delivered";
         st.inbox.push_back(std::move(m));
-        mirror_status(self, json::array({id}), "delivered");
+        mirror_status(self, {id}, "delivered");
       }
       return id;
     },
-    [self](amsg_send_atom, const std::string& text) -> caf::result<std::string> {
-      auto msg = parse_json(text);
-      if (self->state.workflow_id.empty() || !msg.is_object() ||
-          !message_types().count(msg.value("message_type", std::string{})))
+    [self](amsg_send_atom, outgoing_message& out) -> caf::result<agent_message> {
+      if (self->state.workflow_id.empty() || !known_message_type(out.message_type))
         return caf::make_error(errc::invalid_argument, "malformed agent message");
-      auto rp = self->make_response_promise<std::string>();
-      send_message(self, msg, [rp](json sent) mutable { rp.deliver(sent.dump()); });
+      auto rp = self->make_response_promise<agent_message>();
+      send_new_message(self, std::move(out),
+                       [rp](agent_message sent) mutable { rp.deliver(std::move(sent)); });
       return rp;
     },
     [self](inbox_atom) -> caf::result<uint32_t> {

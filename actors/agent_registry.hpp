@@ -44,18 +44,20 @@
 #include "actors/fwd.hpp"
 #include "actors/llm_actor.hpp"
 #include "actors/message_mirror.hpp"
+#include "actors/messages.hpp"
 #include "actors/tool_actor.hpp"
 
 namespace pixelcraft {
 
 /// An agent's actor in one workflow execution, as the other agents (and the run) see it.
 using workflow_agent_actor = caf::typed_actor<
-  /// Delivery: an `AgentMessage` (with its `message_id`). Reply: the id. Duplicates are
-  /// acknowledged and dropped.
-  caf::replies_to<amsg_atom, std::string>::with<std::string>,
-  /// Sends `{"to_agent", "message_type", "content", "metadata"?}` as this agent. Reply: the
-  /// `AgentMessage` with status `delivered` or `failed`.
-  caf::replies_to<amsg_send_atom, std::string>::with<std::string>,
+  /// Delivery of a message (with its `message_id`). Reply: the id, once it is in this agent's
+  /// inbox (never after IO: callers use `deadlines::peer`). Duplicates are acknowledged and
+  /// dropped.
+  caf::replies_to<amsg_atom, agent_message>::with<std::string>,
+  /// Sends a message as this agent (`from_agent` is set here). Reply: the message with status
+  /// `delivered` or `failed`; `errc::invalid_argument` for an unknown `message_type`.
+  caf::replies_to<amsg_send_atom, outgoing_message>::with<agent_message>,
   /// Messages waiting for this agent's next step.
   caf::replies_to<inbox_atom>::with<uint32_t>>;
 

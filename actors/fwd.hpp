@@ -11,8 +11,13 @@
 #include <caf/fwd.hpp>
 #include <caf/type_id.hpp>
 
+#include <string>
+#include <vector>
+
 namespace pixelcraft {
 struct model_status;
+struct agent_message;
+struct outgoing_message;
 } // namespace pixelcraft
 
 CAF_BEGIN_TYPE_ID_BLOCK(pixelcraft_actors, caf::first_custom_type_id)
@@ -53,6 +58,9 @@ CAF_BEGIN_TYPE_ID_BLOCK(pixelcraft_actors, caf::first_custom_type_id)
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, mirror_status_atom, "mir_status")
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, mirror_flush_atom, "mir_flush")
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, mirror_store_atom, "mir_store")
+  CAF_ADD_TYPE_ID(pixelcraft_actors, (pixelcraft::agent_message))
+  CAF_ADD_TYPE_ID(pixelcraft_actors, (pixelcraft::outgoing_message))
+  CAF_ADD_TYPE_ID(pixelcraft_actors, (std::vector<std::string>))
   // Integrations and tools (vendor_actor, tool_actor).
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, vendor_atom, "vendor")
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, vstats_atom, "vstats")

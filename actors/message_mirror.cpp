@@ -13,10 +13,9 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <nlohmann/json.hpp>
 
+#include "actors/agent_message.hpp"
 #include "actors/errc.hpp"
-#include "actors/ids.hpp"
 #include "actors/log.hpp"
-#include "actors/json_limits.hpp"
 
 namespace pixelcraft {
 
@@ -35,19 +34,12 @@ int rank(const std::string& status) {
   return 3; // failed
 }
 
-bool known_status(const std::string& s) {
-  return s == "pending" || s == "delivered" || s == "processed" || s == "failed";
-}
-
 /// Whether `next` may replace `current` (forward only; processed and failed are final).
 bool moves_forward(const std::string& current, const std::string& next) {
   return rank(current) < 2 && rank(next) > rank(current);
 }
 
-bool is_uuid(const json& j) {
-  if (!j.is_string())
-    return false;
-  const auto& s = j.get_ref<const std::string&>();
+bool is_uuid(const std::string& s) {
   if (s.size() != 36)
     return false;
   for (size_t i = 0; i < s.size(); ++i) {
@@ -62,7 +54,7 @@ bool is_uuid(const json& j) {
 /// arrived with (the oldest one not yet written, per message id), so that a flush knows when
 /// everything before it is done.
 struct batch {
-  std::vector<json> rows;
+  std::vector<agent_message> rows;
   std::map<std::string, size_t> row_at;       ///< message id -> index in rows
   std::map<std::string, std::string> status;  ///< message id -> newest status (rows stored)
   std::map<std::string, uint64_t> seq;        ///< message id -> oldest sequence number here
@@ -83,8 +75,8 @@ struct batch {
     return out;
   }
 
-  void put(json row, uint64_t n) {
-    auto id = row.value("message_id", std::string{});
+  void put(agent_message row, uint64_t n) {
+    auto id = row.message_id;
     note(id, n);
     if (auto it = row_at.find(id); it != row_at.end()) {
       rows[it->second] = std::move(row);
@@ -98,8 +90,8 @@ struct batch {
     note(id, n);
     if (auto it = row_at.find(id); it != row_at.end()) {
       auto& row = rows[it->second];
-      if (moves_forward(row.value("status", std::string{"pending"}), next))
-        row["status"] = next;
+      if (moves_forward(row.status, next))
+        row.status = next;
       return;
     }
     auto it = status.find(id);
@@ -114,8 +106,8 @@ struct batch {
     for (auto& [id, next] : status)
       older.set_status(id, next, seq[id]);
     for (auto& row : rows) {
-      auto id = row.value("message_id", std::string{});
-      auto st = row.value("status", std::string{"pending"});
+      auto id = row.message_id;
+      auto st = row.status;
       auto n = seq[id];
       older.put(row, n);
       older.set_status(id, st, n);
@@ -128,7 +120,7 @@ struct batch {
     std::vector<batch> out;
     for (const auto& row : rows) {
       batch b;
-      b.put(row, seq.at(row.value("message_id", std::string{})));
+      b.put(row, seq.at(row.message_id));
       out.push_back(std::move(b));
     }
     for (const auto& [id, next] : status) {
@@ -139,11 +131,19 @@ struct batch {
     return out;
   }
 
-  json payload() const {
+  /// The `amsg_write` arguments: rows embed their content as it is (never parsed here).
+  std::string payload() const {
     json by_status = json::object();
     for (const auto& [id, st] : status)
       by_status[st].push_back(id);
-    return {{"messages", rows}, {"status", by_status}};
+    std::string out = "{\"messages\":[";
+    for (size_t i = 0; i < rows.size(); ++i) {
+      if (i > 0)
+        out += ',';
+      out += agent_message_row(rows[i]);
+    }
+    out += "],\"status\":" + by_status.dump(-1, ' ', false, json::error_handler_t::replace) + "}";
+    return out;
   }
 };
 
@@ -222,7 +222,7 @@ void bound_queue(mirror_pointer self) {
   batch kept;
   std::set<std::string> lost;
   for (size_t i = 0; i < st.queued.rows.size(); ++i) {
-    auto id = st.queued.rows[i].value("message_id", std::string{});
+    auto id = st.queued.rows[i].message_id;
     if (i >= excess)
       kept.put(std::move(st.queued.rows[i]), st.queued.seq[id]);
     else
@@ -275,17 +275,9 @@ void start_write(mirror_pointer self) {
   }
   st.writing = true;
   bool single = st.in_flight.size() == 1;
-  json payload;
-  try {
-    payload = st.in_flight.payload();
-  } catch (const std::exception&) {
-    payload = nullptr; // rows were checked; still, never let one row kill the mirror
-  }
   self
     ->request(st.opts.db, std::chrono::milliseconds(st.opts.db_timeout_ms + 4000), db_op_atom_v,
-              std::string{"amsg_write"},
-              payload.is_null() ? std::string{"{}"}
-                                : payload.dump(-1, ' ', false, json::error_handler_t::replace))
+              std::string{"amsg_write"}, st.in_flight.payload())
     .then(
       [self](const std::string&) {
         auto& st = self->state;
@@ -348,27 +340,26 @@ mirror_impl::behavior_type mirror_fn(mirror_pointer self, message_mirror_options
     self->quit(em.reason);
   });
   // Checks and queues one row; returns its id, or the reason it was refused.
-  auto accept = [self](const std::string& text, std::string& id) -> std::string {
+  auto accept = [self](agent_message& row, std::string& id) -> std::string {
     auto& st = self->state;
-    auto problem = mirror_row_problem(text, st.opts.max_row_bytes);
+    auto problem = agent_message_problem(row, st.opts.max_row_bytes);
     if (!problem.empty()) {
       log::warn(component, "agent message refused before batching", {{"reason", problem}});
       return problem;
     }
-    auto row = parse_json(text);
-    id = row["message_id"].get<std::string>();
+    id = row.message_id;
     st.queued.put(std::move(row), ++st.next_seq);
     return {};
   };
   return {
-    [self, accept](mirror_put_atom, const std::string& text) {
+    [self, accept](mirror_put_atom, agent_message& row) {
       std::string id;
-      if (accept(text, id).empty())
+      if (accept(row, id).empty())
         schedule(self);
     },
-    [self, accept](mirror_store_atom, const std::string& text) -> caf::result<bool> {
+    [self, accept](mirror_store_atom, agent_message& row) -> caf::result<bool> {
       std::string id;
-      auto problem = accept(text, id);
+      auto problem = accept(row, id);
       if (!problem.empty())
         return caf::make_error(errc::invalid_argument, "agent message refused: " + problem);
       auto rp = self->make_response_promise<bool>();
@@ -376,14 +367,13 @@ mirror_impl::behavior_type mirror_fn(mirror_pointer self, message_mirror_options
       schedule(self);
       return rp;
     },
-    [self](mirror_status_atom, const std::string& ids, const std::string& status) {
-      auto list = parse_json(ids);
-      if (!list.is_array() || !known_status(status))
+    [self](mirror_status_atom, const std::vector<std::string>& ids, const std::string& status) {
+      if (!known_message_status(status))
         return;
       auto& st = self->state;
-      for (const auto& id : list)
+      for (const auto& id : ids)
         if (is_uuid(id))
-          st.queued.set_status(id.get<std::string>(), status, ++st.next_seq);
+          st.queued.set_status(id, status, ++st.next_seq);
       schedule(self);
     },
     [self](mirror_flush_atom) -> caf::result<bool> {
@@ -406,47 +396,6 @@ mirror_impl::behavior_type mirror_fn(mirror_pointer self, message_mirror_options
 }
 
 } // namespace
-
-std::string new_agent_message(const std::string& msg, const std::string& workflow_id) {
-  auto m = parse_json_or_throw(msg);
-  m["message_id"] = random_uuid();
-  m["workflow_execution_id"] = workflow_id;
-  m["status"] = "pending";
-  m["created_at"] = log::now_rfc3339();
-  m["processed_at"] = nullptr;
-  if (!m.contains("metadata") || !m["metadata"].is_object())
-    m["metadata"] = json::object();
-  return m.dump();
-}
-
-std::string mirror_row_problem(const std::string& text, size_t max_bytes) {
-  if (text.size() > max_bytes)
-    return "larger than " + std::to_string(max_bytes) + " bytes";
-  auto row = parse_json(text);
-  if (!row.is_object())
-    return "not a JSON object (or not valid UTF-8)";
-  for (auto key : {"message_id", "workflow_execution_id"})
-    if (!is_uuid(row.value(key, json(nullptr))))
-      return std::string{key} + " is not a UUID";
-  for (auto key : {"from_agent", "to_agent", "message_type"})
-    if (!row.contains(key) || !row[key].is_string() || row[key].get_ref<const std::string&>().empty())
-      return std::string{key} + " is not a string";
-  auto type = row["message_type"].get<std::string>();
-  if (type != "request" && type != "response" && type != "notification" && type != "handoff")
-    return "unknown message_type";
-  if (row.contains("status") && (!row["status"].is_string() || !known_status(row["status"])))
-    return "unknown status";
-  if (row.contains("created_at") && !row["created_at"].is_string() && !row["created_at"].is_null())
-    return "created_at is not a string";
-  for (auto key : {"content", "metadata"})
-    if (row.contains(key) && !row[key].is_object() && !row[key].is_null())
-      return std::string{key} + " is not an object";
-  json nul = json::array();
-  find_nul_strings(row, json::array(), nul, 1);
-  if (!nul.empty())
-    return "a NUL character in a string or key"; // no client text in logs or replies
-  return {};
-}
 
 message_mirror_actor spawn_message_mirror(caf::actor_system& sys, message_mirror_options opts) {
   return caf::actor_cast<message_mirror_actor>(sys.spawn(mirror_fn, std::move(opts)));

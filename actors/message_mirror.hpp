@@ -8,7 +8,7 @@
 /// - A status only moves forward: `pending -> delivered -> processed`, or `-> failed`
 ///   (a status older than the one already recorded is ignored, here and in SQL).
 /// - One client's bad data never fails another's write (API.md §1 v1.1): each row is checked
-///   (`mirror_row_problem`) before it joins a batch, and a refused row is dropped (logged, and
+///   (`agent_message_problem`) before it joins a batch, and a refused row is dropped (logged, and
 ///   answered to its own `mirror_store_atom` waiter). A batch the database refuses for good is
 ///   retried row by row, so only the bad row fails.
 /// - Batching: at most one database write is in flight; everything that arrives meanwhile forms
@@ -35,19 +35,19 @@
 
 #include "actors/db_actor.hpp"
 #include "actors/fwd.hpp"
+#include "actors/messages.hpp"
 
 namespace pixelcraft {
 
 using message_mirror_actor = caf::typed_actor<
-  /// A new message: the `AgentMessage` JSON with its `message_id` (a UUID chosen by the
-  /// sender), `workflow_execution_id`, `from_agent`, `to_agent`, `message_type` (validated by
-  /// the sender), `content`, `metadata`, `status` and `created_at`.
-  caf::reacts_to<mirror_put_atom, std::string>,
+  /// A new message (made by `make_agent_message`: its `message_id` chosen by the sender).
+  caf::reacts_to<mirror_put_atom, agent_message>,
   /// The same, for a message a client posted: replies `true` once this row is stored, or with
-  /// its own error (`errc::invalid_argument` for a row refused by `mirror_row_problem`).
-  caf::replies_to<mirror_store_atom, std::string>::with<bool>,
-  /// Status change: a JSON array of message ids, and the new status.
-  caf::reacts_to<mirror_status_atom, std::string, std::string>,
+  /// its own error (`errc::invalid_argument` for a row refused by `agent_message_problem`).
+  /// Callers: `db_timeout_ms` + 4 s (deadline.hpp).
+  caf::replies_to<mirror_store_atom, agent_message>::with<bool>,
+  /// Status change: message ids, and the new status.
+  caf::reacts_to<mirror_status_atom, std::vector<std::string>, std::string>,
   caf::replies_to<mirror_flush_atom>::with<bool>>;
 
 struct message_mirror_options {
@@ -56,21 +56,9 @@ struct message_mirror_options {
   size_t max_batch = 1000;
   std::chrono::milliseconds linger{5};
   size_t max_queued = 100000;
-  size_t max_row_bytes = 1 << 20; ///< a row's JSON text; larger rows are refused
+  size_t max_row_bytes = 1 << 20; ///< a message's bytes; larger ones are refused
 };
 
-/// Why the `AgentMessage` JSON text `row` may not join a batch, or empty if it may: larger than
-/// `max_bytes`; not a JSON object (invalid UTF-8 is invalid JSON); `message_id` or
-/// `workflow_execution_id` not a UUID; `from_agent`, `to_agent`, `created_at` not strings;
-/// `message_type` or `status` not one of theirs; `content` or `metadata` not objects; a NUL
-/// character in any string or key (PostgreSQL refuses it).
-std::string mirror_row_problem(const std::string& row, size_t max_bytes);
-
 message_mirror_actor spawn_message_mirror(caf::actor_system& sys, message_mirror_options opts);
-
-/// A new `AgentMessage` of workflow `workflow_id` from `{"from_agent", "to_agent",
-/// "message_type", "content", "metadata"?}` (JSON text): a fresh `message_id`, status
-/// `pending`, `created_at` now, `processed_at` null, `metadata` `{}` unless an object is given.
-std::string new_agent_message(const std::string& msg, const std::string& workflow_id);
 
 } // namespace pixelcraft

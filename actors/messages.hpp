@@ -33,4 +33,42 @@ typename Inspector::result_type inspect(Inspector& f, model_status& x) {
   return f(caf::meta::type_name("pixelcraft::model_status"), x.reachable, x.names);
 }
 
+/// A message from one agent to another inside one workflow execution (API.md §7
+/// `AgentMessage`). `content` and `metadata` are JSON object text, made at the edge where the
+/// message was written (HTTP body, model tool call) and opaque between actors: nothing parses
+/// them on the way. actors/agent_message.hpp converts at the edges.
+struct agent_message {
+  std::string message_id;   ///< UUID, chosen by the sender (`make_agent_message`)
+  std::string workflow_id;  ///< `workflow_execution_id`
+  std::string from_agent;
+  std::string to_agent;
+  std::string message_type; ///< request, response, notification or handoff
+  std::string content = "{}";
+  std::string metadata = "{}";
+  std::string status = "pending"; ///< pending, delivered, processed or failed (forward only)
+  std::string created_at;         ///< RFC 3339, UTC
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, agent_message& x) {
+  return f(caf::meta::type_name("pixelcraft::agent_message"), x.message_id, x.workflow_id,
+           x.from_agent, x.to_agent, x.message_type, x.content, x.metadata, x.status,
+           x.created_at);
+}
+
+/// What a sender writes; the rest of an `agent_message` is filled in when it is sent.
+struct outgoing_message {
+  std::string from_agent; ///< set by the sending agent's actor (ignored from elsewhere)
+  std::string to_agent;
+  std::string message_type;
+  std::string content = "{}";  ///< JSON object text
+  std::string metadata = "{}"; ///< JSON object text
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, outgoing_message& x) {
+  return f(caf::meta::type_name("pixelcraft::outgoing_message"), x.from_agent, x.to_agent,
+           x.message_type, x.content, x.metadata);
+}
+
 } // namespace pixelcraft

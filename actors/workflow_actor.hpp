@@ -17,6 +17,7 @@
 #include <caf/typed_actor.hpp>
 
 #include "actors/fwd.hpp"
+#include "actors/messages.hpp"
 
 namespace pixelcraft {
 
@@ -31,10 +32,10 @@ using workflow_manager_actor = caf::typed_actor<
   caf::replies_to<wf_action_atom, std::string, std::string>::with<std::string>,
   /// Waits up to N seconds for a terminal state. Reply: the `WorkflowExecution` then.
   caf::replies_to<wf_wait_atom, std::string, uint32_t>::with<std::string>,
-  /// Delivers an agent message posted over HTTP (`{"from_agent", "to_agent", "message_type",
-  /// "content", "metadata"}`) to the execution: mirrored in `agent_messages` and handed to the
-  /// target agent's next step. Reply: the `AgentMessage`. `errc::failed_precondition` when the
-  /// execution is terminal.
-  caf::replies_to<wf_msg_atom, std::string, std::string>::with<std::string>>;
+  /// Delivers an agent message posted over HTTP (validated by the caller) to the execution:
+  /// stored in `agent_messages` first, then handed to the target agent's next step. Reply: the
+  /// message, `delivered`. `errc::failed_precondition` when the execution is terminal,
+  /// `errc::unavailable` when the agent cannot be reached (the row is then `failed`).
+  caf::replies_to<wf_msg_atom, std::string, outgoing_message>::with<agent_message>>;
 
 } // namespace pixelcraft

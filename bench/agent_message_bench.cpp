@@ -19,6 +19,7 @@
 #include "actors/agent_registry.hpp"
 #include "actors/errc.hpp"
 #include "actors/message_mirror.hpp"
+#include "actors/messages.hpp"
 #include "persistence/pg_pool.hpp"
 #include "tests/support/pg.hpp"
 
@@ -71,9 +72,10 @@ outcome run(caf::actor_system& sys, const db_actor& db, bool mirrored, int n, in
                 std::string{"digital_marketing"}, wf)
     .receive([&](caf::actor& a) { sender = caf::actor_cast<workflow_agent_actor>(a); },
              [&](caf::error& e) { std::fprintf(stderr, "peer: %s\n", caf::to_string(e).c_str()); });
-  json msg = {{"to_agent", "content_creation"}, {"message_type", "notification"},
-              {"content", {{"campaign", "launch"}, {"channel", "email"}}}};
-  auto text = msg.dump();
+  outgoing_message text;
+  text.to_agent = "content_creation";
+  text.message_type = "notification";
+  text.content = R"({"campaign":"launch","channel":"email"})";
   outcome out;
   auto t0 = clock_type::now();
   // A driver actor keeps `window` sends in flight and answers with the delivered count.
@@ -87,9 +89,9 @@ outcome run(caf::actor_system& sys, const db_actor& db, bool mirrored, int n, in
       ++d->state.sent;
       d->request(sender, std::chrono::seconds(60), amsg_send_atom_v, text)
         .then(
-          [d, n, send_one](const std::string& reply) {
+          [d, n, send_one](const agent_message& reply) {
             auto& st = d->state;
-            st.delivered += json::parse(reply)["status"] == "delivered";
+            st.delivered += reply.status == "delivered";
             if (++st.answered == n)
               st.done.deliver(st.delivered);
             else if (st.sent < n)

@@ -3,6 +3,7 @@
 
 #include <caf/send.hpp>
 
+#include "actors/agent_message.hpp"
 #include "http/context.hpp"
 #include "http/monitor_hub.hpp"
 #include "http/validation.hpp"
@@ -103,10 +104,10 @@ void messages_post(const ctx_ptr& ctx) {
     if (!validate_agent_message(body, wf.value("participating_agents", std::vector<std::string>{}),
                                 v, msg))
       return ctx->invalid(v.detail());
-    ask(
+    ask<agent_message>(
       ctx, ctx->opts->workflows, ctx->db_timeout(),
-      [ctx](std::string& out) { ctx->send(201, std::move(out)); }, wf_msg_atom_v,
-      wf["workflow_id"].get<std::string>(), msg.dump());
+      [ctx](agent_message& out) { ctx->send_json(201, to_json(out)); }, wf_msg_atom_v,
+      wf["workflow_id"].get<std::string>(), outgoing_from_json(msg));
   });
 }
 

@@ -17,6 +17,7 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <nlohmann/json.hpp>
 
+#include "actors/agent_message.hpp"
 #include "actors/errc.hpp"
 #include "actors/lead_scoring.hpp"
 #include "actors/log.hpp"
@@ -34,7 +35,7 @@ constexpr const char* component = "pixelcraft.workflows";
 using run_actor = caf::typed_actor<
   caf::replies_to<wf_action_atom, std::string, std::string>::with<std::string>,
   caf::replies_to<wf_wait_atom, std::string, uint32_t>::with<std::string>,
-  caf::replies_to<wf_msg_atom, std::string, std::string>::with<std::string>,
+  caf::replies_to<wf_msg_atom, std::string, outgoing_message>::with<agent_message>,
   caf::reacts_to<lease_atom>, caf::reacts_to<tick_atom, uint64_t>,
   /// Model output of a step in progress, forwarded by its listener (an `output_delta` event).
   caf::reacts_to<llm_chunk_atom, std::string, std::string>>;
@@ -69,7 +70,8 @@ struct run_state {
   /// Until the execution is claimed and loaded, requests wait here (they are answered from the
   /// loaded state, or with an error when this node does not get the execution).
   bool ready = false;
-  std::vector<std::pair<caf::typed_response_promise<std::string>, std::function<void()>>> deferred;
+  /// Each: how to answer it with an error, and how to serve it.
+  std::vector<std::pair<std::function<void(caf::error)>, std::function<void()>>> deferred;
   static inline const char* name = "pixelcraft.workflow-run";
 
   std::string type() const { return row.value("workflow_type", std::string{"sequential"}); }
@@ -448,6 +450,7 @@ void run_next(run_pointer self) {
 }
 
 using string_promise = caf::typed_response_promise<std::string>;
+using message_promise = caf::typed_response_promise<agent_message>;
 
 /// pause, resume or cancel (API.md §7), answered through `rp` with the execution.
 void on_action(run_pointer self, const std::string& action, string_promise rp) {
@@ -499,35 +502,34 @@ void on_wait(run_pointer self, uint32_t seconds, string_promise rp) {
 
 /// A message posted over HTTP: stored first (answered with this row's own error, so one
 /// client's bad row never fails another's post), then delivered to the target agent's actor.
-void on_message(run_pointer self, const std::string& text, string_promise rp) {
+void on_message(run_pointer self, outgoing_message out, message_promise rp) {
   auto& st = self->state;
   if (st.finishing || terminal(st.state))
     return rp.deliver(caf::make_error(errc::failed_precondition, "the workflow is " + st.state)),
            void();
-  auto m = parse_json_or_throw(new_agent_message(text, st.id));
+  auto m = make_agent_message(std::move(out), st.id);
   auto t = db_timeout(st.opts.cfg);
   auto failed = [self, rp, m](caf::error err) mutable {
     if (self->state.opts.mirror)
       self->send(self->state.opts.mirror, mirror_status_atom_v,
-                 json::array({m["message_id"]}).dump(), std::string{"failed"});
+                 std::vector<std::string>{m.message_id}, std::string{"failed"});
     rp.deliver(caf::make_error(errc::unavailable,
                                "the agent could not be reached: " + caf::to_string(err)));
   };
   auto delivered = [self, rp, m]() mutable {
-    m["status"] = "delivered";
+    m.status = "delivered";
     save(self, json::object(),
          json::array({{{"event_type", "agent_message"},
-                       {"data", {{"from_agent", m["from_agent"]}, {"to_agent", m["to_agent"]},
-                                 {"message_type", m["message_type"]},
-                                 {"message_id", m["message_id"]}, {"status", "delivered"}}}}}));
-    rp.deliver(m.dump());
+                       {"data", {{"from_agent", m.from_agent}, {"to_agent", m.to_agent},
+                                 {"message_type", m.message_type},
+                                 {"message_id", m.message_id}, {"status", "delivered"}}}}}));
+    rp.deliver(m);
   };
   auto deliver = [self, m, t, failed, delivered]() mutable {
-    self->request(self->state.opts.agents, t, agent_peer_atom_v, m["to_agent"].get<std::string>(),
-                  self->state.id)
+    self->request(self->state.opts.agents, t, agent_peer_atom_v, m.to_agent, self->state.id)
       .then(
         [self, m, t, failed, delivered](const caf::actor& peer) mutable {
-          self->request(caf::actor_cast<workflow_agent_actor>(peer), t, amsg_atom_v, m.dump())
+          self->request(caf::actor_cast<workflow_agent_actor>(peer), t, amsg_atom_v, m)
             .then(
               [self, t, delivered](const std::string&) mutable {
                 if (!self->state.opts.mirror)
@@ -544,26 +546,29 @@ void on_message(run_pointer self, const std::string& text, string_promise rp) {
   };
   if (!st.opts.mirror)
     return deliver();
-  self->request(st.opts.mirror, t, mirror_store_atom_v, m.dump())
+  self->request(st.opts.mirror, t, mirror_store_atom_v, m)
     .then([deliver](bool) mutable { deliver(); },
           [self, rp, m](caf::error& err) mutable {
             // Not stored now: never delivered. A row the mirror still retries is recorded
             // `failed`, as the client was told.
             if (err != errc::invalid_argument)
               self->send(self->state.opts.mirror, mirror_status_atom_v,
-                         json::array({m["message_id"]}).dump(), std::string{"failed"});
+                         std::vector<std::string>{m.message_id}, std::string{"failed"});
             rp.deliver(std::move(err));
           });
 }
 
 /// Runs `f` now, or once the execution is loaded (requests that came while claiming).
-caf::result<std::string> when_ready(run_pointer self,
-                                    std::function<void(run_pointer, string_promise)> f) {
-  auto rp = self->make_response_promise<std::string>();
+template <class Reply>
+caf::result<Reply>
+when_ready(run_pointer self,
+           std::function<void(run_pointer, caf::typed_response_promise<Reply>)> f) {
+  auto rp = self->make_response_promise<Reply>();
   if (self->state.ready)
     f(self, rp);
   else
-    self->state.deferred.emplace_back(rp, [self, f, rp] { f(self, rp); });
+    self->state.deferred.emplace_back([rp](caf::error err) mutable { rp.deliver(std::move(err)); },
+                                      [self, f, rp] { f(self, rp); });
   return rp;
 }
 
@@ -573,8 +578,8 @@ void start_run(run_pointer self) {
   st.ready = true;
   auto waiting = std::move(st.deferred);
   st.deferred.clear();
-  for (auto& [rp, f] : waiting)
-    f();
+  for (auto& entry : waiting)
+    entry.second();
   if (st.finishing)
     return; // a cancel that waited: its save ends the actor
   if (terminal(st.state))
@@ -591,8 +596,8 @@ void start_run(run_pointer self) {
 
 /// Not claimed or not loaded: what waited is told to retry, and the actor ends.
 void abandon(run_pointer self, caf::error reason, const std::string& why) {
-  for (auto& [rp, f] : self->state.deferred)
-    rp.deliver(caf::make_error(errc::failed_precondition, why));
+  for (auto& entry : self->state.deferred)
+    entry.first(caf::make_error(errc::failed_precondition, why));
   self->state.deferred.clear();
   stop(self, std::move(reason));
 }
@@ -657,18 +662,18 @@ run_actor::behavior_type run_fn(run_pointer self, std::string id, manager_option
       });
   return {
     [self](wf_action_atom, const std::string&, const std::string& action) {
-      return when_ready(self, [action](run_pointer self, string_promise rp) {
+      return when_ready<std::string>(self, [action](run_pointer self, string_promise rp) {
         on_action(self, action, std::move(rp));
       });
     },
     [self](wf_wait_atom, const std::string&, uint32_t seconds) {
-      return when_ready(self, [seconds](run_pointer self, string_promise rp) {
+      return when_ready<std::string>(self, [seconds](run_pointer self, string_promise rp) {
         on_wait(self, seconds, std::move(rp));
       });
     },
-    [self](wf_msg_atom, const std::string&, const std::string& text) {
-      return when_ready(self, [text](run_pointer self, string_promise rp) {
-        on_message(self, text, std::move(rp));
+    [self](wf_msg_atom, const std::string&, const outgoing_message& out) {
+      return when_ready<agent_message>(self, [out](run_pointer self, message_promise rp) {
+        on_message(self, out, std::move(rp));
       });
     },
     [self](llm_chunk_atom, const std::string& agent, const std::string& text) {
@@ -789,7 +794,7 @@ manager_impl::behavior_type manager_fn(manager_pointer self, manager_options opt
           [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
       return rp;
     },
-    [self](wf_msg_atom a, const std::string& id, const std::string& msg) -> caf::result<std::string> {
+    [self](wf_msg_atom a, const std::string& id, const outgoing_message& msg) -> caf::result<agent_message> {
       auto& st = self->state;
       if (auto it = st.runs.find(id); it != st.runs.end())
         return self->delegate(it->second, a, id, msg);

@@ -3,6 +3,7 @@
 #include "actors/agent_catalog.hpp"
 #include "actors/agent_registry.hpp"
 #include "actors/errc.hpp"
+#include "actors/messages.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
@@ -151,11 +152,15 @@ protected:
     return out;
   }
 
-  std::string agent_message(const std::string& id) const {
-    return json{{"message_id", id}, {"workflow_id", "wf-1"}, {"from_agent", a}, {"to_agent", b},
-                {"message_type", "request"}, {"content", {{"text", "please check the budget"}}},
-                {"metadata", json::object()}, {"status", "pending"}}
-        .dump();
+  agent_message peer_message(const std::string& id) const {
+    agent_message m;
+    m.message_id = id;
+    m.workflow_id = "wf-1";
+    m.from_agent = a;
+    m.to_agent = b;
+    m.message_type = "request";
+    m.content = R"({"text":"please check the budget"})";
+    return m;
   }
 };
 
@@ -170,7 +175,7 @@ TEST_F(AgentActorTest, APeersMessageIsAcknowledgedWhileTheModelIsStillAnswering)
   // The agent serves its mailbox while the model call is open: the peer's 100 ms deadline holds
   // (an agent that awaited its model would let it expire).
   auto ack = self->request(target, std::chrono::milliseconds(100), amsg_atom_v,
-                           agent_message("m-1"));
+                           peer_message("m-1"));
   sched.run();
   sched.advance_time(std::chrono::seconds(1));
   sched.run();
@@ -199,7 +204,7 @@ TEST_F(AgentActorTest, TurnsAreServedOneAtATimeInOrderAndTheNextStepSeesTheInbox
   sched.run();
   ASSERT_EQ(model->state.held.size(), 1u); // the second turn waits for the first
   EXPECT_EQ(model->state.held[0].first["messages"].back()["content"], "first");
-  auto ack = self->request(target, std::chrono::seconds(3600), amsg_atom_v, agent_message("m-2"));
+  auto ack = self->request(target, std::chrono::seconds(3600), amsg_atom_v, peer_message("m-2"));
   sched.run();
   ack.receive([](std::string&) {}, [](caf::error& e) { FAIL() << caf::to_string(e); });
   caf::anon_send(model_handle, caf::ok_atom_v, uint32_t{0}, model_answer("one"));

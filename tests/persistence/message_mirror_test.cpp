@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "actors/agent_message.hpp"
 #include "actors/errc.hpp"
 #include "actors/ids.hpp"
 #include "persistence/pg_pool.hpp"
@@ -71,7 +72,7 @@ struct MirrorTest : ::testing::Test {
   }
 
   void status(const std::string& id, const std::string& s) {
-    self->send(mirror, mirror_status_atom_v, json::array({id}).dump(), s);
+    self->send(mirror, mirror_status_atom_v, std::vector<std::string>{id}, s);
   }
 
   std::map<std::string, json> stored() {
@@ -91,7 +92,7 @@ TEST_F(MirrorTest, BatchesKeepEveryMessageAndOnlyMoveStatusesForward) {
   for (int i = 0; i < 450; ++i) {
     auto m = message(workflow_id);
     ids.push_back(m["message_id"]);
-    self->send(mirror, mirror_put_atom_v, m.dump());
+    self->send(mirror, mirror_put_atom_v, agent_message_from_json(m));
     status(ids.back(), "delivered");
     if (i % 3 == 0)
       status(ids.back(), "processed");
@@ -123,8 +124,8 @@ TEST_F(MirrorTest, BatchesKeepEveryMessageAndOnlyMoveStatusesForward) {
 TEST_F(MirrorTest, AMessageOfADeletedWorkflowDoesNotBlockTheOthers) {
   auto orphan = message("00000000-0000-4000-8000-000000000000");
   auto kept = message(workflow_id, "notification");
-  self->send(mirror, mirror_put_atom_v, orphan.dump());
-  self->send(mirror, mirror_put_atom_v, kept.dump());
+  self->send(mirror, mirror_put_atom_v, agent_message_from_json(orphan));
+  self->send(mirror, mirror_put_atom_v, agent_message_from_json(kept));
   ASSERT_TRUE(flush());
   auto rows = stored();
   ASSERT_EQ(rows.size(), 1u);
@@ -139,7 +140,8 @@ TEST_F(MirrorTest, AMessageOfADeletedWorkflowDoesNotBlockTheOthers) {
 // every other one is stored, and each waiter hears about its own row only.
 TEST_F(MirrorTest, ABadRowInABatchFailsAloneAndTheGoodRowsAreStored) {
   auto store = [&](const json& row) {
-    return self->request(mirror, std::chrono::seconds(20), mirror_store_atom_v, row.dump());
+    return self->request(mirror, std::chrono::seconds(20), mirror_store_atom_v,
+                         agent_message_from_json(row));
   };
   auto nul = message(workflow_id);
   nul["content"] = {{"text", std::string{"a\0b", 3}}};
@@ -150,8 +152,8 @@ TEST_F(MirrorTest, ABadRowInABatchFailsAloneAndTheGoodRowsAreStored) {
     good.push_back(message(workflow_id, i % 2 ? "notification" : "request"));
   // Fire-and-forget rows (agents) queue up first, so the stores below share their batch.
   for (int i = 0; i < 10; ++i)
-    self->send(mirror, mirror_put_atom_v, good[i].dump());
-  self->send(mirror, mirror_put_atom_v, unreadable.dump());
+    self->send(mirror, mirror_put_atom_v, agent_message_from_json(good[i]));
+  self->send(mirror, mirror_put_atom_v, agent_message_from_json(unreadable));
   auto h_nul = store(nul);
   auto h_bad = store(unreadable);
   std::vector<decltype(store(nul))> handles;
@@ -184,17 +186,18 @@ TEST_F(MirrorTest, ABadRowInABatchFailsAloneAndTheGoodRowsAreStored) {
   EXPECT_EQ(stored()[later["message_id"].get<std::string>()]["status"], "delivered");
 }
 
-TEST(MirrorRowTest, RowsAreCheckedBeforeTheyJoinABatch) {
+TEST(MirrorRowTest, MessagesAreCheckedBeforeTheyJoinABatch) {
   json row = {{"message_id", "6f1c7a52-0a8e-4d53-9a57-0d7b8f6f3c11"},
               {"workflow_execution_id", "0b7f5a60-1c2d-4e3f-8a9b-0c1d2e3f4a5b"},
               {"from_agent", "chat"}, {"to_agent", "web_development"},
               {"message_type", "request"}, {"content", {{"n", 1}}}, {"metadata", json::object()},
               {"status", "pending"}, {"created_at", "2026-11-24T10:00:00.000Z"}};
-  EXPECT_EQ(mirror_row_problem(row.dump(), 1 << 20), "");
+  auto good = agent_message_from_json(row);
+  EXPECT_EQ(agent_message_problem(good, 1 << 20), "");
   auto with = [&](const char* key, json v) {
     auto r = row;
     r[key] = std::move(v);
-    return mirror_row_problem(r.dump(), 1 << 20);
+    return agent_message_problem(agent_message_from_json(r), 1 << 20);
   };
   EXPECT_NE(with("content", {{"t", std::string{"x\0", 2}}}), "");
   EXPECT_NE(with("metadata", {{std::string{"k\0", 2}, 1}}), "");
@@ -202,8 +205,16 @@ TEST(MirrorRowTest, RowsAreCheckedBeforeTheyJoinABatch) {
   EXPECT_NE(with("message_id", "not-a-uuid"), "");
   EXPECT_NE(with("message_type", "shout"), "");
   EXPECT_NE(with("status", "done"), "");
-  EXPECT_NE(with("content", "text"), "");
-  EXPECT_NE(mirror_row_problem(row.dump(), 10), "");                       // size
-  EXPECT_NE(mirror_row_problem("{\"message_id\": \"\xff\xfe\"}", 1 << 20), ""); // UTF-8
-  EXPECT_NE(mirror_row_problem("[]", 1 << 20), "");
+  // A backslash followed by "u0000" is text, not a NUL.
+  EXPECT_EQ(with("content", {{"t", "\\u0000"}}), "");
+  auto changed = [&](auto change) {
+    auto m = good;
+    change(m);
+    return agent_message_problem(m, 1 << 20);
+  };
+  EXPECT_NE(changed([](agent_message& m) { m.content = "\"text\""; }), "");
+  EXPECT_NE(changed([](agent_message& m) { m.metadata = "[]"; }), "");
+  EXPECT_NE(changed([](agent_message& m) { m.from_agent = "\xff\xfe"; }), ""); // UTF-8
+  EXPECT_NE(changed([](agent_message& m) { m.to_agent.clear(); }), "");
+  EXPECT_NE(agent_message_problem(good, 10), ""); // size
 }

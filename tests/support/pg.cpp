@@ -51,16 +51,25 @@ std::string create_database() {
 }
 
 bool own_cluster::start() {
-  if (dir.empty()) {
-    char tmpl[] = "/tmp/pxown.XXXXXX";
-    if (!mkdtemp(tmpl))
-      return false;
-    dir = tmpl;
-    std::random_device rd;
-    port = 30000 + static_cast<int>(rd() % 9000);
+  auto start_at = [this] {
+    return run(source_dir() + "/scripts/pg-cluster.sh start " + dir + " " +
+               std::to_string(port) + " >/dev/null") == 0;
+  };
+  if (!dir.empty())
+    return start_at(); // a restart keeps its port: the server under test knows that one
+  char tmpl[] = "/tmp/pxown.XXXXXX";
+  if (!mkdtemp(tmpl))
+    return false;
+  dir = tmpl;
+  // Below Linux's ephemeral range (32768+), where outgoing connections take ports; a port
+  // another process holds anyway gets a second and third try.
+  std::random_device rd;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    port = 20000 + static_cast<int>(rd() % 12000);
+    if (start_at())
+      return true;
   }
-  return run(source_dir() + "/scripts/pg-cluster.sh start " + dir + " " + std::to_string(port) +
-             " >/dev/null") == 0;
+  return false;
 }
 
 bool own_cluster::stop() {
