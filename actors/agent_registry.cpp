@@ -62,6 +62,7 @@ struct turn {
   caf::actor listener;
   caf::typed_response_promise<std::string> rp;
   clock_type::time_point started = clock_type::now();
+  deadlines::deadline deadline; ///< from the turn's `budget_ms` (deadline.hpp)
   std::string message;
   json extra = json::array();        ///< tool-call rounds: assistant calls and tool results
   json tools_used = json::array();
@@ -483,8 +484,9 @@ void run_tools(agent_pointer self, std::shared_ptr<turn> t, const std::string& c
       send_message_tool(self, t, fn.value("arguments", json::object()), finish_one);
       continue;
     }
-    // The tool actor bounds every vendor call; this is only a backstop.
-    self->request(st.opts.tools, std::chrono::seconds(300), tool_atom_v, call.dump())
+    // The tool actor bounds every vendor call itself; the turn's deadline is the backstop.
+    self->request(st.opts.tools, t->deadline.budget_for(deadlines::tool_backstop), tool_atom_v,
+                  call.dump())
       .then([finish_one](const std::string& result) { finish_one(result); },
              [finish_one](caf::error& err) {
                finish_one(json{{"success", false}, {"error", caf::to_string(err)}}.dump());
@@ -494,8 +496,16 @@ void run_tools(agent_pointer self, std::shared_ptr<turn> t, const std::string& c
 
 void call_model(agent_pointer self, std::shared_ptr<turn> t) {
   auto& st = self->state;
-  auto timeout = std::chrono::seconds(st.opts.cfg.llm_timeout_s + 10);
-  self->request(st.opts.llm, timeout, llm_chat_atom_v, model_request(st, *t).dump(), t->listener)
+  // The model client ends the call within its budget; we wait that + margin.
+  auto budget = t->deadline.budget_for(std::chrono::seconds(st.opts.cfg.llm_timeout_s));
+  if (budget < deadlines::min_work) {
+    write_log(self, *t, "timeout", json::object(), "the turn's deadline passed");
+    return fail_turn(self, t, caf::make_error(errc::deadline_exceeded,
+                                              "the turn's deadline passed"));
+  }
+  auto req = model_request(st, *t);
+  req["timeout_ms"] = budget.count();
+  self->request(st.opts.llm, budget + deadlines::margin, llm_chat_atom_v, req.dump(), t->listener)
     .then(
       [self, t](const std::string& text) {
         auto r = parse_json_or_throw(text);
@@ -657,6 +667,11 @@ agent_actor::behavior_type agent_fn(agent_pointer self, const agent_def* def,
       t->listener = listener;
       t->rp = self->make_response_promise<std::string>();
       t->message = t->request.value("message", std::string{});
+      // The caller's deadline, as the budget it had left when it sent the turn.
+      auto budget = deadlines::inner(deadlines::http_request(st.opts.cfg));
+      if (auto it = t->request.find("budget_ms"); it != t->request.end() && it->is_number_unsigned())
+        budget = std::min(deadlines::ms(it->get<uint64_t>()), deadlines::max_budget);
+      t->deadline = deadlines::deadline::in(budget);
       auto& open = st.open_turns;
       open.erase(std::remove_if(open.begin(), open.end(), [](auto& w) { return w.expired(); }),
                  open.end());

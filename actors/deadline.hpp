@@ -26,12 +26,22 @@ using clock_type = std::chrono::steady_clock;
 
 /// The lead an outer deadline keeps over the inner one it waits for.
 inline constexpr ms margin{1000};
+/// Less than this left: work is not started (it could not finish).
+inline constexpr ms min_work{100};
 /// A peer's acknowledgement of an agent message (no IO on that path).
 inline constexpr ms peer{10000};
+/// The longest budget a request may carry (`REQUEST_TIMEOUT_S` and step timeouts are <= 1 h).
+inline constexpr ms max_budget{3600 * 1000};
+/// The most one tool call may take: the tool actor bounds each vendor call far below this
+/// (connect + request timeouts, retries); a turn's own deadline usually ends it first.
+inline constexpr ms tool_backstop{300 * 1000};
 
 /// A database request: the statement timeout, plus a (re)connect attempt and pool queueing.
+inline ms db(unsigned db_timeout_ms) {
+  return ms(db_timeout_ms) + ms(4000);
+}
 inline ms db(const config& cfg) {
-  return ms(cfg.db_timeout_ms) + ms(4000);
+  return db(cfg.db_timeout_ms);
 }
 
 /// The deadline of a whole HTTP request.

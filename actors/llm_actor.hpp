@@ -5,7 +5,9 @@
 /// - Spawned once by app/ through `integrations::spawn_llm_client`, `caf::detached` (one
 ///   thread for every stream: curl multi). Lives until the system shuts down.
 /// - Request JSON (provider-neutral): `{"model", "messages": [{"role", "content"}],
-///   "temperature"?, "max_tokens"?, "format"? (a JSON schema, or "json"), "tools"?}`.
+///   "temperature"?, "max_tokens"?, "format"? (a JSON schema, or "json"), "tools"?,
+///   "timeout_ms"? (the caller's budget: the call ends by then, queueing and retries included;
+///   never longer than `LLM_TIMEOUT_S`)}`. Callers wait the budget + `deadlines::margin`.
 /// - While the model produces, `listener` (may be an invalid handle) receives
 ///   `(llm_chunk_atom, std::string piece)` for each piece, in order, before the reply.
 ///   If `listener` terminates, the call is cancelled: the connection to the model is closed.

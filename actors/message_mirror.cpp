@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/agent_message.hpp"
+#include "actors/deadline.hpp"
 #include "actors/errc.hpp"
 #include "actors/log.hpp"
 
@@ -276,7 +277,7 @@ void start_write(mirror_pointer self) {
   st.writing = true;
   bool single = st.in_flight.size() == 1;
   self
-    ->request(st.opts.db, std::chrono::milliseconds(st.opts.db_timeout_ms + 4000), db_op_atom_v,
+    ->request(st.opts.db, deadlines::db(st.opts.db_timeout_ms), db_op_atom_v,
               std::string{"amsg_write"}, st.in_flight.payload())
     .then(
       [self](const std::string&) {

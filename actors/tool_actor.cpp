@@ -10,6 +10,7 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <nlohmann/json.hpp>
 
+#include "actors/deadline.hpp"
 #include "actors/errc.hpp"
 #include "actors/json_schema.hpp"
 #include "actors/log.hpp"
@@ -56,7 +57,7 @@ void done(tool_pointer self, const exec_ptr& e, json result, const std::string& 
               {"execution_time_ms", ms},
               {"status", status},
               {"error_message", error.empty() ? json(nullptr) : json(error)}};
-  self->request(self->state.opts.db, std::chrono::milliseconds(self->state.opts.cfg.db_timeout_ms + 4000),
+  self->request(self->state.opts.db, deadlines::db(self->state.opts.cfg),
                 db_op_atom_v, std::string{"log_add"}, row.dump())
     .then([](const std::string&) {},
           [](caf::error& err) {
@@ -405,7 +406,7 @@ void memory_tool(tool_pointer self, const exec_ptr& e, const std::string& workfl
                 "error", "no owner");
   json req = {{"scope", scope}, {"scope_id", scope_id}, {"key", a["key"]},
               {"workflow_id", workflow_id}};
-  auto timeout = std::chrono::milliseconds(self->state.opts.cfg.db_timeout_ms + 4000);
+  auto timeout = deadlines::db(self->state.opts.cfg);
   if (e->tool == "recall") {
     self->request(self->state.opts.memory, timeout, mem_get_atom_v, req.dump())
       .then(

@@ -5,6 +5,7 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "actors/deadline.hpp"
 #include "actors/ids.hpp"
 #include "http/context.hpp"
 #include "http/metrics.hpp"
@@ -170,7 +171,7 @@ struct api::impl {
     auto shared = std::make_shared<http_response>(std::move(r));
     opts.sys->spawn([=](caf::event_based_actor* a) {
       auto deliver = [=] { self->log_and_send(*copy, std::move(*shared), route, secs); };
-      auto t = std::chrono::milliseconds(opts.cfg.db_timeout_ms + 4000);
+      auto t = deadlines::db(opts.cfg);
       if (ok)
         a->request(db, t, idem_end_atom_v, scope, key, static_cast<int32_t>(shared->status),
                    shared->body)

@@ -14,6 +14,7 @@
 #include <caf/event_based_actor.hpp>
 #include <nlohmann/json.hpp>
 
+#include "actors/deadline.hpp"
 #include "actors/log.hpp"
 #include "http/api.hpp"
 #include "http/auth.hpp"
@@ -79,8 +80,13 @@ struct request_ctx {
   }
 
   /// Deadline for a database request (statement timeout + connect + margin).
-  std::chrono::milliseconds db_timeout() const {
-    return std::chrono::milliseconds(opts->cfg.db_timeout_ms + 4000);
+  std::chrono::milliseconds db_timeout() const { return deadlines::db(opts->cfg); }
+  /// What is left of this request's own deadline (`REQUEST_TIMEOUT_S`): the timeout of an ask
+  /// that answers the request; work it asks for gets `deadlines::inner` of it as its budget.
+  std::chrono::milliseconds time_left() const {
+    auto spent = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - started);
+    return std::max(std::chrono::milliseconds(1), deadlines::http_request(opts->cfg) - spent);
   }
 };
 

@@ -9,6 +9,7 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <nlohmann/json.hpp>
 
+#include "actors/deadline.hpp"
 #include "actors/json_limits.hpp"
 #include "actors/log.hpp"
 
@@ -80,7 +81,7 @@ monitor_hub_actor::behavior_type hub_fn(hub_pointer self, db_actor db, unsigned 
                                         size_t max_backlog) {
   self->state.db = std::move(db);
   self->state.max_backlog = max_backlog;
-  self->state.db_timeout = std::chrono::milliseconds(db_timeout_ms + 4000);
+  self->state.db_timeout = deadlines::db(db_timeout_ms);
   self->delayed_send(self, ping_every, tick_atom_v);
   return {
     [self](wf_event_atom, const std::string& workflow_id, const std::string& text) {

@@ -164,8 +164,10 @@ void invoke(const ctx_ptr& ctx) {
       auto seconds = [started] {
         return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
       };
+      auto timeout = ctx->time_left();
+      turn["budget_ms"] = deadlines::inner(timeout).count();
       ask_or(
-        ctx, ctx->opts->agents, std::chrono::seconds(ctx->opts->cfg.request_timeout_s),
+        ctx, ctx->opts->agents, timeout,
         [ctx, seconds, recommending, message](std::string& reply) {
           auto r = parse_json_or_throw(reply);
           bool degraded = r["metadata"].value("degraded", false);

@@ -54,8 +54,11 @@ void with_conversation(const ctx_ptr& ctx, json turn, std::function<void(json)> 
     db_op_atom_v, std::string{"conv_open"}, args.dump());
 }
 
-std::chrono::seconds turn_timeout(const ctx_ptr& ctx) {
-  return std::chrono::seconds(ctx->opts->cfg.request_timeout_s);
+/// The turn carries the budget its caller leaves it (deadline.hpp); the caller waits longer.
+std::chrono::milliseconds turn_timeout(const ctx_ptr& ctx, json& turn) {
+  auto left = ctx->time_left();
+  turn["budget_ms"] = deadlines::inner(left).count();
+  return left;
 }
 
 /// The reply's metadata, plus the tools the agent called this turn (when any).
@@ -79,8 +82,9 @@ void message(const ctx_ptr& ctx) {
   if (!parse_chat_request(ctx, turn))
     return;
   with_conversation(ctx, std::move(turn), [ctx](json t) {
+    auto timeout = turn_timeout(ctx, t);
     ask(
-      ctx, ctx->opts->agents, turn_timeout(ctx),
+      ctx, ctx->opts->agents, timeout,
       [ctx](std::string& reply) { ctx->send_json(200, chat_response(parse_json_or_throw(reply))); },
       chat_atom_v, t.dump(), caf::actor{});
   });
@@ -123,7 +127,8 @@ caf::behavior stream_fn(stream_pointer self, ctx_ptr ctx, json turn, bool sse) {
     return {};
   }
   // This actor is the listener: when it ends (client gone), the model call is cancelled.
-  self->request(ctx->opts->agents, turn_timeout(ctx), chat_atom_v, turn.dump(), me)
+  auto timeout = turn_timeout(ctx, turn);
+  self->request(ctx->opts->agents, timeout, chat_atom_v, turn.dump(), me)
     .then(
       [self](const std::string& reply) {
         auto r = parse_json(reply);

@@ -79,7 +79,9 @@ void analyze_lead(const ctx_ptr& ctx, const json& lead, std::function<void(json)
                {"format", analysis_schema()}};
   if (!ctx->opts->catalog->find("lead_qualification"))
     return done(rules_only);
-  auto timeout = std::chrono::seconds(std::min(60u, ctx->opts->cfg.request_timeout_s));
+  // At most a minute for the model's view; the rules' analysis stands without it.
+  auto timeout = std::min<std::chrono::milliseconds>(std::chrono::seconds(60), ctx->time_left());
+  turn["budget_ms"] = deadlines::inner(timeout).count();
   ask_or(
     ctx, ctx->opts->agents, timeout,
     [rules, rules_only, done](std::string& reply) {

@@ -3,6 +3,7 @@
 // actor's own thread (detached), including the write callbacks that forward chunks.
 #include "integrations/llm_client.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <deque>
 #include <map>
@@ -51,6 +52,9 @@ struct call : model_stream {
   clock_type::time_point started = clock_type::now();
   clock_type::time_point first_token_at{};
   clock_type::time_point ready_at{};
+  /// The whole call ends by then, queueing and retries included (`LLM_TIMEOUT_S`, or less when
+  /// the caller's request carries a smaller `timeout_ms`: deadline.hpp).
+  clock_type::time_point deadline{};
   caf::event_based_actor* self = nullptr;
   bool openai = false;
 };
@@ -262,7 +266,8 @@ void start_transfer(llm_pointer self, call& c) {
   curl_easy_setopt(c.easy, CURLOPT_POSTFIELDSIZE, static_cast<long>(c.body.size()));
   curl_easy_setopt(c.easy, CURLOPT_HTTPHEADER, c.headers);
   curl_easy_setopt(c.easy, CURLOPT_CONNECTTIMEOUT, static_cast<long>(cfg.llm_connect_timeout_s));
-  curl_easy_setopt(c.easy, CURLOPT_TIMEOUT, static_cast<long>(cfg.llm_timeout_s));
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(c.deadline - clock_type::now());
+  curl_easy_setopt(c.easy, CURLOPT_TIMEOUT_MS, std::max(1L, static_cast<long>(left.count())));
   // Stall detection is ours (tick): curl's low-speed check averages over several seconds.
   c.last_data = clock_type::now();
   curl_easy_setopt(c.easy, CURLOPT_WRITEFUNCTION, &on_data);
@@ -326,10 +331,10 @@ void completed(llm_pointer self, uint64_t id, CURLcode rc) {
   curl_easy_getinfo(c.easy, CURLINFO_RESPONSE_CODE, &status);
   st.release(c);
   --st.active[c.model];
+  auto backoff = std::chrono::milliseconds(200 << (c.attempts - 1)) +
+                 std::chrono::milliseconds(st.rng() % 100);
   if (!c.first_token && !c.stalled && c.stream_error.empty() && retryable(rc, status) &&
-      c.attempts <= st.cfg.llm_retries) {
-    auto backoff = std::chrono::milliseconds(200 << (c.attempts - 1)) +
-                   std::chrono::milliseconds(st.rng() % 100);
+      c.attempts <= st.cfg.llm_retries && clock_type::now() + backoff < c.deadline) {
     c.ready_at = clock_type::now() + backoff;
     st.waiting[c.model].push_front(id);
     self->delayed_send(self, backoff, tick_atom_v);
@@ -347,8 +352,8 @@ void completed(llm_pointer self, uint64_t id, CURLcode rc) {
                           "the model stalled (no data for " +
                             std::to_string(st.cfg.llm_stall_timeout_s) + " s)");
   else if (rc == CURLE_OPERATION_TIMEDOUT)
-    err = make_err(errc::deadline_exceeded,
-                          c.first_token ? "the model stalled" : "the model did not answer in time");
+    err = make_err(errc::deadline_exceeded, c.first_token ? "the model did not finish in time"
+                                                          : "the model did not answer in time");
   else if (rc != CURLE_OK)
     err = make_err(errc::unavailable,
                           std::string{"model server unreachable: "} + curl_easy_strerror(rc));
@@ -369,19 +374,37 @@ void completed(llm_pointer self, uint64_t id, CURLcode rc) {
 }
 
 /// Aborts transfers that received nothing for the stall timeout.
+/// and calls past their deadline, running or still queued.
 void check_stalls(llm_pointer self) {
   auto& st = self->state;
   auto limit = std::chrono::seconds(st.cfg.llm_stall_timeout_s);
   auto now = clock_type::now();
-  std::vector<uint64_t> stalled;
-  for (auto& [id, c] : st.calls)
+  std::vector<uint64_t> stalled, late;
+  for (auto& [id, c] : st.calls) {
     if (c->easy && c->got_bytes && now - c->last_data > limit)
       stalled.push_back(id);
+    else if (now >= c->deadline)
+      late.push_back(id);
+  }
   for (auto id : stalled) {
     auto& c = *st.calls[id];
     c.stalled = true;
     // Reported like a finished transfer, with the stall as its cause.
     completed(self, id, CURLE_OPERATION_TIMEDOUT);
+  }
+  for (auto id : late) {
+    auto it = st.calls.find(id);
+    if (it == st.calls.end())
+      continue;
+    if (it->second->easy) {
+      completed(self, id, CURLE_OPERATION_TIMEDOUT);
+      continue;
+    }
+    // Still waiting for a model slot (or a retry): its queue entry is skipped by `pump`.
+    auto owned = std::move(it->second);
+    st.calls.erase(it);
+    owned->rp.deliver(caf::make_error(errc::deadline_exceeded,
+                                      "the model did not answer in time (busy)", false));
   }
 }
 
@@ -474,6 +497,10 @@ caf::behavior llm_fn(llm_pointer self, config cfg) {
       c->listener = listener;
       c->rp = rp;
       c->self = self;
+      auto budget = std::chrono::milliseconds(std::chrono::seconds(st.cfg.llm_timeout_s));
+      if (auto it = req.find("timeout_ms"); it != req.end() && it->is_number_unsigned())
+        budget = std::min(budget, std::chrono::milliseconds(it->get<uint64_t>()));
+      c->deadline = clock_type::now() + budget;
       ++st.metrics[c->model].requests;
       auto& queue = st.waiting[c->model];
       if (queue.size() >= st.cfg.llm_queue_limit &&

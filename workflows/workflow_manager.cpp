@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/agent_message.hpp"
+#include "actors/deadline.hpp"
 #include "actors/errc.hpp"
 #include "actors/lead_scoring.hpp"
 #include "actors/log.hpp"
@@ -45,7 +46,7 @@ bool terminal(const std::string& s) {
 }
 
 std::chrono::milliseconds db_timeout(const config& cfg) {
-  return std::chrono::milliseconds(cfg.db_timeout_ms + 4000);
+  return deadlines::db(cfg);
 }
 
 struct run_state {
@@ -299,6 +300,7 @@ void step(run_pointer self, const std::string& agent, const std::string& hand_of
   ++st.in_flight;
   auto cfg = st.row.value("workflow_config", json::object());
   auto timeout = std::chrono::seconds(cfg.value("step_timeout_s", st.opts.cfg.request_timeout_s));
+  turn["budget_ms"] = deadlines::inner(timeout).count(); // the step ends before we give up
   save(self, json::object(),
        json::array({{{"event_type", "step_started"}, {"data", {{"agent", agent}}}}}), [] {});
   self->request(st.opts.agents, timeout, chat_atom_v, turn.dump(), listener)

@@ -340,6 +340,27 @@ TEST_F(ChatTest, OpenAiCompatibleProvider) {
   EXPECT_EQ(srv.stderr_text().find("sk-test-not-a-real-key"), std::string::npos);
 }
 
+// The one deadline policy (actors/deadline.hpp): the turn carries the request's budget and the
+// model call ends inside it, so the client hears the model was too slow, before the server's
+// own deadline and not as a generic timeout; the model's connection is not left running.
+TEST_F(ChatTest, ASlowModelEndsInsideTheRequestDeadlineWithItsOwnReason) {
+  ASSERT_EQ(srv.stop(), 0);
+  auto env = base_env();
+  env["REQUEST_TIMEOUT_S"] = "3";
+  start_server(env);
+  fake_llm_script slow;
+  slow.tokens = std::vector<std::string>(40, "word "); // 20 s of steady output: never stalls
+  slow.token_delay = std::chrono::milliseconds(500);
+  model.script(slow);
+  auto t0 = std::chrono::steady_clock::now();
+  auto r = post("/api/chat/message", {{"message", "hello"}});
+  auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_EQ(r.status, 504) << r.body;
+  auto detail = json::parse(r.body, nullptr, false).value("detail", std::string{});
+  EXPECT_NE(detail.find("model did not"), std::string::npos) << r.body;
+  EXPECT_LT(took, std::chrono::milliseconds(2900)) << "the server's own deadline ran out first";
+}
+
 class DegradedChatTest : public ServerTest {};
 
 TEST_F(DegradedChatTest, NoModelStillAnswersHonestlyAndStores) {
