@@ -5,7 +5,7 @@
 set -euo pipefail
 pkgs=(build-essential cmake ninja-build ccache pkg-config libcaf-dev librestinio-dev libasio-dev
   libfmt-dev libhttp-parser-dev libpqxx-dev libpq-dev nlohmann-json3-dev libcurl4-openssl-dev
-  libssl-dev libgtest-dev libgmock-dev postgresql curl clang-14 libclang-rt-14-dev)
+  libssl-dev libgtest-dev libgmock-dev postgresql curl clang-14 libclang-rt-14-dev clang-format-14)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

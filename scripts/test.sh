@@ -16,6 +16,7 @@ if [ "${CI:-}" = "true" ]; then
   unset PIXELCRAFT_SKIP_ASAN PIXELCRAFT_SKIP_FUZZ
 fi
 "$root/scripts/check-includes.sh"
+"$root/scripts/check-format.sh"
 "$root/scripts/build.sh"
 tmp=$(mktemp -d /tmp/pxpg.XXXXXX)
 port=$((40000 + RANDOM % 20000))
