@@ -1,11 +1,12 @@
 #include "actors/agent_catalog.hpp"
-#include "actors/messages.hpp"
+
 #include "actors/json_limits.hpp"
+#include "actors/messages.hpp"
+
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <set>
-
-#include <nlohmann/json.hpp>
 
 namespace pixelcraft {
 
@@ -29,9 +30,8 @@ const std::string& agent_catalog::builtin_json() {
   return embedded_agents().front().second;
 }
 
-std::shared_ptr<const agent_catalog> agent_catalog::load(const std::string& text,
-                                                         const std::string& default_model,
-                                                         std::string& error) {
+std::shared_ptr<const agent_catalog>
+agent_catalog::load(const std::string& text, const std::string& default_model, std::string& error) {
   auto doc = parse_json(text);
   if (!doc.is_object() || !doc.contains("agents") || !doc["agents"].is_array()) {
     error = "expected {\"agents\": [...]}";
@@ -127,7 +127,8 @@ const agent_def* agent_catalog::find(std::string_view id) const {
 }
 
 const std::string& agent_catalog::info_json(const agent_def& a, bool active, bool detail) const {
-  return rendered_.at(static_cast<size_t>(&a - agents_.data()))[(active ? 2 : 0) + (detail ? 1 : 0)];
+  return rendered_.at(
+      static_cast<size_t>(&a - agents_.data()))[(active ? 2 : 0) + (detail ? 1 : 0)];
 }
 
 std::string agent_catalog::list_json(const model_status& models) const {

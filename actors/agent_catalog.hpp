@@ -28,9 +28,8 @@ struct agent_def {
 class agent_catalog {
 public:
   /// Parses and validates a catalogue. On failure returns null and sets `error`.
-  static std::shared_ptr<const agent_catalog> load(const std::string& json_text,
-                                                   const std::string& default_model,
-                                                   std::string& error);
+  static std::shared_ptr<const agent_catalog>
+  load(const std::string& json_text, const std::string& default_model, std::string& error);
   /// The catalogue compiled into the binary.
   static const std::string& builtin_json();
 

@@ -1,10 +1,10 @@
 #include "actors/agent_message.hpp"
 
-#include <cctype>
-
 #include "actors/ids.hpp"
 #include "actors/json_limits.hpp"
 #include "actors/log.hpp"
+
+#include <cctype>
 
 namespace pixelcraft {
 
@@ -135,9 +135,9 @@ std::string agent_message_row(const agent_message& m) {
 }
 
 std::string agent_message_problem(const agent_message& m, std::size_t max_bytes) {
-  auto size = m.message_id.size() + m.workflow_id.size() + m.from_agent.size() +
-              m.to_agent.size() + m.message_type.size() + m.content.size() +
-              m.metadata.size() + m.status.size() + m.created_at.size();
+  auto size = m.message_id.size() + m.workflow_id.size() + m.from_agent.size() + m.to_agent.size() +
+              m.message_type.size() + m.content.size() + m.metadata.size() + m.status.size() +
+              m.created_at.size();
   if (size > max_bytes)
     return "larger than " + std::to_string(max_bytes) + " bytes";
   if (!is_uuid(m.message_id))

@@ -3,12 +3,12 @@
 /// stored, and turned into the JSON of API.md §7 for HTTP replies, the model's context and the
 /// `agent_messages` rows. Between actors it travels typed (actors/messages.hpp).
 
-#include <cstddef>
-#include <string>
+#include "actors/messages.hpp"
 
 #include <nlohmann/json.hpp>
 
-#include "actors/messages.hpp"
+#include <cstddef>
+#include <string>
 
 namespace pixelcraft {
 

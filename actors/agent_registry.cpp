@@ -1,5 +1,19 @@
 #include "actors/agent_registry.hpp"
 
+#include "actors/agent_message.hpp"
+#include "actors/deadline.hpp"
+#include "actors/errc.hpp"
+#include "actors/json_limits.hpp"
+#include "actors/log.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/send.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <chrono>
 #include <deque>
@@ -8,19 +22,6 @@
 #include <random>
 #include <set>
 #include <vector>
-
-#include <caf/actor_system.hpp>
-#include <caf/event_based_actor.hpp>
-#include <caf/send.hpp>
-#include <caf/stateful_actor.hpp>
-#include <caf/typed_event_based_actor.hpp>
-#include <nlohmann/json.hpp>
-
-#include "actors/agent_message.hpp"
-#include "actors/deadline.hpp"
-#include "actors/errc.hpp"
-#include "actors/json_limits.hpp"
-#include "actors/log.hpp"
 
 namespace pixelcraft {
 
@@ -31,24 +32,24 @@ using clock_type = std::chrono::steady_clock;
 constexpr const char* component = "pixelcraft.agents";
 
 using agent_actor = workflow_agent_actor::extend<
-  caf::replies_to<chat_atom, std::string, caf::actor>::with<std::string>,
-  caf::reacts_to<idle_atom, uint64_t>>;
+    caf::replies_to<chat_atom, std::string, caf::actor>::with<std::string>,
+    caf::reacts_to<idle_atom, uint64_t>>;
 
 struct agent_state {
   const agent_def* def = nullptr;
   std::string conversation_id; ///< empty: one-shot (or a workflow's agent)
   std::string workflow_id;     ///< set: this agent's actor in one workflow execution
   agent_registry_options opts;
-  agent_registry_actor registry; ///< to find the other agents of the workflow
-  std::vector<json> history; ///< user/assistant turns, oldest first
+  agent_registry_actor registry;                      ///< to find the other agents of the workflow
+  std::vector<json> history;                          ///< user/assistant turns, oldest first
   std::vector<std::weak_ptr<struct turn>> open_turns; ///< answered with an error on exit
-  std::deque<std::shared_ptr<struct turn>> queue; ///< turns waiting for the one in progress
-  bool busy = false;                              ///< a turn is in progress
+  std::deque<std::shared_ptr<struct turn>> queue;     ///< turns waiting for the one in progress
+  bool busy = false;                                  ///< a turn is in progress
   bool loaded = false;
   bool loading = false;
   std::vector<std::function<void(caf::error)>> after_load;
-  std::vector<agent_message> inbox; ///< messages delivered and not yet taken by a step
-  std::set<std::string> seen;       ///< ids ever delivered here (duplicates are dropped)
+  std::vector<agent_message> inbox;        ///< messages delivered and not yet taken by a step
+  std::set<std::string> seen;              ///< ids ever delivered here (duplicates are dropped)
   std::map<std::string, caf::actor> peers; ///< the workflow's other agent actors, by agent id
   std::vector<std::string> participants;   ///< of the workflow, from the last step
   uint64_t generation = 0;
@@ -64,16 +65,16 @@ struct turn {
   clock_type::time_point started = clock_type::now();
   deadlines::deadline deadline; ///< from the turn's `budget_ms` (deadline.hpp)
   std::string message;
-  json extra = json::array();        ///< tool-call rounds: assistant calls and tool results
+  json extra = json::array(); ///< tool-call rounds: assistant calls and tool results
   json tools_used = json::array();
   json memory_writes = json::array(); ///< successful `remember` calls: {key, scope, version}
   unsigned round = 0;
-  bool user_stored = false;          ///< the user message's insert has finished
-  caf::error user_error;             ///< ... and failed
-  std::function<void()> after_store; ///< the reply, waiting for the user message to be stored
+  bool user_stored = false;            ///< the user message's insert has finished
+  caf::error user_error;               ///< ... and failed
+  std::function<void()> after_store;   ///< the reply, waiting for the user message to be stored
   std::vector<agent_message> consumed; ///< workflow messages this turn took from the inbox
-  json messages_sent = json::array(); ///< {message_id, to_agent, message_type, status}
-  bool settled = false;               ///< hand-off sent and consumed messages marked
+  json messages_sent = json::array();  ///< {message_id, to_agent, message_type, status}
+  bool settled = false;                ///< hand-off sent and consumed messages marked
 };
 
 void pump(agent_pointer self);
@@ -116,8 +117,11 @@ void ensure_loaded(agent_pointer self, std::function<void(caf::error)> then) {
   if (st.loading)
     return;
   st.loading = true;
-  json args = {{"workflow_id", st.workflow_id}, {"to_agent", st.def->id}, {"open", true},
-               {"limit", 1000}, {"offset", 0}};
+  json args = {{"workflow_id", st.workflow_id},
+               {"to_agent", st.def->id},
+               {"open", true},
+               {"limit", 1000},
+               {"offset", 0}};
   auto done = [self](caf::error err) {
     auto& st = self->state;
     st.loading = false;
@@ -129,26 +133,26 @@ void ensure_loaded(agent_pointer self, std::function<void(caf::error)> then) {
   };
   self->request(st.opts.db, deadlines::db(st.opts.cfg), db_op_atom_v, std::string{"amsg_list"},
                 args.dump())
-    .then(
-      [self, done](const std::string& text) {
-        auto& st = self->state;
-        auto stored = parse_json_or_throw(text); // the database's reply: an edge
-        std::vector<agent_message> earlier;
-        std::vector<std::string> pending;
-        for (const auto& row : stored["items"]) {
-          auto m = agent_message_from_json(row);
-          if (!st.seen.insert(m.message_id).second)
-            continue;
-          if (m.status == "pending")
-            pending.push_back(m.message_id);
-          m.status = "delivered";
-          earlier.push_back(std::move(m));
-        }
-        st.inbox.insert(st.inbox.begin(), earlier.begin(), earlier.end());
-        mirror_status(self, pending, "delivered");
-        done({});
-      },
-      [done](caf::error& err) { done(err); });
+      .then(
+          [self, done](const std::string& text) {
+            auto& st = self->state;
+            auto stored = parse_json_or_throw(text); // the database's reply: an edge
+            std::vector<agent_message> earlier;
+            std::vector<std::string> pending;
+            for (const auto& row : stored["items"]) {
+              auto m = agent_message_from_json(row);
+              if (!st.seen.insert(m.message_id).second)
+                continue;
+              if (m.status == "pending")
+                pending.push_back(m.message_id);
+              m.status = "delivered";
+              earlier.push_back(std::move(m));
+            }
+            st.inbox.insert(st.inbox.begin(), earlier.begin(), earlier.end());
+            mirror_status(self, pending, "delivered");
+            done({});
+          },
+          [done](caf::error& err) { done(err); });
 }
 
 /// Sends `msg` (made by `make_agent_message`, already mirrored `pending`) from this agent to
@@ -167,28 +171,28 @@ void send_message(agent_pointer self, agent_message msg, std::function<void(agen
   };
   auto deliver = [self, msg, done, fail, to, retried](caf::actor peer) mutable {
     self->request(caf::actor_cast<workflow_agent_actor>(peer), deadlines::peer, amsg_atom_v, msg)
-      .then(
-        [msg, done](const std::string&) mutable {
-          msg.status = "delivered";
-          done(std::move(msg));
-        },
-        [self, msg, done, fail, to, retried](caf::error& err) mutable {
-          self->state.peers.erase(to);
-          // A passivated peer: the registry starts a fresh one (which reloads its inbox).
-          if (!retried && err == caf::sec::request_receiver_down)
-            return send_message(self, std::move(msg), done, true);
-          fail(err);
-        });
+        .then(
+            [msg, done](const std::string&) mutable {
+              msg.status = "delivered";
+              done(std::move(msg));
+            },
+            [self, msg, done, fail, to, retried](caf::error& err) mutable {
+              self->state.peers.erase(to);
+              // A passivated peer: the registry starts a fresh one (which reloads its inbox).
+              if (!retried && err == caf::sec::request_receiver_down)
+                return send_message(self, std::move(msg), done, true);
+              fail(err);
+            });
   };
   if (auto it = st.peers.find(to); it != st.peers.end())
     return deliver(it->second);
   self->request(st.registry, deadlines::peer, agent_peer_atom_v, to, st.workflow_id)
-    .then(
-      [self, to, deliver](const caf::actor& peer) mutable {
-        self->state.peers[to] = peer;
-        deliver(peer);
-      },
-      [fail](caf::error& err) mutable { fail(err); });
+      .then(
+          [self, to, deliver](const caf::actor& peer) mutable {
+            self->state.peers[to] = peer;
+            deliver(peer);
+          },
+          [fail](caf::error& err) mutable { fail(err); });
 }
 
 /// A new message from this agent, mirrored `pending`, then sent.
@@ -203,8 +207,10 @@ void send_new_message(agent_pointer self, outgoing_message out,
 }
 
 json sent_entry(const agent_message& m) {
-  return {{"message_id", m.message_id}, {"to_agent", m.to_agent},
-          {"message_type", m.message_type}, {"status", m.status}};
+  return {{"message_id", m.message_id},
+          {"to_agent", m.to_agent},
+          {"message_type", m.message_type},
+          {"status", m.status}};
 }
 
 /// The `send_message` tool, run by the agent actor itself. Reply: the tool result.
@@ -275,23 +281,23 @@ void settle_messages(agent_pointer self, std::shared_ptr<turn> t, const std::str
 void write_log(agent_pointer self, const turn& t, const std::string& status, const json& output,
                const std::string& error) {
   auto& st = self->state;
-  json row = {{"agent_type", st.def->id},
-              {"action", t.request.value("action", std::string{"chat"})},
-              {"conversation_id",
-               st.conversation_id.empty() ? json(nullptr) : json(st.conversation_id)},
-              {"input_data", {{"message_chars", t.message.size()},
-                              {"has_context", t.request.contains("context")}}},
-              {"output_data", output},
-              {"execution_time_ms",
-               std::chrono::duration<double, std::milli>(clock_type::now() - t.started).count()},
-              {"status", status},
-              {"error_message", error.empty() ? json(nullptr) : json(error)}};
+  json row = {
+      {"agent_type", st.def->id},
+      {"action", t.request.value("action", std::string{"chat"})},
+      {"conversation_id", st.conversation_id.empty() ? json(nullptr) : json(st.conversation_id)},
+      {"input_data",
+       {{"message_chars", t.message.size()}, {"has_context", t.request.contains("context")}}},
+      {"output_data", output},
+      {"execution_time_ms",
+       std::chrono::duration<double, std::milli>(clock_type::now() - t.started).count()},
+      {"status", status},
+      {"error_message", error.empty() ? json(nullptr) : json(error)}};
   self->request(st.opts.db, deadlines::db(st.opts.cfg), db_op_atom_v, std::string{"log_add"},
                 row.dump())
-    .then([](const std::string&) {},
-          [](caf::error& err) {
-            log::warn(component, "agent log not written", {{"error", caf::to_string(err)}});
-          });
+      .then([](const std::string&) {},
+            [](caf::error& err) {
+              log::warn(component, "agent log not written", {{"error", caf::to_string(err)}});
+            });
 }
 
 json send_message_tool_def(const agent_state& st) {
@@ -320,7 +326,7 @@ json model_request(const agent_state& st, const turn& t) {
       !t.request["context"].empty())
     messages.push_back({{"role", "system"},
                         {"content", "Context provided by the application (JSON): " +
-                                      t.request["context"].dump()}});
+                                        t.request["context"].dump()}});
   auto turns = static_cast<size_t>(st.opts.cfg.history_turns) * 2;
   auto from = st.history.size() > turns ? st.history.size() - turns : 0;
   for (size_t i = from; i < st.history.size(); ++i)
@@ -352,14 +358,14 @@ json model_request(const agent_state& st, const turn& t) {
 void deliver_reply(agent_pointer self, turn& t, const std::string& content, const json& meta,
                    const json& tool_calls) {
   auto& st = self->state;
-  json out = {{"response", content},
-              {"conversation_id", st.conversation_id.empty() ? json(nullptr)
-                                                            : json(st.conversation_id)},
-              {"agent_type", st.def->id},
-              {"metadata", meta},
-              {"tools_used", t.tools_used},
-              {"memory_writes", t.memory_writes},
-              {"timestamp", log::now_rfc3339()}};
+  json out = {
+      {"response", content},
+      {"conversation_id", st.conversation_id.empty() ? json(nullptr) : json(st.conversation_id)},
+      {"agent_type", st.def->id},
+      {"metadata", meta},
+      {"tools_used", t.tools_used},
+      {"memory_writes", t.memory_writes},
+      {"timestamp", log::now_rfc3339()}};
   if (!st.workflow_id.empty()) {
     json processed = json::array();
     for (const auto& m : t.consumed)
@@ -415,13 +421,13 @@ void finish_turn(agent_pointer self, std::shared_ptr<turn> t, std::string conten
     row["tokens_out"] = meta["tokens_out"];
   self->request(st.opts.db, deadlines::db(st.opts.cfg), db_op_atom_v, std::string{"msg_add"},
                 row.dump())
-    .then(
-      [self, t, content, meta, tool_calls](const std::string&) {
-        self->state.history.push_back({{"role", "user"}, {"content", t->message}});
-        self->state.history.push_back({{"role", "assistant"}, {"content", content}});
-        deliver_reply(self, *t, content, meta, tool_calls);
-      },
-      [self, t](caf::error& err) { fail_turn(self, t, std::move(err)); });
+      .then(
+          [self, t, content, meta, tool_calls](const std::string&) {
+            self->state.history.push_back({{"role", "user"}, {"content", t->message}});
+            self->state.history.push_back({{"role", "assistant"}, {"content", content}});
+            deliver_reply(self, *t, content, meta, tool_calls);
+          },
+          [self, t](caf::error& err) { fail_turn(self, t, std::move(err)); });
 }
 
 void call_model(agent_pointer self, std::shared_ptr<turn> t);
@@ -450,8 +456,8 @@ void run_tools(agent_pointer self, std::shared_ptr<turn> t, const std::string& c
     const auto& fn = calls[i].value("function", json::object());
     auto name = fn.value("name", std::string{"unknown"});
     t->tools_used.push_back(name);
-    t->extra.push_back({{"role", "tool"}, {"tool_name", name}, {"tool_call_id", calls[i]["id"]},
-                        {"content", ""}});
+    t->extra.push_back(
+        {{"role", "tool"}, {"tool_name", name}, {"tool_call_id", calls[i]["id"]}, {"content", ""}});
     json call = {{"tool", name},
                  {"arguments", fn.value("arguments", json::object())},
                  {"agent_type", st.def->id},
@@ -466,12 +472,15 @@ void run_tools(agent_pointer self, std::shared_ptr<turn> t, const std::string& c
       if (name == "remember") {
         auto r = parse_json(result);
         if (r.is_object() && r.value("success", false)) {
-          auto args = t->extra[base - 1]["tool_calls"][i]["function"].value("arguments", json::object());
+          auto args =
+              t->extra[base - 1]["tool_calls"][i]["function"].value("arguments", json::object());
           if (args.is_string())
             args = parse_json(args.get<std::string>());
-          t->memory_writes.push_back({{"key", r["key"]}, {"scope", r["scope"]},
-                                      {"version", r["version"]},
-                                      {"value", args.is_object() ? args.value("value", json(nullptr)) : json(nullptr)}});
+          t->memory_writes.push_back(
+              {{"key", r["key"]},
+               {"scope", r["scope"]},
+               {"version", r["version"]},
+               {"value", args.is_object() ? args.value("value", json(nullptr)) : json(nullptr)}});
         }
       }
       t->extra[base + i]["content"] = std::move(result);
@@ -487,10 +496,10 @@ void run_tools(agent_pointer self, std::shared_ptr<turn> t, const std::string& c
     // The tool actor bounds every vendor call itself; the turn's deadline is the backstop.
     self->request(st.opts.tools, t->deadline.budget_for(deadlines::tool_backstop), tool_atom_v,
                   call.dump())
-      .then([finish_one](const std::string& result) { finish_one(result); },
-             [finish_one](caf::error& err) {
-               finish_one(json{{"success", false}, {"error", caf::to_string(err)}}.dump());
-             });
+        .then([finish_one](const std::string& result) { finish_one(result); },
+              [finish_one](caf::error& err) {
+                finish_one(json{{"success", false}, {"error", caf::to_string(err)}}.dump());
+              });
   }
 }
 
@@ -500,47 +509,47 @@ void call_model(agent_pointer self, std::shared_ptr<turn> t) {
   auto budget = t->deadline.budget_for(std::chrono::seconds(st.opts.cfg.llm_timeout_s));
   if (budget < deadlines::min_work) {
     write_log(self, *t, "timeout", json::object(), "the turn's deadline passed");
-    return fail_turn(self, t, caf::make_error(errc::deadline_exceeded,
-                                              "the turn's deadline passed"));
+    return fail_turn(self, t,
+                     caf::make_error(errc::deadline_exceeded, "the turn's deadline passed"));
   }
   auto req = model_request(st, *t);
   req["timeout_ms"] = budget.count();
   self->request(st.opts.llm, budget + deadlines::margin, llm_chat_atom_v, req.dump(), t->listener)
-    .then(
-      [self, t](const std::string& text) {
-        auto r = parse_json_or_throw(text);
-        auto calls = r.value("tool_calls", json::array());
-        if (!calls.empty() && self->state.opts.tools &&
-            t->round < self->state.opts.cfg.tool_rounds)
-          return run_tools(self, t, r.value("content", std::string{}), calls);
-        json meta = {{"model_used", r["model"]},
-                     {"degraded", false},
-                     {"latency_ms", r["latency_ms"]},
-                     {"tokens_in", r["tokens_in"]},
-                     {"tokens_out", r["tokens_out"]}};
-        finish_turn(self, t, r.value("content", std::string{}), meta, r["tool_calls"]);
-      },
-      [self, t](caf::error& err) {
-        bool partial = err.context().size() > 1 && err.context().match_element<bool>(1) &&
-                       err.context().get_as<bool>(1);
-        bool no_model = !partial && (err == errc::unavailable || err == errc::not_found);
-        if (no_model || err == caf::sec::request_receiver_down) {
-          // No model: an honest answer, stored and streamed like any other.
-          if (t->listener)
-            caf::anon_send(t->listener, llm_chunk_atom_v, degraded_reply_text());
-          json meta = {{"model_used", nullptr},
-                       {"degraded", true},
-                       {"latency_ms", std::chrono::duration<double, std::milli>(
-                                        clock_type::now() - t->started)
-                                        .count()}};
-          return finish_turn(self, t, degraded_reply_text(), meta, json::array());
-        }
-        auto status = err == caf::sec::request_timeout || err == errc::deadline_exceeded
-                        ? "timeout"
-                        : "error";
-        write_log(self, *t, status, json::object(), caf::to_string(err));
-        fail_turn(self, t, std::move(err));
-      });
+      .then(
+          [self, t](const std::string& text) {
+            auto r = parse_json_or_throw(text);
+            auto calls = r.value("tool_calls", json::array());
+            if (!calls.empty() && self->state.opts.tools &&
+                t->round < self->state.opts.cfg.tool_rounds)
+              return run_tools(self, t, r.value("content", std::string{}), calls);
+            json meta = {{"model_used", r["model"]},
+                         {"degraded", false},
+                         {"latency_ms", r["latency_ms"]},
+                         {"tokens_in", r["tokens_in"]},
+                         {"tokens_out", r["tokens_out"]}};
+            finish_turn(self, t, r.value("content", std::string{}), meta, r["tool_calls"]);
+          },
+          [self, t](caf::error& err) {
+            bool partial = err.context().size() > 1 && err.context().match_element<bool>(1) &&
+                           err.context().get_as<bool>(1);
+            bool no_model = !partial && (err == errc::unavailable || err == errc::not_found);
+            if (no_model || err == caf::sec::request_receiver_down) {
+              // No model: an honest answer, stored and streamed like any other.
+              if (t->listener)
+                caf::anon_send(t->listener, llm_chunk_atom_v, degraded_reply_text());
+              json meta = {{"model_used", nullptr},
+                           {"degraded", true},
+                           {"latency_ms", std::chrono::duration<double, std::milli>(
+                                              clock_type::now() - t->started)
+                                              .count()}};
+              return finish_turn(self, t, degraded_reply_text(), meta, json::array());
+            }
+            auto status = err == caf::sec::request_timeout || err == errc::deadline_exceeded
+                              ? "timeout"
+                              : "error";
+            write_log(self, *t, status, json::object(), caf::to_string(err));
+            fail_turn(self, t, std::move(err));
+          });
 }
 
 void store_user_message(agent_pointer self, std::shared_ptr<turn> t) {
@@ -551,28 +560,27 @@ void store_user_message(agent_pointer self, std::shared_ptr<turn> t) {
               {"role", "user"},
               {"content", t->message},
               {"agent_type", st.def->id},
-              {"metadata", t->request.contains("context")
-                             ? json{{"context", t->request["context"]}}
-                             : json::object()}};
+              {"metadata", t->request.contains("context") ? json{{"context", t->request["context"]}}
+                                                          : json::object()}};
   // Stored while the model works (not before it): the first token is not delayed by a commit.
   self->request(st.opts.db, deadlines::db(st.opts.cfg), db_op_atom_v, std::string{"msg_add"},
                 row.dump())
-    .then(
-      [t](const std::string&) {
-        t->user_stored = true;
-        if (auto next = std::move(t->after_store)) {
-          t->after_store = nullptr;
-          next();
-        }
-      },
-      [self, t](caf::error& err) {
-        t->user_stored = true;
-        t->user_error = err;
-        if (auto next = std::move(t->after_store)) {
-          t->after_store = nullptr;
-          next(); // fails the turn: see finish_turn
-        }
-      });
+      .then(
+          [t](const std::string&) {
+            t->user_stored = true;
+            if (auto next = std::move(t->after_store)) {
+              t->after_store = nullptr;
+              next();
+            }
+          },
+          [self, t](caf::error& err) {
+            t->user_stored = true;
+            t->user_error = err;
+            if (auto next = std::move(t->after_store)) {
+              t->after_store = nullptr;
+              next(); // fails the turn: see finish_turn
+            }
+          });
   call_model(self, t);
 }
 
@@ -585,8 +593,10 @@ void start_workflow_turn(agent_pointer self, std::shared_ptr<turn> t) {
     json seen = json::array(); // the model's context: an edge
     for (auto& m : st.inbox) {
       auto j = to_json(m);
-      seen.push_back({{"message_id", m.message_id}, {"from_agent", m.from_agent},
-                      {"message_type", m.message_type}, {"content", std::move(j["content"])},
+      seen.push_back({{"message_id", m.message_id},
+                      {"from_agent", m.from_agent},
+                      {"message_type", m.message_type},
+                      {"content", std::move(j["content"])},
                       {"metadata", std::move(j["metadata"])}});
       t->consumed.push_back(std::move(m));
     }
@@ -617,16 +627,16 @@ void start_turn(agent_pointer self, std::shared_ptr<turn> t) {
                {"limit", std::max(1u, st.opts.cfg.history_turns) * 2}};
   self->request(st.opts.db, deadlines::db(st.opts.cfg), db_op_atom_v, std::string{"conv_recent"},
                 args.dump())
-    .then(
-      [self, t](const std::string& text) {
-        auto& st = self->state;
-        auto recent = parse_json_or_throw(text);
-        for (auto& m : recent["messages"])
-          st.history.push_back({{"role", m["role"]}, {"content", m["content"]}});
-        st.loaded = true;
-        store_user_message(self, t);
-      },
-      [self, t](caf::error& err) { fail_turn(self, t, std::move(err)); });
+      .then(
+          [self, t](const std::string& text) {
+            auto& st = self->state;
+            auto recent = parse_json_or_throw(text);
+            for (auto& m : recent["messages"])
+              st.history.push_back({{"role", m["role"]}, {"content", m["content"]}});
+            st.loaded = true;
+            store_user_message(self, t);
+          },
+          [self, t](caf::error& err) { fail_turn(self, t, std::move(err)); });
 }
 
 /// Turns are served one at a time, in arrival order, from an explicit queue: the actor never
@@ -659,62 +669,63 @@ agent_actor::behavior_type agent_fn(agent_pointer self, const agent_def* def,
     self->quit(em.reason);
   });
   return {
-    [self](chat_atom, const std::string& request,
-           caf::actor& listener) -> caf::result<std::string> {
-      auto& st = self->state;
-      auto t = std::make_shared<turn>();
-      t->request = parse_json(request);
-      t->listener = listener;
-      t->rp = self->make_response_promise<std::string>();
-      t->message = t->request.value("message", std::string{});
-      // The caller's deadline, as the budget it had left when it sent the turn.
-      auto budget = deadlines::inner(deadlines::http_request(st.opts.cfg));
-      if (auto it = t->request.find("budget_ms"); it != t->request.end() && it->is_number_unsigned())
-        budget = std::min(deadlines::ms(it->get<uint64_t>()), deadlines::max_budget);
-      t->deadline = deadlines::deadline::in(budget);
-      auto& open = st.open_turns;
-      open.erase(std::remove_if(open.begin(), open.end(), [](auto& w) { return w.expired(); }),
-                 open.end());
-      open.push_back(t);
-      st.queue.push_back(t);
-      pump(self);
-      return t->rp;
-    },
-    [self](idle_atom, uint64_t generation) {
-      auto& st = self->state;
-      if (generation == st.generation && !st.busy && st.queue.empty())
-        self->quit(); // passivated: memory lives in the database
-    },
-    [self](amsg_atom, agent_message& m) -> caf::result<std::string> {
-      auto& st = self->state;
-      if (st.workflow_id.empty() || m.message_id.empty())
-        return caf::make_error(errc::invalid_argument, "not a workflow agent message");
-      auto id = m.message_id;
-      if (st.seen.insert(id).second) {
-        m.status = "delivered";
-        st.inbox.push_back(std::move(m));
-        mirror_status(self, {id}, "delivered");
-      }
-      return id;
-    },
-    [self](amsg_send_atom, outgoing_message& out) -> caf::result<agent_message> {
-      if (self->state.workflow_id.empty() || !known_message_type(out.message_type))
-        return caf::make_error(errc::invalid_argument, "malformed agent message");
-      auto rp = self->make_response_promise<agent_message>();
-      send_new_message(self, std::move(out),
-                       [rp](agent_message sent) mutable { rp.deliver(std::move(sent)); });
-      return rp;
-    },
-    [self](inbox_atom) -> caf::result<uint32_t> {
-      auto rp = self->make_response_promise<uint32_t>();
-      ensure_loaded(self, [self, rp](caf::error err) mutable {
-        if (err)
-          rp.deliver(std::move(err));
-        else
-          rp.deliver(static_cast<uint32_t>(self->state.inbox.size()));
-      });
-      return rp;
-    },
+      [self](chat_atom, const std::string& request,
+             caf::actor& listener) -> caf::result<std::string> {
+        auto& st = self->state;
+        auto t = std::make_shared<turn>();
+        t->request = parse_json(request);
+        t->listener = listener;
+        t->rp = self->make_response_promise<std::string>();
+        t->message = t->request.value("message", std::string{});
+        // The caller's deadline, as the budget it had left when it sent the turn.
+        auto budget = deadlines::inner(deadlines::http_request(st.opts.cfg));
+        if (auto it = t->request.find("budget_ms");
+            it != t->request.end() && it->is_number_unsigned())
+          budget = std::min(deadlines::ms(it->get<uint64_t>()), deadlines::max_budget);
+        t->deadline = deadlines::deadline::in(budget);
+        auto& open = st.open_turns;
+        open.erase(std::remove_if(open.begin(), open.end(), [](auto& w) { return w.expired(); }),
+                   open.end());
+        open.push_back(t);
+        st.queue.push_back(t);
+        pump(self);
+        return t->rp;
+      },
+      [self](idle_atom, uint64_t generation) {
+        auto& st = self->state;
+        if (generation == st.generation && !st.busy && st.queue.empty())
+          self->quit(); // passivated: memory lives in the database
+      },
+      [self](amsg_atom, agent_message& m) -> caf::result<std::string> {
+        auto& st = self->state;
+        if (st.workflow_id.empty() || m.message_id.empty())
+          return caf::make_error(errc::invalid_argument, "not a workflow agent message");
+        auto id = m.message_id;
+        if (st.seen.insert(id).second) {
+          m.status = "delivered";
+          st.inbox.push_back(std::move(m));
+          mirror_status(self, {id}, "delivered");
+        }
+        return id;
+      },
+      [self](amsg_send_atom, outgoing_message& out) -> caf::result<agent_message> {
+        if (self->state.workflow_id.empty() || !known_message_type(out.message_type))
+          return caf::make_error(errc::invalid_argument, "malformed agent message");
+        auto rp = self->make_response_promise<agent_message>();
+        send_new_message(self, std::move(out),
+                         [rp](agent_message sent) mutable { rp.deliver(std::move(sent)); });
+        return rp;
+      },
+      [self](inbox_atom) -> caf::result<uint32_t> {
+        auto rp = self->make_response_promise<uint32_t>();
+        ensure_loaded(self, [self, rp](caf::error err) mutable {
+          if (err)
+            rp.deliver(std::move(err));
+          else
+            rp.deliver(static_cast<uint32_t>(self->state.inbox.size()));
+        });
+        return rp;
+      },
   };
 }
 
@@ -766,56 +777,56 @@ agent_registry_actor::behavior_type registry_fn(registry_pointer self,
     st.keys.erase(it);
   });
   return {
-    [self](chat_atom a, std::string& request,
-           caf::actor& listener) -> caf::result<std::string> {
-      auto& st = self->state;
-      auto req = parse_json(request);
-      if (!req.is_object())
-        return caf::make_error(errc::invalid_argument, "malformed turn");
-      const auto* def = st.opts.catalog->find(req.value("agent_type", std::string{"chat"}));
-      if (!def)
-        return caf::make_error(errc::not_found, "unknown agent");
-      auto conversation = req.value("conversation_id", std::string{});
-      auto workflow = req.value("workflow_id", std::string{});
-      if (conversation.empty() && workflow.empty()) {
-        auto one_shot = self->spawn<caf::monitored + caf::linked>(
-          agent_fn, def, std::string{}, std::string{}, st.opts, agent_registry_actor{self});
-        st.keys[one_shot.address()] = def->id + "\n";
-        // The one-shot actor ends after its reply (idle timer) or with us.
-        return self->delegate(one_shot, a, std::move(request), std::move(listener));
-      }
-      auto actor = conversation.empty() ? find_or_spawn(self, def, "", workflow)
-                                        : find_or_spawn(self, def, conversation, "");
-      return self->delegate(actor, a, std::move(request), std::move(listener));
-    },
-    [self](agent_peer_atom, const std::string& agent,
-           const std::string& workflow) -> caf::result<caf::actor> {
-      const auto* def = self->state.opts.catalog->find(agent);
-      if (!def)
-        return caf::make_error(errc::not_found, "unknown agent");
-      if (workflow.empty())
-        return caf::make_error(errc::invalid_argument, "no workflow");
-      return caf::actor_cast<caf::actor>(find_or_spawn(self, def, "", workflow));
-    },
-    [self](forget_atom, const std::string& conversation) {
-      auto& st = self->state;
-      for (auto it = st.agents.begin(); it != st.agents.end();) {
-        if (it->first.substr(it->first.find('\n') + 1) == conversation) {
-          self->send_exit(it->second, caf::exit_reason::user_shutdown);
-          it = st.agents.erase(it);
-        } else {
-          ++it;
+      [self](chat_atom a, std::string& request, caf::actor& listener) -> caf::result<std::string> {
+        auto& st = self->state;
+        auto req = parse_json(request);
+        if (!req.is_object())
+          return caf::make_error(errc::invalid_argument, "malformed turn");
+        const auto* def = st.opts.catalog->find(req.value("agent_type", std::string{"chat"}));
+        if (!def)
+          return caf::make_error(errc::not_found, "unknown agent");
+        auto conversation = req.value("conversation_id", std::string{});
+        auto workflow = req.value("workflow_id", std::string{});
+        if (conversation.empty() && workflow.empty()) {
+          auto one_shot = self->spawn<caf::monitored + caf::linked>(
+              agent_fn, def, std::string{}, std::string{}, st.opts, agent_registry_actor{self});
+          st.keys[one_shot.address()] = def->id + "\n";
+          // The one-shot actor ends after its reply (idle timer) or with us.
+          return self->delegate(one_shot, a, std::move(request), std::move(listener));
         }
-      }
-    },
-    [self](agents_atom) {
-      json counts = json::object();
-      for (const auto& a : self->state.opts.catalog->all())
-        counts[a.id] = 0;
-      for (const auto& [addr, key] : self->state.keys)
-        counts[key.substr(0, key.find('\n'))] = counts[key.substr(0, key.find('\n'))].get<int>() + 1;
-      return counts.dump();
-    },
+        auto actor = conversation.empty() ? find_or_spawn(self, def, "", workflow)
+                                          : find_or_spawn(self, def, conversation, "");
+        return self->delegate(actor, a, std::move(request), std::move(listener));
+      },
+      [self](agent_peer_atom, const std::string& agent,
+             const std::string& workflow) -> caf::result<caf::actor> {
+        const auto* def = self->state.opts.catalog->find(agent);
+        if (!def)
+          return caf::make_error(errc::not_found, "unknown agent");
+        if (workflow.empty())
+          return caf::make_error(errc::invalid_argument, "no workflow");
+        return caf::actor_cast<caf::actor>(find_or_spawn(self, def, "", workflow));
+      },
+      [self](forget_atom, const std::string& conversation) {
+        auto& st = self->state;
+        for (auto it = st.agents.begin(); it != st.agents.end();) {
+          if (it->first.substr(it->first.find('\n') + 1) == conversation) {
+            self->send_exit(it->second, caf::exit_reason::user_shutdown);
+            it = st.agents.erase(it);
+          } else {
+            ++it;
+          }
+        }
+      },
+      [self](agents_atom) {
+        json counts = json::object();
+        for (const auto& a : self->state.opts.catalog->all())
+          counts[a.id] = 0;
+        for (const auto& [addr, key] : self->state.keys)
+          counts[key.substr(0, key.find('\n'))] =
+              counts[key.substr(0, key.find('\n'))].get<int>() + 1;
+        return counts.dump();
+      },
   };
 }
 
@@ -823,9 +834,9 @@ agent_registry_actor::behavior_type registry_fn(registry_pointer self,
 
 const std::string& degraded_reply_text() {
   static const std::string text =
-    "I'm sorry, the assistant is unavailable right now, so I can't give you a proper answer. "
-    "Your message has been saved. Please try again in a few minutes, or leave your email and "
-    "the PixelCraft team will get back to you.";
+      "I'm sorry, the assistant is unavailable right now, so I can't give you a proper answer. "
+      "Your message has been saved. Please try again in a few minutes, or leave your email and "
+      "the PixelCraft team will get back to you.";
   return text;
 }
 

@@ -30,14 +30,6 @@
 ///   summary, unless it declared `[FINAL]` or addressed others itself. The step's reply adds
 ///   `messages_sent` and `messages_processed` (ids).
 
-#include <memory>
-#include <string>
-
-#include <caf/actor.hpp>
-#include <caf/fwd.hpp>
-#include <caf/replies_to.hpp>
-#include <caf/typed_actor.hpp>
-
 #include "actors/agent_catalog.hpp"
 #include "actors/config.hpp"
 #include "actors/db_actor.hpp"
@@ -47,46 +39,54 @@
 #include "actors/messages.hpp"
 #include "actors/tool_actor.hpp"
 
+#include <caf/actor.hpp>
+#include <caf/fwd.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include <memory>
+#include <string>
+
 namespace pixelcraft {
 
 /// An agent's actor in one workflow execution, as the other agents (and the run) see it.
 using workflow_agent_actor = caf::typed_actor<
-  /// Delivery of a message (with its `message_id`). Reply: the id, once it is in this agent's
-  /// inbox (never after IO: callers use `deadlines::peer`). Duplicates are acknowledged and
-  /// dropped.
-  caf::replies_to<amsg_atom, agent_message>::with<std::string>,
-  /// Sends a message as this agent (`from_agent` is set here). Reply: the message with status
-  /// `delivered` or `failed`; `errc::invalid_argument` for an unknown `message_type`.
-  caf::replies_to<amsg_send_atom, outgoing_message>::with<agent_message>,
-  /// Messages waiting for this agent's next step.
-  caf::replies_to<inbox_atom>::with<uint32_t>>;
+    /// Delivery of a message (with its `message_id`). Reply: the id, once it is in this agent's
+    /// inbox (never after IO: callers use `deadlines::peer`). Duplicates are acknowledged and
+    /// dropped.
+    caf::replies_to<amsg_atom, agent_message>::with<std::string>,
+    /// Sends a message as this agent (`from_agent` is set here). Reply: the message with status
+    /// `delivered` or `failed`; `errc::invalid_argument` for an unknown `message_type`.
+    caf::replies_to<amsg_send_atom, outgoing_message>::with<agent_message>,
+    /// Messages waiting for this agent's next step.
+    caf::replies_to<inbox_atom>::with<uint32_t>>;
 
 using agent_registry_actor = caf::typed_actor<
-  /// One turn. In: `{"agent_type", "conversation_id"?, "message", "context"?, "action"?
-  /// ("chat" default, or e.g. "invoke", "analyze_lead"), "format"? (JSON schema for the reply)}`
-  /// and a listener that receives `(llm_chunk_atom, piece)` while the model produces (may be
-  /// invalid); its termination cancels the model call.
-  /// Reply: `{"response", "conversation_id", "agent_type", "timestamp", "tools_used",
-  /// "metadata": {"model_used", "degraded", "latency_ms", "tokens_in"?, "tokens_out"?}}`.
-  /// With no model reachable the reply is an honest degraded answer (`degraded: true`,
-  /// `model_used: null`), stored like any other. Errors: `errc::not_found` (unknown agent),
-  /// `errc::deadline_exceeded` (the model timed out or stalled), `errc::aborted` (cancelled),
-  /// `errc::unavailable` (database down).
-  caf::replies_to<chat_atom, std::string, caf::actor>::with<std::string>,
-  /// Drops the agent actors (and their memory) of a deleted conversation, or with
-  /// `"wf:<workflow_id>"` those of a finished workflow execution.
-  caf::reacts_to<forget_atom, std::string>,
-  /// The agent's actor in workflow execution `workflow_id` (a `workflow_agent_actor`), spawned
-  /// if needed. `errc::not_found` for an unknown agent.
-  caf::replies_to<agent_peer_atom, std::string, std::string>::with<caf::actor>,
-  /// Reply: `{"<agent_id>": <live actor count>}` for every catalogued agent.
-  caf::replies_to<agents_atom>::with<std::string>>;
+    /// One turn. In: `{"agent_type", "conversation_id"?, "message", "context"?, "action"?
+    /// ("chat" default, or e.g. "invoke", "analyze_lead"), "format"? (JSON schema for the reply)}`
+    /// and a listener that receives `(llm_chunk_atom, piece)` while the model produces (may be
+    /// invalid); its termination cancels the model call.
+    /// Reply: `{"response", "conversation_id", "agent_type", "timestamp", "tools_used",
+    /// "metadata": {"model_used", "degraded", "latency_ms", "tokens_in"?, "tokens_out"?}}`.
+    /// With no model reachable the reply is an honest degraded answer (`degraded: true`,
+    /// `model_used: null`), stored like any other. Errors: `errc::not_found` (unknown agent),
+    /// `errc::deadline_exceeded` (the model timed out or stalled), `errc::aborted` (cancelled),
+    /// `errc::unavailable` (database down).
+    caf::replies_to<chat_atom, std::string, caf::actor>::with<std::string>,
+    /// Drops the agent actors (and their memory) of a deleted conversation, or with
+    /// `"wf:<workflow_id>"` those of a finished workflow execution.
+    caf::reacts_to<forget_atom, std::string>,
+    /// The agent's actor in workflow execution `workflow_id` (a `workflow_agent_actor`), spawned
+    /// if needed. `errc::not_found` for an unknown agent.
+    caf::replies_to<agent_peer_atom, std::string, std::string>::with<caf::actor>,
+    /// Reply: `{"<agent_id>": <live actor count>}` for every catalogued agent.
+    caf::replies_to<agents_atom>::with<std::string>>;
 
 struct agent_registry_options {
   std::shared_ptr<const agent_catalog> catalog;
   db_actor db;
   llm_actor llm;
-  tool_actor tools; ///< may be invalid: tools are then not offered to the model
+  tool_actor tools;            ///< may be invalid: tools are then not offered to the model
   message_mirror_actor mirror; ///< may be invalid: agent messages are then not mirrored
   config cfg;
 };

@@ -1,10 +1,10 @@
 #include "actors/config.hpp"
 
+#include "actors/log.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <sstream>
-
-#include "actors/log.hpp"
 
 namespace pixelcraft {
 

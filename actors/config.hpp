@@ -22,8 +22,8 @@ struct base_url {
 struct config {
   std::string app_host = "0.0.0.0";
   uint16_t app_port = 8000;
-  std::string database_url;           ///< empty: not configured (the server reports it unhealthy)
-  std::string jwt_secret;             ///< empty: ephemeral secret generated at start-up
+  std::string database_url; ///< empty: not configured (the server reports it unhealthy)
+  std::string jwt_secret;   ///< empty: ephemeral secret generated at start-up
   std::string jwt_audience = "authenticated";
   std::string llm_provider = "ollama"; ///< `ollama` or `openai`
   base_url ollama_host;
@@ -35,26 +35,26 @@ struct config {
   std::string email_api_key;
   base_url email_api_url;
   std::string email_from = "noreply@pixelcraft.example";
-  std::string email_notify_to;         ///< sales team address for notifications (default: from)
+  std::string email_notify_to; ///< sales team address for notifications (default: from)
   std::string calendar_api_key;
   base_url calendar_api_url;
   std::string calendar_id;
   std::vector<std::string> cors_origins; ///< `*` allows any origin
   std::string log_level = "info";
   uint64_t max_body_bytes = 1 << 20;
-  uint64_t max_header_bytes = 16384;  ///< per header line; total is 4x this (431 beyond)
-  unsigned max_connections = 10000;   ///< open connections in all (503 past it)
+  uint64_t max_header_bytes = 16384;         ///< per header line; total is 4x this (431 beyond)
+  unsigned max_connections = 10000;          ///< open connections in all (503 past it)
   unsigned max_connections_per_client = 256; ///< per client address (503 past it)
-  unsigned header_timeout_s = 10;     ///< request headers complete within this, else closed
+  unsigned header_timeout_s = 10;            ///< request headers complete within this, else closed
   unsigned db_pool_size = 4;
-  unsigned db_timeout_ms = 5000;       ///< per database request (statement timeout + margin)
-  unsigned request_timeout_s = 120;    ///< our own HTTP deadline (504 after it)
-  unsigned health_interval_s = 15;     ///< background re-check period (contract: <= 30 s)
+  unsigned db_timeout_ms = 5000;         ///< per database request (statement timeout + margin)
+  unsigned request_timeout_s = 120;      ///< our own HTTP deadline (504 after it)
+  unsigned health_interval_s = 15;       ///< background re-check period (contract: <= 30 s)
   unsigned rate_limit_per_minute = 1200; ///< anonymous writes per client IP
   unsigned rate_limit_burst = 300;
   unsigned idempotency_ttl_hours = 24;
-  unsigned llm_timeout_s = 120;        ///< overall deadline of one model call
-  unsigned llm_stall_timeout_s = 30;   ///< no bytes from the model for this long: stalled
+  unsigned llm_timeout_s = 120;      ///< overall deadline of one model call
+  unsigned llm_stall_timeout_s = 30; ///< no bytes from the model for this long: stalled
   unsigned llm_connect_timeout_s = 3;
   unsigned llm_max_concurrency = 4;    ///< calls in flight per model; the rest queue
   unsigned llm_queue_limit = 256;      ///< queued calls per model before `unavailable`

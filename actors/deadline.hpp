@@ -14,10 +14,10 @@
 /// A request carries its deadline as a budget (milliseconds left when it was sent), so it
 /// means the same on another node whose clock differs.
 
+#include "actors/config.hpp"
+
 #include <algorithm>
 #include <chrono>
-
-#include "actors/config.hpp"
 
 namespace pixelcraft::deadlines {
 

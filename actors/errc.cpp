@@ -10,16 +10,26 @@ namespace pixelcraft {
 
 std::string to_string(errc x) {
   switch (x) {
-    case errc::invalid_argument: return "invalid_argument";
-    case errc::not_found: return "not_found";
-    case errc::already_exists: return "already_exists";
-    case errc::failed_precondition: return "failed_precondition";
-    case errc::aborted: return "aborted";
-    case errc::unavailable: return "unavailable";
-    case errc::deadline_exceeded: return "deadline_exceeded";
-    case errc::unauthenticated: return "unauthenticated";
-    case errc::permission_denied: return "permission_denied";
-    case errc::internal: return "internal";
+  case errc::invalid_argument:
+    return "invalid_argument";
+  case errc::not_found:
+    return "not_found";
+  case errc::already_exists:
+    return "already_exists";
+  case errc::failed_precondition:
+    return "failed_precondition";
+  case errc::aborted:
+    return "aborted";
+  case errc::unavailable:
+    return "unavailable";
+  case errc::deadline_exceeded:
+    return "deadline_exceeded";
+  case errc::unauthenticated:
+    return "unauthenticated";
+  case errc::permission_denied:
+    return "permission_denied";
+  case errc::internal:
+    return "internal";
   }
   return "unknown";
 }

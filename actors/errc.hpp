@@ -2,12 +2,12 @@
 /// The one error enum of PixelCraft, with Abseil's retry meanings (STYLE.md §6).
 /// http/error_mapping.cpp is the only place that turns these into HTTP statuses.
 
-#include <cstdint>
-#include <string>
-
 #include <caf/error.hpp>
 #include <caf/make_message.hpp>
 #include <caf/message.hpp>
+
+#include <cstdint>
+#include <string>
 
 namespace pixelcraft {
 
@@ -21,7 +21,7 @@ enum class errc : uint8_t {
   deadline_exceeded,    ///< our own deadline passed
   unauthenticated,
   permission_denied,
-  internal,             ///< a bug or an unexpected library failure; never a client mistake
+  internal, ///< a bug or an unexpected library failure; never a client mistake
 };
 
 std::string to_string(errc x);

@@ -6,16 +6,15 @@
 ///   workflow: `{"seq", "event_type", "data", "timestamp"}` as JSON text.
 /// - Fire-and-forget: a slow or absent monitor never slows a workflow.
 
-#include <string>
+#include "actors/fwd.hpp"
 
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
-#include "actors/fwd.hpp"
+#include <string>
 
 namespace pixelcraft {
 
-using event_bus_actor =
-  caf::typed_actor<caf::reacts_to<wf_event_atom, std::string, std::string>>;
+using event_bus_actor = caf::typed_actor<caf::reacts_to<wf_event_atom, std::string, std::string>>;
 
 } // namespace pixelcraft

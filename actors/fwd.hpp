@@ -20,6 +20,8 @@ struct agent_message;
 struct outgoing_message;
 } // namespace pixelcraft
 
+// The block reads as a table, as in CAF's own headers.
+// clang-format off
 CAF_BEGIN_TYPE_ID_BLOCK(pixelcraft_actors, caf::first_custom_type_id)
   // Database (db_actor).
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, ping_atom, "db_ping")
@@ -81,6 +83,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(pixelcraft_actors, caf::first_custom_type_id)
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, ws_text_atom, "ws_text")
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, ws_close_atom, "ws_close")
 CAF_END_TYPE_ID_BLOCK(pixelcraft_actors)
+// clang-format on
 
 static_assert(caf::id_block::pixelcraft_actors::end <= caf::first_custom_type_id + 100,
               "pixelcraft_actors overlaps the workflows block (+100)");

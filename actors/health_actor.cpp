@@ -1,18 +1,19 @@
 #include "actors/health_actor.hpp"
 
-#include <chrono>
-#include <functional>
-#include <vector>
+#include "actors/errc.hpp"
+#include "actors/json_limits.hpp"
+#include "actors/log.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/response_promise.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
+
 #include <nlohmann/json.hpp>
 
-#include "actors/errc.hpp"
-#include "actors/log.hpp"
-#include "actors/json_limits.hpp"
+#include <chrono>
+#include <functional>
+#include <vector>
 
 namespace pixelcraft {
 
@@ -77,12 +78,12 @@ struct health_state {
           overall = "degraded";
     }
     json body = {
-      {"status", overall},
-      {"timestamp", log::now_rfc3339()},
-      {"version", opts.version},
-      {"auth", opts.auth_mode},
-      {"services", services},
-      {"node", {{"id", opts.node_id}, {"role", "standalone"}, {"peers", json::array()}}},
+        {"status", overall},
+        {"timestamp", log::now_rfc3339()},
+        {"version", opts.version},
+        {"auth", opts.auth_mode},
+        {"services", services},
+        {"node", {{"id", opts.node_id}, {"role", "standalone"}, {"peers", json::array()}}},
     };
     return body.dump();
   }
@@ -138,34 +139,33 @@ void finish_one(health_pointer self) {
 }
 
 /// Probes one HTTP service; `on_ok` turns a 2xx body into extra fields of its status object.
-void probe_service(health_pointer self, const std::string& key, probe_actor probe,
-                   std::string url, std::string bearer,
-                   std::function<void(json&, const std::string&)> on_ok = {}) {
+void probe_service(health_pointer self, const std::string& key, probe_actor probe, std::string url,
+                   std::string bearer, std::function<void(json&, const std::string&)> on_ok = {}) {
   auto started = clock_type::now();
   self->request(probe, request_timeout, probe_atom_v, std::move(url), std::move(bearer),
                 probe_timeout_ms)
-    .then(
-      [self, key, started, on_ok](int32_t status, const std::string& body) {
-        json s = {{"latency_ms", elapsed_ms(started)}};
-        if (status >= 200 && status < 300) {
-          s["status"] = "healthy";
-          if (on_ok)
-            on_ok(s, body);
-        } else {
-          s["status"] = "unhealthy";
-          s["error"] = status == 401 || status == 403
-                         ? "authentication failed (HTTP " + std::to_string(status) + ")"
-                         : "HTTP " + std::to_string(status);
-        }
-        self->state.services[key] = std::move(s);
-        finish_one(self);
-      },
-      [self, key, started](caf::error& err) {
-        self->state.services[key] = {{"status", "unhealthy"},
-                                     {"latency_ms", elapsed_ms(started)},
-                                     {"error", error_text(err)}};
-        finish_one(self);
-      });
+      .then(
+          [self, key, started, on_ok](int32_t status, const std::string& body) {
+            json s = {{"latency_ms", elapsed_ms(started)}};
+            if (status >= 200 && status < 300) {
+              s["status"] = "healthy";
+              if (on_ok)
+                on_ok(s, body);
+            } else {
+              s["status"] = "unhealthy";
+              s["error"] = status == 401 || status == 403
+                               ? "authentication failed (HTTP " + std::to_string(status) + ")"
+                               : "HTTP " + std::to_string(status);
+            }
+            self->state.services[key] = std::move(s);
+            finish_one(self);
+          },
+          [self, key, started](caf::error& err) {
+            self->state.services[key] = {{"status", "unhealthy"},
+                                         {"latency_ms", elapsed_ms(started)},
+                                         {"error", error_text(err)}};
+            finish_one(self);
+          });
 }
 
 void check_all(health_pointer self) {
@@ -177,34 +177,34 @@ void check_all(health_pointer self) {
   st.pending = 6;
   if (st.opts.vendors) {
     self->request(st.opts.vendors, request_timeout, vstats_atom_v)
-      .then(
-        [self](const std::string& text) {
-          auto j = parse_json(text);
-          self->state.circuits = j.is_object() ? j : json::object();
-          finish_one(self);
-        },
-        [self](caf::error&) { finish_one(self); });
+        .then(
+            [self](const std::string& text) {
+              auto j = parse_json(text);
+              self->state.circuits = j.is_object() ? j : json::object();
+              finish_one(self);
+            },
+            [self](caf::error&) { finish_one(self); });
   } else {
     --st.pending;
   }
   // Database.
   auto started = clock_type::now();
   self->request(st.opts.db, request_timeout, ping_atom_v)
-    .then(
-      [self, started](const std::string& reply) {
-        json s = {{"status", "healthy"}, {"latency_ms", elapsed_ms(started)}};
-        auto parsed = parse_json(reply);
-        if (parsed.is_object() && parsed.contains("schema_version"))
-          s["schema_version"] = parsed["schema_version"];
-        self->state.services["database"] = std::move(s);
-        finish_one(self);
-      },
-      [self, started](caf::error& err) {
-        self->state.services["database"] = {{"status", "unhealthy"},
-                                            {"latency_ms", elapsed_ms(started)},
-                                            {"error", error_text(err)}};
-        finish_one(self);
-      });
+      .then(
+          [self, started](const std::string& reply) {
+            json s = {{"status", "healthy"}, {"latency_ms", elapsed_ms(started)}};
+            auto parsed = parse_json(reply);
+            if (parsed.is_object() && parsed.contains("schema_version"))
+              s["schema_version"] = parsed["schema_version"];
+            self->state.services["database"] = std::move(s);
+            finish_one(self);
+          },
+          [self, started](caf::error& err) {
+            self->state.services["database"] = {{"status", "unhealthy"},
+                                                {"latency_ms", elapsed_ms(started)},
+                                                {"error", error_text(err)}};
+            finish_one(self);
+          });
   // Model server.
   auto models = [](const char* list_key, const char* name_key) {
     return [list_key, name_key](json& s, const std::string& body) {
@@ -243,7 +243,7 @@ void check_all(health_pointer self) {
   else
     probe_service(self, "google_calendar", st.opts.calendar_probe,
                   cfg.calendar_api_url.text + "/calendar/v3/calendars/" +
-                    url_encode(cfg.calendar_id),
+                      url_encode(cfg.calendar_id),
                   cfg.calendar_api_key);
 }
 
@@ -268,46 +268,46 @@ health_impl::behavior_type health_fn(health_pointer self, health_options opts) {
            clock_type::now() - st.last_done < std::chrono::seconds(1);
   };
   return {
-    [self, fresh](health_atom) -> caf::result<std::string> {
-      if (fresh())
-        return self->state.health_body();
-      auto rp = self->make_response_promise();
-      self->state.health_waiters.push_back(rp);
-      check_all(self);
-      return caf::delegated<std::string>{};
-    },
-    [self](health_atom, bool) -> caf::result<std::string> {
-      if (self->state.last_done != clock_type::time_point{})
-        return self->state.health_body();
-      auto rp = self->make_response_promise();
-      self->state.health_waiters.push_back(rp);
-      check_all(self);
-      return caf::delegated<std::string>{};
-    },
-    [self, fresh](ready_atom) -> caf::result<std::string> {
-      if (fresh())
-        return self->state.ready_body();
-      auto rp = self->make_response_promise();
-      self->state.ready_waiters.push_back(rp);
-      check_all(self);
-      return caf::delegated<std::string>{};
-    },
-    [self](models_atom) -> caf::result<model_status> {
-      if (self->state.last_done != clock_type::time_point{})
-        return self->state.models;
-      auto rp = self->make_response_promise<model_status>();
-      self->state.model_waiters.push_back(rp);
-      check_all(self);
-      return rp;
-    },
-    [self](tick_atom) {
-      check_all(self);
-      // While the database is down, probe faster so recovery (and migration) is prompt.
-      auto every = self->state.db_healthy()
-                     ? std::chrono::seconds(self->state.opts.cfg.health_interval_s)
-                     : std::chrono::seconds(2);
-      self->delayed_send(self, every, tick_atom_v);
-    },
+      [self, fresh](health_atom) -> caf::result<std::string> {
+        if (fresh())
+          return self->state.health_body();
+        auto rp = self->make_response_promise();
+        self->state.health_waiters.push_back(rp);
+        check_all(self);
+        return caf::delegated<std::string>{};
+      },
+      [self](health_atom, bool) -> caf::result<std::string> {
+        if (self->state.last_done != clock_type::time_point{})
+          return self->state.health_body();
+        auto rp = self->make_response_promise();
+        self->state.health_waiters.push_back(rp);
+        check_all(self);
+        return caf::delegated<std::string>{};
+      },
+      [self, fresh](ready_atom) -> caf::result<std::string> {
+        if (fresh())
+          return self->state.ready_body();
+        auto rp = self->make_response_promise();
+        self->state.ready_waiters.push_back(rp);
+        check_all(self);
+        return caf::delegated<std::string>{};
+      },
+      [self](models_atom) -> caf::result<model_status> {
+        if (self->state.last_done != clock_type::time_point{})
+          return self->state.models;
+        auto rp = self->make_response_promise<model_status>();
+        self->state.model_waiters.push_back(rp);
+        check_all(self);
+        return rp;
+      },
+      [self](tick_atom) {
+        check_all(self);
+        // While the database is down, probe faster so recovery (and migration) is prompt.
+        auto every = self->state.db_healthy()
+                         ? std::chrono::seconds(self->state.opts.cfg.health_interval_s)
+                         : std::chrono::seconds(2);
+        self->delayed_send(self, every, tick_atom_v);
+      },
   };
 }
 

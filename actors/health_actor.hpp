@@ -11,30 +11,30 @@
 ///   a configured integration whose circuit breaker is open reports `unhealthy` with
 ///   `"circuit": "open"`.
 
-#include <string>
-
-#include <caf/fwd.hpp>
-#include <caf/replies_to.hpp>
-#include <caf/typed_actor.hpp>
-
 #include "actors/config.hpp"
 #include "actors/db_actor.hpp"
 #include "actors/messages.hpp"
 #include "actors/probe_actor.hpp"
 #include "actors/vendor_actor.hpp"
 
+#include <caf/fwd.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include <string>
+
 namespace pixelcraft {
 
 using health_actor = caf::typed_actor<
-  /// Reply: the `/health` body (API.md §3) as JSON text.
-  caf::replies_to<health_atom>::with<std::string>,
-  /// The last completed check without starting a new one (`true`), for routes that only need
-  /// a recent view (agent status, model health). Same body as above.
-  caf::replies_to<health_atom, bool>::with<std::string>,
-  /// Reply: `{"ready": bool, "reasons": [string]}`.
-  caf::replies_to<ready_atom>::with<std::string>,
-  /// The model server from the last completed check (waits for the first one). Callers: 5 s.
-  caf::replies_to<models_atom>::with<model_status>>;
+    /// Reply: the `/health` body (API.md §3) as JSON text.
+    caf::replies_to<health_atom>::with<std::string>,
+    /// The last completed check without starting a new one (`true`), for routes that only need
+    /// a recent view (agent status, model health). Same body as above.
+    caf::replies_to<health_atom, bool>::with<std::string>,
+    /// Reply: `{"ready": bool, "reasons": [string]}`.
+    caf::replies_to<ready_atom>::with<std::string>,
+    /// The model server from the last completed check (waits for the first one). Callers: 5 s.
+    caf::replies_to<models_atom>::with<model_status>>;
 
 struct health_options {
   config cfg;

@@ -1,9 +1,10 @@
 #include "actors/ids.hpp"
 
+#include <sys/random.h>
+
 #include <cerrno>
 #include <cstdint>
 #include <stdexcept>
-#include <sys/random.h>
 
 namespace pixelcraft {
 

@@ -13,11 +13,11 @@
 ///
 /// Header-only by design: it needs nlohmann's headers, which each module already links privately.
 
+#include <nlohmann/json.hpp>
+
 #include <cstddef>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 namespace pixelcraft {
 
@@ -33,8 +33,7 @@ namespace detail {
 class bounded_dom final : public nlohmann::detail::json_sax_dom_parser<nlohmann::json> {
 public:
   using base = nlohmann::detail::json_sax_dom_parser<nlohmann::json>;
-  bounded_dom(nlohmann::json& out, std::size_t max_depth) : base(out, false), max_(max_depth) {
-  }
+  bounded_dom(nlohmann::json& out, std::size_t max_depth) : base(out, false), max_(max_depth) {}
   bool start_object(std::size_t n) {
     if (++depth_ > max_) {
       too_deep = true;
@@ -109,11 +108,12 @@ inline nlohmann::json parse_json_or_throw(std::string_view text,
   json_error e = json_error::none;
   auto j = parse_json(text, max_depth, &e);
   if (e != json_error::none)
-    throw nlohmann::json::parse_error::create(
-      101, 0,
-      e == json_error::too_deep ? "JSON nested deeper than " + std::to_string(max_depth) + " levels"
-                                : "invalid JSON",
-      nullptr);
+    throw nlohmann::json::parse_error::create(101, 0,
+                                              e == json_error::too_deep
+                                                  ? "JSON nested deeper than " +
+                                                        std::to_string(max_depth) + " levels"
+                                                  : "invalid JSON",
+                                              nullptr);
   return j;
 }
 

@@ -1,11 +1,12 @@
 #include "actors/json_schema.hpp"
+
 #include "actors/json_limits.hpp"
+
+#include <nlohmann/json.hpp>
 
 #include <cctype>
 #include <cmath>
 #include <optional>
-
-#include <nlohmann/json.hpp>
 
 namespace pixelcraft {
 
@@ -17,9 +18,8 @@ bool has_type(const json& v, const std::string& t) {
   if (t == "string")
     return v.is_string();
   if (t == "integer")
-    return v.is_number_integer() ||
-           (v.is_number_float() && std::isfinite(v.get<double>()) &&
-            std::trunc(v.get<double>()) == v.get<double>());
+    return v.is_number_integer() || (v.is_number_float() && std::isfinite(v.get<double>()) &&
+                                     std::trunc(v.get<double>()) == v.get<double>());
   if (t == "number")
     return v.is_number();
   if (t == "boolean")

@@ -1,13 +1,13 @@
 #include "actors/lead_scoring.hpp"
 
-#include <algorithm>
-#include <cctype>
-#include <cmath>
+#include "actors/json_limits.hpp"
+#include "actors/log.hpp"
 
 #include <nlohmann/json.hpp>
 
-#include "actors/log.hpp"
-#include "actors/json_limits.hpp"
+#include <algorithm>
+#include <cctype>
+#include <cmath>
 
 namespace pixelcraft {
 
@@ -113,11 +113,11 @@ lead_rule_score score_lead(const lead_signals& in) {
   // round(points * 100 / 70) halves up == floor((sixths * 100 * 2 + 420) / 840).
   s.score = static_cast<int>((sixths * 200 + 420) / 840);
   s.factors = {
-    {"budget", static_cast<double>(budget_points(in.budget_range))},
-    {"timeline", static_cast<double>(timeline_points(in.timeline))},
-    {"company", in.company.empty() ? 0.0 : 10.0},
-    {"message_detail", round2(10.0 * static_cast<double>(words) / 20.0)},
-    {"services_interest", round2(5.0 * static_cast<double>(services) / 3.0)},
+      {"budget", static_cast<double>(budget_points(in.budget_range))},
+      {"timeline", static_cast<double>(timeline_points(in.timeline))},
+      {"company", in.company.empty() ? 0.0 : 10.0},
+      {"message_detail", round2(10.0 * static_cast<double>(words) / 20.0)},
+      {"services_interest", round2(5.0 * static_cast<double>(services) / 3.0)},
   };
   int present = (!in.budget_range.empty()) + (!in.timeline.empty() && in.timeline != "unknown") +
                 (!in.company.empty()) + (count_words(in.message) >= 20) + (!in.services.empty());
@@ -153,9 +153,9 @@ std::optional<double> estimated_value(const std::string& b) {
 }
 
 const std::vector<std::string>& service_ids() {
-  static const std::vector<std::string> ids = {"web_development",     "digital_marketing",
-                                               "brand_design",        "ecommerce_solutions",
-                                               "content_creation",    "analytics_consulting"};
+  static const std::vector<std::string> ids = {"web_development",  "digital_marketing",
+                                               "brand_design",     "ecommerce_solutions",
+                                               "content_creation", "analytics_consulting"};
   return ids;
 }
 
@@ -163,12 +163,13 @@ std::vector<std::string> keyword_services(const std::string& text,
                                           const std::vector<std::string>& explicit_services,
                                           size_t limit) {
   static const std::vector<std::pair<const char*, std::vector<const char*>>> keywords = {
-    {"web_development", {"website", "web site", "web app", "webapp", "landing page", "wordpress"}},
-    {"digital_marketing", {"seo", "marketing", "ads", "advertising", "social media", "campaign"}},
-    {"brand_design", {"brand", "logo", "identity", "design"}},
-    {"ecommerce_solutions", {"shop", "store", "ecommerce", "e-commerce", "shopify", "checkout"}},
-    {"content_creation", {"content", "blog", "copywriting", "video", "articles"}},
-    {"analytics_consulting", {"analytics", "tracking", "dashboard", "data", "conversion"}},
+      {"web_development",
+       {"website", "web site", "web app", "webapp", "landing page", "wordpress"}},
+      {"digital_marketing", {"seo", "marketing", "ads", "advertising", "social media", "campaign"}},
+      {"brand_design", {"brand", "logo", "identity", "design"}},
+      {"ecommerce_solutions", {"shop", "store", "ecommerce", "e-commerce", "shopify", "checkout"}},
+      {"content_creation", {"content", "blog", "copywriting", "video", "articles"}},
+      {"analytics_consulting", {"analytics", "tracking", "dashboard", "data", "conversion"}},
   };
   std::vector<std::string> out;
   auto add = [&](const std::string& x) {
@@ -193,9 +194,8 @@ std::string rules_analysis_json(const lead_signals& in, const lead_rule_score& s
   std::vector<std::string> insights;
   insights.push_back(in.budget_range.empty() ? "No budget range given"
                                              : "Budget range " + in.budget_range);
-  insights.push_back(in.timeline.empty() || in.timeline == "unknown"
-                       ? "No firm timeline"
-                       : "Timeline " + in.timeline);
+  insights.push_back(in.timeline.empty() || in.timeline == "unknown" ? "No firm timeline"
+                                                                     : "Timeline " + in.timeline);
   if (!in.company.empty())
     insights.push_back("Company: " + in.company);
   insights.push_back("Message of " + std::to_string(count_words(in.message)) + " words");

@@ -19,11 +19,11 @@ struct lead_signals {
 };
 
 struct lead_rule_score {
-  int score = 0;             ///< round(points * 100 / 70), halves up
-  double points = 0;         ///< 0..70, unrounded sum of the factors
-  double confidence = 0;     ///< share of the five inputs the lead provided, 0..1
+  int score = 0;         ///< round(points * 100 / 70), halves up
+  double points = 0;     ///< 0..70, unrounded sum of the factors
+  double confidence = 0; ///< share of the five inputs the lead provided, 0..1
   std::vector<std::pair<std::string, double>> factors; ///< name, points (2 decimals)
-  std::string priority;      ///< high >= 70, medium >= 40, else low
+  std::string priority;                                ///< high >= 70, medium >= 40, else low
 };
 
 /// The scoring inputs of a lead given as JSON text (the fields of `LeadData`; absent or

@@ -16,26 +16,28 @@
 /// - Errors: `errc::unavailable` (model server unreachable, 5xx or 429 after retries, or busy),
 ///   `errc::not_found` (unknown model), `errc::deadline_exceeded` (stalled: no bytes for the
 ///   stall timeout once the model started answering, or over the overall deadline, which
-///   also covers a slow model load before the first byte), `errc::invalid_argument` (server refused the
-///   request), `errc::aborted` (cancelled). Every error's context is
+///   also covers a slow model load before the first byte), `errc::invalid_argument` (server refused
+///   the request), `errc::aborted` (cancelled). Every error's context is
 ///   `(std::string text, bool partial)`: `partial` is true when pieces were already sent to the
-///   listener (a failure mid-answer rather than no model). Retries (with backoff) happen only before the first
-///   token. Per-model concurrency is limited; excess calls wait in a bounded queue.
+///   listener (a failure mid-answer rather than no model). Retries (with backoff) happen only
+///   before the first token. Per-model concurrency is limited; excess calls wait in a bounded
+///   queue.
 
-#include <string>
+#include "actors/fwd.hpp"
 
 #include <caf/actor.hpp>
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
-#include "actors/fwd.hpp"
+#include <string>
 
 namespace pixelcraft {
 
-using llm_actor = caf::typed_actor<
-  caf::replies_to<llm_chat_atom, std::string, caf::actor>::with<std::string>,
-  /// Reply: `{"models": [{"name", "provider", "metrics": {"total_requests", "success_rate",
-  /// "avg_latency_ms", "tokens_in", "tokens_out"}}]}` for every model called so far.
-  caf::replies_to<llm_stats_atom>::with<std::string>>;
+using llm_actor =
+    caf::typed_actor<caf::replies_to<llm_chat_atom, std::string, caf::actor>::with<std::string>,
+                     /// Reply: `{"models": [{"name", "provider", "metrics": {"total_requests",
+                     /// "success_rate", "avg_latency_ms", "tokens_in", "tokens_out"}}]}` for every
+                     /// model called so far.
+                     caf::replies_to<llm_stats_atom>::with<std::string>>;
 
 } // namespace pixelcraft

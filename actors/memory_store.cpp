@@ -1,17 +1,18 @@
 #include "actors/memory_store.hpp"
 
-#include <chrono>
-#include <deque>
-#include <map>
+#include "actors/errc.hpp"
+#include "actors/json_limits.hpp"
+#include "actors/log.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
+
 #include <nlohmann/json.hpp>
 
-#include "actors/errc.hpp"
-#include "actors/log.hpp"
-#include "actors/json_limits.hpp"
+#include <chrono>
+#include <deque>
+#include <map>
 
 namespace pixelcraft {
 
@@ -57,56 +58,58 @@ memory_actor::behavior_type store_fn(store_pointer self, db_actor db, unsigned t
   self->state.db = std::move(db);
   self->state.timeout = std::chrono::milliseconds(timeout_ms + 4000);
   return {
-    [self](mem_put_atom, const std::string& text) -> caf::result<std::string> {
-      auto a = parse_json(text);
-      if (!a.is_object() || !a.contains("key") || !a.contains("value") || !a.contains("scope") ||
-          !has_scope_id(a))
-        return caf::make_error(errc::invalid_argument, "malformed memory write");
-      auto rp = self->make_response_promise<std::string>();
-      // Written through before it is acknowledged: a crash loses nothing acknowledged.
-      self->request(self->state.db, self->state.timeout, db_op_atom_v, std::string{"mem_put"}, text)
-        .then(
-          [self, rp, a](const std::string& stored) mutable {
-            auto key = cache_key(a);
-            if (cacheable(a))
-              self->state.cache[key] = parse_json_or_throw(stored);
-            if (a.contains("ttl_s"))
-              self->state.expiry[key] =
-                clock_type::now() + std::chrono::milliseconds(static_cast<long long>(a["ttl_s"].get<double>() * 1000));
-            else
-              self->state.expiry.erase(key);
-            rp.deliver(stored);
-          },
-          [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
-      return rp;
-    },
-    [self](mem_get_atom, const std::string& text) -> caf::result<std::string> {
-      auto a = parse_json(text);
-      if (!a.is_object() || !a.contains("key") || !a.contains("scope") || !has_scope_id(a))
-        return caf::make_error(errc::invalid_argument, "malformed memory read");
-      auto key = cache_key(a);
-      auto& st = self->state;
-      if (auto it = st.cache.find(key); cacheable(a) && it != st.cache.end()) {
-        auto exp = st.expiry.find(key);
-        if (exp != st.expiry.end() && exp->second < clock_type::now())
-          return std::string{"null"};
-        return it->second.dump();
-      }
-      // Not cached (new store after a restart, or written by another node): read the table,
-      // which checks the scope against the run asking.
-      auto rp = self->make_response_promise<std::string>();
-      self->request(st.db, st.timeout, db_op_atom_v, std::string{"mem_get"}, text)
-        .then(
-          [self, rp, key, cache = cacheable(a)](const std::string& entry) mutable {
-            auto e = parse_json_or_throw(entry);
-            if (cache && e.is_object())
-              self->state.cache[key] = e;
-            rp.deliver(entry);
-          },
-          [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
-      return rp;
-    },
-    [self](caf::get_atom) { return caf::actor_cast<caf::actor>(self); },
+      [self](mem_put_atom, const std::string& text) -> caf::result<std::string> {
+        auto a = parse_json(text);
+        if (!a.is_object() || !a.contains("key") || !a.contains("value") || !a.contains("scope") ||
+            !has_scope_id(a))
+          return caf::make_error(errc::invalid_argument, "malformed memory write");
+        auto rp = self->make_response_promise<std::string>();
+        // Written through before it is acknowledged: a crash loses nothing acknowledged.
+        self->request(self->state.db, self->state.timeout, db_op_atom_v, std::string{"mem_put"},
+                      text)
+            .then(
+                [self, rp, a](const std::string& stored) mutable {
+                  auto key = cache_key(a);
+                  if (cacheable(a))
+                    self->state.cache[key] = parse_json_or_throw(stored);
+                  if (a.contains("ttl_s"))
+                    self->state.expiry[key] =
+                        clock_type::now() + std::chrono::milliseconds(static_cast<long long>(
+                                                a["ttl_s"].get<double>() * 1000));
+                  else
+                    self->state.expiry.erase(key);
+                  rp.deliver(stored);
+                },
+                [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+        return rp;
+      },
+      [self](mem_get_atom, const std::string& text) -> caf::result<std::string> {
+        auto a = parse_json(text);
+        if (!a.is_object() || !a.contains("key") || !a.contains("scope") || !has_scope_id(a))
+          return caf::make_error(errc::invalid_argument, "malformed memory read");
+        auto key = cache_key(a);
+        auto& st = self->state;
+        if (auto it = st.cache.find(key); cacheable(a) && it != st.cache.end()) {
+          auto exp = st.expiry.find(key);
+          if (exp != st.expiry.end() && exp->second < clock_type::now())
+            return std::string{"null"};
+          return it->second.dump();
+        }
+        // Not cached (new store after a restart, or written by another node): read the table,
+        // which checks the scope against the run asking.
+        auto rp = self->make_response_promise<std::string>();
+        self->request(st.db, st.timeout, db_op_atom_v, std::string{"mem_get"}, text)
+            .then(
+                [self, rp, key, cache = cacheable(a)](const std::string& entry) mutable {
+                  auto e = parse_json_or_throw(entry);
+                  if (cache && e.is_object())
+                    self->state.cache[key] = e;
+                  rp.deliver(entry);
+                },
+                [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+        return rp;
+      },
+      [self](caf::get_atom) { return caf::actor_cast<caf::actor>(self); },
   };
 }
 
@@ -137,11 +140,13 @@ memory_actor::behavior_type supervisor_fn(supervisor_pointer self, db_actor db,
     while (!st.restarts.empty() && now - st.restarts.front() > std::chrono::seconds(60))
       st.restarts.pop_front();
     if (st.restarts.size() >= 3) {
-      log::error(component, "memory store keeps crashing; giving up", {{"error", caf::to_string(dm.reason)}});
+      log::error(component, "memory store keeps crashing; giving up",
+                 {{"error", caf::to_string(dm.reason)}});
       return self->quit(dm.reason);
     }
     st.restarts.push_back(now);
-    log::warn(component, "memory store crashed; restarting", {{"error", caf::to_string(dm.reason)}});
+    log::warn(component, "memory store crashed; restarting",
+              {{"error", caf::to_string(dm.reason)}});
     st.child = self->spawn<caf::monitored>(store_fn, st.db, st.timeout_ms);
   });
   self->set_exit_handler([self](caf::exit_msg& em) {
@@ -149,9 +154,13 @@ memory_actor::behavior_type supervisor_fn(supervisor_pointer self, db_actor db,
     self->quit(em.reason);
   });
   return {
-    [self](mem_put_atom a, std::string& text) { return self->delegate(self->state.child, a, std::move(text)); },
-    [self](mem_get_atom a, std::string& text) { return self->delegate(self->state.child, a, std::move(text)); },
-    [self](caf::get_atom) { return caf::actor_cast<caf::actor>(self->state.child); },
+      [self](mem_put_atom a, std::string& text) {
+        return self->delegate(self->state.child, a, std::move(text));
+      },
+      [self](mem_get_atom a, std::string& text) {
+        return self->delegate(self->state.child, a, std::move(text));
+      },
+      [self](caf::get_atom) { return caf::actor_cast<caf::actor>(self->state.child); },
   };
 }
 

@@ -17,30 +17,30 @@
 ///   3 times per 60 s, then gives up and ends with the store's error (escalation).
 /// - Both live until shutdown; event-based, never block.
 
-#include <string>
+#include "actors/db_actor.hpp"
+#include "actors/fwd.hpp"
 
 #include <caf/fwd.hpp>
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
-#include "actors/db_actor.hpp"
-#include "actors/fwd.hpp"
+#include <string>
 
 namespace pixelcraft {
 
 using memory_actor = caf::typed_actor<
-  /// In: `{"scope", "scope_id", "key", "value", "workflow_id", "agent"?, "expected_version"?
-  /// (compare-and-set), "ttl_s"?, "conversation_id"?}`. Reply: the stored entry
-  /// `{"key", "value", "scope", "version", "created_by_agent", "updated_at", "expires_at"}`.
-  /// `errc::failed_precondition` on a version mismatch (only: a timeout is
-  /// `caf::sec::request_timeout` or `errc::deadline_exceeded`, never read as a mismatch),
-  /// `errc::permission_denied`, `errc::invalid_argument` (malformed or no `scope_id`).
-  caf::replies_to<mem_put_atom, std::string>::with<std::string>,
-  /// In: `{"scope", "scope_id", "key", "workflow_id"}`. Reply: the entry, or `null` when absent
-  /// or expired. Errors as for `mem_put_atom`.
-  caf::replies_to<mem_get_atom, std::string>::with<std::string>,
-  /// The current store (tests use it to crash the store on purpose).
-  caf::replies_to<caf::get_atom>::with<caf::actor>>;
+    /// In: `{"scope", "scope_id", "key", "value", "workflow_id", "agent"?, "expected_version"?
+    /// (compare-and-set), "ttl_s"?, "conversation_id"?}`. Reply: the stored entry
+    /// `{"key", "value", "scope", "version", "created_by_agent", "updated_at", "expires_at"}`.
+    /// `errc::failed_precondition` on a version mismatch (only: a timeout is
+    /// `caf::sec::request_timeout` or `errc::deadline_exceeded`, never read as a mismatch),
+    /// `errc::permission_denied`, `errc::invalid_argument` (malformed or no `scope_id`).
+    caf::replies_to<mem_put_atom, std::string>::with<std::string>,
+    /// In: `{"scope", "scope_id", "key", "workflow_id"}`. Reply: the entry, or `null` when absent
+    /// or expired. Errors as for `mem_put_atom`.
+    caf::replies_to<mem_get_atom, std::string>::with<std::string>,
+    /// The current store (tests use it to crash the store on purpose).
+    caf::replies_to<caf::get_atom>::with<caf::actor>>;
 
 memory_actor spawn_memory_supervisor(caf::actor_system& sys, db_actor db, unsigned db_timeout_ms);
 

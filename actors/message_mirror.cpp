@@ -1,5 +1,16 @@
 #include "actors/message_mirror.hpp"
 
+#include "actors/agent_message.hpp"
+#include "actors/deadline.hpp"
+#include "actors/errc.hpp"
+#include "actors/log.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <cctype>
 #include <deque>
@@ -7,16 +18,6 @@
 #include <map>
 #include <set>
 #include <vector>
-
-#include <caf/actor_system.hpp>
-#include <caf/stateful_actor.hpp>
-#include <caf/typed_event_based_actor.hpp>
-#include <nlohmann/json.hpp>
-
-#include "actors/agent_message.hpp"
-#include "actors/deadline.hpp"
-#include "actors/errc.hpp"
-#include "actors/log.hpp"
 
 namespace pixelcraft {
 
@@ -56,9 +57,9 @@ bool is_uuid(const std::string& s) {
 /// everything before it is done.
 struct batch {
   std::vector<agent_message> rows;
-  std::map<std::string, size_t> row_at;       ///< message id -> index in rows
-  std::map<std::string, std::string> status;  ///< message id -> newest status (rows stored)
-  std::map<std::string, uint64_t> seq;        ///< message id -> oldest sequence number here
+  std::map<std::string, size_t> row_at;      ///< message id -> index in rows
+  std::map<std::string, std::string> status; ///< message id -> newest status (rows stored)
+  std::map<std::string, uint64_t> seq;       ///< message id -> oldest sequence number here
 
   bool empty() const { return rows.empty() && status.empty(); }
   size_t size() const { return rows.size() + status.size(); }
@@ -183,8 +184,7 @@ using mirror_pointer = mirror_impl::stateful_pointer<mirror_state>;
 void start_write(mirror_pointer self);
 
 /// Answers the waiters for which `pick` returns true: with `err`, or `true` without one.
-template <class Pred>
-void answer_if(mirror_pointer self, Pred pick, const caf::error& err = {}) {
+template <class Pred> void answer_if(mirror_pointer self, Pred pick, const caf::error& err = {}) {
   auto& ws = self->state.waiters;
   auto keep = std::partition(ws.begin(), ws.end(), [&](const waiter& w) { return !pick(w); });
   for (auto it = keep; it != ws.end(); ++it)
@@ -207,11 +207,11 @@ void answer_written(mirror_pointer self, const batch& written) {
 void answer_failed(mirror_pointer self, const batch& failed, const caf::error& err) {
   auto from = failed.min_seq();
   answer_if(
-    self,
-    [&](const waiter& w) {
-      return w.row_id.empty() ? w.upto >= from : failed.seq.count(w.row_id) > 0;
-    },
-    err);
+      self,
+      [&](const waiter& w) {
+        return w.row_id.empty() ? w.upto >= from : failed.seq.count(w.row_id) > 0;
+      },
+      err);
 }
 
 void bound_queue(mirror_pointer self) {
@@ -237,8 +237,8 @@ void bound_queue(mirror_pointer self) {
   log::warn(component, "agent messages dropped from the mirror: the database is not keeping up",
             {{"dropped", dropped}, {"dropped_total", st.dropped}});
   answer_if(
-    self, [&](const waiter& w) { return w.row_id.empty() || lost.count(w.row_id) > 0; },
-    caf::make_error(errc::unavailable, "agent messages dropped: the database is not keeping up"));
+      self, [&](const waiter& w) { return w.row_id.empty() || lost.count(w.row_id) > 0; },
+      caf::make_error(errc::unavailable, "agent messages dropped: the database is not keeping up"));
 }
 
 /// Something was queued: write now, or soon.
@@ -276,55 +276,54 @@ void start_write(mirror_pointer self) {
   }
   st.writing = true;
   bool single = st.in_flight.size() == 1;
-  self
-    ->request(st.opts.db, deadlines::db(st.opts.db_timeout_ms), db_op_atom_v,
-              std::string{"amsg_write"}, st.in_flight.payload())
-    .then(
-      [self](const std::string&) {
-        auto& st = self->state;
-        st.writing = false;
-        auto written = std::move(st.in_flight);
-        st.in_flight = batch{};
-        answer_written(self, written);
-        if (!st.queued.empty() || !st.isolating.empty() || !st.waiters.empty())
-          start_write(self);
-      },
-      [self, single](caf::error& err) {
-        auto& st = self->state;
-        st.writing = false;
-        auto failed = std::move(st.in_flight);
-        st.in_flight = batch{};
-        if (transient(err)) {
-          log::warn(component, "agent message mirror write failed; retrying",
-                    {{"count", failed.size()}, {"error", caf::to_string(err)}});
-          answer_failed(self, failed, err);
-          if (single)
-            st.isolating.push_front(std::move(failed));
-          else
-            st.queued.merge_older(std::move(failed));
-          bound_queue(self);
-          st.retry_armed = true;
-          self->delayed_send(self, std::chrono::seconds(1), tick_atom_v);
-          return;
-        }
-        if (!single) {
-          // Refused for good: one row (or status change) is at fault. Row by row, so only it
-          // fails and every other one is stored.
-          log::warn(component, "agent message batch refused; retrying row by row",
-                    {{"count", failed.size()}, {"error", caf::to_string(err)}});
-          auto parts = failed.singles();
-          st.isolating.insert(st.isolating.begin(), std::make_move_iterator(parts.begin()),
-                              std::make_move_iterator(parts.end()));
-        } else {
-          auto id = failed.seq.empty() ? std::string{} : failed.seq.begin()->first;
-          log::error(component, "agent message refused by the database; dropped",
-                     {{"message_id", id}, {"error", caf::to_string(err)}});
-          answer_if(self, [&](const waiter& w) { return !w.row_id.empty() && w.row_id == id; },
-                    err);
-          answer_written(self, batch{}); // flushes are not failed by another row
-        }
-        start_write(self);
-      });
+  self->request(st.opts.db, deadlines::db(st.opts.db_timeout_ms), db_op_atom_v,
+                std::string{"amsg_write"}, st.in_flight.payload())
+      .then(
+          [self](const std::string&) {
+            auto& st = self->state;
+            st.writing = false;
+            auto written = std::move(st.in_flight);
+            st.in_flight = batch{};
+            answer_written(self, written);
+            if (!st.queued.empty() || !st.isolating.empty() || !st.waiters.empty())
+              start_write(self);
+          },
+          [self, single](caf::error& err) {
+            auto& st = self->state;
+            st.writing = false;
+            auto failed = std::move(st.in_flight);
+            st.in_flight = batch{};
+            if (transient(err)) {
+              log::warn(component, "agent message mirror write failed; retrying",
+                        {{"count", failed.size()}, {"error", caf::to_string(err)}});
+              answer_failed(self, failed, err);
+              if (single)
+                st.isolating.push_front(std::move(failed));
+              else
+                st.queued.merge_older(std::move(failed));
+              bound_queue(self);
+              st.retry_armed = true;
+              self->delayed_send(self, std::chrono::seconds(1), tick_atom_v);
+              return;
+            }
+            if (!single) {
+              // Refused for good: one row (or status change) is at fault. Row by row, so only it
+              // fails and every other one is stored.
+              log::warn(component, "agent message batch refused; retrying row by row",
+                        {{"count", failed.size()}, {"error", caf::to_string(err)}});
+              auto parts = failed.singles();
+              st.isolating.insert(st.isolating.begin(), std::make_move_iterator(parts.begin()),
+                                  std::make_move_iterator(parts.end()));
+            } else {
+              auto id = failed.seq.empty() ? std::string{} : failed.seq.begin()->first;
+              log::error(component, "agent message refused by the database; dropped",
+                         {{"message_id", id}, {"error", caf::to_string(err)}});
+              answer_if(
+                  self, [&](const waiter& w) { return !w.row_id.empty() && w.row_id == id; }, err);
+              answer_written(self, batch{}); // flushes are not failed by another row
+            }
+            start_write(self);
+          });
 }
 
 mirror_impl::behavior_type mirror_fn(mirror_pointer self, message_mirror_options opts) {
@@ -336,8 +335,9 @@ mirror_impl::behavior_type mirror_fn(mirror_pointer self, message_mirror_options
       lost += b.size();
     if (lost > 0)
       log::warn(component, "agent messages not mirrored at shutdown", {{"count", lost}});
-    answer_if(self, [](const waiter&) { return true; },
-              caf::make_error(errc::unavailable, "shutting down"));
+    answer_if(
+        self, [](const waiter&) { return true; },
+        caf::make_error(errc::unavailable, "shutting down"));
     self->quit(em.reason);
   });
   // Checks and queues one row; returns its id, or the reason it was refused.
@@ -353,46 +353,46 @@ mirror_impl::behavior_type mirror_fn(mirror_pointer self, message_mirror_options
     return {};
   };
   return {
-    [self, accept](mirror_put_atom, agent_message& row) {
-      std::string id;
-      if (accept(row, id).empty())
+      [self, accept](mirror_put_atom, agent_message& row) {
+        std::string id;
+        if (accept(row, id).empty())
+          schedule(self);
+      },
+      [self, accept](mirror_store_atom, agent_message& row) -> caf::result<bool> {
+        std::string id;
+        auto problem = accept(row, id);
+        if (!problem.empty())
+          return caf::make_error(errc::invalid_argument, "agent message refused: " + problem);
+        auto rp = self->make_response_promise<bool>();
+        self->state.waiters.push_back({rp, 0, id});
         schedule(self);
-    },
-    [self, accept](mirror_store_atom, agent_message& row) -> caf::result<bool> {
-      std::string id;
-      auto problem = accept(row, id);
-      if (!problem.empty())
-        return caf::make_error(errc::invalid_argument, "agent message refused: " + problem);
-      auto rp = self->make_response_promise<bool>();
-      self->state.waiters.push_back({rp, 0, id});
-      schedule(self);
-      return rp;
-    },
-    [self](mirror_status_atom, const std::vector<std::string>& ids, const std::string& status) {
-      if (!known_message_status(status))
-        return;
-      auto& st = self->state;
-      for (const auto& id : ids)
-        if (is_uuid(id))
-          st.queued.set_status(id, status, ++st.next_seq);
-      schedule(self);
-    },
-    [self](mirror_flush_atom) -> caf::result<bool> {
-      auto& st = self->state;
-      if (st.pending_from() == std::numeric_limits<uint64_t>::max())
-        return true;
-      auto rp = self->make_response_promise<bool>();
-      st.waiters.push_back({rp, st.next_seq, {}});
-      if (!st.retry_armed)
+        return rp;
+      },
+      [self](mirror_status_atom, const std::vector<std::string>& ids, const std::string& status) {
+        if (!known_message_status(status))
+          return;
+        auto& st = self->state;
+        for (const auto& id : ids)
+          if (is_uuid(id))
+            st.queued.set_status(id, status, ++st.next_seq);
+        schedule(self);
+      },
+      [self](mirror_flush_atom) -> caf::result<bool> {
+        auto& st = self->state;
+        if (st.pending_from() == std::numeric_limits<uint64_t>::max())
+          return true;
+        auto rp = self->make_response_promise<bool>();
+        st.waiters.push_back({rp, st.next_seq, {}});
+        if (!st.retry_armed)
+          start_write(self);
+        return rp;
+      },
+      [self](tick_atom) {
+        auto& st = self->state;
+        st.timer_armed = false;
+        st.retry_armed = false;
         start_write(self);
-      return rp;
-    },
-    [self](tick_atom) {
-      auto& st = self->state;
-      st.timer_armed = false;
-      st.retry_armed = false;
-      start_write(self);
-    },
+      },
   };
 }
 

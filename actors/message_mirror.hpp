@@ -25,30 +25,30 @@
 ///   away.
 /// - On exit, items not yet written are logged as lost; every waiter gets an error.
 
-#include <chrono>
-#include <cstddef>
-#include <string>
+#include "actors/db_actor.hpp"
+#include "actors/fwd.hpp"
+#include "actors/messages.hpp"
 
 #include <caf/fwd.hpp>
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
-#include "actors/db_actor.hpp"
-#include "actors/fwd.hpp"
-#include "actors/messages.hpp"
+#include <chrono>
+#include <cstddef>
+#include <string>
 
 namespace pixelcraft {
 
 using message_mirror_actor = caf::typed_actor<
-  /// A new message (made by `make_agent_message`: its `message_id` chosen by the sender).
-  caf::reacts_to<mirror_put_atom, agent_message>,
-  /// The same, for a message a client posted: replies `true` once this row is stored, or with
-  /// its own error (`errc::invalid_argument` for a row refused by `agent_message_problem`).
-  /// Callers: `db_timeout_ms` + 4 s (deadline.hpp).
-  caf::replies_to<mirror_store_atom, agent_message>::with<bool>,
-  /// Status change: message ids, and the new status.
-  caf::reacts_to<mirror_status_atom, std::vector<std::string>, std::string>,
-  caf::replies_to<mirror_flush_atom>::with<bool>>;
+    /// A new message (made by `make_agent_message`: its `message_id` chosen by the sender).
+    caf::reacts_to<mirror_put_atom, agent_message>,
+    /// The same, for a message a client posted: replies `true` once this row is stored, or with
+    /// its own error (`errc::invalid_argument` for a row refused by `agent_message_problem`).
+    /// Callers: `db_timeout_ms` + 4 s (deadline.hpp).
+    caf::replies_to<mirror_store_atom, agent_message>::with<bool>,
+    /// Status change: message ids, and the new status.
+    caf::reacts_to<mirror_status_atom, std::vector<std::string>, std::string>,
+    caf::replies_to<mirror_flush_atom>::with<bool>>;
 
 struct message_mirror_options {
   db_actor db;

@@ -3,10 +3,10 @@
 /// actors/fwd.hpp). Each has a CAF 0.17 `inspect`, so it crosses nodes as it is; JSON stays at
 /// the edges (HTTP bodies, the model and vendor wire, jsonb columns).
 
+#include <caf/meta/type_name.hpp>
+
 #include <string>
 #include <vector>
-
-#include <caf/meta/type_name.hpp>
 
 namespace pixelcraft {
 
@@ -28,8 +28,7 @@ struct model_status {
   }
 };
 
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, model_status& x) {
+template <class Inspector> typename Inspector::result_type inspect(Inspector& f, model_status& x) {
   return f(caf::meta::type_name("pixelcraft::model_status"), x.reachable, x.names);
 }
 
@@ -38,8 +37,8 @@ typename Inspector::result_type inspect(Inspector& f, model_status& x) {
 /// message was written (HTTP body, model tool call) and opaque between actors: nothing parses
 /// them on the way. actors/agent_message.hpp converts at the edges.
 struct agent_message {
-  std::string message_id;   ///< UUID, chosen by the sender (`make_agent_message`)
-  std::string workflow_id;  ///< `workflow_execution_id`
+  std::string message_id;  ///< UUID, chosen by the sender (`make_agent_message`)
+  std::string workflow_id; ///< `workflow_execution_id`
   std::string from_agent;
   std::string to_agent;
   std::string message_type; ///< request, response, notification or handoff
@@ -49,11 +48,9 @@ struct agent_message {
   std::string created_at;         ///< RFC 3339, UTC
 };
 
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, agent_message& x) {
+template <class Inspector> typename Inspector::result_type inspect(Inspector& f, agent_message& x) {
   return f(caf::meta::type_name("pixelcraft::agent_message"), x.message_id, x.workflow_id,
-           x.from_agent, x.to_agent, x.message_type, x.content, x.metadata, x.status,
-           x.created_at);
+           x.from_agent, x.to_agent, x.message_type, x.content, x.metadata, x.status, x.created_at);
 }
 
 /// What a sender writes; the rest of an `agent_message` is filled in when it is sent.

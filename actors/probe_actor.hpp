@@ -6,19 +6,19 @@
 /// - Only GET, no redirects, the given timeout on connect and on the whole transfer; the body is
 ///   read up to 256 KiB. The bearer token is sent as `Authorization: Bearer` and never logged.
 
-#include <cstdint>
-#include <string>
+#include "actors/fwd.hpp"
 
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
-#include "actors/fwd.hpp"
+#include <cstdint>
+#include <string>
 
 namespace pixelcraft {
 
 using probe_actor = caf::typed_actor<
-  /// In: URL, bearer token (empty: none), timeout in ms. Reply: HTTP status, body.
-  /// Fails with `errc::unavailable` (connection, TLS or timeout failure; the text says which).
-  caf::replies_to<probe_atom, std::string, std::string, uint32_t>::with<int32_t, std::string>>;
+    /// In: URL, bearer token (empty: none), timeout in ms. Reply: HTTP status, body.
+    /// Fails with `errc::unavailable` (connection, TLS or timeout failure; the text says which).
+    caf::replies_to<probe_atom, std::string, std::string, uint32_t>::with<int32_t, std::string>>;
 
 } // namespace pixelcraft

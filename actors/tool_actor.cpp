@@ -1,20 +1,21 @@
 #include "actors/tool_actor.hpp"
 
-#include <chrono>
-#include <ctime>
-#include <functional>
-#include <map>
+#include "actors/deadline.hpp"
+#include "actors/errc.hpp"
+#include "actors/json_limits.hpp"
+#include "actors/json_schema.hpp"
+#include "actors/log.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
+
 #include <nlohmann/json.hpp>
 
-#include "actors/deadline.hpp"
-#include "actors/errc.hpp"
-#include "actors/json_schema.hpp"
-#include "actors/log.hpp"
-#include "actors/json_limits.hpp"
+#include <chrono>
+#include <ctime>
+#include <functional>
+#include <map>
 
 namespace pixelcraft {
 
@@ -49,20 +50,21 @@ using exec_ptr = std::shared_ptr<exec>;
 void done(tool_pointer self, const exec_ptr& e, json result, const std::string& status,
           const std::string& error = {}) {
   auto ms = std::chrono::duration<double, std::milli>(clock_type::now() - e->started).count();
-  json row = {{"agent_type", e->agent},
-              {"action", "tool_execution:" + e->tool},
-              {"conversation_id", e->conversation_id.empty() ? json(nullptr) : json(e->conversation_id)},
-              {"input_data", {{"arguments", e->args}, {"execution_id", e->execution_id}}},
-              {"output_data", result},
-              {"execution_time_ms", ms},
-              {"status", status},
-              {"error_message", error.empty() ? json(nullptr) : json(error)}};
-  self->request(self->state.opts.db, deadlines::db(self->state.opts.cfg),
-                db_op_atom_v, std::string{"log_add"}, row.dump())
-    .then([](const std::string&) {},
-          [](caf::error& err) {
-            log::warn(component, "tool log not written", {{"error", caf::to_string(err)}});
-          });
+  json row = {
+      {"agent_type", e->agent},
+      {"action", "tool_execution:" + e->tool},
+      {"conversation_id", e->conversation_id.empty() ? json(nullptr) : json(e->conversation_id)},
+      {"input_data", {{"arguments", e->args}, {"execution_id", e->execution_id}}},
+      {"output_data", result},
+      {"execution_time_ms", ms},
+      {"status", status},
+      {"error_message", error.empty() ? json(nullptr) : json(error)}};
+  self->request(self->state.opts.db, deadlines::db(self->state.opts.cfg), db_op_atom_v,
+                std::string{"log_add"}, row.dump())
+      .then([](const std::string&) {},
+            [](caf::error& err) {
+              log::warn(component, "tool log not written", {{"error", caf::to_string(err)}});
+            });
   log::info(component, "tool executed",
             {{"tool", e->tool}, {"agent", e->agent}, {"status", status}, {"latency_ms", ms}});
   e->rp.deliver(result.dump());
@@ -96,20 +98,22 @@ using on_reply = std::function<void(int status, const json& body)>;
 
 void vcall(tool_pointer self, const exec_ptr& e, const std::string& service,
            const std::string& method, const std::string& path, const json& body, on_reply next) {
-  json req = {{"service", service}, {"method", method}, {"path", path},
+  json req = {{"service", service},
+              {"method", method},
+              {"path", path},
               {"idempotency_key", e->execution_id + ":" + method + ":" + path}};
   if (!body.is_null())
     req["body"] = body;
   const auto& cfg = self->state.opts.cfg;
-  auto budget = std::chrono::milliseconds((cfg.vendor_timeout_ms + 1000) * (cfg.vendor_retries + 1) +
-                                          60000);
+  auto budget =
+      std::chrono::milliseconds((cfg.vendor_timeout_ms + 1000) * (cfg.vendor_retries + 1) + 60000);
   self->request(self->state.opts.vendors, budget, vendor_atom_v, req.dump())
-    .then(
-      [next](const std::string& text) {
-        auto r = parse_json_or_throw(text);
-        next(r.value("status", 0), r.value("body", json(nullptr)));
-      },
-      [self, e](caf::error& err) { vendor_failed(self, e, err); });
+      .then(
+          [next](const std::string& text) {
+            auto r = parse_json_or_throw(text);
+            next(r.value("status", 0), r.value("body", json(nullptr)));
+          },
+          [self, e](caf::error& err) { vendor_failed(self, e, err); });
 }
 
 bool configured(const config& cfg, const std::string& service) {
@@ -141,22 +145,27 @@ void create_deal(tool_pointer self, const exec_ptr& e, json result, const std::s
   const auto& a = e->args;
   auto name = a.value("deal_name", std::string{});
   if (name.empty())
-    name = (a.contains("company") ? a["company"].get<std::string>() : a.value("name", std::string{"Lead"})) +
+    name = (a.contains("company") ? a["company"].get<std::string>()
+                                  : a.value("name", std::string{"Lead"})) +
            " - " + (e->tool == "create_marketing_lead" ? "marketing" : "web project");
   json props = {{"dealname", name}, {"pipeline", "default"}, {"dealstage", "appointmentscheduled"}};
   if (a.contains("deal_amount"))
     props["amount"] = a["deal_amount"];
   else if (a.contains("monthly_budget"))
     props["amount"] = a["monthly_budget"];
-  json body = {{"properties", props},
-               {"associations",
-                {{{"to", {{"id", contact_id}}},
-                  {"types", {{{"associationCategory", "HUBSPOT_DEFINED"}, {"associationTypeId", 3}}}}}}}};
+  json body = {
+      {"properties", props},
+      {"associations",
+       {{{"to", {{"id", contact_id}}},
+         {"types", {{{"associationCategory", "HUBSPOT_DEFINED"}, {"associationTypeId", 3}}}}}}}};
   vcall(self, e, "hubspot", "POST", "/crm/v3/objects/deals", body,
         [self, e, result](int status, const json& b) mutable {
           if (status != 200 && status != 201)
-            return done(self, e, {{"success", false}, {"contact_id", result["contact_id"]},
-                                  {"error", "HubSpot refused the deal: HTTP " + std::to_string(status) + " " + vendor_message(b)}},
+            return done(self, e,
+                        {{"success", false},
+                         {"contact_id", result["contact_id"]},
+                         {"error", "HubSpot refused the deal: HTTP " + std::to_string(status) +
+                                       " " + vendor_message(b)}},
                         "error", "deal not created");
           result["deal_id"] = b.value("id", std::string{});
           done(self, e, result, "success");
@@ -186,23 +195,37 @@ void crm_tool(tool_pointer self, const exec_ptr& e) {
           if (status == 200 || status == 201)
             return after_contact(b.value("id", std::string{}), "created");
           if (status != 409)
-            return done(self, e, {{"success", false}, {"error", "HubSpot refused the contact: HTTP " + std::to_string(status) + " " + vendor_message(b)}},
+            return done(self, e,
+                        {{"success", false},
+                         {"error", "HubSpot refused the contact: HTTP " + std::to_string(status) +
+                                       " " + vendor_message(b)}},
                         "error", "contact not created");
           // Duplicate: find the contact by email and update it.
-          json search = {{"filterGroups", {{{"filters", {{{"propertyName", "email"}, {"operator", "EQ"}, {"value", props["email"]}}}}}}},
-                         {"properties", {"email"}},
-                         {"limit", 1}};
+          json search = {
+              {"filterGroups",
+               {{{"filters",
+                  {{{"propertyName", "email"}, {"operator", "EQ"}, {"value", props["email"]}}}}}}},
+              {"properties", {"email"}},
+              {"limit", 1}};
           vcall(self, e, "hubspot", "POST", "/crm/v3/objects/contacts/search", search,
                 [self, e, props, after_contact](int s2, const json& found) {
                   if (s2 != 200 || !found.contains("results") || found["results"].empty())
-                    return done(self, e, {{"success", false}, {"error", "HubSpot reported a duplicate but the contact was not found"}},
-                                "error", "duplicate not found");
+                    return done(
+                        self, e,
+                        {{"success", false},
+                         {"error", "HubSpot reported a duplicate but the contact was not found"}},
+                        "error", "duplicate not found");
                   auto id = found["results"][0].value("id", std::string{});
                   vcall(self, e, "hubspot", "PATCH", "/crm/v3/objects/contacts/" + url_encode(id),
-                        {{"properties", props}}, [self, e, id, after_contact](int s3, const json& b3) {
+                        {{"properties", props}},
+                        [self, e, id, after_contact](int s3, const json& b3) {
                           if (s3 != 200)
-                            return done(self, e, {{"success", false}, {"error", "HubSpot refused the update: HTTP " + std::to_string(s3) + " " + vendor_message(b3)}},
-                                        "error", "contact not updated");
+                            return done(
+                                self, e,
+                                {{"success", false},
+                                 {"error", "HubSpot refused the update: HTTP " +
+                                               std::to_string(s3) + " " + vendor_message(b3)}},
+                                "error", "contact not updated");
                           after_contact(id, "updated");
                         });
                 });
@@ -218,14 +241,17 @@ void email_tool(tool_pointer self, const exec_ptr& e) {
   if (e->tool == "send_marketing_proposal") {
     to = a["to_email"];
     subject = "Your PixelCraft marketing proposal";
-    text = "Hello" + (a.contains("to_name") ? " " + a["to_name"].get<std::string>() : std::string{}) +
+    text = "Hello" +
+           (a.contains("to_name") ? " " + a["to_name"].get<std::string>() : std::string{}) +
            ",\n\n" + a["proposal_summary"].get<std::string>() + "\n\nThe PixelCraft team";
   } else {
     to = cfg.email_notify_to;
     subject = "Qualified lead: " + a["lead_name"].get<std::string>() + " (score " +
               std::to_string(a["score"].get<int>()) + ")";
-    text = "Lead: " + a["lead_name"].get<std::string>() + " <" + a["lead_email"].get<std::string>() +
-           ">\nScore: " + std::to_string(a["score"].get<int>()) + "\n\n" + a["summary"].get<std::string>();
+    text = "Lead: " + a["lead_name"].get<std::string>() + " <" +
+           a["lead_email"].get<std::string>() +
+           ">\nScore: " + std::to_string(a["score"].get<int>()) + "\n\n" +
+           a["summary"].get<std::string>();
   }
   json body = {{"personalizations", {{{"to", {{{"email", to}}}}}}},
                {"from", {{"email", cfg.email_from}, {"name", "PixelCraft"}}},
@@ -234,18 +260,22 @@ void email_tool(tool_pointer self, const exec_ptr& e) {
     // A dynamic template renders subject and body from the data.
     body["template_id"] = a["template_id"];
     body["personalizations"][0]["dynamic_template_data"] = {
-      {"name", a.value("to_name", std::string{})},
-      {"summary", a.value("proposal_summary", std::string{})}};
+        {"name", a.value("to_name", std::string{})},
+        {"summary", a.value("proposal_summary", std::string{})}};
   } else {
     body["subject"] = subject;
     body["content"] = {{{"type", "text/plain"}, {"value", text}}};
   }
-  vcall(self, e, "sendgrid", "POST", "/v3/mail/send", body, [self, e, to](int status, const json& b) {
-    if (status != 202 && status != 200)
-      return done(self, e, {{"success", false}, {"error", "SendGrid refused the email: HTTP " + std::to_string(status) + " " + vendor_message(b)}},
-                  "error", "email not sent");
-    done(self, e, {{"success", true}, {"status", "queued"}, {"to", to}}, "success");
-  });
+  vcall(self, e, "sendgrid", "POST", "/v3/mail/send", body,
+        [self, e, to](int status, const json& b) {
+          if (status != 202 && status != 200)
+            return done(self, e,
+                        {{"success", false},
+                         {"error", "SendGrid refused the email: HTTP " + std::to_string(status) +
+                                       " " + vendor_message(b)}},
+                        "error", "email not sent");
+          done(self, e, {{"success", true}, {"status", "queued"}, {"to", to}}, "success");
+        });
 }
 
 // -- Google Calendar ------------------------------------------------------------------------
@@ -292,19 +322,23 @@ void calendar_tool(tool_pointer self, const exec_ptr& e) {
         [self, e, cal, start_s, end_s](int status, const json& b) {
           const auto& cfg = self->state.opts.cfg;
           if (status != 200)
-            return done(self, e, {{"success", false}, {"error", "Google Calendar refused the free/busy query: HTTP " + std::to_string(status) + " " + vendor_message(b)}},
+            return done(self, e,
+                        {{"success", false},
+                         {"error", "Google Calendar refused the free/busy query: HTTP " +
+                                       std::to_string(status) + " " + vendor_message(b)}},
                         "error", "free/busy failed");
           json busy = json::array();
           if (b.contains("calendars") && b["calendars"].contains(cfg.calendar_id))
             busy = b["calendars"][cfg.calendar_id].value("busy", json::array());
           if (!busy.empty())
-            return done(self, e, {{"success", false}, {"error", "slot_unavailable"}, {"busy", busy}},
+            return done(self, e,
+                        {{"success", false}, {"error", "slot_unavailable"}, {"busy", busy}},
                         "error", "slot unavailable");
           const auto& a = e->args;
           static const std::map<std::string, std::string> titles = {
-            {"schedule_strategy_session", "PixelCraft strategy session"},
-            {"schedule_technical_consultation", "PixelCraft technical consultation"},
-            {"schedule_qualification_call", "PixelCraft qualification call"}};
+              {"schedule_strategy_session", "PixelCraft strategy session"},
+              {"schedule_technical_consultation", "PixelCraft technical consultation"},
+              {"schedule_qualification_call", "PixelCraft qualification call"}};
           json attendee = {{"email", a["attendee_email"]}};
           if (a.contains("attendee_name"))
             attendee["displayName"] = a["attendee_name"];
@@ -323,24 +357,35 @@ void calendar_tool(tool_pointer self, const exec_ptr& e) {
                      {"start", {{"dateTime", start_s}}},
                      {"end", {{"dateTime", end_s}}},
                      {"attendees", {attendee}}};
-          vcall(self, e, "google_calendar", "POST", "/calendar/v3/calendars/" + cal + "/events?sendUpdates=all", ev,
+          vcall(self, e, "google_calendar", "POST",
+                "/calendar/v3/calendars/" + cal + "/events?sendUpdates=all", ev,
                 [self, e, cal, event_id, start_s, end_s](int s2, const json& b2) {
                   auto ok = [self, e, start_s, end_s](const json& event) {
-                    done(self, e, {{"success", true}, {"event_id", event.value("id", std::string{})},
-                                   {"html_link", event.value("htmlLink", std::string{})},
-                                   {"start", start_s}, {"end", end_s}},
+                    done(self, e,
+                         {{"success", true},
+                          {"event_id", event.value("id", std::string{})},
+                          {"html_link", event.value("htmlLink", std::string{})},
+                          {"start", start_s},
+                          {"end", end_s}},
                          "success");
                   };
                   if (s2 == 200 || s2 == 201)
                     return ok(b2);
                   if (s2 != 409)
-                    return done(self, e, {{"success", false}, {"error", "Google Calendar refused the event: HTTP " + std::to_string(s2) + " " + vendor_message(b2)}},
+                    return done(self, e,
+                                {{"success", false},
+                                 {"error", "Google Calendar refused the event: HTTP " +
+                                               std::to_string(s2) + " " + vendor_message(b2)}},
                                 "error", "event not created");
                   // Already exists: our own earlier attempt. Read it back.
-                  vcall(self, e, "google_calendar", "GET", "/calendar/v3/calendars/" + cal + "/events/" + event_id, nullptr,
+                  vcall(self, e, "google_calendar", "GET",
+                        "/calendar/v3/calendars/" + cal + "/events/" + event_id, nullptr,
                         [self, e, ok](int s3, const json& b3) {
                           if (s3 != 200)
-                            return done(self, e, {{"success", false}, {"error", "event exists but could not be read"}}, "error", "event read failed");
+                            return done(self, e,
+                                        {{"success", false},
+                                         {"error", "event exists but could not be read"}},
+                                        "error", "event read failed");
                           ok(b3);
                         });
                 });
@@ -358,7 +403,10 @@ void calendar_change_tool(tool_pointer self, const exec_ptr& e) {
                    // 204 is a deletion; 410 means it was already gone: the goal holds.
                    if (status == 204 || status == 200 || status == 410)
                      return done(self, e, {{"success", true}, {"status", "cancelled"}}, "success");
-                   done(self, e, {{"success", false}, {"error", "Google Calendar refused the cancellation: HTTP " + std::to_string(status) + " " + vendor_message(b)}},
+                   done(self, e,
+                        {{"success", false},
+                         {"error", "Google Calendar refused the cancellation: HTTP " +
+                                       std::to_string(status) + " " + vendor_message(b)}},
                         "error", "event not cancelled");
                  });
   }
@@ -369,11 +417,16 @@ void calendar_change_tool(tool_pointer self, const exec_ptr& e) {
                {"end", {{"dateTime", from_epoch(start + minutes * 60LL)}}}};
   vcall(self, e, "google_calendar", "PATCH", path, body, [self, e](int status, const json& b) {
     if (status != 200)
-      return done(self, e, {{"success", false}, {"error", "Google Calendar refused the change: HTTP " + std::to_string(status) + " " + vendor_message(b)}},
+      return done(self, e,
+                  {{"success", false},
+                   {"error", "Google Calendar refused the change: HTTP " + std::to_string(status) +
+                                 " " + vendor_message(b)}},
                   "error", "event not changed");
-    done(self, e, {{"success", true}, {"event_id", b.value("id", std::string{})},
-                   {"start", b["start"].value("dateTime", std::string{})},
-                   {"end", b["end"].value("dateTime", std::string{})}},
+    done(self, e,
+         {{"success", true},
+          {"event_id", b.value("id", std::string{})},
+          {"start", b["start"].value("dateTime", std::string{})},
+          {"end", b["end"].value("dateTime", std::string{})}},
          "success");
   });
 }
@@ -402,22 +455,27 @@ void memory_tool(tool_pointer self, const exec_ptr& e, const std::string& workfl
   // `global` is global to the workflow's owner (API.md §7 v1.1); the database checks it.
   auto scope_id = scope == "workflow" ? workflow_id : scope == "global" ? e->owner_id : "";
   if (scope == "global" && scope_id.empty())
-    return done(self, e, {{"success", false}, {"error", "global memory needs the workflow's owner"}},
+    return done(self, e,
+                {{"success", false}, {"error", "global memory needs the workflow's owner"}},
                 "error", "no owner");
-  json req = {{"scope", scope}, {"scope_id", scope_id}, {"key", a["key"]},
-              {"workflow_id", workflow_id}};
+  json req = {
+      {"scope", scope}, {"scope_id", scope_id}, {"key", a["key"]}, {"workflow_id", workflow_id}};
   auto timeout = deadlines::db(self->state.opts.cfg);
   if (e->tool == "recall") {
     self->request(self->state.opts.memory, timeout, mem_get_atom_v, req.dump())
-      .then(
-        [self, e](const std::string& text) {
-          auto entry = parse_json_or_throw(text);
-          if (entry.is_null())
-            return done(self, e, {{"success", true}, {"found", false}}, "success");
-          done(self, e, {{"success", true}, {"found", true}, {"value", entry["value"]},
-                         {"version", entry["version"]}}, "success");
-        },
-        [self, e](caf::error& err) { vendor_failed(self, e, err); });
+        .then(
+            [self, e](const std::string& text) {
+              auto entry = parse_json_or_throw(text);
+              if (entry.is_null())
+                return done(self, e, {{"success", true}, {"found", false}}, "success");
+              done(self, e,
+                   {{"success", true},
+                    {"found", true},
+                    {"value", entry["value"]},
+                    {"version", entry["version"]}},
+                   "success");
+            },
+            [self, e](caf::error& err) { vendor_failed(self, e, err); });
     return;
   }
   req["value"] = a["value"];
@@ -428,21 +486,25 @@ void memory_tool(tool_pointer self, const exec_ptr& e, const std::string& workfl
   if (a.contains("ttl_s"))
     req["ttl_s"] = a["ttl_s"];
   self->request(self->state.opts.memory, timeout, mem_put_atom_v, req.dump())
-    .then(
-      [self, e](const std::string& text) {
-        auto entry = parse_json_or_throw(text);
-        done(self, e, {{"success", true}, {"key", entry["key"]}, {"scope", entry["scope"]},
-                       {"version", entry["version"]}}, "success");
-      },
-      [self, e](caf::error& err) {
-        if (err == errc::failed_precondition)
-          return done(self, e, {{"success", false}, {"error", "version_mismatch"}}, "error",
-                      "version mismatch");
-        if (err == errc::permission_denied)
-          return done(self, e, {{"success", false}, {"error", "permission_denied"}}, "error",
-                      "memory scope not writable by this workflow");
-        vendor_failed(self, e, err);
-      });
+      .then(
+          [self, e](const std::string& text) {
+            auto entry = parse_json_or_throw(text);
+            done(self, e,
+                 {{"success", true},
+                  {"key", entry["key"]},
+                  {"scope", entry["scope"]},
+                  {"version", entry["version"]}},
+                 "success");
+          },
+          [self, e](caf::error& err) {
+            if (err == errc::failed_precondition)
+              return done(self, e, {{"success", false}, {"error", "version_mismatch"}}, "error",
+                          "version mismatch");
+            if (err == errc::permission_denied)
+              return done(self, e, {{"success", false}, {"error", "permission_denied"}}, "error",
+                          "memory scope not writable by this workflow");
+            vendor_failed(self, e, err);
+          });
 }
 
 struct tool_kind {
@@ -452,16 +514,16 @@ struct tool_kind {
 
 const std::map<std::string, tool_kind>& tool_table() {
   static const std::map<std::string, tool_kind> table = {
-    {"create_project_lead", {"hubspot", crm_tool}},
-    {"create_marketing_lead", {"hubspot", crm_tool}},
-    {"sync_lead_to_crm", {"hubspot", crm_tool}},
-    {"send_marketing_proposal", {"sendgrid", email_tool}},
-    {"send_qualification_notification", {"sendgrid", email_tool}},
-    {"schedule_strategy_session", {"google_calendar", calendar_tool}},
-    {"schedule_technical_consultation", {"google_calendar", calendar_tool}},
-    {"schedule_qualification_call", {"google_calendar", calendar_tool}},
-    {"reschedule_meeting", {"google_calendar", calendar_change_tool}},
-    {"cancel_meeting", {"google_calendar", calendar_change_tool}},
+      {"create_project_lead", {"hubspot", crm_tool}},
+      {"create_marketing_lead", {"hubspot", crm_tool}},
+      {"sync_lead_to_crm", {"hubspot", crm_tool}},
+      {"send_marketing_proposal", {"sendgrid", email_tool}},
+      {"send_qualification_notification", {"sendgrid", email_tool}},
+      {"schedule_strategy_session", {"google_calendar", calendar_tool}},
+      {"schedule_technical_consultation", {"google_calendar", calendar_tool}},
+      {"schedule_qualification_call", {"google_calendar", calendar_tool}},
+      {"reschedule_meeting", {"google_calendar", calendar_change_tool}},
+      {"cancel_meeting", {"google_calendar", calendar_change_tool}},
   };
   return table;
 }
@@ -469,81 +531,88 @@ const std::map<std::string, tool_kind>& tool_table() {
 tool_actor::behavior_type tool_fn(tool_pointer self, tool_options opts) {
   self->state.opts = std::move(opts);
   return {
-    [self](tool_atom, const std::string& text) -> caf::result<std::string> {
-      auto& st = self->state;
-      auto call = parse_json(text);
-      auto e = std::make_shared<exec>();
-      e->rp = self->make_response_promise<std::string>();
-      auto rp = e->rp;
-      if (!call.is_object()) {
-        e->tool = "unknown";
-        done(self, e, {{"success", false}, {"error", "malformed tool call"}}, "error", "malformed");
-        return rp;
-      }
-      e->tool = call.value("tool", std::string{"unknown"});
-      e->agent = call.value("agent_type", std::string{"unknown"});
-      e->conversation_id = call.value("conversation_id", std::string{});
-      e->execution_id = call.value("execution_id", std::string{});
-      e->owner_id = call.value("owner_id", std::string{});
-      e->args = call.value("arguments", json::object());
-      if (e->args.is_string()) // OpenAI-style: arguments as a JSON string
-        e->args = parse_json(e->args.get<std::string>());
-      // 0. Built-in shared-memory tools, only inside a workflow.
-      if (e->tool == "remember" || e->tool == "recall") {
-        auto workflow_id = call.value("workflow_id", std::string{});
+      [self](tool_atom, const std::string& text) -> caf::result<std::string> {
+        auto& st = self->state;
+        auto call = parse_json(text);
+        auto e = std::make_shared<exec>();
+        e->rp = self->make_response_promise<std::string>();
+        auto rp = e->rp;
+        if (!call.is_object()) {
+          e->tool = "unknown";
+          done(self, e, {{"success", false}, {"error", "malformed tool call"}}, "error",
+               "malformed");
+          return rp;
+        }
+        e->tool = call.value("tool", std::string{"unknown"});
+        e->agent = call.value("agent_type", std::string{"unknown"});
+        e->conversation_id = call.value("conversation_id", std::string{});
+        e->execution_id = call.value("execution_id", std::string{});
+        e->owner_id = call.value("owner_id", std::string{});
+        e->args = call.value("arguments", json::object());
+        if (e->args.is_string()) // OpenAI-style: arguments as a JSON string
+          e->args = parse_json(e->args.get<std::string>());
+        // 0. Built-in shared-memory tools, only inside a workflow.
+        if (e->tool == "remember" || e->tool == "recall") {
+          auto workflow_id = call.value("workflow_id", std::string{});
+          json schema;
+          for (const auto& t : memory_tools())
+            if (t["name"] == e->tool)
+              schema = t["parameters"];
+          auto problems = e->args.is_discarded() ? std::vector<std::string>{"$: not valid JSON"}
+                                                 : validate_json(schema.dump(), e->args.dump());
+          if (workflow_id.empty() || !st.opts.memory) {
+            done(self, e,
+                 {{"success", false},
+                  {"error", "shared memory is only available inside a workflow"}},
+                 "error", "memory tool outside a workflow");
+          } else if (!problems.empty()) {
+            if (e->args.is_discarded())
+              e->args = nullptr;
+            done(self, e,
+                 {{"success", false}, {"error", "invalid arguments"}, {"problems", problems}},
+                 "error", "invalid arguments");
+          } else {
+            memory_tool(self, e, workflow_id);
+          }
+          return rp;
+        }
+        // 1. The tool must be one of the calling agent's tools.
+        const auto* def = st.opts.catalog->find(e->agent);
         json schema;
-        for (const auto& t : memory_tools())
-          if (t["name"] == e->tool)
-            schema = t["parameters"];
+        if (def)
+          for (const auto& t : parse_json_or_throw(def->tools_json))
+            if (t["name"] == e->tool)
+              schema = t["parameters"];
+        auto kind = tool_table().find(e->tool);
+        if (schema.is_null() || kind == tool_table().end()) {
+          log::warn(component, "tool call refused: not allowed for this agent",
+                    {{"tool", e->tool}, {"agent", e->agent}});
+          done(self, e,
+               {{"success", false},
+                {"error", "tool '" + e->tool + "' is not available to this agent"}},
+               "error", "tool not allowed for this agent");
+          return rp;
+        }
+        // 2. Arguments must match the schema; invalid ones are never executed.
         auto problems = e->args.is_discarded() ? std::vector<std::string>{"$: not valid JSON"}
                                                : validate_json(schema.dump(), e->args.dump());
-        if (workflow_id.empty() || !st.opts.memory) {
-          done(self, e, {{"success", false}, {"error", "shared memory is only available inside a workflow"}},
-               "error", "memory tool outside a workflow");
-        } else if (!problems.empty()) {
+        if (!problems.empty()) {
           if (e->args.is_discarded())
             e->args = nullptr;
-          done(self, e, {{"success", false}, {"error", "invalid arguments"}, {"problems", problems}},
+          json list = problems;
+          done(self, e, {{"success", false}, {"error", "invalid arguments"}, {"problems", list}},
                "error", "invalid arguments");
-        } else {
-          memory_tool(self, e, workflow_id);
+          return rp;
         }
+        // 3. A service that is not configured: skipped, never a pretend success.
+        if (!configured(st.opts.cfg, kind->second.service)) {
+          done(self, e, {{"success", false}, {"skipped", true}, {"reason", "not_configured"}},
+               "skipped");
+          return rp;
+        }
+        kind->second.run(self, e);
         return rp;
-      }
-      // 1. The tool must be one of the calling agent's tools.
-      const auto* def = st.opts.catalog->find(e->agent);
-      json schema;
-      if (def)
-        for (const auto& t : parse_json_or_throw(def->tools_json))
-          if (t["name"] == e->tool)
-            schema = t["parameters"];
-      auto kind = tool_table().find(e->tool);
-      if (schema.is_null() || kind == tool_table().end()) {
-        log::warn(component, "tool call refused: not allowed for this agent",
-                  {{"tool", e->tool}, {"agent", e->agent}});
-        done(self, e, {{"success", false}, {"error", "tool '" + e->tool + "' is not available to this agent"}},
-             "error", "tool not allowed for this agent");
-        return rp;
-      }
-      // 2. Arguments must match the schema; invalid ones are never executed.
-      auto problems = e->args.is_discarded() ? std::vector<std::string>{"$: not valid JSON"}
-                                             : validate_json(schema.dump(), e->args.dump());
-      if (!problems.empty()) {
-        if (e->args.is_discarded())
-          e->args = nullptr;
-        json list = problems;
-        done(self, e, {{"success", false}, {"error", "invalid arguments"}, {"problems", list}},
-             "error", "invalid arguments");
-        return rp;
-      }
-      // 3. A service that is not configured: skipped, never a pretend success.
-      if (!configured(st.opts.cfg, kind->second.service)) {
-        done(self, e, {{"success", false}, {"skipped", true}, {"reason", "not_configured"}}, "skipped");
-        return rp;
-      }
-      kind->second.run(self, e);
-      return rp;
-    },
+      },
   };
 }
 

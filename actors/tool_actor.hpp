@@ -16,13 +16,6 @@
 ///   included, writes one `agent_logs` row `tool_execution:<tool>` (status `success`, `error`,
 ///   `timeout` or `skipped`). No key or secret appears in a result or a log.
 
-#include <memory>
-#include <string>
-
-#include <caf/fwd.hpp>
-#include <caf/replies_to.hpp>
-#include <caf/typed_actor.hpp>
-
 #include "actors/agent_catalog.hpp"
 #include "actors/config.hpp"
 #include "actors/db_actor.hpp"
@@ -30,15 +23,22 @@
 #include "actors/memory_store.hpp"
 #include "actors/vendor_actor.hpp"
 
+#include <caf/fwd.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include <memory>
+#include <string>
+
 namespace pixelcraft {
 
 using tool_actor = caf::typed_actor<
-  /// In: `{"tool", "arguments" (object, or a JSON string), "agent_type", "conversation_id"?,
-  /// "execution_id", "workflow_id"?, "owner_id"? (the workflow's owner: `global` memory is
-  /// theirs)}`. Reply: the result object as JSON text. A memory write that fails is
-  /// `"version_mismatch"` only for a compare-and-set conflict (errors compared with their
-  /// category: a timeout is a `timeout` result).
-  caf::replies_to<tool_atom, std::string>::with<std::string>>;
+    /// In: `{"tool", "arguments" (object, or a JSON string), "agent_type", "conversation_id"?,
+    /// "execution_id", "workflow_id"?, "owner_id"? (the workflow's owner: `global` memory is
+    /// theirs)}`. Reply: the result object as JSON text. A memory write that fails is
+    /// `"version_mismatch"` only for a compare-and-set conflict (errors compared with their
+    /// category: a timeout is a `timeout` result).
+    caf::replies_to<tool_atom, std::string>::with<std::string>>;
 
 struct tool_options {
   std::shared_ptr<const agent_catalog> catalog;

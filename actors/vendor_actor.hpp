@@ -18,18 +18,18 @@
 ///   connection/5xx/429), `errc::deadline_exceeded` (timed out), `errc::invalid_argument`.
 ///   Error texts never contain keys.
 
-#include <string>
+#include "actors/fwd.hpp"
 
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
-#include "actors/fwd.hpp"
+#include <string>
 
 namespace pixelcraft {
 
-using vendor_actor = caf::typed_actor<
-  caf::replies_to<vendor_atom, std::string>::with<std::string>,
-  /// Reply: `{"<service>": {"circuit": "closed"|"open"|"half_open", "consecutive_failures"}}`.
-  caf::replies_to<vstats_atom>::with<std::string>>;
+using vendor_actor = caf::typed_actor<caf::replies_to<vendor_atom, std::string>::with<std::string>,
+                                      /// Reply: `{"<service>": {"circuit":
+                                      /// "closed"|"open"|"half_open", "consecutive_failures"}}`.
+                                      caf::replies_to<vstats_atom>::with<std::string>>;
 
 } // namespace pixelcraft

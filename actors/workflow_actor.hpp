@@ -10,32 +10,32 @@
 ///   lease with an epoch (fencing) guarantees two servers never run one execution at once.
 /// - Requests carry JSON text; callers authorise first (http/ checks ownership).
 
-#include <cstdint>
-#include <string>
+#include "actors/fwd.hpp"
+#include "actors/messages.hpp"
 
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
-#include "actors/fwd.hpp"
-#include "actors/messages.hpp"
+#include <cstdint>
+#include <string>
 
 namespace pixelcraft {
 
 using workflow_manager_actor = caf::typed_actor<
-  /// Creates and starts an execution. In: `{"workflow_type", "participating_agents",
-  /// "conversation_id", "workflow_config", "input_data", "metadata", "owner_id"}` (validated).
-  /// Reply: the `WorkflowExecution`.
-  caf::replies_to<wf_start_atom, std::string>::with<std::string>,
-  /// `pause`, `resume` or `cancel`. Reply: the `WorkflowExecution` after the action (unchanged
-  /// when the action would not change the state). `errc::failed_precondition` when the current
-  /// state does not allow it (HTTP 409); `errc::not_found`.
-  caf::replies_to<wf_action_atom, std::string, std::string>::with<std::string>,
-  /// Waits up to N seconds for a terminal state. Reply: the `WorkflowExecution` then.
-  caf::replies_to<wf_wait_atom, std::string, uint32_t>::with<std::string>,
-  /// Delivers an agent message posted over HTTP (validated by the caller) to the execution:
-  /// stored in `agent_messages` first, then handed to the target agent's next step. Reply: the
-  /// message, `delivered`. `errc::failed_precondition` when the execution is terminal,
-  /// `errc::unavailable` when the agent cannot be reached (the row is then `failed`).
-  caf::replies_to<wf_msg_atom, std::string, outgoing_message>::with<agent_message>>;
+    /// Creates and starts an execution. In: `{"workflow_type", "participating_agents",
+    /// "conversation_id", "workflow_config", "input_data", "metadata", "owner_id"}` (validated).
+    /// Reply: the `WorkflowExecution`.
+    caf::replies_to<wf_start_atom, std::string>::with<std::string>,
+    /// `pause`, `resume` or `cancel`. Reply: the `WorkflowExecution` after the action (unchanged
+    /// when the action would not change the state). `errc::failed_precondition` when the current
+    /// state does not allow it (HTTP 409); `errc::not_found`.
+    caf::replies_to<wf_action_atom, std::string, std::string>::with<std::string>,
+    /// Waits up to N seconds for a terminal state. Reply: the `WorkflowExecution` then.
+    caf::replies_to<wf_wait_atom, std::string, uint32_t>::with<std::string>,
+    /// Delivers an agent message posted over HTTP (validated by the caller) to the execution:
+    /// stored in `agent_messages` first, then handed to the target agent's next step. Reply: the
+    /// message, `delivered`. `errc::failed_precondition` when the execution is terminal,
+    /// `errc::unavailable` when the agent cannot be reached (the row is then `failed`).
+    caf::replies_to<wf_msg_atom, std::string, outgoing_message>::with<agent_message>>;
 
 } // namespace pixelcraft

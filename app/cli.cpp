@@ -1,36 +1,36 @@
 #include "app/cli.hpp"
 
-#include <csignal>
-#include <cstdio>
-#include <ctime>
-#include <fstream>
-#include <sstream>
-#include <unistd.h>
+#include "actors/agent_catalog.hpp"
+#include "actors/agent_registry.hpp"
+#include "actors/config.hpp"
+#include "actors/fwd.hpp"
+#include "actors/health_actor.hpp"
+#include "actors/log.hpp"
+#include "actors/memory_store.hpp"
+#include "actors/message_mirror.hpp"
+#include "actors/tool_actor.hpp"
+#include "http/api.hpp"
+#include "http/auth.hpp"
+#include "http/monitor_hub.hpp"
+#include "http/server.hpp"
+#include "integrations/llm_client.hpp"
+#include "integrations/probe_actor.hpp"
+#include "integrations/vendor_client.hpp"
+#include "persistence/migrations.hpp"
+#include "persistence/pg_pool.hpp"
+#include "workflows/workflow_manager.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 
-#include "actors/config.hpp"
-#include "actors/fwd.hpp"
-#include "actors/agent_catalog.hpp"
-#include "actors/agent_registry.hpp"
-#include "actors/health_actor.hpp"
-#include "actors/memory_store.hpp"
-#include "actors/message_mirror.hpp"
-#include "actors/tool_actor.hpp"
-#include "actors/log.hpp"
-#include "http/api.hpp"
-#include "http/auth.hpp"
-#include "http/monitor_hub.hpp"
-#include "http/server.hpp"
-#include "integrations/llm_client.hpp"
-#include "integrations/vendor_client.hpp"
-#include "workflows/workflow_manager.hpp"
-#include "integrations/probe_actor.hpp"
-#include "persistence/migrations.hpp"
-#include "persistence/pg_pool.hpp"
+#include <csignal>
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <sstream>
+#include <unistd.h>
 
 extern char** environ;
 
@@ -153,8 +153,8 @@ int run_serve() {
   caf::actor_system_config caf_cfg;
   register_types(caf_cfg);
   caf::actor_system sys{caf_cfg};
-  auto db = persistence::spawn_db_pool(
-    sys, {cfg.database_url, cfg.db_pool_size, cfg.db_timeout_ms, 3});
+  auto db =
+      persistence::spawn_db_pool(sys, {cfg.database_url, cfg.db_pool_size, cfg.db_timeout_ms, 3});
   auto vendors = integrations::spawn_vendor_client(sys, cfg);
   health_options hopts;
   hopts.vendors = vendors;
@@ -179,8 +179,8 @@ int run_serve() {
   auto tools = spawn_tool_actor(sys, {catalog, vendors, db, memory, cfg});
   auto agents = spawn_agent_registry(sys, {catalog, db, llm, tools, mirror, cfg});
 
-  auto monitors = http::spawn_monitor_hub(sys, db, cfg.db_timeout_ms,
-                                          size_t{cfg.monitor_backlog_kib} * 1024);
+  auto monitors =
+      http::spawn_monitor_hub(sys, db, cfg.db_timeout_ms, size_t{cfg.monitor_backlog_kib} * 1024);
   workflows::manager_options wopts;
   wopts.bus = monitors;
   wopts.memory = memory;
@@ -215,11 +215,14 @@ int run_serve() {
   sopts.max_connections_per_client = cfg.max_connections_per_client;
   sopts.header_timeout = std::chrono::seconds(cfg.header_timeout_s);
   sopts.handle_timeout =
-    std::chrono::seconds(std::max(cfg.request_timeout_s, cfg.llm_timeout_s) + 60);
+      std::chrono::seconds(std::max(cfg.request_timeout_s, cfg.llm_timeout_s) + 60);
   std::string error;
   auto server = http::http_server::start(
-    sopts, [&api](http::http_request r, http::response_sink_ptr s) { api.handle(std::move(r), std::move(s)); },
-    error);
+      sopts,
+      [&api](http::http_request r, http::response_sink_ptr s) {
+        api.handle(std::move(r), std::move(s));
+      },
+      error);
   int rc = 0;
   if (!server) {
     log::error(component, "cannot start HTTP server",
@@ -229,17 +232,19 @@ int run_serve() {
     rc = 1;
   } else {
     log::info(component, "listening",
-              {{"host", cfg.app_host}, {"port", server->port()}, {"version", PIXELCRAFT_VERSION},
+              {{"host", cfg.app_host},
+               {"port", server->port()},
+               {"version", PIXELCRAFT_VERSION},
                {"auth", ephemeral ? "ephemeral" : "configured"}});
     // Machine-readable line for scripts and tests that start us on port 0.
     std::printf("pixelcraft listening on http://%s:%u\n", cfg.app_host.c_str(), server->port());
     if (ephemeral) {
       auto now = static_cast<long long>(std::time(nullptr));
-      auto token = http::jwt_sign_hs256(
-        "{\"sub\":\"ephemeral-admin\",\"aud\":\"" + cfg.jwt_audience +
-          "\",\"role\":\"service_role\",\"iat\":" + std::to_string(now) +
-          ",\"exp\":" + std::to_string(now + 24 * 3600) + "}",
-        secret);
+      auto token =
+          http::jwt_sign_hs256("{\"sub\":\"ephemeral-admin\",\"aud\":\"" + cfg.jwt_audience +
+                                   "\",\"role\":\"service_role\",\"iat\":" + std::to_string(now) +
+                                   ",\"exp\":" + std::to_string(now + 24 * 3600) + "}",
+                               secret);
       std::printf("SUPABASE_JWT_SECRET is not set: using an ephemeral secret for this process.\n"
                   "Admin token (valid 24 h): %s\n",
                   token.c_str());
@@ -258,10 +263,11 @@ int run_serve() {
     // Agent messages still queued for the mirror are written while the database is up.
     caf::scoped_actor self{sys};
     self->request(mirror, std::chrono::seconds(3), mirror_flush_atom_v)
-      .receive([](bool) {},
-               [](caf::error& err) {
-                 log::warn(component, "agent messages not flushed", {{"error", caf::to_string(err)}});
-               });
+        .receive(
+            [](bool) {},
+            [](caf::error& err) {
+              log::warn(component, "agent messages not flushed", {{"error", caf::to_string(err)}});
+            });
   }
   caf::anon_send_exit(mirror, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(llm, caf::exit_reason::user_shutdown);

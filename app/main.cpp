@@ -1,19 +1,18 @@
+#include "app/cli.hpp"
+
 #include <cstdio>
 #include <cstring>
-
-#include "app/cli.hpp"
 
 namespace {
 
 void usage(std::FILE* out) {
-  std::fprintf(out,
-               "usage: pixelcraft <command>\n\n"
-               "commands:\n"
-               "  serve     apply pending migrations, then serve HTTP on APP_HOST:APP_PORT\n"
-               "  migrate   apply pending database migrations and exit\n"
-               "  version   print the version\n\n"
-               "Configuration comes from the environment and an optional .env file\n"
-               "(PIXELCRAFT_ENV_FILE, default ./.env); see README.md.\n");
+  std::fprintf(out, "usage: pixelcraft <command>\n\n"
+                    "commands:\n"
+                    "  serve     apply pending migrations, then serve HTTP on APP_HOST:APP_PORT\n"
+                    "  migrate   apply pending database migrations and exit\n"
+                    "  version   print the version\n\n"
+                    "Configuration comes from the environment and an optional .env file\n"
+                    "(PIXELCRAFT_ENV_FILE, default ./.env); see README.md.\n");
 }
 
 } // namespace

@@ -2,19 +2,6 @@
 // mirror on and off, in one run. In process: the real agent registry, agent actors, mirror and
 // database pool (a throwaway PostgreSQL); no HTTP and no model in the path.
 // Usage: agent_message_bench [messages=20000] [window=256]. Needs PIXELCRAFT_TEST_PG_DSN.
-#include <chrono>
-#include <cstdio>
-#include <cstdlib>
-#include <functional>
-#include <memory>
-
-#include <caf/actor_system.hpp>
-#include <caf/actor_system_config.hpp>
-#include <caf/scoped_actor.hpp>
-#include <caf/event_based_actor.hpp>
-#include <caf/stateful_actor.hpp>
-#include <nlohmann/json.hpp>
-
 #include "actors/agent_catalog.hpp"
 #include "actors/agent_registry.hpp"
 #include "actors/errc.hpp"
@@ -22,6 +9,20 @@
 #include "actors/messages.hpp"
 #include "persistence/pg_pool.hpp"
 #include "tests/support/pg.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/scoped_actor.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <memory>
 
 using namespace pixelcraft;
 using json = nlohmann::json;
@@ -34,7 +35,7 @@ struct cfg_t : caf::actor_system_config {
 };
 
 struct outcome {
-  double seconds = 0;          ///< until every row is stored (mirror on) or delivered (off)
+  double seconds = 0;           ///< until every row is stored (mirror on) or delivered (off)
   double delivered_seconds = 0; ///< until every message is delivered
   int delivered = 0;
   long long stored = -1; ///< rows in agent_messages afterwards (mirror on)
@@ -44,8 +45,10 @@ std::string db_call(caf::scoped_actor& self, const db_actor& db, const std::stri
                     const json& args) {
   std::string out;
   self->request(db, std::chrono::seconds(30), db_op_atom_v, op, args.dump())
-    .receive([&](std::string& r) { out = r; },
-             [&](caf::error& e) { std::fprintf(stderr, "%s: %s\n", op.c_str(), caf::to_string(e).c_str()); });
+      .receive([&](std::string& r) { out = r; },
+               [&](caf::error& e) {
+                 std::fprintf(stderr, "%s: %s\n", op.c_str(), caf::to_string(e).c_str());
+               });
   return out;
 }
 
@@ -65,13 +68,15 @@ outcome run(caf::actor_system& sys, const db_actor& db, bool mirrored, int n, in
   auto registry = spawn_agent_registry(sys, {catalog, db, llm_actor{}, tool_actor{}, mirror, cfg});
   json spec = {{"workflow_type", "collaborative"},
                {"participating_agents", {"digital_marketing", "content_creation"}},
-               {"workflow_config", json::object()}, {"input_data", json::object()}};
+               {"workflow_config", json::object()},
+               {"input_data", json::object()}};
   auto wf = json::parse(db_call(self, db, "wf_create", spec))["workflow_id"].get<std::string>();
   workflow_agent_actor sender;
   self->request(registry, std::chrono::seconds(10), agent_peer_atom_v,
                 std::string{"digital_marketing"}, wf)
-    .receive([&](caf::actor& a) { sender = caf::actor_cast<workflow_agent_actor>(a); },
-             [&](caf::error& e) { std::fprintf(stderr, "peer: %s\n", caf::to_string(e).c_str()); });
+      .receive(
+          [&](caf::actor& a) { sender = caf::actor_cast<workflow_agent_actor>(a); },
+          [&](caf::error& e) { std::fprintf(stderr, "peer: %s\n", caf::to_string(e).c_str()); });
   outgoing_message text;
   text.to_agent = "content_creation";
   text.message_type = "notification";
@@ -83,51 +88,55 @@ outcome run(caf::actor_system& sys, const db_actor& db, bool mirrored, int n, in
     int sent = 0, answered = 0, delivered = 0;
     caf::response_promise done;
   };
-  auto driver = sys.spawn([sender, text, n, window](caf::stateful_actor<driver_state>* d) -> caf::behavior {
-    auto send_one = std::make_shared<std::function<void()>>();
-    *send_one = [d, sender, text, n, send_one] {
-      ++d->state.sent;
-      d->request(sender, std::chrono::seconds(60), amsg_send_atom_v, text)
-        .then(
-          [d, n, send_one](const agent_message& reply) {
-            auto& st = d->state;
-            st.delivered += reply.status == "delivered";
-            if (++st.answered == n)
-              st.done.deliver(st.delivered);
-            else if (st.sent < n)
-              (*send_one)();
-          },
-          [d, n, send_one](caf::error& e) {
-            std::fprintf(stderr, "send: %s\n", caf::to_string(e).c_str());
-            auto& st = d->state;
-            if (++st.answered == n)
-              st.done.deliver(st.delivered);
-            else if (st.sent < n)
-              (*send_one)();
-          });
-    };
-    return {
-      [d, send_one, n, window](caf::get_atom) {
-        d->state.done = d->make_response_promise();
-        for (int i = 0; i < std::min(n, window); ++i)
-          (*send_one)();
-        return d->state.done;
-      },
-    };
-  });
+  auto driver =
+      sys.spawn([sender, text, n, window](caf::stateful_actor<driver_state>* d) -> caf::behavior {
+        auto send_one = std::make_shared<std::function<void()>>();
+        *send_one = [d, sender, text, n, send_one] {
+          ++d->state.sent;
+          d->request(sender, std::chrono::seconds(60), amsg_send_atom_v, text)
+              .then(
+                  [d, n, send_one](const agent_message& reply) {
+                    auto& st = d->state;
+                    st.delivered += reply.status == "delivered";
+                    if (++st.answered == n)
+                      st.done.deliver(st.delivered);
+                    else if (st.sent < n)
+                      (*send_one)();
+                  },
+                  [d, n, send_one](caf::error& e) {
+                    std::fprintf(stderr, "send: %s\n", caf::to_string(e).c_str());
+                    auto& st = d->state;
+                    if (++st.answered == n)
+                      st.done.deliver(st.delivered);
+                    else if (st.sent < n)
+                      (*send_one)();
+                  });
+        };
+        return {
+            [d, send_one, n, window](caf::get_atom) {
+              d->state.done = d->make_response_promise();
+              for (int i = 0; i < std::min(n, window); ++i)
+                (*send_one)();
+              return d->state.done;
+            },
+        };
+      });
   self->request(driver, std::chrono::seconds(600), caf::get_atom_v)
-    .receive([&](int delivered) { out.delivered = delivered; },
-             [&](caf::error& e) { std::fprintf(stderr, "driver: %s\n", caf::to_string(e).c_str()); });
+      .receive(
+          [&](int delivered) { out.delivered = delivered; },
+          [&](caf::error& e) { std::fprintf(stderr, "driver: %s\n", caf::to_string(e).c_str()); });
   self->send_exit(driver, caf::exit_reason::user_shutdown);
   out.delivered_seconds = std::chrono::duration<double>(clock_type::now() - t0).count();
   if (mirrored)
     self->request(mirror, std::chrono::seconds(120), mirror_flush_atom_v)
-      .receive([](bool) {}, [](caf::error& e) { std::fprintf(stderr, "flush: %s\n", caf::to_string(e).c_str()); });
+        .receive(
+            [](bool) {},
+            [](caf::error& e) { std::fprintf(stderr, "flush: %s\n", caf::to_string(e).c_str()); });
   out.seconds = std::chrono::duration<double>(clock_type::now() - t0).count();
   if (mirrored)
     out.stored = json::parse(db_call(self, db, "amsg_list",
                                      {{"workflow_id", wf}, {"limit", 1}, {"offset", 0}}))["total"]
-                   .get<long long>();
+                     .get<long long>();
   self->send_exit(registry, caf::exit_reason::user_shutdown);
   if (mirror)
     self->send_exit(mirror, caf::exit_reason::user_shutdown);

@@ -2,20 +2,20 @@
 // server versus straight from the fake model, measured in one run, plus the server's peak RSS.
 // Usage: chat_stream_bench [streams=1000] [tokens=10] [token_delay_ms=20]
 // Needs PIXELCRAFT_TEST_PG_DSN (bench/run.sh starts a throwaway cluster).
+#include "tests/fakes/fake_llm.hpp"
+#include "tests/support/pg.hpp"
+#include "tests/support/server_process.hpp"
+
+#include <curl/curl.h>
+#include <nlohmann/json.hpp>
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <string>
-#include <sys/resource.h>
 #include <vector>
-
-#include <curl/curl.h>
-#include <nlohmann/json.hpp>
-
-#include "tests/fakes/fake_llm.hpp"
-#include "tests/support/pg.hpp"
-#include "tests/support/server_process.hpp"
 
 using namespace pixelcraft::test;
 using clock_type = std::chrono::steady_clock;
@@ -141,8 +141,8 @@ int main(int argc, char** argv) {
       server_wall, server_failed);
   auto direct = run(model.url() + "/api/chat", direct_req.dump(), "\"content\"", streams,
                     direct_wall, direct_failed);
-  auto through = run(srv.base_url() + "/api/chat/stream", R"({"message":"hello"})",
-                     "event: chunk", streams, server_wall, server_failed);
+  auto through = run(srv.base_url() + "/api/chat/stream", R"({"message":"hello"})", "event: chunk",
+                     streams, server_wall, server_failed);
   auto rss_peak = peak_rss_kb(srv.pid());
   std::printf("streams=%d tokens=%d token_delay_ms=%d\n", streams, tokens, delay);
   std::printf("| path | p50 first chunk ms | p99 first chunk ms | wall ms | failed |\n");
@@ -151,8 +151,8 @@ int main(int argc, char** argv) {
               pct(direct, 0.99), direct_wall, direct_failed);
   std::printf("| through pixelcraft | %.1f | %.1f | %.0f | %d |\n", pct(through, 0.5),
               pct(through, 0.99), server_wall, server_failed);
-  std::printf("added by the server: p50 %.1f ms, p99 %.1f ms\n", pct(through, 0.5) - pct(direct, 0.5),
-              pct(through, 0.99) - pct(direct, 0.99));
+  std::printf("added by the server: p50 %.1f ms, p99 %.1f ms\n",
+              pct(through, 0.5) - pct(direct, 0.5), pct(through, 0.99) - pct(direct, 0.99));
   std::printf("server RSS: idle %ld KiB, peak %ld KiB\n", rss_idle, rss_peak);
   srv.stop();
   return direct_failed + server_failed == 0 ? 0 : 1;

@@ -5,11 +5,14 @@
 // With a baseline binary (an older build of `pixelcraft`), both servers run at once and their
 // phases alternate, so before and after come from one run. Needs PIXELCRAFT_TEST_PG_DSN
 // (bench/run.sh sets it).
+#include "tests/fakes/fake_llm.hpp"
+#include "tests/support/pg.hpp"
+#include "tests/support/server_process.hpp"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -18,11 +21,8 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <unistd.h>
 #include <vector>
-
-#include "tests/fakes/fake_llm.hpp"
-#include "tests/support/pg.hpp"
-#include "tests/support/server_process.hpp"
 
 using namespace pixelcraft::test;
 using clock_type = std::chrono::steady_clock;
@@ -132,15 +132,18 @@ int main(int argc, char** argv) {
     long long failed = 0;
   };
   std::vector<std::unique_ptr<target>> targets;
-  for (const auto& bin : baseline.empty() ? std::vector<std::string>{""}
-                                          : std::vector<std::string>{baseline, ""}) {
+  for (const auto& bin :
+       baseline.empty() ? std::vector<std::string>{""} : std::vector<std::string>{baseline, ""}) {
     auto t = std::make_unique<target>();
     t->name = bin.empty() ? "this build" : "baseline";
     if (!bin.empty())
       t->srv.set_binary(bin);
-    if (!t->srv.start({{"DATABASE_URL", create_database()}, {"SUPABASE_JWT_SECRET", "bench"},
-                       {"OLLAMA_HOST", model.url()}, {"OLLAMA_MODEL", "llama3.2"},
-                       {"RATE_LIMIT_PER_MINUTE", "1000000"}, {"RATE_LIMIT_BURST", "1000000"},
+    if (!t->srv.start({{"DATABASE_URL", create_database()},
+                       {"SUPABASE_JWT_SECRET", "bench"},
+                       {"OLLAMA_HOST", model.url()},
+                       {"OLLAMA_MODEL", "llama3.2"},
+                       {"RATE_LIMIT_PER_MINUTE", "1000000"},
+                       {"RATE_LIMIT_BURST", "1000000"},
                        {"LOG_LEVEL", "warn"}})) {
       std::fprintf(stderr, "server did not start:\n%s\n", t->srv.stderr_text().c_str());
       return 1;
@@ -153,17 +156,17 @@ int main(int argc, char** argv) {
     for (auto& t : targets) {
       auto a = phase(t->srv.port(), "/health/live", connections, seconds);
       auto b = phase(t->srv.port(), "/api/agents", connections, seconds);
-      std::printf("round %d, %s: /health/live %.0f rps, /api/agents %.0f rps (ratio %.2f)\n",
-                  r + 1, t->name.c_str(), a.rps, b.rps, b.rps / a.rps);
+      std::printf("round %d, %s: /health/live %.0f rps, /api/agents %.0f rps (ratio %.2f)\n", r + 1,
+                  t->name.c_str(), a.rps, b.rps, b.rps / a.rps);
       t->live += a.rps;
       t->agents += b.rps;
       t->failed += a.failed + b.failed;
     }
   }
   for (auto& t : targets) {
-    std::printf("mean, %s: /health/live %.0f rps, /api/agents %.0f rps, ratio %.2f, non-200: %lld\n",
-                t->name.c_str(), t->live / rounds, t->agents / rounds, t->agents / t->live,
-                t->failed);
+    std::printf(
+        "mean, %s: /health/live %.0f rps, /api/agents %.0f rps, ratio %.2f, non-200: %lld\n",
+        t->name.c_str(), t->live / rounds, t->agents / rounds, t->agents / t->live, t->failed);
     t->srv.stop();
   }
   return 0;

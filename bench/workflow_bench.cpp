@@ -1,19 +1,19 @@
 // Workflow throughput: N three-step sequential workflows started at once against an instant
 // fake model, timed until all are completed; then agent messages posted into a paused workflow.
 // Usage: workflow_bench [workflows=200] [messages=500]. Needs PIXELCRAFT_TEST_PG_DSN.
-#include <chrono>
-#include <cstdio>
-#include <thread>
-#include <vector>
-
-#include <curl/curl.h>
-#include <nlohmann/json.hpp>
-
 #include "http/auth.hpp"
 #include "tests/fakes/fake_llm.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/pg.hpp"
 #include "tests/support/server_process.hpp"
+
+#include <curl/curl.h>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <thread>
+#include <vector>
 
 using namespace pixelcraft::test;
 using json = nlohmann::json;
@@ -32,20 +32,25 @@ int main(int argc, char** argv) {
   instant.tokens = {"ok"};
   model.script(instant);
   server_process srv;
-  if (!srv.start({{"DATABASE_URL", create_database()}, {"SUPABASE_JWT_SECRET", "bench"},
-                  {"OLLAMA_HOST", model.url()}, {"OLLAMA_MODEL", "llama3.2"},
-                  {"LLM_MAX_CONCURRENCY", "64"}, {"DB_POOL_SIZE", "8"}, {"LOG_LEVEL", "warn"}})) {
+  if (!srv.start({{"DATABASE_URL", create_database()},
+                  {"SUPABASE_JWT_SECRET", "bench"},
+                  {"OLLAMA_HOST", model.url()},
+                  {"OLLAMA_MODEL", "llama3.2"},
+                  {"LLM_MAX_CONCURRENCY", "64"},
+                  {"DB_POOL_SIZE", "8"},
+                  {"LOG_LEVEL", "warn"}})) {
     std::fprintf(stderr, "server did not start:\n%s\n", srv.stderr_text().c_str());
     return 1;
   }
   auto now = static_cast<long long>(std::time(nullptr));
   auto token = pixelcraft::http::jwt_sign_hs256(
-    json{{"sub", "bench"}, {"aud", "authenticated"}, {"exp", now + 3600}}.dump(), "bench");
+      json{{"sub", "bench"}, {"aud", "authenticated"}, {"exp", now + 3600}}.dump(), "bench");
   std::vector<std::string> auth = {"Authorization: Bearer " + token};
   auto url = srv.base_url();
-  json body = {{"workflow_type", "sequential"},
-               {"participating_agents", {"brand_design", "content_creation", "analytics_consulting"}},
-               {"input_data", {{"message", "Go"}}}};
+  json body = {
+      {"workflow_type", "sequential"},
+      {"participating_agents", {"brand_design", "content_creation", "analytics_consulting"}},
+      {"input_data", {{"message", "Go"}}}};
   // Start them from a few client threads, then wait until all are completed.
   auto t0 = clock_type::now();
   std::vector<std::thread> clients;
@@ -59,7 +64,8 @@ int main(int argc, char** argv) {
     t.join();
   int done = 0;
   while (done < workflows && clock_type::now() - t0 < std::chrono::minutes(5)) {
-    auto r = http_call("GET", url + "/api/agents/workflows?current_state=completed&limit=1", "", auth);
+    auto r =
+        http_call("GET", url + "/api/agents/workflows?current_state=completed&limit=1", "", auth);
     done = json::parse(r.body).value("total", 0);
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
@@ -71,11 +77,14 @@ int main(int argc, char** argv) {
     slow.token_delay = std::chrono::milliseconds(2000);
     return slow;
   }());
-  auto started = json::parse(http_call("POST", url + "/api/agents/workflows/execute", body.dump(), auth).body);
+  auto started =
+      json::parse(http_call("POST", url + "/api/agents/workflows/execute", body.dump(), auth).body);
   auto id = started["workflow_id"].get<std::string>();
   http_call("PATCH", url + "/api/agents/workflows/" + id + "/state", R"({"action":"pause"})", auth);
-  json msg = {{"from_agent", "brand_design"}, {"to_agent", "content_creation"},
-              {"message_type", "notification"}, {"content", {{"n", 1}}}};
+  json msg = {{"from_agent", "brand_design"},
+              {"to_agent", "content_creation"},
+              {"message_type", "notification"},
+              {"content", {{"n", 1}}}};
   auto t1 = clock_type::now();
   int ok = 0;
   std::vector<std::thread> senders;
@@ -83,15 +92,16 @@ int main(int argc, char** argv) {
   for (int c = 0; c < 4; ++c)
     senders.emplace_back([&] {
       while (sent++ < messages)
-        if (http_call("POST", url + "/api/agents/workflows/" + id + "/messages", msg.dump(), auth).status == 201)
+        if (http_call("POST", url + "/api/agents/workflows/" + id + "/messages", msg.dump(), auth)
+                .status == 201)
           ++ok;
     });
   for (auto& t : senders)
     t.join();
   auto msg_s = std::chrono::duration<double>(clock_type::now() - t1).count();
   std::printf("| what | count | seconds | per second |\n|---|---|---|---|\n");
-  std::printf("| 3-step sequential workflows (instant model) | %d/%d completed | %.2f | %.1f |\n", done,
-              workflows, wf_s, done / wf_s);
+  std::printf("| 3-step sequential workflows (instant model) | %d/%d completed | %.2f | %.1f |\n",
+              done, workflows, wf_s, done / wf_s);
   std::printf("| agent messages posted over HTTP (mirrored) | %d | %.2f | %.1f |\n", ok, msg_s,
               ok / msg_s);
   srv.stop();

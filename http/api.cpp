@@ -1,15 +1,15 @@
 #include "http/api.hpp"
 
-#include <algorithm>
-#include <ctime>
-#include <mutex>
-#include <unordered_map>
-
 #include "actors/deadline.hpp"
 #include "actors/ids.hpp"
 #include "http/context.hpp"
 #include "http/metrics.hpp"
 #include "http/router.hpp"
+
+#include <algorithm>
+#include <ctime>
+#include <mutex>
+#include <unordered_map>
 
 namespace pixelcraft::http {
 
@@ -53,8 +53,7 @@ std::string join(const std::vector<std::string>& xs, const char* sep) {
 /// Token buckets per client IP for anonymous writes (API.md §1: 429 with Retry-After).
 class rate_limiter {
 public:
-  rate_limiter(double per_minute, double burst) : rate_(per_minute / 60.0), burst_(burst) {
-  }
+  rate_limiter(double per_minute, double burst) : rate_(per_minute / 60.0), burst_(burst) {}
 
   /// Returns 0 when allowed, else the seconds to wait.
   int take(const std::string& key) {
@@ -91,10 +90,8 @@ private:
 
 struct api::impl {
   explicit impl(api_options o)
-    : opts(std::move(o)),
-      verifier(opts.jwt_secret, opts.cfg.jwt_audience),
-      limiter(opts.cfg.rate_limit_per_minute, opts.cfg.rate_limit_burst) {
-  }
+      : opts(std::move(o)), verifier(opts.jwt_secret, opts.cfg.jwt_audience),
+        limiter(opts.cfg.rate_limit_per_minute, opts.cfg.rate_limit_burst) {}
 
   struct route_entry {
     access who;
@@ -156,8 +153,7 @@ struct api::impl {
 
   /// Records a 2xx response under the claimed key before sending it (so a quick retry
   /// replays it); releases the key for anything else.
-  void finish_idempotent(request_ctx& ctx, http_response r, const std::string& route,
-                         double secs) {
+  void finish_idempotent(request_ctx& ctx, http_response r, const std::string& route, double secs) {
     auto db = opts.db;
     auto scope = ctx.idem_scope, key = ctx.idem_key;
     auto sink = ctx.sink;
@@ -175,10 +171,10 @@ struct api::impl {
       if (ok)
         a->request(db, t, idem_end_atom_v, scope, key, static_cast<int32_t>(shared->status),
                    shared->body)
-          .then([deliver](std::string&) { deliver(); }, [deliver](caf::error&) { deliver(); });
+            .then([deliver](std::string&) { deliver(); }, [deliver](caf::error&) { deliver(); });
       else
         a->request(db, t, idem_drop_atom_v, scope, key)
-          .then([deliver](std::string&) { deliver(); }, [deliver](caf::error&) { deliver(); });
+            .then([deliver](std::string&) { deliver(); }, [deliver](caf::error&) { deliver(); });
     });
   }
 
@@ -191,9 +187,9 @@ struct api::impl {
       return fn(ctx);
     if (!valid_idempotency_key(*key))
       return ctx->invalid(
-        json::array({{{"loc", {"header", "Idempotency-Key"}},
-                      {"msg", "Idempotency-Key must have 1..255 visible ASCII characters"},
-                      {"type", "value_error"}}}));
+          json::array({{{"loc", {"header", "Idempotency-Key"}},
+                        {"msg", "Idempotency-Key must have 1..255 visible ASCII characters"},
+                        {"type", "value_error"}}}));
     if (!parse_json_object(ctx))
       return;
     auto scope = ctx->req.method + " " + ctx->route + ":" +
@@ -201,23 +197,24 @@ struct api::impl {
     auto hash = sha256_hex(ctx->parsed_body->doc.dump());
     auto k = *key;
     ask(
-      ctx, opts.db, ctx->db_timeout(),
-      [ctx, fn, scope, k](std::string& claim_text) {
-        auto claim = parse_json_or_throw(claim_text);
-        auto state = claim.value("state", std::string{});
-        if (state == "replay") {
-          ctx->headers.emplace_back("Idempotent-Replayed", "true");
-          return ctx->send(claim.value("status", 200), claim.value("body", std::string{}));
-        }
-        if (state == "conflict")
-          return ctx->error(409, "Idempotency-Key was already used with a different request body");
-        if (state == "in_progress")
-          return ctx->error(409, "a request with this Idempotency-Key is still in progress");
-        ctx->idem_scope = scope;
-        ctx->idem_key = k;
-        fn(ctx);
-      },
-      idem_begin_atom_v, scope, k, hash, static_cast<int32_t>(opts.cfg.idempotency_ttl_hours));
+        ctx, opts.db, ctx->db_timeout(),
+        [ctx, fn, scope, k](std::string& claim_text) {
+          auto claim = parse_json_or_throw(claim_text);
+          auto state = claim.value("state", std::string{});
+          if (state == "replay") {
+            ctx->headers.emplace_back("Idempotent-Replayed", "true");
+            return ctx->send(claim.value("status", 200), claim.value("body", std::string{}));
+          }
+          if (state == "conflict")
+            return ctx->error(409,
+                              "Idempotency-Key was already used with a different request body");
+          if (state == "in_progress")
+            return ctx->error(409, "a request with this Idempotency-Key is still in progress");
+          ctx->idem_scope = scope;
+          ctx->idem_key = k;
+          fn(ctx);
+        },
+        idem_begin_atom_v, scope, k, hash, static_cast<int32_t>(opts.cfg.idempotency_ttl_hours));
   }
 
   stream_sink_ptr open_stream(request_ctx& ctx, const std::string& content_type,
@@ -235,8 +232,11 @@ struct api::impl {
     auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - ctx.started);
     metrics.observe(ctx.req.method, ctx.route, 200, secs.count());
     log::info(component, "stream opened",
-              {{"correlation_id", ctx.correlation_id}, {"method", ctx.req.method},
-               {"route", ctx.route}, {"status", 200}, {"latency_ms", secs.count() * 1000.0}});
+              {{"correlation_id", ctx.correlation_id},
+               {"method", ctx.req.method},
+               {"route", ctx.route},
+               {"status", 200},
+               {"latency_ms", secs.count() * 1000.0}});
     return ctx.sink->open_stream(std::move(head), std::move(on_gone));
   }
 
@@ -255,8 +255,8 @@ struct api::impl {
     auto& req = ctx->req;
     // Our own limits, below RESTinio's hard caps, so clients get a status instead of a reset.
     if (req.target.size() > max_target_bytes)
-      return ctx->error(414, "request URI longer than " + std::to_string(max_target_bytes) +
-                               " bytes");
+      return ctx->error(414,
+                        "request URI longer than " + std::to_string(max_target_bytes) + " bytes");
     size_t total = 0;
     for (const auto& [k, v] : req.headers) {
       total += k.size() + v.size() + 4;
@@ -267,7 +267,7 @@ struct api::impl {
       return ctx->error(431, "request headers are too large");
     if (req.body.size() > opts.cfg.max_body_bytes)
       return ctx->error(413, "request body exceeds " + std::to_string(opts.cfg.max_body_bytes) +
-                               " bytes");
+                                 " bytes");
 
     ctx->query = parse_query(req.query);
     if (req.method == "OPTIONS")
@@ -398,7 +398,9 @@ void request_ctx::fail(const caf::error& err) {
   auto [status, detail] = map_error(err);
   if (status >= 500)
     log::warn("pixelcraft.http", "request failed",
-              {{"correlation_id", correlation_id}, {"route", route}, {"status", status},
+              {{"correlation_id", correlation_id},
+               {"route", route},
+               {"status", status},
                {"error", caf::to_string(err)}});
   if (status == 503)
     headers.emplace_back("Retry-After", "5");
@@ -409,9 +411,9 @@ void guarded(const ctx_ptr& ctx, const std::function<void()>& fn) {
   try {
     fn();
   } catch (const std::exception& e) {
-    log::error("pixelcraft.http", "handler threw",
-               {{"correlation_id", ctx->correlation_id}, {"route", ctx->route},
-                {"error", e.what()}});
+    log::error(
+        "pixelcraft.http", "handler threw",
+        {{"correlation_id", ctx->correlation_id}, {"route", ctx->route}, {"error", e.what()}});
     ctx->error(500, "internal server error");
   } catch (...) {
     log::error("pixelcraft.http", "handler threw",
@@ -439,8 +441,8 @@ const json* parse_json_object(const ctx_ptr& ctx) {
   return &b.doc;
 }
 
-void add_route(api::impl& a, std::string method, std::string pattern, access who,
-               handler_fn fn, bool idempotent) {
+void add_route(api::impl& a, std::string method, std::string pattern, access who, handler_fn fn,
+               bool idempotent) {
   a.routes.add(std::move(method), std::move(pattern));
   a.handlers.push_back({who, std::move(fn), idempotent});
 }

@@ -7,14 +7,6 @@
 /// that answer later through the `response_sink` from a CAF thread.
 /// Thread-safe; one instance per server; must outlive the server that calls it.
 
-#include <memory>
-#include <string>
-#include <utility>
-#include <vector>
-
-#include <caf/actor.hpp>
-#include <caf/fwd.hpp>
-
 #include "actors/agent_catalog.hpp"
 #include "actors/agent_registry.hpp"
 #include "actors/config.hpp"
@@ -23,6 +15,14 @@
 #include "actors/llm_actor.hpp"
 #include "actors/workflow_actor.hpp"
 #include "http/request.hpp"
+
+#include <caf/actor.hpp>
+#include <caf/fwd.hpp>
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace pixelcraft::http {
 

@@ -2,11 +2,6 @@
 
 #include "actors/json_limits.hpp"
 
-#include <array>
-#include <cmath>
-#include <cstdio>
-#include <stdexcept>
-
 #include <nlohmann/json.hpp>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -14,14 +9,18 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
+#include <array>
+#include <cmath>
+#include <cstdio>
+#include <stdexcept>
+
 namespace pixelcraft::http {
 
 namespace {
 
 using json = nlohmann::json;
 
-constexpr char b64url_chars[] =
-  "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+constexpr char b64url_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 std::string hmac_sha256(std::string_view key, std::string_view data) {
   unsigned char mac[EVP_MAX_MD_SIZE];
@@ -147,8 +146,8 @@ jwt_result jwt_verifier::verify(std::string_view token, int64_t now_s) const {
     return refuse("invalid iat claim");
   if (present && iat > static_cast<double>(now_s + leeway_s_))
     return refuse("token issued in the future");
-  auto role_claim = p.contains("role") && p["role"].is_string() ? p["role"].get<std::string>()
-                                                                 : std::string{};
+  auto role_claim =
+      p.contains("role") && p["role"].is_string() ? p["role"].get<std::string>() : std::string{};
   if (role_claim == "anon") {
     jwt_result r;
     r.ok = true;
@@ -187,8 +186,8 @@ jwt_result jwt_verifier::verify(std::string_view token, int64_t now_s) const {
 }
 
 std::string jwt_sign_hs256(std::string_view payload_json, std::string_view secret) {
-  auto signing_input = base64url_encode(R"({"alg":"HS256","typ":"JWT"})") + "." +
-                       base64url_encode(payload_json);
+  auto signing_input =
+      base64url_encode(R"({"alg":"HS256","typ":"JWT"})") + "." + base64url_encode(payload_json);
   return signing_input + "." + base64url_encode(hmac_sha256(secret, signing_input));
 }
 

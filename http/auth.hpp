@@ -25,8 +25,7 @@ struct jwt_result {
 class jwt_verifier {
 public:
   jwt_verifier(std::string secret, std::string audience, int64_t leeway_s = 30)
-    : secret_(std::move(secret)), audience_(std::move(audience)), leeway_s_(leeway_s) {
-  }
+      : secret_(std::move(secret)), audience_(std::move(audience)), leeway_s_(leeway_s) {}
 
   /// Verifies `token` at unix time `now_s`: signature, `alg` pinned to HS256, `exp` required
   /// and in the future, `nbf`/`iat` not in the future (leeway), then either `role: anon`

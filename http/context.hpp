@@ -1,6 +1,18 @@
 #pragma once
 /// http-internal: the per-request context that route handlers work with.
 
+#include "actors/deadline.hpp"
+#include "actors/log.hpp"
+#include "http/api.hpp"
+#include "http/auth.hpp"
+#include "http/error_mapping.hpp"
+#include "http/validation.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+
+#include <nlohmann/json.hpp>
+
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -9,17 +21,6 @@
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <caf/actor_system.hpp>
-#include <caf/event_based_actor.hpp>
-#include <nlohmann/json.hpp>
-
-#include "actors/deadline.hpp"
-#include "actors/log.hpp"
-#include "http/api.hpp"
-#include "http/auth.hpp"
-#include "http/error_mapping.hpp"
-#include "http/validation.hpp"
 
 namespace pixelcraft::http {
 
@@ -85,7 +86,7 @@ struct request_ctx {
   /// that answers the request; work it asks for gets `deadlines::inner` of it as its budget.
   std::chrono::milliseconds time_left() const {
     auto spent = std::chrono::duration_cast<std::chrono::milliseconds>(
-      std::chrono::steady_clock::now() - started);
+        std::chrono::steady_clock::now() - started);
     return std::max(std::chrono::milliseconds(1), deadlines::http_request(opts->cfg) - spent);
   }
 };
@@ -96,18 +97,15 @@ void guarded(const ctx_ptr& ctx, const std::function<void()>& fn);
 /// Asks `dest` (a typed actor replying `Reply`, by default `std::string`) from a short-lived
 /// requester actor and continues with `on_ok` on a CAF thread; errors and timeouts go to
 /// `ctx->fail`.
-template <class T>
-struct non_deduced {
-  using type = T;
-};
+template <class T> struct non_deduced { using type = T; };
 
 template <class Reply = std::string, class Handle, class... Ts>
 void ask(const ctx_ptr& ctx, Handle dest, std::chrono::milliseconds timeout,
          typename non_deduced<std::function<void(Reply&)>>::type on_ok, Ts... xs) {
   ctx->opts->sys->spawn([=](caf::event_based_actor* self) {
     self->request(dest, timeout, xs...)
-      .then([ctx, on_ok](Reply& reply) { guarded(ctx, [&] { on_ok(reply); }); },
-            [ctx](caf::error& err) { ctx->fail(err); });
+        .then([ctx, on_ok](Reply& reply) { guarded(ctx, [&] { on_ok(reply); }); },
+              [ctx](caf::error& err) { ctx->fail(err); });
   });
 }
 
@@ -115,12 +113,11 @@ void ask(const ctx_ptr& ctx, Handle dest, std::chrono::milliseconds timeout,
 template <class Reply = std::string, class Handle, class... Ts>
 void ask_or(const ctx_ptr& ctx, Handle dest, std::chrono::milliseconds timeout,
             typename non_deduced<std::function<void(Reply&)>>::type on_ok,
-            std::function<void(caf::error&)> on_err,
-            Ts... xs) {
+            std::function<void(caf::error&)> on_err, Ts... xs) {
   ctx->opts->sys->spawn([=](caf::event_based_actor* self) {
     self->request(dest, timeout, xs...)
-      .then([ctx, on_ok](Reply& reply) { guarded(ctx, [&] { on_ok(reply); }); },
-            [ctx, on_err](caf::error& err) { guarded(ctx, [&] { on_err(err); }); });
+        .then([ctx, on_ok](Reply& reply) { guarded(ctx, [&] { on_ok(reply); }); },
+              [ctx, on_err](caf::error& err) { guarded(ctx, [&] { on_err(err); }); });
   });
 }
 
@@ -137,8 +134,8 @@ const json* parse_json_object(const ctx_ptr& ctx);
 /// Registers a route. `idempotent` routes create something: they honour `Idempotency-Key`
 /// (API.md §1) generically: the key is claimed before the handler runs, a 2xx response is
 /// recorded for replay, any other outcome releases the key.
-void add_route(api::impl& a, std::string method, std::string pattern, access who,
-               handler_fn fn, bool idempotent = false);
+void add_route(api::impl& a, std::string method, std::string pattern, access who, handler_fn fn,
+               bool idempotent = false);
 
 void register_ops_routes(api::impl& a);
 void register_lead_routes(api::impl& a);

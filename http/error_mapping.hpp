@@ -1,10 +1,10 @@
 #pragma once
 /// The one mapping from errors to HTTP statuses (STYLE.md §6).
 
+#include <caf/error.hpp>
+
 #include <string>
 #include <utility>
-
-#include <caf/error.hpp>
 
 namespace pixelcraft::http {
 

@@ -32,8 +32,7 @@ std::string num(double v) {
 
 } // namespace
 
-metrics_registry::metrics_registry() : started_(std::chrono::steady_clock::now()) {
-}
+metrics_registry::metrics_registry() : started_(std::chrono::steady_clock::now()) {}
 
 void metrics_registry::observe(const std::string& method, const std::string& route, int status,
                                double seconds) {

@@ -27,7 +27,7 @@ public:
 
 private:
   static constexpr std::array<double, 14> bounds{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
-                                                 1,     2.5,  5,     10,   30,  60,  120};
+                                                 1,     2.5,  5,     10,   30,  60,   120};
   struct histogram {
     std::array<uint64_t, bounds.size()> buckets{};
     uint64_t count = 0;

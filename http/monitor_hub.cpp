@@ -1,17 +1,18 @@
 #include "http/monitor_hub.hpp"
 
-#include <chrono>
-#include <map>
-#include <vector>
+#include "actors/deadline.hpp"
+#include "actors/json_limits.hpp"
+#include "actors/log.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
+
 #include <nlohmann/json.hpp>
 
-#include "actors/deadline.hpp"
-#include "actors/json_limits.hpp"
-#include "actors/log.hpp"
+#include <chrono>
+#include <map>
+#include <vector>
 
 namespace pixelcraft::http {
 
@@ -51,7 +52,7 @@ size_t send_event(monitor& m, const json& e) {
                     {"event_type", e["event_type"]},
                     {"data", e.value("data", json::object())},
                     {"timestamp", e["timestamp"]}}
-                 .dump();
+                   .dump();
   auto size = frame.size();
   m.sub.session->send_text(std::move(frame));
   return size;
@@ -84,101 +85,102 @@ monitor_hub_actor::behavior_type hub_fn(hub_pointer self, db_actor db, unsigned 
   self->state.db_timeout = deadlines::db(db_timeout_ms);
   self->delayed_send(self, ping_every, tick_atom_v);
   return {
-    [self](wf_event_atom, const std::string& workflow_id, const std::string& text) {
-      auto e = parse_json(text); // our own event text
-      if (!e.is_object())
-        return;
-      std::vector<std::pair<uint64_t, int64_t>> behind;
-      for (auto& [id, m] : self->state.monitors) {
-        if (m.sub.workflow_id != workflow_id)
-          continue;
-        if (!m.ready) {
-          m.buffered.push_back(e);
-          continue;
+      [self](wf_event_atom, const std::string& workflow_id, const std::string& text) {
+        auto e = parse_json(text); // our own event text
+        if (!e.is_object())
+          return;
+        std::vector<std::pair<uint64_t, int64_t>> behind;
+        for (auto& [id, m] : self->state.monitors) {
+          if (m.sub.workflow_id != workflow_id)
+            continue;
+          if (!m.ready) {
+            m.buffered.push_back(e);
+            continue;
+          }
+          if (m.sub.session->unsent_bytes() > self->state.max_backlog + m.catch_up_bytes) {
+            behind.emplace_back(id, m.last_seq);
+            continue;
+          }
+          send_event(m, e);
         }
-        if (m.sub.session->unsent_bytes() > self->state.max_backlog + m.catch_up_bytes) {
-          behind.emplace_back(id, m.last_seq);
-          continue;
+        for (auto [id, seq] : behind) {
+          log::info("pixelcraft.http", "workflow monitor closed: too far behind",
+                    {{"workflow_id", workflow_id}, {"last_seq", seq}});
+          drop(self, id, 1013,
+               "too far behind at seq " + std::to_string(seq) + "; reconnect with since");
         }
-        send_event(m, e);
-      }
-      for (auto [id, seq] : behind) {
-        log::info("pixelcraft.http", "workflow monitor closed: too far behind",
-                  {{"workflow_id", workflow_id}, {"last_seq", seq}});
-        drop(self, id, 1013, "too far behind at seq " + std::to_string(seq) + "; reconnect with since");
-      }
-    },
-    [self](ws_sub_atom, monitor_sub& sub) {
-      auto id = sub.id;
-      auto wf = sub.workflow_id;
-      auto since = sub.since;
-      monitor m;
-      m.sub = std::move(sub);
-      self->state.monitors[id] = std::move(m);
-      auto& st = self->state;
-      if (since < 0) {
-        st.monitors[id].last_seq = 0;
-        self->request(st.db, st.db_timeout, db_op_atom_v, std::string{"wf_load"},
-                      json{{"workflow_id", wf}}.dump())
-          .then(
-            [self, id, wf](const std::string& text) {
-              auto it = self->state.monitors.find(id);
-              if (it == self->state.monitors.end())
-                return;
-              auto row = parse_json(text);
-              if (!row.is_object())
-                return drop(self, id, 1011, "state unavailable");
-              auto seq = row.value("last_event_seq", int64_t{0});
-              for (auto k : {"workflow_config", "input_data", "owner_id", "last_event_seq"})
-                row.erase(k);
-              auto frame = json{{"type", "workflow_update"},
-                                {"workflow_id", wf},
-                                {"seq", seq},
-                                {"event_type", "initial_state"},
-                                {"data", row},
-                                {"timestamp", log::now_rfc3339()}}
-                             .dump();
-              it->second.catch_up_bytes += frame.size();
-              it->second.sub.session->send_text(std::move(frame));
-              it->second.last_seq = seq;
-              make_ready(self, id);
-            },
-            [self, id](caf::error&) { drop(self, id, 1011, "state unavailable"); });
-        return;
-      }
-      st.monitors[id].last_seq = since;
-      self->request(st.db, st.db_timeout, db_op_atom_v, std::string{"wf_events"},
-                    json{{"workflow_id", wf}, {"since", since}}.dump())
-        .then(
-          [self, id](const std::string& text) {
-            auto it = self->state.monitors.find(id);
-            if (it == self->state.monitors.end())
-              return;
-            auto replay = parse_json(text);
-            if (!replay.is_object() || !replay["events"].is_array())
-              return drop(self, id, 1011, "events unavailable");
-            for (auto& e : replay["events"])
-              it->second.catch_up_bytes += send_event(it->second, e);
-            make_ready(self, id);
-          },
-          [self, id](caf::error&) { drop(self, id, 1011, "events unavailable"); });
-    },
-    [self](ws_text_atom, uint64_t id, const std::string& text) {
-      auto it = self->state.monitors.find(id);
-      if (it == self->state.monitors.end())
-        return;
-      if (text.size() > max_client_frame)
-        return drop(self, id, 1009, "frame over 64 KiB");
-      auto j = parse_json(text, client_depth); // a client's frame
-      if (j.is_object() && j.contains("type") && j["type"] == "ping")
-        it->second.sub.session->send_text(R"({"type":"pong"})");
-    },
-    [self](ws_close_atom, uint64_t id) { drop(self, id, 0, ""); },
-    [self](tick_atom) {
-      for (auto& [id, m] : self->state.monitors)
-        m.sub.session->send_text(R"({"type":"ping"})");
-      self->delayed_send(self, ping_every, tick_atom_v);
-    },
+      },
+      [self](ws_sub_atom, monitor_sub& sub) {
+        auto id = sub.id;
+        auto wf = sub.workflow_id;
+        auto since = sub.since;
+        monitor m;
+        m.sub = std::move(sub);
+        self->state.monitors[id] = std::move(m);
+        auto& st = self->state;
+        if (since < 0) {
+          st.monitors[id].last_seq = 0;
+          self->request(st.db, st.db_timeout, db_op_atom_v, std::string{"wf_load"},
+                        json{{"workflow_id", wf}}.dump())
+              .then(
+                  [self, id, wf](const std::string& text) {
+                    auto it = self->state.monitors.find(id);
+                    if (it == self->state.monitors.end())
+                      return;
+                    auto row = parse_json(text);
+                    if (!row.is_object())
+                      return drop(self, id, 1011, "state unavailable");
+                    auto seq = row.value("last_event_seq", int64_t{0});
+                    for (auto k : {"workflow_config", "input_data", "owner_id", "last_event_seq"})
+                      row.erase(k);
+                    auto frame = json{{"type", "workflow_update"},
+                                      {"workflow_id", wf},
+                                      {"seq", seq},
+                                      {"event_type", "initial_state"},
+                                      {"data", row},
+                                      {"timestamp", log::now_rfc3339()}}
+                                     .dump();
+                    it->second.catch_up_bytes += frame.size();
+                    it->second.sub.session->send_text(std::move(frame));
+                    it->second.last_seq = seq;
+                    make_ready(self, id);
+                  },
+                  [self, id](caf::error&) { drop(self, id, 1011, "state unavailable"); });
+          return;
+        }
+        st.monitors[id].last_seq = since;
+        self->request(st.db, st.db_timeout, db_op_atom_v, std::string{"wf_events"},
+                      json{{"workflow_id", wf}, {"since", since}}.dump())
+            .then(
+                [self, id](const std::string& text) {
+                  auto it = self->state.monitors.find(id);
+                  if (it == self->state.monitors.end())
+                    return;
+                  auto replay = parse_json(text);
+                  if (!replay.is_object() || !replay["events"].is_array())
+                    return drop(self, id, 1011, "events unavailable");
+                  for (auto& e : replay["events"])
+                    it->second.catch_up_bytes += send_event(it->second, e);
+                  make_ready(self, id);
+                },
+                [self, id](caf::error&) { drop(self, id, 1011, "events unavailable"); });
+      },
+      [self](ws_text_atom, uint64_t id, const std::string& text) {
+        auto it = self->state.monitors.find(id);
+        if (it == self->state.monitors.end())
+          return;
+        if (text.size() > max_client_frame)
+          return drop(self, id, 1009, "frame over 64 KiB");
+        auto j = parse_json(text, client_depth); // a client's frame
+        if (j.is_object() && j.contains("type") && j["type"] == "ping")
+          it->second.sub.session->send_text(R"({"type":"pong"})");
+      },
+      [self](ws_close_atom, uint64_t id) { drop(self, id, 0, ""); },
+      [self](tick_atom) {
+        for (auto& [id, m] : self->state.monitors)
+          m.sub.session->send_text(R"({"type":"ping"})");
+        self->delayed_send(self, ping_every, tick_atom_v);
+      },
   };
 }
 

@@ -14,15 +14,15 @@
 ///   with `?since=<last seq it received>`. So a slow monitor costs bounded memory and never
 ///   slows a workflow or the other monitors.
 
-#include <cstdint>
-#include <memory>
-#include <string>
-
-#include <caf/fwd.hpp>
-
 #include "actors/db_actor.hpp"
 #include "actors/event_bus.hpp"
 #include "http/request.hpp"
+
+#include <caf/fwd.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <string>
 
 namespace pixelcraft::http {
 
@@ -34,9 +34,10 @@ struct monitor_sub {
   ws_session_ptr session;
 };
 
-using monitor_hub_actor = event_bus_actor::extend<
-  caf::reacts_to<ws_sub_atom, monitor_sub>, caf::reacts_to<ws_text_atom, uint64_t, std::string>,
-  caf::reacts_to<ws_close_atom, uint64_t>, caf::reacts_to<tick_atom>>;
+using monitor_hub_actor =
+    event_bus_actor::extend<caf::reacts_to<ws_sub_atom, monitor_sub>,
+                            caf::reacts_to<ws_text_atom, uint64_t, std::string>,
+                            caf::reacts_to<ws_close_atom, uint64_t>, caf::reacts_to<tick_atom>>;
 
 monitor_hub_actor spawn_monitor_hub(caf::actor_system& sys, db_actor db, unsigned db_timeout_ms,
                                     size_t max_backlog_bytes = 4u << 20);

@@ -2,8 +2,8 @@
 /// Transport-neutral HTTP request and response, so routes never include RESTinio (build time,
 /// STACK.md §3). server.cpp converts; everything else in http/ works on these.
 
-#include <functional>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -13,10 +13,10 @@
 namespace pixelcraft::http {
 
 struct http_request {
-  std::string method;  ///< upper case, e.g. `GET`
-  std::string target;  ///< raw request target (path and query)
-  std::string path;    ///< raw path, not decoded
-  std::string query;   ///< raw query without `?`
+  std::string method; ///< upper case, e.g. `GET`
+  std::string target; ///< raw request target (path and query)
+  std::string path;   ///< raw path, not decoded
+  std::string query;  ///< raw query without `?`
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers; ///< names lower-cased
   std::string remote_ip;
@@ -62,9 +62,9 @@ using ws_session_ptr = std::shared_ptr<ws_session>;
 
 /// Callbacks of a WebSocket; they run on an I/O thread and must only hand work to an actor.
 struct ws_callbacks {
-  std::function<void(ws_session_ptr)> ready;  ///< the upgrade is done
-  std::function<void(std::string)> text;      ///< a text frame from the client
-  std::function<void()> closed;               ///< the client closed or went away
+  std::function<void(ws_session_ptr)> ready; ///< the upgrade is done
+  std::function<void(std::string)> text;     ///< a text frame from the client
+  std::function<void()> closed;              ///< the client closed or went away
 };
 
 /// Where a response goes. Implemented in server.cpp over a RESTinio request handle.

@@ -12,8 +12,8 @@ constexpr auto health_timeout = std::chrono::milliseconds(5000);
 /// unreachable).
 void with_models(const ctx_ptr& ctx, std::function<void(const model_status&)> next) {
   ask_or<model_status>(
-    ctx, ctx->opts->health, health_timeout, [next](model_status& m) { next(m); },
-    [next](caf::error&) { next(model_status{}); }, models_atom_v);
+      ctx, ctx->opts->health, health_timeout, [next](model_status& m) { next(m); },
+      [next](caf::error&) { next(model_status{}); }, models_atom_v);
 }
 
 std::string agent_status(const model_status& m, const agent_def& a) {
@@ -21,9 +21,8 @@ std::string agent_status(const model_status& m, const agent_def& a) {
 }
 
 void list_agents(const ctx_ptr& ctx) {
-  with_models(ctx, [ctx](const model_status& m) {
-    ctx->send(200, ctx->opts->catalog->list_json(m));
-  });
+  with_models(ctx,
+              [ctx](const model_status& m) { ctx->send(200, ctx->opts->catalog->list_json(m)); });
 }
 
 void get_agent(const ctx_ptr& ctx) {
@@ -38,24 +37,23 @@ void get_agent(const ctx_ptr& ctx) {
 void agents_health(const ctx_ptr& ctx) {
   with_models(ctx, [ctx](const model_status& v) {
     ask(
-      ctx, ctx->opts->agents, std::chrono::milliseconds(5000),
-      [ctx, v](std::string& counts_text) {
-        auto counts = parse_json_or_throw(counts_text);
-        json out = json::object();
-        for (const auto& a : ctx->opts->catalog->all())
-          out[a.id] = {{"status", agent_status(v, a)},
-                       {"instances", counts.value(a.id, 0)}};
-        ctx->send_json(200, out);
-      },
-      agents_atom_v);
+        ctx, ctx->opts->agents, std::chrono::milliseconds(5000),
+        [ctx, v](std::string& counts_text) {
+          auto counts = parse_json_or_throw(counts_text);
+          json out = json::object();
+          for (const auto& a : ctx->opts->catalog->all())
+            out[a.id] = {{"status", agent_status(v, a)}, {"instances", counts.value(a.id, 0)}};
+          ctx->send_json(200, out);
+        },
+        agents_atom_v);
   });
 }
 
 void agents_metrics(const ctx_ptr& ctx) {
   ask(
-    ctx, ctx->opts->db, ctx->db_timeout(),
-    [ctx](std::string& reply) { ctx->send(200, std::move(reply)); }, db_op_atom_v,
-    std::string{"agent_metrics"}, std::string{"{}"});
+      ctx, ctx->opts->db, ctx->db_timeout(),
+      [ctx](std::string& reply) { ctx->send(200, std::move(reply)); }, db_op_atom_v,
+      std::string{"agent_metrics"}, std::string{"{}"});
 }
 
 const json& recommendation_schema() {
@@ -104,8 +102,8 @@ json validated_recommendations(const std::string& content) {
 /// says it is one. Adjusts the invoke response in place.
 void recommend(json& out, const json& reply, const std::string& input_text) {
   auto recs = out["status"] == "success"
-                ? validated_recommendations(reply.value("response", std::string{}))
-                : json(nullptr);
+                  ? validated_recommendations(reply.value("response", std::string{}))
+                  : json(nullptr);
   if (!recs.is_null()) {
     out["result"]["recommendations"] = recs;
     out["result"]["metadata"]["method"] = "llm";
@@ -124,8 +122,8 @@ void recommend(json& out, const json& reply, const std::string& input_text) {
   for (const auto& i : items)
     names += (names.empty() ? "" : ", ") + i["service"].get<std::string>();
   out["result"]["content"] =
-    "Keyword-based fallback (no valid model answer was available): " +
-    (names.empty() ? std::string{"no service matched; please describe your goals."} : names);
+      "Keyword-based fallback (no valid model answer was available): " +
+      (names.empty() ? std::string{"no service matched; please describe your goals."} : names);
 }
 
 void invoke(const ctx_ptr& ctx) {
@@ -150,78 +148,82 @@ void invoke(const ctx_ptr& ctx) {
   extra.erase("message");
   if (!extra.empty())
     turn["context"] = extra;
-  json args = {{"owner_id", ctx->who.sub}, {"admin", ctx->who.who == role::admin},
-               {"agent_type", agent}};
+  json args = {
+      {"owner_id", ctx->who.sub}, {"admin", ctx->who.who == role::admin}, {"agent_type", agent}};
   if (!in.conversation_id.empty())
     args["conversation_id"] = in.conversation_id;
   auto started = std::chrono::steady_clock::now();
   ask(
-    ctx, ctx->opts->db, ctx->db_timeout(),
-    [ctx, turn, started, recommending, message](std::string& conv) mutable {
-      auto opened = parse_json_or_throw(conv);
-      turn["conversation_id"] = opened["conversation_id"];
-      turn["new_conversation"] = opened["created"];
-      auto seconds = [started] {
-        return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-      };
-      auto timeout = ctx->time_left();
-      turn["budget_ms"] = deadlines::inner(timeout).count();
-      ask_or(
-        ctx, ctx->opts->agents, timeout,
-        [ctx, seconds, recommending, message](std::string& reply) {
-          auto r = parse_json_or_throw(reply);
-          bool degraded = r["metadata"].value("degraded", false);
-          json out = {{"agent_id", r["agent_type"]},
-                      {"conversation_id", r["conversation_id"]},
-                      {"status", degraded ? "error" : "success"},
-                      {"result",
-                       {{"content", r["response"]},
-                        {"metadata", r["metadata"]},
-                        {"tools_used", r.value("tools_used", json::array())}}},
-                      {"execution_time", seconds()}};
-          if (degraded)
-            out["error"] = "no model available";
-          if (recommending)
-            recommend(out, r, message);
-          ctx->send_json(200, out);
-        },
-        [ctx](caf::error& err) { ctx->fail(err); }, chat_atom_v, turn.dump(), caf::actor{});
-    },
-    db_op_atom_v, std::string{"conv_open"}, args.dump());
+      ctx, ctx->opts->db, ctx->db_timeout(),
+      [ctx, turn, started, recommending, message](std::string& conv) mutable {
+        auto opened = parse_json_or_throw(conv);
+        turn["conversation_id"] = opened["conversation_id"];
+        turn["new_conversation"] = opened["created"];
+        auto seconds = [started] {
+          return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        };
+        auto timeout = ctx->time_left();
+        turn["budget_ms"] = deadlines::inner(timeout).count();
+        ask_or(
+            ctx, ctx->opts->agents, timeout,
+            [ctx, seconds, recommending, message](std::string& reply) {
+              auto r = parse_json_or_throw(reply);
+              bool degraded = r["metadata"].value("degraded", false);
+              json out = {{"agent_id", r["agent_type"]},
+                          {"conversation_id", r["conversation_id"]},
+                          {"status", degraded ? "error" : "success"},
+                          {"result",
+                           {{"content", r["response"]},
+                            {"metadata", r["metadata"]},
+                            {"tools_used", r.value("tools_used", json::array())}}},
+                          {"execution_time", seconds()}};
+              if (degraded)
+                out["error"] = "no model available";
+              if (recommending)
+                recommend(out, r, message);
+              ctx->send_json(200, out);
+            },
+            [ctx](caf::error& err) { ctx->fail(err); }, chat_atom_v, turn.dump(), caf::actor{});
+      },
+      db_op_atom_v, std::string{"conv_open"}, args.dump());
 }
 
 /// Every model the runtime uses or has called, with health and per-model metrics.
 void with_model_list(const ctx_ptr& ctx, std::function<void(json)> next) {
   with_models(ctx, [ctx, next](const model_status& v) {
     ask_or(
-      ctx, ctx->opts->llm, std::chrono::milliseconds(5000),
-      [ctx, v, next](std::string& stats_text) {
-        auto stats = parse_json_or_throw(stats_text)["models"];
-        std::vector<std::string> names;
-        auto add = [&names](const std::string& n) {
-          if (!n.empty() && std::find(names.begin(), names.end(), n) == names.end())
-            names.push_back(n);
-        };
-        add(ctx->opts->cfg.llm_provider == "openai" ? std::string{} : ctx->opts->cfg.ollama_model);
-        for (const auto& a : ctx->opts->catalog->all())
-          add(a.model);
-        for (const auto& s : stats)
-          add(s["name"].get<std::string>());
-        json models = json::array();
-        for (const auto& n : names) {
-          json metrics = {{"total_requests", 0}, {"success_rate", 0.0}, {"avg_latency_ms", 0.0},
-                          {"tokens_in", 0},      {"tokens_out", 0}};
+        ctx, ctx->opts->llm, std::chrono::milliseconds(5000),
+        [ctx, v, next](std::string& stats_text) {
+          auto stats = parse_json_or_throw(stats_text)["models"];
+          std::vector<std::string> names;
+          auto add = [&names](const std::string& n) {
+            if (!n.empty() && std::find(names.begin(), names.end(), n) == names.end())
+              names.push_back(n);
+          };
+          add(ctx->opts->cfg.llm_provider == "openai" ? std::string{}
+                                                      : ctx->opts->cfg.ollama_model);
+          for (const auto& a : ctx->opts->catalog->all())
+            add(a.model);
           for (const auto& s : stats)
-            if (s["name"] == n)
-              metrics = s["metrics"];
-          models.push_back({{"name", n},
-                            {"provider", ctx->opts->cfg.llm_provider},
-                            {"healthy", v.serves(n)},
-                            {"metrics", metrics}});
-        }
-        next(models);
-      },
-      [ctx](caf::error& err) { ctx->fail(err); }, llm_stats_atom_v);
+            add(s["name"].get<std::string>());
+          json models = json::array();
+          for (const auto& n : names) {
+            json metrics = {{"total_requests", 0},
+                            {"success_rate", 0.0},
+                            {"avg_latency_ms", 0.0},
+                            {"tokens_in", 0},
+                            {"tokens_out", 0}};
+            for (const auto& s : stats)
+              if (s["name"] == n)
+                metrics = s["metrics"];
+            models.push_back({{"name", n},
+                              {"provider", ctx->opts->cfg.llm_provider},
+                              {"healthy", v.serves(n)},
+                              {"metrics", metrics}});
+          }
+          next(models);
+        },
+        [ctx](caf::error& err) { ctx->fail(err); }, llm_stats_atom_v);
   });
 }
 

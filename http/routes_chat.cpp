@@ -1,9 +1,9 @@
 // Chat (API.md §4): message, streaming (SSE or NDJSON), history, delete.
-#include <caf/send.hpp>
-#include <caf/stateful_actor.hpp>
-
 #include "http/context.hpp"
 #include "http/validation.hpp"
+
+#include <caf/send.hpp>
+#include <caf/stateful_actor.hpp>
 
 namespace pixelcraft::http {
 
@@ -44,14 +44,14 @@ void with_conversation(const ctx_ptr& ctx, json turn, std::function<void(json)> 
   if (turn.contains("conversation_id"))
     args["conversation_id"] = turn["conversation_id"];
   ask(
-    ctx, ctx->opts->db, ctx->db_timeout(),
-    [turn, next](std::string& reply) mutable {
-      auto opened = parse_json_or_throw(reply);
-      turn["conversation_id"] = opened["conversation_id"];
-      turn["new_conversation"] = opened["created"];
-      next(std::move(turn));
-    },
-    db_op_atom_v, std::string{"conv_open"}, args.dump());
+      ctx, ctx->opts->db, ctx->db_timeout(),
+      [turn, next](std::string& reply) mutable {
+        auto opened = parse_json_or_throw(reply);
+        turn["conversation_id"] = opened["conversation_id"];
+        turn["new_conversation"] = opened["created"];
+        next(std::move(turn));
+      },
+      db_op_atom_v, std::string{"conv_open"}, args.dump());
 }
 
 /// The turn carries the budget its caller leaves it (deadline.hpp); the caller waits longer.
@@ -84,9 +84,11 @@ void message(const ctx_ptr& ctx) {
   with_conversation(ctx, std::move(turn), [ctx](json t) {
     auto timeout = turn_timeout(ctx, t);
     ask(
-      ctx, ctx->opts->agents, timeout,
-      [ctx](std::string& reply) { ctx->send_json(200, chat_response(parse_json_or_throw(reply))); },
-      chat_atom_v, t.dump(), caf::actor{});
+        ctx, ctx->opts->agents, timeout,
+        [ctx](std::string& reply) {
+          ctx->send_json(200, chat_response(parse_json_or_throw(reply)));
+        },
+        chat_atom_v, t.dump(), caf::actor{});
   });
 }
 
@@ -129,46 +131,47 @@ caf::behavior stream_fn(stream_pointer self, ctx_ptr ctx, json turn, bool sse) {
   // This actor is the listener: when it ends (client gone), the model call is cancelled.
   auto timeout = turn_timeout(ctx, turn);
   self->request(ctx->opts->agents, timeout, chat_atom_v, turn.dump(), me)
-    .then(
-      [self](const std::string& reply) {
-        auto r = parse_json(reply);
-        if (!r.is_object())
-          r = json{{"metadata", json::object()}}; // our own reply, corrupt: end the stream cleanly
-        self->state.event("done", {{"chunk", ""},
-                                   {"done", true},
-                                   {"conversation_id", r["conversation_id"]},
-                                   {"metadata", chat_metadata(r)}});
-        self->state.sink->close();
-        self->quit();
-      },
-      [self](caf::error& err) {
-        auto [status, detail] = map_error(err);
-        log::warn("pixelcraft.http", "stream ended with an error",
-                  {{"correlation_id", self->state.ctx->correlation_id},
-                   {"status", status},
-                   {"error", caf::to_string(err)}});
-        self->state.event("error", {{"error", detail}, {"done", true}});
-        self->state.sink->close();
-        self->quit();
-      });
+      .then(
+          [self](const std::string& reply) {
+            auto r = parse_json(reply);
+            if (!r.is_object())
+              r = json{
+                  {"metadata", json::object()}}; // our own reply, corrupt: end the stream cleanly
+            self->state.event("done", {{"chunk", ""},
+                                       {"done", true},
+                                       {"conversation_id", r["conversation_id"]},
+                                       {"metadata", chat_metadata(r)}});
+            self->state.sink->close();
+            self->quit();
+          },
+          [self](caf::error& err) {
+            auto [status, detail] = map_error(err);
+            log::warn("pixelcraft.http", "stream ended with an error",
+                      {{"correlation_id", self->state.ctx->correlation_id},
+                       {"status", status},
+                       {"error", caf::to_string(err)}});
+            self->state.event("error", {{"error", detail}, {"done", true}});
+            self->state.sink->close();
+            self->quit();
+          });
   self->delayed_send(self, keepalive_after, tick_atom_v);
   return {
-    [self](llm_chunk_atom, const std::string& piece) {
-      self->state.event("chunk", {{"chunk", piece}, {"done", false}});
-    },
-    [self](tick_atom) {
-      auto& st = self->state;
-      if (st.sse && clock_type::now() - st.last_write >= keepalive_after) {
-        st.sink->write(": ping\n\n");
-        st.last_write = clock_type::now();
-      }
-      self->delayed_send(self, std::chrono::seconds(1), tick_atom_v);
-    },
-    [self](gone_atom) {
-      log::info("pixelcraft.http", "stream client gone; cancelling",
-                {{"correlation_id", self->state.ctx->correlation_id}});
-      self->quit();
-    },
+      [self](llm_chunk_atom, const std::string& piece) {
+        self->state.event("chunk", {{"chunk", piece}, {"done", false}});
+      },
+      [self](tick_atom) {
+        auto& st = self->state;
+        if (st.sse && clock_type::now() - st.last_write >= keepalive_after) {
+          st.sink->write(": ping\n\n");
+          st.last_write = clock_type::now();
+        }
+        self->delayed_send(self, std::chrono::seconds(1), tick_atom_v);
+      },
+      [self](gone_atom) {
+        log::info("pixelcraft.http", "stream client gone; cancelling",
+                  {{"correlation_id", self->state.ctx->correlation_id}});
+        self->quit();
+      },
   };
 }
 
@@ -206,9 +209,9 @@ void history(const ctx_ptr& ctx) {
   if (!v.ok())
     return ctx->invalid(v.detail());
   ask(
-    ctx, ctx->opts->db, ctx->db_timeout(),
-    [ctx](std::string& reply) { ctx->send(200, std::move(reply)); }, db_op_atom_v,
-    std::string{"conv_read"}, args.dump());
+      ctx, ctx->opts->db, ctx->db_timeout(),
+      [ctx](std::string& reply) { ctx->send(200, std::move(reply)); }, db_op_atom_v,
+      std::string{"conv_read"}, args.dump());
 }
 
 void remove(const ctx_ptr& ctx) {
@@ -218,12 +221,12 @@ void remove(const ctx_ptr& ctx) {
   auto args = owner_args(ctx);
   args["conversation_id"] = id;
   ask(
-    ctx, ctx->opts->db, ctx->db_timeout(),
-    [ctx, id](std::string& reply) {
-      caf::anon_send(ctx->opts->agents, forget_atom_v, id);
-      ctx->send(200, std::move(reply));
-    },
-    db_op_atom_v, std::string{"conv_delete"}, args.dump());
+      ctx, ctx->opts->db, ctx->db_timeout(),
+      [ctx, id](std::string& reply) {
+        caf::anon_send(ctx->opts->agents, forget_atom_v, id);
+        ctx->send(200, std::move(reply));
+      },
+      db_op_atom_v, std::string{"conv_delete"}, args.dump());
 }
 
 } // namespace

@@ -1,9 +1,9 @@
 // Leads (API.md §6). Validation and rule scoring run on the I/O thread (microseconds); every
 // database step is an actor request that answers later.
-#include <cmath>
-
 #include "http/context.hpp"
 #include "http/validation.hpp"
+
+#include <cmath>
 
 namespace pixelcraft::http {
 
@@ -60,7 +60,8 @@ std::string describe_lead(const json& lead, const lead_rule_score& rules) {
     return lead.contains(k) && !lead[k].is_null() ? lead[k].dump() : std::string{"not given"};
   };
   return "Qualify this inbound lead and answer with JSON only.\n"
-         "Name: " + field("name") + "\nCompany: " + field("company") +
+         "Name: " +
+         field("name") + "\nCompany: " + field("company") +
          "\nServices of interest: " + field("services_interested") +
          "\nBudget range: " + field("budget_range") + "\nTimeline: " + field("timeline") +
          "\nSource: " + field("source") + "\nMessage: " + field("message") +
@@ -83,30 +84,30 @@ void analyze_lead(const ctx_ptr& ctx, const json& lead, std::function<void(json)
   auto timeout = std::min<std::chrono::milliseconds>(std::chrono::seconds(60), ctx->time_left());
   turn["budget_ms"] = deadlines::inner(timeout).count();
   ask_or(
-    ctx, ctx->opts->agents, timeout,
-    [rules, rules_only, done](std::string& reply) {
-      auto r = parse_json_or_throw(reply);
-      auto m = r["metadata"].value("degraded", false)
-                 ? json(nullptr)
-                 : validated_model_analysis(r.value("response", std::string{}));
-      if (m.is_null())
-        return done(rules_only); // no model, or output that does not validate: rules stand
-      auto final_score = combine_scores(rules.score, m["score"].get<int>());
-      auto a = rules_only;
-      a["lead_score"]["score"] = final_score;
-      a["lead_score"]["confidence"] = m["confidence"];
-      a["lead_score"]["priority"] = priority_for(final_score);
-      a["lead_score"]["rules_score"] = rules.score;
-      a["lead_score"]["model_score"] = m["score"];
-      a["recommended_services"] = m["recommended_services"];
-      a["key_insights"] = m["key_insights"];
-      a["suggested_actions"] = m["suggested_actions"];
-      a["estimated_value"] = m["estimated_value"];
-      a["method"] = "rules+llm";
-      done(a);
-    },
-    [rules_only, done](caf::error&) { done(rules_only); }, chat_atom_v, turn.dump(),
-    caf::actor{});
+      ctx, ctx->opts->agents, timeout,
+      [rules, rules_only, done](std::string& reply) {
+        auto r = parse_json_or_throw(reply);
+        auto m = r["metadata"].value("degraded", false)
+                     ? json(nullptr)
+                     : validated_model_analysis(r.value("response", std::string{}));
+        if (m.is_null())
+          return done(rules_only); // no model, or output that does not validate: rules stand
+        auto final_score = combine_scores(rules.score, m["score"].get<int>());
+        auto a = rules_only;
+        a["lead_score"]["score"] = final_score;
+        a["lead_score"]["confidence"] = m["confidence"];
+        a["lead_score"]["priority"] = priority_for(final_score);
+        a["lead_score"]["rules_score"] = rules.score;
+        a["lead_score"]["model_score"] = m["score"];
+        a["recommended_services"] = m["recommended_services"];
+        a["key_insights"] = m["key_insights"];
+        a["suggested_actions"] = m["suggested_actions"];
+        a["estimated_value"] = m["estimated_value"];
+        a["method"] = "rules+llm";
+        done(a);
+      },
+      [rules_only, done](caf::error&) { done(rules_only); }, chat_atom_v, turn.dump(),
+      caf::actor{});
 }
 
 namespace {
@@ -121,11 +122,11 @@ json lead_response(const json& lead) {
 void insert_lead(const ctx_ptr& ctx, const json& row, std::function<void(int, std::string)> done,
                  std::function<void(caf::error&)> on_err) {
   ask_or(
-    ctx, ctx->opts->db, ctx->db_timeout(),
-    [done](std::string& lead_text) {
-      done(201, lead_response(parse_json_or_throw(lead_text)).dump());
-    },
-    std::move(on_err), lead_new_atom_v, row.dump());
+      ctx, ctx->opts->db, ctx->db_timeout(),
+      [done](std::string& lead_text) {
+        done(201, lead_response(parse_json_or_throw(lead_text)).dump());
+      },
+      std::move(on_err), lead_new_atom_v, row.dump());
 }
 
 void prepare(const ctx_ptr& ctx, json row, bool analyze, std::function<void(json)> next);
@@ -142,8 +143,8 @@ void submit(const ctx_ptr& ctx) {
   row["owner_id"] = ctx->who.sub.empty() ? json(nullptr) : json(ctx->who.sub);
   prepare(ctx, row, sub.analyze, [ctx](json ready) {
     insert_lead(
-      ctx, ready, [ctx](int status, std::string out) { ctx->send(status, std::move(out)); },
-      [ctx](caf::error& err) { ctx->fail(err); });
+        ctx, ready, [ctx](int status, std::string out) { ctx->send(status, std::move(out)); },
+        [ctx](caf::error& err) { ctx->fail(err); });
   });
 }
 
@@ -186,9 +187,8 @@ void list(const ctx_ptr& ctx) {
   if (!v.ok())
     return ctx->invalid(v.detail());
   ask(
-    ctx, ctx->opts->db, ctx->db_timeout(),
-    [ctx](std::string& out) { ctx->send(200, std::move(out)); }, lead_list_atom_v,
-    filter.dump());
+      ctx, ctx->opts->db, ctx->db_timeout(),
+      [ctx](std::string& out) { ctx->send(200, std::move(out)); }, lead_list_atom_v, filter.dump());
 }
 
 /// The lead id of the path, or a 404 (an id that is not a UUID names no lead).
@@ -206,8 +206,8 @@ void get_one(const ctx_ptr& ctx) {
   if (!lead_id(ctx, id))
     return;
   ask(
-    ctx, ctx->opts->db, ctx->db_timeout(),
-    [ctx](std::string& out) { ctx->send(200, std::move(out)); }, lead_get_atom_v, id);
+      ctx, ctx->opts->db, ctx->db_timeout(),
+      [ctx](std::string& out) { ctx->send(200, std::move(out)); }, lead_get_atom_v, id);
 }
 
 void patch(const ctx_ptr& ctx) {
@@ -226,8 +226,8 @@ void patch(const ctx_ptr& ctx) {
   if (p.contains("note"))
     p["author"] = ctx->who.sub;
   ask(
-    ctx, ctx->opts->db, ctx->db_timeout(),
-    [ctx](std::string& out) { ctx->send(200, std::move(out)); }, lead_upd_atom_v, id, p.dump());
+      ctx, ctx->opts->db, ctx->db_timeout(),
+      [ctx](std::string& out) { ctx->send(200, std::move(out)); }, lead_upd_atom_v, id, p.dump());
 }
 
 void analyze(const ctx_ptr& ctx) {
@@ -236,16 +236,16 @@ void analyze(const ctx_ptr& ctx) {
     return;
   auto db = ctx->opts->db;
   ask(
-    ctx, db, ctx->db_timeout(),
-    [ctx, id, db](std::string& lead_text) {
-      analyze_lead(ctx, parse_json_or_throw(lead_text), [ctx, id, db](json analysis) {
-        auto text = analysis.dump();
-        ask(
-          ctx, db, ctx->db_timeout(), [ctx, text](std::string&) { ctx->send(200, text); },
-          lead_anl_atom_v, id, text);
-      });
-    },
-    lead_get_atom_v, id);
+      ctx, db, ctx->db_timeout(),
+      [ctx, id, db](std::string& lead_text) {
+        analyze_lead(ctx, parse_json_or_throw(lead_text), [ctx, id, db](json analysis) {
+          auto text = analysis.dump();
+          ask(
+              ctx, db, ctx->db_timeout(), [ctx, text](std::string&) { ctx->send(200, text); },
+              lead_anl_atom_v, id, text);
+        });
+      },
+      lead_get_atom_v, id);
 }
 
 } // namespace

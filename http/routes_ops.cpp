@@ -11,9 +11,8 @@ std::string render_model_metrics(const std::string& stats_text) {
   auto stats = parse_json(stats_text);
   if (!stats.is_object() || !stats.contains("models"))
     return {};
-  std::string out =
-    "# HELP pixelcraft_llm_requests_total Model calls by model.\n"
-    "# TYPE pixelcraft_llm_requests_total counter\n";
+  std::string out = "# HELP pixelcraft_llm_requests_total Model calls by model.\n"
+                    "# TYPE pixelcraft_llm_requests_total counter\n";
   std::string ok = "# HELP pixelcraft_llm_success_ratio Share of model calls that succeeded.\n"
                    "# TYPE pixelcraft_llm_success_ratio gauge\n";
   std::string lat = "# HELP pixelcraft_llm_latency_ms_avg Mean latency of successful calls.\n"
@@ -37,40 +36,41 @@ constexpr auto health_timeout = std::chrono::milliseconds(5000);
 
 void health(const ctx_ptr& ctx) {
   ask_or(
-    ctx, ctx->opts->health, health_timeout,
-    [ctx](std::string& body) { ctx->send(200, std::move(body)); },
-    [ctx](caf::error&) {
-      // The health actor itself did not answer: report that honestly, still as a 200 body.
-      ctx->send_json(200, {{"status", "unhealthy"},
-                           {"timestamp", log::now_rfc3339()},
-                           {"version", ctx->opts->version},
-                           {"error", "health check did not complete"}});
-    },
-    health_atom_v);
+      ctx, ctx->opts->health, health_timeout,
+      [ctx](std::string& body) { ctx->send(200, std::move(body)); },
+      [ctx](caf::error&) {
+        // The health actor itself did not answer: report that honestly, still as a 200 body.
+        ctx->send_json(200, {{"status", "unhealthy"},
+                             {"timestamp", log::now_rfc3339()},
+                             {"version", ctx->opts->version},
+                             {"error", "health check did not complete"}});
+      },
+      health_atom_v);
 }
 
 void ready(const ctx_ptr& ctx) {
   ask_or(
-    ctx, ctx->opts->health, health_timeout,
-    [ctx](std::string& text) {
-      auto r = parse_json_or_throw(text);
-      if (r.value("ready", false))
-        return ctx->send_json(200, {{"status", "ready"}});
-      ctx->send_json(503, {{"status", "not_ready"}, {"reasons", r["reasons"]}});
-    },
-    [ctx](caf::error&) {
-      ctx->send_json(503, {{"status", "not_ready"},
-                           {"reasons", {"health check did not complete"}}});
-    },
-    ready_atom_v);
+      ctx, ctx->opts->health, health_timeout,
+      [ctx](std::string& text) {
+        auto r = parse_json_or_throw(text);
+        if (r.value("ready", false))
+          return ctx->send_json(200, {{"status", "ready"}});
+        ctx->send_json(503, {{"status", "not_ready"}, {"reasons", r["reasons"]}});
+      },
+      [ctx](caf::error&) {
+        ctx->send_json(503,
+                       {{"status", "not_ready"}, {"reasons", {"health check did not complete"}}});
+      },
+      ready_atom_v);
 }
 
 } // namespace
 
 void register_ops_routes(api::impl& a) {
   add_route(a, "GET", "/health", access::ops, health);
-  add_route(a, "GET", "/health/live", access::ops,
-            [](const ctx_ptr& ctx) { ctx->send_json(200, {{"status", "alive"}}); });
+  add_route(a, "GET", "/health/live", access::ops, [](const ctx_ptr& ctx) {
+    ctx->send_json(200, {{"status", "alive"}});
+  });
   add_route(a, "GET", "/health/ready", access::ops, ready);
   add_route(a, "GET", "/metrics", access::ops, [](const ctx_ptr& ctx) {
     auto base = render_metrics(*ctx->owner);
@@ -80,9 +80,9 @@ void register_ops_routes(api::impl& a) {
     if (!ctx->opts->llm)
       return send(std::move(base));
     ask_or(
-      ctx, ctx->opts->llm, std::chrono::milliseconds(2000),
-      [send, base](std::string& stats) { send(base + render_model_metrics(stats)); },
-      [send, base](caf::error&) { send(base); }, llm_stats_atom_v);
+        ctx, ctx->opts->llm, std::chrono::milliseconds(2000),
+        [send, base](std::string& stats) { send(base + render_model_metrics(stats)); },
+        [send, base](caf::error&) { send(base); }, llm_stats_atom_v);
   });
   add_route(a, "GET", "/openapi.json", access::ops,
             [](const ctx_ptr& ctx) { ctx->send(200, openapi_document()); });

@@ -1,12 +1,12 @@
 // Workflows (API.md §7): execute, list, get, visualization, messages, memory, state.
-#include <atomic>
-
-#include <caf/send.hpp>
-
 #include "actors/agent_message.hpp"
 #include "http/context.hpp"
 #include "http/monitor_hub.hpp"
 #include "http/validation.hpp"
+
+#include <caf/send.hpp>
+
+#include <atomic>
 
 namespace pixelcraft::http {
 
@@ -44,27 +44,27 @@ void execute(const ctx_ptr& ctx) {
   if (!sub.conversation_id.empty())
     conv["conversation_id"] = sub.conversation_id;
   ask(
-    ctx, ctx->opts->db, ctx->db_timeout(),
-    [ctx, spec, wait](std::string& opened) mutable {
-      spec["conversation_id"] = parse_json_or_throw(opened)["conversation_id"];
-      ask(
-        ctx, ctx->opts->workflows, ctx->db_timeout(),
-        [ctx, wait](std::string& row) {
-          auto id = parse_json_or_throw(row)["workflow_id"].get<std::string>();
-          if (wait <= 0)
-            return ctx->send(202, std::move(row));
-          ask(
-            ctx, ctx->opts->workflows, std::chrono::seconds(wait + 10),
-            [ctx](std::string& now) {
-              auto state = parse_json_or_throw(now).value("current_state", std::string{});
-              bool done = state == "completed" || state == "failed" || state == "cancelled";
-              ctx->send(done ? 200 : 202, std::move(now));
+      ctx, ctx->opts->db, ctx->db_timeout(),
+      [ctx, spec, wait](std::string& opened) mutable {
+        spec["conversation_id"] = parse_json_or_throw(opened)["conversation_id"];
+        ask(
+            ctx, ctx->opts->workflows, ctx->db_timeout(),
+            [ctx, wait](std::string& row) {
+              auto id = parse_json_or_throw(row)["workflow_id"].get<std::string>();
+              if (wait <= 0)
+                return ctx->send(202, std::move(row));
+              ask(
+                  ctx, ctx->opts->workflows, std::chrono::seconds(wait + 10),
+                  [ctx](std::string& now) {
+                    auto state = parse_json_or_throw(now).value("current_state", std::string{});
+                    bool done = state == "completed" || state == "failed" || state == "cancelled";
+                    ctx->send(done ? 200 : 202, std::move(now));
+                  },
+                  wf_wait_atom_v, id, static_cast<uint32_t>(wait));
             },
-            wf_wait_atom_v, id, static_cast<uint32_t>(wait));
-        },
-        wf_start_atom_v, spec.dump());
-    },
-    db_op_atom_v, std::string{"conv_open"}, conv.dump());
+            wf_start_atom_v, spec.dump());
+      },
+      db_op_atom_v, std::string{"conv_open"}, conv.dump());
 }
 
 /// Loads the execution the caller may see (404 otherwise) and continues with it.
@@ -75,9 +75,9 @@ void with_workflow(const ctx_ptr& ctx, std::function<void(json)> next) {
   auto args = caller(ctx);
   args["workflow_id"] = id;
   ask(
-    ctx, ctx->opts->db, ctx->db_timeout(),
-    [next](std::string& row) { next(parse_json_or_throw(row)); }, db_op_atom_v, std::string{"wf_get"},
-    args.dump());
+      ctx, ctx->opts->db, ctx->db_timeout(),
+      [next](std::string& row) { next(parse_json_or_throw(row)); }, db_op_atom_v,
+      std::string{"wf_get"}, args.dump());
 }
 
 void list(const ctx_ptr& ctx) {
@@ -90,8 +90,9 @@ void list(const ctx_ptr& ctx) {
   if (!v.ok())
     return ctx->invalid(v.detail());
   ask(
-    ctx, ctx->opts->db, ctx->db_timeout(), [ctx](std::string& out) { ctx->send(200, std::move(out)); },
-    db_op_atom_v, std::string{"wf_list"}, args.dump());
+      ctx, ctx->opts->db, ctx->db_timeout(),
+      [ctx](std::string& out) { ctx->send(200, std::move(out)); }, db_op_atom_v,
+      std::string{"wf_list"}, args.dump());
 }
 
 void messages_post(const ctx_ptr& ctx) {
@@ -105,9 +106,9 @@ void messages_post(const ctx_ptr& ctx) {
                                 v, msg))
       return ctx->invalid(v.detail());
     ask<agent_message>(
-      ctx, ctx->opts->workflows, ctx->db_timeout(),
-      [ctx](agent_message& out) { ctx->send_json(201, to_json(out)); }, wf_msg_atom_v,
-      wf["workflow_id"].get<std::string>(), outgoing_from_json(msg));
+        ctx, ctx->opts->workflows, ctx->db_timeout(),
+        [ctx](agent_message& out) { ctx->send_json(201, to_json(out)); }, wf_msg_atom_v,
+        wf["workflow_id"].get<std::string>(), outgoing_from_json(msg));
   });
 }
 
@@ -123,8 +124,9 @@ void messages_get(const ctx_ptr& ctx) {
   with_workflow(ctx, [ctx, args](json wf) mutable {
     args["workflow_id"] = wf["workflow_id"];
     ask(
-      ctx, ctx->opts->db, ctx->db_timeout(), [ctx](std::string& out) { ctx->send(200, std::move(out)); },
-      db_op_atom_v, std::string{"amsg_list"}, args.dump());
+        ctx, ctx->opts->db, ctx->db_timeout(),
+        [ctx](std::string& out) { ctx->send(200, std::move(out)); }, db_op_atom_v,
+        std::string{"amsg_list"}, args.dump());
   });
 }
 
@@ -135,8 +137,9 @@ void memory(const ctx_ptr& ctx) {
     if (args["conversation_id"].is_null())
       args["conversation_id"] = "";
     ask(
-      ctx, ctx->opts->db, ctx->db_timeout(), [ctx](std::string& out) { ctx->send(200, std::move(out)); },
-      db_op_atom_v, std::string{"mem_list"}, args.dump());
+        ctx, ctx->opts->db, ctx->db_timeout(),
+        [ctx](std::string& out) { ctx->send(200, std::move(out)); }, db_op_atom_v,
+        std::string{"mem_list"}, args.dump());
   });
 }
 
@@ -150,9 +153,9 @@ void state(const ctx_ptr& ctx) {
     return ctx->invalid(v.detail());
   with_workflow(ctx, [ctx, action](json wf) {
     ask(
-      ctx, ctx->opts->workflows, ctx->db_timeout(),
-      [ctx](std::string& out) { ctx->send(200, std::move(out)); }, wf_action_atom_v,
-      wf["workflow_id"].get<std::string>(), action);
+        ctx, ctx->opts->workflows, ctx->db_timeout(),
+        [ctx](std::string& out) { ctx->send(200, std::move(out)); }, wf_action_atom_v,
+        wf["workflow_id"].get<std::string>(), action);
   });
 }
 
@@ -183,30 +186,38 @@ json visualization(const json& wf, const json& events, const json& messages, con
   json interactions = json::array();
   for (const auto& m : messages) {
     ++edge_counts[{m["from_agent"], m["to_agent"], m["message_type"]}];
-    interactions.push_back({{"from_agent", m["from_agent"]}, {"to_agent", m["to_agent"]},
-                            {"message_type", m["message_type"]}, {"timestamp", m["created_at"]}});
+    interactions.push_back({{"from_agent", m["from_agent"]},
+                            {"to_agent", m["to_agent"]},
+                            {"message_type", m["message_type"]},
+                            {"timestamp", m["created_at"]}});
   }
   json edges = json::array();
   for (const auto& [k, n] : edge_counts)
-    edges.push_back({{"from", std::get<0>(k)}, {"to", std::get<1>(k)}, {"type", std::get<2>(k)}, {"count", n}});
+    edges.push_back(
+        {{"from", std::get<0>(k)}, {"to", std::get<1>(k)}, {"type", std::get<2>(k)}, {"count", n}});
   json timeline = json::array();
   for (const auto& e : events) {
     const auto& d = e["data"];
-    std::string detail = d.contains("error") && d["error"].is_string() ? d["error"].get<std::string>()
-                         : d.contains("state") ? d["state"].get<std::string>()
+    std::string detail = d.contains("error") && d["error"].is_string()
+                             ? d["error"].get<std::string>()
+                         : d.contains("state")        ? d["state"].get<std::string>()
                          : d.contains("message_type") ? d["message_type"].get<std::string>()
                                                       : "";
-    timeline.push_back({{"timestamp", e["timestamp"]}, {"event", e["event_type"]},
+    timeline.push_back({{"timestamp", e["timestamp"]},
+                        {"event", e["event_type"]},
                         {"agent", d.value("agent", d.value("from_agent", json(nullptr)))},
                         {"detail", detail}});
   }
   json keys = json::array();
   for (const auto& m : memory)
     keys.push_back(m["key"]);
-  return {{"workflow_id", wf["workflow_id"]}, {"conversation_id", wf["conversation_id"]},
-          {"workflow_type", wf["workflow_type"]}, {"current_state", state},
+  return {{"workflow_id", wf["workflow_id"]},
+          {"conversation_id", wf["conversation_id"]},
+          {"workflow_type", wf["workflow_type"]},
+          {"current_state", state},
           {"execution_graph", {{"nodes", nodes}, {"edges", edges}}},
-          {"execution_timeline", timeline}, {"agent_interactions", interactions},
+          {"execution_timeline", timeline},
+          {"agent_interactions", interactions},
           {"shared_memory_keys", keys}};
 }
 
@@ -215,27 +226,28 @@ void visualize(const ctx_ptr& ctx) {
     auto id = wf["workflow_id"].get<std::string>();
     auto db = ctx->opts->db;
     ask(
-      ctx, db, ctx->db_timeout(),
-      [ctx, wf, id, db](std::string& ev) {
-        ask(
-          ctx, db, ctx->db_timeout(),
-          [ctx, wf, id, db, ev](std::string& msgs) {
-            json margs = {{"workflow_id", id}, {"conversation_id", wf.value("conversation_id", json(""))}};
-            if (margs["conversation_id"].is_null())
-              margs["conversation_id"] = "";
-            ask(
+        ctx, db, ctx->db_timeout(),
+        [ctx, wf, id, db](std::string& ev) {
+          ask(
               ctx, db, ctx->db_timeout(),
-              [ctx, wf, ev, msgs](std::string& mem) {
-                ctx->send_json(200, visualization(wf, parse_json_or_throw(ev)["events"],
-                                                  parse_json_or_throw(msgs)["items"],
-                                                  parse_json_or_throw(mem)["items"]));
+              [ctx, wf, id, db, ev](std::string& msgs) {
+                json margs = {{"workflow_id", id},
+                              {"conversation_id", wf.value("conversation_id", json(""))}};
+                if (margs["conversation_id"].is_null())
+                  margs["conversation_id"] = "";
+                ask(
+                    ctx, db, ctx->db_timeout(),
+                    [ctx, wf, ev, msgs](std::string& mem) {
+                      ctx->send_json(200, visualization(wf, parse_json_or_throw(ev)["events"],
+                                                        parse_json_or_throw(msgs)["items"],
+                                                        parse_json_or_throw(mem)["items"]));
+                    },
+                    db_op_atom_v, std::string{"mem_list"}, margs.dump());
               },
-              db_op_atom_v, std::string{"mem_list"}, margs.dump());
-          },
-          db_op_atom_v, std::string{"amsg_list"},
-          json{{"workflow_id", id}, {"limit", 1000}, {"offset", 0}}.dump());
-      },
-      db_op_atom_v, std::string{"wf_events"}, json{{"workflow_id", id}, {"since", 0}}.dump());
+              db_op_atom_v, std::string{"amsg_list"},
+              json{{"workflow_id", id}, {"limit", 1000}, {"offset", 0}}.dump());
+        },
+        db_op_atom_v, std::string{"wf_events"}, json{{"workflow_id", id}, {"since", 0}}.dump());
   });
 }
 
@@ -285,8 +297,9 @@ void register_workflow_routes(api::impl& a) {
   add_route(a, "GET", "/api/ws/workflows/{workflow_id}", access::anyone, monitor);
   add_route(a, "POST", "/api/agents/workflows/execute", access::user, execute, true);
   add_route(a, "GET", "/api/agents/workflows", access::user, list);
-  add_route(a, "GET", "/api/agents/workflows/{id}", access::user,
-            [](const ctx_ptr& ctx) { with_workflow(ctx, [ctx](json wf) { ctx->send_json(200, wf); }); });
+  add_route(a, "GET", "/api/agents/workflows/{id}", access::user, [](const ctx_ptr& ctx) {
+    with_workflow(ctx, [ctx](json wf) { ctx->send_json(200, wf); });
+  });
   add_route(a, "GET", "/api/agents/workflows/{id}/visualization", access::user, visualize);
   add_route(a, "POST", "/api/agents/workflows/{id}/messages", access::user, messages_post, true);
   add_route(a, "GET", "/api/agents/workflows/{id}/messages", access::user, messages_get);

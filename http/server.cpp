@@ -1,5 +1,14 @@
 #include "http/server.hpp"
 
+#include "actors/ids.hpp"
+#include "actors/log.hpp"
+#include "http/error_mapping.hpp"
+
+#include <openssl/sha.h>
+#include <restinio/all.hpp>
+#include <restinio/websocket/websocket.hpp>
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -7,16 +16,6 @@
 #include <mutex>
 #include <unordered_map>
 #include <utility>
-
-#include <sys/resource.h>
-
-#include <openssl/sha.h>
-#include <restinio/all.hpp>
-#include <restinio/websocket/websocket.hpp>
-
-#include "actors/ids.hpp"
-#include "actors/log.hpp"
-#include "http/error_mapping.hpp"
 
 namespace pixelcraft::http {
 
@@ -26,20 +25,10 @@ namespace {
 /// which may carry a monitor's `?token=`: they are dropped, whatever the log level.
 class restinio_logger {
 public:
-  template <class Builder>
-  void trace(Builder&&) const noexcept {
-  }
-  template <class Builder>
-  void info(Builder&&) const noexcept {
-  }
-  template <class Builder>
-  void warn(Builder&& b) const {
-    log::warn("pixelcraft.restinio", b());
-  }
-  template <class Builder>
-  void error(Builder&& b) const {
-    log::error("pixelcraft.restinio", b());
-  }
+  template <class Builder> void trace(Builder&&) const noexcept {}
+  template <class Builder> void info(Builder&&) const noexcept {}
+  template <class Builder> void warn(Builder&& b) const { log::warn("pixelcraft.restinio", b()); }
+  template <class Builder> void error(Builder&& b) const { log::error("pixelcraft.restinio", b()); }
 };
 
 struct traits_t : restinio::default_traits_t {
@@ -63,20 +52,20 @@ struct ws_frame_handler {
   ws_lock lock;
   void operator()(rws::ws_handle_t h, rws::message_handle_t m) const {
     switch (m->opcode()) {
-      case rws::opcode_t::text_frame:
-      case rws::opcode_t::binary_frame:
-        text(m->payload());
-        break;
-      case rws::opcode_t::ping_frame: {
-        std::lock_guard guard{*lock};
-        h->send_message(rws::final_frame, rws::opcode_t::pong_frame, m->payload());
-        break;
-      }
-      case rws::opcode_t::connection_close_frame:
-        closed();
-        break;
-      default:
-        break;
+    case rws::opcode_t::text_frame:
+    case rws::opcode_t::binary_frame:
+      text(m->payload());
+      break;
+    case rws::opcode_t::ping_frame: {
+      std::lock_guard guard{*lock};
+      h->send_message(rws::final_frame, rws::opcode_t::pong_frame, m->payload());
+      break;
+    }
+    case rws::opcode_t::connection_close_frame:
+      closed();
+      break;
+    default:
+      break;
     }
   }
 };
@@ -95,15 +84,13 @@ class admission_control {
 public:
   struct slot {
     slot(std::shared_ptr<admission_control> o, std::string c)
-      : owner(std::move(o)), client(std::move(c)) {
-    }
+        : owner(std::move(o)), client(std::move(c)) {}
     ~slot() { owner->release(client); }
     std::shared_ptr<admission_control> owner;
     std::string client;
   };
 
-  admission_control(size_t total, size_t per_client) : max_total_(total), max_client_(per_client) {
-  }
+  admission_control(size_t total, size_t per_client) : max_total_(total), max_client_(per_client) {}
 
   /// A slot, or nullptr when either cap is reached.
   static std::shared_ptr<slot> acquire(const std::shared_ptr<admission_control>& self,
@@ -165,16 +152,15 @@ std::shared_ptr<const transport_settings> g_transport; // written once, before t
 /// connections leave the (possibly destroyed) limiter alone.
 class lifetime_monitor {
 public:
-  using limiter_t = restinio::connection_count_limits::connection_count_limiter_t<
-    traits_t::strand_t>;
+  using limiter_t =
+      restinio::connection_count_limits::connection_count_limiter_t<traits_t::strand_t>;
   explicit lifetime_monitor(restinio::not_null_pointer_t<limiter_t> limiter)
       : limiter_(limiter), gate_(g_transport ? g_transport->gate : nullptr) {
     limiter_->increment_parallel_connections(); // on the acceptor's strand: the limiter lives
   }
   lifetime_monitor(lifetime_monitor&& o) noexcept
       : slot(std::move(o.slot)), limiter_(std::exchange(o.limiter_, nullptr)),
-        gate_(std::move(o.gate_)) {
-  }
+        gate_(std::move(o.gate_)) {}
   lifetime_monitor& operator=(lifetime_monitor&& o) noexcept {
     lifetime_monitor tmp{std::move(o)};
     std::swap(slot, tmp.slot);
@@ -220,8 +206,7 @@ void answer_and_linger(Socket& sock, Executor ex, std::string response, std::sha
   // Every pending operation holds `state` and nothing else does: when the io_context is
   // destroyed with one pending, the state (and the connection it keeps) goes with it.
   struct state : std::enable_shared_from_this<state> {
-    state(Socket& s, Executor e) : sock(s), ex(std::move(e)), timer(ex) {
-    }
+    state(Socket& s, Executor e) : sock(s), ex(std::move(e)), timer(ex) {}
     Socket& sock;
     Executor ex;
     asio::steady_timer timer;
@@ -272,17 +257,17 @@ void answer_and_linger(Socket& sock, Executor ex, std::string response, std::sha
 /// is a malformed request.
 std::pair<int, std::string> parser_error_answer(http_errno err, uint64_t max_body) {
   switch (err) {
-    case HPE_CB_url:
-      return {414, "request URI too long"};
-    case HPE_CB_header_field:
-    case HPE_CB_header_value:
-    case HPE_HEADER_OVERFLOW:
-      return {431, "request headers are too large"};
-    case HPE_CB_headers_complete:
-    case HPE_CB_body:
-      return {413, "request body exceeds " + std::to_string(max_body) + " bytes"};
-    default:
-      return {400, "malformed HTTP request"};
+  case HPE_CB_url:
+    return {414, "request URI too long"};
+  case HPE_CB_header_field:
+  case HPE_CB_header_value:
+  case HPE_HEADER_OVERFLOW:
+    return {431, "request headers are too large"};
+  case HPE_CB_headers_complete:
+  case HPE_CB_body:
+    return {413, "request body exceeds " + std::to_string(max_body) + " bytes"};
+  default:
+    return {400, "malformed HTTP request"};
   }
 }
 
@@ -296,8 +281,7 @@ std::pair<int, std::string> parser_error_answer(http_errno err, uint64_t max_bod
 // anything below instantiates the templates.
 namespace restinio {
 
-template <>
-struct connection_count_limit_types<pixelcraft::http::traits_t> {
+template <> struct connection_count_limit_types<pixelcraft::http::traits_t> {
   using limiter_t = pixelcraft::http::lifetime_monitor::limiter_t;
   using lifetime_monitor_t = pixelcraft::http::lifetime_monitor;
 };
@@ -309,9 +293,9 @@ namespace impl {
 template <>
 inline void acceptor_t<pixelcraft::http::traits_t>::call_accept_now(std::size_t index) noexcept {
   m_acceptor.async_accept(
-    this->socket(index).lowest_layer(),
-    asio_ns::bind_executor(
-      get_executor(), [index, ctx = this->shared_from_this()](const asio_ns::error_code& ec) noexcept {
+      this->socket(index).lowest_layer(),
+      asio_ns::bind_executor(get_executor(), [index, ctx = this->shared_from_this()](
+                                                 const asio_ns::error_code& ec) noexcept {
         if (!ec) {
           ctx->accept_current_connection(index, ec);
           return;
@@ -325,10 +309,10 @@ inline void acceptor_t<pixelcraft::http::traits_t>::call_accept_now(std::size_t 
           auto timer = std::make_shared<asio_ns::steady_timer>(ctx->get_executor());
           timer->expires_after(std::chrono::milliseconds(100));
           timer->async_wait(asio_ns::bind_executor(
-            ctx->get_executor(), [index, ctx, timer](const asio_ns::error_code& e) noexcept {
-              if (!e && ctx->m_acceptor.is_open())
-                ctx->accept_next(index);
-            }));
+              ctx->get_executor(), [index, ctx, timer](const asio_ns::error_code& e) noexcept {
+                if (!e && ctx->m_acceptor.is_open())
+                  ctx->accept_next(index);
+              }));
         } catch (...) {
           ctx->accept_next(index); // no memory for a timer: retry at once
         }
@@ -339,13 +323,13 @@ inline void acceptor_t<pixelcraft::http::traits_t>::call_accept_now(std::size_t 
 // IP blocker denies gives back its limiter slot; RESTinio leaked one per such client, and
 // enough of them stop the server from accepting at all.
 template <>
-inline void acceptor_t<pixelcraft::http::traits_t>::accept_connection_for_socket_with_index(
-  std::size_t i) {
+inline void
+acceptor_t<pixelcraft::http::traits_t>::accept_connection_for_socket_with_index(std::size_t i) {
   auto incoming_socket = this->move_socket(i);
   asio_ns::error_code ec;
   auto remote_endpoint = incoming_socket.lowest_layer().remote_endpoint(ec);
-  if (ec || this->inspect_incoming(incoming_socket) ==
-              restinio::ip_blocker::inspection_result_t::deny) {
+  if (ec ||
+      this->inspect_incoming(incoming_socket) == restinio::ip_blocker::inspection_result_t::deny) {
     connection_lifetime_monitor_t give_back{&m_connection_count_limiter};
     return; // the socket closes with incoming_socket
   }
@@ -353,8 +337,7 @@ inline void acceptor_t<pixelcraft::http::traits_t>::accept_connection_for_socket
 }
 
 // Added: admission (total and per-client caps, 503 past them) before the first read.
-template <>
-inline void connection_t<pixelcraft::http::traits_t>::init() {
+template <> inline void connection_t<pixelcraft::http::traits_t>::init() {
   using namespace pixelcraft::http;
   std::shared_ptr<admission_control::slot> slot;
   auto transport = g_transport;
@@ -367,27 +350,26 @@ inline void connection_t<pixelcraft::http::traits_t>::init() {
     }
     slot = admission_control::acquire(transport->admission, client);
     if (!slot) {
-      answer_and_linger(
-        m_socket, this->get_executor(),
-        raw_response(503, "too many connections, retry later", true), shared_from_this(),
-        [this] { close(); });
+      answer_and_linger(m_socket, this->get_executor(),
+                        raw_response(503, "too many connections, retry later", true),
+                        shared_from_this(), [this] { close(); });
       return;
     }
   }
   m_lifetime_monitor.slot = std::move(slot);
   prepare_connection_and_start_read(
-    m_socket, *this,
-    [&] {
-      m_prepared_weak_ctx = shared_from_this();
-      init_next_timeout_checking();
-      wait_for_http_message();
-    },
-    [&](const asio_ns::error_code& ec) {
-      trigger_error_and_close([&] {
-        return fmt::format("[connection:{}] prepare connection error: {}", connection_id(),
-                           ec.message());
+      m_socket, *this,
+      [&] {
+        m_prepared_weak_ctx = shared_from_this();
+        init_next_timeout_checking();
+        wait_for_http_message();
+      },
+      [&](const asio_ns::error_code& ec) {
+        trigger_error_and_close([&] {
+          return fmt::format("[connection:{}] prepare connection error: {}", connection_id(),
+                             ec.message());
+        });
       });
-    });
 }
 
 // Added: a status for every parser error and limit (RESTinio closes silently), and the header
@@ -406,9 +388,9 @@ inline void connection_t<pixelcraft::http::traits_t>::consume_data(const char* d
   // data has trickled in (RESTinio only counts the bytes that arrive).
   const auto& chunks = m_input.m_parser_ctx.m_chunked_info_block.m_chunks;
   if (HPE_OK == parser.http_errno && !chunks.empty() && g_transport &&
-      chunks.back().size() > g_transport->max_body_bytes - std::min<uint64_t>(
-                                                             chunks.back().started_at(),
-                                                             g_transport->max_body_bytes))
+      chunks.back().size() >
+          g_transport->max_body_bytes -
+              std::min<uint64_t>(chunks.back().started_at(), g_transport->max_body_bytes))
     parser.http_errno = HPE_CB_body;
 
   if (HPE_OK != parser.http_errno && HPE_PAUSED != parser.http_errno) {
@@ -459,25 +441,24 @@ inline void ws_connection_t<pixelcraft::http::traits_t, pixelcraft::http::ws_fra
         writable_items_container_t bufs;
         bufs.reserve(2);
         bufs.emplace_back(
-          write_message_details(final_frame, opcode_t::connection_close_frame, payload.size()));
+            write_message_details(final_frame, opcode_t::connection_close_frame, payload.size()));
         bufs.emplace_back(std::move(payload));
         write_group_t wg{std::move(bufs)};
         // Once written: stop sending, drain what the peer still sends for a moment (closing
         // with unread input would reset the connection and lose the 1009), then close. Weak:
         // the group lives inside this connection, and a strong pointer would keep both alive
         // forever if the write never runs.
-        wg.after_write_notificator(
-          [weak = std::weak_ptr<tcp_connection_ctx_base_t>(shared_from_this())](
-            const asio_ns::error_code& ec) {
-            auto ctx = weak.lock();
-            if (!ctx)
-              return;
-            auto& self = static_cast<ws_connection_t&>(*ctx);
-            if (ec)
-              return self.close_impl();
-            pixelcraft::http::answer_and_linger(self.m_socket, self.get_executor(), std::string{},
-                                                ctx, [&self] { self.close_impl(); });
-          });
+        wg.after_write_notificator([weak = std::weak_ptr<tcp_connection_ctx_base_t>(
+                                        shared_from_this())](const asio_ns::error_code& ec) {
+          auto ctx = weak.lock();
+          if (!ctx)
+            return;
+          auto& self = static_cast<ws_connection_t&>(*ctx);
+          if (ec)
+            return self.close_impl();
+          pixelcraft::http::answer_and_linger(self.m_socket, self.get_executor(), std::string{},
+                                              ctx, [&self] { self.close_impl(); });
+        });
         m_outgoing_data.append(std::move(wg));
         init_write_if_necessary();
         m_write_state = write_state_t::write_disabled;
@@ -494,7 +475,7 @@ inline void ws_connection_t<pixelcraft::http::traits_t, pixelcraft::http::ws_fra
   if (validation_state_t::frame_header_is_valid != validation_result) {
     if (read_state_t::read_any_frame == m_read_state) {
       m_close_frame_to_peer.run_if_first(
-        [&] { send_close_frame_to_peer(status_code_t::protocol_error); });
+          [&] { send_close_frame_to_peer(status_code_t::protocol_error); });
       call_close_handler_if_necessary(status_code_t::protocol_error);
     } else if (read_state_t::read_only_close_frame == m_read_state) {
       close_impl();
@@ -515,8 +496,7 @@ using chunked_builder = restinio::response_builder_t<restinio::chunked_output_t>
 class stream_impl final : public stream_sink {
 public:
   stream_impl(std::shared_ptr<chunked_builder> b, std::function<void()> on_gone)
-    : builder_(std::move(b)), on_gone_(std::move(on_gone)) {
-  }
+      : builder_(std::move(b)), on_gone_(std::move(on_gone)) {}
 
   void write(std::string chunk) override {
     if (closed_)
@@ -553,8 +533,7 @@ private:
 
 class ws_impl final : public ws_session {
 public:
-  ws_impl(rws::ws_handle_t h, ws_lock lock) : h_(std::move(h)), lock_(std::move(lock)) {
-  }
+  ws_impl(rws::ws_handle_t h, ws_lock lock) : h_(std::move(h)), lock_(std::move(lock)) {}
   ~ws_impl() override {
     try {
       std::lock_guard guard{*lock_};
@@ -614,8 +593,7 @@ std::string ws_accept(const std::string& key) {
 
 class sink_impl final : public response_sink {
 public:
-  explicit sink_impl(restinio::request_handle_t req) : req_(std::move(req)) {
-  }
+  explicit sink_impl(restinio::request_handle_t req) : req_(std::move(req)) {}
 
   bool upgrade_websocket(ws_callbacks cb) override {
     auto key = req_->header().opt_value_of(restinio::http_field::sec_websocket_key);
@@ -651,9 +629,9 @@ public:
 
   stream_sink_ptr open_stream(http_response head, std::function<void()> on_gone) override {
     auto b = std::make_shared<chunked_builder>(
-      req_->create_response<restinio::chunked_output_t>(restinio::http_status_line_t{
-        restinio::http_status_code_t{static_cast<uint16_t>(head.status)},
-        reason_phrase(head.status)}));
+        req_->create_response<restinio::chunked_output_t>(restinio::http_status_line_t{
+            restinio::http_status_code_t{static_cast<uint16_t>(head.status)},
+            reason_phrase(head.status)}));
     for (auto& [k, v] : head.headers)
       b->append_header(k, std::move(v));
     b->flush([gone = on_gone](const asio::error_code& ec) {
@@ -666,7 +644,7 @@ public:
   void send(http_response r) override {
     try {
       auto resp = req_->create_response(restinio::http_status_line_t{
-        restinio::http_status_code_t{static_cast<uint16_t>(r.status)}, reason_phrase(r.status)});
+          restinio::http_status_code_t{static_cast<uint16_t>(r.status)}, reason_phrase(r.status)});
       for (auto& [k, v] : r.headers)
         resp.append_header(k, std::move(v));
       resp.set_body(std::move(r.body));
@@ -685,8 +663,7 @@ public:
   using handle_t = restinio::running_server_handle_t<traits_t>;
 
   server_impl(handle_t h, uint16_t port, std::shared_ptr<limiter_gate> gate)
-      : handle_(std::move(h)), port_(port), gate_(std::move(gate)) {
-  }
+      : handle_(std::move(h)), port_(port), gate_(std::move(gate)) {}
   ~server_impl() override { stop(); }
 
   uint16_t port() const override { return port_; }
@@ -767,7 +744,7 @@ std::unique_ptr<http_server> http_server::start(const server_options& opts, hand
   // by the consume_data specialisation above, before any oversized body is read.
   auto transport = std::make_shared<transport_settings>();
   transport->admission =
-    std::make_shared<admission_control>(opts.max_connections, opts.max_connections_per_client);
+      std::make_shared<admission_control>(opts.max_connections, opts.max_connections_per_client);
   transport->body_timelimit = opts.body_timeout;
   transport->max_body_bytes = opts.max_body_bytes;
   g_transport = transport;

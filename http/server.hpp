@@ -21,13 +21,13 @@
 ///   Sinks may still be completed after `stop` (their output is dropped), but the server
 ///   object must outlive every sink: destroy it only once no actor can hold one.
 
+#include "http/request.hpp"
+
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
-
-#include "http/request.hpp"
 
 namespace pixelcraft::http {
 

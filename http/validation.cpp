@@ -1,10 +1,10 @@
 #include "http/validation.hpp"
 
+#include "workflows/routing_rules.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <limits>
-
-#include "workflows/routing_rules.hpp"
 
 namespace pixelcraft::http {
 
@@ -12,12 +12,12 @@ namespace {
 
 using json = nlohmann::json;
 
-const std::vector<std::string> budget_ranges = {"0-1000", "1000-5000", "5000-10000",
-                                                "10000-25000", "25000+"};
-const std::vector<std::string> timelines = {"immediate", "1-3_months", "3-6_months",
-                                            "6-12_months", "unknown"};
-const std::vector<std::string> sources = {"contact_form", "strategy_session", "partnership",
-                                          "chat", "other"};
+const std::vector<std::string> budget_ranges = {"0-1000", "1000-5000", "5000-10000", "10000-25000",
+                                                "25000+"};
+const std::vector<std::string> timelines = {"immediate", "1-3_months", "3-6_months", "6-12_months",
+                                            "unknown"};
+const std::vector<std::string> sources = {"contact_form", "strategy_session", "partnership", "chat",
+                                          "other"};
 const std::vector<std::string> lead_statuses = {"new", "contacted", "qualified", "converted",
                                                 "lost"};
 const std::vector<std::string> workflow_types = {"sequential", "multi_agent", "conditional",
@@ -61,7 +61,7 @@ bool string_field(const json& obj, const json& loc_base, const char* name, bool 
   if (len < min_len) {
     v.add(loc,
           "String should have at least " + std::to_string(min_len) + " character" +
-            (min_len == 1 ? "" : "s"),
+              (min_len == 1 ? "" : "s"),
           "string_too_short");
     return false;
   }
@@ -109,9 +109,8 @@ std::string trim(std::string_view s) {
 }
 
 size_t utf8_length(std::string_view s) {
-  return static_cast<size_t>(std::count_if(s.begin(), s.end(), [](char c) {
-    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  }));
+  return static_cast<size_t>(std::count_if(
+      s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
 }
 
 bool has_control_chars(std::string_view s, bool allow_whitespace) {
@@ -161,9 +160,8 @@ bool is_valid_email(std::string_view s) {
         return false;
     if (dot == domain.size()) {
       // The top-level label: letters only, at least two.
-      if (label.size() < 2 || !std::all_of(label.begin(), label.end(), [](unsigned char c) {
-            return std::isalpha(c);
-          }))
+      if (label.size() < 2 ||
+          !std::all_of(label.begin(), label.end(), [](unsigned char c) { return std::isalpha(c); }))
         return false;
       break;
     }
@@ -342,8 +340,7 @@ bool validate_lead_request(const json& body, validator& v, lead_submission& out)
             "list_type");
     } else if (s.size() > 20) {
       v.add({"body", "lead_data", "services_interested"},
-            "List should have at most 20 items after validation, not " +
-              std::to_string(s.size()),
+            "List should have at most 20 items after validation, not " + std::to_string(s.size()),
             "too_long");
     } else {
       for (size_t i = 0; i < s.size(); ++i) {
@@ -368,15 +365,15 @@ bool validate_lead_request(const json& body, validator& v, lead_submission& out)
     has_company = false;
   auto opt = [](bool present, const std::string& x) { return present ? json(x) : json(nullptr); };
   out.row = {
-    {"name", name},
-    {"email", email},
-    {"company", opt(has_company, company)},
-    {"phone", opt(has_phone && !phone.empty(), phone)},
-    {"message", message},
-    {"services_interested", services},
-    {"budget_range", opt(has_budget, budget)},
-    {"timeline", opt(has_timeline, timeline)},
-    {"source", source},
+      {"name", name},
+      {"email", email},
+      {"company", opt(has_company, company)},
+      {"phone", opt(has_phone && !phone.empty(), phone)},
+      {"message", message},
+      {"services_interested", services},
+      {"budget_range", opt(has_budget, budget)},
+      {"timeline", opt(has_timeline, timeline)},
+      {"source", source},
   };
   out.signals.budget_range = has_budget ? budget : "";
   out.signals.timeline = has_timeline ? timeline : "";

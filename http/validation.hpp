@@ -2,23 +2,24 @@
 /// Request validation (API.md §1, §6): collects *every* failing field as a 422 entry
 /// `{"loc": [...], "msg": "...", "type": "..."}`. Pure functions, no I/O.
 
+#include "actors/json_limits.hpp"
+#include "actors/lead_scoring.hpp"
+
+#include <nlohmann/json.hpp>
+
 #include <cstddef>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
-#include "actors/json_limits.hpp"
-#include "actors/lead_scoring.hpp"
-
 namespace pixelcraft::http {
 
 class validator {
 public:
   void add(nlohmann::json loc, std::string msg, std::string type) {
-    errors_.push_back({{"loc", std::move(loc)}, {"msg", std::move(msg)}, {"type", std::move(type)}});
+    errors_.push_back(
+        {{"loc", std::move(loc)}, {"msg", std::move(msg)}, {"type", std::move(type)}});
   }
   bool ok() const { return errors_.empty(); }
   const nlohmann::json& detail() const { return errors_; }

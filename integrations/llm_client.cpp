@@ -3,24 +3,25 @@
 // actor's own thread (detached), including the write callbacks that forward chunks.
 #include "integrations/llm_client.hpp"
 
+#include "actors/errc.hpp"
+#include "actors/json_limits.hpp"
+#include "actors/log.hpp"
+#include "integrations/stream_parsers.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/response_promise.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include <curl/curl.h>
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <chrono>
 #include <deque>
 #include <map>
 #include <memory>
 #include <random>
-
-#include <caf/actor_system.hpp>
-#include <caf/event_based_actor.hpp>
-#include <caf/response_promise.hpp>
-#include <caf/stateful_actor.hpp>
-#include <curl/curl.h>
-#include <nlohmann/json.hpp>
-
-#include "actors/errc.hpp"
-#include "actors/log.hpp"
-#include "integrations/stream_parsers.hpp"
-#include "actors/json_limits.hpp"
 
 namespace pixelcraft::integrations {
 
@@ -71,9 +72,9 @@ struct llm_state {
   config cfg;
   CURLM* multi = nullptr;
   uint64_t next_id = 1;
-  std::map<uint64_t, std::unique_ptr<call>> calls;  ///< every call not yet answered
+  std::map<uint64_t, std::unique_ptr<call>> calls;     ///< every call not yet answered
   std::map<std::string, std::deque<uint64_t>> waiting; ///< per model, FIFO
-  std::map<std::string, unsigned> active;             ///< per model, transfers in flight
+  std::map<std::string, unsigned> active;              ///< per model, transfers in flight
   std::map<std::string, model_metrics> metrics;
   bool ticking = false;
   std::mt19937 rng{std::random_device{}()};
@@ -148,19 +149,23 @@ std::string provider_body(const config& cfg, bool openai, const json& req) {
   // results with `tool_name` and `tool_call_id`; each provider wants its own shape.
   json messages = json::array();
   for (const auto& m : req["messages"]) {
-    json x = {{"role", m.value("role", std::string{"user"})}, {"content", m.value("content", std::string{})}};
+    json x = {{"role", m.value("role", std::string{"user"})},
+              {"content", m.value("content", std::string{})}};
     if (m.contains("tool_calls")) {
       json calls = json::array();
       for (const auto& c : m["tool_calls"]) {
         auto fn = c.value("function", json::object());
         auto args = fn.value("arguments", json::object());
         if (openai)
-          calls.push_back({{"id", c.value("id", std::string{})},
-                           {"type", "function"},
-                           {"function", {{"name", fn.value("name", std::string{})},
-                                         {"arguments", args.is_string() ? args.get<std::string>() : args.dump()}}}});
+          calls.push_back(
+              {{"id", c.value("id", std::string{})},
+               {"type", "function"},
+               {"function",
+                {{"name", fn.value("name", std::string{})},
+                 {"arguments", args.is_string() ? args.get<std::string>() : args.dump()}}}});
         else
-          calls.push_back({{"function", {{"name", fn.value("name", std::string{})}, {"arguments", args}}}});
+          calls.push_back(
+              {{"function", {{"name", fn.value("name", std::string{})}, {"arguments", args}}}});
       }
       x["tool_calls"] = calls;
     }
@@ -181,10 +186,10 @@ std::string provider_body(const config& cfg, bool openai, const json& req) {
       out["max_tokens"] = req["max_tokens"];
     if (req.contains("format"))
       out["response_format"] =
-        req["format"].is_object()
-          ? json{{"type", "json_schema"},
-                 {"json_schema", {{"name", "answer"}, {"schema", req["format"]}}}}
-          : json{{"type", "json_object"}};
+          req["format"].is_object()
+              ? json{{"type", "json_schema"},
+                     {"json_schema", {{"name", "answer"}, {"schema", req["format"]}}}}
+              : json{{"type", "json_object"}};
     if (req.contains("tools"))
       out["tools"] = req["tools"];
     out["stream_options"] = {{"include_usage", true}};
@@ -209,8 +214,7 @@ void ensure_ticking(llm_pointer self);
 void finish(llm_pointer self, call& c, caf::error err) {
   auto& st = self->state;
   auto& m = st.metrics[c.model];
-  auto latency =
-    std::chrono::duration<double, std::milli>(clock_type::now() - c.started).count();
+  auto latency = std::chrono::duration<double, std::milli>(clock_type::now() - c.started).count();
   if (err) {
     log::warn(component, "model call failed",
               {{"model", c.model}, {"latency_ms", latency}, {"error", caf::to_string(err)}});
@@ -226,18 +230,18 @@ void finish(llm_pointer self, call& c, caf::error err) {
         t["function"]["arguments"] = args;
       c.tool_calls.push_back(t);
     }
-    json out = {{"content", c.content},
-                {"model", c.model},
-                {"provider", c.openai ? "openai" : "ollama"},
-                {"tokens_in", c.tokens_in},
-                {"tokens_out", c.tokens_out},
-                {"latency_ms", latency},
-                {"ttft_ms", c.first_token
-                              ? std::chrono::duration<double, std::milli>(c.first_token_at -
-                                                                          c.started)
-                                  .count()
-                              : latency},
-                {"tool_calls", c.tool_calls}};
+    json out = {
+        {"content", c.content},
+        {"model", c.model},
+        {"provider", c.openai ? "openai" : "ollama"},
+        {"tokens_in", c.tokens_in},
+        {"tokens_out", c.tokens_out},
+        {"latency_ms", latency},
+        {"ttft_ms",
+         c.first_token
+             ? std::chrono::duration<double, std::milli>(c.first_token_at - c.started).count()
+             : latency},
+        {"tool_calls", c.tool_calls}};
     log::info(component, "model call",
               {{"model", c.model}, {"latency_ms", latency}, {"tokens_out", c.tokens_out}});
     c.rp.deliver(out.dump());
@@ -256,7 +260,8 @@ void start_transfer(llm_pointer self, call& c) {
   c.headers = curl_slist_append(c.headers, c.openai ? "Accept: text/event-stream"
                                                     : "Accept: application/x-ndjson");
   if (c.openai && !cfg.openai_api_key.empty())
-    c.headers = curl_slist_append(c.headers, ("Authorization: Bearer " + cfg.openai_api_key).c_str());
+    c.headers =
+        curl_slist_append(c.headers, ("Authorization: Bearer " + cfg.openai_api_key).c_str());
   curl_easy_setopt(c.easy, CURLOPT_URL, c.url.c_str());
   curl_easy_setopt(c.easy, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c.easy, CURLOPT_FOLLOWLOCATION, 0L);
@@ -284,7 +289,8 @@ void pump(llm_pointer self) {
   auto& st = self->state;
   auto now = clock_type::now();
   for (auto& [model, queue] : st.waiting) {
-    for (auto it = queue.begin(); it != queue.end() && st.active[model] < st.cfg.llm_max_concurrency;) {
+    for (auto it = queue.begin();
+         it != queue.end() && st.active[model] < st.cfg.llm_max_concurrency;) {
       auto found = st.calls.find(*it);
       if (found == st.calls.end()) {
         it = queue.erase(it);
@@ -312,7 +318,7 @@ std::string vendor_error(const std::string& body) {
   auto j = parse_json(body);
   std::string text;
   if (j.is_object() && j.contains("error"))
-    text = j["error"].is_string() ? j["error"].get<std::string>()
+    text = j["error"].is_string()   ? j["error"].get<std::string>()
            : j["error"].is_object() ? j["error"].value("message", std::string{})
                                     : std::string{};
   if (text.size() > 300)
@@ -348,24 +354,22 @@ void completed(llm_pointer self, uint64_t id, CURLcode rc) {
   if (!c.stream_error.empty())
     err = make_err(errc::unavailable, "model error: " + c.stream_error.substr(0, 300));
   else if (c.stalled)
-    err = make_err(errc::deadline_exceeded,
-                          "the model stalled (no data for " +
-                            std::to_string(st.cfg.llm_stall_timeout_s) + " s)");
+    err = make_err(errc::deadline_exceeded, "the model stalled (no data for " +
+                                                std::to_string(st.cfg.llm_stall_timeout_s) + " s)");
   else if (rc == CURLE_OPERATION_TIMEDOUT)
     err = make_err(errc::deadline_exceeded, c.first_token ? "the model did not finish in time"
                                                           : "the model did not answer in time");
   else if (rc != CURLE_OK)
     err = make_err(errc::unavailable,
-                          std::string{"model server unreachable: "} + curl_easy_strerror(rc));
+                   std::string{"model server unreachable: "} + curl_easy_strerror(rc));
   else if (status == 404)
     err = make_err(errc::not_found, "model '" + c.model + "' not found");
   else if (status == 429 || status >= 500)
-    err = make_err(errc::unavailable, "model server error (HTTP " +
-                                               std::to_string(status) + ")");
+    err = make_err(errc::unavailable, "model server error (HTTP " + std::to_string(status) + ")");
   else if (status >= 400)
-    err = make_err(errc::invalid_argument,
-                          "model server refused the request (HTTP " + std::to_string(status) +
-                            ") " + vendor_error(c.error_body));
+    err = make_err(errc::invalid_argument, "model server refused the request (HTTP " +
+                                               std::to_string(status) + ") " +
+                                               vendor_error(c.error_body));
   else if (!c.complete)
     err = make_err(errc::unavailable, "the model's stream ended before it was complete");
   auto owned = std::move(it->second);
@@ -403,8 +407,8 @@ void check_stalls(llm_pointer self) {
     // Still waiting for a model slot (or a retry): its queue entry is skipped by `pump`.
     auto owned = std::move(it->second);
     st.calls.erase(it);
-    owned->rp.deliver(caf::make_error(errc::deadline_exceeded,
-                                      "the model did not answer in time (busy)", false));
+    owned->rp.deliver(
+        caf::make_error(errc::deadline_exceeded, "the model did not answer in time (busy)", false));
   }
 }
 
@@ -478,57 +482,57 @@ caf::behavior llm_fn(llm_pointer self, config cfg) {
     self->quit(em.reason);
   });
   return {
-    [self](llm_chat_atom, const std::string& request, caf::actor& listener) {
-      auto& st = self->state;
-      auto rp = self->make_response_promise();
-      auto req = parse_json(request);
-      if (!req.is_object() || !req.contains("model") || !req["model"].is_string() ||
-          !req.contains("messages") || !req["messages"].is_array()) {
-        rp.deliver(caf::make_error(errc::invalid_argument, "malformed model request"));
-        return;
-      }
-      auto c = std::make_unique<call>();
-      c->id = st.next_id++;
-      c->model = req["model"].get<std::string>();
-      c->openai = st.cfg.llm_provider == "openai";
-      c->url = c->openai ? st.cfg.openai_base_url.text + "/v1/chat/completions"
-                         : st.cfg.ollama_host.text + "/api/chat";
-      c->body = provider_body(st.cfg, c->openai, req);
-      c->listener = listener;
-      c->rp = rp;
-      c->self = self;
-      auto budget = std::chrono::milliseconds(std::chrono::seconds(st.cfg.llm_timeout_s));
-      if (auto it = req.find("timeout_ms"); it != req.end() && it->is_number_unsigned())
-        budget = std::min(budget, std::chrono::milliseconds(it->get<uint64_t>()));
-      c->deadline = clock_type::now() + budget;
-      ++st.metrics[c->model].requests;
-      auto& queue = st.waiting[c->model];
-      if (queue.size() >= st.cfg.llm_queue_limit &&
-          st.active[c->model] >= st.cfg.llm_max_concurrency) {
-        rp.deliver(caf::make_error(errc::unavailable, "model '" + c->model + "' is busy"));
-        return;
-      }
-      if (listener)
-        self->monitor(listener);
-      queue.push_back(c->id);
-      st.calls.emplace(c->id, std::move(c));
-      ensure_ticking(self);
-    },
-    [self](llm_stats_atom) {
-      json models = json::array();
-      for (auto& [name, m] : self->state.metrics)
-        models.push_back(
-          {{"name", name},
-           {"provider", self->state.cfg.llm_provider},
-           {"metrics",
-            {{"total_requests", m.requests},
-             {"success_rate", m.requests ? static_cast<double>(m.successes) / m.requests : 0.0},
-             {"avg_latency_ms", m.successes ? m.latency_ms_sum / m.successes : 0.0},
-             {"tokens_in", m.tokens_in},
-             {"tokens_out", m.tokens_out}}}});
-      return json{{"models", models}}.dump();
-    },
-    [self](tick_atom) { tick(self); },
+      [self](llm_chat_atom, const std::string& request, caf::actor& listener) {
+        auto& st = self->state;
+        auto rp = self->make_response_promise();
+        auto req = parse_json(request);
+        if (!req.is_object() || !req.contains("model") || !req["model"].is_string() ||
+            !req.contains("messages") || !req["messages"].is_array()) {
+          rp.deliver(caf::make_error(errc::invalid_argument, "malformed model request"));
+          return;
+        }
+        auto c = std::make_unique<call>();
+        c->id = st.next_id++;
+        c->model = req["model"].get<std::string>();
+        c->openai = st.cfg.llm_provider == "openai";
+        c->url = c->openai ? st.cfg.openai_base_url.text + "/v1/chat/completions"
+                           : st.cfg.ollama_host.text + "/api/chat";
+        c->body = provider_body(st.cfg, c->openai, req);
+        c->listener = listener;
+        c->rp = rp;
+        c->self = self;
+        auto budget = std::chrono::milliseconds(std::chrono::seconds(st.cfg.llm_timeout_s));
+        if (auto it = req.find("timeout_ms"); it != req.end() && it->is_number_unsigned())
+          budget = std::min(budget, std::chrono::milliseconds(it->get<uint64_t>()));
+        c->deadline = clock_type::now() + budget;
+        ++st.metrics[c->model].requests;
+        auto& queue = st.waiting[c->model];
+        if (queue.size() >= st.cfg.llm_queue_limit &&
+            st.active[c->model] >= st.cfg.llm_max_concurrency) {
+          rp.deliver(caf::make_error(errc::unavailable, "model '" + c->model + "' is busy"));
+          return;
+        }
+        if (listener)
+          self->monitor(listener);
+        queue.push_back(c->id);
+        st.calls.emplace(c->id, std::move(c));
+        ensure_ticking(self);
+      },
+      [self](llm_stats_atom) {
+        json models = json::array();
+        for (auto& [name, m] : self->state.metrics)
+          models.push_back(
+              {{"name", name},
+               {"provider", self->state.cfg.llm_provider},
+               {"metrics",
+                {{"total_requests", m.requests},
+                 {"success_rate", m.requests ? static_cast<double>(m.successes) / m.requests : 0.0},
+                 {"avg_latency_ms", m.successes ? m.latency_ms_sum / m.successes : 0.0},
+                 {"tokens_in", m.tokens_in},
+                 {"tokens_out", m.tokens_out}}}});
+        return json{{"models", models}}.dump();
+      },
+      [self](tick_atom) { tick(self); },
   };
 }
 

@@ -1,10 +1,10 @@
 #pragma once
 /// Factory for the model client (contract in actors/llm_actor.hpp).
 
-#include <caf/fwd.hpp>
-
 #include "actors/config.hpp"
 #include "actors/llm_actor.hpp"
+
+#include <caf/fwd.hpp>
 
 namespace pixelcraft::integrations {
 

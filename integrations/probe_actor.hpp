@@ -2,9 +2,9 @@
 /// Factory for the health-check HTTP prober (contract in actors/probe_actor.hpp).
 /// Requires `curl_global_init` to have run in main() before any thread started.
 
-#include <caf/fwd.hpp>
-
 #include "actors/probe_actor.hpp"
+
+#include <caf/fwd.hpp>
 
 namespace pixelcraft::integrations {
 

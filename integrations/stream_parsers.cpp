@@ -1,8 +1,8 @@
 #include "integrations/stream_parsers.hpp"
 
-#include <limits>
-
 #include "actors/json_limits.hpp"
+
+#include <limits>
 
 namespace pixelcraft::integrations {
 

@@ -4,12 +4,12 @@
 /// that is not what the provider documents (bad JSON, nested deeper than `internal_depth`, a
 /// field of the wrong type) is ignored, as an unknown extension would be.
 
+#include <nlohmann/json.hpp>
+
 #include <cstdint>
 #include <map>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 namespace pixelcraft::integrations {
 

@@ -1,20 +1,21 @@
 #include "integrations/vendor_client.hpp"
 
+#include "actors/errc.hpp"
+#include "actors/json_limits.hpp"
+#include "actors/log.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include <curl/curl.h>
+#include <nlohmann/json.hpp>
+
 #include <chrono>
 #include <map>
 #include <memory>
 #include <random>
 #include <thread>
-
-#include <caf/actor_system.hpp>
-#include <caf/stateful_actor.hpp>
-#include <caf/typed_event_based_actor.hpp>
-#include <curl/curl.h>
-#include <nlohmann/json.hpp>
-
-#include "actors/errc.hpp"
-#include "actors/log.hpp"
-#include "actors/json_limits.hpp"
 
 namespace pixelcraft::integrations {
 
@@ -99,7 +100,8 @@ response perform(const config& cfg, const std::string& method, const std::string
     curl_easy_setopt(h.get(), CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
   }
   curl_easy_setopt(h.get(), CURLOPT_HTTPHEADER, hs);
-  curl_easy_setopt(h.get(), CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(std::min(cfg.vendor_timeout_ms, 5000u)));
+  curl_easy_setopt(h.get(), CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(std::min(cfg.vendor_timeout_ms, 5000u)));
   curl_easy_setopt(h.get(), CURLOPT_TIMEOUT_MS, static_cast<long>(cfg.vendor_timeout_ms));
   curl_easy_setopt(h.get(), CURLOPT_WRITEFUNCTION, &on_body);
   curl_easy_setopt(h.get(), CURLOPT_WRITEDATA, &r);
@@ -122,62 +124,65 @@ bool retryable_transport(CURLcode rc) {
 vendor_actor::behavior_type worker(vendor_actor::pointer self, config cfg) {
   auto rng = std::make_shared<std::mt19937>(std::random_device{}());
   return {
-    [cfg, rng](vendor_atom, const std::string& text) -> caf::result<std::string> {
-      auto req = parse_json(text);
-      if (!req.is_object())
-        return caf::make_error(errc::invalid_argument, "malformed vendor request");
-      auto service = req.value("service", std::string{});
-      target t;
-      if (!service_target(cfg, service, t))
-        return caf::make_error(errc::invalid_argument, "unknown service");
-      if (t.key.empty())
-        return caf::make_error(errc::failed_precondition, "not_configured");
-      auto path = req.value("path", std::string{});
-      auto method = req.value("method", std::string{"GET"});
-      if (!safe_path(path) || (method != "GET" && method != "POST" && method != "PATCH" &&
-                               method != "PUT" && method != "DELETE"))
-        return caf::make_error(errc::invalid_argument, "refused vendor path or method");
-      auto body = req.contains("body") && !req["body"].is_null() ? req["body"].dump() : "";
-      auto idem = req.value("idempotency_key", std::string{});
-      response r;
-      unsigned attempt = 0;
-      for (;; ++attempt) {
-        auto started = clock_type::now();
-        r = perform(cfg, method, t.base + path, t.key, body, idem);
-        auto ms = std::chrono::duration<double, std::milli>(clock_type::now() - started).count();
-        log::info(component, "vendor call",
-                  {{"service", service}, {"method", method}, {"status", static_cast<int64_t>(r.status)},
-                   {"latency_ms", ms}, {"attempt", attempt + 1}});
-        bool retry = (r.rc == CURLE_OK && (r.status == 429 || r.status >= 500)) ||
-                     (r.rc != CURLE_OK && retryable_transport(r.rc));
-        if (!retry || attempt >= cfg.vendor_retries)
-          break;
-        auto backoff = std::chrono::milliseconds(cfg.vendor_backoff_ms << attempt);
-        backoff += std::chrono::milliseconds((*rng)() % (cfg.vendor_backoff_ms / 2 + 1));
-        if (r.status == 429 && r.retry_after >= 0)
-          backoff = std::max<std::chrono::milliseconds>(
-            backoff, std::chrono::seconds(std::min(r.retry_after, max_retry_after_s)));
-        // Blocks only this detached worker's thread.
-        std::this_thread::sleep_for(backoff);
-      }
-      if (r.rc == CURLE_OPERATION_TIMEDOUT)
-        return caf::make_error(errc::deadline_exceeded,
-                               service + " timed out after " + std::to_string(attempt + 1) +
-                                 " attempt(s)");
-      if (r.rc != CURLE_OK)
-        return caf::make_error(errc::unavailable, service + " unreachable: " +
-                                                    curl_easy_strerror(r.rc));
-      if (r.status == 429 || r.status >= 500)
-        return caf::make_error(errc::unavailable, service + " answered HTTP " +
-                                                    std::to_string(r.status) + " after " +
-                                                    std::to_string(attempt + 1) + " attempt(s)");
-      auto parsed = parse_json(r.body);
-      json out = {{"status", r.status},
-                  {"body", parsed.is_discarded() ? json(nullptr) : parsed},
-                  {"attempts", attempt + 1}};
-      return out.dump();
-    },
-    [](vstats_atom) { return std::string{"{}"}; },
+      [cfg, rng](vendor_atom, const std::string& text) -> caf::result<std::string> {
+        auto req = parse_json(text);
+        if (!req.is_object())
+          return caf::make_error(errc::invalid_argument, "malformed vendor request");
+        auto service = req.value("service", std::string{});
+        target t;
+        if (!service_target(cfg, service, t))
+          return caf::make_error(errc::invalid_argument, "unknown service");
+        if (t.key.empty())
+          return caf::make_error(errc::failed_precondition, "not_configured");
+        auto path = req.value("path", std::string{});
+        auto method = req.value("method", std::string{"GET"});
+        if (!safe_path(path) || (method != "GET" && method != "POST" && method != "PATCH" &&
+                                 method != "PUT" && method != "DELETE"))
+          return caf::make_error(errc::invalid_argument, "refused vendor path or method");
+        auto body = req.contains("body") && !req["body"].is_null() ? req["body"].dump() : "";
+        auto idem = req.value("idempotency_key", std::string{});
+        response r;
+        unsigned attempt = 0;
+        for (;; ++attempt) {
+          auto started = clock_type::now();
+          r = perform(cfg, method, t.base + path, t.key, body, idem);
+          auto ms = std::chrono::duration<double, std::milli>(clock_type::now() - started).count();
+          log::info(component, "vendor call",
+                    {{"service", service},
+                     {"method", method},
+                     {"status", static_cast<int64_t>(r.status)},
+                     {"latency_ms", ms},
+                     {"attempt", attempt + 1}});
+          bool retry = (r.rc == CURLE_OK && (r.status == 429 || r.status >= 500)) ||
+                       (r.rc != CURLE_OK && retryable_transport(r.rc));
+          if (!retry || attempt >= cfg.vendor_retries)
+            break;
+          auto backoff = std::chrono::milliseconds(cfg.vendor_backoff_ms << attempt);
+          backoff += std::chrono::milliseconds((*rng)() % (cfg.vendor_backoff_ms / 2 + 1));
+          if (r.status == 429 && r.retry_after >= 0)
+            backoff = std::max<std::chrono::milliseconds>(
+                backoff, std::chrono::seconds(std::min(r.retry_after, max_retry_after_s)));
+          // Blocks only this detached worker's thread.
+          std::this_thread::sleep_for(backoff);
+        }
+        if (r.rc == CURLE_OPERATION_TIMEDOUT)
+          return caf::make_error(errc::deadline_exceeded, service + " timed out after " +
+                                                              std::to_string(attempt + 1) +
+                                                              " attempt(s)");
+        if (r.rc != CURLE_OK)
+          return caf::make_error(errc::unavailable,
+                                 service + " unreachable: " + curl_easy_strerror(r.rc));
+        if (r.status == 429 || r.status >= 500)
+          return caf::make_error(errc::unavailable,
+                                 service + " answered HTTP " + std::to_string(r.status) +
+                                     " after " + std::to_string(attempt + 1) + " attempt(s)");
+        auto parsed = parse_json(r.body);
+        json out = {{"status", r.status},
+                    {"body", parsed.is_discarded() ? json(nullptr) : parsed},
+                    {"attempts", attempt + 1}};
+        return out.dump();
+      },
+      [](vstats_atom) { return std::string{"{}"}; },
   };
 }
 
@@ -208,53 +213,53 @@ vendor_actor::behavior_type router(router_pointer self, config cfg, unsigned n) 
   for (unsigned i = 0; i < std::max(1u, n); ++i)
     self->state.workers.push_back(self->spawn<caf::detached + caf::linked>(worker, cfg));
   return {
-    [self](vendor_atom a, const std::string& text) -> caf::result<std::string> {
-      auto& st = self->state;
-      auto service = parse_json(text).value("service", std::string{});
-      auto& b = st.breakers[service];
-      auto circuit = std::string{circuit_of(b, st.cfg)};
-      if (circuit == "open" || (circuit == "half_open" && b.trial_in_flight))
-        return caf::make_error(errc::unavailable, "circuit open for " + service);
-      if (circuit == "half_open")
-        b.trial_in_flight = true;
-      auto rp = self->make_response_promise<std::string>();
-      // Worst case of one call: every attempt times out and every backoff is the longest.
-      auto budget = std::chrono::milliseconds((st.cfg.vendor_timeout_ms + 1000) *
-                                                (st.cfg.vendor_retries + 1) +
-                                              (st.cfg.vendor_backoff_ms << st.cfg.vendor_retries) * 2 +
-                                              max_retry_after_s * 1000 * st.cfg.vendor_retries);
-      auto& w = st.workers[st.next++ % st.workers.size()];
-      self->request(w, budget, a, text)
-        .then(
-          [self, service, rp](const std::string& reply) mutable {
-            auto& b = self->state.breakers[service];
-            b.failures = 0;
-            b.trial_in_flight = false;
-            rp.deliver(reply);
-          },
-          [self, service, rp](caf::error& err) mutable {
-            auto& st = self->state;
-            auto& b = st.breakers[service];
-            b.trial_in_flight = false;
-            bool counts = err == caf::sec::request_timeout || err == errc::unavailable ||
-                          err == errc::deadline_exceeded;
-            if (counts && ++b.failures >= st.cfg.breaker_failures) {
-              b.open_until = clock_type::now() + std::chrono::seconds(st.cfg.breaker_open_s);
-              log::warn(component, "circuit opened", {{"service", service}});
-            }
-            rp.deliver(std::move(err));
-          });
-      return rp;
-    },
-    [self](vstats_atom) {
-      json out = json::object();
-      for (auto service : {"hubspot", "sendgrid", "google_calendar"}) {
-        auto& b = self->state.breakers[service];
-        out[service] = {{"circuit", circuit_of(b, self->state.cfg)},
-                        {"consecutive_failures", b.failures}};
-      }
-      return out.dump();
-    },
+      [self](vendor_atom a, const std::string& text) -> caf::result<std::string> {
+        auto& st = self->state;
+        auto service = parse_json(text).value("service", std::string{});
+        auto& b = st.breakers[service];
+        auto circuit = std::string{circuit_of(b, st.cfg)};
+        if (circuit == "open" || (circuit == "half_open" && b.trial_in_flight))
+          return caf::make_error(errc::unavailable, "circuit open for " + service);
+        if (circuit == "half_open")
+          b.trial_in_flight = true;
+        auto rp = self->make_response_promise<std::string>();
+        // Worst case of one call: every attempt times out and every backoff is the longest.
+        auto budget = std::chrono::milliseconds(
+            (st.cfg.vendor_timeout_ms + 1000) * (st.cfg.vendor_retries + 1) +
+            (st.cfg.vendor_backoff_ms << st.cfg.vendor_retries) * 2 +
+            max_retry_after_s * 1000 * st.cfg.vendor_retries);
+        auto& w = st.workers[st.next++ % st.workers.size()];
+        self->request(w, budget, a, text)
+            .then(
+                [self, service, rp](const std::string& reply) mutable {
+                  auto& b = self->state.breakers[service];
+                  b.failures = 0;
+                  b.trial_in_flight = false;
+                  rp.deliver(reply);
+                },
+                [self, service, rp](caf::error& err) mutable {
+                  auto& st = self->state;
+                  auto& b = st.breakers[service];
+                  b.trial_in_flight = false;
+                  bool counts = err == caf::sec::request_timeout || err == errc::unavailable ||
+                                err == errc::deadline_exceeded;
+                  if (counts && ++b.failures >= st.cfg.breaker_failures) {
+                    b.open_until = clock_type::now() + std::chrono::seconds(st.cfg.breaker_open_s);
+                    log::warn(component, "circuit opened", {{"service", service}});
+                  }
+                  rp.deliver(std::move(err));
+                });
+        return rp;
+      },
+      [self](vstats_atom) {
+        json out = json::object();
+        for (auto service : {"hubspot", "sendgrid", "google_calendar"}) {
+          auto& b = self->state.breakers[service];
+          out[service] = {{"circuit", circuit_of(b, self->state.cfg)},
+                          {"consecutive_failures", b.failures}};
+        }
+        return out.dump();
+      },
   };
 }
 

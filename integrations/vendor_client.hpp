@@ -1,10 +1,10 @@
 #pragma once
 /// Factory for the vendor client (contract in actors/vendor_actor.hpp).
 
-#include <caf/fwd.hpp>
-
 #include "actors/config.hpp"
 #include "actors/vendor_actor.hpp"
+
+#include <caf/fwd.hpp>
 
 namespace pixelcraft::integrations {
 

@@ -1,14 +1,14 @@
 #pragma once
 /// persistence-internal helpers; includes libpqxx, so never include it outside persistence/.
 
-#include <stdexcept>
-#include <string>
+#include "actors/errc.hpp"
+#include "persistence/migrations.hpp"
 
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 
-#include "actors/errc.hpp"
-#include "persistence/migrations.hpp"
+#include <stdexcept>
+#include <string>
 
 namespace pixelcraft::persistence::detail {
 
@@ -43,9 +43,9 @@ int schema_version(pqxx::connection& c);
 /// The API's list shape over one table: `{"items": [...], "total": n}`. `where` filters with
 /// the jsonb argument `$1` (which also carries `limit` and `offset`), `item` renders one row of
 /// alias `alias` as jsonb, and `order` orders the page (and its items).
-std::string paged_list(pqxx::transaction_base& t, const std::string& table, const std::string& alias,
-                       const std::string& where, const std::string& item, const std::string& order,
-                       const std::string& args);
+std::string paged_list(pqxx::transaction_base& t, const std::string& table,
+                       const std::string& alias, const std::string& where, const std::string& item,
+                       const std::string& order, const std::string& args);
 
 std::string lead_insert(pqxx::connection& c, const std::string& in);
 std::string lead_get(pqxx::connection& c, const std::string& id);
@@ -60,9 +60,23 @@ std::string idem_end(pqxx::connection& c, const std::string& scope, const std::s
                      int status, const std::string& body);
 std::string idem_drop(pqxx::connection& c, const std::string& scope, const std::string& key);
 
-#define PIXELCRAFT_WF_OPS(X)                                                                \
-  X(wf_create) X(wf_get) X(wf_load) X(wf_list) X(wf_claim) X(wf_resumable) X(wf_save)          \
-    X(wf_events) X(amsg_write) X(amsg_list) X(mem_put) X(mem_get) X(mem_list)
+// One operation per line (clang-format 14 does not settle on a layout for this macro).
+// clang-format off
+#define PIXELCRAFT_WF_OPS(X) \
+  X(wf_create)               \
+  X(wf_get)                  \
+  X(wf_load)                 \
+  X(wf_list)                 \
+  X(wf_claim)                \
+  X(wf_resumable)            \
+  X(wf_save)                 \
+  X(wf_events)               \
+  X(amsg_write)              \
+  X(amsg_list)               \
+  X(mem_put)                 \
+  X(mem_get)                 \
+  X(mem_list)
+// clang-format on
 #define PIXELCRAFT_DECLARE_OP(name) std::string name(pqxx::connection& c, const nlohmann::json& a);
 PIXELCRAFT_WF_OPS(PIXELCRAFT_DECLARE_OP)
 #undef PIXELCRAFT_DECLARE_OP

@@ -1,8 +1,8 @@
 // Idempotency-Key records (API.md §1). A key is claimed before the work and completed after it;
 // a claim whose request never finished (crash) can be taken over after a minute.
-#include <nlohmann/json.hpp>
-
 #include "persistence/detail.hpp"
+
+#include <nlohmann/json.hpp>
 
 namespace pixelcraft::persistence::detail {
 
@@ -13,11 +13,10 @@ std::string idem_begin(pqxx::connection& c, const std::string& scope, const std:
                  " expires_at < now() OR (status_code IS NULL"
                  " AND created_at < now() - interval '60 seconds'))",
                  scope, key);
-  auto claimed = w.exec_params(
-    "INSERT INTO idempotency_keys (scope, key, request_hash, expires_at)"
-    " VALUES ($1, $2, $3, now() + make_interval(hours => $4))"
-    " ON CONFLICT DO NOTHING RETURNING 1",
-    scope, key, hash, ttl_hours);
+  auto claimed = w.exec_params("INSERT INTO idempotency_keys (scope, key, request_hash, expires_at)"
+                               " VALUES ($1, $2, $3, now() + make_interval(hours => $4))"
+                               " ON CONFLICT DO NOTHING RETURNING 1",
+                               scope, key, hash, ttl_hours);
   nlohmann::json out;
   if (!claimed.empty()) {
     out["state"] = "new";

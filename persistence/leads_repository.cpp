@@ -24,16 +24,19 @@ std::string one_lead_or_throw(const pqxx::result& r) {
 
 } // namespace
 
-std::string paged_list(pqxx::transaction_base& t, const std::string& table, const std::string& alias,
-                       const std::string& where, const std::string& item, const std::string& order,
-                       const std::string& args) {
+std::string paged_list(pqxx::transaction_base& t, const std::string& table,
+                       const std::string& alias, const std::string& where, const std::string& item,
+                       const std::string& order, const std::string& args) {
   auto from = " FROM " + table + " " + alias + " WHERE " + where;
   auto total = t.exec_params1("SELECT count(*)" + from, args)[0].as<long long>();
-  auto items = t.exec_params1(
-    "SELECT coalesce(jsonb_agg(" + item + " ORDER BY " + order + "), '[]'::jsonb)::text FROM"
-    " (SELECT *" + from + " ORDER BY " + order + " LIMIT ($1::jsonb->>'limit')::int"
-    " OFFSET ($1::jsonb->>'offset')::int) " + alias,
-    args);
+  auto items = t.exec_params1("SELECT coalesce(jsonb_agg(" + item + " ORDER BY " + order +
+                                  "), '[]'::jsonb)::text FROM"
+                                  " (SELECT *" +
+                                  from + " ORDER BY " + order +
+                                  " LIMIT ($1::jsonb->>'limit')::int"
+                                  " OFFSET ($1::jsonb->>'offset')::int) " +
+                                  alias,
+                              args);
   return std::string{"{\"items\":"} + items[0].c_str() + ",\"total\":" + std::to_string(total) +
          "}";
 }
@@ -58,7 +61,7 @@ std::string lead_insert(pqxx::connection& c, const std::string& in) {
 std::string lead_get(pqxx::connection& c, const std::string& id) {
   pqxx::read_transaction t{c};
   return one_lead_or_throw(
-    t.exec_params("SELECT pixelcraft_lead_json(l)::text FROM leads l WHERE l.id = $1::uuid", id));
+      t.exec_params("SELECT pixelcraft_lead_json(l)::text FROM leads l WHERE l.id = $1::uuid", id));
 }
 
 std::string lead_list(pqxx::connection& c, const std::string& filter) {

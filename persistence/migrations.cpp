@@ -1,10 +1,10 @@
 #include "persistence/migrations.hpp"
 
-#include <cstdlib>
-#include <set>
-
 #include "actors/log.hpp"
 #include "persistence/detail.hpp"
+
+#include <cstdlib>
+#include <set>
 
 namespace pixelcraft::persistence {
 

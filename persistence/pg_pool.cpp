@@ -1,19 +1,19 @@
 #include "persistence/pg_pool.hpp"
 
-#include <cerrno>
-#include <chrono>
-#include <memory>
-#include <vector>
-
-#include <sys/socket.h>
+#include "actors/log.hpp"
+#include "persistence/detail.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
-#include "actors/log.hpp"
-#include "persistence/detail.hpp"
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <chrono>
+#include <memory>
+#include <vector>
 
 namespace pixelcraft::persistence {
 
@@ -33,8 +33,8 @@ using worker_pointer = db_actor::stateful_pointer<worker_state>;
 
 void connect(worker_state& st) {
   auto started = std::chrono::steady_clock::now();
-  auto c = std::make_unique<pqxx::connection>(with_connect_timeout(st.opts.dsn,
-                                                                    st.opts.connect_timeout_s));
+  auto c = std::make_unique<pqxx::connection>(
+      with_connect_timeout(st.opts.dsn, st.opts.connect_timeout_s));
   {
     pqxx::nontransaction n{*c};
     n.exec("SET statement_timeout = " + std::to_string(st.opts.statement_timeout_ms));
@@ -75,8 +75,7 @@ bool is_connection_state(const std::string& sqlstate) {
 
 /// Runs `f` on the worker's connection, (re)connecting as needed, and turns every exception
 /// into a `caf::error`: no exception leaves persistence/.
-template <class F>
-caf::result<std::string> run(worker_state& st, const char* op, F&& f) {
+template <class F> caf::result<std::string> run(worker_state& st, const char* op, F&& f) {
   using clock = std::chrono::steady_clock;
   if (st.opts.dsn.empty())
     return caf::make_error(errc::unavailable, "DATABASE_URL is not set");
@@ -146,57 +145,66 @@ db_actor::behavior_type worker(worker_pointer self, pool_options opts) {
   self->state.opts = std::move(opts);
   auto& st = self->state;
   return {
-    [&st](ping_atom) {
-      return run(st, "ping", [](pqxx::connection& c) {
-        auto t0 = std::chrono::steady_clock::now();
-        {
-          pqxx::nontransaction n{c};
-          n.exec1("SELECT 1");
-        }
-        auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0);
-        auto v = detail::schema_version(c);
-        return "{\"latency_ms\":" + std::to_string(ms.count()) +
-               ",\"schema_version\":" + std::to_string(v) + "}";
-      });
-    },
-    [&st](lead_new_atom, const std::string& in) {
-      return run(st, "lead_insert", [&](pqxx::connection& c) { return detail::lead_insert(c, detail::pg_json_text(in)); });
-    },
-    [&st](lead_get_atom, const std::string& id) {
-      return run(st, "lead_get", [&](pqxx::connection& c) { return detail::lead_get(c, detail::pg_text(id)); });
-    },
-    [&st](lead_list_atom, const std::string& filter) {
-      return run(st, "lead_list", [&](pqxx::connection& c) { return detail::lead_list(c, detail::pg_json_text(filter)); });
-    },
-    [&st](lead_upd_atom, const std::string& id, const std::string& patch) {
-      return run(st, "lead_update",
-                 [&](pqxx::connection& c) { return detail::lead_update(c, detail::pg_text(id), detail::pg_json_text(patch)); });
-    },
-    [&st](lead_anl_atom, const std::string& id, const std::string& analysis) {
-      return run(st, "lead_analysis",
-                 [&](pqxx::connection& c) { return detail::lead_set_analysis(c, detail::pg_text(id), detail::pg_json_text(analysis)); });
-    },
-    [&st](idem_begin_atom, const std::string& scope, const std::string& key,
-          const std::string& hash, int32_t ttl_hours) {
-      return run(st, "idem_begin", [&](pqxx::connection& c) {
-        return detail::idem_begin(c, detail::pg_text(scope), detail::pg_text(key), detail::pg_text(hash),
-                                 ttl_hours);
-      });
-    },
-    [&st](idem_end_atom, const std::string& scope, const std::string& key, int32_t status,
-          const std::string& body) {
-      return run(st, "idem_end", [&](pqxx::connection& c) {
-        return detail::idem_end(c, detail::pg_text(scope), detail::pg_text(key), status,
-                               detail::pg_text(body));
-      });
-    },
-    [&st](idem_drop_atom, const std::string& scope, const std::string& key) {
-      return run(st, "idem_drop",
-                 [&](pqxx::connection& c) { return detail::idem_drop(c, detail::pg_text(scope), detail::pg_text(key)); });
-    },
-    [&st](db_op_atom, const std::string& op, const std::string& args) {
-      return run(st, op.c_str(), [&](pqxx::connection& c) { return detail::db_op(c, op, args); });
-    },
+      [&st](ping_atom) {
+        return run(st, "ping", [](pqxx::connection& c) {
+          auto t0 = std::chrono::steady_clock::now();
+          {
+            pqxx::nontransaction n{c};
+            n.exec1("SELECT 1");
+          }
+          auto ms =
+              std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0);
+          auto v = detail::schema_version(c);
+          return "{\"latency_ms\":" + std::to_string(ms.count()) +
+                 ",\"schema_version\":" + std::to_string(v) + "}";
+        });
+      },
+      [&st](lead_new_atom, const std::string& in) {
+        return run(st, "lead_insert", [&](pqxx::connection& c) {
+          return detail::lead_insert(c, detail::pg_json_text(in));
+        });
+      },
+      [&st](lead_get_atom, const std::string& id) {
+        return run(st, "lead_get",
+                   [&](pqxx::connection& c) { return detail::lead_get(c, detail::pg_text(id)); });
+      },
+      [&st](lead_list_atom, const std::string& filter) {
+        return run(st, "lead_list", [&](pqxx::connection& c) {
+          return detail::lead_list(c, detail::pg_json_text(filter));
+        });
+      },
+      [&st](lead_upd_atom, const std::string& id, const std::string& patch) {
+        return run(st, "lead_update", [&](pqxx::connection& c) {
+          return detail::lead_update(c, detail::pg_text(id), detail::pg_json_text(patch));
+        });
+      },
+      [&st](lead_anl_atom, const std::string& id, const std::string& analysis) {
+        return run(st, "lead_analysis", [&](pqxx::connection& c) {
+          return detail::lead_set_analysis(c, detail::pg_text(id), detail::pg_json_text(analysis));
+        });
+      },
+      [&st](idem_begin_atom, const std::string& scope, const std::string& key,
+            const std::string& hash, int32_t ttl_hours) {
+        return run(st, "idem_begin", [&](pqxx::connection& c) {
+          return detail::idem_begin(c, detail::pg_text(scope), detail::pg_text(key),
+                                    detail::pg_text(hash), ttl_hours);
+        });
+      },
+      [&st](idem_end_atom, const std::string& scope, const std::string& key, int32_t status,
+            const std::string& body) {
+        return run(st, "idem_end", [&](pqxx::connection& c) {
+          return detail::idem_end(c, detail::pg_text(scope), detail::pg_text(key), status,
+                                  detail::pg_text(body));
+        });
+      },
+      [&st](idem_drop_atom, const std::string& scope, const std::string& key) {
+        return run(st, "idem_drop", [&](pqxx::connection& c) {
+          return detail::idem_drop(c, detail::pg_text(scope), detail::pg_text(key));
+        });
+      },
+      [&st](db_op_atom, const std::string& op, const std::string& args) {
+        return run(st, op.c_str(), [&](pqxx::connection& c) { return detail::db_op(c, op, args); });
+      },
   };
 }
 
@@ -213,28 +221,34 @@ db_actor::behavior_type router(db_actor::stateful_pointer<router_state> self, po
     self->state.workers.push_back(self->spawn<caf::detached + caf::linked>(worker, opts));
   auto& st = self->state;
   return {
-    [self, &st](ping_atom a) { return self->delegate(st.pick(), a); },
-    [self, &st](lead_new_atom a, std::string& x) { return self->delegate(st.pick(), a, std::move(x)); },
-    [self, &st](lead_get_atom a, std::string& x) { return self->delegate(st.pick(), a, std::move(x)); },
-    [self, &st](lead_list_atom a, std::string& x) { return self->delegate(st.pick(), a, std::move(x)); },
-    [self, &st](lead_upd_atom a, std::string& x, std::string& y) {
-      return self->delegate(st.pick(), a, std::move(x), std::move(y));
-    },
-    [self, &st](lead_anl_atom a, std::string& x, std::string& y) {
-      return self->delegate(st.pick(), a, std::move(x), std::move(y));
-    },
-    [self, &st](idem_begin_atom a, std::string& s, std::string& k, std::string& h, int32_t t) {
-      return self->delegate(st.pick(), a, std::move(s), std::move(k), std::move(h), t);
-    },
-    [self, &st](idem_end_atom a, std::string& s, std::string& k, int32_t code, std::string& b) {
-      return self->delegate(st.pick(), a, std::move(s), std::move(k), code, std::move(b));
-    },
-    [self, &st](idem_drop_atom a, std::string& s, std::string& k) {
-      return self->delegate(st.pick(), a, std::move(s), std::move(k));
-    },
-    [self, &st](db_op_atom a, std::string& op, std::string& args) {
-      return self->delegate(st.pick(), a, std::move(op), std::move(args));
-    },
+      [self, &st](ping_atom a) { return self->delegate(st.pick(), a); },
+      [self, &st](lead_new_atom a, std::string& x) {
+        return self->delegate(st.pick(), a, std::move(x));
+      },
+      [self, &st](lead_get_atom a, std::string& x) {
+        return self->delegate(st.pick(), a, std::move(x));
+      },
+      [self, &st](lead_list_atom a, std::string& x) {
+        return self->delegate(st.pick(), a, std::move(x));
+      },
+      [self, &st](lead_upd_atom a, std::string& x, std::string& y) {
+        return self->delegate(st.pick(), a, std::move(x), std::move(y));
+      },
+      [self, &st](lead_anl_atom a, std::string& x, std::string& y) {
+        return self->delegate(st.pick(), a, std::move(x), std::move(y));
+      },
+      [self, &st](idem_begin_atom a, std::string& s, std::string& k, std::string& h, int32_t t) {
+        return self->delegate(st.pick(), a, std::move(s), std::move(k), std::move(h), t);
+      },
+      [self, &st](idem_end_atom a, std::string& s, std::string& k, int32_t code, std::string& b) {
+        return self->delegate(st.pick(), a, std::move(s), std::move(k), code, std::move(b));
+      },
+      [self, &st](idem_drop_atom a, std::string& s, std::string& k) {
+        return self->delegate(st.pick(), a, std::move(s), std::move(k));
+      },
+      [self, &st](db_op_atom a, std::string& op, std::string& args) {
+        return self->delegate(st.pick(), a, std::move(op), std::move(args));
+      },
   };
 }
 

@@ -9,17 +9,17 @@
 ///   fail fast with `errc::unavailable`.
 /// - Ends when the router receives an exit message (app/ sends `user_shutdown`).
 
-#include <string>
+#include "actors/db_actor.hpp"
 
 #include <caf/fwd.hpp>
 
-#include "actors/db_actor.hpp"
+#include <string>
 
 namespace pixelcraft::persistence {
 
 struct pool_options {
-  std::string dsn;                     ///< libpq URI or key=value; empty: always unavailable
-  unsigned size = 4;                   ///< worker connections
+  std::string dsn;   ///< libpq URI or key=value; empty: always unavailable
+  unsigned size = 4; ///< worker connections
   unsigned statement_timeout_ms = 5000;
   unsigned connect_timeout_s = 3;
 };

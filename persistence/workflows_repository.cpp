@@ -1,8 +1,8 @@
 // Workflow executions, their events, agent messages and shared memory (db_op_atom).
-#include <nlohmann/json.hpp>
-
-#include "persistence/detail.hpp"
 #include "actors/json_limits.hpp"
+#include "persistence/detail.hpp"
+
+#include <nlohmann/json.hpp>
 
 namespace pixelcraft::persistence::detail {
 
@@ -11,7 +11,7 @@ namespace {
 using json = nlohmann::json;
 
 const char* visible_sql =
-  " AND ($1::jsonb->>'admin' = 'true' OR w.owner_id = $1::jsonb->>'owner_id')";
+    " AND ($1::jsonb->>'admin' = 'true' OR w.owner_id = $1::jsonb->>'owner_id')";
 
 std::string one_or_404(const pqxx::result& r, const char* what) {
   if (r.empty())
@@ -24,13 +24,14 @@ std::string one_or_404(const pqxx::result& r, const char* what) {
 std::string wf_create(pqxx::connection& c, const json& a) {
   pqxx::work w{c};
   auto r = w.exec_params1(
-    "INSERT INTO workflow_executions (workflow_type, participating_agents, conversation_id,"
-    " workflow_config, input_data, metadata, owner_id, owner_admin) SELECT j->>'workflow_type',"
-    " j->'participating_agents', j->>'conversation_id', j->'workflow_config', j->'input_data',"
-    " coalesce(nullif(j->'metadata', 'null'::jsonb), '{}'::jsonb), j->>'owner_id',"
-    " coalesce((j->>'owner_admin')::boolean, false)"
-    " FROM (SELECT $1::jsonb AS j) s RETURNING pixelcraft_workflow_json(workflow_executions)::text",
-    a.dump());
+      "INSERT INTO workflow_executions (workflow_type, participating_agents, conversation_id,"
+      " workflow_config, input_data, metadata, owner_id, owner_admin) SELECT j->>'workflow_type',"
+      " j->'participating_agents', j->>'conversation_id', j->'workflow_config', j->'input_data',"
+      " coalesce(nullif(j->'metadata', 'null'::jsonb), '{}'::jsonb), j->>'owner_id',"
+      " coalesce((j->>'owner_admin')::boolean, false)"
+      " FROM (SELECT $1::jsonb AS j) s RETURNING "
+      "pixelcraft_workflow_json(workflow_executions)::text",
+      a.dump());
   w.commit();
   return r[0].c_str();
 }
@@ -38,24 +39,25 @@ std::string wf_create(pqxx::connection& c, const json& a) {
 std::string wf_get(pqxx::connection& c, const json& a) {
   pqxx::read_transaction t{c};
   return one_or_404(
-    t.exec_params(std::string{"SELECT pixelcraft_workflow_json(w)::text FROM workflow_executions w"
-                              " WHERE w.id = ($1::jsonb->>'workflow_id')::uuid"} +
-                    visible_sql,
-                  a.dump()),
-    "workflow");
+      t.exec_params(
+          std::string{"SELECT pixelcraft_workflow_json(w)::text FROM workflow_executions w"
+                      " WHERE w.id = ($1::jsonb->>'workflow_id')::uuid"} +
+              visible_sql,
+          a.dump()),
+      "workflow");
 }
 
 /// Everything the run actor needs, including its configuration and input.
 std::string wf_load(pqxx::connection& c, const json& a) {
   pqxx::read_transaction t{c};
   return one_or_404(
-    t.exec_params("SELECT (pixelcraft_workflow_json(w) || jsonb_build_object("
-                  " 'workflow_config', w.workflow_config, 'input_data', w.input_data,"
-                  " 'owner_id', w.owner_id, 'owner_admin', w.owner_admin, 'last_event_seq',"
-                  " w.last_event_seq))::text"
-                  " FROM workflow_executions w WHERE w.id = $1::uuid",
-                  a.value("workflow_id", std::string{})),
-    "workflow");
+      t.exec_params("SELECT (pixelcraft_workflow_json(w) || jsonb_build_object("
+                    " 'workflow_config', w.workflow_config, 'input_data', w.input_data,"
+                    " 'owner_id', w.owner_id, 'owner_admin', w.owner_admin, 'last_event_seq',"
+                    " w.last_event_seq))::text"
+                    " FROM workflow_executions w WHERE w.id = $1::uuid",
+                    a.value("workflow_id", std::string{})),
+      "workflow");
 }
 
 std::string wf_list(pqxx::connection& c, const json& a) {
@@ -76,12 +78,14 @@ std::string wf_list(pqxx::connection& c, const json& a) {
 std::string wf_claim(pqxx::connection& c, const json& a) {
   pqxx::work w{c};
   auto r = w.exec_params(
-    "UPDATE workflow_executions w SET lease_owner = $2, lease_epoch = CASE WHEN"
-    " w.lease_owner = $2 AND w.lease_expires_at > now() THEN w.lease_epoch ELSE w.lease_epoch + 1 END,"
-    " lease_expires_at = now() + make_interval(secs => $3) WHERE w.id = $1::uuid"
-    " AND (w.lease_owner IS NULL OR w.lease_owner = $2 OR w.lease_expires_at < now())"
-    " RETURNING w.lease_epoch",
-    a.value("workflow_id", std::string{}), a.value("node", std::string{}), a.value("lease_s", 30));
+      "UPDATE workflow_executions w SET lease_owner = $2, lease_epoch = CASE WHEN"
+      " w.lease_owner = $2 AND w.lease_expires_at > now() THEN w.lease_epoch ELSE w.lease_epoch + "
+      "1 END,"
+      " lease_expires_at = now() + make_interval(secs => $3) WHERE w.id = $1::uuid"
+      " AND (w.lease_owner IS NULL OR w.lease_owner = $2 OR w.lease_expires_at < now())"
+      " RETURNING w.lease_epoch",
+      a.value("workflow_id", std::string{}), a.value("node", std::string{}),
+      a.value("lease_s", 30));
   w.commit();
   if (r.empty())
     throw db_error{errc::aborted, "the workflow is run by another node"};
@@ -91,10 +95,10 @@ std::string wf_claim(pqxx::connection& c, const json& a) {
 /// Ids of executions that should be running but whose lease is free or expired.
 std::string wf_resumable(pqxx::connection& c, const json&) {
   pqxx::read_transaction t{c};
-  auto r = t.exec1(
-    "SELECT coalesce(jsonb_agg(id), '[]'::jsonb)::text FROM workflow_executions WHERE"
-    " current_state IN ('pending', 'running', 'paused') AND (lease_owner IS NULL OR"
-    " lease_expires_at < now())");
+  auto r =
+      t.exec1("SELECT coalesce(jsonb_agg(id), '[]'::jsonb)::text FROM workflow_executions WHERE"
+              " current_state IN ('pending', 'running', 'paused') AND (lease_owner IS NULL OR"
+              " lease_expires_at < now())");
   return std::string{"{\"ids\":"} + r[0].c_str() + "}";
 }
 
@@ -104,17 +108,20 @@ std::string wf_save(pqxx::connection& c, const json& a) {
   pqxx::work w{c};
   auto id = a.value("workflow_id", std::string{});
   auto r = w.exec_params(
-    "UPDATE workflow_executions w SET current_state = coalesce(j->>'current_state', w.current_state),"
-    " current_step = coalesce((j->>'current_step')::int, w.current_step),"
-    " execution_path = coalesce(j->'execution_path', w.execution_path),"
-    " results = coalesce(j->'results', w.results),"
-    " error_message = CASE WHEN j ? 'error_message' THEN j->>'error_message' ELSE w.error_message END,"
-    " completed_at = CASE WHEN (j->>'completed')::boolean THEN now() ELSE w.completed_at END,"
-    " lease_owner = CASE WHEN (j->>'completed')::boolean THEN NULL ELSE w.lease_owner END,"
-    " updated_at = now()"
-    " FROM (SELECT $1::jsonb AS j) s WHERE w.id = (j->>'workflow_id')::uuid"
-    " AND w.lease_epoch = (j->>'lease_epoch')::bigint RETURNING pixelcraft_workflow_json(w)::text",
-    a.dump());
+      "UPDATE workflow_executions w SET current_state = coalesce(j->>'current_state', "
+      "w.current_state),"
+      " current_step = coalesce((j->>'current_step')::int, w.current_step),"
+      " execution_path = coalesce(j->'execution_path', w.execution_path),"
+      " results = coalesce(j->'results', w.results),"
+      " error_message = CASE WHEN j ? 'error_message' THEN j->>'error_message' ELSE "
+      "w.error_message END,"
+      " completed_at = CASE WHEN (j->>'completed')::boolean THEN now() ELSE w.completed_at END,"
+      " lease_owner = CASE WHEN (j->>'completed')::boolean THEN NULL ELSE w.lease_owner END,"
+      " updated_at = now()"
+      " FROM (SELECT $1::jsonb AS j) s WHERE w.id = (j->>'workflow_id')::uuid"
+      " AND w.lease_epoch = (j->>'lease_epoch')::bigint RETURNING "
+      "pixelcraft_workflow_json(w)::text",
+      a.dump());
   if (r.empty())
     throw db_error{errc::aborted, "lease lost"};
   json events = json::array();
@@ -122,13 +129,17 @@ std::string wf_save(pqxx::connection& c, const json& a) {
     auto seq = w.exec_params1("UPDATE workflow_executions SET last_event_seq = last_event_seq + 1"
                               " WHERE id = $1::uuid RETURNING last_event_seq",
                               id)[0]
-                 .as<long long>();
-    auto ts = w.exec_params1(
-      "INSERT INTO workflow_events (workflow_execution_id, seq, event_type, data) VALUES"
-      " ($1::uuid, $2, $3, $4::jsonb) RETURNING pixelcraft_ts(created_at)",
-      id, seq, e.value("event_type", std::string{}), e.value("data", json::object()).dump())[0]
-                .as<std::string>();
-    events.push_back({{"seq", seq}, {"event_type", e["event_type"]}, {"timestamp", ts},
+                   .as<long long>();
+    auto ts =
+        w.exec_params1(
+             "INSERT INTO workflow_events (workflow_execution_id, seq, event_type, data) VALUES"
+             " ($1::uuid, $2, $3, $4::jsonb) RETURNING pixelcraft_ts(created_at)",
+             id, seq, e.value("event_type", std::string{}),
+             e.value("data", json::object()).dump())[0]
+            .as<std::string>();
+    events.push_back({{"seq", seq},
+                      {"event_type", e["event_type"]},
+                      {"timestamp", ts},
                       {"data", e.value("data", json::object())}});
   }
   w.commit();
@@ -138,10 +149,10 @@ std::string wf_save(pqxx::connection& c, const json& a) {
 std::string wf_events(pqxx::connection& c, const json& a) {
   pqxx::read_transaction t{c};
   auto r = t.exec_params1(
-    "SELECT coalesce(jsonb_agg(jsonb_build_object('seq', seq, 'event_type', event_type, 'data',"
-    " data, 'timestamp', pixelcraft_ts(created_at)) ORDER BY seq), '[]'::jsonb)::text"
-    " FROM workflow_events WHERE workflow_execution_id = $1::uuid AND seq > $2",
-    a.value("workflow_id", std::string{}), a.value("since", 0));
+      "SELECT coalesce(jsonb_agg(jsonb_build_object('seq', seq, 'event_type', event_type, 'data',"
+      " data, 'timestamp', pixelcraft_ts(created_at)) ORDER BY seq), '[]'::jsonb)::text"
+      " FROM workflow_events WHERE workflow_execution_id = $1::uuid AND seq > $2",
+      a.value("workflow_id", std::string{}), a.value("since", 0));
   return std::string{"{\"events\":"} + r[0].c_str() + "}";
 }
 
@@ -151,9 +162,9 @@ std::string wf_events(pqxx::connection& c, const json& a) {
 /// retried. Rows of a workflow deleted meanwhile are skipped.
 std::string amsg_write(pqxx::connection& c, const json& a) {
   static const std::string forward =
-    "(%1 NOT IN ('processed', 'failed') AND array_position(ARRAY['pending', 'delivered',"
-    " 'processed', 'failed'], %2) > array_position(ARRAY['pending', 'delivered', 'processed',"
-    " 'failed'], %1))";
+      "(%1 NOT IN ('processed', 'failed') AND array_position(ARRAY['pending', 'delivered',"
+      " 'processed', 'failed'], %2) > array_position(ARRAY['pending', 'delivered', 'processed',"
+      " 'failed'], %1))";
   auto rule = [](std::string text, const std::string& from, const std::string& to) {
     text.replace(text.find("%2"), 2, to);
     for (auto at = text.find("%1"); at != std::string::npos; at = text.find("%1"))
@@ -162,24 +173,25 @@ std::string amsg_write(pqxx::connection& c, const json& a) {
   };
   pqxx::work w{c};
   auto inserted = w.exec_params(
-    "WITH input AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(message_id uuid,"
-    " workflow_execution_id uuid, from_agent text, to_agent text, message_type text,"
-    " content jsonb, metadata jsonb, status text, created_at timestamptz))"
-    " INSERT INTO agent_messages AS m (id, workflow_execution_id, from_agent, to_agent,"
-    " message_type, content, metadata, status, created_at, processed_at) SELECT message_id,"
-    " workflow_execution_id, from_agent, to_agent, message_type, coalesce(content, '{}'),"
-    " coalesce(metadata, '{}'), coalesce(status, 'pending'), coalesce(created_at, now()),"
-    " CASE WHEN status = 'processed' THEN now() END FROM input i WHERE EXISTS (SELECT 1 FROM"
-    " workflow_executions w WHERE w.id = i.workflow_execution_id) ON CONFLICT (id) DO UPDATE"
-    " SET status = EXCLUDED.status, processed_at = EXCLUDED.processed_at WHERE " +
-      rule(forward, "m.status", "EXCLUDED.status"),
-    a.value("messages", json::array()).dump());
+      "WITH input AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(message_id uuid,"
+      " workflow_execution_id uuid, from_agent text, to_agent text, message_type text,"
+      " content jsonb, metadata jsonb, status text, created_at timestamptz))"
+      " INSERT INTO agent_messages AS m (id, workflow_execution_id, from_agent, to_agent,"
+      " message_type, content, metadata, status, created_at, processed_at) SELECT message_id,"
+      " workflow_execution_id, from_agent, to_agent, message_type, coalesce(content, '{}'),"
+      " coalesce(metadata, '{}'), coalesce(status, 'pending'), coalesce(created_at, now()),"
+      " CASE WHEN status = 'processed' THEN now() END FROM input i WHERE EXISTS (SELECT 1 FROM"
+      " workflow_executions w WHERE w.id = i.workflow_execution_id) ON CONFLICT (id) DO UPDATE"
+      " SET status = EXCLUDED.status, processed_at = EXCLUDED.processed_at WHERE " +
+          rule(forward, "m.status", "EXCLUDED.status"),
+      a.value("messages", json::array()).dump());
   auto updated = w.exec_params(
-    "UPDATE agent_messages m SET status = u.status, processed_at = CASE WHEN u.status ="
-    " 'processed' THEN now() ELSE m.processed_at END FROM (SELECT key AS status,"
-    " jsonb_array_elements_text(value)::uuid AS id FROM jsonb_each($1::jsonb)) u WHERE"
-    " m.id = u.id AND " + rule(forward, "m.status", "u.status"),
-    a.value("status", json::object()).dump());
+      "UPDATE agent_messages m SET status = u.status, processed_at = CASE WHEN u.status ="
+      " 'processed' THEN now() ELSE m.processed_at END FROM (SELECT key AS status,"
+      " jsonb_array_elements_text(value)::uuid AS id FROM jsonb_each($1::jsonb)) u WHERE"
+      " m.id = u.id AND " +
+          rule(forward, "m.status", "u.status"),
+      a.value("status", json::object()).dump());
   w.commit();
   return json{{"inserted", inserted.affected_rows()}, {"updated", updated.affected_rows()}}.dump();
 }
@@ -187,12 +199,12 @@ std::string amsg_write(pqxx::connection& c, const json& a) {
 std::string amsg_list(pqxx::connection& c, const json& a) {
   pqxx::read_transaction t{c};
   std::string where =
-    "m.workflow_execution_id = ($1::jsonb->>'workflow_id')::uuid"
-    " AND ($1::jsonb->>'from_agent' IS NULL OR m.from_agent = $1::jsonb->>'from_agent')"
-    " AND ($1::jsonb->>'to_agent' IS NULL OR m.to_agent = $1::jsonb->>'to_agent')"
-    " AND ($1::jsonb->>'message_type' IS NULL OR m.message_type = $1::jsonb->>'message_type')"
-    " AND ($1::jsonb->>'status' IS NULL OR m.status = $1::jsonb->>'status')"
-    " AND (($1::jsonb->>'open') IS NULL OR m.status IN ('pending', 'delivered'))";
+      "m.workflow_execution_id = ($1::jsonb->>'workflow_id')::uuid"
+      " AND ($1::jsonb->>'from_agent' IS NULL OR m.from_agent = $1::jsonb->>'from_agent')"
+      " AND ($1::jsonb->>'to_agent' IS NULL OR m.to_agent = $1::jsonb->>'to_agent')"
+      " AND ($1::jsonb->>'message_type' IS NULL OR m.message_type = $1::jsonb->>'message_type')"
+      " AND ($1::jsonb->>'status' IS NULL OR m.status = $1::jsonb->>'status')"
+      " AND (($1::jsonb->>'open') IS NULL OR m.status IN ('pending', 'delivered'))";
   return paged_list(t, "agent_messages", "m", where,
                     "jsonb_build_object('message_id', m.id, 'workflow_execution_id',"
                     " m.workflow_execution_id, 'from_agent', m.from_agent, 'to_agent', m.to_agent,"
@@ -246,9 +258,9 @@ std::string memory_scope_id(pqxx::transaction_base& t, const json& a, bool write
 }
 
 const char* memory_entry_sql =
-  "jsonb_build_object('key', m.key, 'value', m.value, 'scope', m.scope, 'version', m.version,"
-  " 'created_by_agent', m.created_by_agent, 'updated_at', pixelcraft_ts(m.updated_at),"
-  " 'expires_at', pixelcraft_ts(m.expires_at))";
+    "jsonb_build_object('key', m.key, 'value', m.value, 'scope', m.scope, 'version', m.version,"
+    " 'created_by_agent', m.created_by_agent, 'updated_at', pixelcraft_ts(m.updated_at),"
+    " 'expires_at', pixelcraft_ts(m.expires_at))";
 
 } // namespace
 
@@ -258,20 +270,20 @@ std::string mem_put(pqxx::connection& c, const json& a) {
   pqxx::work w{c};
   auto scope_id = memory_scope_id(w, a, true);
   auto r = w.exec_params(
-    std::string{"INSERT INTO shared_memory AS m (key, value, scope, scope_id, conversation_id,"
-                " workflow_execution_id, created_by_agent, expires_at) SELECT j->>'key',"
-                " j->'value', j->>'scope', $2, j->>'conversation_id',"
-                " (j->>'workflow_id')::uuid, j->>'agent', CASE WHEN j ? 'ttl_s' THEN now() +"
-                " make_interval(secs => (j->>'ttl_s')::double precision) END FROM"
-                " (SELECT $1::jsonb AS j) s ON CONFLICT (scope, scope_id, key) DO UPDATE SET"
-                " value = EXCLUDED.value, version = CASE WHEN m.expires_at IS NOT NULL AND"
-                " m.expires_at < now() THEN 1 ELSE m.version + 1 END,"
-                " created_by_agent = EXCLUDED.created_by_agent,"
-                " expires_at = EXCLUDED.expires_at, updated_at = now()"
-                " WHERE ($1::jsonb->>'expected_version') IS NULL OR m.version ="
-                " ($1::jsonb->>'expected_version')::bigint RETURNING "} +
-      memory_entry_sql + "::text",
-    a.dump(), scope_id);
+      std::string{"INSERT INTO shared_memory AS m (key, value, scope, scope_id, conversation_id,"
+                  " workflow_execution_id, created_by_agent, expires_at) SELECT j->>'key',"
+                  " j->'value', j->>'scope', $2, j->>'conversation_id',"
+                  " (j->>'workflow_id')::uuid, j->>'agent', CASE WHEN j ? 'ttl_s' THEN now() +"
+                  " make_interval(secs => (j->>'ttl_s')::double precision) END FROM"
+                  " (SELECT $1::jsonb AS j) s ON CONFLICT (scope, scope_id, key) DO UPDATE SET"
+                  " value = EXCLUDED.value, version = CASE WHEN m.expires_at IS NOT NULL AND"
+                  " m.expires_at < now() THEN 1 ELSE m.version + 1 END,"
+                  " created_by_agent = EXCLUDED.created_by_agent,"
+                  " expires_at = EXCLUDED.expires_at, updated_at = now()"
+                  " WHERE ($1::jsonb->>'expected_version') IS NULL OR m.version ="
+                  " ($1::jsonb->>'expected_version')::bigint RETURNING "} +
+          memory_entry_sql + "::text",
+      a.dump(), scope_id);
   if (r.empty())
     throw db_error{errc::failed_precondition, "version mismatch"};
   w.commit();
@@ -283,8 +295,8 @@ std::string mem_get(pqxx::connection& c, const json& a) {
   pqxx::read_transaction t{c};
   auto scope_id = memory_scope_id(t, a, false);
   auto r = t.exec_params(std::string{"SELECT "} + memory_entry_sql +
-                           "::text FROM shared_memory m WHERE m.scope = $1 AND m.scope_id = $2"
-                           " AND m.key = $3 AND (m.expires_at IS NULL OR m.expires_at > now())",
+                             "::text FROM shared_memory m WHERE m.scope = $1 AND m.scope_id = $2"
+                             " AND m.key = $3 AND (m.expires_at IS NULL OR m.expires_at > now())",
                          a.value("scope", std::string{}), scope_id, a.value("key", std::string{}));
   return r.empty() ? std::string{"null"} : std::string{r[0][0].c_str()};
 }
@@ -294,13 +306,13 @@ std::string mem_get(pqxx::connection& c, const json& a) {
 std::string mem_list(pqxx::connection& c, const json& a) {
   pqxx::read_transaction t{c};
   auto r = t.exec_params1(
-    std::string{"SELECT coalesce(jsonb_agg("} + memory_entry_sql +
-      " ORDER BY m.scope, m.key), '[]'::jsonb)::text FROM shared_memory m WHERE"
-      " (m.expires_at IS NULL OR m.expires_at > now()) AND ((m.scope = 'workflow' AND"
-      " m.scope_id = $1) OR (m.scope = 'conversation' AND $2 <> '' AND m.scope_id = $2)"
-      " OR (m.scope = 'global' AND m.scope_id = (SELECT w.owner_id FROM workflow_executions w"
-      " WHERE w.id::text = $1)) OR m.scope = 'system')",
-    a.value("workflow_id", std::string{}), a.value("conversation_id", std::string{}));
+      std::string{"SELECT coalesce(jsonb_agg("} + memory_entry_sql +
+          " ORDER BY m.scope, m.key), '[]'::jsonb)::text FROM shared_memory m WHERE"
+          " (m.expires_at IS NULL OR m.expires_at > now()) AND ((m.scope = 'workflow' AND"
+          " m.scope_id = $1) OR (m.scope = 'conversation' AND $2 <> '' AND m.scope_id = $2)"
+          " OR (m.scope = 'global' AND m.scope_id = (SELECT w.owner_id FROM workflow_executions w"
+          " WHERE w.id::text = $1)) OR m.scope = 'system')",
+      a.value("workflow_id", std::string{}), a.value("conversation_id", std::string{}));
   return std::string{"{\"items\":"} + r[0].c_str() + "}";
 }
 

@@ -1,9 +1,10 @@
 #include "workflows/routing_rules.hpp"
+
 #include "actors/json_limits.hpp"
 
-#include <algorithm>
-
 #include <nlohmann/json.hpp>
+
+#include <algorithm>
 
 namespace pixelcraft::workflows {
 
@@ -12,8 +13,8 @@ namespace {
 using json = nlohmann::json;
 
 const std::vector<std::string>& operators() {
-  static const std::vector<std::string> ops = {">", ">=", "<", "<=", "==", "!=",
-                                               "in", "contains", "exists"};
+  static const std::vector<std::string> ops = {
+      ">", ">=", "<", "<=", "==", "!=", "in", "contains", "exists"};
   return ops;
 }
 
@@ -114,8 +115,9 @@ std::vector<std::string> validate_rules(const std::string& rules_json,
     return problems;
   }
   auto known = [&](const json& name) {
-    return name.is_string() && (name == "end" || std::find(agents.begin(), agents.end(),
-                                                           name.get<std::string>()) != agents.end());
+    return name.is_string() &&
+           (name == "end" ||
+            std::find(agents.begin(), agents.end(), name.get<std::string>()) != agents.end());
   };
   if (r.contains("conditions")) {
     if (!r["conditions"].is_array()) {

@@ -2,6 +2,22 @@
 // its execution row while it holds the lease; every save is fenced by the lease epoch.
 #include "workflows/workflow_manager.hpp"
 
+#include "actors/agent_message.hpp"
+#include "actors/deadline.hpp"
+#include "actors/errc.hpp"
+#include "actors/json_limits.hpp"
+#include "actors/lead_scoring.hpp"
+#include "actors/log.hpp"
+#include "workflows/routing_rules.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/send.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include <nlohmann/json.hpp>
+
 #include <chrono>
 #include <deque>
 #include <functional>
@@ -9,21 +25,6 @@
 #include <set>
 #include <utility>
 #include <vector>
-
-#include <caf/actor_system.hpp>
-#include <caf/event_based_actor.hpp>
-#include <caf/send.hpp>
-#include <caf/stateful_actor.hpp>
-#include <caf/typed_event_based_actor.hpp>
-#include <nlohmann/json.hpp>
-
-#include "actors/agent_message.hpp"
-#include "actors/deadline.hpp"
-#include "actors/errc.hpp"
-#include "actors/lead_scoring.hpp"
-#include "actors/log.hpp"
-#include "workflows/routing_rules.hpp"
-#include "actors/json_limits.hpp"
 
 namespace pixelcraft::workflows {
 
@@ -34,12 +35,12 @@ constexpr const char* component = "pixelcraft.workflows";
 
 /// The run actor's interface: the manager's requests for one execution, plus private ticks.
 using run_actor = caf::typed_actor<
-  caf::replies_to<wf_action_atom, std::string, std::string>::with<std::string>,
-  caf::replies_to<wf_wait_atom, std::string, uint32_t>::with<std::string>,
-  caf::replies_to<wf_msg_atom, std::string, outgoing_message>::with<agent_message>,
-  caf::reacts_to<lease_atom>, caf::reacts_to<tick_atom, uint64_t>,
-  /// Model output of a step in progress, forwarded by its listener (an `output_delta` event).
-  caf::reacts_to<llm_chunk_atom, std::string, std::string>>;
+    caf::replies_to<wf_action_atom, std::string, std::string>::with<std::string>,
+    caf::replies_to<wf_wait_atom, std::string, uint32_t>::with<std::string>,
+    caf::replies_to<wf_msg_atom, std::string, outgoing_message>::with<agent_message>,
+    caf::reacts_to<lease_atom>, caf::reacts_to<tick_atom, uint64_t>,
+    /// Model output of a step in progress, forwarded by its listener (an `output_delta` event).
+    caf::reacts_to<llm_chunk_atom, std::string, std::string>>;
 
 bool terminal(const std::string& s) {
   return s == "completed" || s == "failed" || s == "cancelled";
@@ -52,12 +53,12 @@ std::chrono::milliseconds db_timeout(const config& cfg) {
 struct run_state {
   manager_options opts;
   std::string id;
-  json row;             ///< the execution as loaded/saved (API shape + config and input)
+  json row; ///< the execution as loaded/saved (API shape + config and input)
   long long epoch = 0;
   std::string state = "pending";
   json path = json::array();
   json results = json::object();
-  int in_flight = 0;    ///< steps running now
+  int in_flight = 0; ///< steps running now
   bool finishing = false;
   std::vector<caf::actor> listeners; ///< of steps in flight: killing them cancels the model call
   std::map<uint64_t, caf::typed_response_promise<std::string>> waiters;
@@ -128,26 +129,26 @@ void save_next(run_pointer self) {
   st.saving = true;
   self->request(st.opts.db, db_timeout(st.opts.cfg), db_op_atom_v, std::string{"wf_save"},
                 changes.dump())
-    .then(
-      [self, then = std::move(then)](const std::string& text) {
-        auto& st = self->state;
-        st.saving = false;
-        auto reply = parse_json_or_throw(text);
-        auto saved = reply["workflow"];
-        for (auto& [k, v] : saved.items())
-          st.row[k] = v;
-        if (st.opts.bus)
-          for (const auto& e : reply["events"])
-            caf::anon_send(st.opts.bus, wf_event_atom_v, st.id, e.dump());
-        if (then)
-          then();
-        save_next(self);
-      },
-      [self](caf::error& err) {
-        log::warn(component, "workflow save failed; stopping here",
-                  {{"workflow_id", self->state.id}, {"error", caf::to_string(err)}});
-        stop(self, std::move(err));
-      });
+      .then(
+          [self, then = std::move(then)](const std::string& text) {
+            auto& st = self->state;
+            st.saving = false;
+            auto reply = parse_json_or_throw(text);
+            auto saved = reply["workflow"];
+            for (auto& [k, v] : saved.items())
+              st.row[k] = v;
+            if (st.opts.bus)
+              for (const auto& e : reply["events"])
+                caf::anon_send(st.opts.bus, wf_event_atom_v, st.id, e.dump());
+            if (then)
+              then();
+            save_next(self);
+          },
+          [self](caf::error& err) {
+            log::warn(component, "workflow save failed; stopping here",
+                      {{"workflow_id", self->state.id}, {"error", caf::to_string(err)}});
+            stop(self, std::move(err));
+          });
 }
 
 void answer_waiters(run_pointer self) {
@@ -172,7 +173,8 @@ void finish(run_pointer self, const std::string& state, const std::string& error
                                     : "workflow_cancelled";
   save(self, changes,
        json::array({{{"event_type", "state_changed"}, {"data", {{"state", state}}}},
-                    {{"event_type", event}, {"data", {{"error_message", error.empty() ? json(nullptr) : json(error)}}}}}),
+                    {{"event_type", event},
+                     {"data", {{"error_message", error.empty() ? json(nullptr) : json(error)}}}}}),
        [self] {
          answer_waiters(self);
          // The agents' actors of this execution are done too.
@@ -196,41 +198,50 @@ void on_step_done(run_pointer self, const std::string& agent, const std::string&
   auto input = st.row.value("input_data", json::object());
   if (agent == "lead_qualification" && input.contains("lead_data") &&
       input["lead_data"].is_object())
-    result["metadata"]["lead_score"] = score_lead(lead_signals_from_json(input["lead_data"].dump())).score;
+    result["metadata"]["lead_score"] =
+        score_lead(lead_signals_from_json(input["lead_data"].dump())).score;
   st.path.push_back(agent);
   st.results[agent] = result;
   json events = json::array();
   if (!rest.empty())
-    events.push_back({{"event_type", "output_delta"}, {"data", {{"agent", agent}, {"text", rest}}}});
+    events.push_back(
+        {{"event_type", "output_delta"}, {"data", {{"agent", agent}, {"text", rest}}}});
   events.push_back(
-    {{"event_type", "step_completed"},
-     {"data", {{"agent", agent}, {"degraded", result["metadata"].value("degraded", false)}}}});
+      {{"event_type", "step_completed"},
+       {"data", {{"agent", agent}, {"degraded", result["metadata"].value("degraded", false)}}}});
   // Writes the agent made itself (the `remember` tool).
   for (const auto& w : r.value("memory_writes", json::array())) {
     if (w.value("scope", std::string{}) == "workflow" && w.contains("value"))
       st.agent_memory[w["key"].get<std::string>()] = w["value"];
     events.push_back({{"event_type", "memory_updated"},
-                      {"data", {{"key", w["key"]}, {"scope", w["scope"]}, {"version", w["version"]},
-                                {"created_by_agent", agent}}}});
+                      {"data",
+                       {{"key", w["key"]},
+                        {"scope", w["scope"]},
+                        {"version", w["version"]},
+                        {"created_by_agent", agent}}}});
   }
   // Messages the agent sent during the step (its actor already delivered them).
   for (const auto& m : r.value("messages_sent", json::array()))
     events.push_back({{"event_type", "agent_message"},
-                      {"data", {{"from_agent", agent}, {"to_agent", m["to_agent"]},
-                                {"message_type", m["message_type"]},
-                                {"message_id", m["message_id"]}, {"status", m["status"]}}}});
+                      {"data",
+                       {{"from_agent", agent},
+                        {"to_agent", m["to_agent"]},
+                        {"message_type", m["message_type"]},
+                        {"message_id", m["message_id"]},
+                        {"status", m["status"]}}}});
   // The step is recorded only once its messages (and their statuses) are stored.
   auto record = [self](json events) {
     auto& st = self->state;
     if (!st.opts.mirror)
       return save(self, json::object(), events, [self] { run_next(self); });
     self->request(st.opts.mirror, db_timeout(st.opts.cfg), mirror_flush_atom_v)
-      .then([self, events](bool) { save(self, json::object(), events, [self] { run_next(self); }); },
-            [self](caf::error& err) {
-              log::warn(component, "step messages not stored; stopping here",
-                        {{"workflow_id", self->state.id}, {"error", caf::to_string(err)}});
-              stop(self, err); // resumed later (lease expiry) from the last recorded step
-            });
+        .then([self,
+               events](bool) { save(self, json::object(), events, [self] { run_next(self); }); },
+              [self](caf::error& err) {
+                log::warn(component, "step messages not stored; stopping here",
+                          {{"workflow_id", self->state.id}, {"error", caf::to_string(err)}});
+                stop(self, err); // resumed later (lease expiry) from the last recorded step
+              });
   };
   // The step's outcome goes to workflow memory too (`memory.<agent>` in routing rules).
   json value = {{"summary", result["content"].get<std::string>().substr(0, 500)},
@@ -238,20 +249,23 @@ void on_step_done(run_pointer self, const std::string& agent, const std::string&
   if (!st.opts.memory)
     return record(events);
   json put = {{"scope", "workflow"}, {"scope_id", st.id}, {"workflow_id", st.id},
-              {"key", agent}, {"value", value}, {"agent", agent}};
+              {"key", agent},        {"value", value},    {"agent", agent}};
   self->request(st.opts.memory, db_timeout(st.opts.cfg), mem_put_atom_v, put.dump())
-    .then(
-      [events, agent, record](const std::string& stored) mutable {
-        auto e = parse_json_or_throw(stored);
-        events.push_back({{"event_type", "memory_updated"},
-                          {"data", {{"key", agent}, {"scope", "workflow"}, {"version", e["version"]},
-                                    {"created_by_agent", agent}}}});
-        record(events);
-      },
-      [events, record](caf::error& err) {
-        log::warn(component, "workflow memory not written", {{"error", caf::to_string(err)}});
-        record(events);
-      });
+      .then(
+          [events, agent, record](const std::string& stored) mutable {
+            auto e = parse_json_or_throw(stored);
+            events.push_back({{"event_type", "memory_updated"},
+                              {"data",
+                               {{"key", agent},
+                                {"scope", "workflow"},
+                                {"version", e["version"]},
+                                {"created_by_agent", agent}}}});
+            record(events);
+          },
+          [events, record](caf::error& err) {
+            log::warn(component, "workflow memory not written", {{"error", caf::to_string(err)}});
+            record(events);
+          });
 }
 
 void step(run_pointer self, const std::string& agent, const std::string& hand_off_to = {}) {
@@ -265,9 +279,8 @@ void step(run_pointer self, const std::string& agent, const std::string& hand_of
     context["previous_results"] = st.results;
   if (message.empty())
     message = "Work on this task for the workflow and answer concisely.";
-  json turn = {{"agent_type", agent}, {"message", message}, {"context", context},
-               {"action", "workflow_step"}, {"workflow_id", st.id},
-               {"participants", st.agents()}};
+  json turn = {{"agent_type", agent},       {"message", message},   {"context", context},
+               {"action", "workflow_step"}, {"workflow_id", st.id}, {"participants", st.agents()}};
   if (st.row.contains("owner_id") && st.row["owner_id"].is_string())
     turn["owner_id"] = st.row["owner_id"]; // `global` shared memory is the owner's
   if (!hand_off_to.empty())
@@ -281,19 +294,19 @@ void step(run_pointer self, const std::string& agent, const std::string& hand_of
     l->set_down_handler([l](caf::down_msg&) { l->quit(); });
     l->delayed_send(l, std::chrono::milliseconds(300), tick_atom_v);
     return {
-      [l](llm_chunk_atom, const std::string& piece) { l->state += piece; },
-      [l, run, agent](tick_atom) {
-        if (!l->state.empty()) {
-          l->send(run, llm_chunk_atom_v, agent, l->state);
-          l->state.clear();
-        }
-        l->delayed_send(l, std::chrono::milliseconds(300), tick_atom_v);
-      },
-      [l](caf::get_atom) {
-        auto rest = std::move(l->state);
-        l->quit(); // the step is over
-        return rest;
-      },
+        [l](llm_chunk_atom, const std::string& piece) { l->state += piece; },
+        [l, run, agent](tick_atom) {
+          if (!l->state.empty()) {
+            l->send(run, llm_chunk_atom_v, agent, l->state);
+            l->state.clear();
+          }
+          l->delayed_send(l, std::chrono::milliseconds(300), tick_atom_v);
+        },
+        [l](caf::get_atom) {
+          auto rest = std::move(l->state);
+          l->quit(); // the step is over
+          return rest;
+        },
     };
   });
   st.listeners.push_back(listener);
@@ -304,35 +317,39 @@ void step(run_pointer self, const std::string& agent, const std::string& hand_of
   save(self, json::object(),
        json::array({{{"event_type", "step_started"}, {"data", {{"agent", agent}}}}}), [] {});
   self->request(st.opts.agents, timeout, chat_atom_v, turn.dump(), listener)
-    .then(
-      [self, agent, listener](const std::string& text) {
-        // The reply is causally after every piece the listener got: take the rest first, so
-        // output_delta events all come before step_completed.
-        self->request(listener, std::chrono::seconds(5), caf::get_atom_v)
-          .then(
-            [self, agent, text](const std::string& rest) { on_step_done(self, agent, text, rest); },
-            [self, agent, text](caf::error&) { on_step_done(self, agent, text, ""); });
-      },
-      [self, agent, listener, hand_off_to](caf::error& err) {
-        auto& st = self->state;
-        --st.in_flight;
-        self->send_exit(listener, caf::exit_reason::user_shutdown); // not normal: that is ignored
-        if (st.finishing)
-          return;
-        auto cfg = st.config_json();
-        auto retries = cfg.value("retries", 0u);
-        bool timed_out = err == caf::sec::request_timeout || err == errc::deadline_exceeded;
-        if (st.attempts[agent]++ < retries) {
-          log::info(component, "retrying step", {{"workflow_id", st.id}, {"agent", agent}});
-          return step(self, agent, hand_off_to);
-        }
-        auto why = timed_out ? "step '" + agent + "' timed out after " +
-                                 std::to_string(cfg.value("step_timeout_s", st.opts.cfg.request_timeout_s)) + " s"
-                             : "step '" + agent + "' failed: " + caf::to_string(err);
-        save(self, json::object(),
-             json::array({{{"event_type", "step_failed"}, {"data", {{"agent", agent}, {"error", why}}}}}),
-             [self, why] { finish(self, "failed", why); });
-      });
+      .then(
+          [self, agent, listener](const std::string& text) {
+            // The reply is causally after every piece the listener got: take the rest first, so
+            // output_delta events all come before step_completed.
+            self->request(listener, std::chrono::seconds(5), caf::get_atom_v)
+                .then([self, agent,
+                       text](const std::string& rest) { on_step_done(self, agent, text, rest); },
+                      [self, agent, text](caf::error&) { on_step_done(self, agent, text, ""); });
+          },
+          [self, agent, listener, hand_off_to](caf::error& err) {
+            auto& st = self->state;
+            --st.in_flight;
+            self->send_exit(listener,
+                            caf::exit_reason::user_shutdown); // not normal: that is ignored
+            if (st.finishing)
+              return;
+            auto cfg = st.config_json();
+            auto retries = cfg.value("retries", 0u);
+            bool timed_out = err == caf::sec::request_timeout || err == errc::deadline_exceeded;
+            if (st.attempts[agent]++ < retries) {
+              log::info(component, "retrying step", {{"workflow_id", st.id}, {"agent", agent}});
+              return step(self, agent, hand_off_to);
+            }
+            auto why = timed_out ? "step '" + agent + "' timed out after " +
+                                       std::to_string(cfg.value("step_timeout_s",
+                                                                st.opts.cfg.request_timeout_s)) +
+                                       " s"
+                                 : "step '" + agent + "' failed: " + caf::to_string(err);
+            save(self, json::object(),
+                 json::array({{{"event_type", "step_failed"},
+                               {"data", {{"agent", agent}, {"error", why}}}}}),
+                 [self, why] { finish(self, "failed", why); });
+          });
 }
 
 /// Asks each agent's actor in this execution how many messages wait for it; `then` gets the
@@ -350,13 +367,13 @@ void query_inboxes(run_pointer self, std::function<void(std::map<std::string, ui
   auto t = db_timeout(st.opts.cfg);
   for (const auto& agent : agents)
     self->request(st.opts.agents, t, agent_peer_atom_v, agent, st.id)
-      .then(
-        [self, agent, one, t](const caf::actor& peer) {
-          self->request(caf::actor_cast<workflow_agent_actor>(peer), t, inbox_atom_v)
-            .then([agent, one](uint32_t n) { one(agent, n); },
-                  [agent, one](caf::error&) { one(agent, 0); });
-        },
-        [agent, one](caf::error&) { one(agent, 0); });
+        .then(
+            [self, agent, one, t](const caf::actor& peer) {
+              self->request(caf::actor_cast<workflow_agent_actor>(peer), t, inbox_atom_v)
+                  .then([agent, one](uint32_t n) { one(agent, n); },
+                        [agent, one](caf::error&) { one(agent, 0); });
+            },
+            [agent, one](caf::error&) { one(agent, 0); });
 }
 
 void run_next(run_pointer self) {
@@ -393,14 +410,15 @@ void run_next(run_pointer self) {
     for (auto& [agent, r] : st.results.items())
       memory[agent] = {{"summary", r.value("content", std::string{}).substr(0, 500)},
                        {"metadata", r.value("metadata", json::object())}};
-    auto next = next_agent(rules.dump(), last, st.path.size() == 1, st.results[last].dump(),
-                           memory.dump());
+    auto next =
+        next_agent(rules.dump(), last, st.path.size() == 1, st.results[last].dump(), memory.dump());
     if (next == "end")
       return finish(self, "completed");
     auto max_steps = cfg.value("max_steps", 10u);
     if (st.path.size() >= max_steps)
       return finish(self, "failed",
-                    "max_steps (" + std::to_string(max_steps) + ") reached before the routing ended");
+                    "max_steps (" + std::to_string(max_steps) +
+                        ") reached before the routing ended");
     return step(self, next);
   }
   // collaborative: the agents take turns on the shared task; each hands off to the next.
@@ -522,42 +540,45 @@ void on_message(run_pointer self, outgoing_message out, message_promise rp) {
     m.status = "delivered";
     save(self, json::object(),
          json::array({{{"event_type", "agent_message"},
-                       {"data", {{"from_agent", m.from_agent}, {"to_agent", m.to_agent},
-                                 {"message_type", m.message_type},
-                                 {"message_id", m.message_id}, {"status", "delivered"}}}}}));
+                       {"data",
+                        {{"from_agent", m.from_agent},
+                         {"to_agent", m.to_agent},
+                         {"message_type", m.message_type},
+                         {"message_id", m.message_id},
+                         {"status", "delivered"}}}}}));
     rp.deliver(m);
   };
   auto deliver = [self, m, t, failed, delivered]() mutable {
     self->request(self->state.opts.agents, t, agent_peer_atom_v, m.to_agent, self->state.id)
-      .then(
-        [self, m, t, failed, delivered](const caf::actor& peer) mutable {
-          self->request(caf::actor_cast<workflow_agent_actor>(peer), t, amsg_atom_v, m)
-            .then(
-              [self, t, delivered](const std::string&) mutable {
-                if (!self->state.opts.mirror)
-                  return delivered();
-                // The row is stored; this lets a read right after the 201 see it
-                // `delivered` too (a status the mirror keeps retrying if this fails).
-                self->request(self->state.opts.mirror, t, mirror_flush_atom_v)
-                  .then([delivered](bool) mutable { delivered(); },
-                        [delivered](caf::error&) mutable { delivered(); });
-              },
-              [failed](caf::error& err) mutable { failed(err); });
-        },
-        [failed](caf::error& err) mutable { failed(err); });
+        .then(
+            [self, m, t, failed, delivered](const caf::actor& peer) mutable {
+              self->request(caf::actor_cast<workflow_agent_actor>(peer), t, amsg_atom_v, m)
+                  .then(
+                      [self, t, delivered](const std::string&) mutable {
+                        if (!self->state.opts.mirror)
+                          return delivered();
+                        // The row is stored; this lets a read right after the 201 see it
+                        // `delivered` too (a status the mirror keeps retrying if this fails).
+                        self->request(self->state.opts.mirror, t, mirror_flush_atom_v)
+                            .then([delivered](bool) mutable { delivered(); },
+                                  [delivered](caf::error&) mutable { delivered(); });
+                      },
+                      [failed](caf::error& err) mutable { failed(err); });
+            },
+            [failed](caf::error& err) mutable { failed(err); });
   };
   if (!st.opts.mirror)
     return deliver();
   self->request(st.opts.mirror, t, mirror_store_atom_v, m)
-    .then([deliver](bool) mutable { deliver(); },
-          [self, rp, m](caf::error& err) mutable {
-            // Not stored now: never delivered. A row the mirror still retries is recorded
-            // `failed`, as the client was told.
-            if (err != errc::invalid_argument)
-              self->send(self->state.opts.mirror, mirror_status_atom_v,
-                         std::vector<std::string>{m.message_id}, std::string{"failed"});
-            rp.deliver(std::move(err));
-          });
+      .then([deliver](bool) mutable { deliver(); },
+            [self, rp, m](caf::error& err) mutable {
+              // Not stored now: never delivered. A row the mirror still retries is recorded
+              // `failed`, as the client was told.
+              if (err != errc::invalid_argument)
+                self->send(self->state.opts.mirror, mirror_status_atom_v,
+                           std::vector<std::string>{m.message_id}, std::string{"failed"});
+              rp.deliver(std::move(err));
+            });
 }
 
 /// Runs `f` now, or once the execution is loaded (requests that came while claiming).
@@ -587,7 +608,7 @@ void start_run(run_pointer self) {
   if (terminal(st.state))
     return stop(self);
   self->delayed_send<caf::message_priority::high>(
-    self, std::chrono::seconds(std::max(1u, st.opts.lease_s / 3)), lease_atom_v);
+      self, std::chrono::seconds(std::max(1u, st.opts.lease_s / 3)), lease_atom_v);
   if (st.state == "paused")
     return; // resumed later by an action
   st.state = "running";
@@ -619,93 +640,99 @@ run_actor::behavior_type run_fn(run_pointer self, std::string id, manager_option
   json claim = {{"workflow_id", st.id}, {"node", st.opts.node_id}, {"lease_s", st.opts.lease_s}};
   auto t = db_timeout(st.opts.cfg);
   self->request(st.opts.db, t, db_op_atom_v, std::string{"wf_claim"}, claim.dump())
-    .then(
-      [self, t](const std::string& text) {
-        auto& st = self->state;
-        st.epoch = parse_json_or_throw(text)["lease_epoch"].get<long long>();
-        self->request(st.opts.db, t, db_op_atom_v, std::string{"wf_load"},
-                      json{{"workflow_id", st.id}}.dump())
-          .then(
-            [self, t](const std::string& row_text) {
-              auto& st = self->state;
-              st.row = parse_json_or_throw(row_text);
-              st.state = st.row.value("current_state", std::string{"pending"});
-              st.path = st.row.value("execution_path", json::array());
-              st.results = st.row.value("results", json::object());
-              if (terminal(st.state))
-                return start_run(self);
-              self->request(st.opts.db, t, db_op_atom_v, std::string{"mem_list"},
-                            json{{"workflow_id", st.id}, {"conversation_id", ""}}.dump())
+      .then(
+          [self, t](const std::string& text) {
+            auto& st = self->state;
+            st.epoch = parse_json_or_throw(text)["lease_epoch"].get<long long>();
+            self->request(st.opts.db, t, db_op_atom_v, std::string{"wf_load"},
+                          json{{"workflow_id", st.id}}.dump())
                 .then(
-                  [self](const std::string& text) {
-                    auto items = parse_json_or_throw(text);
-                    for (const auto& e : items["items"])
-                      if (e["scope"] == "workflow")
-                        self->state.agent_memory[e["key"].get<std::string>()] = e["value"];
-                    start_run(self);
-                  },
-                  [self](caf::error& err) {
-                    log::warn(component, "workflow memory not loaded; running without it",
-                              {{"workflow_id", self->state.id}, {"error", caf::to_string(err)}});
-                    start_run(self);
-                  });
-            },
-            [self](caf::error& err) {
-              log::warn(component, "workflow not loaded",
-                        {{"workflow_id", self->state.id}, {"error", caf::to_string(err)}});
-              abandon(self, err, "the workflow is being resumed; retry shortly");
-            });
-      },
-      [self](caf::error& err) {
-        log::info(component, "workflow not claimed",
-                  {{"workflow_id", self->state.id}, {"reason", caf::to_string(err)}});
-        // Another node runs it, or the database is away: the next scan retries.
-        abandon(self, {}, "the workflow is being resumed; retry shortly");
-      });
+                    [self, t](const std::string& row_text) {
+                      auto& st = self->state;
+                      st.row = parse_json_or_throw(row_text);
+                      st.state = st.row.value("current_state", std::string{"pending"});
+                      st.path = st.row.value("execution_path", json::array());
+                      st.results = st.row.value("results", json::object());
+                      if (terminal(st.state))
+                        return start_run(self);
+                      self->request(st.opts.db, t, db_op_atom_v, std::string{"mem_list"},
+                                    json{{"workflow_id", st.id}, {"conversation_id", ""}}.dump())
+                          .then(
+                              [self](const std::string& text) {
+                                auto items = parse_json_or_throw(text);
+                                for (const auto& e : items["items"])
+                                  if (e["scope"] == "workflow")
+                                    self->state.agent_memory[e["key"].get<std::string>()] =
+                                        e["value"];
+                                start_run(self);
+                              },
+                              [self](caf::error& err) {
+                                log::warn(component,
+                                          "workflow memory not loaded; running without it",
+                                          {{"workflow_id", self->state.id},
+                                           {"error", caf::to_string(err)}});
+                                start_run(self);
+                              });
+                    },
+                    [self](caf::error& err) {
+                      log::warn(component, "workflow not loaded",
+                                {{"workflow_id", self->state.id}, {"error", caf::to_string(err)}});
+                      abandon(self, err, "the workflow is being resumed; retry shortly");
+                    });
+          },
+          [self](caf::error& err) {
+            log::info(component, "workflow not claimed",
+                      {{"workflow_id", self->state.id}, {"reason", caf::to_string(err)}});
+            // Another node runs it, or the database is away: the next scan retries.
+            abandon(self, {}, "the workflow is being resumed; retry shortly");
+          });
   return {
-    [self](wf_action_atom, const std::string&, const std::string& action) {
-      return when_ready<std::string>(self, [action](run_pointer self, string_promise rp) {
-        on_action(self, action, std::move(rp));
-      });
-    },
-    [self](wf_wait_atom, const std::string&, uint32_t seconds) {
-      return when_ready<std::string>(self, [seconds](run_pointer self, string_promise rp) {
-        on_wait(self, seconds, std::move(rp));
-      });
-    },
-    [self](wf_msg_atom, const std::string&, const outgoing_message& out) {
-      return when_ready<agent_message>(self, [out](run_pointer self, message_promise rp) {
-        on_message(self, out, std::move(rp));
-      });
-    },
-    [self](llm_chunk_atom, const std::string& agent, const std::string& text) {
-      if (self->state.finishing)
-        return;
-      save(self, json::object(),
-           json::array({{{"event_type", "output_delta"}, {"data", {{"agent", agent}, {"text", text}}}}}));
-    },
-    [self](lease_atom) {
-      auto& st = self->state;
-      json claim = {{"workflow_id", st.id}, {"node", st.opts.node_id}, {"lease_s", st.opts.lease_s}};
-      self->request(st.opts.db, db_timeout(st.opts.cfg), db_op_atom_v, std::string{"wf_claim"}, claim.dump())
-        .then([](const std::string&) {},
-              [self](caf::error& err) {
-                if (err == errc::aborted)
-                  stop(self); // lost to another node: stop without writing
-              });
-      // Urgent: a renewal must not wait behind a queue of output deltas and their saves, or a
-      // long streamed step loses its lease to a resume of itself.
-      self->delayed_send<caf::message_priority::high>(
-        self, std::chrono::seconds(std::max(1u, st.opts.lease_s / 3)), lease_atom_v);
-    },
-    [self](tick_atom, uint64_t waiter) {
-      auto& st = self->state;
-      auto it = st.waiters.find(waiter);
-      if (it == st.waiters.end())
-        return;
-      it->second.deliver(st.execution().dump());
-      st.waiters.erase(it);
-    },
+      [self](wf_action_atom, const std::string&, const std::string& action) {
+        return when_ready<std::string>(self, [action](run_pointer self, string_promise rp) {
+          on_action(self, action, std::move(rp));
+        });
+      },
+      [self](wf_wait_atom, const std::string&, uint32_t seconds) {
+        return when_ready<std::string>(self, [seconds](run_pointer self, string_promise rp) {
+          on_wait(self, seconds, std::move(rp));
+        });
+      },
+      [self](wf_msg_atom, const std::string&, const outgoing_message& out) {
+        return when_ready<agent_message>(self, [out](run_pointer self, message_promise rp) {
+          on_message(self, out, std::move(rp));
+        });
+      },
+      [self](llm_chunk_atom, const std::string& agent, const std::string& text) {
+        if (self->state.finishing)
+          return;
+        save(self, json::object(),
+             json::array(
+                 {{{"event_type", "output_delta"}, {"data", {{"agent", agent}, {"text", text}}}}}));
+      },
+      [self](lease_atom) {
+        auto& st = self->state;
+        json claim = {
+            {"workflow_id", st.id}, {"node", st.opts.node_id}, {"lease_s", st.opts.lease_s}};
+        self->request(st.opts.db, db_timeout(st.opts.cfg), db_op_atom_v, std::string{"wf_claim"},
+                      claim.dump())
+            .then([](const std::string&) {},
+                  [self](caf::error& err) {
+                    if (err == errc::aborted)
+                      stop(self); // lost to another node: stop without writing
+                  });
+        // Urgent: a renewal must not wait behind a queue of output deltas and their saves, or a
+        // long streamed step loses its lease to a resume of itself.
+        self->delayed_send<caf::message_priority::high>(
+            self, std::chrono::seconds(std::max(1u, st.opts.lease_s / 3)), lease_atom_v);
+      },
+      [self](tick_atom, uint64_t waiter) {
+        auto& st = self->state;
+        auto it = st.waiters.find(waiter);
+        if (it == st.waiters.end())
+          return;
+        it->second.deliver(st.execution().dump());
+        st.waiters.erase(it);
+      },
   };
 }
 
@@ -745,80 +772,91 @@ manager_impl::behavior_type manager_fn(manager_pointer self, manager_options opt
   self->send(self, wf_scan_atom_v);
   auto db_t = db_timeout(self->state.opts.cfg);
   return {
-    [self, db_t](wf_start_atom, const std::string& spec) -> caf::result<std::string> {
-      auto rp = self->make_response_promise<std::string>();
-      self->request(self->state.opts.db, db_t, db_op_atom_v, std::string{"wf_create"}, spec)
-        .then(
-          [self, rp](const std::string& row) mutable {
-            ensure_running(self, parse_json_or_throw(row)["workflow_id"].get<std::string>());
-            rp.deliver(row);
-          },
-          [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
-      return rp;
-    },
-    [self, db_t](wf_action_atom a, const std::string& id, const std::string& action) -> caf::result<std::string> {
-      auto& st = self->state;
-      if (auto it = st.runs.find(id); it != st.runs.end())
-        return self->delegate(it->second, a, id, action);
-      // Not running here: terminal, or owned by another node.
-      auto rp = self->make_response_promise<std::string>();
-      self->request(st.opts.db, db_t, db_op_atom_v, std::string{"wf_load"}, json{{"workflow_id", id}}.dump())
-        .then(
-          [rp, action](const std::string& text) mutable {
-            auto row = parse_json_or_throw(text);
-            auto state = row.value("current_state", std::string{});
-            for (auto k : {"workflow_config", "input_data", "owner_id", "owner_admin", "last_event_seq"})
-              row.erase(k);
-            if ((action == "cancel" && state == "cancelled") || (action == "pause" && state == "paused")) {
-              rp.deliver(row.dump());
-              return;
-            }
-            rp.deliver(caf::make_error(errc::failed_precondition,
-                                       terminal(state) ? "cannot " + action + " a " + state + " workflow"
-                                                       : "the workflow is being resumed; retry shortly"));
-          },
-          [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
-      return rp;
-    },
-    [self, db_t](wf_wait_atom a, const std::string& id, uint32_t seconds) -> caf::result<std::string> {
-      auto& st = self->state;
-      if (auto it = st.runs.find(id); it != st.runs.end())
-        return self->delegate(it->second, a, id, seconds);
-      auto rp = self->make_response_promise<std::string>();
-      self->request(st.opts.db, db_t, db_op_atom_v, std::string{"wf_load"}, json{{"workflow_id", id}}.dump())
-        .then(
-          [rp](const std::string& text) mutable {
-            auto row = parse_json_or_throw(text);
-            for (auto k : {"workflow_config", "input_data", "owner_id", "owner_admin", "last_event_seq"})
-              row.erase(k);
-            rp.deliver(row.dump());
-          },
-          [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
-      return rp;
-    },
-    [self](wf_msg_atom a, const std::string& id, const outgoing_message& msg) -> caf::result<agent_message> {
-      auto& st = self->state;
-      if (auto it = st.runs.find(id); it != st.runs.end())
-        return self->delegate(it->second, a, id, msg);
-      return caf::make_error(errc::failed_precondition, "the workflow is not running");
-    },
-    [self, db_t](wf_scan_atom) {
-      auto& st = self->state;
-      self->request(st.opts.db, db_t, db_op_atom_v, std::string{"wf_resumable"}, std::string{"{}"})
-        .then(
-          [self](const std::string& text) {
-            auto resumable = parse_json_or_throw(text); // keep it alive for the loop below
-            for (const auto& id : resumable["ids"]) {
-              if (!self->state.runs.count(id.get<std::string>()))
-                log::info(component, "resuming workflow", {{"workflow_id", id.get<std::string>()}});
-              ensure_running(self, id.get<std::string>());
-            }
-          },
-          [](caf::error& err) {
-            log::debug(component, "resume scan failed", {{"error", caf::to_string(err)}});
-          });
-      self->delayed_send(self, std::chrono::seconds(st.opts.scan_s), wf_scan_atom_v);
-    },
+      [self, db_t](wf_start_atom, const std::string& spec) -> caf::result<std::string> {
+        auto rp = self->make_response_promise<std::string>();
+        self->request(self->state.opts.db, db_t, db_op_atom_v, std::string{"wf_create"}, spec)
+            .then(
+                [self, rp](const std::string& row) mutable {
+                  ensure_running(self, parse_json_or_throw(row)["workflow_id"].get<std::string>());
+                  rp.deliver(row);
+                },
+                [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+        return rp;
+      },
+      [self, db_t](wf_action_atom a, const std::string& id,
+                   const std::string& action) -> caf::result<std::string> {
+        auto& st = self->state;
+        if (auto it = st.runs.find(id); it != st.runs.end())
+          return self->delegate(it->second, a, id, action);
+        // Not running here: terminal, or owned by another node.
+        auto rp = self->make_response_promise<std::string>();
+        self->request(st.opts.db, db_t, db_op_atom_v, std::string{"wf_load"},
+                      json{{"workflow_id", id}}.dump())
+            .then(
+                [rp, action](const std::string& text) mutable {
+                  auto row = parse_json_or_throw(text);
+                  auto state = row.value("current_state", std::string{});
+                  for (auto k : {"workflow_config", "input_data", "owner_id", "owner_admin",
+                                 "last_event_seq"})
+                    row.erase(k);
+                  if ((action == "cancel" && state == "cancelled") ||
+                      (action == "pause" && state == "paused")) {
+                    rp.deliver(row.dump());
+                    return;
+                  }
+                  rp.deliver(caf::make_error(errc::failed_precondition,
+                                             terminal(state)
+                                                 ? "cannot " + action + " a " + state + " workflow"
+                                                 : "the workflow is being resumed; retry shortly"));
+                },
+                [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+        return rp;
+      },
+      [self, db_t](wf_wait_atom a, const std::string& id,
+                   uint32_t seconds) -> caf::result<std::string> {
+        auto& st = self->state;
+        if (auto it = st.runs.find(id); it != st.runs.end())
+          return self->delegate(it->second, a, id, seconds);
+        auto rp = self->make_response_promise<std::string>();
+        self->request(st.opts.db, db_t, db_op_atom_v, std::string{"wf_load"},
+                      json{{"workflow_id", id}}.dump())
+            .then(
+                [rp](const std::string& text) mutable {
+                  auto row = parse_json_or_throw(text);
+                  for (auto k : {"workflow_config", "input_data", "owner_id", "owner_admin",
+                                 "last_event_seq"})
+                    row.erase(k);
+                  rp.deliver(row.dump());
+                },
+                [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+        return rp;
+      },
+      [self](wf_msg_atom a, const std::string& id,
+             const outgoing_message& msg) -> caf::result<agent_message> {
+        auto& st = self->state;
+        if (auto it = st.runs.find(id); it != st.runs.end())
+          return self->delegate(it->second, a, id, msg);
+        return caf::make_error(errc::failed_precondition, "the workflow is not running");
+      },
+      [self, db_t](wf_scan_atom) {
+        auto& st = self->state;
+        self->request(st.opts.db, db_t, db_op_atom_v, std::string{"wf_resumable"},
+                      std::string{"{}"})
+            .then(
+                [self](const std::string& text) {
+                  auto resumable = parse_json_or_throw(text); // keep it alive for the loop below
+                  for (const auto& id : resumable["ids"]) {
+                    if (!self->state.runs.count(id.get<std::string>()))
+                      log::info(component, "resuming workflow",
+                                {{"workflow_id", id.get<std::string>()}});
+                    ensure_running(self, id.get<std::string>());
+                  }
+                },
+                [](caf::error& err) {
+                  log::debug(component, "resume scan failed", {{"error", caf::to_string(err)}});
+                });
+        self->delayed_send(self, std::chrono::seconds(st.opts.scan_s), wf_scan_atom_v);
+      },
   };
 }
 

@@ -1,11 +1,6 @@
 #pragma once
 /// Factory for the workflow manager (contract in actors/workflow_actor.hpp).
 
-#include <memory>
-#include <string>
-
-#include <caf/fwd.hpp>
-
 #include "actors/agent_catalog.hpp"
 #include "actors/agent_registry.hpp"
 #include "actors/config.hpp"
@@ -14,6 +9,11 @@
 #include "actors/memory_store.hpp"
 #include "actors/message_mirror.hpp"
 #include "actors/workflow_actor.hpp"
+
+#include <caf/fwd.hpp>
+
+#include <memory>
+#include <string>
 
 namespace pixelcraft::workflows {
 
@@ -24,9 +24,9 @@ struct manager_options {
   memory_actor memory; ///< shared memory; each step's outcome is written there (may be invalid)
   message_mirror_actor mirror; ///< agent messages' mirror; flushed before a step is recorded
   config cfg;
-  std::string node_id;      ///< lease owner name; unique per process
-  unsigned lease_s = 30;    ///< `WORKFLOW_LEASE_S`
-  unsigned scan_s = 5;      ///< how often to look for executions to resume
+  std::string node_id;   ///< lease owner name; unique per process
+  unsigned lease_s = 30; ///< `WORKFLOW_LEASE_S`
+  unsigned scan_s = 5;   ///< how often to look for executions to resume
 };
 
 workflow_manager_actor spawn_workflow_manager(caf::actor_system& sys, manager_options opts);

@@ -92,9 +92,10 @@ db_actor::behavior_type db_standin(db_actor::stateful_pointer<db_standin_state> 
 }
 
 std::string model_answer(const std::string& content) {
-  return json{{"content", content}, {"model", "test-model"}, {"provider", "ollama"},
-              {"tokens_in", 3}, {"tokens_out", 2}, {"latency_ms", 1.0}, {"ttft_ms", 1.0},
-              {"tool_calls", json::array()}}
+  return json{{"content", content},   {"model", "test-model"},
+              {"provider", "ollama"}, {"tokens_in", 3},
+              {"tokens_out", 2},      {"latency_ms", 1.0},
+              {"ttft_ms", 1.0},       {"tool_calls", json::array()}}
       .dump();
 }
 
@@ -137,8 +138,11 @@ protected:
   }
 
   std::string step(const std::string& agent, const std::string& message) const {
-    return json{{"agent_type", agent}, {"message", message}, {"action", "workflow_step"},
-                {"workflow_id", "wf-1"}, {"participants", {a, b}}}
+    return json{{"agent_type", agent},
+                {"message", message},
+                {"action", "workflow_step"},
+                {"workflow_id", "wf-1"},
+                {"participants", {a, b}}}
         .dump();
   }
 
@@ -174,8 +178,8 @@ TEST_F(AgentActorTest, APeersMessageIsAcknowledgedWhileTheModelIsStillAnswering)
   ASSERT_EQ(model->state.held.size(), 1u); // the step is waiting for its model
   // The agent serves its mailbox while the model call is open: the peer's 100 ms deadline holds
   // (an agent that awaited its model would let it expire).
-  auto ack = self->request(target, std::chrono::milliseconds(100), amsg_atom_v,
-                           peer_message("m-1"));
+  auto ack =
+      self->request(target, std::chrono::milliseconds(100), amsg_atom_v, peer_message("m-1"));
   sched.run();
   sched.advance_time(std::chrono::seconds(1));
   sched.run();

@@ -35,8 +35,8 @@ TEST(ConfigTest, BadPortNamesTheVariable) {
 }
 
 TEST(ConfigTest, UnparsableUrlsNameTheVariable) {
-  for (auto var : {"OLLAMA_HOST", "CRM_API_URL", "EMAIL_API_URL", "CALENDAR_API_URL",
-                   "OPENAI_BASE_URL"}) {
+  for (auto var :
+       {"OLLAMA_HOST", "CRM_API_URL", "EMAIL_API_URL", "CALENDAR_API_URL", "OPENAI_BASE_URL"}) {
     for (auto bad : {"localhost:11434", "ftp://x", "http://", "http://host:99999",
                      "http://host/path", "http://user@host"}) {
       auto r = load_config({{var, bad}});
@@ -52,15 +52,14 @@ TEST(ConfigTest, UnparsableUrlsNameTheVariable) {
 
 TEST(ConfigTest, OtherBadValuesAreRejected) {
   EXPECT_NE(load_config({{"LOG_LEVEL", "loud"}}).error.find("LOG_LEVEL"), std::string::npos);
-  EXPECT_NE(load_config({{"LLM_PROVIDER", "magic"}}).error.find("LLM_PROVIDER"),
-            std::string::npos);
+  EXPECT_NE(load_config({{"LLM_PROVIDER", "magic"}}).error.find("LLM_PROVIDER"), std::string::npos);
   EXPECT_NE(load_config({{"MAX_BODY_BYTES", "12"}}).error.find("MAX_BODY_BYTES"),
             std::string::npos);
   EXPECT_NE(load_config({{"DATABASE_URL", "mysql-ish"}}).error.find("DATABASE_URL"),
             std::string::npos);
-  EXPECT_NE(load_config({{"CORS_ORIGINS", "https://ok.example, notaurl"}}).error.find(
-              "CORS_ORIGINS"),
-            std::string::npos);
+  EXPECT_NE(
+      load_config({{"CORS_ORIGINS", "https://ok.example, notaurl"}}).error.find("CORS_ORIGINS"),
+      std::string::npos);
   EXPECT_TRUE(load_config({{"DATABASE_URL", "postgresql://u:p@db.example:5432/postgres"}}).ok);
   EXPECT_TRUE(load_config({{"DATABASE_URL", "host=/tmp port=5432 dbname=x"}}).ok);
 }

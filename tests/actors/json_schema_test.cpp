@@ -21,10 +21,10 @@ TEST(JsonSchemaTest, ValidArgumentsPass) {
   EXPECT_TRUE(validate_json(schema, R"({"attendee_email": "a@b.co",
     "start_time": "2026-12-01T10:00:00Z", "duration_minutes": 45, "kind": "a",
     "tags": ["x", "yz"], "amount": null})")
-                .empty());
+                  .empty());
   EXPECT_TRUE(validate_json(schema, R"({"attendee_email": "a@b.co",
     "start_time": "2026-12-01T10:00:00.5+01:00", "duration_minutes": 30.0})")
-                .empty());
+                  .empty());
 }
 
 TEST(JsonSchemaTest, EveryViolationIsReported) {
@@ -37,7 +37,9 @@ TEST(JsonSchemaTest, EveryViolationIsReported) {
   EXPECT_EQ(validate_json(schema, "[1]").size(), 1u);
   EXPECT_EQ(validate_json(schema, "{not json").size(), 1u);
   EXPECT_EQ(validate_json(schema, R"({"attendee_email": "a@b.co", "start_time":
-    "2026-12-01T10:00:00Z", "duration_minutes": 2.5})").size(), 1u);
+    "2026-12-01T10:00:00Z", "duration_minutes": 2.5})")
+                .size(),
+            1u);
 }
 
 TEST(JsonSchemaTest, DateTimes) {

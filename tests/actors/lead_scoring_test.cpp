@@ -95,11 +95,11 @@ TEST(LeadScoringTest, PriorityThresholds) {
 
 TEST(LeadScoringTest, CombinedScoreRoundsHalfUp) {
   EXPECT_EQ(combine_scores(50, 50), 50);
-  EXPECT_EQ(combine_scores(89, 60), 72);  // 35.6 + 36 = 71.6
-  EXPECT_EQ(combine_scores(1, 0), 0);     // 0.4
-  EXPECT_EQ(combine_scores(5, 0), 2);     // 2.0
-  EXPECT_EQ(combine_scores(0, 5), 3);     // 3.0
-  EXPECT_EQ(combine_scores(3, 1), 2);     // 1.2 + 0.6 = 1.8
+  EXPECT_EQ(combine_scores(89, 60), 72); // 35.6 + 36 = 71.6
+  EXPECT_EQ(combine_scores(1, 0), 0);    // 0.4
+  EXPECT_EQ(combine_scores(5, 0), 2);    // 2.0
+  EXPECT_EQ(combine_scores(0, 5), 3);    // 3.0
+  EXPECT_EQ(combine_scores(3, 1), 2);    // 1.2 + 0.6 = 1.8
   EXPECT_EQ(combine_scores(25, 0), 10);
   EXPECT_EQ(combine_scores(0, 25), 15);
   EXPECT_EQ(combine_scores(5, 5), 5);
@@ -108,8 +108,11 @@ TEST(LeadScoringTest, CombinedScoreRoundsHalfUp) {
 }
 
 TEST(LeadScoringTest, RulesAnalysisJsonHasTheContractShape) {
-  lead_signals in{"10000-25000", "immediate", "Acme \"Q\"",
-                  "We need a new website and SEO for our shop", {"web_development"}};
+  lead_signals in{"10000-25000",
+                  "immediate",
+                  "Acme \"Q\"",
+                  "We need a new website and SEO for our shop",
+                  {"web_development"}};
   auto s = score_lead(in);
   auto j = nlohmann::json::parse(rules_analysis_json(in, s));
   EXPECT_EQ(j["method"], "rules");

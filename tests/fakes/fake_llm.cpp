@@ -1,10 +1,10 @@
 #include "tests/fakes/fake_llm.hpp"
 
+#include <restinio/all.hpp>
+
 #include <atomic>
 #include <future>
 #include <thread>
-
-#include <restinio/all.hpp>
 
 namespace pixelcraft::test {
 
@@ -85,9 +85,11 @@ struct fake_llm::impl {
     }
     if (ok) {
       if (openai) {
-        ok = write(*b, line({{"choices", {{{"index", 0}, {"delta", json::object()},
-                                            {"finish_reason", "stop"}}}},
-                             {"usage", {{"prompt_tokens", 12}, {"completion_tokens", s.tokens.size()}}}})) &&
+        ok = write(*b,
+                   line({{"choices",
+                          {{{"index", 0}, {"delta", json::object()}, {"finish_reason", "stop"}}}},
+                         {"usage",
+                          {{"prompt_tokens", 12}, {"completion_tokens", s.tokens.size()}}}})) &&
              write(*b, "data: [DONE]\n\n");
       } else {
         json last = {{"model", model},
@@ -136,16 +138,18 @@ struct fake_llm::impl {
           list.push_back(path == "/api/tags" ? json{{"name", n}, {"model", n}, {"size", 1}}
                                              : json{{"id", n}, {"object", "model"}});
       }
-      json body = path == "/api/tags" ? json{{"models", list}}
-                                      : json{{"object", "list"}, {"data", list}};
-      return req->create_response().append_header(restinio::http_field::content_type,
-                                                  "application/json")
-        .set_body(body.dump())
-        .done();
+      json body =
+          path == "/api/tags" ? json{{"models", list}} : json{{"object", "list"}, {"data", list}};
+      return req->create_response()
+          .append_header(restinio::http_field::content_type, "application/json")
+          .set_body(body.dump())
+          .done();
     }
     bool openai = path == "/v1/chat/completions";
     if (method != restinio::http_method_post() || (path != "/api/chat" && !openai))
-      return req->create_response(restinio::status_not_found()).set_body("404 page not found").done();
+      return req->create_response(restinio::status_not_found())
+          .set_body("404 page not found")
+          .done();
     auto body = json::parse(req->body(), nullptr, false);
     fake_llm_script s;
     {
@@ -163,11 +167,11 @@ struct fake_llm::impl {
       json err = openai ? json{{"error", {{"message", "scripted failure"}}}}
                         : json{{"error", "scripted failure"}};
       return req
-        ->create_response(restinio::http_status_line_t{
-          restinio::http_status_code_t{static_cast<uint16_t>(s.status)}, "Scripted"})
-        .append_header(restinio::http_field::content_type, "application/json")
-        .set_body(err.dump())
-        .done();
+          ->create_response(restinio::http_status_line_t{
+              restinio::http_status_code_t{static_cast<uint16_t>(s.status)}, "Scripted"})
+          .append_header(restinio::http_field::content_type, "application/json")
+          .set_body(err.dump())
+          .done();
     }
     std::lock_guard<std::mutex> g{mtx};
     streams.emplace_back([this, req, s, openai, model] { stream(req, s, openai, model); });
@@ -180,15 +184,15 @@ fake_llm::fake_llm() : impl_(std::make_unique<impl>()) {
   auto fut = bound.get_future();
   auto* self = impl_.get();
   impl_->server = restinio::run_async<restinio::default_traits_t>(
-    restinio::own_io_context(),
-    restinio::server_settings_t<restinio::default_traits_t>{}
-      .address("127.0.0.1")
-      .port(0)
-      .handle_request_timeout(std::chrono::seconds(60))
-      .acceptor_post_bind_hook(
-        [&bound](asio::ip::tcp::acceptor& a) { bound.set_value(a.local_endpoint().port()); })
-      .request_handler([self](restinio::request_handle_t req) { return self->handle(req); }),
-    2);
+      restinio::own_io_context(),
+      restinio::server_settings_t<restinio::default_traits_t>{}
+          .address("127.0.0.1")
+          .port(0)
+          .handle_request_timeout(std::chrono::seconds(60))
+          .acceptor_post_bind_hook(
+              [&bound](asio::ip::tcp::acceptor& a) { bound.set_value(a.local_endpoint().port()); })
+          .request_handler([self](restinio::request_handle_t req) { return self->handle(req); }),
+      2);
   impl_->port = fut.get();
 }
 

@@ -4,25 +4,25 @@
 /// (`GET /v1/models`, `POST /v1/chat/completions` streaming SSE). Scripted per test; records
 /// every chat request and whether each stream was finished or abandoned by the client.
 
+#include <nlohmann/json.hpp>
+
 #include <chrono>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 namespace pixelcraft::test {
 
 struct fake_llm_script {
   std::vector<std::string> tokens = {"Hello", " from", " the", " fake", " model."};
   std::chrono::milliseconds token_delay{0};
-  int status = 200;                    ///< non-200: answer with this status and an error body
-  bool stall_after_first = false;      ///< send one token, then nothing for `stall_for`
+  int status = 200;               ///< non-200: answer with this status and an error body
+  bool stall_after_first = false; ///< send one token, then nothing for `stall_for`
   std::chrono::milliseconds stall_for{4000};
-  std::string mid_stream_error;        ///< after the first token, an `{"error": ...}` line
-  bool drop_after_first = false;       ///< after the first token, end the response (no `done`)
-  nlohmann::json tool_calls;           ///< Ollama `message.tool_calls` on the last chunk
+  std::string mid_stream_error;  ///< after the first token, an `{"error": ...}` line
+  bool drop_after_first = false; ///< after the first token, end the response (no `done`)
+  nlohmann::json tool_calls;     ///< Ollama `message.tool_calls` on the last chunk
   /// The same as JSON text, sent as is: for answers nlohmann itself could not build or dump
   /// (nested far deeper than any sane model would send).
   std::string raw_tool_calls;

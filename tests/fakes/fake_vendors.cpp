@@ -1,10 +1,10 @@
 #include "tests/fakes/fake_vendors.hpp"
 
+#include <restinio/all.hpp>
+
 #include <algorithm>
 #include <future>
 #include <mutex>
-
-#include <restinio/all.hpp>
 
 namespace pixelcraft::test {
 
@@ -57,8 +57,11 @@ struct fake_vendors::impl {
       if (r.method == "POST" && path == "/crm/v3/objects/contacts") {
         auto email = r.body["properties"].value("email", std::string{});
         if (contacts.count(email))
-          return {409, {{"status", "error"}, {"category", "CONFLICT"},
-                        {"message", "Contact already exists. Existing ID: " + contacts[email]}}, {}};
+          return {409,
+                  {{"status", "error"},
+                   {"category", "CONFLICT"},
+                   {"message", "Contact already exists. Existing ID: " + contacts[email]}},
+                  {}};
         stored = true;
         auto id = std::to_string(++next_id);
         contacts[email] = id;
@@ -95,13 +98,19 @@ struct fake_vendors::impl {
         return {401, {{"error", {{"code", 401}, {"message", "Invalid Credentials"}}}}, {}};
       auto cal_prefix = "/calendar/v3/calendars/" + calendar_id;
       if (r.method == "POST" && path == "/calendar/v3/freeBusy")
-        return {200, {{"kind", "calendar#freeBusy"}, {"calendars", {{calendar_id, {{"busy", busy_list}}}}}}, {}};
+        return {
+            200,
+            {{"kind", "calendar#freeBusy"}, {"calendars", {{calendar_id, {{"busy", busy_list}}}}}},
+            {}};
       if (r.method == "GET" && path == cal_prefix)
         return {200, {{"kind", "calendar#calendar"}, {"id", calendar_id}}, {}};
       if (r.method == "POST" && path == cal_prefix + "/events") {
         auto id = r.body.value("id", std::to_string(++next_id));
         if (events_by_id.contains(id))
-          return {409, {{"error", {{"code", 409}, {"message", "The requested identifier already exists."}}}}, {}};
+          return {
+              409,
+              {{"error", {{"code", 409}, {"message", "The requested identifier already exists."}}}},
+              {}};
         stored = true;
         json ev = r.body;
         ev["id"] = id;
@@ -110,7 +119,8 @@ struct fake_vendors::impl {
         events_by_id[id] = ev;
         return {200, ev, {}};
       }
-      if ((r.method == "PATCH" || r.method == "DELETE") && path.rfind(cal_prefix + "/events/", 0) == 0) {
+      if ((r.method == "PATCH" || r.method == "DELETE") &&
+          path.rfind(cal_prefix + "/events/", 0) == 0) {
         auto id = path.substr(cal_prefix.size() + 8);
         if (!events_by_id.contains(id))
           return {404, {{"error", {{"code", 404}, {"message", "Not Found"}}}}, {}};
@@ -139,7 +149,8 @@ struct fake_vendors::impl {
     r.target = std::string{req->header().request_target()};
     req->header().for_each_field([&r](const auto& f) {
       std::string name{f.name()};
-      std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+      std::transform(name.begin(), name.end(), name.begin(),
+                     [](unsigned char c) { return std::tolower(c); });
       r.headers[name] = std::string{f.value()};
     });
     r.body = req->body().empty() ? json(nullptr) : json::parse(req->body(), nullptr, false);
@@ -168,7 +179,7 @@ struct fake_vendors::impl {
     }
     auto& [status, body, headers] = reply;
     auto resp = req->create_response(restinio::http_status_line_t{
-      restinio::http_status_code_t{static_cast<uint16_t>(status)}, "Fake"});
+        restinio::http_status_code_t{static_cast<uint16_t>(status)}, "Fake"});
     for (auto& [k, v] : headers)
       resp.append_header(k, v);
     if (!body.is_null()) {
@@ -181,7 +192,7 @@ struct fake_vendors::impl {
 
 fake_vendors::fake_vendors(std::string crm_key, std::string email_key, std::string calendar_key,
                            std::string calendar_id)
-  : impl_(std::make_unique<impl>()) {
+    : impl_(std::make_unique<impl>()) {
   impl_->crm_key = std::move(crm_key);
   impl_->email_key = std::move(email_key);
   impl_->calendar_key = std::move(calendar_key);
@@ -190,14 +201,14 @@ fake_vendors::fake_vendors(std::string crm_key, std::string email_key, std::stri
   auto fut = bound.get_future();
   auto* self = impl_.get();
   impl_->server = restinio::run_async<restinio::default_traits_t>(
-    restinio::own_io_context(),
-    restinio::server_settings_t<restinio::default_traits_t>{}
-      .address("127.0.0.1")
-      .port(0)
-      .acceptor_post_bind_hook(
-        [&bound](asio::ip::tcp::acceptor& a) { bound.set_value(a.local_endpoint().port()); })
-      .request_handler([self](restinio::request_handle_t req) { return self->handle(req); }),
-    2);
+      restinio::own_io_context(),
+      restinio::server_settings_t<restinio::default_traits_t>{}
+          .address("127.0.0.1")
+          .port(0)
+          .acceptor_post_bind_hook(
+              [&bound](asio::ip::tcp::acceptor& a) { bound.set_value(a.local_endpoint().port()); })
+          .request_handler([self](restinio::request_handle_t req) { return self->handle(req); }),
+      2);
   impl_->port = fut.get();
 }
 
@@ -224,8 +235,8 @@ std::vector<vendor_request> fake_vendors::requests(const std::string& method,
   return out;
 }
 
-void fake_vendors::fail(const std::string& method, const std::string& prefix, int status,
-                        int times, int retry_after, bool store_first) {
+void fake_vendors::fail(const std::string& method, const std::string& prefix, int status, int times,
+                        int retry_after, bool store_first) {
   std::lock_guard<std::mutex> g{impl_->mtx};
   impl_->failures.push_back({method, prefix, status, times, retry_after, store_first});
 }

@@ -3,20 +3,20 @@
 /// speaking the vendors' wire formats. Each service checks `Authorization: Bearer <key>`.
 /// Records every request; failures can be scripted per route.
 
+#include <nlohmann/json.hpp>
+
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 namespace pixelcraft::test {
 
 struct vendor_request {
   std::string method;
-  std::string target; ///< path and query
+  std::string target;                         ///< path and query
   std::map<std::string, std::string> headers; ///< lower-case names
-  nlohmann::json body; ///< null when empty or not JSON
+  nlohmann::json body;                        ///< null when empty or not JSON
 };
 
 class fake_vendors {

@@ -1,10 +1,10 @@
 // libFuzzer target: the bounded JSON parser (actors/json_limits.hpp) and the walks that trust
 // its depth fence (find_nul_strings, dump), plus the UTF-8 check.
+#include "actors/json_limits.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
-
-#include "actors/json_limits.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view text{reinterpret_cast<const char*>(data), size};

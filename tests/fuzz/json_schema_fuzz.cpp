@@ -1,9 +1,9 @@
 // libFuzzer target: tool-argument schema checks (actors/json_schema.cpp). Input: `schema\0value`;
 // the value is also checked against the real tool schemas of agents.json-like shapes below.
-#include <string>
-
 #include "actors/json_schema.hpp"
 #include "tests/fuzz/fuzz_util.hpp"
+
+#include <string>
 
 namespace {
 

@@ -3,10 +3,10 @@
 // - odd: the rest is a claims text, signed with the secret and then verified, which reaches
 //   the claim checks behind a valid signature.
 // Also checks base64url round trips.
+#include "http/auth.hpp"
+
 #include <cstdint>
 #include <string>
-
-#include "http/auth.hpp"
 
 namespace {
 

@@ -1,10 +1,10 @@
 // libFuzzer target: workflow routing rules (workflows/routing_rules.cpp). Input:
 // `rules\0result\0memory\0agent` (NUL-separated JSON texts and an agent name).
-#include <string>
-#include <vector>
-
 #include "tests/fuzz/fuzz_util.hpp"
 #include "workflows/routing_rules.hpp"
+
+#include <string>
+#include <vector>
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto p = pixelcraft::fuzz::split_parts(data, size, 4);

@@ -2,11 +2,11 @@
 // curl write callback in integrations/llm_client.cpp feeds them: the input is a stream, split
 // into lines at `\n` with a trailing `\r` removed. The first byte picks Ollama NDJSON (even) or
 // OpenAI SSE (odd).
+#include "integrations/stream_parsers.hpp"
+
 #include <cstdint>
 #include <string>
 #include <string_view>
-
-#include "integrations/stream_parsers.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0)
@@ -31,8 +31,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // What the client does with a finished stream: tool calls and content go into a JSON reply.
   for (auto& [i, t] : s.openai_tools)
     s.tool_calls.push_back(t);
-  nlohmann::json reply = {{"content", content}, {"tool_calls", s.tool_calls},
-                          {"tokens_in", s.tokens_in}, {"tokens_out", s.tokens_out}};
+  nlohmann::json reply = {{"content", content},
+                          {"tool_calls", s.tool_calls},
+                          {"tokens_in", s.tokens_in},
+                          {"tokens_out", s.tokens_out}};
   (void)reply.dump(); // throws (a crash here) if a piece were not valid UTF-8
   return 0;
 }

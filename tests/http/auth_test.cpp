@@ -1,5 +1,5 @@
-#include "http/auth.hpp"
 #include "actors/ids.hpp"
+#include "http/auth.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -144,6 +144,5 @@ TEST(RandomTest, UuidsAreV4AndDistinct) {
   ASSERT_EQ(a.size(), 36u);
   EXPECT_EQ(a[14], '4');
   EXPECT_NE(std::string{"89ab"}.find(a[19]), std::string::npos);
-  EXPECT_EQ(sha256_hex("abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }

@@ -1,11 +1,11 @@
-#include <algorithm>
-#include <cctype>
-#include <set>
+#include "http/api.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "http/api.hpp"
+#include <algorithm>
+#include <cctype>
+#include <set>
 
 using namespace pixelcraft::http;
 
@@ -19,7 +19,8 @@ TEST(OpenApiTest, DocumentMatchesTheRouteTable) {
   for (auto& [path, item] : doc["paths"].items())
     for (auto& [method, op] : item.items()) {
       std::string m = method;
-      std::transform(m.begin(), m.end(), m.begin(), [](unsigned char c) { return std::toupper(c); });
+      std::transform(m.begin(), m.end(), m.begin(),
+                     [](unsigned char c) { return std::toupper(c); });
       documented.emplace(m, path);
       EXPECT_TRUE(op.contains("responses")) << m << " " << path;
     }

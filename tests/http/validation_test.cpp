@@ -80,12 +80,12 @@ TEST(ValidationTest, EveryFailingFieldIsListed) {
   lead_submission s;
   EXPECT_FALSE(validate_lead_request(body, v, s));
   auto l = locs(v);
-  for (auto want : {R"(["body","analyze"])", R"(["body","lead_data","name"])",
-                    R"(["body","lead_data","email"])", R"(["body","lead_data","phone"])",
-                    R"(["body","lead_data","message"])",
-                    R"(["body","lead_data","services_interested",1])",
-                    R"(["body","lead_data","budget_range"])", R"(["body","lead_data","timeline"])",
-                    R"(["body","lead_data","source"])", R"(["body","lead_data","company"])"})
+  for (auto want :
+       {R"(["body","analyze"])", R"(["body","lead_data","name"])",
+        R"(["body","lead_data","email"])", R"(["body","lead_data","phone"])",
+        R"(["body","lead_data","message"])", R"(["body","lead_data","services_interested",1])",
+        R"(["body","lead_data","budget_range"])", R"(["body","lead_data","timeline"])",
+        R"(["body","lead_data","source"])", R"(["body","lead_data","company"])"})
     EXPECT_NE(std::find(l.begin(), l.end(), want), l.end()) << want << " in " << v.detail();
   EXPECT_EQ(l.size(), 10u) << v.detail();
 }
@@ -122,9 +122,11 @@ TEST(ValidationTest, LeadPatch) {
   EXPECT_FALSE(validate_lead_patch({{"status", "won"}, {"metadata", 3}}, v2, p));
   EXPECT_EQ(v2.detail().size(), 2u);
   validator v3;
-  ASSERT_TRUE(validate_lead_patch(
-    {{"status", "qualified"}, {"assigned_to", nullptr}, {"notes", "Called"}, {"metadata", {{"a", 1}}}},
-    v3, p));
+  ASSERT_TRUE(validate_lead_patch({{"status", "qualified"},
+                                   {"assigned_to", nullptr},
+                                   {"notes", "Called"},
+                                   {"metadata", {{"a", 1}}}},
+                                  v3, p));
   EXPECT_EQ(p["status"], "qualified");
   EXPECT_TRUE(p["assigned_to"].is_null());
   EXPECT_EQ(p["note"], "Called");

@@ -75,7 +75,8 @@ TEST_F(AgentsTest, InvokeNeedsAUserAndAnswers) {
   auto sent = model.requests().back()["messages"];
   bool has_context = false;
   for (auto& m : sent)
-    has_context = has_context || m["content"].get<std::string>().find("\"pages\":12") != std::string::npos;
+    has_context =
+        has_context || m["content"].get<std::string>().find("\"pages\":12") != std::string::npos;
   EXPECT_TRUE(has_context) << sent;
   EXPECT_EQ(post("/api/agents/invoke", {{"agent_type", "nobody"}}, {bearer(user_token())}).status,
             404);
@@ -89,14 +90,16 @@ TEST_F(AgentsTest, MetricsComeFromAgentLogs) {
   // The log rows are written after each reply (never delaying it): wait for both.
   json chat;
   http_result r;
-  EXPECT_TRUE(eventually([&] {
-    r = get("/api/agents/metrics", {bearer(admin_token())});
-    auto metrics = json::parse(r.body)["metrics"];
-    for (auto& m : metrics)
-      if (m["agent_id"] == "chat")
-        chat = m;
-    return !chat.is_null() && chat["total_interactions"] == 2;
-  }, 10));
+  EXPECT_TRUE(eventually(
+      [&] {
+        r = get("/api/agents/metrics", {bearer(admin_token())});
+        auto metrics = json::parse(r.body)["metrics"];
+        for (auto& m : metrics)
+          if (m["agent_id"] == "chat")
+            chat = m;
+        return !chat.is_null() && chat["total_interactions"] == 2;
+      },
+      10));
   ASSERT_EQ(r.status, 200) << r.body;
   ASSERT_FALSE(chat.is_null()) << r.body;
   EXPECT_EQ(chat["total_interactions"], 2);

@@ -1,7 +1,6 @@
 // Authentication and roles over HTTP (API.md §2).
-#include "tests/integration/server_fixture.hpp"
-
 #include "http/auth.hpp"
+#include "tests/integration/server_fixture.hpp"
 
 namespace pixelcraft::test {
 
@@ -16,7 +15,9 @@ TEST_F(AuthTest, AdminRoutesNeedATokenThenTheAdminRole) {
   EXPECT_EQ(user.status, 403);
   EXPECT_EQ(get("/api/leads", {bearer(admin_token())}).status, 200);
   auto now = static_cast<long long>(std::time(nullptr));
-  auto md_admin = sign({{"sub", "u9"}, {"aud", {"x", "authenticated"}}, {"exp", now + 60},
+  auto md_admin = sign({{"sub", "u9"},
+                        {"aud", {"x", "authenticated"}},
+                        {"exp", now + 60},
                         {"app_metadata", {{"role", "admin"}}}});
   EXPECT_EQ(get("/api/leads", {bearer(md_admin)}).status, 200);
 }
@@ -24,17 +25,19 @@ TEST_F(AuthTest, AdminRoutesNeedATokenThenTheAdminRole) {
 TEST_F(AuthTest, BadTokensAre401EvenOnOpenRoutes) {
   auto now = static_cast<long long>(std::time(nullptr));
   std::vector<std::string> bad = {
-    sign({{"sub", "u"}, {"aud", "authenticated"}, {"exp", now - 3600}}),  // expired
-    sign({{"sub", "u"}, {"aud", "authenticated"}}),                       // no exp
-    sign({{"sub", "u"}, {"aud", "someone-else"}, {"exp", now + 60}}),     // wrong aud
-    http::jwt_sign_hs256(json({{"sub", "u"}, {"aud", "authenticated"}, {"exp", now + 60}}).dump(),
-                         "wrong-secret"),
-    http::base64url_encode(R"({"alg":"none","typ":"JWT"})") + "." +
-      http::base64url_encode(json({{"sub", "u"}, {"aud", "authenticated"}, {"exp", now + 60},
-                                   {"role", "service_role"}})
-                               .dump()) +
-      ".",
-    "garbage"};
+      sign({{"sub", "u"}, {"aud", "authenticated"}, {"exp", now - 3600}}), // expired
+      sign({{"sub", "u"}, {"aud", "authenticated"}}),                      // no exp
+      sign({{"sub", "u"}, {"aud", "someone-else"}, {"exp", now + 60}}),    // wrong aud
+      http::jwt_sign_hs256(json({{"sub", "u"}, {"aud", "authenticated"}, {"exp", now + 60}}).dump(),
+                           "wrong-secret"),
+      http::base64url_encode(R"({"alg":"none","typ":"JWT"})") + "." +
+          http::base64url_encode(json({{"sub", "u"},
+                                       {"aud", "authenticated"},
+                                       {"exp", now + 60},
+                                       {"role", "service_role"}})
+                                     .dump()) +
+          ".",
+      "garbage"};
   for (auto& t : bad) {
     auto r = post("/api/leads/submit", valid_lead(), {bearer(t)});
     EXPECT_EQ(r.status, 401) << t;

@@ -1,9 +1,9 @@
 // Chat (API.md §4) against a fake Ollama speaking the real streaming protocol.
-#include <thread>
-
 #include "tests/fakes/fake_llm.hpp"
 #include "tests/integration/server_fixture.hpp"
 #include "tests/support/eventually.hpp"
+
+#include <thread>
 
 namespace pixelcraft::test {
 
@@ -43,7 +43,6 @@ std::vector<sse_event> parse_sse(const std::string& body, int* pings = nullptr) 
   }
   return out;
 }
-
 
 } // namespace
 
@@ -115,8 +114,9 @@ TEST_F(ChatTest, IdempotencyKeyReplaysAChatMessage) {
   EXPECT_EQ(again.header("idempotent-replayed"), "true");
   EXPECT_EQ(model.chat_calls(), 1) << "a replay must not call the model again";
   EXPECT_EQ(json::parse(get("/api/chat/history/idem-chat").body)["total"], 2);
-  auto other = post("/api/chat/message", {{"message", "Different"}, {"conversation_id", "idem-chat"}},
-                    {"Idempotency-Key: chat-1"});
+  auto other =
+      post("/api/chat/message", {{"message", "Different"}, {"conversation_id", "idem-chat"}},
+           {"Idempotency-Key: chat-1"});
   EXPECT_EQ(other.status, 409);
   // A failed request releases its key: the client may retry with it.
   EXPECT_EQ(post("/api/chat/message", {{"message", ""}}, {"Idempotency-Key: chat-2"}).status, 422);
@@ -186,7 +186,8 @@ TEST_F(ChatTest, StreamDeliversChunksBeforeTheModelFinishes) {
   EXPECT_TRUE(done.data["conversation_id"].is_string());
   EXPECT_EQ(done.data["metadata"]["model_used"], "llama3.2");
   // Both sides were stored.
-  auto h = json::parse(get("/api/chat/history/" + done.data["conversation_id"].get<std::string>()).body);
+  auto h =
+      json::parse(get("/api/chat/history/" + done.data["conversation_id"].get<std::string>()).body);
   EXPECT_EQ(h["messages"][1]["content"], "One two three four five");
 }
 
@@ -218,7 +219,7 @@ TEST_F(ChatTest, DisconnectingCancelsTheModelCall) {
   });
   EXPECT_EQ(r.status, 200);
   EXPECT_TRUE(eventually([&] { return model.abandoned() == 1; }, 10))
-    << "finished=" << model.finished() << " abandoned=" << model.abandoned();
+      << "finished=" << model.finished() << " abandoned=" << model.abandoned();
   EXPECT_EQ(model.finished(), 0);
 }
 
@@ -280,9 +281,10 @@ TEST_F(ChatTest, ModelErrorsBeforeTheFirstTokenAreRetriedThenDegrade) {
 TEST_F(ChatTest, ValidationAndOwnership) {
   EXPECT_EQ(post("/api/chat/message", {{"message", "   "}}).status, 422);
   EXPECT_EQ(post("/api/chat/message", json::object()).status, 422);
-  auto bad = post("/api/chat/message",
-                  {{"message", "x"}, {"agent_type", "astrologer"}, {"conversation_id", "a b"},
-                   {"context", "nope"}});
+  auto bad = post("/api/chat/message", {{"message", "x"},
+                                        {"agent_type", "astrologer"},
+                                        {"conversation_id", "a b"},
+                                        {"context", "nope"}});
   ASSERT_EQ(bad.status, 422);
   EXPECT_EQ(json::parse(bad.body)["detail"].size(), 3u);
   EXPECT_EQ(call("POST", "/api/chat/message", "[]").status, 400);
@@ -293,7 +295,7 @@ TEST_F(ChatTest, ValidationAndOwnership) {
   EXPECT_EQ(get("/api/chat/history/" + id, {bearer(user_token("bob"))}).status, 404);
   EXPECT_EQ(post("/api/chat/message", {{"message", "hijack"}, {"conversation_id", id}},
                  {bearer(user_token("bob"))})
-              .status,
+                .status,
             404);
   EXPECT_EQ(get("/api/chat/history/" + id, {bearer(user_token("alice"))}).status, 200);
   EXPECT_EQ(get("/api/chat/history/" + id, {bearer(admin_token())}).status, 200);
@@ -372,8 +374,7 @@ TEST_F(DegradedChatTest, NoModelStillAnswersHonestlyAndStores) {
   EXPECT_NE(j["response"].get<std::string>().find("unavailable"), std::string::npos);
   auto h = json::parse(get("/api/chat/history/" + j["conversation_id"].get<std::string>()).body);
   EXPECT_EQ(h["total"], 2);
-  auto s = http_stream(srv.base_url() + "/api/chat/stream",
-                       json{{"message", "hello"}}.dump(), {});
+  auto s = http_stream(srv.base_url() + "/api/chat/stream", json{{"message", "hello"}}.dump(), {});
   auto events = parse_sse(s.body());
   ASSERT_GE(events.size(), 2u) << s.body();
   EXPECT_EQ(events.front().event, "chunk");

@@ -40,9 +40,9 @@ TEST_F(LeadsTest, SubmitReturns201WithRuleAnalysis) {
   EXPECT_EQ(lead["lead_score"], 86);
   EXPECT_EQ(lead["analysis"], a);
   EXPECT_EQ(lead["notes"], json::array());
-  for (auto k : {"lead_id", "email", "company", "phone", "message", "services_interested",
-                 "budget_range", "timeline", "source", "assigned_to", "metadata", "created_at",
-                 "updated_at"})
+  for (auto k :
+       {"lead_id", "email", "company", "phone", "message", "services_interested", "budget_range",
+        "timeline", "source", "assigned_to", "metadata", "created_at", "updated_at"})
     EXPECT_TRUE(lead.contains(k)) << k;
 }
 
@@ -59,7 +59,10 @@ TEST_F(LeadsTest, AnalyzeFalseStoresNoAnalysis) {
 
 TEST_F(LeadsTest, ValidationListsEveryFailingField) {
   json bad = {{"lead_data",
-               {{"name", ""}, {"email", "no-at-sign"}, {"message", 5}, {"source", "tv"},
+               {{"name", ""},
+                {"email", "no-at-sign"},
+                {"message", 5},
+                {"source", "tv"},
                 {"budget_range", "huge"}}}};
   auto r = post("/api/leads/submit", bad);
   ASSERT_EQ(r.status, 422);
@@ -73,7 +76,8 @@ TEST_F(LeadsTest, ValidationListsEveryFailingField) {
     fields.push_back(e["loc"].back());
   }
   std::sort(fields.begin(), fields.end());
-  EXPECT_EQ(fields, (std::vector<std::string>{"budget_range", "email", "message", "name", "source"}));
+  EXPECT_EQ(fields,
+            (std::vector<std::string>{"budget_range", "email", "message", "name", "source"}));
 }
 
 TEST_F(LeadsTest, MalformedBodiesAre400AndWrongTypesAre422) {
@@ -95,7 +99,7 @@ TEST_F(LeadsTest, MalformedBodiesAre400AndWrongTypesAre422) {
   auto ok = post("/api/leads/submit", extra);
   ASSERT_EQ(ok.status, 201) << ok.body;
   auto lead = json::parse(
-    get("/api/leads/" + json::parse(ok.body)["lead_id"].get<std::string>(), {admin_h}).body);
+      get("/api/leads/" + json::parse(ok.body)["lead_id"].get<std::string>(), {admin_h}).body);
   EXPECT_EQ(lead["status"], "new");
   EXPECT_EQ(lead["lead_score"], 86);
 }
@@ -128,7 +132,7 @@ TEST_F(LeadsTest, ListFiltersSearchAndPagination) {
   EXPECT_EQ(search["items"][0]["name"], "Alice Anders");
   ASSERT_EQ(call("PATCH", "/api/leads/" + bob_id, R"({"status":"contacted","assigned_to":"eve"})",
                  {admin_h})
-              .status,
+                .status,
             200);
   EXPECT_EQ(json::parse(get("/api/leads?status=contacted", {admin_h}).body)["total"], 1);
   EXPECT_EQ(json::parse(get("/api/leads?assigned_to=eve", {admin_h}).body)["total"], 1);
@@ -143,12 +147,13 @@ TEST_F(LeadsTest, ListFiltersSearchAndPagination) {
 
 TEST_F(LeadsTest, PatchUpdatesAppendsNotesAndMergesMetadata) {
   auto id = json::parse(post("/api/leads/submit", valid_lead()).body)["lead_id"].get<std::string>();
-  auto r1 = call("PATCH", "/api/leads/" + id,
-                 R"({"status":"qualified","notes":"Called, wants a demo","metadata":{"a":1,"b":1}})",
-                 {admin_h});
+  auto r1 =
+      call("PATCH", "/api/leads/" + id,
+           R"({"status":"qualified","notes":"Called, wants a demo","metadata":{"a":1,"b":1}})",
+           {admin_h});
   ASSERT_EQ(r1.status, 200) << r1.body;
-  auto r2 = call("PATCH", "/api/leads/" + id, R"({"notes":"Demo booked","metadata":{"b":2}})",
-                 {admin_h});
+  auto r2 =
+      call("PATCH", "/api/leads/" + id, R"({"notes":"Demo booked","metadata":{"b":2}})", {admin_h});
   ASSERT_EQ(r2.status, 200) << r2.body;
   auto lead = json::parse(r2.body);
   EXPECT_EQ(lead["status"], "qualified");
@@ -163,20 +168,21 @@ TEST_F(LeadsTest, PatchUpdatesAppendsNotesAndMergesMetadata) {
   EXPECT_EQ(call("PATCH", "/api/leads/" + id, "", {admin_h}).status, 422);
   EXPECT_EQ(call("PATCH", "/api/leads/" + id, R"({"status":"won"})", {admin_h}).status, 422);
   EXPECT_EQ(call("PATCH", "/api/leads/" + id, "[]", {admin_h}).status, 400);
-  EXPECT_EQ(call("PATCH", "/api/leads/00000000-0000-4000-8000-000000000000",
-                 R"({"status":"lost"})", {admin_h})
-              .status,
+  EXPECT_EQ(call("PATCH", "/api/leads/00000000-0000-4000-8000-000000000000", R"({"status":"lost"})",
+                 {admin_h})
+                .status,
             404);
 }
 
 TEST_F(LeadsTest, AnalyzeRecomputesAndStores) {
-  auto id = json::parse(post("/api/leads/submit", [] {
-                          auto b = valid_lead();
-                          b["analyze"] = false;
-                          return b;
-                        }())
-                          .body)["lead_id"]
-              .get<std::string>();
+  auto id = json::parse(post("/api/leads/submit",
+                             [] {
+                               auto b = valid_lead();
+                               b["analyze"] = false;
+                               return b;
+                             }())
+                            .body)["lead_id"]
+                .get<std::string>();
   auto r = post("/api/leads/" + id + "/analyze", json::object(), {admin_h});
   ASSERT_EQ(r.status, 200) << r.body;
   auto a = json::parse(r.body);
@@ -185,9 +191,9 @@ TEST_F(LeadsTest, AnalyzeRecomputesAndStores) {
   auto lead = json::parse(get("/api/leads/" + id, {admin_h}).body);
   EXPECT_EQ(lead["lead_score"], 86);
   EXPECT_EQ(lead["analysis"], a);
-  EXPECT_EQ(call("POST", "/api/leads/00000000-0000-4000-8000-000000000000/analyze", "", {admin_h})
-              .status,
-            404);
+  EXPECT_EQ(
+      call("POST", "/api/leads/00000000-0000-4000-8000-000000000000/analyze", "", {admin_h}).status,
+      404);
 }
 
 TEST_F(LeadsTest, UnknownOrMalformedIdsAre404) {

@@ -37,7 +37,8 @@ TEST_F(OpsTest, LiveAndReady) {
 }
 
 TEST_F(OpsTest, OperationalRoutesIgnoreTokens) {
-  for (auto path : {"/health", "/health/live", "/health/ready", "/metrics", "/openapi.json", "/docs"}) {
+  for (auto path :
+       {"/health", "/health/live", "/health/ready", "/metrics", "/openapi.json", "/docs"}) {
     auto r = get(path, {"Authorization: Bearer not.a.token"});
     EXPECT_EQ(r.status, 200) << path;
   }
@@ -52,7 +53,7 @@ TEST_F(OpsTest, MetricsArePrometheusText) {
   EXPECT_NE(r.body.find("pixelcraft_http_requests_total{method=\"GET\",route=\"/health/live\","
                         "status=\"200\"} 1"),
             std::string::npos)
-    << r.body;
+      << r.body;
   EXPECT_NE(r.body.find("route=\"/api/leads/submit\",status=\"422\""), std::string::npos);
   EXPECT_NE(r.body.find("pixelcraft_http_request_duration_seconds_bucket{method=\"GET\","
                         "route=\"/health/live\",le=\"+Inf\"} 1"),
@@ -177,8 +178,9 @@ TEST(MigrateCommandTest, AppliesThenReportsNothingPending) {
 TEST(EphemeralAuthTest, NoSecretPrintsAWorkingAdminToken) {
   PIXELCRAFT_REQUIRE_PG();
   server_process srv;
-  ASSERT_TRUE(srv.start({{"DATABASE_URL", create_database()}, {"OLLAMA_HOST", "http://127.0.0.1:9"}}))
-    << srv.stderr_text();
+  ASSERT_TRUE(
+      srv.start({{"DATABASE_URL", create_database()}, {"OLLAMA_HOST", "http://127.0.0.1:9"}}))
+      << srv.stderr_text();
   auto health = http_call("GET", srv.base_url() + "/health");
   EXPECT_EQ(json::parse(health.body)["auth"], "ephemeral");
   auto out = srv.stdout_text();

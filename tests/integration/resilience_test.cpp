@@ -1,9 +1,9 @@
 // The server without its database, rate limiting, and secrets staying out of logs.
-#include <chrono>
-#include <thread>
-
 #include "tests/integration/server_fixture.hpp"
 #include "tests/support/eventually.hpp"
+
+#include <chrono>
+#include <thread>
 
 namespace pixelcraft::test {
 
@@ -18,7 +18,7 @@ TEST(DatabaseOutageTest, ServesWithoutTheDatabaseAndRecoversWithoutRestart) {
   ASSERT_TRUE(srv.start({{"DATABASE_URL", db.uri()},
                          {"SUPABASE_JWT_SECRET", ServerTest::secret},
                          {"OLLAMA_HOST", "http://127.0.0.1:9"}}))
-    << srv.stderr_text();
+      << srv.stderr_text();
   auto url = srv.base_url();
   auto submit = [&] {
     return http_call("POST", url + "/api/leads/submit", ServerTest::valid_lead().dump());
@@ -32,21 +32,22 @@ TEST(DatabaseOutageTest, ServesWithoutTheDatabaseAndRecoversWithoutRestart) {
   EXPECT_EQ(health["status"], "unhealthy");
   EXPECT_EQ(health["services"]["database"]["status"], "unhealthy");
   EXPECT_EQ(http_call("GET", url + "/health/live").status, 200);
-  EXPECT_EQ(http_call("GET", url + "/api/leads", "",
-                      {ServerTest::bearer(ServerTest::admin_token())})
-              .status,
-            503);
+  EXPECT_EQ(
+      http_call("GET", url + "/api/leads", "", {ServerTest::bearer(ServerTest::admin_token())})
+          .status,
+      503);
 
   ASSERT_TRUE(db.start());
-  EXPECT_TRUE(eventually([&] { return http_call("GET", url + "/health/ready").status == 200; }, 20));
+  EXPECT_TRUE(
+      eventually([&] { return http_call("GET", url + "/health/ready").status == 200; }, 20));
   EXPECT_TRUE(eventually([&] { return submit().status == 201; }, 10));
 
   ASSERT_TRUE(db.stop());
   EXPECT_TRUE(eventually([&] { return submit().status == 503; }, 10));
   ASSERT_TRUE(db.start());
   EXPECT_TRUE(eventually([&] { return submit().status == 201; }, 20));
-  auto list = http_call("GET", url + "/api/leads", "",
-                        {ServerTest::bearer(ServerTest::admin_token())});
+  auto list =
+      http_call("GET", url + "/api/leads", "", {ServerTest::bearer(ServerTest::admin_token())});
   ASSERT_EQ(list.status, 200);
   EXPECT_EQ(json::parse(list.body)["total"], 2);
   EXPECT_EQ(srv.stop(), 0);
@@ -60,7 +61,7 @@ TEST(RateLimitTest, AnonymousWritesGet429WithRetryAfter) {
                          {"OLLAMA_HOST", "http://127.0.0.1:9"},
                          {"RATE_LIMIT_BURST", "3"},
                          {"RATE_LIMIT_PER_MINUTE", "1"}}))
-    << srv.stderr_text();
+      << srv.stderr_text();
   auto body = ServerTest::valid_lead().dump();
   int created = 0;
   http_result limited;
@@ -77,7 +78,7 @@ TEST(RateLimitTest, AnonymousWritesGet429WithRetryAfter) {
   // Authenticated callers are not limited by the anonymous bucket.
   EXPECT_EQ(http_call("POST", srv.base_url() + "/api/leads/submit", body,
                       {ServerTest::bearer(ServerTest::user_token())})
-              .status,
+                .status,
             201);
   srv.stop();
 }
@@ -87,20 +88,20 @@ TEST(SecretsTest, NoSecretOrTokenInLogsOrResponses) {
   const std::string db_password_marker = "pw-should-never-show-7f3a";
   server_process srv;
   // A DSN with a password that cannot work: the server must not echo it anywhere.
-  ASSERT_TRUE(srv.start({{"DATABASE_URL", "postgresql://postgres:" + db_password_marker +
-                                            "@127.0.0.1:1/postgres"},
-                         {"SUPABASE_JWT_SECRET", ServerTest::secret},
-                         {"OLLAMA_HOST", "http://127.0.0.1:9"},
-                         {"CRM_API_KEY", "crm-key-never-logged-91"},
-                         {"CRM_API_URL", "http://127.0.0.1:9"}}))
-    << srv.stderr_text();
+  ASSERT_TRUE(srv.start(
+      {{"DATABASE_URL", "postgresql://postgres:" + db_password_marker + "@127.0.0.1:1/postgres"},
+       {"SUPABASE_JWT_SECRET", ServerTest::secret},
+       {"OLLAMA_HOST", "http://127.0.0.1:9"},
+       {"CRM_API_KEY", "crm-key-never-logged-91"},
+       {"CRM_API_URL", "http://127.0.0.1:9"}}))
+      << srv.stderr_text();
   auto token = ServerTest::admin_token();
   std::string responses;
   for (auto path : {"/health", "/health/ready", "/api/leads", "/metrics"})
     responses += http_call("GET", srv.base_url() + path, "", {ServerTest::bearer(token)}).body;
   responses += http_call("POST", srv.base_url() + "/api/leads/submit",
                          ServerTest::valid_lead().dump(), {ServerTest::bearer(token)})
-                 .body;
+                   .body;
   srv.stop();
   auto logs = srv.stderr_text() + srv.stdout_text();
   for (auto& secret : {std::string{ServerTest::secret}, token, db_password_marker,

@@ -46,14 +46,20 @@ std::string ServerTest::sign(json claims) {
 
 std::string ServerTest::admin_token() {
   auto now = static_cast<long long>(std::time(nullptr));
-  return sign({{"sub", "admin-1"}, {"aud", "authenticated"}, {"role", "service_role"},
-               {"exp", now + 3600}, {"iat", now}});
+  return sign({{"sub", "admin-1"},
+               {"aud", "authenticated"},
+               {"role", "service_role"},
+               {"exp", now + 3600},
+               {"iat", now}});
 }
 
 std::string ServerTest::user_token(const std::string& sub) {
   auto now = static_cast<long long>(std::time(nullptr));
-  return sign({{"sub", sub}, {"aud", "authenticated"}, {"role", "authenticated"},
-               {"exp", now + 3600}, {"iat", now}});
+  return sign({{"sub", sub},
+               {"aud", "authenticated"},
+               {"role", "authenticated"},
+               {"exp", now + 3600},
+               {"iat", now}});
 }
 
 json ServerTest::valid_lead(const std::string& name) {

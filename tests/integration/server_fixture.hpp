@@ -1,17 +1,17 @@
 #pragma once
 /// Whole-server tests: the real `pixelcraft serve` on 127.0.0.1:0 against a fresh database.
 
-#include <ctime>
-#include <map>
-#include <string>
-#include <vector>
+#include "tests/support/http_client.hpp"
+#include "tests/support/pg.hpp"
+#include "tests/support/server_process.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "tests/support/http_client.hpp"
-#include "tests/support/pg.hpp"
-#include "tests/support/server_process.hpp"
+#include <ctime>
+#include <map>
+#include <string>
+#include <vector>
 
 namespace pixelcraft::test {
 
@@ -28,8 +28,8 @@ public:
   virtual std::map<std::string, std::string> base_env() const;
   void start_server(std::map<std::string, std::string> env);
 
-  http_result call(const std::string& method, const std::string& path,
-                   const std::string& body = "", std::vector<std::string> headers = {});
+  http_result call(const std::string& method, const std::string& path, const std::string& body = "",
+                   std::vector<std::string> headers = {});
   http_result get(const std::string& path, std::vector<std::string> headers = {}) {
     return call("GET", path, "", std::move(headers));
   }

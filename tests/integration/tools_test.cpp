@@ -1,12 +1,12 @@
 // Tools and integrations (API.md §9) end to end: the model asks for tools, the server calls the
 // fake vendors over HTTP, results go back to the model, and every execution is logged.
-#include <thread>
-
-#include <pqxx/pqxx>
-
 #include "tests/fakes/fake_llm.hpp"
 #include "tests/fakes/fake_vendors.hpp"
 #include "tests/integration/server_fixture.hpp"
+
+#include <pqxx/pqxx>
+
+#include <thread>
 
 namespace pixelcraft::test {
 
@@ -36,13 +36,13 @@ json tool_call(const std::string& name, json args) {
 
 json strategy_calls() {
   return json::array(
-    {tool_call("schedule_strategy_session", {{"attendee_email", "ada@example.com"},
-                                             {"attendee_name", "Ada Lovelace"},
-                                             {"start_time", "2026-12-01T10:00:00+01:00"},
-                                             {"agenda", "Grow the bakery online"}}),
-     tool_call("send_marketing_proposal", {{"to_email", "ada@example.com"},
-                                           {"to_name", "Ada"},
-                                           {"proposal_summary", "Local SEO and a shop."}})});
+      {tool_call("schedule_strategy_session", {{"attendee_email", "ada@example.com"},
+                                               {"attendee_name", "Ada Lovelace"},
+                                               {"start_time", "2026-12-01T10:00:00+01:00"},
+                                               {"agenda", "Grow the bakery online"}}),
+       tool_call("send_marketing_proposal", {{"to_email", "ada@example.com"},
+                                             {"to_name", "Ada"},
+                                             {"proposal_summary", "Local SEO and a shop."}})});
 }
 
 } // namespace
@@ -80,9 +80,9 @@ public:
   std::vector<vendor_request> tool_requests() {
     std::vector<vendor_request> out;
     for (auto& r : vendors.requests()) {
-      bool probe = r.method == "GET" && (r.target == "/crm/v3/objects/contacts?limit=1" ||
-                                         r.target == "/v3/scopes" ||
-                                         r.target == "/calendar/v3/calendars/team%40pixelcraft.example");
+      bool probe = r.method == "GET" &&
+                   (r.target == "/crm/v3/objects/contacts?limit=1" || r.target == "/v3/scopes" ||
+                    r.target == "/calendar/v3/calendars/team%40pixelcraft.example");
       if (!probe)
         out.push_back(r);
     }
@@ -157,8 +157,8 @@ TEST_F(ToolsTest, StrategySessionIsBookedAndEmailed) {
   EXPECT_FALSE(results["schedule_strategy_session"]["event_id"].get<std::string>().empty());
   EXPECT_EQ(results["send_marketing_proposal"]["success"], true);
   EXPECT_EQ(tool_logs(), (std::vector<std::pair<std::string, std::string>>{
-                           {"tool_execution:schedule_strategy_session", "success"},
-                           {"tool_execution:send_marketing_proposal", "success"}}));
+                             {"tool_execution:schedule_strategy_session", "success"},
+                             {"tool_execution:send_marketing_proposal", "success"}}));
 }
 
 TEST_F(ToolsTest, WithoutKeysBothToolsAreSkippedAndNothingIsCalled) {
@@ -177,8 +177,8 @@ TEST_F(ToolsTest, WithoutKeysBothToolsAreSkippedAndNothingIsCalled) {
   }
   EXPECT_TRUE(tool_requests().empty());
   EXPECT_EQ(tool_logs(), (std::vector<std::pair<std::string, std::string>>{
-                           {"tool_execution:schedule_strategy_session", "skipped"},
-                           {"tool_execution:send_marketing_proposal", "skipped"}}));
+                             {"tool_execution:schedule_strategy_session", "skipped"},
+                             {"tool_execution:send_marketing_proposal", "skipped"}}));
   auto health = json::parse(get("/health").body)["services"];
   EXPECT_EQ(health["hubspot"]["status"], "not_configured");
   EXPECT_EQ(health["google_calendar"]["status"], "not_configured");
@@ -186,9 +186,9 @@ TEST_F(ToolsTest, WithoutKeysBothToolsAreSkippedAndNothingIsCalled) {
 
 TEST_F(ToolsTest, OffListAndSchemaInvalidCallsAreNeverExecuted) {
   // The chat agent has no tools; web_development may not send marketing proposals.
-  model.queue({calls(json::array({tool_call("schedule_strategy_session",
-                                            {{"attendee_email", "a@b.co"},
-                                             {"start_time", "2026-12-01T10:00:00Z"}})})),
+  model.queue({calls(json::array({tool_call(
+                   "schedule_strategy_session",
+                   {{"attendee_email", "a@b.co"}, {"start_time", "2026-12-01T10:00:00Z"}})})),
                says("ok")});
   chat("chat", "book me");
   EXPECT_EQ(tool_results()["schedule_strategy_session"]["success"], false);
@@ -203,28 +203,27 @@ TEST_F(ToolsTest, OffListAndSchemaInvalidCallsAreNeverExecuted) {
   EXPECT_EQ(invalid["problems"].size(), 3u) << invalid;
   EXPECT_TRUE(tool_requests().empty()) << "nothing may reach a vendor";
   EXPECT_EQ(tool_logs(), (std::vector<std::pair<std::string, std::string>>{
-                           {"tool_execution:schedule_strategy_session", "error"},
-                           {"tool_execution:schedule_technical_consultation", "error"}}));
+                             {"tool_execution:schedule_strategy_session", "error"},
+                             {"tool_execution:schedule_technical_consultation", "error"}}));
 }
 
 TEST_F(ToolsTest, HubSpotDuplicateContactIsFoundAndUpdatedThenADealIsAssociated) {
   vendors.add_contact("ada@example.com", "42");
-  model.queue({calls(json::array({tool_call("create_marketing_lead",
-                                            {{"email", "ada@example.com"},
-                                             {"name", "Ada Lovelace"},
-                                             {"company", "Analytical Bakes"},
-                                             {"monthly_budget", 2500},
-                                             {"summary", "SEO and ads"}})})),
-               says("Noted!")});
+  model.queue(
+      {calls(json::array({tool_call("create_marketing_lead", {{"email", "ada@example.com"},
+                                                              {"name", "Ada Lovelace"},
+                                                              {"company", "Analytical Bakes"},
+                                                              {"monthly_budget", 2500},
+                                                              {"summary", "SEO and ads"}})})),
+       says("Noted!")});
   chat("digital_marketing", "Please add me as a lead");
   auto all = tool_requests();
   std::vector<std::string> seq;
   for (auto& r : all)
     seq.push_back(r.method + " " + r.target);
-  EXPECT_EQ(seq, (std::vector<std::string>{"POST /crm/v3/objects/contacts",
-                                           "POST /crm/v3/objects/contacts/search",
-                                           "PATCH /crm/v3/objects/contacts/42",
-                                           "POST /crm/v3/objects/deals"}));
+  EXPECT_EQ(seq, (std::vector<std::string>{
+                     "POST /crm/v3/objects/contacts", "POST /crm/v3/objects/contacts/search",
+                     "PATCH /crm/v3/objects/contacts/42", "POST /crm/v3/objects/deals"}));
   EXPECT_EQ(all[0].headers["authorization"], "Bearer " + crm_key);
   EXPECT_EQ(all[0].body["properties"]["firstname"], "Ada");
   EXPECT_EQ(all[0].body["properties"]["lastname"], "Lovelace");
@@ -237,9 +236,8 @@ TEST_F(ToolsTest, HubSpotDuplicateContactIsFoundAndUpdatedThenADealIsAssociated)
 }
 
 TEST_F(ToolsTest, RetriesOn5xxAnd429ButNotOnOther4xx) {
-  auto proposal = json::array({tool_call("send_marketing_proposal",
-                                         {{"to_email", "ada@example.com"},
-                                          {"proposal_summary", "x"}})});
+  auto proposal = json::array({tool_call(
+      "send_marketing_proposal", {{"to_email", "ada@example.com"}, {"proposal_summary", "x"}})});
   vendors.fail("POST", "/v3/mail/send", 500, 2);
   model.queue({calls(proposal), says("sent")});
   chat("digital_marketing", "send it");
@@ -253,7 +251,7 @@ TEST_F(ToolsTest, RetriesOn5xxAnd429ButNotOnOther4xx) {
   auto t0 = std::chrono::steady_clock::now();
   chat("digital_marketing", "send it again");
   EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(900))
-    << "Retry-After: 1 must be honoured";
+      << "Retry-After: 1 must be honoured";
   EXPECT_EQ(vendors.requests("POST", "/v3/mail/send").size(), 5u);
 
   vendors.fail("POST", "/v3/mail/send", 400, 1);
@@ -265,9 +263,8 @@ TEST_F(ToolsTest, RetriesOn5xxAnd429ButNotOnOther4xx) {
 
 TEST_F(ToolsTest, RetryLimitThenTheCircuitOpens) {
   vendors.fail("POST", "/v3/mail/send", 503, 100);
-  auto proposal = json::array({tool_call("send_marketing_proposal",
-                                         {{"to_email", "ada@example.com"},
-                                          {"proposal_summary", "x"}})});
+  auto proposal = json::array({tool_call(
+      "send_marketing_proposal", {{"to_email", "ada@example.com"}, {"proposal_summary", "x"}})});
   for (int i = 0; i < 2; ++i) {
     model.queue({calls(proposal), says("failed")});
     chat("digital_marketing", "send");
@@ -298,17 +295,19 @@ TEST_F(ToolsTest, ARetriedCalendarInsertDoesNotDuplicateTheEvent) {
   model.queue({calls(json::array({strategy_calls()[0]})), says("booked")});
   chat("digital_marketing", "book");
   EXPECT_EQ(vendors.events().size(), 1u);
-  EXPECT_EQ(vendors.requests("GET", "/calendar/v3/calendars/team%40pixelcraft.example/events/").size(), 1u);
+  EXPECT_EQ(
+      vendors.requests("GET", "/calendar/v3/calendars/team%40pixelcraft.example/events/").size(),
+      1u);
   EXPECT_EQ(tool_results()["schedule_strategy_session"]["success"], true);
 }
 
 TEST_F(ToolsTest, TemplateEmailAndInvokeReportTheToolsUsed) {
-  model.queue({calls(json::array({tool_call("send_marketing_proposal",
-                                            {{"to_email", "ada@example.com"},
-                                             {"to_name", "Ada"},
-                                             {"proposal_summary", "SEO"},
-                                             {"template_id", "d-123"}})})),
-               says("sent")});
+  model.queue(
+      {calls(json::array({tool_call("send_marketing_proposal", {{"to_email", "ada@example.com"},
+                                                                {"to_name", "Ada"},
+                                                                {"proposal_summary", "SEO"},
+                                                                {"template_id", "d-123"}})})),
+       says("sent")});
   auto r = post("/api/agents/invoke",
                 {{"agent_type", "digital_marketing"}, {"input_data", {{"message", "send it"}}}},
                 {bearer(user_token())});
@@ -329,10 +328,10 @@ TEST_F(ToolsTest, MeetingsCanBeRescheduledAndCancelled) {
   chat("lead_qualification", "book a call");
   auto event_id = tool_results()["schedule_qualification_call"]["event_id"].get<std::string>();
   ASSERT_FALSE(event_id.empty());
-  model.queue({calls(json::array({tool_call("reschedule_meeting",
-                                            {{"event_id", event_id},
-                                             {"start_time", "2026-12-03T09:30:00+01:00"},
-                                             {"duration_minutes", 45}})})),
+  model.queue({calls(json::array(
+                   {tool_call("reschedule_meeting", {{"event_id", event_id},
+                                                     {"start_time", "2026-12-03T09:30:00+01:00"},
+                                                     {"duration_minutes", 45}})})),
                says("moved")});
   chat("lead_qualification", "move it");
   auto patch = vendors.requests("PATCH", "/calendar/v3/calendars/");
@@ -354,13 +353,15 @@ TEST_F(ToolsTest, NoSecretAppearsInResponsesOrLogs) {
   model.queue({calls(strategy_calls()), says("done")});
   chat("digital_marketing", "book and send");
   responses += get("/health").body + get("/api/agents/metrics", {bearer(admin_token())}).body;
-  ASSERT_EQ(srv.stop(), 0) << srv.stderr_text().substr(srv.stderr_text().size() > 3000 ? srv.stderr_text().size() - 3000 : 0);
+  ASSERT_EQ(srv.stop(), 0) << srv.stderr_text().substr(
+      srv.stderr_text().size() > 3000 ? srv.stderr_text().size() - 3000 : 0);
   started = false;
   auto logs = srv.stderr_text() + srv.stdout_text();
   pqxx::connection c{dsn};
   pqxx::read_transaction t{c};
   std::string rows;
-  for (auto row : t.exec("SELECT input_data::text || output_data::text || coalesce(error_message, '') FROM agent_logs"))
+  for (auto row : t.exec("SELECT input_data::text || output_data::text || coalesce(error_message, "
+                         "'') FROM agent_logs"))
     rows += row[0].as<std::string>();
   for (auto& key : {crm_key, email_key, calendar_key}) {
     EXPECT_EQ(logs.find(key), std::string::npos) << key;

@@ -1,28 +1,34 @@
 // Workflows (API.md §7) end to end against the fake model.
-#include <map>
-#include <set>
-#include <thread>
-
 #include "tests/fakes/fake_llm.hpp"
 #include "tests/integration/server_fixture.hpp"
 #include "tests/support/eventually.hpp"
 #include "tests/support/ws_client.hpp"
 
+#include <map>
+#include <set>
+#include <thread>
+
 namespace pixelcraft::test {
 
 namespace {
 
-
 json rich_lead() {
-  return {{"name", "Ada"}, {"email", "ada@example.com"}, {"company", "Acme"},
+  return {{"name", "Ada"},
+          {"email", "ada@example.com"},
+          {"company", "Acme"},
           {"message", "We need a new website with a shop and better SEO for our bakery"},
           {"services_interested", {"web_development", "digital_marketing"}},
-          {"budget_range", "10000-25000"}, {"timeline", "1-3_months"}, {"source", "contact_form"}};
+          {"budget_range", "10000-25000"},
+          {"timeline", "1-3_months"},
+          {"source", "contact_form"}};
 }
 
 json seed_rules() {
-  return {{"conditions", {{{"field", "metadata.lead_score"}, {"operator", ">"}, {"value", 70},
-                           {"next_agent", "web_development"}}}},
+  return {{"conditions",
+           {{{"field", "metadata.lead_score"},
+             {"operator", ">"},
+             {"value", 70},
+             {"next_agent", "web_development"}}}},
           {"default", "chat"}};
 }
 
@@ -105,8 +111,8 @@ TEST_F(WorkflowTest, TheSeedConditionalRoutesByLeadScore) {
   EXPECT_EQ(high["current_state"], "completed");
   EXPECT_EQ(high["execution_path"], json::array({"lead_qualification", "web_development"}));
   EXPECT_EQ(high["results"]["lead_qualification"]["metadata"]["lead_score"], 86);
-  auto low_lead = json{{"name", "Bo"}, {"email", "bo@example.com"}, {"message", "hi"},
-                       {"source", "chat"}};
+  auto low_lead =
+      json{{"name", "Bo"}, {"email", "bo@example.com"}, {"message", "hi"}, {"source", "chat"}};
   auto low = run({{"workflow_type", "conditional"},
                   {"participating_agents", {"lead_qualification", "web_development", "chat"}},
                   {"workflow_config", {{"routing_rules", seed_rules()}}},
@@ -115,9 +121,12 @@ TEST_F(WorkflowTest, TheSeedConditionalRoutesByLeadScore) {
 }
 
 TEST_F(WorkflowTest, ConditionalLoopsAreBoundedByMaxSteps) {
-  json rules = {{"conditions", {{{"field", "content"}, {"operator", "exists"}, {"next_agent", "chat"}},
-                                {{"field", "content"}, {"operator", "exists"}, {"next_agent", "chat"},
-                                 {"after", "chat"}}}}};
+  json rules = {{"conditions",
+                 {{{"field", "content"}, {"operator", "exists"}, {"next_agent", "chat"}},
+                  {{"field", "content"},
+                   {"operator", "exists"},
+                   {"next_agent", "chat"},
+                   {"after", "chat"}}}}};
   auto wf = run({{"workflow_type", "conditional"},
                  {"participating_agents", {"chat"}},
                  {"workflow_config", {{"routing_rules", rules}, {"max_steps", 3}}}});
@@ -130,16 +139,20 @@ TEST_F(WorkflowTest, AgentsShareMemoryAndRoutingReadsIt) {
   fake_llm_script remember;
   remember.tokens = {};
   remember.tool_calls = json::array(
-    {{{"function", {{"name", "remember"}, {"arguments", {{"key", "budget"}, {"value", 30000}}}}}}});
+      {{{"function",
+         {{"name", "remember"}, {"arguments", {{"key", "budget"}, {"value", 30000}}}}}}});
   fake_llm_script recall;
   recall.tokens = {};
-  recall.tool_calls = json::array(
-    {{{"function", {{"name", "recall"}, {"arguments", {{"key", "budget"}}}}}}});
+  recall.tool_calls =
+      json::array({{{"function", {{"name", "recall"}, {"arguments", {{"key", "budget"}}}}}}});
   fake_llm_script text;
   text.tokens = {"noted"};
   model.queue({remember, text, recall, text});
-  json rules = {{"conditions", {{{"field", "memory.budget"}, {"operator", ">="}, {"value", 25000},
-                                 {"next_agent", "web_development"}}}},
+  json rules = {{"conditions",
+                 {{{"field", "memory.budget"},
+                   {"operator", ">="},
+                   {"value", 25000},
+                   {"next_agent", "web_development"}}}},
                 {"default", "chat"}};
   auto wf = run({{"workflow_type", "conditional"},
                  {"participating_agents", {"service_recommendation", "web_development", "chat"}},
@@ -154,7 +167,8 @@ TEST_F(WorkflowTest, AgentsShareMemoryAndRoutingReadsIt) {
       seen += m["content"].get<std::string>();
   EXPECT_NE(seen.find("30000"), std::string::npos) << seen;
   auto id = wf["workflow_id"].get<std::string>();
-  auto items = json::parse(get("/api/agents/workflows/" + id + "/memory", {bearer(user_token())}).body)["items"];
+  auto items = json::parse(
+      get("/api/agents/workflows/" + id + "/memory", {bearer(user_token())}).body)["items"];
   json budget;
   for (auto& i : items)
     if (i["key"] == "budget")
@@ -162,7 +176,8 @@ TEST_F(WorkflowTest, AgentsShareMemoryAndRoutingReadsIt) {
   ASSERT_FALSE(budget.is_null()) << items;
   EXPECT_EQ(budget["value"], 30000);
   EXPECT_EQ(budget["created_by_agent"], "service_recommendation");
-  auto viz = json::parse(get("/api/agents/workflows/" + id + "/visualization", {bearer(user_token())}).body);
+  auto viz = json::parse(
+      get("/api/agents/workflows/" + id + "/visualization", {bearer(user_token())}).body);
   bool event = false;
   for (auto& e : viz["execution_timeline"])
     event = event || e["event"] == "memory_updated";
@@ -179,9 +194,10 @@ TEST_F(WorkflowTest, AgentsShareMemoryAndRoutingReadsIt) {
 }
 
 TEST_F(WorkflowTest, ParallelRunsAllAgents) {
-  auto wf = run({{"workflow_type", "parallel"},
-                 {"participating_agents", {"brand_design", "content_creation", "analytics_consulting"}},
-                 {"input_data", {{"message", "Ideas for a relaunch"}}}});
+  auto wf =
+      run({{"workflow_type", "parallel"},
+           {"participating_agents", {"brand_design", "content_creation", "analytics_consulting"}},
+           {"input_data", {{"message", "Ideas for a relaunch"}}}});
   EXPECT_EQ(wf["current_state"], "completed");
   EXPECT_EQ(wf["results"].size(), 3u);
   EXPECT_EQ(wf["execution_path"].size(), 3u);
@@ -197,8 +213,9 @@ TEST_F(WorkflowTest, CollaborativeStopsAtMaxRoundsOrWhenFinal) {
   EXPECT_EQ(wf["execution_path"].size(), 4u);
   EXPECT_EQ(wf["results"]["collaboration"]["stopped_at_max_rounds"], true);
   auto id = wf["workflow_id"].get<std::string>();
-  auto msgs = json::parse(get("/api/agents/workflows/" + id + "/messages?message_type=handoff",
-                              {bearer(user_token())}).body);
+  auto msgs = json::parse(
+      get("/api/agents/workflows/" + id + "/messages?message_type=handoff", {bearer(user_token())})
+          .body);
   EXPECT_EQ(msgs["total"], 3);
   EXPECT_EQ(msgs["items"][0]["from_agent"], "digital_marketing");
   EXPECT_EQ(msgs["items"][0]["to_agent"], "content_creation");
@@ -215,9 +232,10 @@ TEST_F(WorkflowTest, CollaborativeStopsAtMaxRoundsOrWhenFinal) {
 
 TEST_F(WorkflowTest, AgentsMessageEachOtherUntilNoWorkIsLeft) {
   auto send = [](const std::string& to, const std::string& type, json content) {
-    return json{{"function", {{"name", "send_message"},
-                              {"arguments", {{"to_agent", to}, {"message_type", type},
-                                             {"content", content}}}}}};
+    return json{
+        {"function",
+         {{"name", "send_message"},
+          {"arguments", {{"to_agent", to}, {"message_type", type}, {"content", content}}}}}};
   };
   auto says = [](const std::string& text) {
     fake_llm_script s;
@@ -226,17 +244,20 @@ TEST_F(WorkflowTest, AgentsMessageEachOtherUntilNoWorkIsLeft) {
   };
   fake_llm_script ask; // digital_marketing asks for a post, tells brand_design, and errs once
   ask.tokens = {};
-  ask.tool_calls = json::array({send("content_creation", "request", {{"task", "Write the launch post"}}),
-                                send("brand_design", "notification", {{"fyi", "Launch on Monday"}}),
-                                send("chat", "request", {{"task", "not in this workflow"}})});
+  ask.tool_calls =
+      json::array({send("content_creation", "request", {{"task", "Write the launch post"}}),
+                   send("brand_design", "notification", {{"fyi", "Launch on Monday"}}),
+                   send("chat", "request", {{"task", "not in this workflow"}})});
   fake_llm_script answer; // content_creation answers the request
   answer.tokens = {};
-  answer.tool_calls = json::array({send("digital_marketing", "response", {{"post", "We launch Monday!"}})});
+  answer.tool_calls =
+      json::array({send("digital_marketing", "response", {{"post", "We launch Monday!"}})});
   model.queue({ask, says("Asked the team."), answer, says("Post written."), says("Noted."),
                says("Thanks, all done.")});
-  auto wf = run({{"workflow_type", "collaborative"},
-                 {"participating_agents", {"digital_marketing", "content_creation", "brand_design"}},
-                 {"input_data", {{"message", "Prepare the launch"}}}});
+  auto wf =
+      run({{"workflow_type", "collaborative"},
+           {"participating_agents", {"digital_marketing", "content_creation", "brand_design"}},
+           {"input_data", {{"message", "Prepare the launch"}}}});
   ASSERT_EQ(wf["current_state"], "completed") << wf;
   // Each agent worked when a message was waiting for it, and the run ended when none was.
   EXPECT_EQ(wf["execution_path"], json::array({"digital_marketing", "content_creation",
@@ -255,7 +276,8 @@ TEST_F(WorkflowTest, AgentsMessageEachOtherUntilNoWorkIsLeft) {
 
   // The mirror holds exactly the messages sent, each processed by the step that saw it.
   auto id = wf["workflow_id"].get<std::string>();
-  auto list = json::parse(get("/api/agents/workflows/" + id + "/messages", {bearer(user_token())}).body);
+  auto list =
+      json::parse(get("/api/agents/workflows/" + id + "/messages", {bearer(user_token())}).body);
   ASSERT_EQ(list["total"], 3) << list;
   std::map<std::string, json> by_type;
   for (auto& m : list["items"]) {
@@ -270,7 +292,8 @@ TEST_F(WorkflowTest, AgentsMessageEachOtherUntilNoWorkIsLeft) {
   EXPECT_EQ(by_type["notification"]["to_agent"], "brand_design");
   EXPECT_EQ(by_type["response"]["from_agent"], "content_creation");
   EXPECT_EQ(by_type["response"]["to_agent"], "digital_marketing");
-  auto viz = json::parse(get("/api/agents/workflows/" + id + "/visualization", {bearer(user_token())}).body);
+  auto viz = json::parse(
+      get("/api/agents/workflows/" + id + "/visualization", {bearer(user_token())}).body);
   EXPECT_EQ(viz["agent_interactions"].size(), 3u);
   int message_events = 0;
   for (auto& e : viz["execution_timeline"])
@@ -304,8 +327,8 @@ TEST_F(WorkflowTest, PauseResumeCancelAndConflicts) {
   EXPECT_EQ(action(id, "pause").status, 409);
   EXPECT_EQ(action(id, "cancel").status, 409);
 
-  auto second = execute({{"workflow_type", "sequential"},
-                         {"participating_agents", {"chat", "brand_design"}}}, "");
+  auto second = execute(
+      {{"workflow_type", "sequential"}, {"participating_agents", {"chat", "brand_design"}}}, "");
   auto id2 = json::parse(second.body)["workflow_id"].get<std::string>();
   auto cancelled = action(id2, "cancel");
   ASSERT_EQ(cancelled.status, 200) << cancelled.body;
@@ -313,7 +336,9 @@ TEST_F(WorkflowTest, PauseResumeCancelAndConflicts) {
   EXPECT_EQ(action(id2, "cancel").status, 200);
   EXPECT_EQ(action(id2, "resume").status, 409);
   EXPECT_EQ(call("PATCH", "/api/agents/workflows/" + id2 + "/state", R"({"action":"explode"})",
-                 {bearer(user_token())}).status, 422);
+                 {bearer(user_token())})
+                .status,
+            422);
 }
 
 TEST_F(WorkflowTest, MessagesMemoryAndVisualization) {
@@ -321,10 +346,12 @@ TEST_F(WorkflowTest, MessagesMemoryAndVisualization) {
   slow.tokens = {"x"};
   slow.token_delay = std::chrono::milliseconds(300);
   model.script(slow);
-  auto started = execute({{"workflow_type", "sequential"},
-                          {"participating_agents", {"chat", "web_development"}}}, "");
+  auto started = execute(
+      {{"workflow_type", "sequential"}, {"participating_agents", {"chat", "web_development"}}}, "");
   auto id = json::parse(started.body)["workflow_id"].get<std::string>();
-  json msg = {{"from_agent", "chat"}, {"to_agent", "web_development"}, {"message_type", "request"},
+  json msg = {{"from_agent", "chat"},
+              {"to_agent", "web_development"},
+              {"message_type", "request"},
               {"content", {{"question", "Which CMS?"}}}};
   auto posted = post("/api/agents/workflows/" + id + "/messages", msg, {bearer(user_token())});
   ASSERT_EQ(posted.status, 201) << posted.body;
@@ -333,18 +360,21 @@ TEST_F(WorkflowTest, MessagesMemoryAndVisualization) {
   EXPECT_EQ(m["workflow_execution_id"], id);
   auto bad = msg;
   bad["to_agent"] = "brand_design";
-  EXPECT_EQ(post("/api/agents/workflows/" + id + "/messages", bad, {bearer(user_token())}).status, 422);
+  EXPECT_EQ(post("/api/agents/workflows/" + id + "/messages", bad, {bearer(user_token())}).status,
+            422);
   ASSERT_TRUE(eventually([&] { return get_wf(id)["current_state"] == "completed"; }, 20));
   // The target agent saw it in its step, and it is now processed.
   std::string seen;
   for (auto& r : model.requests())
     seen += r.dump();
   EXPECT_NE(seen.find("Which CMS?"), std::string::npos);
-  auto list = json::parse(get("/api/agents/workflows/" + id + "/messages?message_type=request",
-                              {bearer(user_token())}).body);
+  auto list = json::parse(
+      get("/api/agents/workflows/" + id + "/messages?message_type=request", {bearer(user_token())})
+          .body);
   ASSERT_EQ(list["total"], 1);
   EXPECT_EQ(list["items"][0]["status"], "processed");
-  EXPECT_EQ(post("/api/agents/workflows/" + id + "/messages", msg, {bearer(user_token())}).status, 409);
+  EXPECT_EQ(post("/api/agents/workflows/" + id + "/messages", msg, {bearer(user_token())}).status,
+            409);
 
   auto mem = get("/api/agents/workflows/" + id + "/memory", {bearer(user_token())});
   ASSERT_EQ(mem.status, 200);
@@ -353,13 +383,15 @@ TEST_F(WorkflowTest, MessagesMemoryAndVisualization) {
   EXPECT_EQ(items[0]["scope"], "workflow");
   EXPECT_EQ(items[0]["version"], 1);
   EXPECT_TRUE(items[0]["value"].contains("metadata"));
-  auto viz = json::parse(get("/api/agents/workflows/" + id + "/visualization", {bearer(user_token())}).body);
+  auto viz = json::parse(
+      get("/api/agents/workflows/" + id + "/visualization", {bearer(user_token())}).body);
   EXPECT_EQ(viz["current_state"], "completed");
   EXPECT_EQ(viz["execution_graph"]["nodes"].size(), 2u);
   EXPECT_EQ(viz["execution_graph"]["nodes"][0]["status"], "completed");
   bool sequence_edge = false;
   for (auto& e : viz["execution_graph"]["edges"])
-    sequence_edge = sequence_edge || (e["from"] == "chat" && e["to"] == "web_development" && e["type"] == "sequence");
+    sequence_edge = sequence_edge || (e["from"] == "chat" && e["to"] == "web_development" &&
+                                      e["type"] == "sequence");
   EXPECT_TRUE(sequence_edge) << viz["execution_graph"];
   EXPECT_GE(viz["execution_timeline"].size(), 6u);
   EXPECT_EQ(viz["agent_interactions"].size(), 1u);
@@ -371,7 +403,8 @@ TEST_F(WorkflowTest, AGracefulStopDuringAStepEndsPromptlyAndTheRunResumesLater) 
   slow.tokens = {"a", "b", "c", "d"};
   slow.token_delay = std::chrono::milliseconds(700);
   model.script(slow);
-  auto started = execute({{"workflow_type", "sequential"}, {"participating_agents", {"chat", "brand_design"}}}, "");
+  auto started = execute(
+      {{"workflow_type", "sequential"}, {"participating_agents", {"chat", "brand_design"}}}, "");
   ASSERT_EQ(started.status, 202);
   auto id = json::parse(started.body)["workflow_id"].get<std::string>();
   ASSERT_TRUE(eventually([&] { return model.chat_calls() >= 1; }, 10)); // a step is in flight
@@ -379,24 +412,31 @@ TEST_F(WorkflowTest, AGracefulStopDuringAStepEndsPromptlyAndTheRunResumesLater) 
   EXPECT_EQ(srv.stop(), 0) << srv.stderr_text();
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(10));
   start_server(base_env());
-  EXPECT_TRUE(eventually([&] { return get_wf(id)["current_state"] == "completed"; }, 60)) << get_wf(id);
+  EXPECT_TRUE(eventually([&] { return get_wf(id)["current_state"] == "completed"; }, 60))
+      << get_wf(id);
 }
 
 TEST_F(WorkflowTest, ValidationOwnershipAndLists) {
   json body = {{"workflow_type", "sequential"}, {"participating_agents", {"chat"}}};
   EXPECT_EQ(post("/api/agents/workflows/execute", body).status, 401);
   EXPECT_EQ(execute({{"workflow_type", "nope"}, {"participating_agents", {"ghost"}}}).status, 422);
-  EXPECT_EQ(execute({{"workflow_type", "conditional"}, {"participating_agents", {"chat"}}}).status, 422);
-  EXPECT_EQ(execute({{"workflow_type", "sequential"}, {"participating_agents", json::array()}}).status, 422);
+  EXPECT_EQ(execute({{"workflow_type", "conditional"}, {"participating_agents", {"chat"}}}).status,
+            422);
+  EXPECT_EQ(
+      execute({{"workflow_type", "sequential"}, {"participating_agents", json::array()}}).status,
+      422);
   EXPECT_EQ(execute(body, "?wait=500").status, 422);
   auto mine = run(body);
   auto id = mine["workflow_id"].get<std::string>();
   EXPECT_EQ(get("/api/agents/workflows/" + id, {bearer(user_token("someone-else"))}).status, 404);
   EXPECT_EQ(get("/api/agents/workflows/" + id, {bearer(admin_token())}).status, 200);
   EXPECT_EQ(get("/api/agents/workflows/not-a-uuid", {bearer(user_token())}).status, 404);
-  auto list = json::parse(get("/api/agents/workflows?workflow_type=sequential", {bearer(user_token())}).body);
+  auto list = json::parse(
+      get("/api/agents/workflows?workflow_type=sequential", {bearer(user_token())}).body);
   EXPECT_EQ(list["total"], 1);
-  EXPECT_EQ(json::parse(get("/api/agents/workflows", {bearer(user_token("someone-else"))}).body)["total"], 0);
+  EXPECT_EQ(
+      json::parse(get("/api/agents/workflows", {bearer(user_token("someone-else"))}).body)["total"],
+      0);
 }
 
 // A sequential workflow whose steps take seconds survives kill -9 of the server: it resumes
@@ -406,9 +446,11 @@ TEST_F(WorkflowTest, SurvivesKillNineAndResumesWithoutRepeatingSteps) {
   slow.tokens = {"step", " done"};
   slow.token_delay = std::chrono::milliseconds(1200);
   model.script(slow);
-  auto started = execute({{"workflow_type", "sequential"},
-                          {"participating_agents", {"brand_design", "content_creation", "analytics_consulting"}},
-                          {"input_data", {{"message", "Audit our brand"}}}}, "");
+  auto started = execute(
+      {{"workflow_type", "sequential"},
+       {"participating_agents", {"brand_design", "content_creation", "analytics_consulting"}},
+       {"input_data", {{"message", "Audit our brand"}}}},
+      "");
   ASSERT_EQ(started.status, 202);
   auto id = json::parse(started.body)["workflow_id"].get<std::string>();
   ASSERT_TRUE(eventually([&] { return get_wf(id)["execution_path"].size() == 1; }, 20));
@@ -425,15 +467,17 @@ TEST_F(WorkflowTest, SurvivesKillNineAndResumesWithoutRepeatingSteps) {
   start_server(base_env());
   // ... and resumes after it with since=N: the next frame is event N+1.
   ws_client resumed;
-  ASSERT_EQ(resumed.connect(srv.port(), "/api/ws/workflows/" + id + "?since=" + std::to_string(seen) +
-                                          "&token=" + user_token()), 101);
+  ASSERT_EQ(resumed.connect(srv.port(), "/api/ws/workflows/" + id + "?since=" +
+                                            std::to_string(seen) + "&token=" + user_token()),
+            101);
   auto next = resumed.next_text(60000);
   ASSERT_TRUE(next.has_value());
   EXPECT_EQ(json::parse(*next)["seq"].get<int64_t>(), seen + 1);
   ASSERT_TRUE(eventually([&] { return get_wf(id)["current_state"] == "completed"; }, 60))
-    << get_wf(id).dump() << srv.stderr_text();
+      << get_wf(id).dump() << srv.stderr_text();
   auto wf = get_wf(id);
-  EXPECT_EQ(wf["execution_path"], json::array({"brand_design", "content_creation", "analytics_consulting"}));
+  EXPECT_EQ(wf["execution_path"],
+            json::array({"brand_design", "content_creation", "analytics_consulting"}));
   EXPECT_EQ(calls_for("You are PixelCraft's brand design lead"), 1) << "a completed step ran again";
   EXPECT_EQ(calls_for("You are PixelCraft's analytics consultant"), 1);
 }
@@ -476,7 +520,9 @@ TEST_F(WorkflowTest, MonitorsSeeIdenticalOrderedEventsAndCanResume) {
   auto id = json::parse(started.body)["workflow_id"].get<std::string>();
   ws_client a, b;
   ASSERT_EQ(a.connect(srv.port(), "/api/ws/workflows/" + id + "?token=" + user_token()), 101);
-  ASSERT_EQ(b.connect(srv.port(), "/api/ws/workflows/" + id, {"Authorization: Bearer " + user_token()}), 101);
+  ASSERT_EQ(
+      b.connect(srv.port(), "/api/ws/workflows/" + id, {"Authorization: Bearer " + user_token()}),
+      101);
   auto ua = read_updates(a, "workflow_completed");
   auto ub = read_updates(b, "workflow_completed");
   ASSERT_FALSE(ua.empty());
@@ -519,7 +565,8 @@ TEST_F(WorkflowTest, MonitorsSeeIdenticalOrderedEventsAndCanResume) {
   EXPECT_GE(checked, 1);
   // Resume with since=N: exactly the events after N, without initial_state.
   ws_client c;
-  ASSERT_EQ(c.connect(srv.port(), "/api/ws/workflows/" + id + "?since=2&token=" + user_token()), 101);
+  ASSERT_EQ(c.connect(srv.port(), "/api/ws/workflows/" + id + "?since=2&token=" + user_token()),
+            101);
   auto uc = read_updates(c, "workflow_completed");
   ASSERT_FALSE(uc.empty());
   EXPECT_EQ(uc.front()["seq"], 3);
@@ -579,8 +626,9 @@ TEST_F(WorkflowTest, AMonitorThatFallsBehindIsClosedAndResumesWithSince) {
   ASSERT_LT(last, seen.back()["seq"].get<int64_t>());
   // It resumes where it stopped and misses nothing.
   ws_client resumed;
-  ASSERT_EQ(resumed.connect(srv.port(), "/api/ws/workflows/" + id + "?since=" + std::to_string(last) +
-                                          "&token=" + user_token()), 101);
+  ASSERT_EQ(resumed.connect(srv.port(), "/api/ws/workflows/" + id + "?since=" +
+                                            std::to_string(last) + "&token=" + user_token()),
+            101);
   auto rest = read_updates(resumed, "workflow_completed", 60000);
   ASSERT_FALSE(rest.empty());
   EXPECT_EQ(rest.front()["seq"].get<int64_t>(), last + 1);
@@ -610,8 +658,9 @@ TEST_F(WorkflowTest, TheSeedConditionalWatchedLiveSurvivesKillNine) {
   srv.kill9(); // while web_development (score > 70) is being routed to or running
   start_server(base_env());
   ws_client resumed;
-  ASSERT_EQ(resumed.connect(srv.port(), "/api/ws/workflows/" + id + "?since=" + std::to_string(seen) +
-                                          "&token=" + user_token()), 101);
+  ASSERT_EQ(resumed.connect(srv.port(), "/api/ws/workflows/" + id + "?since=" +
+                                            std::to_string(seen) + "&token=" + user_token()),
+            101);
   auto rest = read_updates(resumed, "workflow_completed", 60000);
   ASSERT_FALSE(rest.empty());
   EXPECT_EQ(rest.front()["seq"].get<int64_t>(), seen + 1);
@@ -621,7 +670,7 @@ TEST_F(WorkflowTest, TheSeedConditionalWatchedLiveSurvivesKillNine) {
   EXPECT_EQ(wf["execution_path"], json::array({"lead_qualification", "web_development"}));
   EXPECT_GT(wf["results"]["lead_qualification"]["metadata"]["lead_score"].get<int>(), 70);
   EXPECT_EQ(calls_for("You are PixelCraft's lead qualification specialist"), 1)
-    << "a completed step ran again";
+      << "a completed step ran again";
 }
 
 TEST_F(WorkflowTest, MonitorHandshakeRefusesBadTokensAndOthersWorkflows) {
@@ -630,7 +679,9 @@ TEST_F(WorkflowTest, MonitorHandshakeRefusesBadTokensAndOthersWorkflows) {
   ws_client none, bad, other, ok;
   EXPECT_EQ(none.connect(srv.port(), "/api/ws/workflows/" + id), 401);
   EXPECT_EQ(bad.connect(srv.port(), "/api/ws/workflows/" + id + "?token=garbage"), 401);
-  EXPECT_EQ(other.connect(srv.port(), "/api/ws/workflows/" + id + "?token=" + user_token("mallory")), 404);
+  EXPECT_EQ(
+      other.connect(srv.port(), "/api/ws/workflows/" + id + "?token=" + user_token("mallory")),
+      404);
   EXPECT_EQ(ok.connect(srv.port(), "/api/ws/workflows/" + id + "?token=" + user_token()), 101);
   auto first = ok.next_text(5000);
   ASSERT_TRUE(first.has_value());

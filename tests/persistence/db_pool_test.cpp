@@ -1,18 +1,18 @@
 // The pool actor against a real database: repository statements, errors, idempotency.
+#include "actors/errc.hpp"
+#include "actors/fwd.hpp"
 #include "persistence/pg_pool.hpp"
-
-#include <chrono>
+#include "tests/support/pg.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "actors/errc.hpp"
-#include "actors/fwd.hpp"
-#include "tests/support/pg.hpp"
+#include <chrono>
 
 using namespace pixelcraft;
 using nlohmann::json;
@@ -36,23 +36,20 @@ protected:
   }
 
   /// Sends a request and returns the reply text, or the error's code via `err`.
-  template <class... Ts>
-  std::string call(caf::error* err, Ts... xs) {
+  template <class... Ts> std::string call(caf::error* err, Ts... xs) {
     std::string out;
     self->request(pool, std::chrono::seconds(15), xs...)
-      .receive([&](std::string& r) { out = std::move(r); },
-               [&](caf::error& e) {
-                 if (err)
-                   *err = e;
-                 else
-                   ADD_FAILURE() << caf::to_string(e);
-               });
+        .receive([&](std::string& r) { out = std::move(r); },
+                 [&](caf::error& e) {
+                   if (err)
+                     *err = e;
+                   else
+                     ADD_FAILURE() << caf::to_string(e);
+                 });
     return out;
   }
 
-  json insert(json row) {
-    return json::parse(call(nullptr, lead_new_atom_v, row.dump()));
-  }
+  json insert(json row) { return json::parse(call(nullptr, lead_new_atom_v, row.dump())); }
 
   static json lead(const std::string& name, const std::string& email, int score) {
     return {{"name", name},
@@ -115,29 +112,31 @@ TEST_F(DbPoolTest, ListFiltersSearchAndPaginates) {
   insert(lead("Alice Martin", "alice@acme.io", 80));
   insert(lead("Bob_Stone", "bob@example.com", 30));
   auto c = insert(lead("Carla 100%", "carla@example.com", 60));
-  auto all = json::parse(call(nullptr, lead_list_atom_v, std::string{R"({"limit":50,"offset":0})"}));
+  auto all =
+      json::parse(call(nullptr, lead_list_atom_v, std::string{R"({"limit":50,"offset":0})"}));
   EXPECT_EQ(all["total"], 3);
   ASSERT_EQ(all["items"].size(), 3u);
   EXPECT_EQ(all["items"][0]["lead_id"], c["lead_id"]); // newest first
-  auto page = json::parse(call(nullptr, lead_list_atom_v, std::string{R"({"limit":1,"offset":1})"}));
+  auto page =
+      json::parse(call(nullptr, lead_list_atom_v, std::string{R"({"limit":1,"offset":1})"}));
   EXPECT_EQ(page["total"], 3);
   EXPECT_EQ(page["items"].size(), 1u);
   auto high = json::parse(
-    call(nullptr, lead_list_atom_v, std::string{R"({"limit":50,"offset":0,"min_score":60})"}));
+      call(nullptr, lead_list_atom_v, std::string{R"({"limit":50,"offset":0,"min_score":60})"}));
   EXPECT_EQ(high["total"], 2);
   auto search = json::parse(
-    call(nullptr, lead_list_atom_v, std::string{R"({"limit":50,"offset":0,"search":"ACME"})"}));
+      call(nullptr, lead_list_atom_v, std::string{R"({"limit":50,"offset":0,"search":"ACME"})"}));
   ASSERT_EQ(search["total"], 1);
   EXPECT_EQ(search["items"][0]["name"], "Alice Martin");
   // LIKE wildcards in the search term are literal.
   auto pct = json::parse(
-    call(nullptr, lead_list_atom_v, std::string{R"({"limit":50,"offset":0,"search":"0%"})"}));
+      call(nullptr, lead_list_atom_v, std::string{R"({"limit":50,"offset":0,"search":"0%"})"}));
   EXPECT_EQ(pct["total"], 1);
   auto underscore = json::parse(
-    call(nullptr, lead_list_atom_v, std::string{R"({"limit":50,"offset":0,"search":"b_s"})"}));
+      call(nullptr, lead_list_atom_v, std::string{R"({"limit":50,"offset":0,"search":"b_s"})"}));
   EXPECT_EQ(underscore["total"], 1);
-  auto beyond = json::parse(
-    call(nullptr, lead_list_atom_v, std::string{R"({"limit":10,"offset":10})"}));
+  auto beyond =
+      json::parse(call(nullptr, lead_list_atom_v, std::string{R"({"limit":10,"offset":10})"}));
   EXPECT_EQ(beyond["total"], 3);
   EXPECT_EQ(beyond["items"], json::array());
 }
@@ -152,16 +151,16 @@ TEST_F(DbPoolTest, UpdateAppendsNotesAndMergesMetadata) {
                                   {"note", "first call"},
                                   {"author", "admin-1"},
                                   {"metadata", {{"a", 1}, {"b", 2}}}}
-                               .dump()));
+                                 .dump()));
   EXPECT_EQ(u1["status"], "contacted");
   EXPECT_EQ(u1["assigned_to"], "eve");
   ASSERT_EQ(u1["notes"].size(), 1u);
   EXPECT_EQ(u1["notes"][0]["text"], "first call");
   EXPECT_EQ(u1["notes"][0]["author"], "admin-1");
-  auto u2 = json::parse(call(nullptr, lead_upd_atom_v, id,
-                             json{{"note", "second"}, {"metadata", {{"b", 3}, {"c", 4}}},
-                                  {"assigned_to", nullptr}}
-                               .dump()));
+  auto u2 = json::parse(
+      call(nullptr, lead_upd_atom_v, id,
+           json{{"note", "second"}, {"metadata", {{"b", 3}, {"c", 4}}}, {"assigned_to", nullptr}}
+               .dump()));
   EXPECT_EQ(u2["status"], "contacted");
   EXPECT_TRUE(u2["assigned_to"].is_null());
   EXPECT_EQ(u2["notes"].size(), 2u);
@@ -173,8 +172,8 @@ TEST_F(DbPoolTest, AnalysisSetsScore) {
   PIXELCRAFT_REQUIRE_PG();
   auto l = insert(lead("Fay", "fay@example.com", 10));
   auto analysis = json{{"lead_score", {{"score", 77}}}, {"method", "rules"}};
-  auto u = json::parse(
-    call(nullptr, lead_anl_atom_v, l["lead_id"].get<std::string>(), analysis.dump()));
+  auto u =
+      json::parse(call(nullptr, lead_anl_atom_v, l["lead_id"].get<std::string>(), analysis.dump()));
   EXPECT_EQ(u["lead_score"], 77);
   EXPECT_EQ(u["analysis"], analysis);
 }
@@ -182,8 +181,8 @@ TEST_F(DbPoolTest, AnalysisSetsScore) {
 TEST_F(DbPoolTest, IdempotencyClaimReplayConflict) {
   PIXELCRAFT_REQUIRE_PG();
   auto begin = [&](const std::string& hash) {
-    return json::parse(call(nullptr, idem_begin_atom_v, std::string{"s"}, std::string{"k1"}, hash,
-                            int32_t{24}));
+    return json::parse(
+        call(nullptr, idem_begin_atom_v, std::string{"s"}, std::string{"k1"}, hash, int32_t{24}));
   };
   EXPECT_EQ(begin("h1")["state"], "new");
   EXPECT_EQ(begin("h1")["state"], "in_progress");
@@ -214,14 +213,14 @@ TEST(DbPoolUnavailableTest, UnreachableDatabaseFailsFastAsUnavailable) {
   for (int i = 0; i < 3; ++i) {
     auto t0 = std::chrono::steady_clock::now();
     self->request(pool, std::chrono::seconds(10), ping_atom_v)
-      .receive([](std::string&) { ADD_FAILURE() << "ping succeeded"; },
-               [](caf::error& e) { EXPECT_TRUE(e == errc::unavailable) << caf::to_string(e); });
+        .receive([](std::string&) { ADD_FAILURE() << "ping succeeded"; },
+                 [](caf::error& e) { EXPECT_TRUE(e == errc::unavailable) << caf::to_string(e); });
     EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(3));
   }
   auto empty = persistence::spawn_db_pool(sys, {"", 1, 1000, 1});
   self->request(empty, std::chrono::seconds(5), ping_atom_v)
-    .receive([](std::string&) { ADD_FAILURE(); },
-             [](caf::error& e) { EXPECT_TRUE(e == errc::unavailable) << caf::to_string(e); });
+      .receive([](std::string&) { ADD_FAILURE(); },
+               [](caf::error& e) { EXPECT_TRUE(e == errc::unavailable) << caf::to_string(e); });
   caf::anon_send_exit(pool, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(empty, caf::exit_reason::user_shutdown);
 }

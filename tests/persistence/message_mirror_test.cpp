@@ -1,17 +1,17 @@
 // The agent-message mirror against a real database: batching, forward-only statuses, flush.
+#include "actors/agent_message.hpp"
+#include "actors/errc.hpp"
+#include "actors/ids.hpp"
 #include "actors/message_mirror.hpp"
+#include "persistence/pg_pool.hpp"
+#include "tests/support/pg.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/scoped_actor.hpp>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
-
-#include "actors/agent_message.hpp"
-#include "actors/errc.hpp"
-#include "actors/ids.hpp"
-#include "persistence/pg_pool.hpp"
-#include "tests/support/pg.hpp"
 
 using namespace pixelcraft;
 using nlohmann::json;
@@ -39,7 +39,8 @@ struct MirrorTest : ::testing::Test {
     mirror = spawn_message_mirror(sys, opts);
     json spec = {{"workflow_type", "collaborative"},
                  {"participating_agents", {"chat", "web_development"}},
-                 {"workflow_config", json::object()}, {"input_data", json::object()}};
+                 {"workflow_config", json::object()},
+                 {"input_data", json::object()}};
     workflow_id = json::parse(op("wf_create", spec))["workflow_id"].get<std::string>();
   }
 
@@ -51,23 +52,28 @@ struct MirrorTest : ::testing::Test {
   std::string op(const std::string& name, const json& args) {
     std::string out;
     self->request(db, std::chrono::seconds(10), db_op_atom_v, name, args.dump())
-      .receive([&](std::string& r) { out = r; },
-               [&](caf::error& e) { ADD_FAILURE() << name << ": " << caf::to_string(e); });
+        .receive([&](std::string& r) { out = r; },
+                 [&](caf::error& e) { ADD_FAILURE() << name << ": " << caf::to_string(e); });
     return out;
   }
 
   bool flush() {
     bool ok = false;
     self->request(mirror, std::chrono::seconds(20), mirror_flush_atom_v)
-      .receive([&](bool) { ok = true; },
-               [&](caf::error& e) { ADD_FAILURE() << caf::to_string(e); });
+        .receive([&](bool) { ok = true; },
+                 [&](caf::error& e) { ADD_FAILURE() << caf::to_string(e); });
     return ok;
   }
 
   json message(const std::string& wf, const std::string& type = "request") {
-    return {{"message_id", random_uuid()}, {"workflow_execution_id", wf},
-            {"from_agent", "chat"}, {"to_agent", "web_development"}, {"message_type", type},
-            {"content", {{"n", 1}}}, {"metadata", json::object()}, {"status", "pending"},
+    return {{"message_id", random_uuid()},
+            {"workflow_execution_id", wf},
+            {"from_agent", "chat"},
+            {"to_agent", "web_development"},
+            {"message_type", type},
+            {"content", {{"n", 1}}},
+            {"metadata", json::object()},
+            {"status", "pending"},
             {"created_at", "2026-11-24T10:00:00.000Z"}};
   }
 
@@ -76,8 +82,8 @@ struct MirrorTest : ::testing::Test {
   }
 
   std::map<std::string, json> stored() {
-    auto list = json::parse(op("amsg_list", {{"workflow_id", workflow_id}, {"limit", 5000},
-                                             {"offset", 0}}));
+    auto list = json::parse(
+        op("amsg_list", {{"workflow_id", workflow_id}, {"limit", 5000}, {"offset", 0}}));
     std::map<std::string, json> out;
     for (auto& m : list["items"])
       out[m["message_id"].get<std::string>()] = m;
@@ -160,8 +166,9 @@ TEST_F(MirrorTest, ABadRowInABatchFailsAloneAndTheGoodRowsAreStored) {
   for (int i = 10; i < 20; ++i)
     handles.push_back(store(good[i]));
 
-  h_nul.receive([](bool) { ADD_FAILURE() << "a row with NUL was stored"; },
-                [](caf::error& e) { EXPECT_TRUE(e == errc::invalid_argument) << caf::to_string(e); });
+  h_nul.receive(
+      [](bool) { ADD_FAILURE() << "a row with NUL was stored"; },
+      [](caf::error& e) { EXPECT_TRUE(e == errc::invalid_argument) << caf::to_string(e); });
   h_bad.receive([](bool) { ADD_FAILURE() << "an unreadable row was stored"; },
                 [](caf::error& e) { EXPECT_FALSE(e == errc::unavailable) << caf::to_string(e); });
   for (auto& h : handles)
@@ -189,9 +196,13 @@ TEST_F(MirrorTest, ABadRowInABatchFailsAloneAndTheGoodRowsAreStored) {
 TEST(MirrorRowTest, MessagesAreCheckedBeforeTheyJoinABatch) {
   json row = {{"message_id", "6f1c7a52-0a8e-4d53-9a57-0d7b8f6f3c11"},
               {"workflow_execution_id", "0b7f5a60-1c2d-4e3f-8a9b-0c1d2e3f4a5b"},
-              {"from_agent", "chat"}, {"to_agent", "web_development"},
-              {"message_type", "request"}, {"content", {{"n", 1}}}, {"metadata", json::object()},
-              {"status", "pending"}, {"created_at", "2026-11-24T10:00:00.000Z"}};
+              {"from_agent", "chat"},
+              {"to_agent", "web_development"},
+              {"message_type", "request"},
+              {"content", {{"n", 1}}},
+              {"metadata", json::object()},
+              {"status", "pending"},
+              {"created_at", "2026-11-24T10:00:00.000Z"}};
   auto good = agent_message_from_json(row);
   EXPECT_EQ(agent_message_problem(good, 1 << 20), "");
   auto with = [&](const char* key, json v) {

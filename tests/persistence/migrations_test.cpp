@@ -1,11 +1,10 @@
 #include "persistence/migrations.hpp"
-
-#include <thread>
+#include "tests/support/pg.hpp"
 
 #include <gtest/gtest.h>
 #include <pqxx/pqxx>
 
-#include "tests/support/pg.hpp"
+#include <thread>
 
 using namespace pixelcraft;
 
@@ -23,11 +22,11 @@ TEST(MigrationsTest, ApplyOnceThenNothingPending) {
 
   pqxx::connection c{dsn};
   pqxx::nontransaction n{c};
-  for (auto table : {"leads", "conversations", "messages", "agent_logs", "workflow_executions",
-                     "agent_messages", "shared_memory", "idempotency_keys", "schema_migrations",
-                     "workflow_events"})
+  for (auto table :
+       {"leads", "conversations", "messages", "agent_logs", "workflow_executions", "agent_messages",
+        "shared_memory", "idempotency_keys", "schema_migrations", "workflow_events"})
     EXPECT_FALSE(n.exec1(std::string{"SELECT to_regclass('public."} + table + "')")[0].is_null())
-      << table;
+        << table;
   EXPECT_EQ(n.exec1("SELECT count(*) FROM schema_migrations")[0].as<size_t>(),
             persistence::embedded_migrations().size());
 }
@@ -52,8 +51,8 @@ TEST(MigrationsTest, ConcurrentRunnersApplyEachMigrationOnce) {
 }
 
 TEST(MigrationsTest, UnreachableDatabaseIsAnErrorWithoutSecrets) {
-  auto r = persistence::apply_migrations(
-    "postgresql://postgres:hunter2secret@127.0.0.1:1/postgres");
+  auto r =
+      persistence::apply_migrations("postgresql://postgres:hunter2secret@127.0.0.1:1/postgres");
   EXPECT_FALSE(r.ok);
   EXPECT_EQ(r.error.find("hunter2secret"), std::string::npos) << r.error;
 }

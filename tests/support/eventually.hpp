@@ -7,8 +7,7 @@
 namespace pixelcraft::test {
 
 /// Calls `f` every 50 ms until it returns true or `seconds` pass; returns its last answer.
-template <class F>
-bool eventually(F f, int seconds) {
+template <class F> bool eventually(F f, int seconds) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
   while (std::chrono::steady_clock::now() < deadline) {
     if (f())

@@ -1,8 +1,8 @@
 #include "tests/support/http_client.hpp"
 
-#include <algorithm>
-
 #include <curl/curl.h>
+
+#include <algorithm>
 
 namespace pixelcraft::test {
 

@@ -10,10 +10,10 @@
 namespace pixelcraft::test {
 
 struct http_result {
-  long status = 0;       ///< 0 when the transfer failed
+  long status = 0; ///< 0 when the transfer failed
   std::string body;
   std::map<std::string, std::string> headers; ///< lower-case names, last value wins
-  std::string error;     ///< curl's message when status is 0
+  std::string error;                          ///< curl's message when status is 0
   std::string header(const std::string& lower_name) const {
     auto i = headers.find(lower_name);
     return i == headers.end() ? "" : i->second;
@@ -40,7 +40,7 @@ stream_result http_stream(const std::string& url, const std::string& body,
                           long timeout_ms = 60000);
 
 http_result http_call(const std::string& method, const std::string& url,
-                      const std::string& body = "",
-                      const std::vector<std::string>& headers = {}, long timeout_ms = 30000);
+                      const std::string& body = "", const std::vector<std::string>& headers = {},
+                      long timeout_ms = 30000);
 
 } // namespace pixelcraft::test

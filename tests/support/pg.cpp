@@ -1,11 +1,11 @@
 #include "tests/support/pg.hpp"
 
+#include <pqxx/pqxx>
+
 #include <atomic>
 #include <cstdlib>
 #include <random>
 #include <unistd.h>
-
-#include <pqxx/pqxx>
 
 namespace pixelcraft::test {
 
@@ -52,8 +52,8 @@ std::string create_database() {
 
 bool own_cluster::start() {
   auto start_at = [this] {
-    return run(source_dir() + "/scripts/pg-cluster.sh start " + dir + " " +
-               std::to_string(port) + " >/dev/null") == 0;
+    return run(source_dir() + "/scripts/pg-cluster.sh start " + dir + " " + std::to_string(port) +
+               " >/dev/null") == 0;
   };
   if (!dir.empty())
     return start_at(); // a restart keeps its port: the server under test knows that one

@@ -3,9 +3,9 @@
 /// PIXELCRAFT_TEST_PG_DSN (scripts/test.sh starts a throwaway one). Without it a test skips,
 /// unless PIXELCRAFT_REQUIRE_PG=1 (CI), where it fails.
 
-#include <string>
-
 #include <gtest/gtest.h>
+
+#include <string>
 
 namespace pixelcraft::test {
 
@@ -30,12 +30,12 @@ std::string source_dir();
 
 } // namespace pixelcraft::test
 
-#define PIXELCRAFT_REQUIRE_PG()                                                              \
-  do {                                                                                       \
-    if (::pixelcraft::test::admin_dsn().empty()) {                                           \
-      const char* req = std::getenv("PIXELCRAFT_REQUIRE_PG");                                \
-      if (req && std::string{req} == "1")                                                    \
-        FAIL() << "PIXELCRAFT_TEST_PG_DSN is not set but PIXELCRAFT_REQUIRE_PG=1";            \
-      GTEST_SKIP() << "PIXELCRAFT_TEST_PG_DSN not set";                                       \
-    }                                                                                        \
+#define PIXELCRAFT_REQUIRE_PG()                                                                    \
+  do {                                                                                             \
+    if (::pixelcraft::test::admin_dsn().empty()) {                                                 \
+      const char* req = std::getenv("PIXELCRAFT_REQUIRE_PG");                                      \
+      if (req && std::string{req} == "1")                                                          \
+        FAIL() << "PIXELCRAFT_TEST_PG_DSN is not set but PIXELCRAFT_REQUIRE_PG=1";                 \
+      GTEST_SKIP() << "PIXELCRAFT_TEST_PG_DSN not set";                                            \
+    }                                                                                              \
   } while (false)

@@ -1,5 +1,8 @@
 #include "tests/support/server_process.hpp"
 
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
 #include <algorithm>
 #include <chrono>
 #include <csignal>
@@ -7,12 +10,9 @@
 #include <fcntl.h>
 #include <fstream>
 #include <sstream>
-#include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 namespace pixelcraft::test {
 
@@ -90,8 +90,7 @@ bool fail_on_sanitizer_report(const std::string& err_path, const std::string& wh
   auto report = sanitizer_report(slurp(err_path));
   if (report.empty())
     return false;
-  ADD_FAILURE() << "sanitizer report from " << what << " (stderr kept in " << err_path
-                << "):\n"
+  ADD_FAILURE() << "sanitizer report from " << what << " (stderr kept in " << err_path << "):\n"
                 << report;
   return true;
 }

@@ -2,10 +2,11 @@
 /// Runs the real `pixelcraft serve` binary as a child process on 127.0.0.1, port 0, and reads
 /// the bound port from its "listening on" line. Output is kept for assertions.
 
+#include <sys/types.h>
+
 #include <map>
 #include <string>
 #include <utility>
-#include <sys/types.h>
 
 namespace pixelcraft::test {
 

@@ -1,11 +1,12 @@
 #include "tests/support/ws_client.hpp"
 
 #include <arpa/inet.h>
-#include <chrono>
 #include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <chrono>
 #include <poll.h>
 #include <random>
-#include <sys/socket.h>
 #include <unistd.h>
 
 namespace pixelcraft::test {
@@ -15,7 +16,8 @@ ws_client::~ws_client() {
     ::close(fd_);
 }
 
-int ws_client::connect(int port, const std::string& target, const std::vector<std::string>& headers) {
+int ws_client::connect(int port, const std::string& target,
+                       const std::vector<std::string>& headers) {
   fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
   if (rcvbuf_ > 0)
     setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &rcvbuf_, sizeof(rcvbuf_));
@@ -25,7 +27,8 @@ int ws_client::connect(int port, const std::string& target, const std::vector<st
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0)
     return 0;
-  std::string req = "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+  std::string req = "GET " + target +
+                    " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
                     "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
                     "Sec-WebSocket-Version: 13\r\n";
   for (auto& h : headers)
