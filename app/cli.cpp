@@ -1,24 +1,15 @@
 #include "app/cli.hpp"
 
 #include "actors/agent_catalog.hpp"
-#include "actors/agent_registry.hpp"
 #include "actors/config.hpp"
 #include "actors/fwd.hpp"
-#include "actors/health_actor.hpp"
 #include "actors/log.hpp"
-#include "actors/memory_store.hpp"
-#include "actors/message_mirror.hpp"
-#include "actors/tool_actor.hpp"
+#include "app/runtime.hpp"
 #include "http/api.hpp"
 #include "http/auth.hpp"
-#include "http/monitor_hub.hpp"
 #include "http/server.hpp"
-#include "integrations/llm_client.hpp"
 #include "integrations/probe_actor.hpp"
-#include "integrations/vendor_client.hpp"
 #include "persistence/migrations.hpp"
-#include "persistence/pg_pool.hpp"
-#include "workflows/workflow_manager.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
@@ -153,58 +144,8 @@ int run_serve() {
   caf::actor_system_config caf_cfg;
   register_types(caf_cfg);
   caf::actor_system sys{caf_cfg};
-  auto db =
-      persistence::spawn_db_pool(sys, {cfg.database_url, cfg.db_pool_size, cfg.db_timeout_ms, 3});
-  auto vendors = integrations::spawn_vendor_client(sys, cfg);
-  health_options hopts;
-  hopts.vendors = vendors;
-  hopts.cfg = cfg;
-  hopts.db = db;
-  hopts.llm_probe = integrations::spawn_probe(sys);
-  hopts.crm_probe = integrations::spawn_probe(sys);
-  hopts.email_probe = integrations::spawn_probe(sys);
-  hopts.calendar_probe = integrations::spawn_probe(sys);
-  hopts.version = PIXELCRAFT_VERSION;
-  hopts.auth_mode = ephemeral ? "ephemeral" : "configured";
-  hopts.node_id = node_id();
-  auto probes = {hopts.llm_probe, hopts.crm_probe, hopts.email_probe, hopts.calendar_probe};
-  auto health = spawn_health(sys, hopts);
-
-  auto llm = integrations::spawn_llm_client(sys, cfg);
-  auto memory = spawn_memory_supervisor(sys, db, cfg.db_timeout_ms);
-  message_mirror_options mopts;
-  mopts.db = db;
-  mopts.db_timeout_ms = cfg.db_timeout_ms;
-  auto mirror = spawn_message_mirror(sys, mopts);
-  auto tools = spawn_tool_actor(sys, {catalog, vendors, db, memory, cfg});
-  auto agents = spawn_agent_registry(sys, {catalog, db, llm, tools, mirror, cfg});
-
-  auto monitors =
-      http::spawn_monitor_hub(sys, db, cfg.db_timeout_ms, size_t{cfg.monitor_backlog_kib} * 1024);
-  workflows::manager_options wopts;
-  wopts.bus = monitors;
-  wopts.memory = memory;
-  wopts.mirror = mirror;
-  wopts.db = db;
-  wopts.agents = agents;
-  wopts.cfg = cfg;
-  wopts.node_id = node_id() + "-" + http::random_hex(4);
-  wopts.lease_s = cfg.workflow_lease_s;
-  auto workflows = workflows::spawn_workflow_manager(sys, wopts);
-
-  http::api_options aopts;
-  aopts.workflows = workflows;
-  aopts.monitors = caf::actor_cast<caf::actor>(monitors);
-  aopts.sys = &sys;
-  aopts.cfg = cfg;
-  aopts.db = db;
-  aopts.health = health;
-  aopts.agents = agents;
-  aopts.llm = llm;
-  aopts.catalog = catalog;
-  aopts.version = PIXELCRAFT_VERSION;
-  aopts.jwt_secret = secret;
-  http::api api{aopts};
+  runtime rt{sys, cfg, {catalog, secret, ephemeral, PIXELCRAFT_VERSION, node_id()}};
+  http::api api{rt.api_options()};
 
   http::server_options sopts;
   sopts.host = cfg.app_host;
@@ -255,28 +196,7 @@ int run_serve() {
     log::info(component, "shutting down", {{"signal", sig}});
     server->stop();
   }
-  caf::anon_send_exit(workflows, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(monitors, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(memory, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(agents, caf::exit_reason::user_shutdown);
-  {
-    // Agent messages still queued for the mirror are written while the database is up.
-    caf::scoped_actor self{sys};
-    self->request(mirror, std::chrono::seconds(3), mirror_flush_atom_v)
-        .receive(
-            [](bool) {},
-            [](caf::error& err) {
-              log::warn(component, "agent messages not flushed", {{"error", caf::to_string(err)}});
-            });
-  }
-  caf::anon_send_exit(mirror, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(llm, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(tools, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(vendors, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(db, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(health, caf::exit_reason::user_shutdown);
-  for (auto& p : probes)
-    caf::anon_send_exit(p, caf::exit_reason::user_shutdown);
+  rt.stop();
   // Request actors may still answer through `api` while they wind down: wait for every actor
   // here, while `api` (and what it points to) is still alive.
   sys.await_all_actors_done();

@@ -1,0 +1,141 @@
+#include "app/runtime.hpp"
+
+#include "actors/agent_registry.hpp"
+#include "actors/fwd.hpp"
+#include "actors/health_actor.hpp"
+#include "actors/log.hpp"
+#include "actors/memory_store.hpp"
+#include "actors/message_mirror.hpp"
+#include "actors/tool_actor.hpp"
+#include "http/auth.hpp"
+#include "http/monitor_hub.hpp"
+#include "integrations/llm_client.hpp"
+#include "integrations/probe_actor.hpp"
+#include "integrations/vendor_client.hpp"
+#include "persistence/pg_pool.hpp"
+#include "workflows/workflow_manager.hpp"
+
+#include <caf/actor_cast.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/after.hpp>
+#include <caf/scoped_actor.hpp>
+
+#include <algorithm>
+
+namespace pixelcraft::app {
+
+namespace {
+
+constexpr const char* component = "pixelcraft.app";
+
+} // namespace
+
+runtime::runtime(caf::actor_system& sys, const config& cfg, runtime_inputs in) : sys_(sys) {
+  auto as_actor = [](const auto& h) { return caf::actor_cast<caf::actor>(h); };
+  auto db =
+      persistence::spawn_db_pool(sys, {cfg.database_url, cfg.db_pool_size, cfg.db_timeout_ms, 3});
+  started("database pool", as_actor(db));
+  auto vendors = integrations::spawn_vendor_client(sys, cfg);
+  started("vendor client", as_actor(vendors));
+  health_options hopts;
+  hopts.vendors = vendors;
+  hopts.cfg = cfg;
+  hopts.db = db;
+  hopts.llm_probe = integrations::spawn_probe(sys);
+  hopts.crm_probe = integrations::spawn_probe(sys);
+  hopts.email_probe = integrations::spawn_probe(sys);
+  hopts.calendar_probe = integrations::spawn_probe(sys);
+  for (const auto& p : {hopts.llm_probe, hopts.crm_probe, hopts.email_probe, hopts.calendar_probe})
+    started("probe", as_actor(p));
+  hopts.version = in.version;
+  hopts.auth_mode = in.ephemeral_secret ? "ephemeral" : "configured";
+  hopts.node_id = in.node_id;
+  auto health = spawn_health(sys, hopts);
+  started("health", as_actor(health));
+  auto llm = integrations::spawn_llm_client(sys, cfg);
+  started("model client", as_actor(llm));
+  auto memory = spawn_memory_supervisor(sys, db, cfg.db_timeout_ms);
+  started("shared memory", as_actor(memory));
+  message_mirror_options mopts;
+  mopts.db = db;
+  mopts.db_timeout_ms = cfg.db_timeout_ms;
+  auto mirror = spawn_message_mirror(sys, mopts);
+  // Agent messages still queued are written while the database is up.
+  started("agent-message mirror", as_actor(mirror), [this, mirror] {
+    caf::scoped_actor self{sys_};
+    self->request(mirror, std::chrono::seconds(3), mirror_flush_atom_v)
+        .receive(
+            [](bool) {},
+            [](caf::error& err) {
+              log::warn(component, "agent messages not flushed", {{"error", caf::to_string(err)}});
+            });
+  });
+  auto tools = spawn_tool_actor(sys, {in.catalog, vendors, db, memory, cfg});
+  started("tools", as_actor(tools));
+  auto agents = spawn_agent_registry(sys, {in.catalog, db, llm, tools, mirror, cfg});
+  started("agents", as_actor(agents));
+  auto monitors =
+      http::spawn_monitor_hub(sys, db, cfg.db_timeout_ms, size_t{cfg.monitor_backlog_kib} * 1024);
+  started("workflow monitors", as_actor(monitors));
+  workflows::manager_options wopts;
+  wopts.bus = monitors;
+  wopts.memory = memory;
+  wopts.mirror = mirror;
+  wopts.db = db;
+  wopts.agents = agents;
+  wopts.cfg = cfg;
+  wopts.node_id = in.node_id + "-" + http::random_hex(4);
+  wopts.lease_s = cfg.workflow_lease_s;
+  auto workflows = workflows::spawn_workflow_manager(sys, wopts);
+  started("workflows", as_actor(workflows));
+
+  api_.workflows = workflows;
+  api_.monitors = as_actor(monitors);
+  api_.sys = &sys;
+  api_.cfg = cfg;
+  api_.db = db;
+  api_.health = health;
+  api_.agents = agents;
+  api_.llm = llm;
+  api_.catalog = in.catalog;
+  api_.version = in.version;
+  api_.jwt_secret = in.jwt_secret;
+}
+
+runtime::~runtime() {
+  stop();
+}
+
+void runtime::started(std::string name, caf::actor handle, std::function<void()> before_stop) {
+  stack_.push_back({std::move(name), std::move(handle), std::move(before_stop)});
+}
+
+void runtime::stop(std::chrono::milliseconds grace) {
+  if (stopped_)
+    return;
+  stopped_ = true;
+  caf::scoped_actor self{sys_};
+  for (auto it = stack_.rbegin(); it != stack_.rend(); ++it) {
+    if (it->before_stop)
+      it->before_stop();
+    self->monitor(it->handle);
+    self->send_exit(it->handle, caf::exit_reason::user_shutdown);
+    auto until = std::chrono::steady_clock::now() + grace;
+    bool down = false, late = false;
+    while (!down && !late) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          until - std::chrono::steady_clock::now());
+      self->receive(
+          [&](caf::down_msg& dm) {
+            down = dm.source == it->handle.address();
+          }, // not an earlier one
+          caf::after(std::max(left, std::chrono::milliseconds(0))) >> [&] { late = true; });
+    }
+    if (!down)
+      log::warn(component, "an actor did not stop in time; going on",
+                {{"actor", it->name}, {"grace_ms", static_cast<uint64_t>(grace.count())}});
+  }
+  stack_.clear();
+}
+
+} // namespace pixelcraft::app

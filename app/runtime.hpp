@@ -1,0 +1,63 @@
+#pragma once
+/// The composition root: the one place that wires the modules together (scripts/check-includes.sh
+/// lets only app/ see them all).
+///
+/// - `runtime` starts every long-lived actor in dependency order (database pool, vendor client,
+///   probes and health, model client, shared memory, the agent-message mirror, tools, agents,
+///   the monitor hub, workflows) and records each with how it stops.
+/// - `stop()` (or the destructor) stops them in reverse order: each is sent an exit and waited
+///   for (at most `grace`) before the next, so a run actor ends while agents, the mirror and the
+///   database are still there, and the mirror is flushed before it stops. Called once, from the
+///   thread that owns the `caf::actor_system`, after the HTTP server has stopped.
+
+#include "actors/agent_catalog.hpp"
+#include "actors/config.hpp"
+#include "http/api.hpp"
+
+#include <caf/actor.hpp>
+#include <caf/fwd.hpp>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace pixelcraft::app {
+
+struct runtime_inputs {
+  std::shared_ptr<const agent_catalog> catalog;
+  std::string jwt_secret;
+  bool ephemeral_secret = false;
+  std::string version;
+  std::string node_id; ///< this process: host and pid
+};
+
+class runtime {
+public:
+  runtime(caf::actor_system& sys, const config& cfg, runtime_inputs in);
+  ~runtime();
+  runtime(const runtime&) = delete;
+  runtime& operator=(const runtime&) = delete;
+
+  /// What the HTTP layer asks (valid until `stop`).
+  const http::api_options& api_options() const { return api_; }
+
+  /// Stops every actor, last started first; idempotent.
+  void stop(std::chrono::milliseconds grace = std::chrono::seconds(5));
+
+private:
+  struct entry {
+    std::string name;
+    caf::actor handle;
+    std::function<void()> before_stop; ///< e.g. the mirror's flush; may be empty
+  };
+  void started(std::string name, caf::actor handle, std::function<void()> before_stop = {});
+
+  caf::actor_system& sys_;
+  std::vector<entry> stack_; ///< in start order
+  http::api_options api_;
+  bool stopped_ = false;
+};
+
+} // namespace pixelcraft::app
