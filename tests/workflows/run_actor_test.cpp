@@ -1,0 +1,231 @@
+// The workflow manager and its run actors on CAF's test coordinator (STYLE.md §8), with an
+// in-memory database and agent registry behind the typed handles: no database, no sleeps.
+#include "actors/errc.hpp"
+#include "workflows/workflow_manager.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/scheduler/test_coordinator.hpp>
+#include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <deque>
+#include <string>
+#include <vector>
+
+using namespace pixelcraft;
+using nlohmann::json;
+
+namespace {
+
+struct test_config : caf::actor_system_config {
+  test_config() {
+    set("scheduler.policy", caf::atom("testing"));
+    register_types(*this);
+  }
+};
+
+const std::string wf_id = "0b7f5a60-1c2d-4e3f-8a9b-0c1d2e3f4a5b";
+
+/// One execution kept in memory, as persistence/ stores it. Claims and saves can be held until
+/// the test releases them (`ok_atom`), to look at what the run actor does meanwhile.
+struct store_state {
+  json row;
+  std::vector<std::string> events; ///< event types, in the order saves stored them
+  bool hold_claims = false;
+  bool hold_saves = false;
+  std::deque<std::pair<std::string, caf::typed_response_promise<std::string>>> held;
+  size_t max_held_saves = 0;
+  static inline const char* name = "test.workflow-store";
+
+  std::string save(const json& changes) {
+    for (auto k : {"current_state", "execution_path", "results", "current_step"})
+      if (changes.contains(k))
+        row[k] = changes[k];
+    json events = json::array();
+    for (const auto& e : changes.value("events", json::array())) {
+      events.push_back({{"seq", this->events.size() + 1},
+                        {"event_type", e["event_type"]},
+                        {"data", e.value("data", json::object())}});
+      this->events.push_back(e["event_type"].get<std::string>());
+    }
+    return json{{"workflow", row}, {"events", events}}.dump();
+  }
+};
+
+using store_actor = db_actor::extend<caf::reacts_to<caf::ok_atom>>;
+using store_pointer = store_actor::stateful_pointer<store_state>;
+
+store_actor::behavior_type store_standin(store_pointer self) {
+  auto ok = [] { return std::string{"{}"}; };
+  return {
+      [ok](ping_atom) { return ok(); },
+      [ok](lead_new_atom, const std::string&) { return ok(); },
+      [ok](lead_get_atom, const std::string&) { return ok(); },
+      [ok](lead_list_atom, const std::string&) { return ok(); },
+      [ok](lead_upd_atom, const std::string&, const std::string&) { return ok(); },
+      [ok](lead_anl_atom, const std::string&, const std::string&) { return ok(); },
+      [ok](idem_begin_atom, const std::string&, const std::string&, const std::string&, int32_t) {
+        return ok();
+      },
+      [ok](idem_end_atom, const std::string&, const std::string&, int32_t, const std::string&) {
+        return ok();
+      },
+      [ok](idem_drop_atom, const std::string&, const std::string&) { return ok(); },
+      [self, ok](db_op_atom, const std::string& op,
+                 const std::string& args) -> caf::result<std::string> {
+        auto& st = self->state;
+        auto a = json::parse(args);
+        if (op == "wf_create") {
+          st.row = {{"workflow_id", wf_id},
+                    {"workflow_type", a["workflow_type"]},
+                    {"participating_agents", a["participating_agents"]},
+                    {"workflow_config", json::object()},
+                    {"input_data", {{"message", "Plan the launch"}}},
+                    {"current_state", "pending"},
+                    {"execution_path", json::array()},
+                    {"results", json::object()},
+                    {"current_step", 0}};
+          return st.row.dump();
+        }
+        if (op == "wf_resumable")
+          return std::string{R"({"ids":[]})"};
+        if (op == "wf_load")
+          return st.row.dump();
+        if (op == "mem_list")
+          return std::string{R"({"items":[]})"};
+        if ((op == "wf_claim" && st.hold_claims) || (op == "wf_save" && st.hold_saves)) {
+          auto rp = self->make_response_promise<std::string>();
+          st.held.emplace_back(args, rp);
+          size_t saves = 0;
+          for (const auto& h : st.held)
+            saves += json::parse(h.first).contains("events");
+          st.max_held_saves = std::max(st.max_held_saves, saves);
+          return rp;
+        }
+        if (op == "wf_claim")
+          return std::string{R"({"lease_epoch":1})"};
+        if (op == "wf_save")
+          return st.save(a);
+        return ok();
+      },
+      [self](caf::ok_atom) { // answers the oldest held request
+        auto& st = self->state;
+        if (st.held.empty())
+          return;
+        auto [args, rp] = std::move(st.held.front());
+        st.held.pop_front();
+        auto a = json::parse(args);
+        rp.deliver(a.contains("events") ? st.save(a) : std::string{R"({"lease_epoch":1})"});
+      },
+  };
+}
+
+/// Agents that answer every step at once.
+agent_registry_actor::behavior_type agents_standin() {
+  return {
+      [](chat_atom, const std::string& turn, const caf::actor&) {
+        auto t = json::parse(turn);
+        return json{{"response", "done by " + t["agent_type"].get<std::string>()},
+                    {"conversation_id", nullptr},
+                    {"agent_type", t["agent_type"]},
+                    {"metadata", {{"degraded", false}}},
+                    {"tools_used", json::array()}}
+            .dump();
+      },
+      [](forget_atom, const std::string&) {},
+      [](agent_peer_atom, const std::string&, const std::string&) -> caf::result<caf::actor> {
+        return caf::make_error(errc::not_found, "no peers here");
+      },
+      [](agents_atom) { return std::string{"{}"}; },
+  };
+}
+
+class RunActorTest : public ::testing::Test {
+protected:
+  test_config cfg;
+  caf::actor_system sys{cfg};
+  caf::scoped_actor self{sys, true};
+  caf::scheduler::test_coordinator& sched =
+      dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler());
+  store_actor store;
+  store_pointer db = nullptr;
+  agent_registry_actor agents;
+  workflow_manager_actor manager;
+
+  void SetUp() override {
+    store = sys.spawn(store_standin);
+    db = caf::actor_cast<store_pointer>(store);
+    agents = sys.spawn(agents_standin);
+    workflows::manager_options opts;
+    opts.db = caf::actor_cast<db_actor>(store);
+    opts.agents = agents;
+    opts.node_id = "test-node";
+    manager = workflows::spawn_workflow_manager(sys, opts);
+    sched.run();
+  }
+
+  void TearDown() override {
+    for (auto h : {caf::actor_cast<caf::actor>(manager), caf::actor_cast<caf::actor>(agents),
+                   caf::actor_cast<caf::actor>(store)})
+      caf::anon_send_exit(h, caf::exit_reason::user_shutdown);
+    sched.run();
+  }
+
+  void start() {
+    json spec = {{"workflow_type", "sequential"},
+                 {"participating_agents", {"chat", "brand_design"}}};
+    auto rh = self->request(manager, std::chrono::seconds(3600), wf_start_atom_v, spec.dump());
+    sched.run();
+    rh.receive([](std::string&) {}, [](caf::error& e) { FAIL() << caf::to_string(e); });
+  }
+
+  void release() {
+    caf::anon_send(store, caf::ok_atom_v);
+    sched.run();
+  }
+};
+
+} // namespace
+
+TEST_F(RunActorTest, SavesAreWrittenOneAtATimeAndInOrder) {
+  db->state.hold_saves = true;
+  start();
+  // Release the held saves one by one: the run never has two in flight, and stores its events
+  // in the order they happened.
+  for (int i = 0; i < 20 && !db->state.held.empty(); ++i)
+    release();
+  EXPECT_TRUE(db->state.held.empty());
+  EXPECT_EQ(db->state.max_held_saves, 1u);
+  std::vector<std::string> expected = {"state_changed",     "step_started",   "step_completed",
+                                       "step_started",      "step_completed", "state_changed",
+                                       "workflow_completed"};
+  EXPECT_EQ(db->state.events, expected);
+  EXPECT_EQ(db->state.row["current_state"], "completed");
+  EXPECT_EQ(db->state.row["execution_path"], json::array({"chat", "brand_design"}));
+}
+
+TEST_F(RunActorTest, AnActionDuringTheClaimIsAnsweredFromTheLoadedExecution) {
+  db->state.hold_claims = true;
+  start();
+  ASSERT_EQ(db->state.held.size(), 1u); // the run actor is claiming the execution
+  // The cancel reaches the run actor while it claims; it is answered once the execution is
+  // loaded, from that state, and no step starts.
+  auto cancel = self->request(manager, std::chrono::seconds(3600), wf_action_atom_v, wf_id,
+                              std::string{"cancel"});
+  sched.run();
+  release();
+  json out;
+  cancel.receive([&](std::string& text) { out = json::parse(text); },
+                 [](caf::error& e) { FAIL() << caf::to_string(e); });
+  EXPECT_EQ(out["current_state"], "cancelled");
+  std::vector<std::string> expected = {"state_changed", "workflow_cancelled"};
+  EXPECT_EQ(db->state.events, expected);
+}
