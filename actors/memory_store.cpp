@@ -1,5 +1,6 @@
 #include "actors/memory_store.hpp"
 
+#include "actors/deadline.hpp"
 #include "actors/errc.hpp"
 #include "actors/json_limits.hpp"
 #include "actors/log.hpp"
@@ -56,7 +57,7 @@ using store_pointer = memory_actor::stateful_pointer<store_state>;
 
 memory_actor::behavior_type store_fn(store_pointer self, db_actor db, unsigned timeout_ms) {
   self->state.db = std::move(db);
-  self->state.timeout = std::chrono::milliseconds(timeout_ms + 4000);
+  self->state.timeout = deadlines::db(timeout_ms);
   return {
       [self](mem_put_atom, const std::string& text) -> caf::result<std::string> {
         auto a = parse_json(text);
