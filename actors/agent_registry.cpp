@@ -21,6 +21,7 @@
 #include <map>
 #include <random>
 #include <set>
+#include <unordered_set>
 #include <vector>
 
 namespace pixelcraft {
@@ -49,7 +50,7 @@ struct agent_state {
   bool loading = false;
   std::vector<std::function<void(caf::error)>> after_load;
   std::vector<agent_message> inbox;        ///< messages delivered and not yet taken by a step
-  std::set<std::string> seen;              ///< ids ever delivered here (duplicates are dropped)
+  std::unordered_set<std::string> seen;    ///< ids ever delivered here (duplicates are dropped)
   std::map<std::string, caf::actor> peers; ///< the workflow's other agent actors, by agent id
   std::vector<std::string> participants;   ///< of the workflow, from the last step
   uint64_t generation = 0;
@@ -155,44 +156,52 @@ void ensure_loaded(agent_pointer self, std::function<void(caf::error)> then) {
           [done](caf::error& err) { done(err); });
 }
 
-/// Sends `msg` (made by `make_agent_message`, already mirrored `pending`) from this agent to
-/// another agent actor of the workflow, as a typed CAF message. `done` gets it with its status:
-/// `delivered`, or `failed` when the target is unreachable.
-void send_message(agent_pointer self, agent_message msg, std::function<void(agent_message)> done,
-                  bool retried = false) {
+/// One message on its way to a peer (shared by the callbacks, so it is never copied).
+struct delivery {
+  agent_message msg;
+  std::function<void(agent_message)> done;
+  bool retried = false;
+};
+
+/// Sends `d->msg` (made by `make_agent_message`, already mirrored `pending`) from this agent to
+/// another agent actor of the workflow, as a typed CAF message. `d->done` gets it with its
+/// status: `delivered`, or `failed` when the target is unreachable.
+void send_message(agent_pointer self, std::shared_ptr<delivery> d) {
   auto& st = self->state;
-  auto to = msg.to_agent;
-  auto fail = [self, msg, done](const caf::error& err) mutable {
-    log::warn(component, "agent message not delivered",
-              {{"from", msg.from_agent}, {"to", msg.to_agent}, {"error", caf::to_string(err)}});
-    mirror_status(self, {msg.message_id}, "failed");
-    msg.status = "failed";
-    done(std::move(msg));
+  auto fail = [self, d](const caf::error& err) {
+    log::warn(
+        component, "agent message not delivered",
+        {{"from", d->msg.from_agent}, {"to", d->msg.to_agent}, {"error", caf::to_string(err)}});
+    mirror_status(self, {d->msg.message_id}, "failed");
+    d->msg.status = "failed";
+    d->done(std::move(d->msg));
   };
-  auto deliver = [self, msg, done, fail, to, retried](caf::actor peer) mutable {
-    self->request(caf::actor_cast<workflow_agent_actor>(peer), deadlines::peer, amsg_atom_v, msg)
+  auto deliver = [self, d, fail](const caf::actor& peer) {
+    self->request(caf::actor_cast<workflow_agent_actor>(peer), deadlines::peer, amsg_atom_v, d->msg)
         .then(
-            [msg, done](const std::string&) mutable {
-              msg.status = "delivered";
-              done(std::move(msg));
+            [d](const std::string&) {
+              d->msg.status = "delivered";
+              d->done(std::move(d->msg));
             },
-            [self, msg, done, fail, to, retried](caf::error& err) mutable {
-              self->state.peers.erase(to);
+            [self, d, fail](caf::error& err) {
+              self->state.peers.erase(d->msg.to_agent);
               // A passivated peer: the registry starts a fresh one (which reloads its inbox).
-              if (!retried && err == caf::sec::request_receiver_down)
-                return send_message(self, std::move(msg), done, true);
+              if (!d->retried && err == caf::sec::request_receiver_down) {
+                d->retried = true;
+                return send_message(self, d);
+              }
               fail(err);
             });
   };
-  if (auto it = st.peers.find(to); it != st.peers.end())
+  if (auto it = st.peers.find(d->msg.to_agent); it != st.peers.end())
     return deliver(it->second);
-  self->request(st.registry, deadlines::peer, agent_peer_atom_v, to, st.workflow_id)
+  self->request(st.registry, deadlines::peer, agent_peer_atom_v, d->msg.to_agent, st.workflow_id)
       .then(
-          [self, to, deliver](const caf::actor& peer) mutable {
-            self->state.peers[to] = peer;
+          [self, d, deliver](const caf::actor& peer) {
+            self->state.peers[d->msg.to_agent] = peer;
             deliver(peer);
           },
-          [fail](caf::error& err) mutable { fail(err); });
+          [fail](caf::error& err) { fail(err); });
 }
 
 /// A new message from this agent, mirrored `pending`, then sent.
@@ -200,10 +209,12 @@ void send_new_message(agent_pointer self, outgoing_message out,
                       std::function<void(agent_message)> done) {
   auto& st = self->state;
   out.from_agent = st.def->id;
-  auto msg = make_agent_message(std::move(out), st.workflow_id);
+  auto d = std::make_shared<delivery>();
+  d->msg = make_agent_message(std::move(out), st.workflow_id);
+  d->done = std::move(done);
   if (st.opts.mirror)
-    self->send(st.opts.mirror, mirror_put_atom_v, msg);
-  send_message(self, std::move(msg), std::move(done));
+    self->send(st.opts.mirror, mirror_put_atom_v, d->msg);
+  send_message(self, std::move(d));
 }
 
 json sent_entry(const agent_message& m) {
