@@ -2,10 +2,14 @@
 /// Ids the runtime chooses itself.
 
 #include <string>
+#include <string_view>
 
 namespace pixelcraft {
 
 /// A random (version 4) UUID: 122 bits from the kernel's CSPRNG (`getrandom`).
 std::string random_uuid();
+
+/// Whether `s` has a UUID's shape (8-4-4-4-12 hex digits, any version).
+bool is_uuid(std::string_view s);
 
 } // namespace pixelcraft

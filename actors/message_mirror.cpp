@@ -3,6 +3,7 @@
 #include "actors/agent_message.hpp"
 #include "actors/deadline.hpp"
 #include "actors/errc.hpp"
+#include "actors/ids.hpp"
 #include "actors/log.hpp"
 
 #include <caf/actor_system.hpp>
@@ -39,17 +40,6 @@ int rank(const std::string& status) {
 /// Whether `next` may replace `current` (forward only; processed and failed are final).
 bool moves_forward(const std::string& current, const std::string& next) {
   return rank(current) < 2 && rank(next) > rank(current);
-}
-
-bool is_uuid(const std::string& s) {
-  if (s.size() != 36)
-    return false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-    if (dash ? s[i] != '-' : !std::isxdigit(static_cast<unsigned char>(s[i])))
-      return false;
-  }
-  return true;
 }
 
 /// Rows and status changes waiting to be written. Every item carries the sequence number it

@@ -4,6 +4,7 @@
 #include "actors/agent_registry.hpp"
 #include "actors/errc.hpp"
 #include "actors/messages.hpp"
+#include "tests/support/actor_test.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
@@ -25,13 +26,6 @@ using namespace pixelcraft;
 using nlohmann::json;
 
 namespace {
-
-struct test_config : caf::actor_system_config {
-  test_config() {
-    set("scheduler.policy", caf::atom("testing"));
-    register_types(*this);
-  }
-};
 
 /// A model that answers only when the test says so (`ok_atom`, index, reply): every call is
 /// held with its request. Promises are delivered inside the actor, as CAF requires.
@@ -65,21 +59,7 @@ struct db_standin_state {
 };
 
 db_actor::behavior_type db_standin(db_actor::stateful_pointer<db_standin_state> self) {
-  auto ok = [] { return std::string{"{}"}; };
-  return {
-      [ok](ping_atom) { return ok(); },
-      [ok](lead_new_atom, const std::string&) { return ok(); },
-      [ok](lead_get_atom, const std::string&) { return ok(); },
-      [ok](lead_list_atom, const std::string&) { return ok(); },
-      [ok](lead_upd_atom, const std::string&, const std::string&) { return ok(); },
-      [ok](lead_anl_atom, const std::string&, const std::string&) { return ok(); },
-      [ok](idem_begin_atom, const std::string&, const std::string&, const std::string&, int32_t) {
-        return ok();
-      },
-      [ok](idem_end_atom, const std::string&, const std::string&, int32_t, const std::string&) {
-        return ok();
-      },
-      [ok](idem_drop_atom, const std::string&, const std::string&) { return ok(); },
+  return test::db_standin_behavior(
       [self](db_op_atom, const std::string& op, const std::string&) -> std::string {
         self->state.ops.push_back(op);
         if (op == "amsg_list")
@@ -87,8 +67,7 @@ db_actor::behavior_type db_standin(db_actor::stateful_pointer<db_standin_state> 
         if (op == "conv_recent")
           return R"({"messages":[]})";
         return "{}";
-      },
-  };
+      });
 }
 
 std::string model_answer(const std::string& content) {
@@ -99,13 +78,8 @@ std::string model_answer(const std::string& content) {
       .dump();
 }
 
-class AgentActorTest : public ::testing::Test {
+class AgentActorTest : public test::CoordinatorTest {
 protected:
-  test_config cfg;
-  caf::actor_system sys{cfg};
-  caf::scoped_actor self{sys, true};
-  caf::scheduler::test_coordinator& sched =
-      dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler());
   model_pointer model = nullptr;
   model_standin_actor model_handle;
   db_actor db;
@@ -130,12 +104,7 @@ protected:
     sched.run();
   }
 
-  void TearDown() override {
-    for (auto h : {caf::actor_cast<caf::actor>(registry), caf::actor_cast<caf::actor>(db),
-                   caf::actor_cast<caf::actor>(model_handle)})
-      caf::anon_send_exit(h, caf::exit_reason::user_shutdown);
-    sched.run();
-  }
+  void TearDown() override { end(registry, db, model_handle); }
 
   std::string step(const std::string& agent, const std::string& message) const {
     return json{{"agent_type", agent},

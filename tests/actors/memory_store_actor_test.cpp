@@ -2,6 +2,7 @@
 // in-memory `shared_memory` table behind the typed database handle: no database, no sleeps.
 #include "actors/errc.hpp"
 #include "actors/memory_store.hpp"
+#include "tests/support/actor_test.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
@@ -23,13 +24,6 @@ using nlohmann::json;
 
 namespace {
 
-struct test_config : caf::actor_system_config {
-  test_config() {
-    set("scheduler.policy", caf::atom("testing"));
-    register_types(*this);
-  }
-};
-
 /// `shared_memory` in memory: writes bump the version; counts the reads that reach it.
 struct table_state {
   std::map<std::string, json> rows;
@@ -38,24 +32,10 @@ struct table_state {
 };
 
 db_actor::behavior_type table_standin(db_actor::stateful_pointer<table_state> self) {
-  auto ok = [] { return std::string{"{}"}; };
   auto key = [](const json& a) {
     return a.value("scope", "") + "/" + a.value("scope_id", "") + "/" + a.value("key", "");
   };
-  return {
-      [ok](ping_atom) { return ok(); },
-      [ok](lead_new_atom, const std::string&) { return ok(); },
-      [ok](lead_get_atom, const std::string&) { return ok(); },
-      [ok](lead_list_atom, const std::string&) { return ok(); },
-      [ok](lead_upd_atom, const std::string&, const std::string&) { return ok(); },
-      [ok](lead_anl_atom, const std::string&, const std::string&) { return ok(); },
-      [ok](idem_begin_atom, const std::string&, const std::string&, const std::string&, int32_t) {
-        return ok();
-      },
-      [ok](idem_end_atom, const std::string&, const std::string&, int32_t, const std::string&) {
-        return ok();
-      },
-      [ok](idem_drop_atom, const std::string&, const std::string&) { return ok(); },
+  return test::db_standin_behavior(
       [self, key](db_op_atom, const std::string& op, const std::string& args) -> std::string {
         auto a = json::parse(args);
         auto& rows = self->state.rows;
@@ -77,17 +57,11 @@ db_actor::behavior_type table_standin(db_actor::stateful_pointer<table_state> se
           return it == rows.end() ? "null" : it->second.dump();
         }
         return "{}";
-      },
-  };
+      });
 }
 
-class MemoryStoreTest : public ::testing::Test {
+class MemoryStoreTest : public test::CoordinatorTest {
 protected:
-  test_config cfg;
-  caf::actor_system sys{cfg};
-  caf::scoped_actor self{sys, true};
-  caf::scheduler::test_coordinator& sched =
-      dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler());
   db_actor table;
   memory_actor memory;
 
@@ -97,11 +71,7 @@ protected:
     sched.run();
   }
 
-  void TearDown() override {
-    for (auto h : {caf::actor_cast<caf::actor>(memory), caf::actor_cast<caf::actor>(table)})
-      caf::anon_send_exit(h, caf::exit_reason::user_shutdown);
-    sched.run();
-  }
+  void TearDown() override { end(memory, table); }
 
   static std::string entry(json value = nullptr) {
     json a = {{"scope", "workflow"},

@@ -3,6 +3,7 @@
 #include "actors/agent_message.hpp"
 #include "actors/errc.hpp"
 #include "actors/message_mirror.hpp"
+#include "tests/support/actor_test.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
@@ -24,13 +25,6 @@ using nlohmann::json;
 
 namespace {
 
-struct test_config : caf::actor_system_config {
-  test_config() {
-    set("scheduler.policy", caf::atom("testing"));
-    register_types(*this);
-  }
-};
-
 /// `agent_messages` in memory. A batch holding a row from agent "refused" fails as a whole,
 /// as PostgreSQL fails a statement; every `amsg_write` is counted.
 struct table_state {
@@ -40,54 +34,31 @@ struct table_state {
 };
 
 db_actor::behavior_type table_standin(db_actor::stateful_pointer<table_state> self) {
-  auto ok = [] { return std::string{"{}"}; };
-  return {
-      [ok](ping_atom) { return ok(); },
-      [ok](lead_new_atom, const std::string&) { return ok(); },
-      [ok](lead_get_atom, const std::string&) { return ok(); },
-      [ok](lead_list_atom, const std::string&) { return ok(); },
-      [ok](lead_upd_atom, const std::string&, const std::string&) { return ok(); },
-      [ok](lead_anl_atom, const std::string&, const std::string&) { return ok(); },
-      [ok](idem_begin_atom, const std::string&, const std::string&, const std::string&, int32_t) {
-        return ok();
-      },
-      [ok](idem_end_atom, const std::string&, const std::string&, int32_t, const std::string&) {
-        return ok();
-      },
-      [ok](idem_drop_atom, const std::string&, const std::string&) { return ok(); },
-      [self](db_op_atom, const std::string& op,
-             const std::string& args) -> caf::result<std::string> {
-        auto& st = self->state;
-        if (op != "amsg_write")
-          return std::string{"{}"};
-        ++st.writes;
-        auto a = json::parse(args); // the mirror's payload must be valid JSON
-        for (const auto& m : a["messages"])
-          if (m["from_agent"] == "refused")
-            return caf::make_error(errc::invalid_argument, "row refused");
-        auto rank = [](const std::string& s) {
-          return s == "pending" ? 0 : s == "delivered" ? 1 : 2;
-        };
-        for (const auto& m : a["messages"])
-          st.status[m["message_id"].get<std::string>()] = m["status"].get<std::string>();
-        for (auto& [next, ids] : a["status"].items())
-          for (const auto& id : ids) {
-            auto it = st.status.find(id.get<std::string>());
-            if (it != st.status.end() && rank(next) > rank(it->second))
-              it->second = next;
-          }
-        return std::string{"{}"};
-      },
-  };
+  return test::db_standin_behavior([self](db_op_atom, const std::string& op,
+                                          const std::string& args) -> caf::result<std::string> {
+    auto& st = self->state;
+    if (op != "amsg_write")
+      return std::string{"{}"};
+    ++st.writes;
+    auto a = json::parse(args); // the mirror's payload must be valid JSON
+    for (const auto& m : a["messages"])
+      if (m["from_agent"] == "refused")
+        return caf::make_error(errc::invalid_argument, "row refused");
+    auto rank = [](const std::string& s) { return s == "pending" ? 0 : s == "delivered" ? 1 : 2; };
+    for (const auto& m : a["messages"])
+      st.status[m["message_id"].get<std::string>()] = m["status"].get<std::string>();
+    for (auto& [next, ids] : a["status"].items())
+      for (const auto& id : ids) {
+        auto it = st.status.find(id.get<std::string>());
+        if (it != st.status.end() && rank(next) > rank(it->second))
+          it->second = next;
+      }
+    return std::string{"{}"};
+  });
 }
 
-class MirrorActorTest : public ::testing::Test {
+class MirrorActorTest : public test::CoordinatorTest {
 protected:
-  test_config cfg;
-  caf::actor_system sys{cfg};
-  caf::scoped_actor self{sys, true};
-  caf::scheduler::test_coordinator& sched =
-      dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler());
   db_actor table;
   message_mirror_actor mirror;
 
@@ -99,11 +70,7 @@ protected:
     sched.run();
   }
 
-  void TearDown() override {
-    for (auto h : {caf::actor_cast<caf::actor>(mirror), caf::actor_cast<caf::actor>(table)})
-      caf::anon_send_exit(h, caf::exit_reason::user_shutdown);
-    sched.run();
-  }
+  void TearDown() override { end(mirror, table); }
 
   table_state& stored() {
     return caf::actor_cast<db_actor::stateful_pointer<table_state>>(table)->state;

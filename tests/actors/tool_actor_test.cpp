@@ -2,6 +2,7 @@
 // compared with their category, so a timeout is never read as a version mismatch.
 #include "actors/errc.hpp"
 #include "actors/tool_actor.hpp"
+#include "tests/support/actor_test.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
@@ -23,13 +24,6 @@ using namespace pixelcraft;
 using nlohmann::json;
 
 namespace {
-
-struct test_config : caf::actor_system_config {
-  test_config() {
-    set("scheduler.policy", caf::atom("testing"));
-    register_types(*this);
-  }
-};
 
 /// How the memory stand-in answers a write.
 enum class memory_mode { silent, conflict };
@@ -58,33 +52,12 @@ memory_standin(memory_actor::stateful_pointer<memory_standin_state> self, memory
 
 /// Accepts every database request (the tool's agent_logs rows).
 db_actor::behavior_type db_standin() {
-  auto ok = [] { return std::string{"{}"}; };
-  return {
-      [ok](ping_atom) { return ok(); },
-      [ok](lead_new_atom, const std::string&) { return ok(); },
-      [ok](lead_get_atom, const std::string&) { return ok(); },
-      [ok](lead_list_atom, const std::string&) { return ok(); },
-      [ok](lead_upd_atom, const std::string&, const std::string&) { return ok(); },
-      [ok](lead_anl_atom, const std::string&, const std::string&) { return ok(); },
-      [ok](idem_begin_atom, const std::string&, const std::string&, const std::string&, int32_t) {
-        return ok();
-      },
-      [ok](idem_end_atom, const std::string&, const std::string&, int32_t, const std::string&) {
-        return ok();
-      },
-      [ok](idem_drop_atom, const std::string&, const std::string&) { return ok(); },
-      [ok](db_op_atom, const std::string&, const std::string&) { return ok(); },
-  };
+  return test::db_standin_behavior(
+      [](db_op_atom, const std::string&, const std::string&) { return std::string{"{}"}; });
 }
 
-class ToolActorTest : public ::testing::Test {
+class ToolActorTest : public test::CoordinatorTest {
 protected:
-  test_config cfg;
-  caf::actor_system sys{cfg};
-  caf::scoped_actor self{sys, true};
-  caf::scheduler::test_coordinator& sched =
-      dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler());
-
   std::vector<caf::actor> spawned; ///< ended in TearDown: the system waits for every actor
 
   tool_actor spawn_tools(memory_mode mode) {
@@ -100,8 +73,7 @@ protected:
 
   void TearDown() override {
     for (auto& a : spawned)
-      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
-    sched.run();
+      end(a);
   }
 
   static std::string remember_call() {

@@ -1,6 +1,7 @@
 // The workflow manager and its run actors on CAF's test coordinator (STYLE.md §8), with an
 // in-memory database and agent registry behind the typed handles: no database, no sleeps.
 #include "actors/errc.hpp"
+#include "tests/support/actor_test.hpp"
 #include "workflows/workflow_manager.hpp"
 
 #include <caf/actor_system.hpp>
@@ -24,13 +25,6 @@ using namespace pixelcraft;
 using nlohmann::json;
 
 namespace {
-
-struct test_config : caf::actor_system_config {
-  test_config() {
-    set("scheduler.policy", caf::atom("testing"));
-    register_types(*this);
-  }
-};
 
 const std::string wf_id = "0b7f5a60-1c2d-4e3f-8a9b-0c1d2e3f4a5b";
 
@@ -65,20 +59,7 @@ using store_pointer = store_actor::stateful_pointer<store_state>;
 
 store_actor::behavior_type store_standin(store_pointer self) {
   auto ok = [] { return std::string{"{}"}; };
-  return {
-      [ok](ping_atom) { return ok(); },
-      [ok](lead_new_atom, const std::string&) { return ok(); },
-      [ok](lead_get_atom, const std::string&) { return ok(); },
-      [ok](lead_list_atom, const std::string&) { return ok(); },
-      [ok](lead_upd_atom, const std::string&, const std::string&) { return ok(); },
-      [ok](lead_anl_atom, const std::string&, const std::string&) { return ok(); },
-      [ok](idem_begin_atom, const std::string&, const std::string&, const std::string&, int32_t) {
-        return ok();
-      },
-      [ok](idem_end_atom, const std::string&, const std::string&, int32_t, const std::string&) {
-        return ok();
-      },
-      [ok](idem_drop_atom, const std::string&, const std::string&) { return ok(); },
+  return test::db_standin_behavior<store_actor>(
       [self, ok](db_op_atom, const std::string& op,
                  const std::string& args) -> caf::result<std::string> {
         auto& st = self->state;
@@ -124,8 +105,7 @@ store_actor::behavior_type store_standin(store_pointer self) {
         st.held.pop_front();
         auto a = json::parse(args);
         rp.deliver(a.contains("events") ? st.save(a) : std::string{R"({"lease_epoch":1})"});
-      },
-  };
+      });
 }
 
 /// Agents that answer every step at once.
@@ -148,13 +128,8 @@ agent_registry_actor::behavior_type agents_standin() {
   };
 }
 
-class RunActorTest : public ::testing::Test {
+class RunActorTest : public test::CoordinatorTest {
 protected:
-  test_config cfg;
-  caf::actor_system sys{cfg};
-  caf::scoped_actor self{sys, true};
-  caf::scheduler::test_coordinator& sched =
-      dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler());
   store_actor store;
   store_pointer db = nullptr;
   agent_registry_actor agents;
@@ -172,12 +147,7 @@ protected:
     sched.run();
   }
 
-  void TearDown() override {
-    for (auto h : {caf::actor_cast<caf::actor>(manager), caf::actor_cast<caf::actor>(agents),
-                   caf::actor_cast<caf::actor>(store)})
-      caf::anon_send_exit(h, caf::exit_reason::user_shutdown);
-    sched.run();
-  }
+  void TearDown() override { end(manager, agents, store); }
 
   void start() {
     json spec = {{"workflow_type", "sequential"},
