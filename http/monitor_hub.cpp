@@ -3,6 +3,7 @@
 #include "actors/deadline.hpp"
 #include "actors/json_limits.hpp"
 #include "actors/log.hpp"
+#include "workflows/execution.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/stateful_actor.hpp>
@@ -131,8 +132,7 @@ monitor_hub_actor::behavior_type hub_fn(hub_pointer self, db_actor db, unsigned 
                     if (!row.is_object())
                       return drop(self, id, 1011, "state unavailable");
                     auto seq = row.value("last_event_seq", int64_t{0});
-                    for (auto k : {"workflow_config", "input_data", "owner_id", "last_event_seq"})
-                      row.erase(k);
+                    workflows::strip_private_fields(row); // owner_admin too
                     auto frame = json{{"type", "workflow_update"},
                                       {"workflow_id", wf},
                                       {"seq", seq},

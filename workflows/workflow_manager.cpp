@@ -8,6 +8,7 @@
 #include "actors/json_limits.hpp"
 #include "actors/lead_scoring.hpp"
 #include "actors/log.hpp"
+#include "workflows/execution.hpp"
 #include "workflows/routing_rules.hpp"
 
 #include <caf/actor_system.hpp>
@@ -83,8 +84,7 @@ struct run_state {
   }
   json execution() const {
     json e = row;
-    for (auto k : {"workflow_config", "input_data", "owner_id", "owner_admin", "last_event_seq"})
-      e.erase(k);
+    strip_private_fields(e);
     e["current_state"] = state;
     e["execution_path"] = path;
     e["results"] = results;
@@ -796,9 +796,7 @@ manager_impl::behavior_type manager_fn(manager_pointer self, manager_options opt
                 [rp, action](const std::string& text) mutable {
                   auto row = parse_json_or_throw(text);
                   auto state = row.value("current_state", std::string{});
-                  for (auto k : {"workflow_config", "input_data", "owner_id", "owner_admin",
-                                 "last_event_seq"})
-                    row.erase(k);
+                  strip_private_fields(row);
                   if ((action == "cancel" && state == "cancelled") ||
                       (action == "pause" && state == "paused")) {
                     rp.deliver(row.dump());
@@ -823,9 +821,7 @@ manager_impl::behavior_type manager_fn(manager_pointer self, manager_options opt
             .then(
                 [rp](const std::string& text) mutable {
                   auto row = parse_json_or_throw(text);
-                  for (auto k : {"workflow_config", "input_data", "owner_id", "owner_admin",
-                                 "last_event_seq"})
-                    row.erase(k);
+                  strip_private_fields(row);
                   rp.deliver(row.dump());
                 },
                 [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });

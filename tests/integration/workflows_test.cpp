@@ -527,6 +527,9 @@ TEST_F(WorkflowTest, MonitorsSeeIdenticalOrderedEventsAndCanResume) {
   auto ub = read_updates(b, "workflow_completed");
   ASSERT_FALSE(ua.empty());
   EXPECT_EQ(ua.front()["event_type"], "initial_state");
+  // The execution as clients see it: none of the server's own fields.
+  for (auto key : {"workflow_config", "input_data", "owner_id", "owner_admin", "last_event_seq"})
+    EXPECT_FALSE(ua.front()["data"].contains(key)) << key;
   EXPECT_EQ(ua.back()["event_type"], "workflow_completed");
   // Every frame after initial_state continues the sequence by one.
   for (size_t i = 1; i < ua.size(); ++i)
