@@ -3,13 +3,14 @@
 // headers are parsed byte by byte, a frame declaring more than the limit is refused before its
 // payload is read or allocated, then the payload is unmasked and validated (UTF-8 of text
 // frames, close codes, control-frame rules) as ws_connection_t::handle_read_payload does.
-#include <restinio/websocket/impl/ws_parser.hpp>
-#include <restinio/websocket/impl/ws_protocol_validator.hpp>
-
 #include <cstddef>
 #include <cstdint>
-#include <memory> // RESTinio 0.6.16's websocket/message.hpp uses std::shared_ptr without it
+#include <memory>
 #include <vector>
+// Above stays above: RESTinio 0.6.16's websocket/message.hpp uses std::shared_ptr without
+// including <memory> (and clang-format would otherwise sort the std headers after it).
+#include <restinio/websocket/impl/ws_parser.hpp>
+#include <restinio/websocket/impl/ws_protocol_validator.hpp>
 
 namespace {
 
