@@ -196,6 +196,7 @@ int run_serve() {
     log::info(component, "shutting down", {{"signal", sig}});
     server->stop();
   }
+  api.stop(); // its requester actors; the server no longer hands it requests
   rt.stop();
   // Request actors may still answer through `api` while they wind down: wait for every actor
   // here, while `api` (and what it points to) is still alive.

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <ctime>
 #include <mutex>
+#include <thread>
 #include <unordered_map>
 
 namespace pixelcraft::http {
@@ -91,7 +92,26 @@ private:
 struct api::impl {
   explicit impl(api_options o)
       : opts(std::move(o)), verifier(opts.jwt_secret, opts.cfg.jwt_audience),
-        limiter(opts.cfg.rate_limit_per_minute, opts.cfg.rate_limit_burst) {}
+        limiter(opts.cfg.rate_limit_per_minute, opts.cfg.rate_limit_burst) {
+    // Requester actors: each runs the asks handed to it (`ask_job`) and their continuations.
+    // A spawn per ask cost more than the cheap routes' own work.
+    if (opts.sys)
+      for (unsigned i = 0; i < std::max(4u, 2 * std::thread::hardware_concurrency()); ++i)
+        askers.push_back(opts.sys->spawn([](caf::event_based_actor* self) -> caf::behavior {
+          return {[self](ask_job& job) { job(self); }};
+        }));
+  }
+
+  ~impl() { stop(); }
+
+  void stop() {
+    for (auto& a : askers)
+      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+    askers.clear();
+  }
+
+  std::vector<caf::actor> askers;
+  std::atomic<size_t> next_asker{0};
 
   struct route_entry {
     access who;
@@ -244,6 +264,8 @@ struct api::impl {
     auto ctx = std::make_shared<request_ctx>();
     ctx->opts = &opts;
     ctx->owner = this;
+    if (!askers.empty())
+      ctx->asker = askers[next_asker++ % askers.size()];
     ctx->sink = std::move(sink);
     ctx->req = std::move(req);
     auto* cid = ctx->req.header("x-correlation-id");
@@ -460,6 +482,10 @@ api::api(api_options opts) : impl_(std::make_unique<impl>(std::move(opts))) {
 }
 
 api::~api() = default;
+
+void api::stop() {
+  impl_->stop();
+}
 
 std::vector<std::pair<std::string, std::string>> api::routes() const {
   return impl_->routes.all();

@@ -49,6 +49,10 @@ public:
 
   void handle(http_request req, response_sink_ptr sink);
 
+  /// Ends the actors that ask on behalf of requests (call after the server stopped, before
+  /// waiting for the actor system); the destructor does it too.
+  void stop();
+
   /// Every (method, pattern) served, in registration order.
   std::vector<std::pair<std::string, std::string>> routes() const;
 

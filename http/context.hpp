@@ -24,6 +24,15 @@
 
 namespace pixelcraft::http {
 
+/// Work for a requester actor: issue one request and continue in its `.then` (local only).
+using ask_job = std::function<void(caf::event_based_actor*)>;
+
+} // namespace pixelcraft::http
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pixelcraft::http::ask_job)
+
+namespace pixelcraft::http {
+
 using json = nlohmann::json;
 /// A stored or submitted lead as JSON (the fields of `LeadData`).
 using lead_signals_json = json;
@@ -48,6 +57,7 @@ struct request_ctx {
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::atomic<bool> replied{false};
   std::vector<std::pair<std::string, std::string>> headers; ///< extra response headers
+  caf::actor asker;       ///< the long-lived requester actor this request's asks go through
   std::string idem_scope; ///< set when this request claimed an Idempotency-Key
   std::string idem_key;
   /// The body read as JSON, at most once per request (`json_body`); routes that take no body
@@ -94,19 +104,19 @@ struct request_ctx {
 /// Runs `fn`, turning an escaped exception into a logged 500 (never a crash, never details).
 void guarded(const ctx_ptr& ctx, const std::function<void()>& fn);
 
-/// Asks `dest` (a typed actor replying `Reply`, by default `std::string`) from a short-lived
-/// requester actor and continues with `on_ok` on a CAF thread; errors and timeouts go to
-/// `ctx->fail`.
+/// Asks `dest` (a typed actor replying `Reply`, by default `std::string`) through the request's
+/// requester actor (one of a pool that lives as long as the api: no actor is spawned per ask)
+/// and continues with `on_ok` on a CAF thread; errors and timeouts go to `ctx->fail`.
 template <class T> struct non_deduced { using type = T; };
 
 template <class Reply = std::string, class Handle, class... Ts>
 void ask(const ctx_ptr& ctx, Handle dest, std::chrono::milliseconds timeout,
          typename non_deduced<std::function<void(Reply&)>>::type on_ok, Ts... xs) {
-  ctx->opts->sys->spawn([=](caf::event_based_actor* self) {
-    self->request(dest, timeout, xs...)
-        .then([ctx, on_ok](Reply& reply) { guarded(ctx, [&] { on_ok(reply); }); },
-              [ctx](caf::error& err) { ctx->fail(err); });
-  });
+  caf::anon_send(ctx->asker, ask_job{[=](caf::event_based_actor* self) {
+                   self->request(dest, timeout, xs...)
+                       .then([ctx, on_ok](Reply& reply) { guarded(ctx, [&] { on_ok(reply); }); },
+                             [ctx](caf::error& err) { ctx->fail(err); });
+                 }});
 }
 
 /// Same, but the error goes to `on_err` instead of `ctx->fail`.
@@ -114,11 +124,12 @@ template <class Reply = std::string, class Handle, class... Ts>
 void ask_or(const ctx_ptr& ctx, Handle dest, std::chrono::milliseconds timeout,
             typename non_deduced<std::function<void(Reply&)>>::type on_ok,
             std::function<void(caf::error&)> on_err, Ts... xs) {
-  ctx->opts->sys->spawn([=](caf::event_based_actor* self) {
-    self->request(dest, timeout, xs...)
-        .then([ctx, on_ok](Reply& reply) { guarded(ctx, [&] { on_ok(reply); }); },
-              [ctx, on_err](caf::error& err) { guarded(ctx, [&] { on_err(err); }); });
-  });
+  caf::anon_send(ctx->asker, ask_job{[=](caf::event_based_actor* self) {
+                   self->request(dest, timeout, xs...)
+                       .then(
+                           [ctx, on_ok](Reply& reply) { guarded(ctx, [&] { on_ok(reply); }); },
+                           [ctx, on_err](caf::error& err) { guarded(ctx, [&] { on_err(err); }); });
+                 }});
 }
 
 /// The request body checked and parsed once (`check_json_body`, API.md §1 v1.1) and kept in

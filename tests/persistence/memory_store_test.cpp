@@ -118,10 +118,10 @@ TEST(MemoryStoreTest, VersionsCasExpiryAndASupervisedRestartLosesNothing) {
   auto t = base;
   t["key"] = "flash";
   t["value"] = true;
-  t["ttl_s"] = 0.3;
+  t["ttl_s"] = 2; // long enough for the first read on a loaded machine (0.3 s was not)
   put(t);
   EXPECT_EQ(get("flash")["value"], true);
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
   EXPECT_TRUE(get("flash").is_null());
   caf::anon_send_exit(mem, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(db, caf::exit_reason::user_shutdown);
