@@ -276,14 +276,6 @@ health_impl::behavior_type health_fn(health_pointer self, health_options opts) {
         check_all(self);
         return caf::delegated<std::string>{};
       },
-      [self](health_atom, bool) -> caf::result<std::string> {
-        if (self->state.last_done != clock_type::time_point{})
-          return self->state.health_body();
-        auto rp = self->make_response_promise();
-        self->state.health_waiters.push_back(rp);
-        check_all(self);
-        return caf::delegated<std::string>{};
-      },
       [self, fresh](ready_atom) -> caf::result<std::string> {
         if (fresh())
           return self->state.ready_body();

@@ -28,9 +28,6 @@ namespace pixelcraft {
 using health_actor = caf::typed_actor<
     /// Reply: the `/health` body (API.md §3) as JSON text.
     caf::replies_to<health_atom>::with<std::string>,
-    /// The last completed check without starting a new one (`true`), for routes that only need
-    /// a recent view (agent status, model health). Same body as above.
-    caf::replies_to<health_atom, bool>::with<std::string>,
     /// Reply: `{"ready": bool, "reasons": [string]}`.
     caf::replies_to<ready_atom>::with<std::string>,
     /// The model server from the last completed check (waits for the first one). Callers: 5 s.

@@ -47,10 +47,6 @@ bool terminal(const std::string& s) {
   return s == "completed" || s == "failed" || s == "cancelled";
 }
 
-std::chrono::milliseconds db_timeout(const config& cfg) {
-  return deadlines::db(cfg);
-}
-
 struct run_state {
   manager_options opts;
   std::string id;
@@ -127,7 +123,7 @@ void save_next(run_pointer self) {
   auto [changes, then] = std::move(st.saves.front());
   st.saves.pop_front();
   st.saving = true;
-  self->request(st.opts.db, db_timeout(st.opts.cfg), db_op_atom_v, std::string{"wf_save"},
+  self->request(st.opts.db, deadlines::db(st.opts.cfg), db_op_atom_v, std::string{"wf_save"},
                 changes.dump())
       .then(
           [self, then = std::move(then)](const std::string& text) {
@@ -234,7 +230,7 @@ void on_step_done(run_pointer self, const std::string& agent, const std::string&
     auto& st = self->state;
     if (!st.opts.mirror)
       return save(self, json::object(), events, [self] { run_next(self); });
-    self->request(st.opts.mirror, db_timeout(st.opts.cfg), mirror_flush_atom_v)
+    self->request(st.opts.mirror, deadlines::db(st.opts.cfg), mirror_flush_atom_v)
         .then([self,
                events](bool) { save(self, json::object(), events, [self] { run_next(self); }); },
               [self](caf::error& err) {
@@ -250,7 +246,7 @@ void on_step_done(run_pointer self, const std::string& agent, const std::string&
     return record(events);
   json put = {{"scope", "workflow"}, {"scope_id", st.id}, {"workflow_id", st.id},
               {"key", agent},        {"value", value},    {"agent", agent}};
-  self->request(st.opts.memory, db_timeout(st.opts.cfg), mem_put_atom_v, put.dump())
+  self->request(st.opts.memory, deadlines::db(st.opts.cfg), mem_put_atom_v, put.dump())
       .then(
           [events, agent, record](const std::string& stored) mutable {
             auto e = parse_json_or_throw(stored);
@@ -364,7 +360,7 @@ void query_inboxes(run_pointer self, std::function<void(std::map<std::string, ui
     if (--*left == 0)
       then(*counts);
   };
-  auto t = db_timeout(st.opts.cfg);
+  auto t = deadlines::db(st.opts.cfg);
   for (const auto& agent : agents)
     self->request(st.opts.agents, t, agent_peer_atom_v, agent, st.id)
         .then(
@@ -528,7 +524,7 @@ void on_message(run_pointer self, outgoing_message out, message_promise rp) {
     return rp.deliver(caf::make_error(errc::failed_precondition, "the workflow is " + st.state)),
            void();
   auto m = make_agent_message(std::move(out), st.id);
-  auto t = db_timeout(st.opts.cfg);
+  auto t = deadlines::db(st.opts.cfg);
   auto failed = [self, rp, m](caf::error err) mutable {
     if (self->state.opts.mirror)
       self->send(self->state.opts.mirror, mirror_status_atom_v,
@@ -638,7 +634,7 @@ run_actor::behavior_type run_fn(run_pointer self, std::string id, manager_option
   // Claim, load (with the agents' memory writes, which survive a restart), then run from the
   // last completed step. Requests meanwhile wait in `deferred` (see `when_ready`).
   json claim = {{"workflow_id", st.id}, {"node", st.opts.node_id}, {"lease_s", st.opts.lease_s}};
-  auto t = db_timeout(st.opts.cfg);
+  auto t = deadlines::db(st.opts.cfg);
   self->request(st.opts.db, t, db_op_atom_v, std::string{"wf_claim"}, claim.dump())
       .then(
           [self, t](const std::string& text) {
@@ -713,7 +709,7 @@ run_actor::behavior_type run_fn(run_pointer self, std::string id, manager_option
         auto& st = self->state;
         json claim = {
             {"workflow_id", st.id}, {"node", st.opts.node_id}, {"lease_s", st.opts.lease_s}};
-        self->request(st.opts.db, db_timeout(st.opts.cfg), db_op_atom_v, std::string{"wf_claim"},
+        self->request(st.opts.db, deadlines::db(st.opts.cfg), db_op_atom_v, std::string{"wf_claim"},
                       claim.dump())
             .then([](const std::string&) {},
                   [self](caf::error& err) {
@@ -770,7 +766,7 @@ manager_impl::behavior_type manager_fn(manager_pointer self, manager_options opt
     st.ids.erase(it);
   });
   self->send(self, wf_scan_atom_v);
-  auto db_t = db_timeout(self->state.opts.cfg);
+  auto db_t = deadlines::db(self->state.opts.cfg);
   return {
       [self, db_t](wf_start_atom, const std::string& spec) -> caf::result<std::string> {
         auto rp = self->make_response_promise<std::string>();

@@ -84,23 +84,18 @@ protected:
     return a.dump();
   }
 
-  json put(json value) {
-    auto rh = self->request(memory, std::chrono::seconds(3600), mem_put_atom_v, entry(value));
+  /// The store's reply to `(atom, text)`, as JSON.
+  template <class Atom> json ask(Atom atom, const std::string& text) {
+    auto rh = self->request(memory, std::chrono::seconds(3600), atom, text);
     sched.run();
     json out;
-    rh.receive([&](std::string& text) { out = json::parse(text); },
+    rh.receive([&](std::string& reply) { out = json::parse(reply); },
                [](caf::error& e) { FAIL() << caf::to_string(e); });
     return out;
   }
 
-  json get() {
-    auto rh = self->request(memory, std::chrono::seconds(3600), mem_get_atom_v, entry());
-    sched.run();
-    json out;
-    rh.receive([&](std::string& text) { out = json::parse(text); },
-               [](caf::error& e) { FAIL() << caf::to_string(e); });
-    return out;
-  }
+  json put(json value) { return ask(mem_put_atom_v, entry(std::move(value))); }
+  json get() { return ask(mem_get_atom_v, entry()); }
 
   /// Crashes the current store (as an exception in a handler would).
   void crash_store() {

@@ -26,6 +26,14 @@ json execution(const std::string& type, const std::string& state, json path, jso
           {"results", std::move(results)}};
 }
 
+/// Node id -> status of a visualization's graph.
+std::map<std::string, std::string> statuses(const json& v) {
+  std::map<std::string, std::string> out;
+  for (const auto& n : v["execution_graph"]["nodes"])
+    out[n["id"]] = n["status"];
+  return out;
+}
+
 } // namespace
 
 TEST(VisualizationTest, NodesEdgesTimelineAndInteractionsOfARunningSequence) {
@@ -45,9 +53,7 @@ TEST(VisualizationTest, NodesEdgesTimelineAndInteractionsOfARunningSequence) {
   json memory = json::array({{{"key", "budget"}}, {{"key", "chat"}}});
   auto v = pixelcraft::workflows::visualization(wf, events, messages, memory);
 
-  std::map<std::string, std::string> status;
-  for (const auto& n : v["execution_graph"]["nodes"])
-    status[n["id"]] = n["status"];
+  auto status = statuses(v);
   EXPECT_EQ(status["chat"], "completed");
   EXPECT_EQ(status["brand_design"], "completed");
   EXPECT_EQ(status["content_creation"], "running");
@@ -67,9 +73,7 @@ TEST(VisualizationTest, AFailedStepAndAParallelRunWithoutOrderEdges) {
   json events = json::array({event("step_started", {{"agent", "brand_design"}}),
                              event("step_failed", {{"agent", "brand_design"}, {"error", "boom"}})});
   auto v = pixelcraft::workflows::visualization(wf, events, json::array(), json::array());
-  std::map<std::string, std::string> status;
-  for (const auto& n : v["execution_graph"]["nodes"])
-    status[n["id"]] = n["status"];
+  auto status = statuses(v);
   EXPECT_EQ(status["chat"], "completed");
   EXPECT_EQ(status["brand_design"], "failed");
   EXPECT_EQ(status["content_creation"], "pending");
