@@ -4,8 +4,6 @@
 #include "actors/json_limits.hpp"
 #include "actors/log.hpp"
 
-#include <cctype>
-
 namespace pixelcraft {
 
 namespace {

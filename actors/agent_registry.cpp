@@ -20,7 +20,6 @@
 #include <functional>
 #include <map>
 #include <random>
-#include <set>
 #include <unordered_set>
 #include <vector>
 
