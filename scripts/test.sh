@@ -60,8 +60,9 @@ if [ -z "${PIXELCRAFT_SKIP_ASAN:-}" ]; then
     CMAKE_ARGS="-DPIXELCRAFT_SANITIZERS=ON -DCMAKE_CXX_FLAGS_DEBUG=-g1" "$root/scripts/build.sh"
   export ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:detect_stack_use_after_return=0:abort_on_error=0"
   export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:suppressions=$root/tests/ubsan.supp"
+  export LSAN_OPTIONS="suppressions=$root/tests/lsan.supp"
   stage "asan tests" run_ctest "$asan_build" 900 "$@"
-  unset ASAN_OPTIONS UBSAN_OPTIONS
+  unset ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
 fi
 
 if [ -z "${PIXELCRAFT_SKIP_FUZZ:-}" ]; then

@@ -3,6 +3,7 @@
 #include "tests/fakes/fake_llm.hpp"
 #include "tests/fakes/fake_vendors.hpp"
 #include "tests/integration/server_fixture.hpp"
+#include "tests/support/eventually.hpp"
 
 #include <pqxx/pqxx>
 
@@ -90,7 +91,15 @@ public:
   }
 
   /// agent_logs rows of tool executions: action -> status.
-  std::vector<std::pair<std::string, std::string>> tool_logs() {
+  /// The tool executions logged, once `expected` rows are there (within 10 s): a tool's
+  /// `agent_logs` row is written after it answers, so it may land after the chat reply.
+  std::vector<std::pair<std::string, std::string>> tool_logs(size_t expected) {
+    std::vector<std::pair<std::string, std::string>> out;
+    eventually([&] { return (out = tool_logs_now()).size() >= expected; }, 10);
+    return out;
+  }
+
+  std::vector<std::pair<std::string, std::string>> tool_logs_now() {
     pqxx::connection c{dsn};
     pqxx::read_transaction t{c};
     std::vector<std::pair<std::string, std::string>> out;
@@ -156,9 +165,9 @@ TEST_F(ToolsTest, StrategySessionIsBookedAndEmailed) {
   EXPECT_EQ(results["schedule_strategy_session"]["success"], true);
   EXPECT_FALSE(results["schedule_strategy_session"]["event_id"].get<std::string>().empty());
   EXPECT_EQ(results["send_marketing_proposal"]["success"], true);
-  EXPECT_EQ(tool_logs(), (std::vector<std::pair<std::string, std::string>>{
-                             {"tool_execution:schedule_strategy_session", "success"},
-                             {"tool_execution:send_marketing_proposal", "success"}}));
+  EXPECT_EQ(tool_logs(2), (std::vector<std::pair<std::string, std::string>>{
+                              {"tool_execution:schedule_strategy_session", "success"},
+                              {"tool_execution:send_marketing_proposal", "success"}}));
 }
 
 TEST_F(ToolsTest, WithoutKeysBothToolsAreSkippedAndNothingIsCalled) {
@@ -176,9 +185,9 @@ TEST_F(ToolsTest, WithoutKeysBothToolsAreSkippedAndNothingIsCalled) {
     EXPECT_EQ(results[name]["reason"], "not_configured") << name;
   }
   EXPECT_TRUE(tool_requests().empty());
-  EXPECT_EQ(tool_logs(), (std::vector<std::pair<std::string, std::string>>{
-                             {"tool_execution:schedule_strategy_session", "skipped"},
-                             {"tool_execution:send_marketing_proposal", "skipped"}}));
+  EXPECT_EQ(tool_logs(2), (std::vector<std::pair<std::string, std::string>>{
+                              {"tool_execution:schedule_strategy_session", "skipped"},
+                              {"tool_execution:send_marketing_proposal", "skipped"}}));
   auto health = json::parse(get("/health").body)["services"];
   EXPECT_EQ(health["hubspot"]["status"], "not_configured");
   EXPECT_EQ(health["google_calendar"]["status"], "not_configured");
@@ -202,9 +211,9 @@ TEST_F(ToolsTest, OffListAndSchemaInvalidCallsAreNeverExecuted) {
   EXPECT_EQ(invalid["error"], "invalid arguments");
   EXPECT_EQ(invalid["problems"].size(), 3u) << invalid;
   EXPECT_TRUE(tool_requests().empty()) << "nothing may reach a vendor";
-  EXPECT_EQ(tool_logs(), (std::vector<std::pair<std::string, std::string>>{
-                             {"tool_execution:schedule_strategy_session", "error"},
-                             {"tool_execution:schedule_technical_consultation", "error"}}));
+  EXPECT_EQ(tool_logs(2), (std::vector<std::pair<std::string, std::string>>{
+                              {"tool_execution:schedule_strategy_session", "error"},
+                              {"tool_execution:schedule_technical_consultation", "error"}}));
 }
 
 TEST_F(ToolsTest, HubSpotDuplicateContactIsFoundAndUpdatedThenADealIsAssociated) {
