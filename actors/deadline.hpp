@@ -14,8 +14,6 @@
 /// A request carries its deadline as a budget (milliseconds left when it was sent), so it
 /// means the same on another node whose clock differs.
 
-#include "actors/config.hpp"
-
 #include <algorithm>
 #include <chrono>
 
@@ -40,13 +38,10 @@ inline constexpr ms tool_backstop{300 * 1000};
 inline ms db(unsigned db_timeout_ms) {
   return ms(db_timeout_ms) + ms(4000);
 }
-inline ms db(const config& cfg) {
-  return db(cfg.db_timeout_ms);
-}
 
-/// The deadline of a whole HTTP request.
-inline ms http_request(const config& cfg) {
-  return std::chrono::seconds(cfg.request_timeout_s);
+/// The deadline of a whole HTTP request (`REQUEST_TIMEOUT_S`).
+inline ms http_request(unsigned request_timeout_s) {
+  return std::chrono::seconds(request_timeout_s);
 }
 
 /// The budget of work done for a caller that gives up after `outer`.

@@ -2,7 +2,8 @@
 /// The `agent_messages` mirror (API.md §7): every message one agent actor sends another, and
 /// every status change of it, reaches the table through this actor, in batches.
 ///
-/// - Spawned once by app/ (`spawn_message_mirror`); lives until shutdown; event-based, never
+/// - Implemented by persistence/ (`persistence/message_mirror.hpp`); spawned once by app/; lives
+///   until shutdown; event-based, never
 ///   blocks. Agents never wait for it: `mirror_put_atom` and `mirror_status_atom` are
 ///   fire-and-forget, so mirroring adds no round trip to agent messaging.
 /// - A status only moves forward: `pending -> delivered -> processed`, or `-> failed`
@@ -25,7 +26,6 @@
 ///   away.
 /// - On exit, items not yet written are logged as lost; every waiter gets an error.
 
-#include "actors/db_actor.hpp"
 #include "actors/fwd.hpp"
 #include "actors/messages.hpp"
 
@@ -33,8 +33,6 @@
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
-#include <chrono>
-#include <cstddef>
 #include <string>
 
 namespace pixelcraft {
@@ -49,16 +47,5 @@ using message_mirror_actor = caf::typed_actor<
     /// Status change: message ids, and the new status.
     caf::reacts_to<mirror_status_atom, std::vector<std::string>, std::string>,
     caf::replies_to<mirror_flush_atom>::with<bool>>;
-
-struct message_mirror_options {
-  db_actor db;
-  unsigned db_timeout_ms = 5000;
-  size_t max_batch = 1000;
-  std::chrono::milliseconds linger{5};
-  size_t max_queued = 100000;
-  size_t max_row_bytes = 1 << 20; ///< a message's bytes; larger ones are refused
-};
-
-message_mirror_actor spawn_message_mirror(caf::actor_system& sys, message_mirror_options opts);
 
 } // namespace pixelcraft

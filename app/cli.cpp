@@ -1,9 +1,9 @@
 #include "app/cli.hpp"
 
-#include "actors/agent_catalog.hpp"
-#include "actors/config.hpp"
+#include "actors/agents/agent_catalog.hpp"
 #include "actors/fwd.hpp"
 #include "actors/log.hpp"
+#include "app/config.hpp"
 #include "app/runtime.hpp"
 #include "http/api.hpp"
 #include "http/auth.hpp"

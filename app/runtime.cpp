@@ -1,17 +1,20 @@
 #include "app/runtime.hpp"
 
-#include "actors/agent_registry.hpp"
+#include "actors/agents/agent_registry.hpp"
+#include "actors/agents/tool_actor.hpp"
 #include "actors/fwd.hpp"
-#include "actors/health_actor.hpp"
+#include "actors/health/health_actor.hpp"
+#include "actors/leads/lead_analyst.hpp"
 #include "actors/log.hpp"
-#include "actors/memory_store.hpp"
-#include "actors/message_mirror.hpp"
-#include "actors/tool_actor.hpp"
+#include "actors/memory/memory_store.hpp"
+#include "app/module_options.hpp"
 #include "http/auth.hpp"
 #include "http/monitor_hub.hpp"
+#include "integrations/health_targets.hpp"
 #include "integrations/llm_client.hpp"
 #include "integrations/probe_actor.hpp"
 #include "integrations/vendor_client.hpp"
+#include "persistence/message_mirror.hpp"
 #include "persistence/pg_pool.hpp"
 #include "workflows/workflow_manager.hpp"
 
@@ -35,11 +38,18 @@ runtime::runtime(caf::actor_system& sys, const config& cfg, runtime_inputs in) :
   auto db =
       persistence::spawn_db_pool(sys, {cfg.database_url, cfg.db_pool_size, cfg.db_timeout_ms, 3});
   started("database pool", as_actor(db));
-  auto vendors = integrations::spawn_vendor_client(sys, cfg);
+  auto vendor_opts = vendor_options_of(cfg);
+  auto llm_opts = llm_options_of(cfg);
+  auto vendors = integrations::spawn_vendor_client(sys, vendor_opts);
   started("vendor client", as_actor(vendors));
   health_options hopts;
   hopts.vendors = vendors;
-  hopts.cfg = cfg;
+  auto targets = integrations::health_targets(llm_opts, vendor_opts);
+  hopts.model = targets.model;
+  hopts.crm = targets.crm;
+  hopts.email = targets.email;
+  hopts.calendar = targets.calendar;
+  hopts.interval_s = cfg.health_interval_s;
   hopts.db = db;
   hopts.llm_probe = integrations::spawn_probe(sys);
   hopts.crm_probe = integrations::spawn_probe(sys);
@@ -52,7 +62,7 @@ runtime::runtime(caf::actor_system& sys, const config& cfg, runtime_inputs in) :
   hopts.node_id = in.node_id;
   auto health = spawn_health(sys, hopts);
   started("health", as_actor(health));
-  auto llm = integrations::spawn_llm_client(sys, cfg);
+  auto llm = integrations::spawn_llm_client(sys, llm_opts);
   started("model client", as_actor(llm));
   auto memory = spawn_memory_supervisor(sys, db, cfg.db_timeout_ms);
   started("shared memory", as_actor(memory));
@@ -70,10 +80,13 @@ runtime::runtime(caf::actor_system& sys, const config& cfg, runtime_inputs in) :
               log::warn(component, "agent messages not flushed", {{"error", caf::to_string(err)}});
             });
   });
-  auto tools = spawn_tool_actor(sys, {in.catalog, vendors, db, memory, cfg});
+  auto tools = spawn_tool_actor(sys, {in.catalog, vendors, db, memory, tool_settings_of(cfg)});
   started("tools", as_actor(tools));
-  auto agents = spawn_agent_registry(sys, {in.catalog, db, llm, tools, mirror, cfg});
+  auto agents =
+      spawn_agent_registry(sys, {in.catalog, db, llm, tools, mirror, agent_settings_of(cfg)});
   started("agents", as_actor(agents));
+  auto leads = spawn_lead_analyst(sys, {in.catalog, agents});
+  started("lead analyst", as_actor(leads));
   auto monitors =
       http::spawn_monitor_hub(sys, db, cfg.db_timeout_ms, size_t{cfg.monitor_backlog_kib} * 1024);
   started("workflow monitors", as_actor(monitors));
@@ -83,7 +96,7 @@ runtime::runtime(caf::actor_system& sys, const config& cfg, runtime_inputs in) :
   wopts.mirror = mirror;
   wopts.db = db;
   wopts.agents = agents;
-  wopts.cfg = cfg;
+  wopts.settings = workflow_settings_of(cfg);
   wopts.node_id = in.node_id + "-" + http::random_hex(4);
   wopts.lease_s = cfg.workflow_lease_s;
   auto workflows = workflows::spawn_workflow_manager(sys, wopts);
@@ -92,11 +105,12 @@ runtime::runtime(caf::actor_system& sys, const config& cfg, runtime_inputs in) :
   api_.workflows = workflows;
   api_.monitors = as_actor(monitors);
   api_.sys = &sys;
-  api_.cfg = cfg;
+  api_.settings = http_settings_of(cfg);
   api_.db = db;
   api_.health = health;
   api_.agents = agents;
   api_.llm = llm;
+  api_.leads = leads;
   api_.catalog = in.catalog;
   api_.version = in.version;
   api_.jwt_secret = in.jwt_secret;

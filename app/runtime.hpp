@@ -10,8 +10,8 @@
 ///   database are still there, and the mirror is flushed before it stops. Called once, from the
 ///   thread that owns the `caf::actor_system`, after the HTTP server has stopped.
 
-#include "actors/agent_catalog.hpp"
-#include "actors/config.hpp"
+#include "actors/agents/agent_catalog.hpp"
+#include "app/config.hpp"
 #include "http/api.hpp"
 
 #include <caf/actor.hpp>

@@ -2,11 +2,11 @@
 // mirror on and off, in one run. In process: the real agent registry, agent actors, mirror and
 // database pool (a throwaway PostgreSQL); no HTTP and no model in the path.
 // Usage: agent_message_bench [messages=20000] [window=256]. Needs PIXELCRAFT_TEST_PG_DSN.
-#include "actors/agent_catalog.hpp"
-#include "actors/agent_registry.hpp"
+#include "actors/agents/agent_catalog.hpp"
+#include "actors/agents/agent_registry.hpp"
 #include "actors/errc.hpp"
-#include "actors/message_mirror.hpp"
 #include "actors/messages.hpp"
+#include "persistence/message_mirror.hpp"
 #include "persistence/pg_pool.hpp"
 #include "tests/support/pg.hpp"
 
@@ -64,8 +64,8 @@ outcome run(caf::actor_system& sys, const db_actor& db, bool mirrored, int n, in
   }
   std::string catalog_error;
   auto catalog = agent_catalog::load(agent_catalog::builtin_json(), "llama3.2", catalog_error);
-  config cfg;
-  auto registry = spawn_agent_registry(sys, {catalog, db, llm_actor{}, tool_actor{}, mirror, cfg});
+  auto registry =
+      spawn_agent_registry(sys, {catalog, db, llm_actor{}, tool_actor{}, mirror, agent_settings{}});
   json spec = {{"workflow_type", "collaborative"},
                {"participating_agents", {"digital_marketing", "content_creation"}},
                {"workflow_config", json::object()},

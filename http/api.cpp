@@ -91,8 +91,8 @@ private:
 
 struct api::impl {
   explicit impl(api_options o)
-      : opts(std::move(o)), verifier(opts.jwt_secret, opts.cfg.jwt_audience),
-        limiter(opts.cfg.rate_limit_per_minute, opts.cfg.rate_limit_burst) {
+      : opts(std::move(o)), verifier(opts.jwt_secret, opts.settings.jwt_audience),
+        limiter(opts.settings.rate_limit_per_minute, opts.settings.rate_limit_burst) {
     // Requester actors: each runs the asks handed to it (`ask_job`) and their continuations.
     // A spawn per ask cost more than the cheap routes' own work.
     if (opts.sys)
@@ -127,7 +127,7 @@ struct api::impl {
   metrics_registry metrics;
 
   void cors_headers(const request_ctx& ctx, std::vector<std::pair<std::string, std::string>>& h) {
-    const auto& origins = opts.cfg.cors_origins;
+    const auto& origins = opts.settings.cors_origins;
     auto* origin = ctx.req.header("origin");
     if (!origin || origins.empty() || !header_safe(*origin))
       return;
@@ -187,7 +187,7 @@ struct api::impl {
     auto shared = std::make_shared<http_response>(std::move(r));
     opts.sys->spawn([=](caf::event_based_actor* a) {
       auto deliver = [=] { self->log_and_send(*copy, std::move(*shared), route, secs); };
-      auto t = deadlines::db(opts.cfg);
+      auto t = deadlines::db(opts.settings.db_timeout_ms);
       if (ok)
         a->request(db, t, idem_end_atom_v, scope, key, static_cast<int32_t>(shared->status),
                    shared->body)
@@ -234,7 +234,8 @@ struct api::impl {
           ctx->idem_key = k;
           fn(ctx);
         },
-        idem_begin_atom_v, scope, k, hash, static_cast<int32_t>(opts.cfg.idempotency_ttl_hours));
+        idem_begin_atom_v, scope, k, hash,
+        static_cast<int32_t>(opts.settings.idempotency_ttl_hours));
   }
 
   stream_sink_ptr open_stream(request_ctx& ctx, const std::string& content_type,
@@ -282,14 +283,14 @@ struct api::impl {
     size_t total = 0;
     for (const auto& [k, v] : req.headers) {
       total += k.size() + v.size() + 4;
-      if (v.size() > opts.cfg.max_header_bytes)
+      if (v.size() > opts.settings.max_header_bytes)
         return ctx->error(431, "header '" + k + "' is too large");
     }
-    if (req.headers.size() > max_header_count || total > 4 * opts.cfg.max_header_bytes)
+    if (req.headers.size() > max_header_count || total > 4 * opts.settings.max_header_bytes)
       return ctx->error(431, "request headers are too large");
-    if (req.body.size() > opts.cfg.max_body_bytes)
-      return ctx->error(413, "request body exceeds " + std::to_string(opts.cfg.max_body_bytes) +
-                                 " bytes");
+    if (req.body.size() > opts.settings.max_body_bytes)
+      return ctx->error(413, "request body exceeds " +
+                                 std::to_string(opts.settings.max_body_bytes) + " bytes");
 
     ctx->query = parse_query(req.query);
     if (req.method == "OPTIONS")

@@ -7,11 +7,11 @@
 /// that answer later through the `response_sink` from a CAF thread.
 /// Thread-safe; one instance per server; must outlive the server that calls it.
 
-#include "actors/agent_catalog.hpp"
-#include "actors/agent_registry.hpp"
-#include "actors/config.hpp"
+#include "actors/agents/agent_catalog.hpp"
+#include "actors/agents/agent_registry.hpp"
 #include "actors/db_actor.hpp"
-#include "actors/health_actor.hpp"
+#include "actors/health/health_actor.hpp"
+#include "actors/leads/lead_analyst.hpp"
 #include "actors/llm_actor.hpp"
 #include "actors/workflow_actor.hpp"
 #include "http/request.hpp"
@@ -19,6 +19,7 @@
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <utility>
@@ -26,13 +27,29 @@
 
 namespace pixelcraft::http {
 
+/// The HTTP layer's settings (app/ fills them from the configuration, API.md §1, §10).
+struct http_settings {
+  std::string jwt_audience = "authenticated";
+  std::vector<std::string> cors_origins; ///< `*` allows any origin
+  uint64_t max_body_bytes = 1 << 20;
+  uint64_t max_header_bytes = 16384; ///< per header line; total is 4x this (431 beyond)
+  unsigned rate_limit_per_minute = 1200;
+  unsigned rate_limit_burst = 300;
+  unsigned idempotency_ttl_hours = 24;
+  unsigned db_timeout_ms = 5000;       ///< `DB_TIMEOUT_MS` (deadlines::db)
+  unsigned request_timeout_s = 120;    ///< our own HTTP deadline (504 after it)
+  std::string llm_provider = "ollama"; ///< shown by `/api/models`
+  std::string default_model;           ///< `OLLAMA_MODEL` for Ollama; empty for OpenAI-compatible
+};
+
 struct api_options {
   caf::actor_system* sys = nullptr;
-  config cfg;
+  http_settings settings;
   db_actor db;
   health_actor health;
   agent_registry_actor agents;
   llm_actor llm;
+  lead_analyst_actor leads;
   workflow_manager_actor workflows;
   caf::actor monitors; ///< the monitor hub (http/monitor_hub.hpp); may be invalid
   std::shared_ptr<const agent_catalog> catalog;

@@ -35,7 +35,6 @@ namespace pixelcraft::http {
 
 using json = nlohmann::json;
 /// A stored or submitted lead as JSON (the fields of `LeadData`).
-using lead_signals_json = json;
 
 /// Who may call a route. `ops` routes ignore tokens entirely (API.md §3).
 enum class access { ops, anyone, user, admin };
@@ -91,13 +90,16 @@ struct request_ctx {
   }
 
   /// Deadline for a database request (statement timeout + connect + margin).
-  std::chrono::milliseconds db_timeout() const { return deadlines::db(opts->cfg); }
+  std::chrono::milliseconds db_timeout() const {
+    return deadlines::db(opts->settings.db_timeout_ms);
+  }
   /// What is left of this request's own deadline (`REQUEST_TIMEOUT_S`): the timeout of an ask
   /// that answers the request; work it asks for gets `deadlines::inner` of it as its budget.
   std::chrono::milliseconds time_left() const {
     auto spent = std::chrono::duration_cast<std::chrono::milliseconds>(
         std::chrono::steady_clock::now() - started);
-    return std::max(std::chrono::milliseconds(1), deadlines::http_request(opts->cfg) - spent);
+    return std::max(std::chrono::milliseconds(1),
+                    deadlines::http_request(opts->settings.request_timeout_s) - spent);
   }
 };
 
@@ -153,12 +155,6 @@ void register_lead_routes(api::impl& a);
 void register_chat_routes(api::impl& a);
 void register_agent_routes(api::impl& a);
 void register_workflow_routes(api::impl& a);
-
-/// Asks `lead_qualification` for a model analysis of a lead and combines it with the rules
-/// (API.md §6). Calls `done` with the `LeadAnalysis` JSON: `rules+llm` with a valid model
-/// answer, else the rules alone. Never fails.
-void analyze_lead(const ctx_ptr& ctx, const lead_signals_json& lead,
-                  std::function<void(json analysis)> done);
 
 /// Text of the served documents.
 const std::string& openapi_document();

@@ -200,8 +200,7 @@ void with_model_list(const ctx_ptr& ctx, std::function<void(json)> next) {
             if (!n.empty() && std::find(names.begin(), names.end(), n) == names.end())
               names.push_back(n);
           };
-          add(ctx->opts->cfg.llm_provider == "openai" ? std::string{}
-                                                      : ctx->opts->cfg.ollama_model);
+          add(ctx->opts->settings.default_model);
           for (const auto& a : ctx->opts->catalog->all())
             add(a.model);
           for (const auto& s : stats)
@@ -217,7 +216,7 @@ void with_model_list(const ctx_ptr& ctx, std::function<void(json)> next) {
               if (s["name"] == n)
                 metrics = s["metrics"];
             models.push_back({{"name", n},
-                              {"provider", ctx->opts->cfg.llm_provider},
+                              {"provider", ctx->opts->settings.llm_provider},
                               {"healthy", v.serves(n)},
                               {"metrics", metrics}});
           }

@@ -3,114 +3,23 @@
 #include "http/context.hpp"
 #include "http/validation.hpp"
 
-#include <cmath>
+#include <algorithm>
+#include <cstdint>
 
 namespace pixelcraft::http {
 
 namespace {
 
-const json& analysis_schema() {
-  static const json schema = parse_json_or_throw(R"({
-    "type": "object",
-    "properties": {
-      "score": {"type": "integer", "minimum": 0, "maximum": 100},
-      "confidence": {"type": "number", "minimum": 0, "maximum": 1},
-      "recommended_services": {"type": "array", "items": {"type": "string"}},
-      "key_insights": {"type": "array", "items": {"type": "string"}},
-      "suggested_actions": {"type": "array", "items": {"type": "string"}},
-      "estimated_value": {"type": ["number", "null"]}
-    },
-    "required": ["score", "confidence", "recommended_services", "key_insights",
-                 "suggested_actions", "estimated_value"]
-  })");
-  return schema;
-}
-
-bool string_list(const json& x, size_t max_items) {
-  if (!x.is_array() || x.size() > max_items)
-    return false;
-  return std::all_of(x.begin(), x.end(), [](const json& s) {
-    return s.is_string() && !s.get<std::string>().empty() && s.get<std::string>().size() <= 500;
-  });
-}
-
-/// The model's answer, if it validates (API.md §6); otherwise null.
-json validated_model_analysis(const std::string& content) {
-  auto m = parse_json(content); // model output: bounded, never throws
-  if (!m.is_object() || !m.contains("score") || !m["score"].is_number() ||
-      !m.contains("confidence") || !m["confidence"].is_number())
-    return nullptr;
-  auto score = m["score"].get<double>();
-  auto confidence = m["confidence"].get<double>();
-  if (!(score >= 0 && score <= 100) || !(confidence >= 0 && confidence <= 1))
-    return nullptr;
-  for (auto key : {"recommended_services", "key_insights", "suggested_actions"})
-    if (!m.contains(key) || !string_list(m[key], 20))
-      return nullptr;
-  if (!m.contains("estimated_value") ||
-      !(m["estimated_value"].is_null() ||
-        (m["estimated_value"].is_number() && m["estimated_value"].get<double>() >= 0)))
-    return nullptr;
-  m["score"] = static_cast<int>(std::floor(score + 0.5));
-  return m;
-}
-
-std::string describe_lead(const json& lead, const lead_rule_score& rules) {
-  auto field = [&](const char* k) {
-    return lead.contains(k) && !lead[k].is_null() ? lead[k].dump() : std::string{"not given"};
-  };
-  return "Qualify this inbound lead and answer with JSON only.\n"
-         "Name: " +
-         field("name") + "\nCompany: " + field("company") +
-         "\nServices of interest: " + field("services_interested") +
-         "\nBudget range: " + field("budget_range") + "\nTimeline: " + field("timeline") +
-         "\nSource: " + field("source") + "\nMessage: " + field("message") +
-         "\nOur rule-based score is " + std::to_string(rules.score) + "/100.";
-}
-
-} // namespace
-
+/// The lead analyst's `LeadAnalysis` for `lead` (rules alone if it does not answer in time).
 void analyze_lead(const ctx_ptr& ctx, const json& lead, std::function<void(json)> done) {
-  auto signals = signals_of_lead(lead);
-  auto rules = score_lead(signals);
-  auto rules_only = parse_json_or_throw(rules_analysis_json(signals, rules));
-  json turn = {{"agent_type", "lead_qualification"},
-               {"message", describe_lead(lead, rules)},
-               {"action", "analyze_lead"},
-               {"format", analysis_schema()}};
-  if (!ctx->opts->catalog->find("lead_qualification"))
-    return done(rules_only);
-  // At most a minute for the model's view; the rules' analysis stands without it.
-  auto timeout = std::min<std::chrono::milliseconds>(std::chrono::seconds(60), ctx->time_left());
-  turn["budget_ms"] = deadlines::inner(timeout).count();
+  auto text = lead.dump();
   ask_or(
-      ctx, ctx->opts->agents, timeout,
-      [rules, rules_only, done](std::string& reply) {
-        auto r = parse_json_or_throw(reply);
-        auto m = r["metadata"].value("degraded", false)
-                     ? json(nullptr)
-                     : validated_model_analysis(r.value("response", std::string{}));
-        if (m.is_null())
-          return done(rules_only); // no model, or output that does not validate: rules stand
-        auto final_score = combine_scores(rules.score, m["score"].get<int>());
-        auto a = rules_only;
-        a["lead_score"]["score"] = final_score;
-        a["lead_score"]["confidence"] = m["confidence"];
-        a["lead_score"]["priority"] = priority_for(final_score);
-        a["lead_score"]["rules_score"] = rules.score;
-        a["lead_score"]["model_score"] = m["score"];
-        a["recommended_services"] = m["recommended_services"];
-        a["key_insights"] = m["key_insights"];
-        a["suggested_actions"] = m["suggested_actions"];
-        a["estimated_value"] = m["estimated_value"];
-        a["method"] = "rules+llm";
-        done(a);
-      },
-      [rules_only, done](caf::error&) { done(rules_only); }, chat_atom_v, turn.dump(),
-      caf::actor{});
+      ctx, ctx->opts->leads, ctx->time_left(),
+      [done](std::string& analysis) { done(parse_json_or_throw(analysis)); },
+      [done, text](caf::error&) { done(parse_json_or_throw(rules_only_analysis(text))); },
+      lead_analyze_atom_v, text,
+      static_cast<uint32_t>(std::min<int64_t>(ctx->time_left().count(), UINT32_MAX)));
 }
-
-namespace {
 
 json lead_response(const json& lead) {
   return {{"lead_id", lead["lead_id"]},

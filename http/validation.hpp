@@ -3,7 +3,7 @@
 /// `{"loc": [...], "msg": "...", "type": "..."}`. Pure functions, no I/O.
 
 #include "actors/json_limits.hpp"
-#include "actors/lead_scoring.hpp"
+#include "actors/leads/lead_scoring.hpp"
 
 #include <nlohmann/json.hpp>
 

@@ -69,7 +69,7 @@ struct model_metrics {
 };
 
 struct llm_state {
-  config cfg;
+  llm_options cfg;
   CURLM* multi = nullptr;
   uint64_t next_id = 1;
   std::map<uint64_t, std::unique_ptr<call>> calls;     ///< every call not yet answered
@@ -142,7 +142,7 @@ size_t on_data(char* p, size_t size, size_t n, void* user) {
 }
 
 /// Builds the provider's request body from the neutral request.
-std::string provider_body(const config& cfg, bool openai, const json& req) {
+std::string provider_body(const llm_options& cfg, bool openai, const json& req) {
   json out;
   out["model"] = req["model"];
   // Tool rounds: our neutral messages carry `tool_calls` with object arguments and tool
@@ -204,7 +204,7 @@ std::string provider_body(const config& cfg, bool openai, const json& req) {
       out["format"] = req["format"];
     if (req.contains("tools"))
       out["tools"] = req["tools"];
-    out["keep_alive"] = cfg.llm_keep_alive;
+    out["keep_alive"] = cfg.keep_alive;
   }
   return out.dump();
 }
@@ -259,9 +259,8 @@ void start_transfer(llm_pointer self, call& c) {
   c.headers = curl_slist_append(nullptr, "Content-Type: application/json");
   c.headers = curl_slist_append(c.headers, c.openai ? "Accept: text/event-stream"
                                                     : "Accept: application/x-ndjson");
-  if (c.openai && !cfg.openai_api_key.empty())
-    c.headers =
-        curl_slist_append(c.headers, ("Authorization: Bearer " + cfg.openai_api_key).c_str());
+  if (c.openai && !cfg.api_key.empty())
+    c.headers = curl_slist_append(c.headers, ("Authorization: Bearer " + cfg.api_key).c_str());
   curl_easy_setopt(c.easy, CURLOPT_URL, c.url.c_str());
   curl_easy_setopt(c.easy, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c.easy, CURLOPT_FOLLOWLOCATION, 0L);
@@ -270,7 +269,7 @@ void start_transfer(llm_pointer self, call& c) {
   curl_easy_setopt(c.easy, CURLOPT_POSTFIELDS, c.body.data());
   curl_easy_setopt(c.easy, CURLOPT_POSTFIELDSIZE, static_cast<long>(c.body.size()));
   curl_easy_setopt(c.easy, CURLOPT_HTTPHEADER, c.headers);
-  curl_easy_setopt(c.easy, CURLOPT_CONNECTTIMEOUT, static_cast<long>(cfg.llm_connect_timeout_s));
+  curl_easy_setopt(c.easy, CURLOPT_CONNECTTIMEOUT, static_cast<long>(cfg.connect_timeout_s));
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(c.deadline - clock_type::now());
   curl_easy_setopt(c.easy, CURLOPT_TIMEOUT_MS, std::max(1L, static_cast<long>(left.count())));
   // Stall detection is ours (tick): curl's low-speed check averages over several seconds.
@@ -289,8 +288,7 @@ void pump(llm_pointer self) {
   auto& st = self->state;
   auto now = clock_type::now();
   for (auto& [model, queue] : st.waiting) {
-    for (auto it = queue.begin();
-         it != queue.end() && st.active[model] < st.cfg.llm_max_concurrency;) {
+    for (auto it = queue.begin(); it != queue.end() && st.active[model] < st.cfg.max_concurrency;) {
       auto found = st.calls.find(*it);
       if (found == st.calls.end()) {
         it = queue.erase(it);
@@ -340,7 +338,7 @@ void completed(llm_pointer self, uint64_t id, CURLcode rc) {
   auto backoff = std::chrono::milliseconds(200 << (c.attempts - 1)) +
                  std::chrono::milliseconds(st.rng() % 100);
   if (!c.first_token && !c.stalled && c.stream_error.empty() && retryable(rc, status) &&
-      c.attempts <= st.cfg.llm_retries && clock_type::now() + backoff < c.deadline) {
+      c.attempts <= st.cfg.retries && clock_type::now() + backoff < c.deadline) {
     c.ready_at = clock_type::now() + backoff;
     st.waiting[c.model].push_front(id);
     self->delayed_send(self, backoff, tick_atom_v);
@@ -355,7 +353,7 @@ void completed(llm_pointer self, uint64_t id, CURLcode rc) {
     err = make_err(errc::unavailable, "model error: " + c.stream_error.substr(0, 300));
   else if (c.stalled)
     err = make_err(errc::deadline_exceeded, "the model stalled (no data for " +
-                                                std::to_string(st.cfg.llm_stall_timeout_s) + " s)");
+                                                std::to_string(st.cfg.stall_timeout_s) + " s)");
   else if (rc == CURLE_OPERATION_TIMEDOUT)
     err = make_err(errc::deadline_exceeded, c.first_token ? "the model did not finish in time"
                                                           : "the model did not answer in time");
@@ -381,7 +379,7 @@ void completed(llm_pointer self, uint64_t id, CURLcode rc) {
 /// and calls past their deadline, running or still queued.
 void check_stalls(llm_pointer self) {
   auto& st = self->state;
-  auto limit = std::chrono::seconds(st.cfg.llm_stall_timeout_s);
+  auto limit = std::chrono::seconds(st.cfg.stall_timeout_s);
   auto now = clock_type::now();
   std::vector<uint64_t> stalled, late;
   for (auto& [id, c] : st.calls) {
@@ -466,7 +464,7 @@ void cancel_for(llm_pointer self, const caf::actor_addr& listener) {
   ensure_ticking(self);
 }
 
-caf::behavior llm_fn(llm_pointer self, config cfg) {
+caf::behavior llm_fn(llm_pointer self, llm_options cfg) {
   self->state.cfg = std::move(cfg);
   self->state.multi = curl_multi_init();
   self->set_down_handler([self](caf::down_msg& dm) { cancel_for(self, dm.source); });
@@ -494,21 +492,20 @@ caf::behavior llm_fn(llm_pointer self, config cfg) {
         auto c = std::make_unique<call>();
         c->id = st.next_id++;
         c->model = req["model"].get<std::string>();
-        c->openai = st.cfg.llm_provider == "openai";
-        c->url = c->openai ? st.cfg.openai_base_url.text + "/v1/chat/completions"
-                           : st.cfg.ollama_host.text + "/api/chat";
+        c->openai = st.cfg.provider == "openai";
+        c->url = c->openai ? st.cfg.openai_url + "/v1/chat/completions"
+                           : st.cfg.ollama_url + "/api/chat";
         c->body = provider_body(st.cfg, c->openai, req);
         c->listener = listener;
         c->rp = rp;
         c->self = self;
-        auto budget = std::chrono::milliseconds(std::chrono::seconds(st.cfg.llm_timeout_s));
+        auto budget = std::chrono::milliseconds(std::chrono::seconds(st.cfg.timeout_s));
         if (auto it = req.find("timeout_ms"); it != req.end() && it->is_number_unsigned())
           budget = std::min(budget, std::chrono::milliseconds(it->get<uint64_t>()));
         c->deadline = clock_type::now() + budget;
         ++st.metrics[c->model].requests;
         auto& queue = st.waiting[c->model];
-        if (queue.size() >= st.cfg.llm_queue_limit &&
-            st.active[c->model] >= st.cfg.llm_max_concurrency) {
+        if (queue.size() >= st.cfg.queue_limit && st.active[c->model] >= st.cfg.max_concurrency) {
           rp.deliver(caf::make_error(errc::unavailable, "model '" + c->model + "' is busy"));
           return;
         }
@@ -523,7 +520,7 @@ caf::behavior llm_fn(llm_pointer self, config cfg) {
         for (auto& [name, m] : self->state.metrics)
           models.push_back(
               {{"name", name},
-               {"provider", self->state.cfg.llm_provider},
+               {"provider", self->state.cfg.provider},
                {"metrics",
                 {{"total_requests", m.requests},
                  {"success_rate", m.requests ? static_cast<double>(m.successes) / m.requests : 0.0},
@@ -538,7 +535,7 @@ caf::behavior llm_fn(llm_pointer self, config cfg) {
 
 } // namespace
 
-llm_actor spawn_llm_client(caf::actor_system& sys, const config& cfg) {
+llm_actor spawn_llm_client(caf::actor_system& sys, const llm_options& cfg) {
   return caf::actor_cast<llm_actor>(sys.spawn<caf::detached>(llm_fn, cfg));
 }
 

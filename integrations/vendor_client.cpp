@@ -33,13 +33,13 @@ struct target {
 };
 
 /// The configured base URL and key of a service; the key is empty when it is not configured.
-bool service_target(const config& cfg, const std::string& service, target& out) {
+bool service_target(const vendor_options& cfg, const std::string& service, target& out) {
   if (service == "hubspot")
-    out = {cfg.crm_api_url.text, cfg.crm_api_key};
+    out = {cfg.crm.url, cfg.crm.key};
   else if (service == "sendgrid")
-    out = {cfg.email_api_url.text, cfg.email_api_key};
+    out = {cfg.email.url, cfg.email.key};
   else if (service == "google_calendar")
-    out = {cfg.calendar_api_url.text, cfg.calendar_id.empty() ? "" : cfg.calendar_api_key};
+    out = {cfg.calendar.url, cfg.calendar_id.empty() ? "" : cfg.calendar.key};
   else
     return false;
   return true;
@@ -73,7 +73,7 @@ size_t on_header(char* p, size_t size, size_t n, void* user) {
   return size * n;
 }
 
-response perform(const config& cfg, const std::string& method, const std::string& url,
+response perform(const vendor_options& cfg, const std::string& method, const std::string& url,
                  const std::string& key, const std::string& body, const std::string& idem) {
   response r;
   std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> h{curl_easy_init(), &curl_easy_cleanup};
@@ -101,8 +101,8 @@ response perform(const config& cfg, const std::string& method, const std::string
   }
   curl_easy_setopt(h.get(), CURLOPT_HTTPHEADER, hs);
   curl_easy_setopt(h.get(), CURLOPT_CONNECTTIMEOUT_MS,
-                   static_cast<long>(std::min(cfg.vendor_timeout_ms, 5000u)));
-  curl_easy_setopt(h.get(), CURLOPT_TIMEOUT_MS, static_cast<long>(cfg.vendor_timeout_ms));
+                   static_cast<long>(std::min(cfg.timeout_ms, 5000u)));
+  curl_easy_setopt(h.get(), CURLOPT_TIMEOUT_MS, static_cast<long>(cfg.timeout_ms));
   curl_easy_setopt(h.get(), CURLOPT_WRITEFUNCTION, &on_body);
   curl_easy_setopt(h.get(), CURLOPT_WRITEDATA, &r);
   curl_easy_setopt(h.get(), CURLOPT_HEADERFUNCTION, &on_header);
@@ -121,7 +121,7 @@ bool retryable_transport(CURLcode rc) {
 }
 
 /// One worker: a blocking call with retries, on its own (detached) thread.
-vendor_actor::behavior_type worker(vendor_actor::pointer self, config cfg) {
+vendor_actor::behavior_type worker(vendor_actor::pointer self, vendor_options cfg) {
   auto rng = std::make_shared<std::mt19937>(std::random_device{}());
   return {
       [cfg, rng](vendor_atom, const std::string& text) -> caf::result<std::string> {
@@ -155,10 +155,10 @@ vendor_actor::behavior_type worker(vendor_actor::pointer self, config cfg) {
                      {"attempt", attempt + 1}});
           bool retry = (r.rc == CURLE_OK && (r.status == 429 || r.status >= 500)) ||
                        (r.rc != CURLE_OK && retryable_transport(r.rc));
-          if (!retry || attempt >= cfg.vendor_retries)
+          if (!retry || attempt >= cfg.retries)
             break;
-          auto backoff = std::chrono::milliseconds(cfg.vendor_backoff_ms << attempt);
-          backoff += std::chrono::milliseconds((*rng)() % (cfg.vendor_backoff_ms / 2 + 1));
+          auto backoff = std::chrono::milliseconds(cfg.backoff_ms << attempt);
+          backoff += std::chrono::milliseconds((*rng)() % (cfg.backoff_ms / 2 + 1));
           if (r.status == 429 && r.retry_after >= 0)
             backoff = std::max<std::chrono::milliseconds>(
                 backoff, std::chrono::seconds(std::min(r.retry_after, max_retry_after_s)));
@@ -193,7 +193,7 @@ struct breaker {
 };
 
 struct router_state {
-  config cfg;
+  vendor_options cfg;
   std::vector<vendor_actor> workers;
   size_t next = 0;
   std::map<std::string, breaker> breakers;
@@ -202,13 +202,13 @@ struct router_state {
 
 using router_pointer = vendor_actor::stateful_pointer<router_state>;
 
-const char* circuit_of(const breaker& b, const config& cfg) {
+const char* circuit_of(const breaker& b, const vendor_options& cfg) {
   if (b.failures < cfg.breaker_failures)
     return "closed";
   return clock_type::now() < b.open_until ? "open" : "half_open";
 }
 
-vendor_actor::behavior_type router(router_pointer self, config cfg, unsigned n) {
+vendor_actor::behavior_type router(router_pointer self, vendor_options cfg, unsigned n) {
   self->state.cfg = cfg;
   for (unsigned i = 0; i < std::max(1u, n); ++i)
     self->state.workers.push_back(self->spawn<caf::detached + caf::linked>(worker, cfg));
@@ -224,10 +224,9 @@ vendor_actor::behavior_type router(router_pointer self, config cfg, unsigned n) 
           b.trial_in_flight = true;
         auto rp = self->make_response_promise<std::string>();
         // Worst case of one call: every attempt times out and every backoff is the longest.
-        auto budget = std::chrono::milliseconds(
-            (st.cfg.vendor_timeout_ms + 1000) * (st.cfg.vendor_retries + 1) +
-            (st.cfg.vendor_backoff_ms << st.cfg.vendor_retries) * 2 +
-            max_retry_after_s * 1000 * st.cfg.vendor_retries);
+        auto budget = std::chrono::milliseconds((st.cfg.timeout_ms + 1000) * (st.cfg.retries + 1) +
+                                                (st.cfg.backoff_ms << st.cfg.retries) * 2 +
+                                                max_retry_after_s * 1000 * st.cfg.retries);
         auto& w = st.workers[st.next++ % st.workers.size()];
         self->request(w, budget, a, text)
             .then(
@@ -265,7 +264,8 @@ vendor_actor::behavior_type router(router_pointer self, config cfg, unsigned n) 
 
 } // namespace
 
-vendor_actor spawn_vendor_client(caf::actor_system& sys, const config& cfg, unsigned workers) {
+vendor_actor spawn_vendor_client(caf::actor_system& sys, const vendor_options& cfg,
+                                 unsigned workers) {
   return sys.spawn(router, cfg, workers);
 }
 

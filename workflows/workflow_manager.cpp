@@ -6,7 +6,6 @@
 #include "actors/deadline.hpp"
 #include "actors/errc.hpp"
 #include "actors/json_limits.hpp"
-#include "actors/lead_scoring.hpp"
 #include "actors/log.hpp"
 #include "workflows/execution.hpp"
 #include "workflows/routing_rules.hpp"
@@ -123,8 +122,8 @@ void save_next(run_pointer self) {
   auto [changes, then] = std::move(st.saves.front());
   st.saves.pop_front();
   st.saving = true;
-  self->request(st.opts.db, deadlines::db(st.opts.cfg), db_op_atom_v, std::string{"wf_save"},
-                changes.dump())
+  self->request(st.opts.db, deadlines::db(st.opts.settings.db_timeout_ms), db_op_atom_v,
+                std::string{"wf_save"}, changes.dump())
       .then(
           [self, then = std::move(then)](const std::string& text) {
             auto& st = self->state;
@@ -191,11 +190,6 @@ void on_step_done(run_pointer self, const std::string& agent, const std::string&
   json result = {{"content", r["response"]},
                  {"metadata", r["metadata"]},
                  {"tools_used", r.value("tools_used", json::array())}};
-  auto input = st.row.value("input_data", json::object());
-  if (agent == "lead_qualification" && input.contains("lead_data") &&
-      input["lead_data"].is_object())
-    result["metadata"]["lead_score"] =
-        score_lead(lead_signals_from_json(input["lead_data"].dump())).score;
   st.path.push_back(agent);
   st.results[agent] = result;
   json events = json::array();
@@ -230,7 +224,8 @@ void on_step_done(run_pointer self, const std::string& agent, const std::string&
     auto& st = self->state;
     if (!st.opts.mirror)
       return save(self, json::object(), events, [self] { run_next(self); });
-    self->request(st.opts.mirror, deadlines::db(st.opts.cfg), mirror_flush_atom_v)
+    self->request(st.opts.mirror, deadlines::db(st.opts.settings.db_timeout_ms),
+                  mirror_flush_atom_v)
         .then([self,
                events](bool) { save(self, json::object(), events, [self] { run_next(self); }); },
               [self](caf::error& err) {
@@ -246,7 +241,8 @@ void on_step_done(run_pointer self, const std::string& agent, const std::string&
     return record(events);
   json put = {{"scope", "workflow"}, {"scope_id", st.id}, {"workflow_id", st.id},
               {"key", agent},        {"value", value},    {"agent", agent}};
-  self->request(st.opts.memory, deadlines::db(st.opts.cfg), mem_put_atom_v, put.dump())
+  self->request(st.opts.memory, deadlines::db(st.opts.settings.db_timeout_ms), mem_put_atom_v,
+                put.dump())
       .then(
           [events, agent, record](const std::string& stored) mutable {
             auto e = parse_json_or_throw(stored);
@@ -308,7 +304,8 @@ void step(run_pointer self, const std::string& agent, const std::string& hand_of
   st.listeners.push_back(listener);
   ++st.in_flight;
   auto cfg = st.row.value("workflow_config", json::object());
-  auto timeout = std::chrono::seconds(cfg.value("step_timeout_s", st.opts.cfg.request_timeout_s));
+  auto timeout =
+      std::chrono::seconds(cfg.value("step_timeout_s", st.opts.settings.request_timeout_s));
   turn["budget_ms"] = deadlines::inner(timeout).count(); // the step ends before we give up
   save(self, json::object(),
        json::array({{{"event_type", "step_started"}, {"data", {{"agent", agent}}}}}), [] {});
@@ -337,8 +334,8 @@ void step(run_pointer self, const std::string& agent, const std::string& hand_of
               return step(self, agent, hand_off_to);
             }
             auto why = timed_out ? "step '" + agent + "' timed out after " +
-                                       std::to_string(cfg.value("step_timeout_s",
-                                                                st.opts.cfg.request_timeout_s)) +
+                                       std::to_string(cfg.value(
+                                           "step_timeout_s", st.opts.settings.request_timeout_s)) +
                                        " s"
                                  : "step '" + agent + "' failed: " + caf::to_string(err);
             save(self, json::object(),
@@ -360,7 +357,7 @@ void query_inboxes(run_pointer self, std::function<void(std::map<std::string, ui
     if (--*left == 0)
       then(*counts);
   };
-  auto t = deadlines::db(st.opts.cfg);
+  auto t = deadlines::db(st.opts.settings.db_timeout_ms);
   for (const auto& agent : agents)
     self->request(st.opts.agents, t, agent_peer_atom_v, agent, st.id)
         .then(
@@ -524,7 +521,7 @@ void on_message(run_pointer self, outgoing_message out, message_promise rp) {
     return rp.deliver(caf::make_error(errc::failed_precondition, "the workflow is " + st.state)),
            void();
   auto m = make_agent_message(std::move(out), st.id);
-  auto t = deadlines::db(st.opts.cfg);
+  auto t = deadlines::db(st.opts.settings.db_timeout_ms);
   auto failed = [self, rp, m](caf::error err) mutable {
     if (self->state.opts.mirror)
       self->send(self->state.opts.mirror, mirror_status_atom_v,
@@ -634,7 +631,7 @@ run_actor::behavior_type run_fn(run_pointer self, std::string id, manager_option
   // Claim, load (with the agents' memory writes, which survive a restart), then run from the
   // last completed step. Requests meanwhile wait in `deferred` (see `when_ready`).
   json claim = {{"workflow_id", st.id}, {"node", st.opts.node_id}, {"lease_s", st.opts.lease_s}};
-  auto t = deadlines::db(st.opts.cfg);
+  auto t = deadlines::db(st.opts.settings.db_timeout_ms);
   self->request(st.opts.db, t, db_op_atom_v, std::string{"wf_claim"}, claim.dump())
       .then(
           [self, t](const std::string& text) {
@@ -709,8 +706,8 @@ run_actor::behavior_type run_fn(run_pointer self, std::string id, manager_option
         auto& st = self->state;
         json claim = {
             {"workflow_id", st.id}, {"node", st.opts.node_id}, {"lease_s", st.opts.lease_s}};
-        self->request(st.opts.db, deadlines::db(st.opts.cfg), db_op_atom_v, std::string{"wf_claim"},
-                      claim.dump())
+        self->request(st.opts.db, deadlines::db(st.opts.settings.db_timeout_ms), db_op_atom_v,
+                      std::string{"wf_claim"}, claim.dump())
             .then([](const std::string&) {},
                   [self](caf::error& err) {
                     if (err == errc::aborted)
@@ -766,7 +763,7 @@ manager_impl::behavior_type manager_fn(manager_pointer self, manager_options opt
     st.ids.erase(it);
   });
   self->send(self, wf_scan_atom_v);
-  auto db_t = deadlines::db(self->state.opts.cfg);
+  auto db_t = deadlines::db(self->state.opts.settings.db_timeout_ms);
   return {
       [self, db_t](wf_start_atom, const std::string& spec) -> caf::result<std::string> {
         auto rp = self->make_response_promise<std::string>();

@@ -1,12 +1,11 @@
 #pragma once
 /// Factory for the workflow manager (contract in actors/workflow_actor.hpp).
 
-#include "actors/agent_catalog.hpp"
-#include "actors/agent_registry.hpp"
-#include "actors/config.hpp"
+#include "actors/agents/agent_catalog.hpp"
+#include "actors/agents/agent_registry.hpp"
 #include "actors/db_actor.hpp"
 #include "actors/event_bus.hpp"
-#include "actors/memory_store.hpp"
+#include "actors/memory/memory_store.hpp"
 #include "actors/message_mirror.hpp"
 #include "actors/workflow_actor.hpp"
 
@@ -17,13 +16,18 @@
 
 namespace pixelcraft::workflows {
 
+struct workflow_settings {
+  unsigned request_timeout_s = 120; ///< a step's timeout when its workflow sets none
+  unsigned db_timeout_ms = 5000;    ///< `DB_TIMEOUT_MS` (deadlines::db)
+};
+
 struct manager_options {
   db_actor db;
   agent_registry_actor agents;
   event_bus_actor bus; ///< where stored events are published (may be invalid)
   memory_actor memory; ///< shared memory; each step's outcome is written there (may be invalid)
   message_mirror_actor mirror; ///< agent messages' mirror; flushed before a step is recorded
-  config cfg;
+  workflow_settings settings;
   std::string node_id;   ///< lease owner name; unique per process
   unsigned lease_s = 30; ///< `WORKFLOW_LEASE_S`
   unsigned scan_s = 5;   ///< how often to look for executions to resume

@@ -1,7 +1,7 @@
 // Agent actors on CAF's test coordinator (STYLE.md §8), with in-memory stand-ins behind the
 // typed database and model handles: no database, no sleeps, virtual time only.
-#include "actors/agent_catalog.hpp"
-#include "actors/agent_registry.hpp"
+#include "actors/agents/agent_catalog.hpp"
+#include "actors/agents/agent_registry.hpp"
 #include "actors/errc.hpp"
 #include "actors/messages.hpp"
 #include "tests/support/actor_test.hpp"
@@ -99,7 +99,7 @@ protected:
     db = sys.spawn(db_standin);
     opts.llm = caf::actor_cast<llm_actor>(model_handle);
     opts.db = db;
-    opts.cfg.agent_idle_s = idle_s; // shorter than a model call may take
+    opts.settings.agent_idle_s = idle_s; // shorter than a model call may take
     registry = spawn_agent_registry(sys, opts);
     sched.run();
   }

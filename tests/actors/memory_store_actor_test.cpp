@@ -1,7 +1,7 @@
 // The shared-memory store and its supervisor on CAF's test coordinator (STYLE.md §8), with an
 // in-memory `shared_memory` table behind the typed database handle: no database, no sleeps.
 #include "actors/errc.hpp"
-#include "actors/memory_store.hpp"
+#include "actors/memory/memory_store.hpp"
 #include "tests/support/actor_test.hpp"
 
 #include <caf/actor_system.hpp>

@@ -2,7 +2,7 @@
 // `agent_messages` table behind the typed database handle: no database, no sleeps.
 #include "actors/agent_message.hpp"
 #include "actors/errc.hpp"
-#include "actors/message_mirror.hpp"
+#include "persistence/message_mirror.hpp"
 #include "tests/support/actor_test.hpp"
 
 #include <caf/actor_system.hpp>

@@ -1,7 +1,7 @@
 // The tool actor's shared-memory tools on CAF's test coordinator (STYLE.md §8): errors are
 // compared with their category, so a timeout is never read as a version mismatch.
+#include "actors/agents/tool_actor.hpp"
 #include "actors/errc.hpp"
-#include "actors/tool_actor.hpp"
 #include "tests/support/actor_test.hpp"
 
 #include <caf/actor_system.hpp>
@@ -97,7 +97,7 @@ TEST_F(ToolActorTest, AMemoryWriteThatTimesOutIsATimeoutNotAVersionMismatch) {
   auto rh = self->request(tools, std::chrono::seconds(3600), tool_atom_v, remember_call());
   sched.run();
   // The memory never answers: the tool's own request times out (db_timeout_ms + 4 s).
-  sched.advance_time(std::chrono::milliseconds(config{}.db_timeout_ms + 4001));
+  sched.advance_time(std::chrono::milliseconds(tool_settings{}.db_timeout_ms + 4001));
   sched.run();
   json result;
   rh.receive([&](std::string& text) { result = json::parse(text); },

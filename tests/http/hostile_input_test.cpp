@@ -1,7 +1,7 @@
 // Hostile input at the HTTP layer (API.md §1, v1.1): the pure checks in http/validation.hpp,
 // and `api::handle` answering the requests that are refused before any actor is asked (so no
 // actor system or database is needed: every case below is answered synchronously).
-#include "actors/agent_catalog.hpp"
+#include "actors/agents/agent_catalog.hpp"
 #include "http/api.hpp"
 #include "http/auth.hpp"
 #include "http/validation.hpp"

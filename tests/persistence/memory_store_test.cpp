@@ -1,6 +1,6 @@
 // Shared memory under its supervisor, against a real database.
 #include "actors/errc.hpp"
-#include "actors/memory_store.hpp"
+#include "actors/memory/memory_store.hpp"
 #include "persistence/pg_pool.hpp"
 #include "tests/support/pg.hpp"
 

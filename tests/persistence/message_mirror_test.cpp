@@ -2,7 +2,7 @@
 #include "actors/agent_message.hpp"
 #include "actors/errc.hpp"
 #include "actors/ids.hpp"
-#include "actors/message_mirror.hpp"
+#include "persistence/message_mirror.hpp"
 #include "persistence/pg_pool.hpp"
 #include "tests/support/pg.hpp"
 

@@ -11,7 +11,6 @@
 ///   a configured integration whose circuit breaker is open reports `unhealthy` with
 ///   `"circuit": "open"`.
 
-#include "actors/config.hpp"
 #include "actors/db_actor.hpp"
 #include "actors/messages.hpp"
 #include "actors/probe_actor.hpp"
@@ -33,8 +32,23 @@ using health_actor = caf::typed_actor<
     /// The model server from the last completed check (waits for the first one). Callers: 5 s.
     caf::replies_to<models_atom>::with<model_status>>;
 
+/// One dependency checked with an authenticated `GET` (integrations/ builds them from its own
+/// settings: `integrations::health_targets`, so vendor URL shapes stay there).
+struct health_target {
+  std::string url; ///< empty: not configured (reported `not_configured`)
+  std::string key; ///< `Authorization: Bearer` value; may be empty
+  /// For the model server: where the reply lists model names (`models`/`name` for Ollama,
+  /// `data`/`id` for OpenAI-compatible servers).
+  std::string list_key;
+  std::string name_key;
+};
+
 struct health_options {
-  config cfg;
+  health_target model; ///< always configured
+  health_target crm;
+  health_target email;
+  health_target calendar;
+  unsigned interval_s = 15; ///< background re-check period (`HEALTH_INTERVAL_S`, <= 30)
   db_actor db;
   probe_actor llm_probe;
   probe_actor crm_probe;

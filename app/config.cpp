@@ -1,4 +1,4 @@
-#include "actors/config.hpp"
+#include "app/config.hpp"
 
 #include "actors/log.hpp"
 

@@ -1,9 +1,10 @@
-#include "actors/agent_registry.hpp"
+#include "actors/agents/agent_registry.hpp"
 
 #include "actors/agent_message.hpp"
 #include "actors/deadline.hpp"
 #include "actors/errc.hpp"
 #include "actors/json_limits.hpp"
+#include "actors/leads/lead_scoring.hpp"
 #include "actors/log.hpp"
 
 #include <caf/actor_system.hpp>
@@ -87,7 +88,7 @@ void end_turn(agent_pointer self) {
   if (st.conversation_id.empty() && st.workflow_id.empty())
     return self->quit();
   auto idle = ++st.generation;
-  self->delayed_send(self, std::chrono::seconds(st.opts.cfg.agent_idle_s), idle_atom_v, idle);
+  self->delayed_send(self, std::chrono::seconds(st.opts.settings.agent_idle_s), idle_atom_v, idle);
   pump(self);
 }
 
@@ -131,8 +132,8 @@ void ensure_loaded(agent_pointer self, std::function<void(caf::error)> then) {
     for (auto& f : waiting)
       f(err);
   };
-  self->request(st.opts.db, deadlines::db(st.opts.cfg), db_op_atom_v, std::string{"amsg_list"},
-                args.dump())
+  self->request(st.opts.db, deadlines::db(st.opts.settings.db_timeout_ms), db_op_atom_v,
+                std::string{"amsg_list"}, args.dump())
       .then(
           [self, done](const std::string& text) {
             auto& st = self->state;
@@ -302,8 +303,8 @@ void write_log(agent_pointer self, const turn& t, const std::string& status, con
        std::chrono::duration<double, std::milli>(clock_type::now() - t.started).count()},
       {"status", status},
       {"error_message", error.empty() ? json(nullptr) : json(error)}};
-  self->request(st.opts.db, deadlines::db(st.opts.cfg), db_op_atom_v, std::string{"log_add"},
-                row.dump())
+  self->request(st.opts.db, deadlines::db(st.opts.settings.db_timeout_ms), db_op_atom_v,
+                std::string{"log_add"}, row.dump())
       .then([](const std::string&) {},
             [](caf::error& err) {
               log::warn(component, "agent log not written", {{"error", caf::to_string(err)}});
@@ -337,7 +338,7 @@ json model_request(const agent_state& st, const turn& t) {
     messages.push_back({{"role", "system"},
                         {"content", "Context provided by the application (JSON): " +
                                         t.request["context"].dump()}});
-  auto turns = static_cast<size_t>(st.opts.cfg.history_turns) * 2;
+  auto turns = static_cast<size_t>(st.opts.settings.history_turns) * 2;
   auto from = st.history.size() > turns ? st.history.size() - turns : 0;
   for (size_t i = from; i < st.history.size(); ++i)
     messages.push_back(st.history[i]);
@@ -350,7 +351,7 @@ json model_request(const agent_state& st, const turn& t) {
               {"max_tokens", st.def->max_tokens}};
   if (t.request.contains("format")) {
     req["format"] = t.request["format"];
-  } else if (st.opts.tools && t.round < st.opts.cfg.tool_rounds) {
+  } else if (st.opts.tools && t.round < st.opts.settings.tool_rounds) {
     json tools = json::array();
     for (const auto& tool : parse_json_or_throw(st.def->tools_json))
       tools.push_back({{"type", "function"}, {"function", tool}});
@@ -365,6 +366,25 @@ json model_request(const agent_state& st, const turn& t) {
   return req;
 }
 
+/// An agent with the `lead_scoring` capability, given a lead (`context.lead_data`, e.g. a
+/// workflow's input), reports the rules' score of it as `metadata.lead_score` (API.md §6, §7:
+/// routing rules read it), whatever the model said.
+json with_lead_score(const agent_def& def, const json& request, json meta) {
+  const auto& caps = def.capabilities;
+  if (std::find(caps.begin(), caps.end(), "lead_scoring") == caps.end())
+    return meta;
+  auto c = request.find("context");
+  if (c == request.end() || !c->is_object())
+    return meta;
+  auto lead = c->find("lead_data");
+  if (lead == c->end() || !lead->is_object())
+    return meta;
+  if (!meta.is_object())
+    meta = json::object();
+  meta["lead_score"] = score_lead(lead_signals_from_json(lead->dump())).score;
+  return meta;
+}
+
 void deliver_reply(agent_pointer self, turn& t, const std::string& content, const json& meta,
                    const json& tool_calls) {
   auto& st = self->state;
@@ -372,7 +392,7 @@ void deliver_reply(agent_pointer self, turn& t, const std::string& content, cons
       {"response", content},
       {"conversation_id", st.conversation_id.empty() ? json(nullptr) : json(st.conversation_id)},
       {"agent_type", st.def->id},
-      {"metadata", meta},
+      {"metadata", with_lead_score(*st.def, t.request, meta)},
       {"tools_used", t.tools_used},
       {"memory_writes", t.memory_writes},
       {"timestamp", log::now_rfc3339()}};
@@ -429,8 +449,8 @@ void finish_turn(agent_pointer self, std::shared_ptr<turn> t, std::string conten
     row["tokens_in"] = meta["tokens_in"];
   if (meta.contains("tokens_out"))
     row["tokens_out"] = meta["tokens_out"];
-  self->request(st.opts.db, deadlines::db(st.opts.cfg), db_op_atom_v, std::string{"msg_add"},
-                row.dump())
+  self->request(st.opts.db, deadlines::db(st.opts.settings.db_timeout_ms), db_op_atom_v,
+                std::string{"msg_add"}, row.dump())
       .then(
           [self, t, content, meta, tool_calls](const std::string&) {
             self->state.history.push_back({{"role", "user"}, {"content", t->message}});
@@ -516,7 +536,7 @@ void run_tools(agent_pointer self, std::shared_ptr<turn> t, const std::string& c
 void call_model(agent_pointer self, std::shared_ptr<turn> t) {
   auto& st = self->state;
   // The model client ends the call within its budget; we wait that + margin.
-  auto budget = t->deadline.budget_for(std::chrono::seconds(st.opts.cfg.llm_timeout_s));
+  auto budget = t->deadline.budget_for(std::chrono::seconds(st.opts.settings.llm_timeout_s));
   if (budget < deadlines::min_work) {
     write_log(self, *t, "timeout", json::object(), "the turn's deadline passed");
     return fail_turn(self, t,
@@ -530,7 +550,7 @@ void call_model(agent_pointer self, std::shared_ptr<turn> t) {
             auto r = parse_json_or_throw(text);
             auto calls = r.value("tool_calls", json::array());
             if (!calls.empty() && self->state.opts.tools &&
-                t->round < self->state.opts.cfg.tool_rounds)
+                t->round < self->state.opts.settings.tool_rounds)
               return run_tools(self, t, r.value("content", std::string{}), calls);
             json meta = {{"model_used", r["model"]},
                          {"degraded", false},
@@ -573,8 +593,8 @@ void store_user_message(agent_pointer self, std::shared_ptr<turn> t) {
               {"metadata", t->request.contains("context") ? json{{"context", t->request["context"]}}
                                                           : json::object()}};
   // Stored while the model works (not before it): the first token is not delayed by a commit.
-  self->request(st.opts.db, deadlines::db(st.opts.cfg), db_op_atom_v, std::string{"msg_add"},
-                row.dump())
+  self->request(st.opts.db, deadlines::db(st.opts.settings.db_timeout_ms), db_op_atom_v,
+                std::string{"msg_add"}, row.dump())
       .then(
           [t](const std::string&) {
             t->user_stored = true;
@@ -634,9 +654,9 @@ void start_turn(agent_pointer self, std::shared_ptr<turn> t) {
     return store_user_message(self, t);
   // First turn of this actor: load the conversation's memory (survives restarts).
   json args = {{"conversation_id", st.conversation_id},
-               {"limit", std::max(1u, st.opts.cfg.history_turns) * 2}};
-  self->request(st.opts.db, deadlines::db(st.opts.cfg), db_op_atom_v, std::string{"conv_recent"},
-                args.dump())
+               {"limit", std::max(1u, st.opts.settings.history_turns) * 2}};
+  self->request(st.opts.db, deadlines::db(st.opts.settings.db_timeout_ms), db_op_atom_v,
+                std::string{"conv_recent"}, args.dump())
       .then(
           [self, t](const std::string& text) {
             auto& st = self->state;
@@ -688,7 +708,7 @@ agent_actor::behavior_type agent_fn(agent_pointer self, const agent_def* def,
         t->rp = self->make_response_promise<std::string>();
         t->message = t->request.value("message", std::string{});
         // The caller's deadline, as the budget it had left when it sent the turn.
-        auto budget = deadlines::inner(deadlines::http_request(st.opts.cfg));
+        auto budget = deadlines::inner(deadlines::http_request(st.opts.settings.request_timeout_s));
         if (auto it = t->request.find("budget_ms");
             it != t->request.end() && it->is_number_unsigned())
           budget = std::min(deadlines::ms(it->get<uint64_t>()), deadlines::max_budget);

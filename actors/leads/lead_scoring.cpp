@@ -1,4 +1,4 @@
-#include "actors/lead_scoring.hpp"
+#include "actors/leads/lead_scoring.hpp"
 
 #include "actors/json_limits.hpp"
 #include "actors/log.hpp"

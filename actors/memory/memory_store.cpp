@@ -1,4 +1,4 @@
-#include "actors/memory_store.hpp"
+#include "actors/memory/memory_store.hpp"
 
 #include "actors/deadline.hpp"
 #include "actors/errc.hpp"

@@ -1,4 +1,4 @@
-#include "actors/health_actor.hpp"
+#include "actors/health/health_actor.hpp"
 
 #include "actors/errc.hpp"
 #include "actors/json_limits.hpp"
@@ -25,21 +25,6 @@ using clock_type = std::chrono::steady_clock;
 
 constexpr uint32_t probe_timeout_ms = 2500;
 constexpr auto request_timeout = std::chrono::milliseconds(3000);
-
-std::string url_encode(const std::string& s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      static constexpr char hex[] = "0123456789ABCDEF";
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
 
 /// Text of an error for the health body: our own message, never a secret.
 std::string error_text(const caf::error& err) {
@@ -173,7 +158,6 @@ void check_all(health_pointer self) {
   if (st.in_flight)
     return;
   st.in_flight = true;
-  const auto& cfg = st.opts.cfg;
   st.pending = 6;
   if (st.opts.vendors) {
     self->request(st.opts.vendors, request_timeout, vstats_atom_v)
@@ -206,7 +190,7 @@ void check_all(health_pointer self) {
             finish_one(self);
           });
   // Model server.
-  auto models = [](const char* list_key, const char* name_key) {
+  auto models = [](std::string list_key, std::string name_key) {
     return [list_key, name_key](json& s, const std::string& body) {
       auto parsed = parse_json(body);
       json names = json::array();
@@ -217,34 +201,21 @@ void check_all(health_pointer self) {
       s["models"] = names;
     };
   };
-  if (cfg.llm_provider == "openai")
-    probe_service(self, "ollama", st.opts.llm_probe, cfg.openai_base_url.text + "/v1/models",
-                  cfg.openai_api_key, models("data", "id"));
-  else
-    probe_service(self, "ollama", st.opts.llm_probe, cfg.ollama_host.text + "/api/tags", "",
-                  models("models", "name"));
+  const auto& o = st.opts;
+  probe_service(self, "ollama", o.llm_probe, o.model.url, o.model.key,
+                models(o.model.list_key, o.model.name_key));
   // Integrations: only when configured.
-  auto not_configured = [self](const char* key) {
-    self->state.services[key] = {{"status", "not_configured"}};
-    finish_one(self);
+  auto check = [self](const char* service, probe_actor probe, const health_target& t) {
+    if (t.url.empty()) {
+      self->state.services[service] = {{"status", "not_configured"}};
+      finish_one(self);
+    } else {
+      probe_service(self, service, std::move(probe), t.url, t.key);
+    }
   };
-  if (cfg.crm_api_key.empty())
-    not_configured("hubspot");
-  else
-    probe_service(self, "hubspot", st.opts.crm_probe,
-                  cfg.crm_api_url.text + "/crm/v3/objects/contacts?limit=1", cfg.crm_api_key);
-  if (cfg.email_api_key.empty())
-    not_configured("sendgrid");
-  else
-    probe_service(self, "sendgrid", st.opts.email_probe, cfg.email_api_url.text + "/v3/scopes",
-                  cfg.email_api_key);
-  if (cfg.calendar_api_key.empty() || cfg.calendar_id.empty())
-    not_configured("google_calendar");
-  else
-    probe_service(self, "google_calendar", st.opts.calendar_probe,
-                  cfg.calendar_api_url.text + "/calendar/v3/calendars/" +
-                      url_encode(cfg.calendar_id),
-                  cfg.calendar_api_key);
+  check("hubspot", o.crm_probe, o.crm);
+  check("sendgrid", o.email_probe, o.email);
+  check("google_calendar", o.calendar_probe, o.calendar);
 }
 
 health_impl::behavior_type health_fn(health_pointer self, health_options opts) {
@@ -295,9 +266,8 @@ health_impl::behavior_type health_fn(health_pointer self, health_options opts) {
       [self](tick_atom) {
         check_all(self);
         // While the database is down, probe faster so recovery (and migration) is prompt.
-        auto every = self->state.db_healthy()
-                         ? std::chrono::seconds(self->state.opts.cfg.health_interval_s)
-                         : std::chrono::seconds(2);
+        auto every = self->state.db_healthy() ? std::chrono::seconds(self->state.opts.interval_s)
+                                              : std::chrono::seconds(2);
         self->delayed_send(self, every, tick_atom_v);
       },
   };

@@ -16,11 +16,10 @@
 ///   included, writes one `agent_logs` row `tool_execution:<tool>` (status `success`, `error`,
 ///   `timeout` or `skipped`). No key or secret appears in a result or a log.
 
-#include "actors/agent_catalog.hpp"
-#include "actors/config.hpp"
+#include "actors/agents/agent_catalog.hpp"
 #include "actors/db_actor.hpp"
 #include "actors/fwd.hpp"
-#include "actors/memory_store.hpp"
+#include "actors/memory/memory_store.hpp"
 #include "actors/vendor_actor.hpp"
 
 #include <caf/fwd.hpp>
@@ -40,12 +39,25 @@ using tool_actor = caf::typed_actor<
     /// category: a timeout is a `timeout` result).
     caf::replies_to<tool_atom, std::string>::with<std::string>>;
 
+/// What the tools need to know of the configuration (app/ fills it, API.md §9, §10).
+struct tool_settings {
+  bool crm_configured = false;      ///< `CRM_API_KEY` set
+  bool email_configured = false;    ///< `EMAIL_API_KEY` set
+  bool calendar_configured = false; ///< `CALENDAR_API_KEY` and `CALENDAR_ID` set
+  std::string email_from;           ///< `EMAIL_FROM`
+  std::string email_notify_to;      ///< `EMAIL_NOTIFY_TO` (defaults to `EMAIL_FROM`)
+  std::string calendar_id;          ///< `CALENDAR_ID`
+  unsigned vendor_timeout_ms = 10000;
+  unsigned vendor_retries = 3;
+  unsigned db_timeout_ms = 5000;
+};
+
 struct tool_options {
   std::shared_ptr<const agent_catalog> catalog;
   vendor_actor vendors;
   db_actor db;
   memory_actor memory; ///< for the built-in `remember`/`recall` workflow tools (may be invalid)
-  config cfg;
+  tool_settings settings;
 };
 
 /// The built-in shared-memory tools every agent gets inside a workflow (JSON array of tool

@@ -30,14 +30,13 @@
 ///   summary, unless it declared `[FINAL]` or addressed others itself. The step's reply adds
 ///   `messages_sent` and `messages_processed` (ids).
 
-#include "actors/agent_catalog.hpp"
-#include "actors/config.hpp"
+#include "actors/agents/agent_catalog.hpp"
+#include "actors/agents/tool_actor.hpp"
 #include "actors/db_actor.hpp"
 #include "actors/fwd.hpp"
 #include "actors/llm_actor.hpp"
 #include "actors/message_mirror.hpp"
 #include "actors/messages.hpp"
-#include "actors/tool_actor.hpp"
 
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>
@@ -82,13 +81,23 @@ using agent_registry_actor = caf::typed_actor<
     /// Reply: `{"<agent_id>": <live actor count>}` for every catalogued agent.
     caf::replies_to<agents_atom>::with<std::string>>;
 
+/// The agents' settings (app/ fills them from the configuration, API.md §10).
+struct agent_settings {
+  unsigned agent_idle_s = 300;      ///< an idle agent actor is passivated after this
+  unsigned history_turns = 10;      ///< conversation turns sent to the model
+  unsigned llm_timeout_s = 120;     ///< the longest model call of a turn
+  unsigned tool_rounds = 4;         ///< model/tool round trips per turn
+  unsigned db_timeout_ms = 5000;    ///< `DB_TIMEOUT_MS` (deadlines::db)
+  unsigned request_timeout_s = 120; ///< `REQUEST_TIMEOUT_S`: the budget of a turn nobody bounds
+};
+
 struct agent_registry_options {
   std::shared_ptr<const agent_catalog> catalog;
   db_actor db;
   llm_actor llm;
   tool_actor tools;            ///< may be invalid: tools are then not offered to the model
   message_mirror_actor mirror; ///< may be invalid: agent messages are then not mirrored
-  config cfg;
+  agent_settings settings;
 };
 
 agent_registry_actor spawn_agent_registry(caf::actor_system& sys, agent_registry_options opts);

@@ -1,4 +1,4 @@
-#include "actors/message_mirror.hpp"
+#include "persistence/message_mirror.hpp"
 
 #include "actors/agent_message.hpp"
 #include "actors/deadline.hpp"

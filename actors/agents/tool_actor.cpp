@@ -1,4 +1,4 @@
-#include "actors/tool_actor.hpp"
+#include "actors/agents/tool_actor.hpp"
 
 #include "actors/deadline.hpp"
 #include "actors/errc.hpp"
@@ -59,8 +59,8 @@ void done(tool_pointer self, const exec_ptr& e, json result, const std::string& 
       {"execution_time_ms", ms},
       {"status", status},
       {"error_message", error.empty() ? json(nullptr) : json(error)}};
-  self->request(self->state.opts.db, deadlines::db(self->state.opts.cfg), db_op_atom_v,
-                std::string{"log_add"}, row.dump())
+  self->request(self->state.opts.db, deadlines::db(self->state.opts.settings.db_timeout_ms),
+                db_op_atom_v, std::string{"log_add"}, row.dump())
       .then([](const std::string&) {},
             [](caf::error& err) {
               log::warn(component, "tool log not written", {{"error", caf::to_string(err)}});
@@ -104,7 +104,7 @@ void vcall(tool_pointer self, const exec_ptr& e, const std::string& service,
               {"idempotency_key", e->execution_id + ":" + method + ":" + path}};
   if (!body.is_null())
     req["body"] = body;
-  const auto& cfg = self->state.opts.cfg;
+  const auto& cfg = self->state.opts.settings;
   auto budget =
       std::chrono::milliseconds((cfg.vendor_timeout_ms + 1000) * (cfg.vendor_retries + 1) + 60000);
   self->request(self->state.opts.vendors, budget, vendor_atom_v, req.dump())
@@ -116,12 +116,12 @@ void vcall(tool_pointer self, const exec_ptr& e, const std::string& service,
           [self, e](caf::error& err) { vendor_failed(self, e, err); });
 }
 
-bool configured(const config& cfg, const std::string& service) {
+bool configured(const tool_settings& cfg, const std::string& service) {
   if (service == "hubspot")
-    return !cfg.crm_api_key.empty();
+    return cfg.crm_configured;
   if (service == "sendgrid")
-    return !cfg.email_api_key.empty();
-  return !cfg.calendar_api_key.empty() && !cfg.calendar_id.empty();
+    return cfg.email_configured;
+  return cfg.calendar_configured;
 }
 
 std::string url_encode(const std::string& s) {
@@ -236,7 +236,7 @@ void crm_tool(tool_pointer self, const exec_ptr& e) {
 
 void email_tool(tool_pointer self, const exec_ptr& e) {
   const auto& a = e->args;
-  const auto& cfg = self->state.opts.cfg;
+  const auto& cfg = self->state.opts.settings;
   std::string to, subject, text;
   if (e->tool == "send_marketing_proposal") {
     to = a["to_email"];
@@ -311,7 +311,7 @@ std::string from_epoch(long long t) {
 
 void calendar_tool(tool_pointer self, const exec_ptr& e) {
   const auto& a = e->args;
-  const auto& cfg = self->state.opts.cfg;
+  const auto& cfg = self->state.opts.settings;
   long long start = 0;
   to_epoch(a["start_time"].get<std::string>(), start); // validated by the schema
   int minutes = a.value("duration_minutes", e->tool == "schedule_strategy_session" ? 45 : 30);
@@ -320,7 +320,7 @@ void calendar_tool(tool_pointer self, const exec_ptr& e) {
   json fb = {{"timeMin", start_s}, {"timeMax", end_s}, {"items", {{{"id", cfg.calendar_id}}}}};
   vcall(self, e, "google_calendar", "POST", "/calendar/v3/freeBusy", fb,
         [self, e, cal, start_s, end_s](int status, const json& b) {
-          const auto& cfg = self->state.opts.cfg;
+          const auto& cfg = self->state.opts.settings;
           if (status != 200)
             return done(self, e,
                         {{"success", false},
@@ -395,7 +395,7 @@ void calendar_tool(tool_pointer self, const exec_ptr& e) {
 /// PATCH (reschedule) or DELETE (cancel) an event booked earlier.
 void calendar_change_tool(tool_pointer self, const exec_ptr& e) {
   const auto& a = e->args;
-  auto path = "/calendar/v3/calendars/" + url_encode(self->state.opts.cfg.calendar_id) +
+  auto path = "/calendar/v3/calendars/" + url_encode(self->state.opts.settings.calendar_id) +
               "/events/" + url_encode(a["event_id"].get<std::string>()) + "?sendUpdates=all";
   if (e->tool == "cancel_meeting") {
     return vcall(self, e, "google_calendar", "DELETE", path, nullptr,
@@ -460,7 +460,7 @@ void memory_tool(tool_pointer self, const exec_ptr& e, const std::string& workfl
                 "error", "no owner");
   json req = {
       {"scope", scope}, {"scope_id", scope_id}, {"key", a["key"]}, {"workflow_id", workflow_id}};
-  auto timeout = deadlines::db(self->state.opts.cfg);
+  auto timeout = deadlines::db(self->state.opts.settings.db_timeout_ms);
   if (e->tool == "recall") {
     self->request(self->state.opts.memory, timeout, mem_get_atom_v, req.dump())
         .then(
@@ -605,7 +605,7 @@ tool_actor::behavior_type tool_fn(tool_pointer self, tool_options opts) {
           return rp;
         }
         // 3. A service that is not configured: skipped, never a pretend success.
-        if (!configured(st.opts.cfg, kind->second.service)) {
+        if (!configured(st.opts.settings, kind->second.service)) {
           done(self, e, {{"success", false}, {"skipped", true}, {"reason", "not_configured"}},
                "skipped");
           return rp;

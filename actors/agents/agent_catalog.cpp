@@ -1,4 +1,4 @@
-#include "actors/agent_catalog.hpp"
+#include "actors/agents/agent_catalog.hpp"
 
 #include "actors/json_limits.hpp"
 #include "actors/messages.hpp"

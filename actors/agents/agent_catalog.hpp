@@ -1,6 +1,6 @@
 #pragma once
 /// The agents, defined as data (API.md §5): one JSON file the operator can edit
-/// (`AGENTS_FILE`), or the built-in `actors/agents.json`. Immutable once loaded; shared
+/// (`AGENTS_FILE`), or the built-in `actors/agents/agents.json`. Immutable once loaded; shared
 /// read-only between the registry actor and http/ (local only, never sent in a message).
 
 #include <array>

@@ -1,0 +1,151 @@
+#include "actors/leads/lead_analyst.hpp"
+
+#include "actors/deadline.hpp"
+#include "actors/json_limits.hpp"
+#include "actors/leads/lead_scoring.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+namespace pixelcraft {
+
+namespace {
+
+using json = nlohmann::json;
+
+const json& analysis_schema() {
+  static const json schema = parse_json_or_throw(R"({
+    "type": "object",
+    "properties": {
+      "score": {"type": "integer", "minimum": 0, "maximum": 100},
+      "confidence": {"type": "number", "minimum": 0, "maximum": 1},
+      "recommended_services": {"type": "array", "items": {"type": "string"}},
+      "key_insights": {"type": "array", "items": {"type": "string"}},
+      "suggested_actions": {"type": "array", "items": {"type": "string"}},
+      "estimated_value": {"type": ["number", "null"]}
+    },
+    "required": ["score", "confidence", "recommended_services", "key_insights",
+                 "suggested_actions", "estimated_value"]
+  })");
+  return schema;
+}
+
+bool string_list(const json& x, size_t max_items) {
+  if (!x.is_array() || x.size() > max_items)
+    return false;
+  return std::all_of(x.begin(), x.end(), [](const json& s) {
+    return s.is_string() && !s.get<std::string>().empty() && s.get<std::string>().size() <= 500;
+  });
+}
+
+/// The model's answer, if it validates (API.md §6); otherwise null.
+json validated_model_analysis(const std::string& content) {
+  auto m = parse_json(content); // model output: bounded, never throws
+  if (!m.is_object() || !m.contains("score") || !m["score"].is_number() ||
+      !m.contains("confidence") || !m["confidence"].is_number())
+    return nullptr;
+  auto score = m["score"].get<double>();
+  auto confidence = m["confidence"].get<double>();
+  if (!(score >= 0 && score <= 100) || !(confidence >= 0 && confidence <= 1))
+    return nullptr;
+  for (auto key : {"recommended_services", "key_insights", "suggested_actions"})
+    if (!m.contains(key) || !string_list(m[key], 20))
+      return nullptr;
+  if (!m.contains("estimated_value") ||
+      !(m["estimated_value"].is_null() ||
+        (m["estimated_value"].is_number() && m["estimated_value"].get<double>() >= 0)))
+    return nullptr;
+  m["score"] = static_cast<int>(std::floor(score + 0.5));
+  return m;
+}
+
+std::string describe_lead(const json& lead, const lead_rule_score& rules) {
+  auto field = [&](const char* k) {
+    return lead.contains(k) && !lead[k].is_null() ? lead[k].dump() : std::string{"not given"};
+  };
+  return "Qualify this inbound lead and answer with JSON only.\n"
+         "Name: " +
+         field("name") + "\nCompany: " + field("company") +
+         "\nServices of interest: " + field("services_interested") +
+         "\nBudget range: " + field("budget_range") + "\nTimeline: " + field("timeline") +
+         "\nSource: " + field("source") + "\nMessage: " + field("message") +
+         "\nOur rule-based score is " + std::to_string(rules.score) + "/100.";
+}
+
+/// The rules' analysis with the model's view combined into it.
+std::string combined(const std::string& rules_only, const lead_rule_score& rules, const json& m) {
+  auto a = parse_json_or_throw(rules_only); // our own text
+  auto final_score = combine_scores(rules.score, m["score"].get<int>());
+  a["lead_score"]["score"] = final_score;
+  a["lead_score"]["confidence"] = m["confidence"];
+  a["lead_score"]["priority"] = priority_for(final_score);
+  a["lead_score"]["rules_score"] = rules.score;
+  a["lead_score"]["model_score"] = m["score"];
+  a["recommended_services"] = m["recommended_services"];
+  a["key_insights"] = m["key_insights"];
+  a["suggested_actions"] = m["suggested_actions"];
+  a["estimated_value"] = m["estimated_value"];
+  a["method"] = "rules+llm";
+  return a.dump();
+}
+
+lead_analyst_actor::behavior_type analyst(lead_analyst_actor::pointer self,
+                                          lead_analyst_options opts) {
+  return {
+      [self, opts](lead_analyze_atom, const std::string& lead_text,
+                   uint32_t budget_ms) -> caf::result<std::string> {
+        auto lead = parse_json(lead_text);
+        if (!lead.is_object())
+          lead = json::object();
+        auto signals = lead_signals_from_json(lead_text);
+        auto rules = score_lead(signals);
+        auto rules_only = rules_analysis_json(signals, rules);
+        if (!opts.agents || !opts.catalog || !opts.catalog->find("lead_qualification"))
+          return rules_only;
+        // At most a minute for the model's view, and an answer before the caller gives up.
+        auto wait = deadlines::inner(
+            std::min<deadlines::ms>(std::chrono::seconds(60), deadlines::ms(budget_ms)));
+        if (wait < deadlines::min_work)
+          return rules_only;
+        json turn = {{"agent_type", "lead_qualification"},
+                     {"message", describe_lead(lead, rules)},
+                     {"action", "analyze_lead"},
+                     {"format", analysis_schema()},
+                     {"budget_ms", deadlines::inner(wait).count()}};
+        auto rp = self->make_response_promise<std::string>();
+        self->request(opts.agents, wait, chat_atom_v, turn.dump(), caf::actor{})
+            .then(
+                [rp, rules, rules_only](const std::string& reply) mutable {
+                  auto r = parse_json(reply);
+                  auto degraded = !r.is_object() || !r.contains("metadata") ||
+                                  !r["metadata"].is_object() ||
+                                  r["metadata"].value("degraded", false);
+                  auto m = degraded ? json(nullptr)
+                                    : validated_model_analysis(r.value("response", std::string{}));
+                  // No model, or output that does not validate: the rules stand.
+                  rp.deliver(m.is_null() ? rules_only : combined(rules_only, rules, m));
+                },
+                [rp, rules_only](caf::error&) mutable { rp.deliver(rules_only); });
+        return rp;
+      },
+  };
+}
+
+} // namespace
+
+lead_analyst_actor spawn_lead_analyst(caf::actor_system& sys, lead_analyst_options opts) {
+  return sys.spawn(analyst, std::move(opts));
+}
+
+std::string rules_only_analysis(const std::string& lead_json) {
+  auto signals = lead_signals_from_json(lead_json);
+  return rules_analysis_json(signals, score_lead(signals));
+}
+
+} // namespace pixelcraft

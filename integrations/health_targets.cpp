@@ -1,0 +1,39 @@
+#include "integrations/health_targets.hpp"
+
+#include <cctype>
+
+namespace pixelcraft::integrations {
+
+std::string url_encode(const std::string& s) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+health_targets_set health_targets(const llm_options& llm, const vendor_options& vendors) {
+  health_targets_set out;
+  if (llm.provider == "openai")
+    out.model = {llm.openai_url + "/v1/models", llm.api_key, "data", "id"};
+  else
+    out.model = {llm.ollama_url + "/api/tags", "", "models", "name"};
+  if (!vendors.crm.key.empty())
+    out.crm = {vendors.crm.url + "/crm/v3/objects/contacts?limit=1", vendors.crm.key, "", ""};
+  if (!vendors.email.key.empty())
+    out.email = {vendors.email.url + "/v3/scopes", vendors.email.key, "", ""};
+  if (!vendors.calendar.key.empty() && !vendors.calendar_id.empty())
+    out.calendar = {vendors.calendar.url + "/calendar/v3/calendars/" +
+                        url_encode(vendors.calendar_id),
+                    vendors.calendar.key, "", ""};
+  return out;
+}
+
+} // namespace pixelcraft::integrations
