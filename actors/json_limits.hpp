@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -193,6 +194,46 @@ inline std::string string_or(const nlohmann::json& obj, const char* key,
     return fallback;
   auto it = obj.find(key);
   return it != obj.end() && it->is_string() ? it->get<std::string>() : fallback;
+}
+
+/// Largest compact JSON size of a free-form object that is handed to agents and models
+/// (chat `context`, invoke `input_data`, workflow `input_data`/`metadata`, agent message
+/// `content`/`metadata`, lead `metadata`): checked before anything copies or prints it.
+inline constexpr std::size_t max_free_json_bytes = 64 * 1024;
+
+/// Compact serialised size of `j` (as `j.dump()`), counting no further than `limit + 1`, so a
+/// huge value costs at most `limit` steps. Recursion is bounded by the parse depth of `j`.
+inline std::size_t json_size_capped(const nlohmann::json& j, std::size_t limit) {
+  auto string_size = [](const std::string& s) {
+    std::size_t n = 2;
+    for (unsigned char c : s) {
+      if (c == '"' || c == '\\' || c == '\b' || c == '\f' || c == '\n' || c == '\r' || c == '\t')
+        n += 2;
+      else if (c < 0x20)
+        n += 6;
+      else
+        n += 1;
+    }
+    return n;
+  };
+  switch (j.type()) {
+  case nlohmann::json::value_t::string:
+    return std::min(limit + 1, string_size(j.get_ref<const std::string&>()));
+  case nlohmann::json::value_t::object: {
+    std::size_t n = 2 + (j.empty() ? 0 : j.size() - 1);
+    for (auto it = j.begin(); it != j.end() && n <= limit; ++it)
+      n += string_size(it.key()) + 1 + json_size_capped(it.value(), limit - std::min(n, limit));
+    return std::min(limit + 1, n);
+  }
+  case nlohmann::json::value_t::array: {
+    std::size_t n = 2 + (j.empty() ? 0 : j.size() - 1);
+    for (auto it = j.begin(); it != j.end() && n <= limit; ++it)
+      n += json_size_capped(*it, limit - std::min(n, limit));
+    return std::min(limit + 1, n);
+  }
+  default:
+    return std::min(limit + 1, j.dump().size()); // a scalar: a few bytes
+  }
 }
 
 } // namespace pixelcraft

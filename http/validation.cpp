@@ -1,6 +1,6 @@
 #include "http/validation.hpp"
 
-#include "workflows/routing_rules.hpp"
+#include "workflows/run_spec.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -20,8 +20,6 @@ const std::vector<std::string> sources = {"contact_form", "strategy_session", "p
                                           "other"};
 const std::vector<std::string> lead_statuses = {"new", "contacted", "qualified", "converted",
                                                 "lost"};
-const std::vector<std::string> workflow_types = {"sequential", "multi_agent", "conditional",
-                                                 "collaborative", "parallel"};
 const std::vector<std::string> agent_message_types = {"request", "response", "notification",
                                                       "handoff"};
 
@@ -253,39 +251,6 @@ void check_query_text(const std::vector<std::pair<std::string, std::string>>& qu
 bool valid_idempotency_key(std::string_view s) {
   return !s.empty() && s.size() <= 255 &&
          std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x21 && c <= 0x7E; });
-}
-
-size_t json_size_capped(const json& j, size_t limit) {
-  auto string_size = [](const std::string& s) {
-    size_t n = 2;
-    for (unsigned char c : s) {
-      if (c == '"' || c == '\\' || c == '\b' || c == '\f' || c == '\n' || c == '\r' || c == '\t')
-        n += 2;
-      else if (c < 0x20)
-        n += 6;
-      else
-        n += 1;
-    }
-    return n;
-  };
-  switch (j.type()) {
-  case json::value_t::string:
-    return std::min(limit + 1, string_size(j.get_ref<const std::string&>()));
-  case json::value_t::object: {
-    size_t n = 2 + (j.empty() ? 0 : j.size() - 1);
-    for (auto it = j.begin(); it != j.end() && n <= limit; ++it)
-      n += string_size(it.key()) + 1 + json_size_capped(it.value(), limit - std::min(n, limit));
-    return std::min(limit + 1, n);
-  }
-  case json::value_t::array: {
-    size_t n = 2 + (j.empty() ? 0 : j.size() - 1);
-    for (auto it = j.begin(); it != j.end() && n <= limit; ++it)
-      n += json_size_capped(*it, limit - std::min(n, limit));
-    return std::min(limit + 1, n);
-  }
-  default:
-    return std::min(limit + 1, j.dump().size()); // a scalar: a few bytes
-  }
 }
 
 bool check_json_size(const json& j, const json& loc, size_t limit, validator& v) {
@@ -520,94 +485,23 @@ bool invoke_message(const json& input, validator& v, std::string& message) {
   return true;
 }
 
-namespace {
-
-void config_int(const json& cfg, const char* key, long long lo, long long hi, validator& v) {
-  if (!cfg.contains(key))
-    return;
-  const auto& x = cfg[key];
-  if (!x.is_number_integer() || x.get<long long>() < lo || x.get<long long>() > hi)
-    v.add({"body", "workflow_config", key},
-          "Input should be an integer " + std::to_string(lo) + ".." + std::to_string(hi),
-          "int_range");
-}
-
-} // namespace
-
 bool validate_workflow_request(const json& body, const std::vector<std::string>& known_agents,
                                validator& v, workflow_submission& out) {
-  auto type = body.value("workflow_type", json(nullptr));
-  if (type.is_null())
-    v.add({"body", "workflow_type"}, "Field required", "missing");
-  else if (!type.is_string() || !contains(workflow_types, type.get<std::string>()))
-    v.add({"body", "workflow_type"},
-          "Input should be 'sequential', 'multi_agent', 'conditional', 'collaborative' or "
-          "'parallel'",
-          "enum");
-  std::vector<std::string> agents;
-  if (!body.contains("participating_agents") || body["participating_agents"].is_null()) {
-    v.add({"body", "participating_agents"}, "Field required", "missing");
-  } else if (!body["participating_agents"].is_array() || body["participating_agents"].empty() ||
-             body["participating_agents"].size() > 10) {
-    v.add({"body", "participating_agents"}, "Input should be a list of 1..10 agent ids",
-          "list_type");
-  } else {
-    for (size_t i = 0; i < body["participating_agents"].size(); ++i) {
-      const auto& a = body["participating_agents"][i];
-      if (!a.is_string() || !contains(known_agents, a.get<std::string>()))
-        v.add({"body", "participating_agents", i},
-              "Input should be the id of an agent from /api/agents", "enum");
-      else if (contains(agents, a.get<std::string>()))
-        v.add({"body", "participating_agents", i}, "Each agent may take part once", "value_error");
-      else
-        agents.push_back(a.get<std::string>());
-    }
-  }
-  json cfg = body.value("workflow_config", json::object());
-  if (!cfg.is_object()) {
-    v.add({"body", "workflow_config"}, "Input should be a valid object", "dict_type");
-    cfg = json::object();
-  }
-  json input = body.value("input_data", json::object());
-  if (!input.is_object()) {
-    v.add({"body", "input_data"}, "Input should be a valid object", "dict_type");
-    input = json::object();
-  } else if (input.contains("message") && !input["message"].is_string()) {
-    v.add({"body", "input_data", "message"}, "Input should be a valid string", "string_type");
-  } else {
-    check_json_size(input, {"body", "input_data"}, max_free_json_bytes, v);
-  }
-  if (body.contains("metadata") && !body["metadata"].is_null()) {
-    if (!body["metadata"].is_object())
-      v.add({"body", "metadata"}, "Input should be a valid object", "dict_type");
-    else
-      check_json_size(body["metadata"], {"body", "metadata"}, max_free_json_bytes, v);
-  }
-  check_json_size(cfg, {"body", "workflow_config"}, max_free_json_bytes, v);
+  json spec;
+  for (auto& p : workflows::check_run_spec(body, known_agents, spec))
+    v.add(std::move(p.loc), std::move(p.msg), std::move(p.type));
   if (body.contains("conversation_id") && !body["conversation_id"].is_null() &&
       (!body["conversation_id"].is_string() ||
        !valid_conversation_id(body["conversation_id"].get_ref<const std::string&>())))
     v.add({"body", "conversation_id"}, "String should match pattern '^[A-Za-z0-9_-]{1,128}$'",
           "string_pattern_mismatch");
-  config_int(cfg, "max_steps", 1, 100, v);
-  config_int(cfg, "max_rounds", 1, 50, v);
-  config_int(cfg, "step_timeout_s", 1, 3600, v);
-  config_int(cfg, "retries", 0, 5, v);
-  if (type == "conditional" && v.ok()) {
-    if (!cfg.contains("routing_rules"))
-      v.add({"body", "workflow_config", "routing_rules"},
-            "Field required for conditional workflows", "missing");
-    else
-      for (auto& p : workflows::validate_rules(cfg["routing_rules"].dump(), agents))
-        v.add({"body", "workflow_config", "routing_rules"}, p, "value_error");
-  }
+  // Routing rules are parsed only for an otherwise valid request.
+  if (v.ok())
+    for (auto& p : workflows::check_routing(spec))
+      v.add(std::move(p.loc), std::move(p.msg), std::move(p.type));
   if (!v.ok())
     return false;
-  out.spec = {{"workflow_type", type},
-              {"participating_agents", agents},
-              {"workflow_config", cfg},
-              {"input_data", input},
-              {"metadata", body.value("metadata", json::object())}}; // null stays null
+  out.spec = std::move(spec);
   out.conversation_id = body.contains("conversation_id") && body["conversation_id"].is_string()
                             ? body["conversation_id"].get<std::string>()
                             : std::string{};

@@ -41,10 +41,7 @@ std::string trim(std::string_view s);
 
 // -- hostile input (API.md §1, v1.1) -------------------------------------------------------
 
-/// Largest compact JSON size of a free-form object that is handed to agents and models
-/// (chat `context`, invoke `input_data`, workflow `input_data`/`metadata`, agent message
-/// `content`/`metadata`, lead `metadata`): checked before anything copies or prints it.
-inline constexpr std::size_t max_free_json_bytes = 64 * 1024;
+using pixelcraft::max_free_json_bytes; // actors/json_limits.hpp
 
 /// Outcome of reading a request body as JSON, once per request.
 struct body_check {
@@ -72,9 +69,7 @@ void check_query_text(const std::vector<std::pair<std::string, std::string>>& qu
 /// An `Idempotency-Key` (API.md §1): 1..255 visible ASCII characters (0x21..0x7E).
 bool valid_idempotency_key(std::string_view s);
 
-/// Compact serialised size of `j` (as `j.dump()`), counting no further than `limit + 1`, so a
-/// huge value costs at most `limit` steps. Recursion is bounded by the parse depth of `j`.
-std::size_t json_size_capped(const nlohmann::json& j, std::size_t limit);
+using pixelcraft::json_size_capped; // actors/json_limits.hpp
 
 /// Adds a 422 `too_long` entry at `loc` when `j` serialises to more than `limit` bytes.
 bool check_json_size(const nlohmann::json& j, const nlohmann::json& loc, std::size_t limit,
@@ -133,8 +128,9 @@ struct workflow_submission {
   std::string conversation_id; ///< empty when absent
 };
 
-/// Validates a workflow execute body; `agents` are the catalogue's ids. A conditional
-/// workflow's `routing_rules` are checked only when everything else is valid.
+/// Validates a workflow execute body; `agents` are the catalogue's ids. The run spec is
+/// workflows/'s to judge (`workflows::check_run_spec`); this adds `conversation_id`, and a
+/// conditional workflow's `routing_rules` are checked only when everything else is valid.
 bool validate_workflow_request(const nlohmann::json& body, const std::vector<std::string>& agents,
                                validator& v, workflow_submission& out);
 
