@@ -6,12 +6,16 @@
 ///   every call blocks). The router lives until the system shuts down; workers are linked to it.
 /// - A worker (re)connects lazily and applies pending migrations on every new connection (under
 ///   an advisory lock), so a database that comes back is migrated and used without a restart.
-/// - Payloads are JSON text. Every handler may fail with:
+/// - It serves every typed store interface (`conversation_store`, ...); the rest still carries
+///   JSON text. Every handler may fail with:
 ///   `errc::unavailable` (database unreachable: HTTP 503), `errc::deadline_exceeded` (statement
 ///   timeout), `errc::internal` (anything unexpected; never carries SQL to clients).
 ///   Callers give every request a finite timeout above `config::db_timeout_ms`.
 
 #include "actors/fwd.hpp"
+#include "actors/stores/conversation_store.hpp"
+#include "actors/stores/idempotency_store.hpp"
+#include "actors/stores/shared_memory_store.hpp"
 
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
@@ -39,41 +43,16 @@ using db_actor = caf::typed_actor<
     /// Stores a `LeadAnalysis` on a lead and sets `lead_score` from it. Reply: `Lead`;
     /// `errc::not_found`.
     caf::replies_to<lead_anl_atom, std::string, std::string>::with<std::string>,
-    /// Claims an Idempotency-Key. In: scope, key, request hash, TTL hours. Reply:
-    /// `{"state": "new"}`, `{"state": "replay", "status": n, "body": "..."}`,
-    /// `{"state": "conflict"}` (same key, other body) or `{"state": "in_progress"}`.
-    caf::replies_to<idem_begin_atom, std::string, std::string, std::string,
-                    int32_t>::with<std::string>,
-    /// Records the response of a claimed key. Reply: `{}`.
-    caf::replies_to<idem_end_atom, std::string, std::string, int32_t,
-                    std::string>::with<std::string>,
-    /// Releases a claimed key whose request failed, so the client may retry. Reply: `{}`.
-    caf::replies_to<idem_drop_atom, std::string, std::string>::with<std::string>,
-    /// Conversation, message and agent-log operations: `(db_op_atom, op, args JSON)`.
-    /// - `conv_open` `{"conversation_id"?, "owner_id"?, "admin", "agent_type"}` ->
-    ///   `{"conversation_id", "created"}`; an existing conversation owned by someone else (and
-    ///   the caller not admin) is `errc::not_found`; an absent or unknown id creates one (a
-    ///   server-generated id is a random UUID: 122 random bits).
-    /// - `conv_read` `{"conversation_id", "owner_id"?, "admin", "limit", "offset"}` ->
-    ///   `{"conversation_id", "messages": [{"role", "content", "agent_type", "timestamp"}],
-    ///   "total"}` oldest first; `errc::not_found` as above.
-    /// - `conv_recent` `{"conversation_id", "limit"}` -> `{"messages": [...]}`: the newest
-    ///   `limit` messages, oldest first (the agent's memory).
-    /// - `conv_delete` `{"conversation_id", "owner_id"?, "admin"}` -> `{"deleted": true,
-    ///   "conversation_id", "messages_deleted"}`.
-    /// - `msg_add` `{"conversation_id", "role", "content", "agent_type", "metadata",
-    ///   "tokens_in"?, "tokens_out"?}` -> `{}`.
-    /// - `log_add` `{"agent_type", "action", "conversation_id"?, "workflow_execution_id"?,
-    ///   "input_data", "output_data", "execution_time_ms", "status", "error_message"?}` -> `{}`.
-    /// - `agent_metrics` `{}` -> `{"metrics": [{"agent_id", "total_interactions",
-    ///   "success_rate", "avg_response_time_ms", "last_active"}]}`.
+    /// Workflow, shared-memory and agent-message operations: `(db_op_atom, op, args JSON)`
+    /// (moving to typed store interfaces like `conversation_store`, one aggregate at a time).
     /// - Workflows (workflows/ and http/): `wf_create`, `wf_get`, `wf_load`, `wf_list`,
-    ///   `wf_claim`, `wf_resumable`, `wf_save`, `wf_events`, `mem_put`, `mem_list`.
+    ///   `wf_claim`, `wf_resumable`, `wf_save`, `wf_events`.
     /// - `amsg_write` `{"messages": [AgentMessage with its id], "status": {"<status>": [ids]}}`
     ///   -> `{"inserted", "updated"}`: the mirror's batch, one transaction; statuses only move
     ///   forward. `amsg_list` `{"workflow_id", "from_agent"?, "to_agent"?, "message_type"?,
     ///   "status"?, "open"? (pending or delivered), "limit", "offset"}` -> `{"items", "total"}`.
     /// Unknown ops and malformed args are `errc::invalid_argument`.
-    caf::replies_to<db_op_atom, std::string, std::string>::with<std::string>>;
+    caf::replies_to<db_op_atom, std::string, std::string>::with<std::string>>::
+    extend_with<conversation_store, idempotency_store, shared_memory_store>;
 
 } // namespace pixelcraft

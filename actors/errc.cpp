@@ -2,6 +2,9 @@
 
 #include "actors/fwd.hpp"
 #include "actors/messages.hpp"
+#include "actors/stores/conversation_store.hpp"
+#include "actors/stores/idempotency_store.hpp"
+#include "actors/stores/shared_memory_store.hpp"
 
 #include <caf/actor_system_config.hpp>
 #include <caf/message.hpp>

@@ -18,6 +18,15 @@ namespace pixelcraft {
 struct model_status;
 struct agent_message;
 struct outgoing_message;
+struct conversation_access;
+struct conversation_opened;
+struct chat_line;
+struct new_chat_message;
+struct agent_log_entry;
+struct idempotency_claim;
+struct memory_key;
+struct memory_write;
+struct memory_entry;
 } // namespace pixelcraft
 
 // The block reads as a table, as in CAF's own headers.
@@ -34,7 +43,22 @@ CAF_BEGIN_TYPE_ID_BLOCK(pixelcraft_actors, caf::first_custom_type_id)
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, idem_begin_atom, "idem_begin")
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, idem_end_atom, "idem_end")
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, idem_drop_atom, "idem_drop")
+  CAF_ADD_TYPE_ID(pixelcraft_actors, (pixelcraft::idempotency_claim))
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, db_op_atom, "db_op")
+  // Conversations (actors/stores/conversation_store.hpp).
+  CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, conv_open_atom, "conv_open")
+  CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, conv_read_atom, "conv_read")
+  CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, conv_recent_atom, "conv_rcnt")
+  CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, conv_delete_atom, "conv_del")
+  CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, msg_add_atom, "msg_add")
+  CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, log_add_atom, "log_add")
+  CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, agent_metrics_atom, "agt_metric")
+  CAF_ADD_TYPE_ID(pixelcraft_actors, (pixelcraft::conversation_access))
+  CAF_ADD_TYPE_ID(pixelcraft_actors, (pixelcraft::conversation_opened))
+  CAF_ADD_TYPE_ID(pixelcraft_actors, (pixelcraft::chat_line))
+  CAF_ADD_TYPE_ID(pixelcraft_actors, (std::vector<pixelcraft::chat_line>))
+  CAF_ADD_TYPE_ID(pixelcraft_actors, (pixelcraft::new_chat_message))
+  CAF_ADD_TYPE_ID(pixelcraft_actors, (pixelcraft::agent_log_entry))
   // Health (health_actor, probe_actor).
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, probe_atom, "probe")
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, health_atom, "health")
@@ -78,6 +102,11 @@ CAF_BEGIN_TYPE_ID_BLOCK(pixelcraft_actors, caf::first_custom_type_id)
   // Shared memory (memory_actor and its supervisor).
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, mem_put_atom, "mem_put")
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, mem_get_atom, "mem_get")
+  CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, mem_list_atom, "mem_list")
+  CAF_ADD_TYPE_ID(pixelcraft_actors, (pixelcraft::memory_key))
+  CAF_ADD_TYPE_ID(pixelcraft_actors, (pixelcraft::memory_write))
+  CAF_ADD_TYPE_ID(pixelcraft_actors, (pixelcraft::memory_entry))
+  CAF_ADD_TYPE_ID(pixelcraft_actors, (std::vector<pixelcraft::memory_entry>))
   // Workflow monitor (event_bus_actor, the monitor hub in http/).
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, wf_event_atom, "wf_event")
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, ws_sub_atom, "ws_sub")

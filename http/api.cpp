@@ -191,10 +191,10 @@ struct api::impl {
       if (ok)
         a->request(db, t, idem_end_atom_v, scope, key, static_cast<int32_t>(shared->status),
                    shared->body)
-            .then([deliver](std::string&) { deliver(); }, [deliver](caf::error&) { deliver(); });
+            .then([deliver](bool) { deliver(); }, [deliver](caf::error&) { deliver(); });
       else
         a->request(db, t, idem_drop_atom_v, scope, key)
-            .then([deliver](std::string&) { deliver(); }, [deliver](caf::error&) { deliver(); });
+            .then([deliver](bool) { deliver(); }, [deliver](caf::error&) { deliver(); });
     });
   }
 
@@ -216,14 +216,13 @@ struct api::impl {
                  (ctx->who.sub.empty() ? std::string{"anonymous"} : ctx->who.sub);
     auto hash = sha256_hex(ctx->parsed_body->doc.dump());
     auto k = *key;
-    ask(
+    ask<idempotency_claim>(
         ctx, opts.db, ctx->db_timeout(),
-        [ctx, fn, scope, k](std::string& claim_text) {
-          auto claim = parse_json_or_throw(claim_text);
-          auto state = claim.value("state", std::string{});
+        [ctx, fn, scope, k](idempotency_claim& claim) {
+          const auto& state = claim.state;
           if (state == "replay") {
             ctx->headers.emplace_back("Idempotent-Replayed", "true");
-            return ctx->send(claim.value("status", 200), claim.value("body", std::string{}));
+            return ctx->send(claim.status, std::move(claim.body));
           }
           if (state == "conflict")
             return ctx->error(409,

@@ -34,7 +34,6 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pixelcraft::http::ask_job)
 namespace pixelcraft::http {
 
 using json = nlohmann::json;
-/// A stored or submitted lead as JSON (the fields of `LeadData`).
 
 /// Who may call a route. `ops` routes ignore tokens entirely (API.md §3).
 enum class access { ops, anyone, user, admin };
@@ -143,10 +142,15 @@ const body_check& json_body(const ctx_ptr& ctx);
 /// string holding `\u0000`).
 const json* parse_json_object(const ctx_ptr& ctx);
 
-/// Registers a route. Called by the `register_*_routes` functions.
-/// Registers a route. `idempotent` routes create something: they honour `Idempotency-Key`
-/// (API.md §1) generically: the key is claimed before the handler runs, a 2xx response is
-/// recorded for replay, any other outcome releases the key.
+/// The caller as the conversation store judges access (API.md §4).
+inline conversation_access conversation_caller(const ctx_ptr& ctx,
+                                               std::string conversation_id = {}) {
+  return {std::move(conversation_id), ctx->who.sub, ctx->who.who == role::admin};
+}
+
+/// Registers a route. Called by the `register_*_routes` functions. `idempotent` routes create
+/// something: they honour `Idempotency-Key` (API.md §1) generically: the key is claimed before
+/// the handler runs, a 2xx response is recorded for replay, any other outcome releases the key.
 void add_route(api::impl& a, std::string method, std::string pattern, access who, handler_fn fn,
                bool idempotent = false);
 

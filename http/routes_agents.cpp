@@ -52,8 +52,8 @@ void agents_health(const ctx_ptr& ctx) {
 void agents_metrics(const ctx_ptr& ctx) {
   ask(
       ctx, ctx->opts->db, ctx->db_timeout(),
-      [ctx](std::string& reply) { ctx->send(200, std::move(reply)); }, db_op_atom_v,
-      std::string{"agent_metrics"}, std::string{"{}"});
+      [ctx](std::string& metrics) { ctx->send(200, std::string{"{\"metrics\":"} + metrics + "}"); },
+      agent_metrics_atom_v);
 }
 
 const json& recommendation_schema() {
@@ -148,17 +148,12 @@ void invoke(const ctx_ptr& ctx) {
   extra.erase("message");
   if (!extra.empty())
     turn["context"] = extra;
-  json args = {
-      {"owner_id", ctx->who.sub}, {"admin", ctx->who.who == role::admin}, {"agent_type", agent}};
-  if (!in.conversation_id.empty())
-    args["conversation_id"] = in.conversation_id;
   auto started = std::chrono::steady_clock::now();
-  ask(
+  ask<conversation_opened>(
       ctx, ctx->opts->db, ctx->db_timeout(),
-      [ctx, turn, started, recommending, message](std::string& conv) mutable {
-        auto opened = parse_json_or_throw(conv);
-        turn["conversation_id"] = opened["conversation_id"];
-        turn["new_conversation"] = opened["created"];
+      [ctx, turn, started, recommending, message](conversation_opened& opened) mutable {
+        turn["conversation_id"] = opened.conversation_id;
+        turn["new_conversation"] = opened.created;
         auto seconds = [started] {
           return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
         };
@@ -185,7 +180,7 @@ void invoke(const ctx_ptr& ctx) {
             },
             [ctx](caf::error& err) { ctx->fail(err); }, chat_atom_v, turn.dump(), caf::actor{});
       },
-      db_op_atom_v, std::string{"conv_open"}, args.dump());
+      conv_open_atom_v, conversation_caller(ctx, in.conversation_id), agent);
 }
 
 /// Every model the runtime uses or has called, with health and per-model metrics.

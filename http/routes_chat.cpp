@@ -32,26 +32,17 @@ bool parse_chat_request(const ctx_ptr& ctx, json& turn) {
   return true;
 }
 
-json owner_args(const ctx_ptr& ctx) {
-  return {{"owner_id", ctx->who.sub.empty() ? json(nullptr) : json(ctx->who.sub)},
-          {"admin", ctx->who.who == role::admin}};
-}
-
 /// Opens (or creates) the turn's conversation, then continues with the turn completed.
 void with_conversation(const ctx_ptr& ctx, json turn, std::function<void(json)> next) {
-  auto args = owner_args(ctx);
-  args["agent_type"] = turn["agent_type"];
-  if (turn.contains("conversation_id"))
-    args["conversation_id"] = turn["conversation_id"];
-  ask(
+  auto access = conversation_caller(ctx, turn.value("conversation_id", std::string{}));
+  ask<conversation_opened>(
       ctx, ctx->opts->db, ctx->db_timeout(),
-      [turn, next](std::string& reply) mutable {
-        auto opened = parse_json_or_throw(reply);
-        turn["conversation_id"] = opened["conversation_id"];
-        turn["new_conversation"] = opened["created"];
+      [turn, next](conversation_opened& opened) mutable {
+        turn["conversation_id"] = opened.conversation_id;
+        turn["new_conversation"] = opened.created;
         next(std::move(turn));
       },
-      db_op_atom_v, std::string{"conv_open"}, args.dump());
+      conv_open_atom_v, std::move(access), turn["agent_type"].get<std::string>());
 }
 
 /// The turn carries the budget its caller leaves it (deadline.hpp); the caller waits longer.
@@ -203,30 +194,28 @@ void history(const ctx_ptr& ctx) {
   if (!conversation_param(ctx, id))
     return;
   validator v;
-  auto args = owner_args(ctx);
-  args["conversation_id"] = id;
-  read_page(ctx->query_value("limit"), ctx->query_value("offset"), v, args);
+  json page;
+  read_page(ctx->query_value("limit"), ctx->query_value("offset"), v, page);
   if (!v.ok())
     return ctx->invalid(v.detail());
   ask(
       ctx, ctx->opts->db, ctx->db_timeout(),
-      [ctx](std::string& reply) { ctx->send(200, std::move(reply)); }, db_op_atom_v,
-      std::string{"conv_read"}, args.dump());
+      [ctx](std::string& reply) { ctx->send(200, std::move(reply)); }, conv_read_atom_v,
+      conversation_caller(ctx, id), page["limit"].get<int32_t>(), page["offset"].get<int32_t>());
 }
 
 void remove(const ctx_ptr& ctx) {
   std::string id;
   if (!conversation_param(ctx, id))
     return;
-  auto args = owner_args(ctx);
-  args["conversation_id"] = id;
-  ask(
+  ask<int64_t>(
       ctx, ctx->opts->db, ctx->db_timeout(),
-      [ctx, id](std::string& reply) {
+      [ctx, id](int64_t deleted) {
         caf::anon_send(ctx->opts->agents, forget_atom_v, id);
-        ctx->send(200, std::move(reply));
+        ctx->send_json(200,
+                       {{"deleted", true}, {"conversation_id", id}, {"messages_deleted", deleted}});
       },
-      db_op_atom_v, std::string{"conv_delete"}, args.dump());
+      conv_delete_atom_v, conversation_caller(ctx, id));
 }
 
 } // namespace

@@ -17,6 +17,12 @@ json caller(const ctx_ptr& ctx) {
   return {{"owner_id", ctx->who.sub}, {"admin", ctx->who.who == role::admin}};
 }
 
+/// The execution's conversation id, or '' when it has none.
+std::string conversation_of(const json& wf) {
+  auto it = wf.find("conversation_id");
+  return it != wf.end() && it->is_string() ? it->get<std::string>() : std::string{};
+}
+
 /// The catalogue's agent ids, for the validators.
 std::vector<std::string> agent_ids(const ctx_ptr& ctx) {
   std::vector<std::string> ids;
@@ -40,14 +46,10 @@ void execute(const ctx_ptr& ctx) {
   json spec = std::move(sub.spec);
   spec["owner_id"] = ctx->who.sub;
   spec["owner_admin"] = ctx->who.who == role::admin; // may write `system` memory
-  json conv = caller(ctx);
-  conv["agent_type"] = spec["participating_agents"].front();
-  if (!sub.conversation_id.empty())
-    conv["conversation_id"] = sub.conversation_id;
-  ask(
+  ask<conversation_opened>(
       ctx, ctx->opts->db, ctx->db_timeout(),
-      [ctx, spec, wait](std::string& opened) mutable {
-        spec["conversation_id"] = parse_json_or_throw(opened)["conversation_id"];
+      [ctx, spec, wait](conversation_opened& opened) mutable {
+        spec["conversation_id"] = opened.conversation_id;
         ask(
             ctx, ctx->opts->workflows, ctx->db_timeout(),
             [ctx, wait](std::string& row) {
@@ -65,7 +67,8 @@ void execute(const ctx_ptr& ctx) {
             },
             wf_start_atom_v, spec.dump());
       },
-      db_op_atom_v, std::string{"conv_open"}, conv.dump());
+      conv_open_atom_v, conversation_caller(ctx, sub.conversation_id),
+      spec["participating_agents"].front().get<std::string>());
 }
 
 /// Loads the execution the caller may see (404 otherwise) and continues with it.
@@ -133,14 +136,10 @@ void messages_get(const ctx_ptr& ctx) {
 
 void memory(const ctx_ptr& ctx) {
   with_workflow(ctx, [ctx](json wf) {
-    json args = {{"workflow_id", wf["workflow_id"]},
-                 {"conversation_id", wf.value("conversation_id", json(""))}};
-    if (args["conversation_id"].is_null())
-      args["conversation_id"] = "";
-    ask(
+    ask<std::vector<memory_entry>>(
         ctx, ctx->opts->db, ctx->db_timeout(),
-        [ctx](std::string& out) { ctx->send(200, std::move(out)); }, db_op_atom_v,
-        std::string{"mem_list"}, args.dump());
+        [ctx](std::vector<memory_entry>& entries) { ctx->send(200, memory_list_json(entries)); },
+        mem_list_atom_v, wf["workflow_id"].get<std::string>(), conversation_of(wf));
   });
 }
 
@@ -170,19 +169,17 @@ void visualize(const ctx_ptr& ctx) {
           ask(
               ctx, db, ctx->db_timeout(),
               [ctx, wf, id, db, ev](std::string& msgs) {
-                json margs = {{"workflow_id", id},
-                              {"conversation_id", wf.value("conversation_id", json(""))}};
-                if (margs["conversation_id"].is_null())
-                  margs["conversation_id"] = "";
-                ask(
+                ask<std::vector<memory_entry>>(
                     ctx, db, ctx->db_timeout(),
-                    [ctx, wf, ev, msgs](std::string& mem) {
-                      ctx->send_json(200,
-                                     workflows::visualization(wf, parse_json_or_throw(ev)["events"],
-                                                              parse_json_or_throw(msgs)["items"],
-                                                              parse_json_or_throw(mem)["items"]));
+                    [ctx, wf, ev, msgs](std::vector<memory_entry>& mem) {
+                      std::vector<std::string> keys;
+                      for (const auto& e : mem)
+                        keys.push_back(e.key);
+                      ctx->send_json(
+                          200, workflows::visualization(wf, parse_json_or_throw(ev)["events"],
+                                                        parse_json_or_throw(msgs)["items"], keys));
                     },
-                    db_op_atom_v, std::string{"mem_list"}, margs.dump());
+                    mem_list_atom_v, id, conversation_of(wf));
               },
               db_op_atom_v, std::string{"amsg_list"},
               json{{"workflow_id", id}, {"limit", 1000}, {"offset", 0}}.dump());

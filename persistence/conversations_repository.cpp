@@ -1,4 +1,5 @@
-// Conversations, messages and agent logs (db_op_atom). Arguments arrive as one jsonb parameter.
+// Conversations, messages and agent logs (actors/stores/conversation_store.hpp), and the
+// dispatch of the operations still carried by `db_op_atom`.
 #include "actors/json_limits.hpp"
 #include "persistence/detail.hpp"
 
@@ -12,120 +13,133 @@ using json = nlohmann::json;
 
 /// Ownership as API.md §4 says: anonymous conversations (no owner) are readable by whoever
 /// holds the id; others by their owner and admins. Returns false when the caller may not see it.
-bool visible(const pqxx::row& row, const json& a) {
-  if (row["owner_id"].is_null())
+bool visible(const pqxx::row& row, const conversation_access& a) {
+  if (row["owner_id"].is_null() || a.admin)
     return true;
-  if (a.value("admin", false))
-    return true;
-  auto caller = a.value("owner_id", json(nullptr));
-  return caller.is_string() && caller.get<std::string>() == row["owner_id"].as<std::string>();
+  return !a.owner_id.empty() && a.owner_id == row["owner_id"].as<std::string>();
 }
 
-void require_visible(pqxx::transaction_base& t, const json& a) {
-  auto r = t.exec_params("SELECT owner_id FROM conversations WHERE id = $1",
-                         a.value("conversation_id", std::string{}));
+void require_visible(pqxx::transaction_base& t, const conversation_access& a,
+                     const std::string& id) {
+  auto r = t.exec_params("SELECT owner_id FROM conversations WHERE id = $1", id);
   if (r.empty() || !visible(r[0], a))
     throw db_error{errc::not_found, "conversation not found"};
-}
-
-std::string conv_open(pqxx::connection& c, const json& a) {
-  pqxx::work w{c};
-  auto id = a.value("conversation_id", std::string{});
-  auto owner = a.value("owner_id", json(nullptr));
-  auto agent = a.value("agent_type", std::string{"chat"});
-  json out;
-  if (!id.empty()) {
-    auto r = w.exec_params("SELECT owner_id FROM conversations WHERE id = $1 FOR SHARE", id);
-    if (!r.empty()) {
-      if (!visible(r[0], a))
-        throw db_error{errc::not_found, "conversation not found"};
-      w.commit();
-      return json{{"conversation_id", id}, {"created", false}}.dump();
-    }
-  }
-  auto row =
-      w.exec_params1("INSERT INTO conversations (id, owner_id, agent_type) VALUES ("
-                     " coalesce(nullif($1, ''), gen_random_uuid()::text), $2, $3)"
-                     " ON CONFLICT (id) DO NOTHING RETURNING id",
-                     id, owner.is_string() ? owner.get<std::string>().c_str() : nullptr, agent);
-  w.commit();
-  return json{{"conversation_id", row[0].as<std::string>()}, {"created", true}}.dump();
 }
 
 const char* message_json_sql =
     "jsonb_build_object('role', m.role, 'content', m.content, 'agent_type', m.agent_type,"
     " 'timestamp', pixelcraft_ts(m.created_at))";
 
-std::string conv_read(pqxx::connection& c, const json& a) {
+/// NULL for an empty string (an optional text column).
+const char* or_null(const std::string& s) {
+  return s.empty() ? nullptr : s.c_str();
+}
+
+/// A JSON object text for a jsonb column: cleaned, and `{}` for anything else.
+std::string json_object_text(const std::string& text) {
+  auto j = pg_clean(parse_json(text, internal_depth));
+  return j.is_object() ? j.dump() : std::string{"{}"};
+}
+
+} // namespace
+
+conversation_opened conv_open(pqxx::connection& c, const conversation_access& a,
+                              const std::string& agent_type) {
+  pqxx::work w{c};
+  auto id = pg_text(a.conversation_id);
+  auto owner = pg_text(a.owner_id);
+  auto agent = agent_type.empty() ? std::string{"chat"} : pg_text(agent_type);
+  if (!id.empty()) {
+    auto r = w.exec_params("SELECT owner_id FROM conversations WHERE id = $1 FOR SHARE", id);
+    if (!r.empty()) {
+      if (!visible(r[0], a))
+        throw db_error{errc::not_found, "conversation not found"};
+      w.commit();
+      return {id, false};
+    }
+  }
+  auto row = w.exec_params1("INSERT INTO conversations (id, owner_id, agent_type) VALUES ("
+                            " coalesce(nullif($1, ''), gen_random_uuid()::text), $2, $3)"
+                            " ON CONFLICT (id) DO NOTHING RETURNING id",
+                            id, or_null(owner), agent);
+  w.commit();
+  return {row[0].as<std::string>(), true};
+}
+
+std::string conv_read(pqxx::connection& c, const conversation_access& a, int32_t limit,
+                      int32_t offset) {
   pqxx::read_transaction t{c};
-  require_visible(t, a);
-  auto id = a.value("conversation_id", std::string{});
+  auto id = pg_text(a.conversation_id);
+  require_visible(t, a, id);
   auto total = t.exec_params1("SELECT count(*) FROM messages WHERE conversation_id = $1", id)[0]
                    .as<long long>();
   auto items = t.exec_params1(
       std::string{"SELECT coalesce(jsonb_agg("} + message_json_sql +
           " ORDER BY m.created_at, m.id), '[]'::jsonb)::text FROM (SELECT * FROM messages"
           " WHERE conversation_id = $1 ORDER BY created_at, id LIMIT $2 OFFSET $3) m",
-      id, a.value("limit", 50), a.value("offset", 0));
+      id, limit, offset);
   return "{\"conversation_id\":" + json(id).dump() + ",\"messages\":" + items[0].c_str() +
          ",\"total\":" + std::to_string(total) + "}";
 }
 
-std::string conv_recent(pqxx::connection& c, const json& a) {
+std::vector<chat_line> conv_recent(pqxx::connection& c, const std::string& id, int32_t limit) {
   pqxx::read_transaction t{c};
-  auto r = t.exec_params1(
-      std::string{"SELECT coalesce(jsonb_agg("} + message_json_sql +
-          " ORDER BY m.created_at, m.id), '[]'::jsonb)::text FROM (SELECT * FROM messages"
-          " WHERE conversation_id = $1 AND role IN ('user', 'assistant')"
-          " ORDER BY created_at DESC, id DESC LIMIT $2) m",
-      a.value("conversation_id", std::string{}), a.value("limit", 20));
-  return std::string{"{\"messages\":"} + r[0].c_str() + "}";
+  auto r = t.exec_params("SELECT role, content FROM (SELECT role, content, created_at, id"
+                         " FROM messages WHERE conversation_id = $1"
+                         " AND role IN ('user', 'assistant')"
+                         " ORDER BY created_at DESC, id DESC LIMIT $2) m"
+                         " ORDER BY created_at, id",
+                         pg_text(id), limit);
+  std::vector<chat_line> out;
+  out.reserve(r.size());
+  for (const auto& row : r)
+    out.push_back({row[0].as<std::string>(), row[1].as<std::string>()});
+  return out;
 }
 
-std::string conv_delete(pqxx::connection& c, const json& a) {
+int64_t conv_delete(pqxx::connection& c, const conversation_access& a) {
   pqxx::work w{c};
-  require_visible(w, a);
-  auto id = a.value("conversation_id", std::string{});
+  auto id = pg_text(a.conversation_id);
+  require_visible(w, a, id);
   auto n = w.exec_params1("WITH d AS (DELETE FROM messages WHERE conversation_id = $1"
                           " RETURNING 1) SELECT count(*) FROM d",
                           id)[0]
-               .as<long long>();
+               .as<int64_t>();
   w.exec_params0("DELETE FROM conversations WHERE id = $1", id);
   w.commit();
-  return json{{"deleted", true}, {"conversation_id", id}, {"messages_deleted", n}}.dump();
+  return n;
 }
 
-std::string msg_add(pqxx::connection& c, const json& a) {
+bool msg_add(pqxx::connection& c, const new_chat_message& m) {
   pqxx::work w{c};
-  w.exec_params0(
-      "INSERT INTO messages (conversation_id, role, content, agent_type, metadata, tokens_in,"
-      " tokens_out) SELECT j->>'conversation_id', j->>'role', j->>'content', j->>'agent_type',"
-      " coalesce(nullif(j->'metadata', 'null'::jsonb), '{}'::jsonb), (j->>'tokens_in')::int,"
-      " (j->>'tokens_out')::int FROM (SELECT $1::jsonb AS j) s",
-      a.dump());
-  w.exec_params0("UPDATE conversations SET updated_at = now() WHERE id = $1",
-                 a.value("conversation_id", std::string{}));
+  auto id = pg_text(m.conversation_id);
+  auto tokens_in = m.tokens_in < 0 ? std::string{} : std::to_string(m.tokens_in);
+  auto tokens_out = m.tokens_out < 0 ? std::string{} : std::to_string(m.tokens_out);
+  w.exec_params0("INSERT INTO messages (conversation_id, role, content, agent_type, metadata,"
+                 " tokens_in, tokens_out) VALUES ($1, $2, $3, $4, $5::jsonb, $6::int, $7::int)",
+                 id, pg_text(m.role), pg_text(m.content), pg_text(m.agent_type),
+                 json_object_text(m.metadata), or_null(tokens_in), or_null(tokens_out));
+  w.exec_params0("UPDATE conversations SET updated_at = now() WHERE id = $1", id);
   w.commit();
-  return "{}";
+  return true;
 }
 
-std::string log_add(pqxx::connection& c, const json& a) {
+bool log_add(pqxx::connection& c, const agent_log_entry& e) {
   pqxx::work w{c};
-  w.exec_params0(
-      "INSERT INTO agent_logs (agent_type, action, conversation_id, workflow_execution_id,"
-      " input_data, output_data, execution_time_ms, status, error_message)"
-      " SELECT j->>'agent_type', j->>'action', j->>'conversation_id',"
-      " (j->>'workflow_execution_id')::uuid,"
-      " coalesce(nullif(j->'input_data', 'null'::jsonb), '{}'::jsonb),"
-      " coalesce(nullif(j->'output_data', 'null'::jsonb), '{}'::jsonb),"
-      " coalesce((j->>'execution_time_ms')::double precision, 0), j->>'status',"
-      " j->>'error_message' FROM (SELECT $1::jsonb AS j) s",
-      a.dump());
+  auto conv = pg_text(e.conversation_id);
+  auto exec = pg_text(e.workflow_execution_id);
+  auto error = pg_text(e.error_message);
+  w.exec_params0("INSERT INTO agent_logs (agent_type, action, conversation_id,"
+                 " workflow_execution_id, input_data, output_data, execution_time_ms, status,"
+                 " error_message) VALUES ($1, $2, $3, $4::uuid, $5::jsonb, $6::jsonb, $7, $8, $9)",
+                 pg_text(e.agent_type), pg_text(e.action), or_null(conv), or_null(exec),
+                 json_object_text(e.input_data), json_object_text(e.output_data),
+                 e.execution_time_ms, pg_text(e.status), or_null(error));
   w.commit();
-  return "{}";
+  return true;
 }
 
-std::string agent_metrics(pqxx::connection& c, const json&) {
+std::string agent_metrics(pqxx::connection& c) {
   pqxx::read_transaction t{c};
   auto r =
       t.exec1("SELECT coalesce(jsonb_agg(jsonb_build_object('agent_id', agent_type,"
@@ -134,10 +148,8 @@ std::string agent_metrics(pqxx::connection& c, const json&) {
               " ORDER BY agent_type), '[]'::jsonb)::text FROM (SELECT agent_type, count(*) AS n,"
               " count(*) FILTER (WHERE status = 'success') AS ok, avg(execution_time_ms) AS avg_ms,"
               " max(created_at) AS last_at FROM agent_logs GROUP BY agent_type) s");
-  return std::string{"{\"metrics\":"} + r[0].c_str() + "}";
+  return r[0].c_str();
 }
-
-} // namespace
 
 std::string db_op(pqxx::connection& c, const std::string& op, const std::string& args) {
   auto a = parse_json(args, internal_depth);
@@ -145,20 +157,6 @@ std::string db_op(pqxx::connection& c, const std::string& op, const std::string&
     throw db_error{errc::invalid_argument, "malformed arguments for " + op};
   // Every op binds strings of `a` (or `a` itself as jsonb): one cleaning for all of them.
   a = pg_clean(std::move(a));
-  if (op == "conv_open")
-    return conv_open(c, a);
-  if (op == "conv_read")
-    return conv_read(c, a);
-  if (op == "conv_recent")
-    return conv_recent(c, a);
-  if (op == "conv_delete")
-    return conv_delete(c, a);
-  if (op == "msg_add")
-    return msg_add(c, a);
-  if (op == "log_add")
-    return log_add(c, a);
-  if (op == "agent_metrics")
-    return agent_metrics(c, a);
 #define PIXELCRAFT_DISPATCH_OP(name)                                                               \
   if (op == #name)                                                                                 \
     return name(c, a);

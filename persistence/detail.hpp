@@ -2,6 +2,9 @@
 /// persistence-internal helpers; includes libpqxx, so never include it outside persistence/.
 
 #include "actors/errc.hpp"
+#include "actors/stores/conversation_store.hpp"
+#include "actors/stores/idempotency_store.hpp"
+#include "actors/stores/shared_memory_store.hpp"
 #include "persistence/migrations.hpp"
 
 #include <nlohmann/json.hpp>
@@ -54,11 +57,11 @@ std::string lead_update(pqxx::connection& c, const std::string& id, const std::s
 std::string lead_set_analysis(pqxx::connection& c, const std::string& id,
                               const std::string& analysis);
 
-std::string idem_begin(pqxx::connection& c, const std::string& scope, const std::string& key,
-                       const std::string& hash, int ttl_hours);
-std::string idem_end(pqxx::connection& c, const std::string& scope, const std::string& key,
-                     int status, const std::string& body);
-std::string idem_drop(pqxx::connection& c, const std::string& scope, const std::string& key);
+idempotency_claim idem_begin(pqxx::connection& c, const std::string& scope, const std::string& key,
+                             const std::string& hash, int ttl_hours);
+bool idem_end(pqxx::connection& c, const std::string& scope, const std::string& key, int status,
+              const std::string& body);
+bool idem_drop(pqxx::connection& c, const std::string& scope, const std::string& key);
 
 // One operation per line (clang-format 14 does not settle on a layout for this macro).
 // clang-format off
@@ -72,14 +75,28 @@ std::string idem_drop(pqxx::connection& c, const std::string& scope, const std::
   X(wf_save)                 \
   X(wf_events)               \
   X(amsg_write)              \
-  X(amsg_list)               \
-  X(mem_put)                 \
-  X(mem_get)                 \
-  X(mem_list)
+  X(amsg_list)
 // clang-format on
 #define PIXELCRAFT_DECLARE_OP(name) std::string name(pqxx::connection& c, const nlohmann::json& a);
 PIXELCRAFT_WF_OPS(PIXELCRAFT_DECLARE_OP)
 #undef PIXELCRAFT_DECLARE_OP
+
+// Conversations (actors/stores/conversation_store.hpp); every string is cleaned with `pg_text`.
+conversation_opened conv_open(pqxx::connection& c, const conversation_access& a,
+                              const std::string& agent_type);
+std::string conv_read(pqxx::connection& c, const conversation_access& a, int32_t limit,
+                      int32_t offset);
+std::vector<chat_line> conv_recent(pqxx::connection& c, const std::string& id, int32_t limit);
+int64_t conv_delete(pqxx::connection& c, const conversation_access& a);
+bool msg_add(pqxx::connection& c, const new_chat_message& m);
+bool log_add(pqxx::connection& c, const agent_log_entry& e);
+std::string agent_metrics(pqxx::connection& c);
+
+// Shared memory (actors/stores/shared_memory_store.hpp).
+memory_entry mem_put(pqxx::connection& c, const memory_write& w);
+memory_entry mem_get(pqxx::connection& c, const memory_key& k);
+std::vector<memory_entry> mem_list(pqxx::connection& c, const std::string& workflow_id,
+                                   const std::string& conversation_id);
 
 /// Dispatches a `db_op_atom` operation (see actors/db_actor.hpp).
 std::string db_op(pqxx::connection& c, const std::string& op, const std::string& args);

@@ -2,12 +2,10 @@
 // a claim whose request never finished (crash) can be taken over after a minute.
 #include "persistence/detail.hpp"
 
-#include <nlohmann/json.hpp>
-
 namespace pixelcraft::persistence::detail {
 
-std::string idem_begin(pqxx::connection& c, const std::string& scope, const std::string& key,
-                       const std::string& hash, int ttl_hours) {
+idempotency_claim idem_begin(pqxx::connection& c, const std::string& scope, const std::string& key,
+                             const std::string& hash, int ttl_hours) {
   pqxx::work w{c};
   w.exec_params0("DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND ("
                  " expires_at < now() OR (status_code IS NULL"
@@ -17,44 +15,44 @@ std::string idem_begin(pqxx::connection& c, const std::string& scope, const std:
                                " VALUES ($1, $2, $3, now() + make_interval(hours => $4))"
                                " ON CONFLICT DO NOTHING RETURNING 1",
                                scope, key, hash, ttl_hours);
-  nlohmann::json out;
+  idempotency_claim out;
   if (!claimed.empty()) {
-    out["state"] = "new";
+    out.state = "new";
   } else {
     auto r = w.exec_params1("SELECT request_hash, status_code, response_body FROM"
                             " idempotency_keys WHERE scope = $1 AND key = $2",
                             scope, key);
     if (r[0].as<std::string>() != hash) {
-      out["state"] = "conflict";
+      out.state = "conflict";
     } else if (r[1].is_null()) {
-      out["state"] = "in_progress";
+      out.state = "in_progress";
     } else {
-      out["state"] = "replay";
-      out["status"] = r[1].as<int>();
-      out["body"] = r[2].is_null() ? "" : r[2].as<std::string>();
+      out.state = "replay";
+      out.status = r[1].as<int32_t>();
+      out.body = r[2].is_null() ? "" : r[2].as<std::string>();
     }
   }
   w.commit();
-  return out.dump();
+  return out;
 }
 
-std::string idem_end(pqxx::connection& c, const std::string& scope, const std::string& key,
-                     int status, const std::string& body) {
+bool idem_end(pqxx::connection& c, const std::string& scope, const std::string& key, int status,
+              const std::string& body) {
   pqxx::work w{c};
   w.exec_params0("UPDATE idempotency_keys SET status_code = $3, response_body = $4"
                  " WHERE scope = $1 AND key = $2",
                  scope, key, status, body);
   w.commit();
-  return "{}";
+  return true;
 }
 
-std::string idem_drop(pqxx::connection& c, const std::string& scope, const std::string& key) {
+bool idem_drop(pqxx::connection& c, const std::string& scope, const std::string& key) {
   pqxx::work w{c};
   w.exec_params0("DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2"
                  " AND status_code IS NULL",
                  scope, key);
   w.commit();
-  return "{}";
+  return true;
 }
 
 } // namespace pixelcraft::persistence::detail

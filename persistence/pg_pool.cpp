@@ -75,7 +75,9 @@ bool is_connection_state(const std::string& sqlstate) {
 
 /// Runs `f` on the worker's connection, (re)connecting as needed, and turns every exception
 /// into a `caf::error`: no exception leaves persistence/.
-template <class F> caf::result<std::string> run(worker_state& st, const char* op, F&& f) {
+template <class F>
+caf::result<std::invoke_result_t<F&, pqxx::connection&>> run(worker_state& st, const char* op,
+                                                             F&& f) {
   using clock = std::chrono::steady_clock;
   if (st.opts.dsn.empty())
     return caf::make_error(errc::unavailable, "DATABASE_URL is not set");
@@ -205,6 +207,43 @@ db_actor::behavior_type worker(worker_pointer self, pool_options opts) {
       [&st](db_op_atom, const std::string& op, const std::string& args) {
         return run(st, op.c_str(), [&](pqxx::connection& c) { return detail::db_op(c, op, args); });
       },
+      [&st](conv_open_atom, const conversation_access& a, const std::string& agent_type) {
+        return run(st, "conv_open",
+                   [&](pqxx::connection& c) { return detail::conv_open(c, a, agent_type); });
+      },
+      [&st](conv_read_atom, const conversation_access& a, int32_t limit, int32_t offset) {
+        return run(st, "conv_read",
+                   [&](pqxx::connection& c) { return detail::conv_read(c, a, limit, offset); });
+      },
+      [&st](conv_recent_atom, const std::string& id, int32_t limit) {
+        return run(st, "conv_recent",
+                   [&](pqxx::connection& c) { return detail::conv_recent(c, id, limit); });
+      },
+      [&st](conv_delete_atom, const conversation_access& a) {
+        return run(st, "conv_delete",
+                   [&](pqxx::connection& c) { return detail::conv_delete(c, a); });
+      },
+      [&st](msg_add_atom, const new_chat_message& m) {
+        return run(st, "msg_add", [&](pqxx::connection& c) { return detail::msg_add(c, m); });
+      },
+      [&st](log_add_atom, const agent_log_entry& e) {
+        return run(st, "log_add", [&](pqxx::connection& c) { return detail::log_add(c, e); });
+      },
+      [&st](agent_metrics_atom) {
+        return run(st, "agent_metrics",
+                   [&](pqxx::connection& c) { return detail::agent_metrics(c); });
+      },
+      [&st](mem_put_atom, const memory_write& w) {
+        return run(st, "mem_put", [&](pqxx::connection& c) { return detail::mem_put(c, w); });
+      },
+      [&st](mem_get_atom, const memory_key& k) {
+        return run(st, "mem_get", [&](pqxx::connection& c) { return detail::mem_get(c, k); });
+      },
+      [&st](mem_list_atom, const std::string& workflow_id, const std::string& conversation_id) {
+        return run(st, "mem_list", [&](pqxx::connection& c) {
+          return detail::mem_list(c, workflow_id, conversation_id);
+        });
+      },
   };
 }
 
@@ -248,6 +287,34 @@ db_actor::behavior_type router(db_actor::stateful_pointer<router_state> self, po
       },
       [self, &st](db_op_atom a, std::string& op, std::string& args) {
         return self->delegate(st.pick(), a, std::move(op), std::move(args));
+      },
+      [self, &st](conv_open_atom a, conversation_access& x, std::string& agent) {
+        return self->delegate(st.pick(), a, std::move(x), std::move(agent));
+      },
+      [self, &st](conv_read_atom a, conversation_access& x, int32_t limit, int32_t offset) {
+        return self->delegate(st.pick(), a, std::move(x), limit, offset);
+      },
+      [self, &st](conv_recent_atom a, std::string& id, int32_t limit) {
+        return self->delegate(st.pick(), a, std::move(id), limit);
+      },
+      [self, &st](conv_delete_atom a, conversation_access& x) {
+        return self->delegate(st.pick(), a, std::move(x));
+      },
+      [self, &st](msg_add_atom a, new_chat_message& m) {
+        return self->delegate(st.pick(), a, std::move(m));
+      },
+      [self, &st](log_add_atom a, agent_log_entry& e) {
+        return self->delegate(st.pick(), a, std::move(e));
+      },
+      [self, &st](agent_metrics_atom a) { return self->delegate(st.pick(), a); },
+      [self, &st](mem_put_atom a, memory_write& w) {
+        return self->delegate(st.pick(), a, std::move(w));
+      },
+      [self, &st](mem_get_atom a, memory_key& k) {
+        return self->delegate(st.pick(), a, std::move(k));
+      },
+      [self, &st](mem_list_atom a, std::string& workflow_id, std::string& conversation_id) {
+        return self->delegate(st.pick(), a, std::move(workflow_id), std::move(conversation_id));
       },
   };
 }

@@ -222,9 +222,9 @@ namespace {
 /// (written only by admin-owned runs), `conversation` ones under the conversation id. A
 /// `scope_id` the caller gives must match what the execution allows (`errc::permission_denied`
 /// otherwise), so one owner can never name another owner's keys.
-std::string memory_scope_id(pqxx::transaction_base& t, const json& a, bool write) {
-  auto scope = a.value("scope", std::string{});
-  auto given = a.value("scope_id", std::string{});
+std::string memory_scope_id(pqxx::transaction_base& t, const memory_key& k, bool write) {
+  const auto& scope = k.scope;
+  auto given = pg_text(k.scope_id);
   if (scope == "conversation") {
     if (given.empty())
       throw db_error{errc::invalid_argument, "conversation memory needs its conversation id"};
@@ -232,7 +232,7 @@ std::string memory_scope_id(pqxx::transaction_base& t, const json& a, bool write
   }
   if (scope != "workflow" && scope != "global" && scope != "system")
     throw db_error{errc::invalid_argument, "unknown memory scope"};
-  auto workflow = a.value("workflow_id", std::string{});
+  auto workflow = pg_text(k.workflow_id);
   if (workflow.empty() && scope == "workflow")
     workflow = given;
   if (workflow.empty())
@@ -257,63 +257,81 @@ std::string memory_scope_id(pqxx::transaction_base& t, const json& a, bool write
   return id;
 }
 
-const char* memory_entry_sql =
-    "jsonb_build_object('key', m.key, 'value', m.value, 'scope', m.scope, 'version', m.version,"
-    " 'created_by_agent', m.created_by_agent, 'updated_at', pixelcraft_ts(m.updated_at),"
-    " 'expires_at', pixelcraft_ts(m.expires_at))";
+const char* memory_columns_sql =
+    "m.key, m.value::text, m.scope, m.version, coalesce(m.created_by_agent, ''),"
+    " pixelcraft_ts(m.updated_at), coalesce(pixelcraft_ts(m.expires_at), '')";
+
+memory_entry memory_entry_of(const pqxx::row& r) {
+  return {r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<std::string>(),
+          r[3].as<int64_t>(),     r[4].as<std::string>(), r[5].as<std::string>(),
+          r[6].as<std::string>()};
+}
+
+const char* or_null(const std::string& s) {
+  return s.empty() ? nullptr : s.c_str();
+}
 
 } // namespace
 
 /// Writes a shared-memory key; with `expected_version`, only if the stored version matches
 /// (compare-and-set; `errc::failed_precondition` otherwise).
-std::string mem_put(pqxx::connection& c, const json& a) {
+memory_entry mem_put(pqxx::connection& c, const memory_write& in) {
+  auto value = pg_json_text(in.value);
   pqxx::work w{c};
-  auto scope_id = memory_scope_id(w, a, true);
+  auto scope_id = memory_scope_id(w, in.at, true);
+  auto conversation = pg_text(in.conversation_id);
+  auto workflow = pg_text(in.at.workflow_id);
+  auto agent = pg_text(in.agent);
+  auto ttl = in.ttl_s >= 0 ? std::to_string(in.ttl_s) : std::string{};
+  auto expected = in.expected_version >= 0 ? std::to_string(in.expected_version) : std::string{};
   auto r = w.exec_params(
       std::string{"INSERT INTO shared_memory AS m (key, value, scope, scope_id, conversation_id,"
-                  " workflow_execution_id, created_by_agent, expires_at) SELECT j->>'key',"
-                  " j->'value', j->>'scope', $2, j->>'conversation_id',"
-                  " (j->>'workflow_id')::uuid, j->>'agent', CASE WHEN j ? 'ttl_s' THEN now() +"
-                  " make_interval(secs => (j->>'ttl_s')::double precision) END FROM"
-                  " (SELECT $1::jsonb AS j) s ON CONFLICT (scope, scope_id, key) DO UPDATE SET"
+                  " workflow_execution_id, created_by_agent, expires_at) VALUES ($1, $2::jsonb,"
+                  " $3, $4, $5, $6::uuid, $7, now() + make_interval(secs =>"
+                  " $8::double precision)) ON CONFLICT (scope, scope_id, key) DO UPDATE SET"
                   " value = EXCLUDED.value, version = CASE WHEN m.expires_at IS NOT NULL AND"
                   " m.expires_at < now() THEN 1 ELSE m.version + 1 END,"
                   " created_by_agent = EXCLUDED.created_by_agent,"
                   " expires_at = EXCLUDED.expires_at, updated_at = now()"
-                  " WHERE ($1::jsonb->>'expected_version') IS NULL OR m.version ="
-                  " ($1::jsonb->>'expected_version')::bigint RETURNING "} +
-          memory_entry_sql + "::text",
-      a.dump(), scope_id);
+                  " WHERE $9::bigint IS NULL OR m.version = $9::bigint RETURNING "} +
+          memory_columns_sql,
+      pg_text(in.at.key), value, in.at.scope, scope_id, or_null(conversation), or_null(workflow),
+      or_null(agent), or_null(ttl), or_null(expected));
   if (r.empty())
     throw db_error{errc::failed_precondition, "version mismatch"};
   w.commit();
-  return r[0][0].c_str();
+  return memory_entry_of(r[0]);
 }
 
-/// Reads one unexpired key (`null` when absent) under the scope rules of `mem_put`.
-std::string mem_get(pqxx::connection& c, const json& a) {
+/// Reads one unexpired key (version 0 when absent) under the scope rules of `mem_put`.
+memory_entry mem_get(pqxx::connection& c, const memory_key& k) {
   pqxx::read_transaction t{c};
-  auto scope_id = memory_scope_id(t, a, false);
-  auto r = t.exec_params(std::string{"SELECT "} + memory_entry_sql +
-                             "::text FROM shared_memory m WHERE m.scope = $1 AND m.scope_id = $2"
+  auto scope_id = memory_scope_id(t, k, false);
+  auto r = t.exec_params(std::string{"SELECT "} + memory_columns_sql +
+                             " FROM shared_memory m WHERE m.scope = $1 AND m.scope_id = $2"
                              " AND m.key = $3 AND (m.expires_at IS NULL OR m.expires_at > now())",
-                         a.value("scope", std::string{}), scope_id, a.value("key", std::string{}));
-  return r.empty() ? std::string{"null"} : std::string{r[0][0].c_str()};
+                         k.scope, scope_id, pg_text(k.key));
+  return r.empty() ? memory_entry{} : memory_entry_of(r[0]);
 }
 
 /// The memory a workflow sees (unexpired): its own keys, its conversation's, its owner's
 /// `global` keys and the `system` ones.
-std::string mem_list(pqxx::connection& c, const json& a) {
+std::vector<memory_entry> mem_list(pqxx::connection& c, const std::string& workflow_id,
+                                   const std::string& conversation_id) {
   pqxx::read_transaction t{c};
-  auto r = t.exec_params1(
-      std::string{"SELECT coalesce(jsonb_agg("} + memory_entry_sql +
-          " ORDER BY m.scope, m.key), '[]'::jsonb)::text FROM shared_memory m WHERE"
+  auto r = t.exec_params(
+      std::string{"SELECT "} + memory_columns_sql +
+          " FROM shared_memory m WHERE"
           " (m.expires_at IS NULL OR m.expires_at > now()) AND ((m.scope = 'workflow' AND"
           " m.scope_id = $1) OR (m.scope = 'conversation' AND $2 <> '' AND m.scope_id = $2)"
           " OR (m.scope = 'global' AND m.scope_id = (SELECT w.owner_id FROM workflow_executions w"
-          " WHERE w.id::text = $1)) OR m.scope = 'system')",
-      a.value("workflow_id", std::string{}), a.value("conversation_id", std::string{}));
-  return std::string{"{\"items\":"} + r[0].c_str() + "}";
+          " WHERE w.id::text = $1)) OR m.scope = 'system') ORDER BY m.scope, m.key",
+      pg_text(workflow_id), pg_text(conversation_id));
+  std::vector<memory_entry> out;
+  out.reserve(r.size());
+  for (const auto& row : r)
+    out.push_back(memory_entry_of(row));
+  return out;
 }
 
 } // namespace pixelcraft::persistence::detail

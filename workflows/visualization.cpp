@@ -10,7 +10,8 @@ namespace pixelcraft::workflows {
 
 using json = nlohmann::json;
 
-json visualization(const json& wf, const json& events, const json& messages, const json& memory) {
+json visualization(const json& wf, const json& events, const json& messages,
+                   const std::vector<std::string>& memory_keys) {
   auto path = wf.value("execution_path", json::array());
   auto results = wf.value("results", json::object());
   auto state = wf.value("current_state", std::string{});
@@ -59,9 +60,7 @@ json visualization(const json& wf, const json& events, const json& messages, con
                         {"agent", d.value("agent", d.value("from_agent", json(nullptr)))},
                         {"detail", detail}});
   }
-  json keys = json::array();
-  for (const auto& m : memory)
-    keys.push_back(m["key"]);
+  json keys = memory_keys;
   return {{"workflow_id", wf["workflow_id"]},
           {"conversation_id", wf["conversation_id"]},
           {"workflow_type", wf["workflow_type"]},

@@ -4,10 +4,13 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include <string>
+#include <vector>
+
 namespace pixelcraft::workflows {
 
 /// From the execution (`WorkflowExecution`), its stored events (`{"event_type", "data",
-/// "timestamp"}`, in order), its agent messages (`AgentMessage`) and its shared-memory entries:
+/// "timestamp"}`, in order), its agent messages (`AgentMessage`) and its shared-memory keys:
 /// `{"workflow_id", "conversation_id", "workflow_type", "current_state", "execution_graph":
 /// {"nodes": [{"id", "status"}], "edges": [{"from", "to", "type", "count"}]},
 /// "execution_timeline", "agent_interactions", "shared_memory_keys"}`. A node is `completed`
@@ -15,6 +18,7 @@ namespace pixelcraft::workflows {
 /// else `pending`; edges count the steps' order (`sequence`, or `route` for conditional runs;
 /// none for parallel ones) and the messages by type.
 nlohmann::json visualization(const nlohmann::json& wf, const nlohmann::json& events,
-                             const nlohmann::json& messages, const nlohmann::json& memory);
+                             const nlohmann::json& messages,
+                             const std::vector<std::string>& memory_keys);
 
 } // namespace pixelcraft::workflows

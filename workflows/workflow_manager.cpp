@@ -239,18 +239,19 @@ void on_step_done(run_pointer self, const std::string& agent, const std::string&
                 {"metadata", result["metadata"]}};
   if (!st.opts.memory)
     return record(events);
-  json put = {{"scope", "workflow"}, {"scope_id", st.id}, {"workflow_id", st.id},
-              {"key", agent},        {"value", value},    {"agent", agent}};
+  memory_write put;
+  put.at = {"workflow", st.id, agent, st.id};
+  put.value = value.dump();
+  put.agent = agent;
   self->request(st.opts.memory, deadlines::db(st.opts.settings.db_timeout_ms), mem_put_atom_v,
-                put.dump())
+                std::move(put))
       .then(
-          [events, agent, record](const std::string& stored) mutable {
-            auto e = parse_json_or_throw(stored);
+          [events, agent, record](const memory_entry& stored) mutable {
             events.push_back({{"event_type", "memory_updated"},
                               {"data",
                                {{"key", agent},
                                 {"scope", "workflow"},
-                                {"version", e["version"]},
+                                {"version", stored.version},
                                 {"created_by_agent", agent}}}});
             record(events);
           },
@@ -648,15 +649,13 @@ run_actor::behavior_type run_fn(run_pointer self, std::string id, manager_option
                       st.results = st.row.value("results", json::object());
                       if (terminal(st.state))
                         return start_run(self);
-                      self->request(st.opts.db, t, db_op_atom_v, std::string{"mem_list"},
-                                    json{{"workflow_id", st.id}, {"conversation_id", ""}}.dump())
+                      self->request(st.opts.db, t, mem_list_atom_v, st.id, std::string{})
                           .then(
-                              [self](const std::string& text) {
-                                auto items = parse_json_or_throw(text);
-                                for (const auto& e : items["items"])
-                                  if (e["scope"] == "workflow")
-                                    self->state.agent_memory[e["key"].get<std::string>()] =
-                                        e["value"];
+                              [self](const std::vector<memory_entry>& entries) {
+                                for (const auto& e : entries)
+                                  if (e.scope == "workflow")
+                                    self->state.agent_memory[e.key] =
+                                        parse_json_or_throw(e.value); // stored jsonb: ours
                                 start_run(self);
                               },
                               [self](caf::error& err) {

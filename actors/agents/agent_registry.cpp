@@ -17,8 +17,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <deque>
 #include <functional>
+#include <limits>
 #include <map>
 #include <random>
 #include <unordered_set>
@@ -292,20 +294,21 @@ void settle_messages(agent_pointer self, std::shared_ptr<turn> t, const std::str
 void write_log(agent_pointer self, const turn& t, const std::string& status, const json& output,
                const std::string& error) {
   auto& st = self->state;
-  json row = {
-      {"agent_type", st.def->id},
-      {"action", t.request.value("action", std::string{"chat"})},
-      {"conversation_id", st.conversation_id.empty() ? json(nullptr) : json(st.conversation_id)},
-      {"input_data",
-       {{"message_chars", t.message.size()}, {"has_context", t.request.contains("context")}}},
-      {"output_data", output},
-      {"execution_time_ms",
-       std::chrono::duration<double, std::milli>(clock_type::now() - t.started).count()},
-      {"status", status},
-      {"error_message", error.empty() ? json(nullptr) : json(error)}};
-  self->request(st.opts.db, deadlines::db(st.opts.settings.db_timeout_ms), db_op_atom_v,
-                std::string{"log_add"}, row.dump())
-      .then([](const std::string&) {},
+  agent_log_entry row;
+  row.agent_type = st.def->id;
+  row.action = t.request.value("action", std::string{"chat"});
+  row.conversation_id = st.conversation_id;
+  row.input_data =
+      json{{"message_chars", t.message.size()}, {"has_context", t.request.contains("context")}}
+          .dump();
+  row.output_data = output.dump();
+  row.execution_time_ms =
+      std::chrono::duration<double, std::milli>(clock_type::now() - t.started).count();
+  row.status = status;
+  row.error_message = error;
+  self->request(st.opts.db, deadlines::db(st.opts.settings.db_timeout_ms), log_add_atom_v,
+                std::move(row))
+      .then([](bool) {},
             [](caf::error& err) {
               log::warn(component, "agent log not written", {{"error", caf::to_string(err)}});
             });
@@ -440,19 +443,25 @@ void finish_turn(agent_pointer self, std::shared_ptr<turn> t, std::string conten
     return;
   }
   log_reply(self, *t, content, meta);
-  json row = {{"conversation_id", st.conversation_id},
-              {"role", "assistant"},
-              {"content", content},
-              {"agent_type", st.def->id},
-              {"metadata", meta}};
-  if (meta.contains("tokens_in"))
-    row["tokens_in"] = meta["tokens_in"];
-  if (meta.contains("tokens_out"))
-    row["tokens_out"] = meta["tokens_out"];
-  self->request(st.opts.db, deadlines::db(st.opts.settings.db_timeout_ms), db_op_atom_v,
-                std::string{"msg_add"}, row.dump())
+  new_chat_message row;
+  row.conversation_id = st.conversation_id;
+  row.role = "assistant";
+  row.content = content;
+  row.agent_type = st.def->id;
+  row.metadata = meta.dump();
+  auto tokens = [&meta](const char* key) {
+    auto it = meta.find(key);
+    return it != meta.end() && it->is_number_integer() && it->get<int64_t>() >= 0 &&
+                   it->get<int64_t>() <= std::numeric_limits<int32_t>::max()
+               ? static_cast<int32_t>(it->get<int64_t>())
+               : int32_t{-1};
+  };
+  row.tokens_in = tokens("tokens_in");
+  row.tokens_out = tokens("tokens_out");
+  self->request(st.opts.db, deadlines::db(st.opts.settings.db_timeout_ms), msg_add_atom_v,
+                std::move(row))
       .then(
-          [self, t, content, meta, tool_calls](const std::string&) {
+          [self, t, content, meta, tool_calls](bool) {
             self->state.history.push_back({{"role", "user"}, {"content", t->message}});
             self->state.history.push_back({{"role", "assistant"}, {"content", content}});
             deliver_reply(self, *t, content, meta, tool_calls);
@@ -586,17 +595,18 @@ void store_user_message(agent_pointer self, std::shared_ptr<turn> t) {
   auto& st = self->state;
   if (st.conversation_id.empty())
     return call_model(self, t);
-  json row = {{"conversation_id", st.conversation_id},
-              {"role", "user"},
-              {"content", t->message},
-              {"agent_type", st.def->id},
-              {"metadata", t->request.contains("context") ? json{{"context", t->request["context"]}}
-                                                          : json::object()}};
+  new_chat_message row;
+  row.conversation_id = st.conversation_id;
+  row.role = "user";
+  row.content = t->message;
+  row.agent_type = st.def->id;
+  if (t->request.contains("context"))
+    row.metadata = json{{"context", t->request["context"]}}.dump();
   // Stored while the model works (not before it): the first token is not delayed by a commit.
-  self->request(st.opts.db, deadlines::db(st.opts.settings.db_timeout_ms), db_op_atom_v,
-                std::string{"msg_add"}, row.dump())
+  self->request(st.opts.db, deadlines::db(st.opts.settings.db_timeout_ms), msg_add_atom_v,
+                std::move(row))
       .then(
-          [t](const std::string&) {
+          [t](bool) {
             t->user_stored = true;
             if (auto next = std::move(t->after_store)) {
               t->after_store = nullptr;
@@ -653,16 +663,15 @@ void start_turn(agent_pointer self, std::shared_ptr<turn> t) {
   if (st.conversation_id.empty() || st.loaded)
     return store_user_message(self, t);
   // First turn of this actor: load the conversation's memory (survives restarts).
-  json args = {{"conversation_id", st.conversation_id},
-               {"limit", std::max(1u, st.opts.settings.history_turns) * 2}};
-  self->request(st.opts.db, deadlines::db(st.opts.settings.db_timeout_ms), db_op_atom_v,
-                std::string{"conv_recent"}, args.dump())
+  auto limit =
+      static_cast<int32_t>(std::min(std::max(1u, st.opts.settings.history_turns), 10000u) * 2);
+  self->request(st.opts.db, deadlines::db(st.opts.settings.db_timeout_ms), conv_recent_atom_v,
+                st.conversation_id, limit)
       .then(
-          [self, t](const std::string& text) {
+          [self, t](const std::vector<chat_line>& recent) {
             auto& st = self->state;
-            auto recent = parse_json_or_throw(text);
-            for (auto& m : recent["messages"])
-              st.history.push_back({{"role", m["role"]}, {"content", m["content"]}});
+            for (const auto& m : recent)
+              st.history.push_back({{"role", m.role}, {"content", m.content}});
             st.loaded = true;
             store_user_message(self, t);
           },

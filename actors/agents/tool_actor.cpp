@@ -50,18 +50,18 @@ using exec_ptr = std::shared_ptr<exec>;
 void done(tool_pointer self, const exec_ptr& e, json result, const std::string& status,
           const std::string& error = {}) {
   auto ms = std::chrono::duration<double, std::milli>(clock_type::now() - e->started).count();
-  json row = {
-      {"agent_type", e->agent},
-      {"action", "tool_execution:" + e->tool},
-      {"conversation_id", e->conversation_id.empty() ? json(nullptr) : json(e->conversation_id)},
-      {"input_data", {{"arguments", e->args}, {"execution_id", e->execution_id}}},
-      {"output_data", result},
-      {"execution_time_ms", ms},
-      {"status", status},
-      {"error_message", error.empty() ? json(nullptr) : json(error)}};
+  agent_log_entry row;
+  row.agent_type = e->agent;
+  row.action = "tool_execution:" + e->tool;
+  row.conversation_id = e->conversation_id;
+  row.input_data = json{{"arguments", e->args}, {"execution_id", e->execution_id}}.dump();
+  row.output_data = result.dump();
+  row.execution_time_ms = ms;
+  row.status = status;
+  row.error_message = error;
   self->request(self->state.opts.db, deadlines::db(self->state.opts.settings.db_timeout_ms),
-                db_op_atom_v, std::string{"log_add"}, row.dump())
-      .then([](const std::string&) {},
+                log_add_atom_v, std::move(row))
+      .then([](bool) {},
             [](caf::error& err) {
               log::warn(component, "tool log not written", {{"error", caf::to_string(err)}});
             });
@@ -458,42 +458,42 @@ void memory_tool(tool_pointer self, const exec_ptr& e, const std::string& workfl
     return done(self, e,
                 {{"success", false}, {"error", "global memory needs the workflow's owner"}},
                 "error", "no owner");
-  json req = {
-      {"scope", scope}, {"scope_id", scope_id}, {"key", a["key"]}, {"workflow_id", workflow_id}};
+  memory_key at{scope, scope_id, a["key"].get<std::string>(), workflow_id};
   auto timeout = deadlines::db(self->state.opts.settings.db_timeout_ms);
   if (e->tool == "recall") {
-    self->request(self->state.opts.memory, timeout, mem_get_atom_v, req.dump())
+    self->request(self->state.opts.memory, timeout, mem_get_atom_v, std::move(at))
         .then(
-            [self, e](const std::string& text) {
-              auto entry = parse_json_or_throw(text);
-              if (entry.is_null())
+            [self, e](const memory_entry& entry) {
+              if (!entry.found())
                 return done(self, e, {{"success", true}, {"found", false}}, "success");
               done(self, e,
                    {{"success", true},
                     {"found", true},
-                    {"value", entry["value"]},
-                    {"version", entry["version"]}},
+                    {"value", parse_json_or_throw(entry.value)}, // stored jsonb: ours
+                    {"version", entry.version}},
                    "success");
             },
             [self, e](caf::error& err) { vendor_failed(self, e, err); });
     return;
   }
-  req["value"] = a["value"];
-  req["agent"] = e->agent;
-  req["workflow_id"] = workflow_id;
+  // The arguments passed the tool's schema: `expected_version` is an integer >= 1 and `ttl_s`
+  // a number in 1..2592000.
+  memory_write w;
+  w.at = std::move(at);
+  w.value = a["value"].dump();
+  w.agent = e->agent;
   if (a.contains("expected_version"))
-    req["expected_version"] = a["expected_version"];
+    w.expected_version = a["expected_version"].get<int64_t>();
   if (a.contains("ttl_s"))
-    req["ttl_s"] = a["ttl_s"];
-  self->request(self->state.opts.memory, timeout, mem_put_atom_v, req.dump())
+    w.ttl_s = a["ttl_s"].get<double>();
+  self->request(self->state.opts.memory, timeout, mem_put_atom_v, std::move(w))
       .then(
-          [self, e](const std::string& text) {
-            auto entry = parse_json_or_throw(text);
+          [self, e](const memory_entry& entry) {
             done(self, e,
                  {{"success", true},
-                  {"key", entry["key"]},
-                  {"scope", entry["scope"]},
-                  {"version", entry["version"]}},
+                  {"key", entry.key},
+                  {"scope", entry.scope},
+                  {"version", entry.version}},
                  "success");
           },
           [self, e](caf::error& err) {

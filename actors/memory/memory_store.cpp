@@ -2,14 +2,11 @@
 
 #include "actors/deadline.hpp"
 #include "actors/errc.hpp"
-#include "actors/json_limits.hpp"
 #include "actors/log.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
-
-#include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <deque>
@@ -19,36 +16,31 @@ namespace pixelcraft {
 
 namespace {
 
-using json = nlohmann::json;
 using clock_type = std::chrono::system_clock;
 constexpr const char* component = "pixelcraft.memory";
 
-std::string cache_key(const json& a) {
-  return a.value("scope", std::string{}) + "\n" + a.value("scope_id", std::string{}) + "\n" +
-         a.value("key", std::string{});
+std::string cache_key(const memory_key& k) {
+  return k.scope + "\n" + k.scope_id + "\n" + k.key;
 }
 
 /// Only keys of one run or conversation are cached: `global` and `system` reads always go to
 /// the table, which checks the scope against the run asking (one owner never reads another's
 /// keys, even through a mistaken `scope_id`), and sees writes of other nodes.
-bool cacheable(const json& a) {
-  auto scope = a.value("scope", std::string{});
-  return scope == "workflow" || scope == "conversation";
+bool cacheable(const memory_key& k) {
+  return k.scope == "workflow" || k.scope == "conversation";
 }
 
 /// A key's scope id must be named (the cache is keyed by it): '' only for `system`.
-bool has_scope_id(const json& a) {
-  if (!a["scope"].is_string() || !a["key"].is_string() ||
-      (a.contains("scope_id") && !a["scope_id"].is_string()))
+bool well_formed(const memory_key& k) {
+  if (k.key.empty())
     return false;
-  auto id = a.value("scope_id", std::string{});
-  return a["scope"] == "system" ? id.empty() : !id.empty();
+  return k.scope == "system" ? k.scope_id.empty() : !k.scope_id.empty();
 }
 
 struct store_state {
   db_actor db;
   std::chrono::milliseconds timeout{5000};
-  std::map<std::string, json> cache; ///< entries as stored, with `expires_at` as written
+  std::map<std::string, memory_entry> cache; ///< entries as stored
   std::map<std::string, clock_type::time_point> expiry;
   static inline const char* name = "pixelcraft.memory-store";
 };
@@ -59,53 +51,51 @@ memory_actor::behavior_type store_fn(store_pointer self, db_actor db, unsigned t
   self->state.db = std::move(db);
   self->state.timeout = deadlines::db(timeout_ms);
   return {
-      [self](mem_put_atom, const std::string& text) -> caf::result<std::string> {
-        auto a = parse_json(text);
-        if (!a.is_object() || !a.contains("key") || !a.contains("value") || !a.contains("scope") ||
-            !has_scope_id(a))
+      [self](mem_put_atom, memory_write& w) -> caf::result<memory_entry> {
+        if (!well_formed(w.at))
           return caf::make_error(errc::invalid_argument, "malformed memory write");
-        auto rp = self->make_response_promise<std::string>();
+        auto rp = self->make_response_promise<memory_entry>();
+        auto key = cache_key(w.at);
+        auto cache = cacheable(w.at);
+        auto ttl = w.ttl_s;
         // Written through before it is acknowledged: a crash loses nothing acknowledged.
-        self->request(self->state.db, self->state.timeout, db_op_atom_v, std::string{"mem_put"},
-                      text)
+        self->request(self->state.db, self->state.timeout, mem_put_atom_v, std::move(w))
             .then(
-                [self, rp, a](const std::string& stored) mutable {
-                  auto key = cache_key(a);
-                  if (cacheable(a))
-                    self->state.cache[key] = parse_json_or_throw(stored);
-                  if (a.contains("ttl_s"))
+                [self, rp, key, cache, ttl](memory_entry& stored) mutable {
+                  if (cache)
+                    self->state.cache[key] = stored;
+                  if (ttl >= 0)
                     self->state.expiry[key] =
-                        clock_type::now() + std::chrono::milliseconds(static_cast<long long>(
-                                                a["ttl_s"].get<double>() * 1000));
+                        clock_type::now() +
+                        std::chrono::milliseconds(static_cast<long long>(ttl * 1000));
                   else
                     self->state.expiry.erase(key);
-                  rp.deliver(stored);
+                  rp.deliver(std::move(stored));
                 },
                 [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
         return rp;
       },
-      [self](mem_get_atom, const std::string& text) -> caf::result<std::string> {
-        auto a = parse_json(text);
-        if (!a.is_object() || !a.contains("key") || !a.contains("scope") || !has_scope_id(a))
+      [self](mem_get_atom, memory_key& k) -> caf::result<memory_entry> {
+        if (!well_formed(k))
           return caf::make_error(errc::invalid_argument, "malformed memory read");
-        auto key = cache_key(a);
+        auto key = cache_key(k);
         auto& st = self->state;
-        if (auto it = st.cache.find(key); cacheable(a) && it != st.cache.end()) {
+        if (auto it = st.cache.find(key); cacheable(k) && it != st.cache.end()) {
           auto exp = st.expiry.find(key);
           if (exp != st.expiry.end() && exp->second < clock_type::now())
-            return std::string{"null"};
-          return it->second.dump();
+            return memory_entry{};
+          return it->second;
         }
         // Not cached (new store after a restart, or written by another node): read the table,
         // which checks the scope against the run asking.
-        auto rp = self->make_response_promise<std::string>();
-        self->request(st.db, st.timeout, db_op_atom_v, std::string{"mem_get"}, text)
+        auto rp = self->make_response_promise<memory_entry>();
+        auto cache = cacheable(k);
+        self->request(st.db, st.timeout, mem_get_atom_v, std::move(k))
             .then(
-                [self, rp, key, cache = cacheable(a)](const std::string& entry) mutable {
-                  auto e = parse_json_or_throw(entry);
-                  if (cache && e.is_object())
-                    self->state.cache[key] = e;
-                  rp.deliver(entry);
+                [self, rp, key, cache](memory_entry& entry) mutable {
+                  if (cache && entry.found())
+                    self->state.cache[key] = entry;
+                  rp.deliver(std::move(entry));
                 },
                 [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
         return rp;
@@ -155,11 +145,11 @@ memory_actor::behavior_type supervisor_fn(supervisor_pointer self, db_actor db,
     self->quit(em.reason);
   });
   return {
-      [self](mem_put_atom a, std::string& text) {
-        return self->delegate(self->state.child, a, std::move(text));
+      [self](mem_put_atom a, memory_write& w) {
+        return self->delegate(self->state.child, a, std::move(w));
       },
-      [self](mem_get_atom a, std::string& text) {
-        return self->delegate(self->state.child, a, std::move(text));
+      [self](mem_get_atom a, memory_key& k) {
+        return self->delegate(self->state.child, a, std::move(k));
       },
       [self](caf::get_atom) { return caf::actor_cast<caf::actor>(self->state.child); },
   };

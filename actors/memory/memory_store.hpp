@@ -19,6 +19,7 @@
 
 #include "actors/db_actor.hpp"
 #include "actors/fwd.hpp"
+#include "actors/stores/shared_memory_store.hpp"
 
 #include <caf/fwd.hpp>
 #include <caf/replies_to.hpp>
@@ -29,16 +30,15 @@
 namespace pixelcraft {
 
 using memory_actor = caf::typed_actor<
-    /// In: `{"scope", "scope_id", "key", "value", "workflow_id", "agent"?, "expected_version"?
-    /// (compare-and-set), "ttl_s"?, "conversation_id"?}`. Reply: the stored entry
-    /// `{"key", "value", "scope", "version", "created_by_agent", "updated_at", "expires_at"}`.
-    /// `errc::failed_precondition` on a version mismatch (only: a timeout is
+    /// Writes a key (actors/stores/shared_memory_store.hpp `memory_write`). Reply: the stored
+    /// entry. `errc::failed_precondition` on a version mismatch (only: a timeout is
     /// `caf::sec::request_timeout` or `errc::deadline_exceeded`, never read as a mismatch),
-    /// `errc::permission_denied`, `errc::invalid_argument` (malformed or no `scope_id`).
-    caf::replies_to<mem_put_atom, std::string>::with<std::string>,
-    /// In: `{"scope", "scope_id", "key", "workflow_id"}`. Reply: the entry, or `null` when absent
-    /// or expired. Errors as for `mem_put_atom`.
-    caf::replies_to<mem_get_atom, std::string>::with<std::string>,
+    /// `errc::permission_denied`, `errc::invalid_argument` (no key, unknown scope, a scope id
+    /// missing, or given for `system`). Callers: `deadlines::db` + 1 s.
+    caf::replies_to<mem_put_atom, memory_write>::with<memory_entry>,
+    /// Reads a key. Reply: the entry, or one with `version` 0 when absent or expired. Errors as
+    /// for `mem_put_atom`.
+    caf::replies_to<mem_get_atom, memory_key>::with<memory_entry>,
     /// The current store (tests use it to crash the store on purpose).
     caf::replies_to<caf::get_atom>::with<caf::actor>>;
 

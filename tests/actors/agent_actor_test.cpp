@@ -58,14 +58,12 @@ struct db_standin_state {
   static inline const char* name = "test.db";
 };
 
-db_actor::behavior_type db_standin(db_actor::stateful_pointer<db_standin_state> self) {
+caf::behavior db_standin(caf::stateful_actor<db_standin_state>* self) {
   return test::db_standin_behavior(
       [self](db_op_atom, const std::string& op, const std::string&) -> std::string {
         self->state.ops.push_back(op);
         if (op == "amsg_list")
           return R"({"items":[],"total":0})";
-        if (op == "conv_recent")
-          return R"({"messages":[]})";
         return "{}";
       });
 }
@@ -96,7 +94,7 @@ protected:
     b = opts.catalog->all().at(1).id;
     model_handle = sys.spawn(model_standin);
     model = caf::actor_cast<model_pointer>(model_handle);
-    db = sys.spawn(db_standin);
+    db = caf::actor_cast<db_actor>(sys.spawn(db_standin));
     opts.llm = caf::actor_cast<llm_actor>(model_handle);
     opts.db = db;
     opts.settings.agent_idle_s = idle_s; // shorter than a model call may take

@@ -26,37 +26,26 @@ namespace {
 
 /// `shared_memory` in memory: writes bump the version; counts the reads that reach it.
 struct table_state {
-  std::map<std::string, json> rows;
+  std::map<std::string, memory_entry> rows;
   int reads = 0;
   static inline const char* name = "test.memory-table";
 };
 
-db_actor::behavior_type table_standin(db_actor::stateful_pointer<table_state> self) {
-  auto key = [](const json& a) {
-    return a.value("scope", "") + "/" + a.value("scope_id", "") + "/" + a.value("key", "");
-  };
+std::string row_key(const memory_key& k) {
+  return k.scope + "/" + k.scope_id + "/" + k.key;
+}
+
+caf::behavior table_standin(caf::stateful_actor<table_state>* self) {
   return test::db_standin_behavior(
-      [self, key](db_op_atom, const std::string& op, const std::string& args) -> std::string {
-        auto a = json::parse(args);
-        auto& rows = self->state.rows;
-        if (op == "mem_put") {
-          auto& row = rows[key(a)];
-          int version = row.is_object() ? row["version"].get<int>() + 1 : 1;
-          row = {{"key", a["key"]},
-                 {"value", a["value"]},
-                 {"scope", a["scope"]},
-                 {"version", version},
-                 {"created_by_agent", a.value("agent", "")},
-                 {"updated_at", "2026-12-03T10:00:00Z"},
-                 {"expires_at", nullptr}};
-          return row.dump();
-        }
-        if (op == "mem_get") {
-          ++self->state.reads;
-          auto it = rows.find(key(a));
-          return it == rows.end() ? "null" : it->second.dump();
-        }
-        return "{}";
+      [self](mem_put_atom, const memory_write& w) {
+        auto& row = self->state.rows[row_key(w.at)];
+        row = {w.at.key, w.value, w.at.scope, row.version + 1, w.agent, "2026-12-03T10:00:00Z", ""};
+        return row;
+      },
+      [self](mem_get_atom, const memory_key& k) {
+        ++self->state.reads;
+        auto it = self->state.rows.find(row_key(k));
+        return it == self->state.rows.end() ? memory_entry{} : it->second;
       });
 }
 
@@ -66,36 +55,36 @@ protected:
   memory_actor memory;
 
   void SetUp() override {
-    table = sys.spawn(table_standin);
+    table = caf::actor_cast<db_actor>(sys.spawn(table_standin));
     memory = spawn_memory_supervisor(sys, table, 5000);
     sched.run();
   }
 
   void TearDown() override { end(memory, table); }
 
-  static std::string entry(json value = nullptr) {
-    json a = {{"scope", "workflow"},
-              {"scope_id", "wf-1"},
-              {"workflow_id", "wf-1"},
-              {"key", "budget"},
-              {"agent", "chat"}};
-    if (!value.is_null())
-      a["value"] = std::move(value);
-    return a.dump();
-  }
+  static memory_key at() { return {"workflow", "wf-1", "budget", "wf-1"}; }
 
-  /// The store's reply to `(atom, text)`, as JSON.
-  template <class Atom> json ask(Atom atom, const std::string& text) {
-    auto rh = self->request(memory, std::chrono::seconds(3600), atom, text);
+  /// The store's reply to `(atom, x)`, with the entry's value as JSON.
+  template <class Atom, class T> json ask(Atom atom, T x) {
+    auto rh = self->request(memory, std::chrono::seconds(3600), atom, std::move(x));
     sched.run();
     json out;
-    rh.receive([&](std::string& reply) { out = json::parse(reply); },
-               [](caf::error& e) { FAIL() << caf::to_string(e); });
+    rh.receive(
+        [&](memory_entry& e) {
+          out = {{"value", json::parse(e.value)}, {"version", e.version}, {"key", e.key}};
+        },
+        [](caf::error& e) { FAIL() << caf::to_string(e); });
     return out;
   }
 
-  json put(json value) { return ask(mem_put_atom_v, entry(std::move(value))); }
-  json get() { return ask(mem_get_atom_v, entry()); }
+  json put(json value) {
+    memory_write w;
+    w.at = at();
+    w.value = value.dump();
+    w.agent = "chat";
+    return ask(mem_put_atom_v, std::move(w));
+  }
+  json get() { return ask(mem_get_atom_v, at()); }
 
   /// Crashes the current store (as an exception in a handler would).
   void crash_store() {
@@ -108,9 +97,7 @@ protected:
     sched.run();
   }
 
-  int reads() {
-    return caf::actor_cast<db_actor::stateful_pointer<table_state>>(table)->state.reads;
-  }
+  int reads() { return caf::actor_cast<caf::stateful_actor<table_state>*>(table)->state.reads; }
 };
 
 } // namespace

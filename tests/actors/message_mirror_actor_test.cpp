@@ -33,7 +33,7 @@ struct table_state {
   static inline const char* name = "test.agent-messages";
 };
 
-db_actor::behavior_type table_standin(db_actor::stateful_pointer<table_state> self) {
+caf::behavior table_standin(caf::stateful_actor<table_state>* self) {
   return test::db_standin_behavior([self](db_op_atom, const std::string& op,
                                           const std::string& args) -> caf::result<std::string> {
     auto& st = self->state;
@@ -63,7 +63,7 @@ protected:
   message_mirror_actor mirror;
 
   void SetUp() override {
-    table = sys.spawn(table_standin);
+    table = caf::actor_cast<db_actor>(sys.spawn(table_standin));
     message_mirror_options opts;
     opts.db = table;
     mirror = spawn_message_mirror(sys, opts);
@@ -72,9 +72,7 @@ protected:
 
   void TearDown() override { end(mirror, table); }
 
-  table_state& stored() {
-    return caf::actor_cast<db_actor::stateful_pointer<table_state>>(table)->state;
-  }
+  table_state& stored() { return caf::actor_cast<caf::stateful_actor<table_state>*>(table)->state; }
 
   static agent_message message(const std::string& from = "chat") {
     outgoing_message out;

@@ -29,29 +29,27 @@ namespace {
 enum class memory_mode { silent, conflict };
 
 struct memory_standin_state {
-  std::vector<caf::typed_response_promise<std::string>> held; ///< never answered (silent)
+  std::vector<caf::typed_response_promise<memory_entry>> held; ///< never answered (silent)
   static inline const char* name = "test.memory";
 };
 
 memory_actor::behavior_type
 memory_standin(memory_actor::stateful_pointer<memory_standin_state> self, memory_mode mode) {
   return {
-      [self, mode](mem_put_atom, const std::string&) -> caf::result<std::string> {
+      [self, mode](mem_put_atom, const memory_write&) -> caf::result<memory_entry> {
         if (mode == memory_mode::conflict)
           return caf::make_error(errc::failed_precondition, "version mismatch");
-        auto rp = self->make_response_promise<std::string>();
+        auto rp = self->make_response_promise<memory_entry>();
         self->state.held.push_back(rp);
         return rp;
       },
-      [](mem_get_atom, const std::string&) -> caf::result<std::string> {
-        return std::string{"null"};
-      },
+      [](mem_get_atom, const memory_key&) -> caf::result<memory_entry> { return memory_entry{}; },
       [self](caf::get_atom) { return caf::actor_cast<caf::actor>(self); },
   };
 }
 
 /// Accepts every database request (the tool's agent_logs rows).
-db_actor::behavior_type db_standin() {
+caf::behavior db_standin() {
   return test::db_standin_behavior(
       [](db_op_atom, const std::string&, const std::string&) { return std::string{"{}"}; });
 }
@@ -62,7 +60,7 @@ protected:
 
   tool_actor spawn_tools(memory_mode mode) {
     tool_options opts;
-    opts.db = sys.spawn(db_standin);
+    opts.db = caf::actor_cast<db_actor>(sys.spawn(db_standin));
     opts.memory = sys.spawn(memory_standin, mode);
     auto tools = spawn_tool_actor(sys, opts);
     for (auto a : {caf::actor_cast<caf::actor>(opts.db), caf::actor_cast<caf::actor>(opts.memory),

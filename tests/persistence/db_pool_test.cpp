@@ -35,11 +35,12 @@ protected:
       caf::anon_send_exit(pool, caf::exit_reason::user_shutdown);
   }
 
-  /// Sends a request and returns the reply text, or the error's code via `err`.
-  template <class... Ts> std::string call(caf::error* err, Ts... xs) {
-    std::string out;
+  /// Sends a request and returns the reply (text unless `R` says otherwise), or the error via
+  /// `err`.
+  template <class R = std::string, class... Ts> R call(caf::error* err, Ts... xs) {
+    R out{};
     self->request(pool, std::chrono::seconds(15), xs...)
-        .receive([&](std::string& r) { out = std::move(r); },
+        .receive([&](R& r) { out = std::move(r); },
                  [&](caf::error& e) {
                    if (err)
                      *err = e;
@@ -180,27 +181,98 @@ TEST_F(DbPoolTest, AnalysisSetsScore) {
 
 TEST_F(DbPoolTest, IdempotencyClaimReplayConflict) {
   PIXELCRAFT_REQUIRE_PG();
-  auto begin = [&](const std::string& hash) {
-    return json::parse(
-        call(nullptr, idem_begin_atom_v, std::string{"s"}, std::string{"k1"}, hash, int32_t{24}));
+  auto begin = [&](const std::string& key, const std::string& hash) {
+    return call<idempotency_claim>(nullptr, idem_begin_atom_v, std::string{"s"}, key, hash,
+                                   int32_t{24});
   };
-  EXPECT_EQ(begin("h1")["state"], "new");
-  EXPECT_EQ(begin("h1")["state"], "in_progress");
-  EXPECT_EQ(begin("h2")["state"], "conflict");
-  call(nullptr, idem_end_atom_v, std::string{"s"}, std::string{"k1"}, int32_t{201},
-       std::string{R"({"ok":1})"});
-  auto replay = begin("h1");
-  EXPECT_EQ(replay["state"], "replay");
-  EXPECT_EQ(replay["status"], 201);
-  EXPECT_EQ(replay["body"], R"({"ok":1})");
+  EXPECT_EQ(begin("k1", "h1").state, "new");
+  EXPECT_EQ(begin("k1", "h1").state, "in_progress");
+  EXPECT_EQ(begin("k1", "h2").state, "conflict");
+  EXPECT_TRUE(call<bool>(nullptr, idem_end_atom_v, std::string{"s"}, std::string{"k1"},
+                         int32_t{201}, std::string{R"({"ok":1})"}));
+  auto replay = begin("k1", "h1");
+  EXPECT_EQ(replay.state, "replay");
+  EXPECT_EQ(replay.status, 201);
+  EXPECT_EQ(replay.body, R"({"ok":1})");
   // A dropped claim can be taken again.
-  EXPECT_EQ(json::parse(call(nullptr, idem_begin_atom_v, std::string{"s"}, std::string{"k2"},
-                             std::string{"h"}, int32_t{24}))["state"],
-            "new");
-  call(nullptr, idem_drop_atom_v, std::string{"s"}, std::string{"k2"});
-  EXPECT_EQ(json::parse(call(nullptr, idem_begin_atom_v, std::string{"s"}, std::string{"k2"},
-                             std::string{"h"}, int32_t{24}))["state"],
-            "new");
+  EXPECT_EQ(begin("k2", "h").state, "new");
+  EXPECT_TRUE(call<bool>(nullptr, idem_drop_atom_v, std::string{"s"}, std::string{"k2"}));
+  EXPECT_EQ(begin("k2", "h").state, "new");
+}
+
+TEST_F(DbPoolTest, ConversationStoreOwnsReadsAndForgets) {
+  PIXELCRAFT_REQUIRE_PG();
+  conversation_access ann{"", "ann", false};
+  auto opened = call<conversation_opened>(nullptr, conv_open_atom_v, ann, std::string{"chat"});
+  ASSERT_TRUE(opened.created);
+  ASSERT_EQ(opened.conversation_id.size(), 36u); // a random UUID
+  ann.conversation_id = opened.conversation_id;
+  // Someone else's conversation is not found; the owner and admins may open it again.
+  caf::error err;
+  call<conversation_opened>(&err, conv_open_atom_v,
+                            conversation_access{opened.conversation_id, "bob", false},
+                            std::string{"chat"});
+  EXPECT_TRUE(err == errc::not_found) << caf::to_string(err);
+  EXPECT_FALSE(
+      call<conversation_opened>(nullptr, conv_open_atom_v, ann, std::string{"chat"}).created);
+  EXPECT_FALSE(call<conversation_opened>(nullptr, conv_open_atom_v,
+                                         conversation_access{opened.conversation_id, "root", true},
+                                         std::string{"chat"})
+                   .created);
+  // Messages: text is stored safely (a NUL becomes U+FFFD), tokens are optional.
+  new_chat_message m{opened.conversation_id, "user", std::string{"hi\0there", 8}, "chat"};
+  EXPECT_TRUE(call<bool>(nullptr, msg_add_atom_v, m));
+  m.role = "assistant";
+  m.content = "hello";
+  m.metadata = R"({"tokens_in": 3})";
+  m.tokens_in = 3;
+  m.tokens_out = 2;
+  EXPECT_TRUE(call<bool>(nullptr, msg_add_atom_v, m));
+  m.role = "system";
+  m.content = "not remembered";
+  m.metadata = "not json";
+  EXPECT_TRUE(call<bool>(nullptr, msg_add_atom_v, m));
+  auto recent =
+      call<std::vector<chat_line>>(nullptr, conv_recent_atom_v, opened.conversation_id, 10);
+  ASSERT_EQ(recent.size(), 2u);
+  EXPECT_EQ(recent[0].role, "user");
+  EXPECT_EQ(recent[0].content, "hi\xef\xbf\xbdthere");
+  EXPECT_EQ(recent[1].content, "hello");
+  EXPECT_EQ(call<std::vector<chat_line>>(nullptr, conv_recent_atom_v, opened.conversation_id, 1)
+                .back()
+                .content,
+            "hello");
+  auto page = json::parse(call(nullptr, conv_read_atom_v, ann, int32_t{2}, int32_t{1}));
+  EXPECT_EQ(page["total"], 3);
+  ASSERT_EQ(page["messages"].size(), 2u);
+  EXPECT_EQ(page["messages"][0]["role"], "assistant");
+  call(&err, conv_read_atom_v, conversation_access{opened.conversation_id, "bob", false},
+       int32_t{10}, int32_t{0});
+  EXPECT_TRUE(err == errc::not_found);
+  // Agent logs and their metrics.
+  agent_log_entry e;
+  e.agent_type = "chat";
+  e.action = "chat";
+  e.conversation_id = opened.conversation_id;
+  e.output_data = R"({"ok": true})";
+  e.execution_time_ms = 12.5;
+  e.status = "success";
+  EXPECT_TRUE(call<bool>(nullptr, log_add_atom_v, e));
+  e.status = "error";
+  e.error_message = "model unavailable";
+  EXPECT_TRUE(call<bool>(nullptr, log_add_atom_v, e));
+  auto metrics = json::parse(call(nullptr, agent_metrics_atom_v));
+  ASSERT_EQ(metrics.size(), 1u);
+  EXPECT_EQ(metrics[0]["agent_id"], "chat");
+  EXPECT_EQ(metrics[0]["total_interactions"], 2);
+  EXPECT_DOUBLE_EQ(metrics[0]["success_rate"].get<double>(), 0.5);
+  // Deleting: not someone else's; the owner's removes every message.
+  call<int64_t>(&err, conv_delete_atom_v,
+                conversation_access{opened.conversation_id, "bob", false});
+  EXPECT_TRUE(err == errc::not_found);
+  EXPECT_EQ(call<int64_t>(nullptr, conv_delete_atom_v, ann), 3);
+  EXPECT_TRUE(call<std::vector<chat_line>>(nullptr, conv_recent_atom_v, opened.conversation_id, 10)
+                  .empty());
 }
 
 TEST(DbPoolUnavailableTest, UnreachableDatabaseFailsFastAsUnavailable) {

@@ -14,6 +14,7 @@
 
 #include <map>
 #include <thread>
+#include <type_traits>
 
 using namespace pixelcraft;
 using nlohmann::json;
@@ -35,6 +36,45 @@ std::string db_op(caf::scoped_actor& self, const db_actor& db, const std::string
                  else
                    ADD_FAILURE() << op << ": " << caf::to_string(e);
                });
+  return out;
+}
+
+memory_key key_of(const json& a) {
+  return {a.value("scope", ""), a.value("scope_id", ""), a.value("key", ""),
+          a.value("workflow_id", "")};
+}
+
+memory_write write_of(const json& a) {
+  memory_write w;
+  w.at = key_of(a);
+  w.value = a.value("value", json(nullptr)).dump();
+  w.agent = a.value("agent", "");
+  w.expected_version = a.value("expected_version", int64_t{-1});
+  w.ttl_s = a.value("ttl_s", -1.0);
+  return w;
+}
+
+/// An entry as the API shows it; `null` when absent.
+json json_of(const memory_entry& e) {
+  return e.found() ? json::parse(memory_entry_json(e)) : json(nullptr);
+}
+
+/// Sends a memory request built from `a` (a write or a key, by `Atom`) and returns the entry.
+template <class Atom>
+json mem_call(caf::scoped_actor& self, const memory_actor& mem, Atom atom, const json& a,
+              caf::error* err = nullptr) {
+  json out;
+  auto on_ok = [&](memory_entry& e) { out = json_of(e); };
+  auto on_err = [&](caf::error& e) {
+    if (err)
+      *err = e;
+    else
+      ADD_FAILURE() << caf::to_string(e);
+  };
+  if constexpr (std::is_same_v<Atom, mem_put_atom>)
+    self->request(mem, std::chrono::seconds(10), atom, write_of(a)).receive(on_ok, on_err);
+  else
+    self->request(mem, std::chrono::seconds(10), atom, key_of(a)).receive(on_ok, on_err);
   return out;
 }
 
@@ -61,26 +101,12 @@ TEST(MemoryStoreTest, VersionsCasExpiryAndASupervisedRestartLosesNothing) {
   auto mem = spawn_memory_supervisor(sys, db, 5000);
   auto wf = create_workflow(self, db, "owner-a", false);
   auto put = [&](json a, caf::error* err = nullptr) {
-    json out;
-    self->request(mem, std::chrono::seconds(10), mem_put_atom_v, a.dump())
-        .receive([&](std::string& r) { out = json::parse(r); },
-                 [&](caf::error& e) {
-                   if (err)
-                     *err = e;
-                   else
-                     ADD_FAILURE() << caf::to_string(e);
-                 });
-    return out;
+    return mem_call(self, mem, mem_put_atom_v, a, err);
   };
   auto get = [&](const std::string& key) {
-    json out;
-    self->request(
-            mem, std::chrono::seconds(10), mem_get_atom_v,
-            json{{"scope", "global"}, {"scope_id", "owner-a"}, {"key", key}, {"workflow_id", wf}}
-                .dump())
-        .receive([&](std::string& r) { out = json::parse(r); },
-                 [&](caf::error& e) { ADD_FAILURE() << caf::to_string(e); });
-    return out;
+    return mem_call(
+        self, mem, mem_get_atom_v,
+        {{"scope", "global"}, {"scope_id", "owner-a"}, {"key", key}, {"workflow_id", wf}});
   };
   json base = {{"scope", "global"},
                {"scope_id", "owner-a"},
@@ -140,23 +166,17 @@ TEST(MemoryStoreTest, GlobalKeysBelongToTheirOwnerAndOnlyAdminRunsWriteSystem) {
   auto b1 = create_workflow(self, db, "owner-b", false);
   auto admin = create_workflow(self, db, "root", true);
   auto ask = [&](auto atom, json a, caf::error* err = nullptr) {
-    json out;
-    self->request(mem, std::chrono::seconds(10), atom, a.dump())
-        .receive([&](std::string& r) { out = json::parse(r); },
-                 [&](caf::error& e) {
-                   if (err)
-                     *err = e;
-                   else
-                     ADD_FAILURE() << caf::to_string(e);
-                 });
-    return out;
+    return mem_call(self, mem, atom, a, err);
   };
   auto keys = [&](const std::string& wf) {
     std::map<std::string, json> out;
-    auto list =
-        json::parse(db_op(self, db, "mem_list", {{"workflow_id", wf}, {"conversation_id", ""}}));
-    for (auto& e : list["items"])
-      out[e["scope"].get<std::string>() + ":" + e["key"].get<std::string>()] = e["value"];
+    self->request(db, std::chrono::seconds(10), mem_list_atom_v, wf, std::string{})
+        .receive(
+            [&](std::vector<memory_entry>& list) {
+              for (auto& e : list)
+                out[e.scope + ":" + e.key] = json::parse(e.value);
+            },
+            [&](caf::error& e) { ADD_FAILURE() << caf::to_string(e); });
     return out;
   };
 
@@ -190,12 +210,11 @@ TEST(MemoryStoreTest, GlobalKeysBelongToTheirOwnerAndOnlyAdminRunsWriteSystem) {
 
   // Naming another owner's scope from one's own run is refused, reads and writes alike.
   caf::error denied;
-  self->request(
-          mem, std::chrono::seconds(10), mem_get_atom_v,
-          json{{"scope", "global"}, {"scope_id", "owner-a"}, {"workflow_id", b1}, {"key", "budget"}}
-              .dump())
-      .receive([&](std::string& r) { ADD_FAILURE() << "read another owner's key: " << r; },
-               [&](caf::error& e) { denied = e; });
+  auto leaked =
+      ask(mem_get_atom_v,
+          {{"scope", "global"}, {"scope_id", "owner-a"}, {"workflow_id", b1}, {"key", "budget"}},
+          &denied);
+  EXPECT_TRUE(leaked.is_null()) << "read another owner's key: " << leaked;
   EXPECT_TRUE(denied == errc::permission_denied) << caf::to_string(denied);
   denied = caf::error{};
   ask(mem_put_atom_v,
@@ -228,11 +247,10 @@ TEST(MemoryStoreTest, GlobalKeysBelongToTheirOwnerAndOnlyAdminRunsWriteSystem) {
                        {"agent", "chat"}});
   EXPECT_EQ(keys(b1)["system:policy"], "strict");
   EXPECT_EQ(keys(a1)["system:policy"], "strict");
-  self->request(mem, std::chrono::seconds(10), mem_get_atom_v,
-                json{{"scope", "system"}, {"scope_id", ""}, {"workflow_id", b1}, {"key", "policy"}}
-                    .dump())
-      .receive([&](std::string& r) { EXPECT_EQ(json::parse(r)["value"], "strict"); },
-               [&](caf::error& e) { ADD_FAILURE() << caf::to_string(e); });
+  EXPECT_EQ(
+      ask(mem_get_atom_v,
+          {{"scope", "system"}, {"scope_id", ""}, {"workflow_id", b1}, {"key", "policy"}})["value"],
+      "strict");
   caf::anon_send_exit(mem, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(db, caf::exit_reason::user_shutdown);
 }

@@ -8,9 +8,12 @@
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
+#include <caf/behavior.hpp>
+#include <caf/event_based_actor.hpp>
 #include <caf/scheduler/test_coordinator.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
+#include <caf/stateful_actor.hpp>
 
 #include <gtest/gtest.h>
 
@@ -42,28 +45,48 @@ protected:
   }
 };
 
-/// A database stand-in's behaviour for `Handle` (`db_actor`, or an extension of it): `db_op`
-/// serves `(db_op_atom, op, args)`, `extra` the extension's handlers; every other operation
-/// answers `{}`.
-template <class Handle = db_actor, class DbOp, class... Extra>
-typename Handle::behavior_type db_standin_behavior(DbOp db_op, Extra... extra) {
+/// A database stand-in's behaviour: `overrides` first (the first handler that matches a message
+/// serves it), then a default for every operation of `db_actor`: `{}`, or for the typed stores
+/// an empty result (a new conversation, no messages, an absent memory key). Spawn it and
+/// `caf::actor_cast` the actor to `db_actor` (or an extension of it): CAF matches the messages
+/// at run time, so a test overrides only what it looks at.
+template <class... Overrides> caf::behavior db_standin_behavior(Overrides... overrides) {
   auto ok = [] { return std::string{"{}"}; };
   return {
+      std::move(overrides)...,
       [ok](ping_atom) { return ok(); },
       [ok](lead_new_atom, const std::string&) { return ok(); },
       [ok](lead_get_atom, const std::string&) { return ok(); },
       [ok](lead_list_atom, const std::string&) { return ok(); },
       [ok](lead_upd_atom, const std::string&, const std::string&) { return ok(); },
       [ok](lead_anl_atom, const std::string&, const std::string&) { return ok(); },
-      [ok](idem_begin_atom, const std::string&, const std::string&, const std::string&, int32_t) {
-        return ok();
+      [](idem_begin_atom, const std::string&, const std::string&, const std::string&, int32_t) {
+        return idempotency_claim{"new", 0, {}};
       },
-      [ok](idem_end_atom, const std::string&, const std::string&, int32_t, const std::string&) {
-        return ok();
+      [](idem_end_atom, const std::string&, const std::string&, int32_t, const std::string&) {
+        return true;
       },
-      [ok](idem_drop_atom, const std::string&, const std::string&) { return ok(); },
-      std::move(db_op),
-      std::move(extra)...,
+      [](idem_drop_atom, const std::string&, const std::string&) { return true; },
+      // Conversations: a new one each time, nothing stored yet, every write accepted.
+      [](conv_open_atom, const conversation_access& a, const std::string&) {
+        return conversation_opened{a.conversation_id.empty() ? "c-new" : a.conversation_id, true};
+      },
+      [](conv_read_atom, const conversation_access&, int32_t, int32_t) {
+        return std::string{R"({"messages":[],"total":0})"};
+      },
+      [](conv_recent_atom, const std::string&, int32_t) { return std::vector<chat_line>{}; },
+      [](conv_delete_atom, const conversation_access&) { return int64_t{0}; },
+      [](msg_add_atom, const new_chat_message&) { return true; },
+      [](log_add_atom, const agent_log_entry&) { return true; },
+      [](agent_metrics_atom) { return std::string{"[]"}; },
+      [](mem_put_atom, const memory_write& w) {
+        return memory_entry{w.at.key, w.value, w.at.scope, 1, w.agent, "2026-12-03T10:00:00Z", ""};
+      },
+      [](mem_get_atom, const memory_key&) { return memory_entry{}; },
+      [](mem_list_atom, const std::string&, const std::string&) {
+        return std::vector<memory_entry>{};
+      },
+      [ok](db_op_atom, const std::string&, const std::string&) { return ok(); },
   };
 }
 

@@ -55,11 +55,11 @@ struct store_state {
 };
 
 using store_actor = db_actor::extend<caf::reacts_to<caf::ok_atom>>;
-using store_pointer = store_actor::stateful_pointer<store_state>;
+using store_pointer = caf::stateful_actor<store_state>*;
 
-store_actor::behavior_type store_standin(store_pointer self) {
+caf::behavior store_standin(store_pointer self) {
   auto ok = [] { return std::string{"{}"}; };
-  return test::db_standin_behavior<store_actor>(
+  return test::db_standin_behavior(
       [self, ok](db_op_atom, const std::string& op,
                  const std::string& args) -> caf::result<std::string> {
         auto& st = self->state;
@@ -136,7 +136,7 @@ protected:
   workflow_manager_actor manager;
 
   void SetUp() override {
-    store = sys.spawn(store_standin);
+    store = caf::actor_cast<store_actor>(sys.spawn(store_standin));
     db = caf::actor_cast<store_pointer>(store);
     agents = sys.spawn(agents_standin);
     workflows::manager_options opts;

@@ -50,7 +50,7 @@ TEST(VisualizationTest, NodesEdgesTimelineAndInteractionsOfARunningSequence) {
                         {"to_agent", "content_creation"},
                         {"message_type", "request"},
                         {"created_at", "2026-12-03T10:00:01Z"}});
-  json memory = json::array({{{"key", "budget"}}, {{"key", "chat"}}});
+  std::vector<std::string> memory = {"budget", "chat"};
   auto v = pixelcraft::workflows::visualization(wf, events, messages, memory);
 
   auto status = statuses(v);
@@ -72,7 +72,7 @@ TEST(VisualizationTest, AFailedStepAndAParallelRunWithoutOrderEdges) {
   auto wf = execution("parallel", "failed", {"chat"}, {{"chat", {{"content", "a"}}}});
   json events = json::array({event("step_started", {{"agent", "brand_design"}}),
                              event("step_failed", {{"agent", "brand_design"}, {"error", "boom"}})});
-  auto v = pixelcraft::workflows::visualization(wf, events, json::array(), json::array());
+  auto v = pixelcraft::workflows::visualization(wf, events, json::array(), {});
   auto status = statuses(v);
   EXPECT_EQ(status["chat"], "completed");
   EXPECT_EQ(status["brand_design"], "failed");
