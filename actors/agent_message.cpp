@@ -88,7 +88,7 @@ json to_json(const agent_message& m) {
           {"metadata", object(m.metadata)},
           {"status", m.status},
           {"created_at", m.created_at.empty() ? json(nullptr) : json(m.created_at)},
-          {"processed_at", nullptr}};
+          {"processed_at", m.processed_at.empty() ? json(nullptr) : json(m.processed_at)}};
 }
 
 agent_message agent_message_from_json(const json& row) {

@@ -21,7 +21,7 @@ agent_message make_agent_message(outgoing_message m, const std::string& workflow
 /// and metadata that are not objects become `{}`.
 outgoing_message outgoing_from_json(const nlohmann::json& j);
 
-/// `AgentMessage` (API.md §7), with `processed_at: null`.
+/// `AgentMessage` (API.md §7).
 nlohmann::json to_json(const agent_message& m);
 
 /// A stored row (`amsg_list` item) back into a message; content and metadata re-serialised.

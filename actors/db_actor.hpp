@@ -13,6 +13,7 @@
 ///   Callers give every request a finite timeout above `config::db_timeout_ms`.
 
 #include "actors/fwd.hpp"
+#include "actors/stores/agent_message_store.hpp"
 #include "actors/stores/conversation_store.hpp"
 #include "actors/stores/idempotency_store.hpp"
 #include "actors/stores/shared_memory_store.hpp"
@@ -43,16 +44,12 @@ using db_actor = caf::typed_actor<
     /// Stores a `LeadAnalysis` on a lead and sets `lead_score` from it. Reply: `Lead`;
     /// `errc::not_found`.
     caf::replies_to<lead_anl_atom, std::string, std::string>::with<std::string>,
-    /// Workflow, shared-memory and agent-message operations: `(db_op_atom, op, args JSON)`
+    /// Workflow operations: `(db_op_atom, op, args JSON)`
     /// (moving to typed store interfaces like `conversation_store`, one aggregate at a time).
     /// - Workflows (workflows/ and http/): `wf_create`, `wf_get`, `wf_load`, `wf_list`,
     ///   `wf_claim`, `wf_resumable`, `wf_save`, `wf_events`.
-    /// - `amsg_write` `{"messages": [AgentMessage with its id], "status": {"<status>": [ids]}}`
-    ///   -> `{"inserted", "updated"}`: the mirror's batch, one transaction; statuses only move
-    ///   forward. `amsg_list` `{"workflow_id", "from_agent"?, "to_agent"?, "message_type"?,
-    ///   "status"?, "open"? (pending or delivered), "limit", "offset"}` -> `{"items", "total"}`.
     /// Unknown ops and malformed args are `errc::invalid_argument`.
     caf::replies_to<db_op_atom, std::string, std::string>::with<std::string>>::
-    extend_with<conversation_store, idempotency_store, shared_memory_store>;
+    extend_with<conversation_store, idempotency_store, shared_memory_store, agent_message_store>;
 
 } // namespace pixelcraft

@@ -2,6 +2,7 @@
 
 #include "actors/fwd.hpp"
 #include "actors/messages.hpp"
+#include "actors/stores/agent_message_store.hpp"
 #include "actors/stores/conversation_store.hpp"
 #include "actors/stores/idempotency_store.hpp"
 #include "actors/stores/shared_memory_store.hpp"

@@ -27,6 +27,9 @@ struct idempotency_claim;
 struct memory_key;
 struct memory_write;
 struct memory_entry;
+struct agent_message_batch;
+struct agent_message_filter;
+struct agent_message_page;
 } // namespace pixelcraft
 
 // The block reads as a table, as in CAF's own headers.
@@ -88,6 +91,13 @@ CAF_BEGIN_TYPE_ID_BLOCK(pixelcraft_actors, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(pixelcraft_actors, (pixelcraft::agent_message))
   CAF_ADD_TYPE_ID(pixelcraft_actors, (pixelcraft::outgoing_message))
   CAF_ADD_TYPE_ID(pixelcraft_actors, (std::vector<std::string>))
+  // Agent messages' table (actors/stores/agent_message_store.hpp).
+  CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, amsg_write_atom, "amsg_write")
+  CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, amsg_list_atom, "amsg_list")
+  CAF_ADD_TYPE_ID(pixelcraft_actors, (std::vector<pixelcraft::agent_message>))
+  CAF_ADD_TYPE_ID(pixelcraft_actors, (pixelcraft::agent_message_batch))
+  CAF_ADD_TYPE_ID(pixelcraft_actors, (pixelcraft::agent_message_filter))
+  CAF_ADD_TYPE_ID(pixelcraft_actors, (pixelcraft::agent_message_page))
   // Integrations and tools (vendor_actor, tool_actor).
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, vendor_atom, "vendor")
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, vstats_atom, "vstats")

@@ -46,11 +46,13 @@ struct agent_message {
   std::string metadata = "{}";
   std::string status = "pending"; ///< pending, delivered, processed or failed (forward only)
   std::string created_at;         ///< RFC 3339, UTC
+  std::string processed_at;       ///< RFC 3339, UTC, once stored as processed; empty: not yet
 };
 
 template <class Inspector> typename Inspector::result_type inspect(Inspector& f, agent_message& x) {
   return f(caf::meta::type_name("pixelcraft::agent_message"), x.message_id, x.workflow_id,
-           x.from_agent, x.to_agent, x.message_type, x.content, x.metadata, x.status, x.created_at);
+           x.from_agent, x.to_agent, x.message_type, x.content, x.metadata, x.status, x.created_at,
+           x.processed_at);
 }
 
 /// What a sender writes; the rest of an `agent_message` is filled in when it is sent.

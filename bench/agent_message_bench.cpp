@@ -134,9 +134,12 @@ outcome run(caf::actor_system& sys, const db_actor& db, bool mirrored, int n, in
             [](caf::error& e) { std::fprintf(stderr, "flush: %s\n", caf::to_string(e).c_str()); });
   out.seconds = std::chrono::duration<double>(clock_type::now() - t0).count();
   if (mirrored)
-    out.stored = json::parse(db_call(self, db, "amsg_list",
-                                     {{"workflow_id", wf}, {"limit", 1}, {"offset", 0}}))["total"]
-                     .get<long long>();
+    self->request(db, std::chrono::seconds(60), amsg_list_atom_v,
+                  agent_message_filter{wf, "", "", "", "", false, 1, 0})
+        .receive([&](agent_message_page& page) { out.stored = page.total; },
+                 [](caf::error& e) {
+                   std::fprintf(stderr, "amsg_list: %s\n", caf::to_string(e).c_str());
+                 });
   self->send_exit(registry, caf::exit_reason::user_shutdown);
   if (mirror)
     self->send_exit(mirror, caf::exit_reason::user_shutdown);

@@ -17,6 +17,14 @@ json caller(const ctx_ptr& ctx) {
   return {{"owner_id", ctx->who.sub}, {"admin", ctx->who.who == role::admin}};
 }
 
+/// `{"items": [AgentMessage], "total"}`.
+json page_json(const agent_message_page& page) {
+  json items = json::array();
+  for (const auto& m : page.items)
+    items.push_back(to_json(m));
+  return {{"items", std::move(items)}, {"total", page.total}};
+}
+
 /// The execution's conversation id, or '' when it has none.
 std::string conversation_of(const json& wf) {
   auto it = wf.find("conversation_id");
@@ -118,19 +126,27 @@ void messages_post(const ctx_ptr& ctx) {
 
 void messages_get(const ctx_ptr& ctx) {
   validator v;
-  json args = json::object();
-  read_page(ctx->query_value("limit"), ctx->query_value("offset"), v, args);
-  for (auto key : {"from_agent", "to_agent", "message_type", "status"})
-    if (auto* x = ctx->query_value(key); x && !x->empty())
-      args[key] = *x;
+  json page;
+  read_page(ctx->query_value("limit"), ctx->query_value("offset"), v, page);
   if (!v.ok())
     return ctx->invalid(v.detail());
-  with_workflow(ctx, [ctx, args](json wf) mutable {
-    args["workflow_id"] = wf["workflow_id"];
-    ask(
+  agent_message_filter filter;
+  filter.limit = page["limit"].get<int32_t>();
+  filter.offset = page["offset"].get<int32_t>();
+  auto text = [ctx](const char* key) {
+    auto* x = ctx->query_value(key);
+    return x ? *x : std::string{};
+  };
+  filter.from_agent = text("from_agent");
+  filter.to_agent = text("to_agent");
+  filter.message_type = text("message_type");
+  filter.status = text("status");
+  with_workflow(ctx, [ctx, filter](json wf) mutable {
+    filter.workflow_id = wf["workflow_id"].get<std::string>();
+    ask<agent_message_page>(
         ctx, ctx->opts->db, ctx->db_timeout(),
-        [ctx](std::string& out) { ctx->send(200, std::move(out)); }, db_op_atom_v,
-        std::string{"amsg_list"}, args.dump());
+        [ctx](agent_message_page& page) { ctx->send_json(200, page_json(page)); }, amsg_list_atom_v,
+        std::move(filter));
   });
 }
 
@@ -166,23 +182,22 @@ void visualize(const ctx_ptr& ctx) {
     ask(
         ctx, db, ctx->db_timeout(),
         [ctx, wf, id, db](std::string& ev) {
-          ask(
+          ask<agent_message_page>(
               ctx, db, ctx->db_timeout(),
-              [ctx, wf, id, db, ev](std::string& msgs) {
+              [ctx, wf, id, db, ev](agent_message_page& msgs) {
                 ask<std::vector<memory_entry>>(
                     ctx, db, ctx->db_timeout(),
                     [ctx, wf, ev, msgs](std::vector<memory_entry>& mem) {
                       std::vector<std::string> keys;
                       for (const auto& e : mem)
                         keys.push_back(e.key);
-                      ctx->send_json(
-                          200, workflows::visualization(wf, parse_json_or_throw(ev)["events"],
-                                                        parse_json_or_throw(msgs)["items"], keys));
+                      ctx->send_json(200,
+                                     workflows::visualization(wf, parse_json_or_throw(ev)["events"],
+                                                              page_json(msgs)["items"], keys));
                     },
                     mem_list_atom_v, id, conversation_of(wf));
               },
-              db_op_atom_v, std::string{"amsg_list"},
-              json{{"workflow_id", id}, {"limit", 1000}, {"offset", 0}}.dump());
+              amsg_list_atom_v, agent_message_filter{id, "", "", "", "", false, 1000, 0});
         },
         db_op_atom_v, std::string{"wf_events"}, json{{"workflow_id", id}, {"since", 0}}.dump());
   });

@@ -2,6 +2,7 @@
 /// persistence-internal helpers; includes libpqxx, so never include it outside persistence/.
 
 #include "actors/errc.hpp"
+#include "actors/stores/agent_message_store.hpp"
 #include "actors/stores/conversation_store.hpp"
 #include "actors/stores/idempotency_store.hpp"
 #include "actors/stores/shared_memory_store.hpp"
@@ -73,9 +74,7 @@ bool idem_drop(pqxx::connection& c, const std::string& scope, const std::string&
   X(wf_claim)                \
   X(wf_resumable)            \
   X(wf_save)                 \
-  X(wf_events)               \
-  X(amsg_write)              \
-  X(amsg_list)
+  X(wf_events)
 // clang-format on
 #define PIXELCRAFT_DECLARE_OP(name) std::string name(pqxx::connection& c, const nlohmann::json& a);
 PIXELCRAFT_WF_OPS(PIXELCRAFT_DECLARE_OP)
@@ -97,6 +96,10 @@ memory_entry mem_put(pqxx::connection& c, const memory_write& w);
 memory_entry mem_get(pqxx::connection& c, const memory_key& k);
 std::vector<memory_entry> mem_list(pqxx::connection& c, const std::string& workflow_id,
                                    const std::string& conversation_id);
+
+// Agent messages (actors/stores/agent_message_store.hpp).
+bool amsg_write(pqxx::connection& c, const agent_message_batch& b);
+agent_message_page amsg_list(pqxx::connection& c, const agent_message_filter& f);
 
 /// Dispatches a `db_op_atom` operation (see actors/db_actor.hpp).
 std::string db_op(pqxx::connection& c, const std::string& op, const std::string& args);

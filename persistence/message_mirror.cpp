@@ -10,8 +10,6 @@
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <deque>
 #include <limits>
@@ -23,7 +21,6 @@ namespace pixelcraft {
 
 namespace {
 
-using json = nlohmann::json;
 constexpr const char* component = "pixelcraft.mirror";
 
 int rank(const std::string& status) {
@@ -122,18 +119,16 @@ struct batch {
     return out;
   }
 
-  /// The `amsg_write` arguments: rows embed their content as it is (never parsed here).
-  std::string payload() const {
-    json by_status = json::object();
-    for (const auto& [id, st] : status)
-      by_status[st].push_back(id);
-    std::string out = "{\"messages\":[";
-    for (size_t i = 0; i < rows.size(); ++i) {
-      if (i > 0)
-        out += ',';
-      out += agent_message_row(rows[i]);
+  /// What `amsg_write_atom` stores (a copy: the batch is kept until the write is answered).
+  agent_message_batch to_write() const {
+    agent_message_batch out;
+    out.rows = rows;
+    out.status_ids.reserve(status.size());
+    out.statuses.reserve(status.size());
+    for (const auto& [id, next] : status) {
+      out.status_ids.push_back(id);
+      out.statuses.push_back(next);
     }
-    out += "],\"status\":" + by_status.dump(-1, ' ', false, json::error_handler_t::replace) + "}";
     return out;
   }
 };
@@ -265,10 +260,10 @@ void start_write(mirror_pointer self) {
   }
   st.writing = true;
   bool single = st.in_flight.size() == 1;
-  self->request(st.opts.db, deadlines::db(st.opts.db_timeout_ms), db_op_atom_v,
-                std::string{"amsg_write"}, st.in_flight.payload())
+  self->request(st.opts.db, deadlines::db(st.opts.db_timeout_ms), amsg_write_atom_v,
+                st.in_flight.to_write())
       .then(
-          [self](const std::string&) {
+          [self](bool) {
             auto& st = self->state;
             st.writing = false;
             auto written = std::move(st.in_flight);

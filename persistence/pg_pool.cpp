@@ -233,6 +233,12 @@ db_actor::behavior_type worker(worker_pointer self, pool_options opts) {
         return run(st, "agent_metrics",
                    [&](pqxx::connection& c) { return detail::agent_metrics(c); });
       },
+      [&st](amsg_write_atom, const agent_message_batch& b) {
+        return run(st, "amsg_write", [&](pqxx::connection& c) { return detail::amsg_write(c, b); });
+      },
+      [&st](amsg_list_atom, const agent_message_filter& f) {
+        return run(st, "amsg_list", [&](pqxx::connection& c) { return detail::amsg_list(c, f); });
+      },
       [&st](mem_put_atom, const memory_write& w) {
         return run(st, "mem_put", [&](pqxx::connection& c) { return detail::mem_put(c, w); });
       },
@@ -307,6 +313,12 @@ db_actor::behavior_type router(db_actor::stateful_pointer<router_state> self, po
         return self->delegate(st.pick(), a, std::move(e));
       },
       [self, &st](agent_metrics_atom a) { return self->delegate(st.pick(), a); },
+      [self, &st](amsg_write_atom a, agent_message_batch& b) {
+        return self->delegate(st.pick(), a, std::move(b));
+      },
+      [self, &st](amsg_list_atom a, agent_message_filter& f) {
+        return self->delegate(st.pick(), a, std::move(f));
+      },
       [self, &st](mem_put_atom a, memory_write& w) {
         return self->delegate(st.pick(), a, std::move(w));
       },

@@ -1,4 +1,5 @@
 // Workflow executions, their events, agent messages and shared memory (db_op_atom).
+#include "actors/agent_message.hpp"
 #include "actors/json_limits.hpp"
 #include "persistence/detail.hpp"
 
@@ -160,7 +161,7 @@ std::string wf_events(pqxx::connection& c, const json& a) {
 /// runtime gave them) in one statement, then status changes in another. A status only moves
 /// forward (pending -> delivered -> processed, or -> failed), so batches may overlap or be
 /// retried. Rows of a workflow deleted meanwhile are skipped.
-std::string amsg_write(pqxx::connection& c, const json& a) {
+bool amsg_write(pqxx::connection& c, const agent_message_batch& b) {
   static const std::string forward =
       "(%1 NOT IN ('processed', 'failed') AND array_position(ARRAY['pending', 'delivered',"
       " 'processed', 'failed'], %2) > array_position(ARRAY['pending', 'delivered', 'processed',"
@@ -171,47 +172,82 @@ std::string amsg_write(pqxx::connection& c, const json& a) {
       text.replace(at, 2, from);
     return text;
   };
+  // One jsonb recordset for the rows: content and metadata are embedded as they are (checked
+  // by the mirror with `agent_message_problem`, never parsed again here).
+  std::string rows = "[";
+  for (size_t i = 0; i < b.rows.size(); ++i) {
+    if (i > 0)
+      rows += ',';
+    rows += agent_message_row(b.rows[i]);
+  }
+  rows += ']';
+  json by_status = json::object();
+  for (size_t i = 0; i < b.status_ids.size() && i < b.statuses.size(); ++i)
+    by_status[b.statuses[i]].push_back(b.status_ids[i]);
   pqxx::work w{c};
-  auto inserted = w.exec_params(
-      "WITH input AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(message_id uuid,"
-      " workflow_execution_id uuid, from_agent text, to_agent text, message_type text,"
-      " content jsonb, metadata jsonb, status text, created_at timestamptz))"
-      " INSERT INTO agent_messages AS m (id, workflow_execution_id, from_agent, to_agent,"
-      " message_type, content, metadata, status, created_at, processed_at) SELECT message_id,"
-      " workflow_execution_id, from_agent, to_agent, message_type, coalesce(content, '{}'),"
-      " coalesce(metadata, '{}'), coalesce(status, 'pending'), coalesce(created_at, now()),"
-      " CASE WHEN status = 'processed' THEN now() END FROM input i WHERE EXISTS (SELECT 1 FROM"
-      " workflow_executions w WHERE w.id = i.workflow_execution_id) ON CONFLICT (id) DO UPDATE"
-      " SET status = EXCLUDED.status, processed_at = EXCLUDED.processed_at WHERE " +
-          rule(forward, "m.status", "EXCLUDED.status"),
-      a.value("messages", json::array()).dump());
-  auto updated = w.exec_params(
-      "UPDATE agent_messages m SET status = u.status, processed_at = CASE WHEN u.status ="
-      " 'processed' THEN now() ELSE m.processed_at END FROM (SELECT key AS status,"
-      " jsonb_array_elements_text(value)::uuid AS id FROM jsonb_each($1::jsonb)) u WHERE"
-      " m.id = u.id AND " +
-          rule(forward, "m.status", "u.status"),
-      a.value("status", json::object()).dump());
+  if (!b.rows.empty())
+    w.exec_params(
+        "WITH input AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(message_id uuid,"
+        " workflow_execution_id uuid, from_agent text, to_agent text, message_type text,"
+        " content jsonb, metadata jsonb, status text, created_at timestamptz))"
+        " INSERT INTO agent_messages AS m (id, workflow_execution_id, from_agent, to_agent,"
+        " message_type, content, metadata, status, created_at, processed_at) SELECT message_id,"
+        " workflow_execution_id, from_agent, to_agent, message_type, coalesce(content, '{}'),"
+        " coalesce(metadata, '{}'), coalesce(status, 'pending'), coalesce(created_at, now()),"
+        " CASE WHEN status = 'processed' THEN now() END FROM input i WHERE EXISTS (SELECT 1 FROM"
+        " workflow_executions w WHERE w.id = i.workflow_execution_id) ON CONFLICT (id) DO UPDATE"
+        " SET status = EXCLUDED.status, processed_at = EXCLUDED.processed_at WHERE " +
+            rule(forward, "m.status", "EXCLUDED.status"),
+        rows);
+  if (!by_status.empty())
+    w.exec_params(
+        "UPDATE agent_messages m SET status = u.status, processed_at = CASE WHEN u.status ="
+        " 'processed' THEN now() ELSE m.processed_at END FROM (SELECT key AS status,"
+        " jsonb_array_elements_text(value)::uuid AS id FROM jsonb_each($1::jsonb)) u WHERE"
+        " m.id = u.id AND " +
+            rule(forward, "m.status", "u.status"),
+        by_status.dump(-1, ' ', false, json::error_handler_t::replace));
   w.commit();
-  return json{{"inserted", inserted.affected_rows()}, {"updated", updated.affected_rows()}}.dump();
+  return true;
 }
 
-std::string amsg_list(pqxx::connection& c, const json& a) {
+agent_message_page amsg_list(pqxx::connection& c, const agent_message_filter& f) {
   pqxx::read_transaction t{c};
-  std::string where =
-      "m.workflow_execution_id = ($1::jsonb->>'workflow_id')::uuid"
-      " AND ($1::jsonb->>'from_agent' IS NULL OR m.from_agent = $1::jsonb->>'from_agent')"
-      " AND ($1::jsonb->>'to_agent' IS NULL OR m.to_agent = $1::jsonb->>'to_agent')"
-      " AND ($1::jsonb->>'message_type' IS NULL OR m.message_type = $1::jsonb->>'message_type')"
-      " AND ($1::jsonb->>'status' IS NULL OR m.status = $1::jsonb->>'status')"
-      " AND (($1::jsonb->>'open') IS NULL OR m.status IN ('pending', 'delivered'))";
-  return paged_list(t, "agent_messages", "m", where,
-                    "jsonb_build_object('message_id', m.id, 'workflow_execution_id',"
-                    " m.workflow_execution_id, 'from_agent', m.from_agent, 'to_agent', m.to_agent,"
-                    " 'message_type', m.message_type, 'content', m.content, 'metadata', m.metadata,"
-                    " 'status', m.status, 'created_at', pixelcraft_ts(m.created_at),"
-                    " 'processed_at', pixelcraft_ts(m.processed_at))",
-                    "m.created_at, m.id", a.dump());
+  const char* where = " FROM agent_messages m WHERE m.workflow_execution_id = $1::uuid"
+                      " AND ($2 = '' OR m.from_agent = $2) AND ($3 = '' OR m.to_agent = $3)"
+                      " AND ($4 = '' OR m.message_type = $4) AND ($5 = '' OR m.status = $5)"
+                      " AND (NOT $6::boolean OR m.status IN ('pending', 'delivered'))";
+  auto wf = pg_text(f.workflow_id);
+  auto from = pg_text(f.from_agent);
+  auto to = pg_text(f.to_agent);
+  auto type = pg_text(f.message_type);
+  auto status = pg_text(f.status);
+  agent_message_page page;
+  page.total =
+      t.exec_params1(std::string{"SELECT count(*)"} + where, wf, from, to, type, status, f.open)[0]
+          .as<int64_t>();
+  auto r = t.exec_params(
+      std::string{"SELECT m.id::text, m.workflow_execution_id::text, m.from_agent, m.to_agent,"
+                  " m.message_type, m.content::text, m.metadata::text, m.status,"
+                  " pixelcraft_ts(m.created_at), coalesce(pixelcraft_ts(m.processed_at), '')"} +
+          where + " ORDER BY m.created_at, m.id LIMIT $7 OFFSET $8",
+      wf, from, to, type, status, f.open, f.limit, f.offset);
+  page.items.reserve(r.size());
+  for (const auto& row : r) {
+    agent_message m;
+    m.message_id = row[0].as<std::string>();
+    m.workflow_id = row[1].as<std::string>();
+    m.from_agent = row[2].as<std::string>();
+    m.to_agent = row[3].as<std::string>();
+    m.message_type = row[4].as<std::string>();
+    m.content = row[5].as<std::string>();
+    m.metadata = row[6].as<std::string>();
+    m.status = row[7].as<std::string>();
+    m.created_at = row[8].as<std::string>();
+    m.processed_at = row[9].as<std::string>();
+    page.items.push_back(std::move(m));
+  }
+  return page;
 }
 
 namespace {

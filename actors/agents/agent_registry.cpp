@@ -120,11 +120,11 @@ void ensure_loaded(agent_pointer self, std::function<void(caf::error)> then) {
   if (st.loading)
     return;
   st.loading = true;
-  json args = {{"workflow_id", st.workflow_id},
-               {"to_agent", st.def->id},
-               {"open", true},
-               {"limit", 1000},
-               {"offset", 0}};
+  agent_message_filter inbox;
+  inbox.workflow_id = st.workflow_id;
+  inbox.to_agent = st.def->id;
+  inbox.open = true;
+  inbox.limit = 1000;
   auto done = [self](caf::error err) {
     auto& st = self->state;
     st.loading = false;
@@ -134,16 +134,14 @@ void ensure_loaded(agent_pointer self, std::function<void(caf::error)> then) {
     for (auto& f : waiting)
       f(err);
   };
-  self->request(st.opts.db, deadlines::db(st.opts.settings.db_timeout_ms), db_op_atom_v,
-                std::string{"amsg_list"}, args.dump())
+  self->request(st.opts.db, deadlines::db(st.opts.settings.db_timeout_ms), amsg_list_atom_v,
+                std::move(inbox))
       .then(
-          [self, done](const std::string& text) {
+          [self, done](agent_message_page& stored) {
             auto& st = self->state;
-            auto stored = parse_json_or_throw(text); // the database's reply: an edge
             std::vector<agent_message> earlier;
             std::vector<std::string> pending;
-            for (const auto& row : stored["items"]) {
-              auto m = agent_message_from_json(row);
+            for (auto& m : stored.items) {
               if (!st.seen.insert(m.message_id).second)
                 continue;
               if (m.status == "pending")

@@ -34,26 +34,22 @@ struct table_state {
 };
 
 caf::behavior table_standin(caf::stateful_actor<table_state>* self) {
-  return test::db_standin_behavior([self](db_op_atom, const std::string& op,
-                                          const std::string& args) -> caf::result<std::string> {
+  return test::db_standin_behavior([self](amsg_write_atom,
+                                          const agent_message_batch& b) -> caf::result<bool> {
     auto& st = self->state;
-    if (op != "amsg_write")
-      return std::string{"{}"};
     ++st.writes;
-    auto a = json::parse(args); // the mirror's payload must be valid JSON
-    for (const auto& m : a["messages"])
-      if (m["from_agent"] == "refused")
+    for (const auto& m : b.rows)
+      if (m.from_agent == "refused")
         return caf::make_error(errc::invalid_argument, "row refused");
     auto rank = [](const std::string& s) { return s == "pending" ? 0 : s == "delivered" ? 1 : 2; };
-    for (const auto& m : a["messages"])
-      st.status[m["message_id"].get<std::string>()] = m["status"].get<std::string>();
-    for (auto& [next, ids] : a["status"].items())
-      for (const auto& id : ids) {
-        auto it = st.status.find(id.get<std::string>());
-        if (it != st.status.end() && rank(next) > rank(it->second))
-          it->second = next;
-      }
-    return std::string{"{}"};
+    for (const auto& m : b.rows)
+      st.status[m.message_id] = m.status;
+    for (size_t i = 0; i < b.status_ids.size(); ++i) {
+      auto it = st.status.find(b.status_ids[i]);
+      if (it != st.status.end() && rank(b.statuses[i]) > rank(it->second))
+        it->second = b.statuses[i];
+    }
+    return true;
   });
 }
 

@@ -82,11 +82,15 @@ struct MirrorTest : ::testing::Test {
   }
 
   std::map<std::string, json> stored() {
-    auto list = json::parse(
-        op("amsg_list", {{"workflow_id", workflow_id}, {"limit", 5000}, {"offset", 0}}));
     std::map<std::string, json> out;
-    for (auto& m : list["items"])
-      out[m["message_id"].get<std::string>()] = m;
+    self->request(db, std::chrono::seconds(30), amsg_list_atom_v,
+                  agent_message_filter{workflow_id, "", "", "", "", false, 5000, 0})
+        .receive(
+            [&](agent_message_page& page) {
+              for (auto& m : page.items)
+                out[m.message_id] = to_json(m);
+            },
+            [&](caf::error& e) { ADD_FAILURE() << caf::to_string(e); });
     return out;
   }
 };

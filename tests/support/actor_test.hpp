@@ -86,6 +86,8 @@ template <class... Overrides> caf::behavior db_standin_behavior(Overrides... ove
       [](mem_list_atom, const std::string&, const std::string&) {
         return std::vector<memory_entry>{};
       },
+      [](amsg_write_atom, const agent_message_batch&) { return true; },
+      [](amsg_list_atom, const agent_message_filter&) { return agent_message_page{}; },
       [ok](db_op_atom, const std::string&, const std::string&) { return ok(); },
   };
 }
