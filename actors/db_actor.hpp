@@ -16,6 +16,7 @@
 #include "actors/stores/agent_message_store.hpp"
 #include "actors/stores/conversation_store.hpp"
 #include "actors/stores/idempotency_store.hpp"
+#include "actors/stores/lead_store.hpp"
 #include "actors/stores/shared_memory_store.hpp"
 
 #include <caf/replies_to.hpp>
@@ -29,27 +30,13 @@ namespace pixelcraft {
 using db_actor = caf::typed_actor<
     /// Round trip to the database. Reply: `{"latency_ms": <number>, "schema_version": <int>}`.
     caf::replies_to<ping_atom>::with<std::string>,
-    /// Inserts a lead. In: `{"name", "email", "company", "phone", "message",
-    /// "services_interested", "budget_range", "timeline", "source", "owner_id", "analysis",
-    /// "lead_score", "metadata"}` (validated by the caller). Reply: the `Lead` JSON (API.md §6).
-    caf::replies_to<lead_new_atom, std::string>::with<std::string>,
-    /// Reads one lead by id (a UUID). Reply: `Lead`; `errc::not_found`.
-    caf::replies_to<lead_get_atom, std::string>::with<std::string>,
-    /// Lists leads newest first. In: `{"status"?, "assigned_to"?, "min_score"?, "search"?,
-    /// "limit", "offset"}`. Reply: `{"items": [Lead], "total": n}`.
-    caf::replies_to<lead_list_atom, std::string>::with<std::string>,
-    /// Updates a lead. In: id, `{"status"?, "assigned_to"? (null clears), "note"?, "author"?,
-    /// "metadata"? (shallow-merged)}`. Reply: `Lead`; `errc::not_found`.
-    caf::replies_to<lead_upd_atom, std::string, std::string>::with<std::string>,
-    /// Stores a `LeadAnalysis` on a lead and sets `lead_score` from it. Reply: `Lead`;
-    /// `errc::not_found`.
-    caf::replies_to<lead_anl_atom, std::string, std::string>::with<std::string>,
     /// Workflow operations: `(db_op_atom, op, args JSON)`
     /// (moving to typed store interfaces like `conversation_store`, one aggregate at a time).
     /// - Workflows (workflows/ and http/): `wf_create`, `wf_get`, `wf_load`, `wf_list`,
     ///   `wf_claim`, `wf_resumable`, `wf_save`, `wf_events`.
     /// Unknown ops and malformed args are `errc::invalid_argument`.
     caf::replies_to<db_op_atom, std::string, std::string>::with<std::string>>::
-    extend_with<conversation_store, idempotency_store, shared_memory_store, agent_message_store>;
+    extend_with<lead_store, conversation_store, idempotency_store, shared_memory_store,
+                agent_message_store>;
 
 } // namespace pixelcraft

@@ -5,6 +5,7 @@
 #include "actors/stores/agent_message_store.hpp"
 #include "actors/stores/conversation_store.hpp"
 #include "actors/stores/idempotency_store.hpp"
+#include "actors/stores/lead_store.hpp"
 #include "actors/stores/shared_memory_store.hpp"
 
 #include <caf/actor_system_config.hpp>

@@ -30,6 +30,9 @@ struct memory_entry;
 struct agent_message_batch;
 struct agent_message_filter;
 struct agent_message_page;
+struct lead_input;
+struct lead_filter;
+struct lead_patch;
 } // namespace pixelcraft
 
 // The block reads as a table, as in CAF's own headers.
@@ -42,6 +45,9 @@ CAF_BEGIN_TYPE_ID_BLOCK(pixelcraft_actors, caf::first_custom_type_id)
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, lead_list_atom, "lead_list")
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, lead_upd_atom, "lead_upd")
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, lead_anl_atom, "lead_anl")
+  CAF_ADD_TYPE_ID(pixelcraft_actors, (pixelcraft::lead_input))
+  CAF_ADD_TYPE_ID(pixelcraft_actors, (pixelcraft::lead_filter))
+  CAF_ADD_TYPE_ID(pixelcraft_actors, (pixelcraft::lead_patch))
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, lead_analyze_atom, "lead_anlz")
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, idem_begin_atom, "idem_begin")
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, idem_end_atom, "idem_end")

@@ -21,6 +21,49 @@ void analyze_lead(const ctx_ptr& ctx, const json& lead, std::function<void(json)
       static_cast<uint32_t>(std::min<int64_t>(ctx->time_left().count(), UINT32_MAX)));
 }
 
+// The validated request (JSON from the validators) as the lead store's typed messages.
+
+std::string text_of(const json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string{};
+}
+
+lead_input lead_input_of(const json& row) {
+  lead_input in;
+  in.name = text_of(row, "name");
+  in.email = text_of(row, "email");
+  in.company = text_of(row, "company");
+  in.phone = text_of(row, "phone");
+  in.message = text_of(row, "message");
+  if (auto it = row.find("services_interested"); it != row.end() && it->is_array())
+    for (const auto& s : *it)
+      if (s.is_string())
+        in.services_interested.push_back(s.get<std::string>());
+  in.budget_range = text_of(row, "budget_range");
+  in.timeline = text_of(row, "timeline");
+  in.source = text_of(row, "source");
+  in.owner_id = text_of(row, "owner_id");
+  if (auto it = row.find("analysis"); it != row.end() && it->is_object())
+    in.analysis = it->dump();
+  if (auto it = row.find("lead_score"); it != row.end() && it->is_number_integer())
+    in.lead_score = it->get<int32_t>();
+  return in;
+}
+
+lead_patch lead_patch_of(const json& p, const std::string& author) {
+  lead_patch out;
+  out.status = text_of(p, "status");
+  if (auto it = p.find("assigned_to"); it != p.end()) {
+    out.set_assignee = true;
+    out.assigned_to = it->is_string() ? it->get<std::string>() : std::string{};
+  }
+  out.note = text_of(p, "note");
+  out.author = author;
+  if (auto it = p.find("metadata"); it != p.end() && it->is_object())
+    out.metadata = it->dump();
+  return out;
+}
+
 json lead_response(const json& lead) {
   return {{"lead_id", lead["lead_id"]},
           {"status", "received"},
@@ -35,7 +78,7 @@ void insert_lead(const ctx_ptr& ctx, const json& row, std::function<void(int, st
       [done](std::string& lead_text) {
         done(201, lead_response(parse_json_or_throw(lead_text)).dump());
       },
-      std::move(on_err), lead_new_atom_v, row.dump());
+      std::move(on_err), lead_new_atom_v, lead_input_of(row));
 }
 
 void prepare(const ctx_ptr& ctx, json row, bool analyze, std::function<void(json)> next);
@@ -95,9 +138,16 @@ void list(const ctx_ptr& ctx) {
   }
   if (!v.ok())
     return ctx->invalid(v.detail());
+  lead_filter f;
+  f.limit = filter["limit"].get<int32_t>();
+  f.offset = filter["offset"].get<int32_t>();
+  f.min_score = filter.contains("min_score") ? filter["min_score"].get<int32_t>() : -1;
+  f.status = text_of(filter, "status");
+  f.assigned_to = text_of(filter, "assigned_to");
+  f.search = text_of(filter, "search");
   ask(
       ctx, ctx->opts->db, ctx->db_timeout(),
-      [ctx](std::string& out) { ctx->send(200, std::move(out)); }, lead_list_atom_v, filter.dump());
+      [ctx](std::string& out) { ctx->send(200, std::move(out)); }, lead_list_atom_v, f);
 }
 
 /// The lead id of the path, or a 404 (an id that is not a UUID names no lead).
@@ -132,11 +182,10 @@ void patch(const ctx_ptr& ctx) {
   json p;
   if (!validate_lead_patch(*body, v, p))
     return ctx->invalid(v.detail());
-  if (p.contains("note"))
-    p["author"] = ctx->who.sub;
   ask(
       ctx, ctx->opts->db, ctx->db_timeout(),
-      [ctx](std::string& out) { ctx->send(200, std::move(out)); }, lead_upd_atom_v, id, p.dump());
+      [ctx](std::string& out) { ctx->send(200, std::move(out)); }, lead_upd_atom_v, id,
+      lead_patch_of(p, ctx->who.sub));
 }
 
 void analyze(const ctx_ptr& ctx) {

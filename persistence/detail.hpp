@@ -5,6 +5,7 @@
 #include "actors/stores/agent_message_store.hpp"
 #include "actors/stores/conversation_store.hpp"
 #include "actors/stores/idempotency_store.hpp"
+#include "actors/stores/lead_store.hpp"
 #include "actors/stores/shared_memory_store.hpp"
 #include "persistence/migrations.hpp"
 
@@ -50,6 +51,12 @@ int schema_version(pqxx::connection& c);
 std::string paged_list(pqxx::transaction_base& t, const std::string& table,
                        const std::string& alias, const std::string& where, const std::string& item,
                        const std::string& order, const std::string& args);
+
+/// The jsonb documents the lead statements take, made from the typed messages (strings cleaned
+/// with `pg_text`; analysis and metadata must be JSON objects, else `errc::invalid_argument`).
+std::string lead_document(const lead_input& in);
+std::string lead_filter_document(const lead_filter& f);
+std::string lead_patch_document(const lead_patch& p);
 
 std::string lead_insert(pqxx::connection& c, const std::string& in);
 std::string lead_get(pqxx::connection& c, const std::string& id);

@@ -1,5 +1,7 @@
-// Leads: every statement takes its input as one jsonb parameter and returns the API's JSON
-// (pixelcraft_lead_json, migration 0002), so field mapping lives in SQL in one place.
+// Leads: every statement takes its input as one jsonb parameter (made here from the typed
+// message, cleaned with pg_clean) and returns the API's JSON (pixelcraft_lead_json, migration
+// 0002), so field mapping lives in SQL in one place.
+#include "actors/json_limits.hpp"
 #include "persistence/detail.hpp"
 
 namespace pixelcraft::persistence::detail {
@@ -22,7 +24,68 @@ std::string one_lead_or_throw(const pqxx::result& r) {
   return r[0][0].c_str();
 }
 
+using json = nlohmann::json;
+
+json text_or_null(const std::string& s) {
+  return s.empty() ? json(nullptr) : json(s);
+}
+
+/// A JSON text for a jsonb field; `fallback` when it is empty or not what `want` says.
+json json_or(const std::string& text, json fallback, bool object_only) {
+  if (text.empty())
+    return fallback;
+  auto j = parse_json(text, internal_depth);
+  if (j.is_discarded() || (object_only && !j.is_object()))
+    throw db_error{errc::invalid_argument, "malformed JSON for a jsonb column"};
+  return j;
+}
+
 } // namespace
+
+std::string lead_document(const lead_input& in) {
+  json j = {{"name", in.name},
+            {"email", in.email},
+            {"company", text_or_null(in.company)},
+            {"phone", text_or_null(in.phone)},
+            {"message", in.message},
+            {"services_interested", in.services_interested},
+            {"budget_range", text_or_null(in.budget_range)},
+            {"timeline", text_or_null(in.timeline)},
+            {"source", text_or_null(in.source)},
+            {"owner_id", text_or_null(in.owner_id)},
+            {"analysis", json_or(in.analysis, nullptr, true)},
+            {"lead_score", in.lead_score < 0 ? json(nullptr) : json(in.lead_score)},
+            {"metadata", json_or(in.metadata, json::object(), true)}};
+  return pg_clean(std::move(j)).dump();
+}
+
+std::string lead_filter_document(const lead_filter& f) {
+  json j = {{"limit", f.limit}, {"offset", f.offset}};
+  if (!f.status.empty())
+    j["status"] = f.status;
+  if (!f.assigned_to.empty())
+    j["assigned_to"] = f.assigned_to;
+  if (!f.search.empty())
+    j["search"] = f.search;
+  if (f.min_score >= 0)
+    j["min_score"] = f.min_score;
+  return pg_clean(std::move(j)).dump();
+}
+
+std::string lead_patch_document(const lead_patch& p) {
+  json j = json::object();
+  if (!p.status.empty())
+    j["status"] = p.status;
+  if (p.set_assignee)
+    j["assigned_to"] = text_or_null(p.assigned_to);
+  if (!p.note.empty()) {
+    j["note"] = p.note;
+    j["author"] = p.author;
+  }
+  if (!p.metadata.empty())
+    j["metadata"] = json_or(p.metadata, json::object(), true);
+  return pg_clean(std::move(j)).dump();
+}
 
 std::string paged_list(pqxx::transaction_base& t, const std::string& table,
                        const std::string& alias, const std::string& where, const std::string& item,

@@ -161,23 +161,23 @@ db_actor::behavior_type worker(worker_pointer self, pool_options opts) {
                  ",\"schema_version\":" + std::to_string(v) + "}";
         });
       },
-      [&st](lead_new_atom, const std::string& in) {
+      [&st](lead_new_atom, const lead_input& in) {
         return run(st, "lead_insert", [&](pqxx::connection& c) {
-          return detail::lead_insert(c, detail::pg_json_text(in));
+          return detail::lead_insert(c, detail::lead_document(in));
         });
       },
       [&st](lead_get_atom, const std::string& id) {
         return run(st, "lead_get",
                    [&](pqxx::connection& c) { return detail::lead_get(c, detail::pg_text(id)); });
       },
-      [&st](lead_list_atom, const std::string& filter) {
+      [&st](lead_list_atom, const lead_filter& filter) {
         return run(st, "lead_list", [&](pqxx::connection& c) {
-          return detail::lead_list(c, detail::pg_json_text(filter));
+          return detail::lead_list(c, detail::lead_filter_document(filter));
         });
       },
-      [&st](lead_upd_atom, const std::string& id, const std::string& patch) {
+      [&st](lead_upd_atom, const std::string& id, const lead_patch& patch) {
         return run(st, "lead_update", [&](pqxx::connection& c) {
-          return detail::lead_update(c, detail::pg_text(id), detail::pg_json_text(patch));
+          return detail::lead_update(c, detail::pg_text(id), detail::lead_patch_document(patch));
         });
       },
       [&st](lead_anl_atom, const std::string& id, const std::string& analysis) {
@@ -267,16 +267,16 @@ db_actor::behavior_type router(db_actor::stateful_pointer<router_state> self, po
   auto& st = self->state;
   return {
       [self, &st](ping_atom a) { return self->delegate(st.pick(), a); },
-      [self, &st](lead_new_atom a, std::string& x) {
+      [self, &st](lead_new_atom a, lead_input& x) {
         return self->delegate(st.pick(), a, std::move(x));
       },
       [self, &st](lead_get_atom a, std::string& x) {
         return self->delegate(st.pick(), a, std::move(x));
       },
-      [self, &st](lead_list_atom a, std::string& x) {
+      [self, &st](lead_list_atom a, lead_filter& x) {
         return self->delegate(st.pick(), a, std::move(x));
       },
-      [self, &st](lead_upd_atom a, std::string& x, std::string& y) {
+      [self, &st](lead_upd_atom a, std::string& x, lead_patch& y) {
         return self->delegate(st.pick(), a, std::move(x), std::move(y));
       },
       [self, &st](lead_anl_atom a, std::string& x, std::string& y) {

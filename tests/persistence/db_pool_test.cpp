@@ -50,7 +50,57 @@ protected:
     return out;
   }
 
-  json insert(json row) { return json::parse(call(nullptr, lead_new_atom_v, row.dump())); }
+  json insert(json row) { return json::parse(call(nullptr, lead_new_atom_v, input_of(row))); }
+
+  static std::string text(const json& j, const char* key) {
+    return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string{};
+  }
+
+  static lead_input input_of(const json& row) {
+    lead_input in;
+    in.name = text(row, "name");
+    in.email = text(row, "email");
+    in.company = text(row, "company");
+    in.phone = text(row, "phone");
+    in.message = text(row, "message");
+    for (const auto& s : row.value("services_interested", json::array()))
+      in.services_interested.push_back(s.get<std::string>());
+    in.budget_range = text(row, "budget_range");
+    in.timeline = text(row, "timeline");
+    in.source = text(row, "source");
+    in.owner_id = text(row, "owner_id");
+    if (row.contains("analysis") && row["analysis"].is_object())
+      in.analysis = row["analysis"].dump();
+    if (row.contains("lead_score") && row["lead_score"].is_number_integer())
+      in.lead_score = row["lead_score"].get<int32_t>();
+    return in;
+  }
+
+  static lead_filter filter_of(const std::string& text_json) {
+    auto j = json::parse(text_json);
+    lead_filter f;
+    f.limit = j.value("limit", 50);
+    f.offset = j.value("offset", 0);
+    f.min_score = j.value("min_score", -1);
+    f.search = text(j, "search");
+    f.status = text(j, "status");
+    f.assigned_to = text(j, "assigned_to");
+    return f;
+  }
+
+  static lead_patch patch_of(const json& j) {
+    lead_patch p;
+    p.status = text(j, "status");
+    if (j.contains("assigned_to")) {
+      p.set_assignee = true;
+      p.assigned_to = text(j, "assigned_to");
+    }
+    p.note = text(j, "note");
+    p.author = text(j, "author");
+    if (j.contains("metadata"))
+      p.metadata = j["metadata"].dump();
+    return p;
+  }
 
   static json lead(const std::string& name, const std::string& email, int score) {
     return {{"name", name},
@@ -104,7 +154,7 @@ TEST_F(DbPoolTest, UnknownLeadIsNotFound) {
   EXPECT_EQ(err, caf::make_error(errc::not_found, "lead not found"));
   caf::error err2;
   call(&err2, lead_upd_atom_v, std::string{"00000000-0000-4000-8000-000000000000"},
-       std::string{R"({"status":"lost"})"});
+       patch_of(json{{"status", "lost"}}));
   EXPECT_TRUE(err2 == errc::not_found) << caf::to_string(err2);
 }
 
@@ -113,31 +163,29 @@ TEST_F(DbPoolTest, ListFiltersSearchAndPaginates) {
   insert(lead("Alice Martin", "alice@acme.io", 80));
   insert(lead("Bob_Stone", "bob@example.com", 30));
   auto c = insert(lead("Carla 100%", "carla@example.com", 60));
-  auto all =
-      json::parse(call(nullptr, lead_list_atom_v, std::string{R"({"limit":50,"offset":0})"}));
+  auto all = json::parse(call(nullptr, lead_list_atom_v, filter_of(R"({"limit":50,"offset":0})")));
   EXPECT_EQ(all["total"], 3);
   ASSERT_EQ(all["items"].size(), 3u);
   EXPECT_EQ(all["items"][0]["lead_id"], c["lead_id"]); // newest first
-  auto page =
-      json::parse(call(nullptr, lead_list_atom_v, std::string{R"({"limit":1,"offset":1})"}));
+  auto page = json::parse(call(nullptr, lead_list_atom_v, filter_of(R"({"limit":1,"offset":1})")));
   EXPECT_EQ(page["total"], 3);
   EXPECT_EQ(page["items"].size(), 1u);
   auto high = json::parse(
-      call(nullptr, lead_list_atom_v, std::string{R"({"limit":50,"offset":0,"min_score":60})"}));
+      call(nullptr, lead_list_atom_v, filter_of(R"({"limit":50,"offset":0,"min_score":60})")));
   EXPECT_EQ(high["total"], 2);
   auto search = json::parse(
-      call(nullptr, lead_list_atom_v, std::string{R"({"limit":50,"offset":0,"search":"ACME"})"}));
+      call(nullptr, lead_list_atom_v, filter_of(R"({"limit":50,"offset":0,"search":"ACME"})")));
   ASSERT_EQ(search["total"], 1);
   EXPECT_EQ(search["items"][0]["name"], "Alice Martin");
   // LIKE wildcards in the search term are literal.
   auto pct = json::parse(
-      call(nullptr, lead_list_atom_v, std::string{R"({"limit":50,"offset":0,"search":"0%"})"}));
+      call(nullptr, lead_list_atom_v, filter_of(R"({"limit":50,"offset":0,"search":"0%"})")));
   EXPECT_EQ(pct["total"], 1);
   auto underscore = json::parse(
-      call(nullptr, lead_list_atom_v, std::string{R"({"limit":50,"offset":0,"search":"b_s"})"}));
+      call(nullptr, lead_list_atom_v, filter_of(R"({"limit":50,"offset":0,"search":"b_s"})")));
   EXPECT_EQ(underscore["total"], 1);
   auto beyond =
-      json::parse(call(nullptr, lead_list_atom_v, std::string{R"({"limit":10,"offset":10})"}));
+      json::parse(call(nullptr, lead_list_atom_v, filter_of(R"({"limit":10,"offset":10})")));
   EXPECT_EQ(beyond["total"], 3);
   EXPECT_EQ(beyond["items"], json::array());
 }
@@ -147,12 +195,11 @@ TEST_F(DbPoolTest, UpdateAppendsNotesAndMergesMetadata) {
   auto l = insert(lead("Dan", "dan@example.com", 10));
   auto id = l["lead_id"].get<std::string>();
   auto u1 = json::parse(call(nullptr, lead_upd_atom_v, id,
-                             json{{"status", "contacted"},
-                                  {"assigned_to", "eve"},
-                                  {"note", "first call"},
-                                  {"author", "admin-1"},
-                                  {"metadata", {{"a", 1}, {"b", 2}}}}
-                                 .dump()));
+                             patch_of(json{{"status", "contacted"},
+                                           {"assigned_to", "eve"},
+                                           {"note", "first call"},
+                                           {"author", "admin-1"},
+                                           {"metadata", {{"a", 1}, {"b", 2}}}})));
   EXPECT_EQ(u1["status"], "contacted");
   EXPECT_EQ(u1["assigned_to"], "eve");
   ASSERT_EQ(u1["notes"].size(), 1u);
@@ -160,8 +207,8 @@ TEST_F(DbPoolTest, UpdateAppendsNotesAndMergesMetadata) {
   EXPECT_EQ(u1["notes"][0]["author"], "admin-1");
   auto u2 = json::parse(
       call(nullptr, lead_upd_atom_v, id,
-           json{{"note", "second"}, {"metadata", {{"b", 3}, {"c", 4}}}, {"assigned_to", nullptr}}
-               .dump()));
+           patch_of(json{
+               {"note", "second"}, {"metadata", {{"b", 3}, {"c", 4}}}, {"assigned_to", nullptr}})));
   EXPECT_EQ(u2["status"], "contacted");
   EXPECT_TRUE(u2["assigned_to"].is_null());
   EXPECT_EQ(u2["notes"].size(), 2u);

@@ -55,10 +55,10 @@ template <class... Overrides> caf::behavior db_standin_behavior(Overrides... ove
   return {
       std::move(overrides)...,
       [ok](ping_atom) { return ok(); },
-      [ok](lead_new_atom, const std::string&) { return ok(); },
+      [ok](lead_new_atom, const lead_input&) { return ok(); },
       [ok](lead_get_atom, const std::string&) { return ok(); },
-      [ok](lead_list_atom, const std::string&) { return ok(); },
-      [ok](lead_upd_atom, const std::string&, const std::string&) { return ok(); },
+      [ok](lead_list_atom, const lead_filter&) { return ok(); },
+      [ok](lead_upd_atom, const std::string&, const lead_patch&) { return ok(); },
       [ok](lead_anl_atom, const std::string&, const std::string&) { return ok(); },
       [](idem_begin_atom, const std::string&, const std::string&, const std::string&, int32_t) {
         return idempotency_claim{"new", 0, {}};
