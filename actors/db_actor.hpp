@@ -10,7 +10,7 @@
 ///   JSON text. Every handler may fail with:
 ///   `errc::unavailable` (database unreachable: HTTP 503), `errc::deadline_exceeded` (statement
 ///   timeout), `errc::internal` (anything unexpected; never carries SQL to clients).
-///   Callers give every request a finite timeout above `config::db_timeout_ms`.
+///   Callers use `deadlines::db(db_timeout_ms)` as the request timeout.
 
 #include "actors/fwd.hpp"
 #include "actors/stores/agent_message_store.hpp"
