@@ -1,5 +1,5 @@
 #pragma once
-/// Ids the runtime chooses itself.
+/// Ids the runtime chooses itself, and how an id goes into a URL.
 
 #include <string>
 #include <string_view>
@@ -11,5 +11,9 @@ std::string random_uuid();
 
 /// Whether `s` has a UUID's shape (8-4-4-4-12 hex digits, any version).
 bool is_uuid(std::string_view s);
+
+/// `s` as one URL path segment or query value: everything but RFC 3986 unreserved characters
+/// percent-encoded (a vendor's record id, a calendar id).
+std::string url_encode(std::string_view s);
 
 } // namespace pixelcraft

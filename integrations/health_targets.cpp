@@ -1,23 +1,8 @@
 #include "integrations/health_targets.hpp"
 
-#include <cctype>
+#include "actors/ids.hpp"
 
 namespace pixelcraft::integrations {
-
-std::string url_encode(const std::string& s) {
-  static constexpr char hex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
 
 health_targets_set health_targets(const llm_options& llm, const vendor_options& vendors) {
   health_targets_set out;

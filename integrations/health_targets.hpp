@@ -19,7 +19,4 @@ struct health_targets_set {
 /// SendGrid and Google Calendar: one cheap authenticated read each, only when configured.
 health_targets_set health_targets(const llm_options& llm, const vendor_options& vendors);
 
-/// Percent-encodes everything but RFC 3986 unreserved characters (a path segment).
-std::string url_encode(const std::string& s);
-
 } // namespace pixelcraft::integrations
