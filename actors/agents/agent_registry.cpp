@@ -367,10 +367,13 @@ json model_request(const agent_state& st, const turn& t) {
   return req;
 }
 
-/// An agent with the `lead_scoring` capability, given a lead (`context.lead_data`, e.g. a
-/// workflow's input), reports the rules' score of it as `metadata.lead_score` (API.md §6, §7:
-/// routing rules read it), whatever the model said.
-json with_lead_score(const agent_def& def, const json& request, json meta) {
+/// In a workflow step, an agent with the `lead_scoring` capability given a lead
+/// (`context.lead_data`, the workflow's input) reports the rules' score of it as
+/// `metadata.lead_score` (API.md §7: routing rules read it), whatever the model said. Chat and
+/// invoke replies are left as API.md §4 and §5 describe them.
+json with_lead_score(const agent_def& def, bool workflow_step, const json& request, json meta) {
+  if (!workflow_step)
+    return meta;
   const auto& caps = def.capabilities;
   if (std::find(caps.begin(), caps.end(), "lead_scoring") == caps.end())
     return meta;
@@ -393,7 +396,7 @@ void deliver_reply(agent_pointer self, turn& t, const std::string& content, cons
       {"response", content},
       {"conversation_id", st.conversation_id.empty() ? json(nullptr) : json(st.conversation_id)},
       {"agent_type", st.def->id},
-      {"metadata", with_lead_score(*st.def, t.request, meta)},
+      {"metadata", with_lead_score(*st.def, !st.workflow_id.empty(), t.request, meta)},
       {"tools_used", t.tools_used},
       {"memory_writes", t.memory_writes},
       {"timestamp", log::now_rfc3339()}};

@@ -2,6 +2,7 @@
 
 #include "actors/deadline.hpp"
 #include "actors/errc.hpp"
+#include "actors/ids.hpp"
 #include "actors/json_limits.hpp"
 #include "actors/json_schema.hpp"
 #include "actors/log.hpp"
@@ -122,21 +123,6 @@ bool configured(const tool_settings& cfg, const std::string& service) {
   if (service == "sendgrid")
     return cfg.email_configured;
   return cfg.calendar_configured;
-}
-
-std::string url_encode(const std::string& s) {
-  static constexpr char hex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
 }
 
 // -- HubSpot --------------------------------------------------------------------------------
@@ -438,7 +424,7 @@ const json& memory_tools() {
        "key": {"type": "string", "minLength": 1, "maxLength": 100},
        "value": {},
        "scope": {"type": "string", "enum": ["workflow", "global", "system"]},
-       "expected_version": {"type": "integer", "minimum": 1},
+       "expected_version": {"type": "integer", "minimum": 1, "maximum": 9007199254740991},
        "ttl_s": {"type": "number", "minimum": 1, "maximum": 2592000}},
       "required": ["key", "value"], "additionalProperties": false}},
     {"name": "recall", "description": "Read a value from the workflow's shared memory.",
@@ -476,14 +462,19 @@ void memory_tool(tool_pointer self, const exec_ptr& e, const std::string& workfl
             [self, e](caf::error& err) { vendor_failed(self, e, err); });
     return;
   }
-  // The arguments passed the tool's schema: `expected_version` is an integer >= 1 and `ttl_s`
-  // a number in 1..2592000.
+  // The arguments passed the tool's schema: `expected_version` is a whole number in
+  // 1..2^53-1 (it may arrive as a float like 3.0) and `ttl_s` a number in 1..2592000.
   memory_write w;
   w.at = std::move(at);
   w.value = a["value"].dump();
   w.agent = e->agent;
-  if (a.contains("expected_version"))
-    w.expected_version = a["expected_version"].get<int64_t>();
+  if (a.contains("expected_version")) {
+    auto v = a["expected_version"].get<double>();
+    if (!(v >= 1 && v <= 9007199254740991.0)) // never a silent unconditional write
+      return done(self, e, {{"success", false}, {"error", "version_mismatch"}}, "error",
+                  "version out of range");
+    w.expected_version = static_cast<int64_t>(v);
+  }
   if (a.contains("ttl_s"))
     w.ttl_s = a["ttl_s"].get<double>();
   self->request(self->state.opts.memory, timeout, mem_put_atom_v, std::move(w))

@@ -125,9 +125,10 @@ lead_analyst_actor::behavior_type analyst(lead_analyst_actor::pointer self,
                   auto r = parse_json(reply);
                   auto degraded = !r.is_object() || !r.contains("metadata") ||
                                   !r["metadata"].is_object() ||
-                                  r["metadata"].value("degraded", false);
+                                  !r["metadata"].value("degraded", json(false)).is_boolean() ||
+                                  r["metadata"].value("degraded", json(false)).get<bool>();
                   auto m = degraded ? json(nullptr)
-                                    : validated_model_analysis(r.value("response", std::string{}));
+                                    : validated_model_analysis(string_or(r, "response", ""));
                   // No model, or output that does not validate: the rules stand.
                   rp.deliver(m.is_null() ? rules_only : combined(rules_only, rules, m));
                 },

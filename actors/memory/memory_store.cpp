@@ -93,7 +93,9 @@ memory_actor::behavior_type store_fn(store_pointer self, db_actor db, unsigned t
         self->request(st.db, st.timeout, mem_get_atom_v, std::move(k))
             .then(
                 [self, rp, key, cache](memory_entry& entry) mutable {
-                  if (cache && entry.found())
+                  // A key that expires is read from the table each time (its expiry is known
+                  // there; this store only tracks expiries of the writes it made).
+                  if (cache && entry.found() && entry.expires_at.empty())
                     self->state.cache[key] = entry;
                   rp.deliver(std::move(entry));
                 },

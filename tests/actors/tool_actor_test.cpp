@@ -115,6 +115,24 @@ TEST_F(ToolActorTest, ACompareAndSetConflictIsAVersionMismatch) {
   EXPECT_EQ(result["error"], "version_mismatch") << result;
 }
 
+TEST_F(ToolActorTest, AnExpectedVersionBeyondWhatFitsIsNeverAnUnconditionalWrite) {
+  // A model may send any whole number; one that does not fit must not turn the
+  // compare-and-set into a plain write.
+  auto tools = spawn_tools(memory_mode::silent); // a write that reached it would be held
+  for (const char* v : {"1e30", "9223372036854775808", "9007199254740992"}) {
+    auto call = json::parse(remember_call());
+    call["arguments"]["expected_version"] = json::parse(v);
+    auto rh = self->request(tools, std::chrono::seconds(3600), tool_atom_v, call.dump());
+    sched.run();
+    json result;
+    rh.receive([&](std::string& text) { result = json::parse(text); },
+               [](caf::error& e) { FAIL() << caf::to_string(e); });
+    EXPECT_EQ(result["success"], false) << v << " " << result;
+  }
+  auto memory = caf::actor_cast<memory_actor::stateful_pointer<memory_standin_state>>(spawned[1]);
+  EXPECT_TRUE(memory->state.held.empty());
+}
+
 TEST(ErrorCategoryTest, CodesAreComparedWithTheirCategory) {
   caf::error timeout = caf::make_error(caf::sec::request_timeout);
   caf::error mismatch = caf::make_error(errc::failed_precondition, "version mismatch");
