@@ -4,6 +4,7 @@
 #include "actors/fwd.hpp"
 #include "actors/log.hpp"
 #include "app/config.hpp"
+#include "app/module_options.hpp"
 #include "app/runtime.hpp"
 #include "http/api.hpp"
 #include "http/auth.hpp"
@@ -147,16 +148,7 @@ int run_serve() {
   runtime rt{sys, cfg, {catalog, secret, ephemeral, PIXELCRAFT_VERSION, node_id()}};
   http::api api{rt.api_options()};
 
-  http::server_options sopts;
-  sopts.host = cfg.app_host;
-  sopts.port = cfg.app_port;
-  sopts.max_body_bytes = cfg.max_body_bytes;
-  sopts.max_header_bytes = cfg.max_header_bytes;
-  sopts.max_connections = cfg.max_connections;
-  sopts.max_connections_per_client = cfg.max_connections_per_client;
-  sopts.header_timeout = std::chrono::seconds(cfg.header_timeout_s);
-  sopts.handle_timeout =
-      std::chrono::seconds(std::max(cfg.request_timeout_s, cfg.llm_timeout_s) + 60);
+  auto sopts = server_options_of(cfg);
   std::string error;
   auto server = http::http_server::start(
       sopts,

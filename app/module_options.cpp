@@ -1,5 +1,8 @@
 #include "app/module_options.hpp"
 
+#include <algorithm>
+#include <chrono>
+
 namespace pixelcraft::app {
 
 integrations::llm_options llm_options_of(const config& cfg) {
@@ -77,6 +80,19 @@ http::http_settings http_settings_of(const config& cfg) {
   o.request_timeout_s = cfg.request_timeout_s;
   o.llm_provider = cfg.llm_provider;
   o.default_model = cfg.llm_provider == "openai" ? std::string{} : cfg.ollama_model;
+  return o;
+}
+
+http::server_options server_options_of(const config& cfg) {
+  http::server_options o;
+  o.host = cfg.app_host;
+  o.port = cfg.app_port;
+  o.max_body_bytes = cfg.max_body_bytes;
+  o.max_header_bytes = cfg.max_header_bytes;
+  o.max_connections = cfg.max_connections;
+  o.max_connections_per_client = cfg.max_connections_per_client;
+  o.header_timeout = std::chrono::seconds(cfg.header_timeout_s);
+  o.handle_timeout = std::chrono::seconds(std::max(cfg.request_timeout_s, cfg.llm_timeout_s) + 60);
   return o;
 }
 

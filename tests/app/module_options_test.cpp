@@ -66,3 +66,15 @@ TEST(ModuleOptionsTest, DeadlinesFollowTheConfiguration) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(ModuleOptionsTest, TheServerCutsAHandlerOffAfterEveryInnerDeadline) {
+  auto cfg = load({{"REQUEST_TIMEOUT_S", "30"}, {"LLM_TIMEOUT_S", "200"}, {"APP_PORT", "9001"}});
+  auto s = app::server_options_of(cfg);
+  EXPECT_EQ(s.port, 9001);
+  EXPECT_EQ(s.handle_timeout, std::chrono::seconds(260));
+  EXPECT_EQ(s.max_body_bytes, cfg.max_body_bytes);
+}
+
+} // namespace
