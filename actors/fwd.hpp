@@ -18,6 +18,7 @@ namespace pixelcraft {
 struct model_status;
 struct agent_message;
 struct outgoing_message;
+struct tool_call;
 struct conversation_access;
 struct conversation_opened;
 struct chat_line;
@@ -108,6 +109,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(pixelcraft_actors, caf::first_custom_type_id)
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, vendor_atom, "vendor")
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, vstats_atom, "vstats")
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, tool_atom, "tool")
+  CAF_ADD_TYPE_ID(pixelcraft_actors, (pixelcraft::tool_call))
   // Workflows (workflow_manager_actor).
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, wf_start_atom, "wf_start")
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, wf_action_atom, "wf_action")

@@ -70,4 +70,22 @@ typename Inspector::result_type inspect(Inspector& f, outgoing_message& x) {
            x.message_type, x.content, x.metadata);
 }
 
+/// One tool call a model asked for (API.md §9), on its way from an agent to the tool actor.
+struct tool_call {
+  std::string tool;
+  /// As the model gave it, JSON text: an object, or (OpenAI-style) a string holding one. Hostile
+  /// until the tool actor has checked it against the tool's schema.
+  std::string arguments = "{}";
+  std::string agent_type;      ///< the calling agent (its catalogue entry lists its tools)
+  std::string conversation_id; ///< empty: none
+  std::string execution_id;    ///< this call's id (logs, vendor idempotency keys)
+  std::string workflow_id;     ///< empty: not inside a workflow
+  std::string owner_id;        ///< the workflow's owner (`global` memory is theirs)
+};
+
+template <class Inspector> typename Inspector::result_type inspect(Inspector& f, tool_call& x) {
+  return f(caf::meta::type_name("pixelcraft::tool_call"), x.tool, x.arguments, x.agent_type,
+           x.conversation_id, x.execution_id, x.workflow_id, x.owner_id);
+}
+
 } // namespace pixelcraft

@@ -498,16 +498,14 @@ void run_tools(agent_pointer self, std::shared_ptr<turn> t, const std::string& c
     t->tools_used.push_back(name);
     t->extra.push_back(
         {{"role", "tool"}, {"tool_name", name}, {"tool_call_id", calls[i]["id"]}, {"content", ""}});
-    json call = {{"tool", name},
-                 {"arguments", fn.value("arguments", json::object())},
-                 {"agent_type", st.def->id},
-                 {"execution_id", random_id()}};
-    if (!st.conversation_id.empty())
-      call["conversation_id"] = st.conversation_id;
-    if (t->request.contains("workflow_id"))
-      call["workflow_id"] = t->request["workflow_id"];
-    if (t->request.contains("owner_id") && t->request["owner_id"].is_string())
-      call["owner_id"] = t->request["owner_id"];
+    tool_call call;
+    call.tool = name;
+    call.arguments = fn.value("arguments", json::object()).dump();
+    call.agent_type = st.def->id;
+    call.execution_id = random_id();
+    call.conversation_id = st.conversation_id;
+    call.workflow_id = string_or(t->request, "workflow_id");
+    call.owner_id = string_or(t->request, "owner_id");
     auto finish_one = [self, t, results, pending, base, i, name](std::string result) {
       if (name == "remember") {
         auto r = parse_json(result);
@@ -535,7 +533,7 @@ void run_tools(agent_pointer self, std::shared_ptr<turn> t, const std::string& c
     }
     // The tool actor bounds every vendor call itself; the turn's deadline is the backstop.
     self->request(st.opts.tools, t->deadline.budget_for(deadlines::tool_backstop), tool_atom_v,
-                  call.dump())
+                  std::move(call))
         .then([finish_one](const std::string& result) { finish_one(result); },
               [finish_one](caf::error& err) {
                 finish_one(json{{"success", false}, {"error", caf::to_string(err)}}.dump());

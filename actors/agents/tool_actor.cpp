@@ -522,29 +522,22 @@ const std::map<std::string, tool_kind>& tool_table() {
 tool_actor::behavior_type tool_fn(tool_pointer self, tool_options opts) {
   self->state.opts = std::move(opts);
   return {
-      [self](tool_atom, const std::string& text) -> caf::result<std::string> {
+      [self](tool_atom, tool_call& call) -> caf::result<std::string> {
         auto& st = self->state;
-        auto call = parse_json(text);
         auto e = std::make_shared<exec>();
         e->rp = self->make_response_promise<std::string>();
         auto rp = e->rp;
-        if (!call.is_object()) {
-          e->tool = "unknown";
-          done(self, e, {{"success", false}, {"error", "malformed tool call"}}, "error",
-               "malformed");
-          return rp;
-        }
-        e->tool = call.value("tool", std::string{"unknown"});
-        e->agent = call.value("agent_type", std::string{"unknown"});
-        e->conversation_id = call.value("conversation_id", std::string{});
-        e->execution_id = call.value("execution_id", std::string{});
-        e->owner_id = call.value("owner_id", std::string{});
-        e->args = call.value("arguments", json::object());
-        if (e->args.is_string()) // OpenAI-style: arguments as a JSON string
+        e->tool = call.tool.empty() ? std::string{"unknown"} : std::move(call.tool);
+        e->agent = call.agent_type.empty() ? std::string{"unknown"} : std::move(call.agent_type);
+        e->conversation_id = std::move(call.conversation_id);
+        e->execution_id = std::move(call.execution_id);
+        e->owner_id = std::move(call.owner_id);
+        e->args = parse_json(call.arguments); // model output: bounded, never throws
+        if (e->args.is_string())              // OpenAI-style: arguments as a JSON string
           e->args = parse_json(e->args.get<std::string>());
         // 0. Built-in shared-memory tools, only inside a workflow.
         if (e->tool == "remember" || e->tool == "recall") {
-          auto workflow_id = call.value("workflow_id", std::string{});
+          const auto& workflow_id = call.workflow_id;
           json schema;
           for (const auto& t : memory_tools())
             if (t["name"] == e->tool)

@@ -20,6 +20,7 @@
 #include "actors/db_actor.hpp"
 #include "actors/fwd.hpp"
 #include "actors/memory/memory_store.hpp"
+#include "actors/messages.hpp"
 #include "actors/vendor_actor.hpp"
 
 #include <caf/fwd.hpp>
@@ -32,12 +33,11 @@
 namespace pixelcraft {
 
 using tool_actor = caf::typed_actor<
-    /// In: `{"tool", "arguments" (object, or a JSON string), "agent_type", "conversation_id"?,
-    /// "execution_id", "workflow_id"?, "owner_id"? (the workflow's owner: `global` memory is
-    /// theirs)}`. Reply: the result object as JSON text. A memory write that fails is
-    /// `"version_mismatch"` only for a compare-and-set conflict (errors compared with their
-    /// category: a timeout is a `timeout` result).
-    caf::replies_to<tool_atom, std::string>::with<std::string>>;
+    /// In: the call (actors/messages.hpp). Reply: the result object as JSON text, for the
+    /// model (never an error: a refused or failed call is a result with `"success": false`).
+    /// A memory write that fails is `"version_mismatch"` only for a compare-and-set conflict
+    /// (errors compared with their category: a timeout is a `timeout` result).
+    caf::replies_to<tool_atom, tool_call>::with<std::string>>;
 
 /// What the tools need to know of the configuration (app/ fills it, API.md §9, §10).
 struct tool_settings {

@@ -74,14 +74,16 @@ protected:
       end(a);
   }
 
-  static std::string remember_call() {
-    return json{{"tool", "remember"},
-                {"arguments", {{"key", "budget"}, {"value", 5000}, {"scope", "global"}}},
-                {"agent_type", "chat"},
-                {"execution_id", "e1"},
-                {"workflow_id", "0b7f5a60-1c2d-4e3f-8a9b-0c1d2e3f4a5b"},
-                {"owner_id", "owner-a"}}
-        .dump();
+  static tool_call remember_call(json arguments = {
+                                     {"key", "budget"}, {"value", 5000}, {"scope", "global"}}) {
+    tool_call call;
+    call.tool = "remember";
+    call.arguments = arguments.dump();
+    call.agent_type = "chat";
+    call.execution_id = "e1";
+    call.workflow_id = "0b7f5a60-1c2d-4e3f-8a9b-0c1d2e3f4a5b";
+    call.owner_id = "owner-a";
+    return call;
   }
 };
 
@@ -120,9 +122,11 @@ TEST_F(ToolActorTest, AnExpectedVersionBeyondWhatFitsIsNeverAnUnconditionalWrite
   // compare-and-set into a plain write.
   auto tools = spawn_tools(memory_mode::silent); // a write that reached it would be held
   for (const char* v : {"1e30", "9223372036854775808", "9007199254740992"}) {
-    auto call = json::parse(remember_call());
-    call["arguments"]["expected_version"] = json::parse(v);
-    auto rh = self->request(tools, std::chrono::seconds(3600), tool_atom_v, call.dump());
+    auto call = remember_call({{"key", "budget"},
+                               {"value", 5000},
+                               {"scope", "global"},
+                               {"expected_version", json::parse(v)}});
+    auto rh = self->request(tools, std::chrono::seconds(3600), tool_atom_v, call);
     sched.run();
     json result;
     rh.receive([&](std::string& text) { result = json::parse(text); },
