@@ -80,8 +80,6 @@ caf::behavior store_standin(store_pointer self) {
           return std::string{R"({"ids":[]})"};
         if (op == "wf_load")
           return st.row.dump();
-        if (op == "mem_list")
-          return std::string{R"({"items":[]})"};
         if ((op == "wf_claim" && st.hold_claims) || (op == "wf_save" && st.hold_saves)) {
           auto rp = self->make_response_promise<std::string>();
           st.held.emplace_back(args, rp);
