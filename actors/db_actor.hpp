@@ -14,6 +14,7 @@
 
 #include "actors/fwd.hpp"
 #include "actors/stores/agent_message_store.hpp"
+#include "actors/stores/approval_store.hpp"
 #include "actors/stores/conversation_store.hpp"
 #include "actors/stores/idempotency_store.hpp"
 #include "actors/stores/lead_store.hpp"
@@ -37,6 +38,6 @@ using db_actor = caf::typed_actor<
     /// Unknown ops and malformed args are `errc::invalid_argument`.
     caf::replies_to<db_op_atom, std::string, std::string>::with<std::string>>::
     extend_with<lead_store, conversation_store, idempotency_store, shared_memory_store,
-                agent_message_store>;
+                agent_message_store, approval_store>;
 
 } // namespace pixelcraft

@@ -3,6 +3,7 @@
 #include "actors/fwd.hpp"
 #include "actors/messages.hpp"
 #include "actors/stores/agent_message_store.hpp"
+#include "actors/stores/approval_store.hpp"
 #include "actors/stores/conversation_store.hpp"
 #include "actors/stores/idempotency_store.hpp"
 #include "actors/stores/lead_store.hpp"

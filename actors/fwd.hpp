@@ -34,6 +34,10 @@ struct agent_message_page;
 struct lead_input;
 struct lead_filter;
 struct lead_patch;
+struct approval_request;
+struct approval_filter;
+struct approval_decision;
+struct approved_call;
 } // namespace pixelcraft
 
 // The block reads as a table, as in CAF's own headers.
@@ -110,6 +114,17 @@ CAF_BEGIN_TYPE_ID_BLOCK(pixelcraft_actors, caf::first_custom_type_id)
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, vstats_atom, "vstats")
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, tool_atom, "tool")
   CAF_ADD_TYPE_ID(pixelcraft_actors, (pixelcraft::tool_call))
+  CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, tool_approved_atom, "tool_appr")
+  CAF_ADD_TYPE_ID(pixelcraft_actors, (pixelcraft::approved_call))
+  // Approvals (actors/stores/approval_store.hpp).
+  CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, appr_add_atom, "appr_add")
+  CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, appr_get_atom, "appr_get")
+  CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, appr_list_atom, "appr_list")
+  CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, appr_decide_atom, "appr_dec")
+  CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, appr_result_atom, "appr_res")
+  CAF_ADD_TYPE_ID(pixelcraft_actors, (pixelcraft::approval_request))
+  CAF_ADD_TYPE_ID(pixelcraft_actors, (pixelcraft::approval_filter))
+  CAF_ADD_TYPE_ID(pixelcraft_actors, (pixelcraft::approval_decision))
   // Workflows (workflow_manager_actor).
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, wf_start_atom, "wf_start")
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, wf_action_atom, "wf_action")

@@ -33,13 +33,6 @@ bool has_type(const json& v, const std::string& t) {
   return true;
 }
 
-bool email_like(const std::string& s) {
-  auto at = s.find('@');
-  return at != std::string::npos && at > 0 && s.find('@', at + 1) == std::string::npos &&
-         s.find('.', at) != std::string::npos && s.back() != '.' &&
-         s.find_first_of(" \t\r\n<>,;") == std::string::npos && s.size() <= 254;
-}
-
 /// A non-negative count keyword (minLength, maxItems, ...); absent or mistyped means "no limit".
 /// Schemas come from agent definitions an admin wrote, but a mistyped one never throws.
 std::optional<size_t> count_keyword(const json& schema, const char* key) {
@@ -137,6 +130,13 @@ bool digits(const std::string& s, size_t at, size_t n) {
 }
 
 } // namespace
+
+bool email_like(const std::string& s) {
+  auto at = s.find('@');
+  return at != std::string::npos && at > 0 && s.find('@', at + 1) == std::string::npos &&
+         s.find('.', at) != std::string::npos && s.back() != '.' &&
+         s.find_first_of(" \t\r\n<>,;") == std::string::npos && s.size() <= 254;
+}
 
 bool is_rfc3339(const std::string& s) {
   // YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM)

@@ -16,4 +16,8 @@ std::vector<std::string> validate_json(const std::string& schema, const std::str
 /// RFC 3339 date-time (`2026-11-24T10:00:00Z`, `...+01:00`, fractional seconds allowed).
 bool is_rfc3339(const std::string& s);
 
+/// What `format: email` accepts: one `@`, a dot after it, no spaces or separators, at most
+/// 254 bytes.
+bool email_like(const std::string& s);
+
 } // namespace pixelcraft

@@ -5,6 +5,7 @@
 
 #include <caf/meta/type_name.hpp>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -70,6 +71,18 @@ typename Inspector::result_type inspect(Inspector& f, outgoing_message& x) {
            x.message_type, x.content, x.metadata);
 }
 
+/// The lead a conversation or workflow was started with, as the server stored it: the policy's
+/// only source of a lead's address (API.md §12), never the model's text.
+struct lead_binding {
+  std::string email; ///< empty: no lead is bound
+  std::string name;
+  std::string budget_range;
+};
+
+template <class Inspector> typename Inspector::result_type inspect(Inspector& f, lead_binding& x) {
+  return f(caf::meta::type_name("pixelcraft::lead_binding"), x.email, x.name, x.budget_range);
+}
+
 /// One tool call a model asked for (API.md §9), on its way from an agent to the tool actor.
 struct tool_call {
   std::string tool;
@@ -80,12 +93,28 @@ struct tool_call {
   std::string conversation_id; ///< empty: none
   std::string execution_id;    ///< this call's id (logs, vendor idempotency keys)
   std::string workflow_id;     ///< empty: not inside a workflow
-  std::string owner_id;        ///< the workflow's owner (`global` memory is theirs)
+  std::string owner_id;        ///< the workflow's or conversation's owner (`sub`; empty: none)
+  std::string turn_id;         ///< the chat turn or workflow step (per-turn budget)
+  std::string client;          ///< an anonymous caller's address (hourly budget); empty: signed in
+  int32_t step = 0;            ///< the workflow step (1-based); 0: not in a workflow
+  lead_binding lead;           ///< set by the server, never from the model
 };
 
 template <class Inspector> typename Inspector::result_type inspect(Inspector& f, tool_call& x) {
   return f(caf::meta::type_name("pixelcraft::tool_call"), x.tool, x.arguments, x.agent_type,
-           x.conversation_id, x.execution_id, x.workflow_id, x.owner_id);
+           x.conversation_id, x.execution_id, x.workflow_id, x.owner_id, x.turn_id, x.client,
+           x.step, x.lead);
+}
+
+/// A call a person approved (API.md §12): the stored arguments run as they are, with no policy
+/// or budget check (the person was the check).
+struct approved_call {
+  std::string approval_id;
+  tool_call call;
+};
+
+template <class Inspector> typename Inspector::result_type inspect(Inspector& f, approved_call& x) {
+  return f(caf::meta::type_name("pixelcraft::approved_call"), x.approval_id, x.call);
 }
 
 } // namespace pixelcraft

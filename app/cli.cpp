@@ -120,7 +120,8 @@ int run_serve() {
     catalog_text = ss.str();
   }
   std::string catalog_error;
-  auto catalog = agent_catalog::load(catalog_text, cfg.ollama_model, catalog_error);
+  auto catalog =
+      agent_catalog::load(catalog_text, cfg.ollama_model, catalog_error, cfg.tool_policy);
   if (!catalog) {
     std::fprintf(stderr, "pixelcraft: invalid configuration: AGENTS_FILE: %s\n",
                  catalog_error.c_str());

@@ -288,6 +288,19 @@ config_result load_config(const std::map<std::string, std::string>& vars) {
     return fail("BREAKER_OPEN_S", "must be an integer 1..3600");
   if (!num("TOOL_ROUNDS", 1, 10, c.tool_rounds))
     return fail("TOOL_ROUNDS", "must be an integer 1..10");
+  if (!num("TOOL_BUDGET_PER_TURN", 0, 100, c.tool_budget_per_turn))
+    return fail("TOOL_BUDGET_PER_TURN", "must be an integer 0..100");
+  if (!num("TOOL_BUDGET_ANON_PER_HOUR", 0, 100000, c.tool_budget_anon_per_hour))
+    return fail("TOOL_BUDGET_ANON_PER_HOUR", "must be an integer 0..100000");
+  if (!num("APPROVAL_TTL_S", 1, 31536000, c.approval_ttl_s))
+    return fail("APPROVAL_TTL_S", "must be an integer 1..31536000");
+  {
+    std::string why;
+    auto parsed = parse_tool_policy(get("TOOL_POLICY"), why);
+    if (!parsed)
+      return fail("TOOL_POLICY", why);
+    c.tool_policy = std::move(*parsed);
+  }
   if (!num("WORKFLOW_LEASE_S", 2, 3600, c.workflow_lease_s))
     return fail("WORKFLOW_LEASE_S", "must be an integer 2..3600");
   if (!num("MONITOR_BACKLOG_KIB", 16, 1048576, c.monitor_backlog_kib))

@@ -4,6 +4,8 @@
 /// `load_config` is pure (it takes the variables as a map) so it is unit-tested; app/ builds the
 /// map from `environ` and `.env`. A bad value yields an error naming the variable, and app/ stops.
 
+#include "actors/agents/tool_policy.hpp"
+
 #include <cstdint>
 #include <map>
 #include <string>
@@ -56,21 +58,25 @@ struct config {
   unsigned llm_timeout_s = 120;      ///< overall deadline of one model call
   unsigned llm_stall_timeout_s = 30; ///< no bytes from the model for this long: stalled
   unsigned llm_connect_timeout_s = 3;
-  unsigned llm_max_concurrency = 4;    ///< calls in flight per model; the rest queue
-  unsigned llm_queue_limit = 256;      ///< queued calls per model before `unavailable`
-  unsigned llm_retries = 2;            ///< retries before the first token (connect, 5xx, 429)
-  std::string llm_keep_alive = "5m";   ///< Ollama `keep_alive`
-  unsigned history_turns = 10;         ///< conversation turns sent to the model
-  std::string agents_file;             ///< empty: the built-in catalogue
-  unsigned agent_idle_s = 300;         ///< an idle agent actor is passivated after this
-  unsigned vendor_timeout_ms = 10000;  ///< one vendor HTTP attempt
-  unsigned vendor_retries = 3;         ///< retries on 429, 5xx, timeouts, connection errors
-  unsigned vendor_backoff_ms = 200;    ///< first backoff; doubles, with jitter
-  unsigned breaker_failures = 5;       ///< consecutive failures that open a service's circuit
-  unsigned breaker_open_s = 30;        ///< how long an open circuit refuses calls
-  unsigned tool_rounds = 4;            ///< model/tool round trips per turn
-  unsigned workflow_lease_s = 30;      ///< a crashed node's executions resume after this
-  unsigned monitor_backlog_kib = 4096; ///< a workflow monitor this far behind is closed
+  unsigned llm_max_concurrency = 4;        ///< calls in flight per model; the rest queue
+  unsigned llm_queue_limit = 256;          ///< queued calls per model before `unavailable`
+  unsigned llm_retries = 2;                ///< retries before the first token (connect, 5xx, 429)
+  std::string llm_keep_alive = "5m";       ///< Ollama `keep_alive`
+  unsigned history_turns = 10;             ///< conversation turns sent to the model
+  std::string agents_file;                 ///< empty: the built-in catalogue
+  unsigned agent_idle_s = 300;             ///< an idle agent actor is passivated after this
+  unsigned vendor_timeout_ms = 10000;      ///< one vendor HTTP attempt
+  unsigned vendor_retries = 3;             ///< retries on 429, 5xx, timeouts, connection errors
+  unsigned vendor_backoff_ms = 200;        ///< first backoff; doubles, with jitter
+  unsigned breaker_failures = 5;           ///< consecutive failures that open a service's circuit
+  unsigned breaker_open_s = 30;            ///< how long an open circuit refuses calls
+  unsigned tool_rounds = 4;                ///< model/tool round trips per turn
+  policy_overrides tool_policy;            ///< `TOOL_POLICY` (API.md §12)
+  unsigned tool_budget_per_turn = 3;       ///< write/send calls per chat turn or workflow step
+  unsigned tool_budget_anon_per_hour = 10; ///< write/send calls per anonymous client address
+  unsigned approval_ttl_s = 86400;         ///< an undecided approval expires after this
+  unsigned workflow_lease_s = 30;          ///< a crashed node's executions resume after this
+  unsigned monitor_backlog_kib = 4096;     ///< a workflow monitor this far behind is closed
 };
 
 struct config_result {

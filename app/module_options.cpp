@@ -57,6 +57,9 @@ tool_settings tool_settings_of(const config& cfg) {
   o.vendor_timeout_ms = cfg.vendor_timeout_ms;
   o.vendor_retries = cfg.vendor_retries;
   o.db_timeout_ms = cfg.db_timeout_ms;
+  o.budget_per_turn = cfg.tool_budget_per_turn;
+  o.budget_anon_per_hour = cfg.tool_budget_anon_per_hour;
+  o.approval_ttl_s = cfg.approval_ttl_s;
   return o;
 }
 

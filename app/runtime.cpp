@@ -103,6 +103,8 @@ runtime::runtime(caf::actor_system& sys, const config& cfg, runtime_inputs in) :
   started("workflows", as_actor(workflows));
 
   api_.workflows = workflows;
+  api_.tools = tools;
+  api_.approved_call_timeout = approved_call_timeout(tool_settings_of(cfg));
   api_.monitors = as_actor(monitors);
   api_.sys = &sys;
   api_.settings = http_settings_of(cfg);

@@ -479,6 +479,7 @@ api::api(api_options opts) : impl_(std::make_unique<impl>(std::move(opts))) {
   register_chat_routes(*impl_);
   register_agent_routes(*impl_);
   register_workflow_routes(*impl_);
+  register_approval_routes(*impl_);
 }
 
 api::~api() = default;

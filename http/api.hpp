@@ -9,6 +9,7 @@
 
 #include "actors/agents/agent_catalog.hpp"
 #include "actors/agents/agent_registry.hpp"
+#include "actors/agents/tool_actor.hpp"
 #include "actors/db_actor.hpp"
 #include "actors/health/health_actor.hpp"
 #include "actors/leads/lead_analyst.hpp"
@@ -19,6 +20,7 @@
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -51,6 +53,8 @@ struct api_options {
   llm_actor llm;
   lead_analyst_actor leads;
   workflow_manager_actor workflows;
+  tool_actor tools; ///< runs approved calls (API.md §12); may be invalid
+  std::chrono::milliseconds approved_call_timeout{60000}; ///< `approved_call_timeout(...)`
   caf::actor monitors; ///< the monitor hub (http/monitor_hub.hpp); may be invalid
   std::shared_ptr<const agent_catalog> catalog;
   std::string version;

@@ -148,6 +148,16 @@ inline conversation_access conversation_caller(const ctx_ptr& ctx,
   return {std::move(conversation_id), ctx->who.sub, ctx->who.who == role::admin};
 }
 
+/// Who a turn acts for, for the tools' policy and budgets (API.md §12): a signed-in caller's
+/// `sub` as `owner_id` (they see the approvals it raises), an anonymous caller's address as
+/// `client` (its hourly budget).
+inline void stamp_caller(const ctx_ptr& ctx, json& turn) {
+  if (ctx->who.who == role::anonymous || ctx->who.sub.empty())
+    turn["client"] = ctx->req.remote_ip.empty() ? std::string{"unknown"} : ctx->req.remote_ip;
+  else
+    turn["owner_id"] = ctx->who.sub;
+}
+
 /// Registers a route. Called by the `register_*_routes` functions. `idempotent` routes create
 /// something: they honour `Idempotency-Key` (API.md §1) generically: the key is claimed before
 /// the handler runs, a 2xx response is recorded for replay, any other outcome releases the key.
@@ -156,6 +166,7 @@ void add_route(api::impl& a, std::string method, std::string pattern, access who
 
 void register_ops_routes(api::impl& a);
 void register_lead_routes(api::impl& a);
+void register_approval_routes(api::impl& a);
 void register_chat_routes(api::impl& a);
 void register_agent_routes(api::impl& a);
 void register_workflow_routes(api::impl& a);

@@ -141,6 +141,7 @@ void invoke(const ctx_ptr& ctx) {
   if (!invoke_message(in.input, v, message))
     return ctx->invalid(v.detail());
   json turn = {{"agent_type", agent}, {"message", message}, {"action", "invoke"}};
+  stamp_caller(ctx, turn);
   bool recommending = agent == "service_recommendation";
   if (recommending)
     turn["format"] = recommendation_schema();

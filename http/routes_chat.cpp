@@ -34,6 +34,7 @@ bool parse_chat_request(const ctx_ptr& ctx, json& turn) {
 
 /// Opens (or creates) the turn's conversation, then continues with the turn completed.
 void with_conversation(const ctx_ptr& ctx, json turn, std::function<void(json)> next) {
+  stamp_caller(ctx, turn);
   auto access = conversation_caller(ctx, turn.value("conversation_id", std::string{}));
   ask<conversation_opened>(
       ctx, ctx->opts->db, ctx->db_timeout(),

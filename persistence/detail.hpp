@@ -3,6 +3,7 @@
 
 #include "actors/errc.hpp"
 #include "actors/stores/agent_message_store.hpp"
+#include "actors/stores/approval_store.hpp"
 #include "actors/stores/conversation_store.hpp"
 #include "actors/stores/idempotency_store.hpp"
 #include "actors/stores/lead_store.hpp"
@@ -70,6 +71,13 @@ idempotency_claim idem_begin(pqxx::connection& c, const std::string& scope, cons
 bool idem_end(pqxx::connection& c, const std::string& scope, const std::string& key, int status,
               const std::string& body);
 bool idem_drop(pqxx::connection& c, const std::string& scope, const std::string& key);
+
+std::string approval_add(pqxx::connection& c, const approval_request& in);
+std::string approval_get(pqxx::connection& c, const approval_filter& f);
+std::string approval_list(pqxx::connection& c, const approval_filter& f);
+std::string approval_decide(pqxx::connection& c, const approval_decision& d);
+std::string approval_set_result(pqxx::connection& c, const std::string& id,
+                                const std::string& result);
 
 // One operation per line (clang-format 14 does not settle on a layout for this macro).
 // clang-format off

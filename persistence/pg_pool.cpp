@@ -207,6 +207,26 @@ db_actor::behavior_type worker(worker_pointer self, pool_options opts) {
       [&st](db_op_atom, const std::string& op, const std::string& args) {
         return run(st, op.c_str(), [&](pqxx::connection& c) { return detail::db_op(c, op, args); });
       },
+      [&st](appr_add_atom, const approval_request& in) {
+        return run(st, "approval_add",
+                   [&](pqxx::connection& c) { return detail::approval_add(c, in); });
+      },
+      [&st](appr_get_atom, const approval_filter& f) {
+        return run(st, "approval_get",
+                   [&](pqxx::connection& c) { return detail::approval_get(c, f); });
+      },
+      [&st](appr_list_atom, const approval_filter& f) {
+        return run(st, "approval_list",
+                   [&](pqxx::connection& c) { return detail::approval_list(c, f); });
+      },
+      [&st](appr_decide_atom, const approval_decision& d) {
+        return run(st, "approval_decide",
+                   [&](pqxx::connection& c) { return detail::approval_decide(c, d); });
+      },
+      [&st](appr_result_atom, const std::string& id, const std::string& result) {
+        return run(st, "approval_result",
+                   [&](pqxx::connection& c) { return detail::approval_set_result(c, id, result); });
+      },
       [&st](conv_open_atom, const conversation_access& a, const std::string& agent_type) {
         return run(st, "conv_open",
                    [&](pqxx::connection& c) { return detail::conv_open(c, a, agent_type); });
@@ -293,6 +313,21 @@ db_actor::behavior_type router(db_actor::stateful_pointer<router_state> self, po
       },
       [self, &st](db_op_atom a, std::string& op, std::string& args) {
         return self->delegate(st.pick(), a, std::move(op), std::move(args));
+      },
+      [self, &st](appr_add_atom a, approval_request& x) {
+        return self->delegate(st.pick(), a, std::move(x));
+      },
+      [self, &st](appr_get_atom a, approval_filter& x) {
+        return self->delegate(st.pick(), a, std::move(x));
+      },
+      [self, &st](appr_list_atom a, approval_filter& x) {
+        return self->delegate(st.pick(), a, std::move(x));
+      },
+      [self, &st](appr_decide_atom a, approval_decision& x) {
+        return self->delegate(st.pick(), a, std::move(x));
+      },
+      [self, &st](appr_result_atom a, std::string& x, std::string& y) {
+        return self->delegate(st.pick(), a, std::move(x), std::move(y));
       },
       [self, &st](conv_open_atom a, conversation_access& x, std::string& agent) {
         return self->delegate(st.pick(), a, std::move(x), std::move(agent));

@@ -3,6 +3,7 @@
 #include "workflows/workflow_manager.hpp"
 
 #include "actors/agent_message.hpp"
+#include "actors/agents/tool_policy.hpp"
 #include "actors/deadline.hpp"
 #include "actors/errc.hpp"
 #include "actors/json_limits.hpp"
@@ -276,6 +277,12 @@ void step(run_pointer self, const std::string& agent, const std::string& hand_of
                {"action", "workflow_step"}, {"workflow_id", st.id}, {"participants", st.agents()}};
   if (st.row.contains("owner_id") && st.row["owner_id"].is_string())
     turn["owner_id"] = st.row["owner_id"]; // `global` shared memory is the owner's
+  turn["step"] = st.path.size() + 1;
+  // The lead the run was started with, from the stored input: the tools' policy sends to and
+  // writes for this lead without asking a person (API.md §12), whatever the model writes.
+  if (auto lead = bound_lead_of(input.value("lead_data", json(nullptr))); !lead.email.empty())
+    turn["lead"] = {
+        {"email", lead.email}, {"name", lead.name}, {"budget_range", lead.budget_range}};
   if (!hand_off_to.empty())
     turn["hand_off_to"] = hand_off_to;
   // A listener per step receives the model's pieces: it forwards them every 300 ms (as

@@ -30,8 +30,10 @@ const std::string& agent_catalog::builtin_json() {
   return embedded_agents().front().second;
 }
 
-std::shared_ptr<const agent_catalog>
-agent_catalog::load(const std::string& text, const std::string& default_model, std::string& error) {
+std::shared_ptr<const agent_catalog> agent_catalog::load(const std::string& text,
+                                                         const std::string& default_model,
+                                                         std::string& error,
+                                                         const policy_overrides& overrides) {
   auto doc = parse_json(text);
   if (!doc.is_object() || !doc.contains("agents") || !doc["agents"].is_array()) {
     error = "expected {\"agents\": [...]}";
@@ -85,9 +87,48 @@ agent_catalog::load(const std::string& text, const std::string& default_model, s
           error = where + ": each tool needs a name and JSON-schema parameters";
           return nullptr;
         }
-        tools.push_back({{"name", t["name"]},
-                         {"description", t.value("description", std::string{})},
-                         {"parameters", t["parameters"]}});
+        agent_tool tool;
+        tool.name = t["name"].get<std::string>();
+        auto builtin = builtin_effect(tool.name);
+        tool.effect = builtin.value_or(tool_effect::write);
+        if (t.contains("effect")) {
+          auto declared = t["effect"].is_string()
+                              ? effect_from_string(t["effect"].get<std::string>())
+                              : std::nullopt;
+          if (!declared || (builtin && *declared != *builtin)) {
+            error = where + ": tool '" + tool.name + "' has effect " +
+                    (builtin ? std::string("'") + to_string(*builtin) + "'"
+                             : std::string("read, write or send"));
+            return nullptr;
+          }
+          tool.effect = *declared;
+        }
+        auto own = tool_policy::rules;
+        if (t.contains("policy")) {
+          auto p = t["policy"].is_string() ? policy_from_string(t["policy"].get<std::string>())
+                                           : std::nullopt;
+          if (!p || (*p == tool_policy::automatic && always_approval(tool.name))) {
+            error = where + ": tool '" + tool.name + "' policy must be " +
+                    (always_approval(tool.name) ? "approval or deny" : "auto, approval or deny");
+            return nullptr;
+          }
+          own = *p;
+        }
+        tool.policy = effective_policy(overrides, d.id, tool.name, own);
+        json shown = {{"name", t["name"]},
+                      {"description", t.value("description", std::string{})},
+                      {"parameters", t["parameters"]},
+                      {"effect", to_string(tool.effect)}};
+        if (tool.policy == tool_policy::rules && tool.effect == tool_effect::read)
+          shown["policy"] = "auto";
+        else
+          shown["policy"] = to_string(tool.policy);
+        if (tool.policy == tool_policy::rules && tool.effect != tool_effect::read && builtin)
+          shown["auto_when"] = tool.effect == tool_effect::write
+                                   ? "the record is the bound lead's own"
+                                   : "the recipient is the company or the bound lead";
+        tools.push_back(std::move(shown));
+        d.tools.push_back(std::move(tool));
       }
     }
     d.tools_json = tools.dump();
@@ -117,6 +158,13 @@ agent_catalog::load(const std::string& text, const std::string& default_model, s
     cat->rendered_.push_back(std::move(r));
   }
   return cat;
+}
+
+const agent_tool* agent_def::tool(std::string_view tool_name) const {
+  for (const auto& t : tools)
+    if (t.name == tool_name)
+      return &t;
+  return nullptr;
 }
 
 const agent_def* agent_catalog::find(std::string_view id) const {

@@ -3,6 +3,8 @@
 /// (`AGENTS_FILE`), or the built-in `actors/agents/agents.json`. Immutable once loaded; shared
 /// read-only between the registry actor and http/ (local only, never sent in a message).
 
+#include "actors/agents/tool_policy.hpp"
+
 #include <array>
 #include <memory>
 #include <string>
@@ -12,6 +14,13 @@
 namespace pixelcraft {
 
 struct model_status;
+
+/// A tool of an agent, as the policy sees it (API.md §12).
+struct agent_tool {
+  std::string name;
+  tool_effect effect = tool_effect::write;
+  tool_policy policy = tool_policy::rules; ///< effective: the catalogue's, then `TOOL_POLICY`
+};
 
 struct agent_def {
   std::string id; ///< also the `type`; `[a-z0-9_]{1,64}`, not a reserved path name
@@ -23,13 +32,22 @@ struct agent_def {
   double temperature = 0.7;
   int max_tokens = 800;
   std::string tools_json = "[]"; ///< `[{"name", "description", "parameters": <schema>}]`
+  std::vector<agent_tool> tools; ///< the same tools' effect and policy
+
+  /// The tool called `name`, or null when the agent has none by that name.
+  const agent_tool* tool(std::string_view name) const;
 };
 
 class agent_catalog {
 public:
-  /// Parses and validates a catalogue. On failure returns null and sets `error`.
-  static std::shared_ptr<const agent_catalog>
-  load(const std::string& json_text, const std::string& default_model, std::string& error);
+  /// Parses and validates a catalogue. A tool's `effect` (`read`/`write`/`send`) is optional
+  /// for the tools the runtime implements (their own is used; a different one is an error) and
+  /// defaults to `write` for others; `policy` (`auto`/`approval`/`deny`) is optional. `overrides`
+  /// (`TOOL_POLICY`) win over the file. On failure returns null and sets `error`.
+  static std::shared_ptr<const agent_catalog> load(const std::string& json_text,
+                                                   const std::string& default_model,
+                                                   std::string& error,
+                                                   const policy_overrides& overrides = {});
   /// The catalogue compiled into the binary.
   static const std::string& builtin_json();
 

@@ -72,12 +72,15 @@ struct turn {
   json tools_used = json::array();
   json memory_writes = json::array(); ///< successful `remember` calls: {key, scope, version}
   unsigned round = 0;
-  bool user_stored = false;            ///< the user message's insert has finished
-  caf::error user_error;               ///< ... and failed
-  std::function<void()> after_store;   ///< the reply, waiting for the user message to be stored
-  std::vector<agent_message> consumed; ///< workflow messages this turn took from the inbox
-  json messages_sent = json::array();  ///< {message_id, to_agent, message_type, status}
-  bool settled = false;                ///< hand-off sent and consumed messages marked
+  bool user_stored = false;               ///< the user message's insert has finished
+  caf::error user_error;                  ///< ... and failed
+  std::function<void()> after_store;      ///< the reply, waiting for the user message to be stored
+  std::vector<agent_message> consumed;    ///< workflow messages this turn took from the inbox
+  json messages_sent = json::array();     ///< {message_id, to_agent, message_type, status}
+  bool settled = false;                   ///< hand-off sent and consumed messages marked
+  std::string id;                         ///< this turn's id (the tools' per-turn budget)
+  json pending_approvals = json::array(); ///< approval ids of calls held for a person
+  bool approval_notice = false;           ///< the visitor was told the team will confirm
 };
 
 void pump(agent_pointer self);
@@ -424,6 +427,18 @@ void log_reply(agent_pointer self, const turn& t, const std::string& content, co
 void finish_turn(agent_pointer self, std::shared_ptr<turn> t, std::string content, json meta,
                  json tool_calls) {
   auto& st = self->state;
+  if (!t->pending_approvals.empty() && !t->approval_notice) {
+    // Said by the runtime, not left to the model: something the visitor asked for waits for
+    // a person (API.md §12).
+    t->approval_notice = true;
+    std::string notice = "\n\nOur team will review this request and confirm it with you shortly.";
+    if (content.empty())
+      notice = notice.substr(2);
+    if (t->listener)
+      caf::anon_send(t->listener, llm_chunk_atom_v, notice);
+    content += notice;
+    meta["pending_approvals"] = t->pending_approvals;
+  }
   if (!st.workflow_id.empty() && !t->settled) {
     t->settled = true;
     return settle_messages(self, t, content, [self, t, content, meta, tool_calls] {
@@ -506,7 +521,23 @@ void run_tools(agent_pointer self, std::shared_ptr<turn> t, const std::string& c
     call.conversation_id = st.conversation_id;
     call.workflow_id = string_or(t->request, "workflow_id");
     call.owner_id = string_or(t->request, "owner_id");
+    call.client = string_or(t->request, "client");
+    if (t->id.empty())
+      t->id = random_id();
+    call.turn_id = t->id;
+    if (auto it = t->request.find("step"); it != t->request.end() && it->is_number_integer())
+      call.step = it->get<int32_t>();
+    if (auto it = t->request.find("lead"); it != t->request.end() && it->is_object()) {
+      call.lead.email = string_or(*it, "email");
+      call.lead.name = string_or(*it, "name");
+      call.lead.budget_range = string_or(*it, "budget_range");
+    }
     auto finish_one = [self, t, results, pending, base, i, name](std::string result) {
+      if (result.find("\"pending\"") != std::string::npos) {
+        auto r = parse_json(result); // the tool actor's own reply
+        if (r.is_object() && r.value("pending", false) && r.contains("approval_id"))
+          t->pending_approvals.push_back(r["approval_id"]);
+      }
       if (name == "remember") {
         auto r = parse_json(result);
         if (r.is_object() && r.value("success", false)) {

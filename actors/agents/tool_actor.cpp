@@ -1,5 +1,6 @@
 #include "actors/agents/tool_actor.hpp"
 
+#include "actors/agents/tool_policy.hpp"
 #include "actors/deadline.hpp"
 #include "actors/errc.hpp"
 #include "actors/ids.hpp"
@@ -13,10 +14,15 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <climits>
 #include <ctime>
+#include <deque>
 #include <functional>
 #include <map>
+#include <unordered_map>
+#include <vector>
 
 namespace pixelcraft {
 
@@ -26,8 +32,21 @@ using json = nlohmann::json;
 using clock_type = std::chrono::steady_clock;
 constexpr const char* component = "pixelcraft.tools";
 
+/// Write/send calls counted against a budget.
+struct budget_use {
+  unsigned calls = 0;
+  std::deque<clock_type::time_point> times; ///< anonymous clients: the calls of the last hour
+  clock_type::time_point last;
+};
+
+constexpr size_t max_tracked_clients = 100000;
+constexpr auto budget_window = std::chrono::hours(1);
+
 struct tool_state {
   tool_options opts;
+  std::unordered_map<std::string, budget_use> turns;
+  std::unordered_map<std::string, budget_use> clients;
+  clock_type::time_point last_sweep = clock_type::now();
   static inline const char* name = "pixelcraft.tools";
 };
 
@@ -40,7 +59,8 @@ struct exec {
   std::string agent;
   std::string conversation_id;
   std::string execution_id;
-  std::string owner_id; ///< of the workflow the call runs in (global memory is the owner's)
+  std::string owner_id;    ///< of the workflow the call runs in (global memory is the owner's)
+  std::string approval_id; ///< set: a person approved this call; its result is stored there
   clock_type::time_point started = clock_type::now();
   caf::typed_response_promise<std::string> rp;
 };
@@ -68,7 +88,20 @@ void done(tool_pointer self, const exec_ptr& e, json result, const std::string& 
             });
   log::info(component, "tool executed",
             {{"tool", e->tool}, {"agent", e->agent}, {"status", status}, {"latency_ms", ms}});
-  e->rp.deliver(result.dump());
+  if (e->approval_id.empty()) {
+    e->rp.deliver(result.dump());
+    return;
+  }
+  // An approved call: its result is part of the approval's record.
+  auto text = result.dump();
+  self->request(self->state.opts.db, deadlines::db(self->state.opts.settings.db_timeout_ms),
+                appr_result_atom_v, e->approval_id, text)
+      .then([e, text](const std::string&) { e->rp.deliver(text); },
+            [e, text](caf::error& err) {
+              log::warn(component, "approval result not stored",
+                        {{"approval_id", e->approval_id}, {"error", caf::to_string(err)}});
+              e->rp.deliver(text);
+            });
 }
 
 std::string vendor_message(const json& body) {
@@ -519,83 +552,219 @@ const std::map<std::string, tool_kind>& tool_table() {
   return table;
 }
 
+/// Forgets turns and clients idle for an hour; past `max_tracked_clients`, the clients idle
+/// longest go first.
+void sweep_budgets(tool_state& st, clock_type::time_point now) {
+  if (now - st.last_sweep < std::chrono::minutes(1) && st.clients.size() <= max_tracked_clients)
+    return;
+  st.last_sweep = now;
+  for (auto* table : {&st.turns, &st.clients})
+    for (auto it = table->begin(); it != table->end();)
+      it = now - it->second.last > budget_window ? table->erase(it) : std::next(it);
+  if (st.clients.size() <= max_tracked_clients)
+    return;
+  std::vector<clock_type::time_point> last;
+  last.reserve(st.clients.size());
+  for (const auto& [_, use] : st.clients)
+    last.push_back(use.last);
+  auto cut = last.begin() + static_cast<std::ptrdiff_t>(last.size() / 10);
+  std::nth_element(last.begin(), cut, last.end());
+  for (auto it = st.clients.begin(); it != st.clients.end();)
+    it = it->second.last <= *cut ? st.clients.erase(it) : std::next(it);
+}
+
+/// Takes one write/send call from the turn's and the anonymous client's budgets; false (and
+/// nothing taken) when either is spent.
+bool take_budget(tool_state& st, const tool_call& call) {
+  auto now = clock_type::now();
+  sweep_budgets(st, now);
+  const auto& cfg = st.opts.settings;
+  auto turn_key = !call.turn_id.empty() ? call.turn_id : call.execution_id;
+  auto& turn = st.turns[turn_key];
+  turn.last = now;
+  if (turn.calls >= cfg.budget_per_turn)
+    return false;
+  if (!call.client.empty()) {
+    auto& client = st.clients[call.client];
+    client.last = now;
+    while (!client.times.empty() && now - client.times.front() > budget_window)
+      client.times.pop_front();
+    if (client.times.size() >= cfg.budget_anon_per_hour)
+      return false;
+    client.times.push_back(now);
+  }
+  ++turn.calls;
+  return true;
+}
+
+/// FNV-1a of the arguments: the same call in the same step raises one approval.
+std::string args_digest(const std::string& text) {
+  uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  static const char* hex = "0123456789abcdef";
+  std::string out(16, '0');
+  for (int i = 15; i >= 0; --i, h >>= 4)
+    out[static_cast<size_t>(i)] = hex[h & 15];
+  return out;
+}
+
+/// Stores a held call as an approval and answers the model that it is pending.
+void hold_for_approval(tool_pointer self, const exec_ptr& e, const tool_call& call,
+                       tool_effect effect, const std::string& reason) {
+  const auto& cfg = self->state.opts.settings;
+  approval_request req;
+  req.tool = e->tool;
+  req.effect = to_string(effect);
+  req.agent_type = e->agent;
+  req.arguments = e->args.dump();
+  req.reason = reason;
+  req.workflow_id = call.workflow_id;
+  req.conversation_id = call.conversation_id;
+  req.step = call.step;
+  req.owner_id = call.owner_id;
+  req.ttl_s = static_cast<int32_t>(std::min<unsigned>(cfg.approval_ttl_s, INT32_MAX));
+  if (!call.workflow_id.empty())
+    req.dedupe_key = call.workflow_id + ":" + std::to_string(call.step) + ":" + e->agent + ":" +
+                     e->tool + ":" + args_digest(req.arguments);
+  self->request(self->state.opts.db, deadlines::db(cfg.db_timeout_ms), appr_add_atom_v,
+                std::move(req))
+      .then(
+          [self, e, reason](const std::string& approval) {
+            auto doc = parse_json_or_throw(approval); // rendered by our SQL
+            done(self, e,
+                 {{"success", false},
+                  {"pending", true},
+                  {"approval_id", doc["approval_id"]},
+                  {"state", doc["state"]},
+                  {"reason", reason},
+                  {"message", "This action waits for a person at PixelCraft to approve it."}},
+                 "skipped", "approval required: " + reason);
+          },
+          [self, e](caf::error& err) {
+            // Held and not recorded: it must not run either.
+            done(self, e, {{"success", false}, {"error", "the approval could not be recorded"}},
+                 "error", "approval not recorded: " + caf::to_string(err));
+          });
+}
+
+/// The checks every call passes, then the policy (unless a person approved it), then the run.
+void check_and_run(tool_pointer self, const exec_ptr& e, const tool_call& call, bool approved) {
+  auto& st = self->state;
+  // 0. Built-in shared-memory tools, only inside a workflow.
+  if (e->tool == "remember" || e->tool == "recall") {
+    json schema;
+    for (const auto& t : memory_tools())
+      if (t["name"] == e->tool)
+        schema = t["parameters"];
+    auto problems = e->args.is_discarded() ? std::vector<std::string>{"$: not valid JSON"}
+                                           : validate_json(schema.dump(), e->args.dump());
+    if (call.workflow_id.empty() || !st.opts.memory) {
+      done(self, e,
+           {{"success", false}, {"error", "shared memory is only available inside a workflow"}},
+           "error", "memory tool outside a workflow");
+    } else if (!problems.empty()) {
+      if (e->args.is_discarded())
+        e->args = nullptr;
+      done(self, e, {{"success", false}, {"error", "invalid arguments"}, {"problems", problems}},
+           "error", "invalid arguments");
+    } else {
+      memory_tool(self, e, call.workflow_id);
+    }
+    return;
+  }
+  // 1. The tool must be one of the calling agent's tools.
+  const auto* def = st.opts.catalog->find(e->agent);
+  const auto* meta = def ? def->tool(e->tool) : nullptr;
+  json schema;
+  if (meta)
+    for (const auto& t : parse_json_or_throw(def->tools_json))
+      if (t["name"] == e->tool)
+        schema = t["parameters"];
+  auto kind = tool_table().find(e->tool);
+  if (schema.is_null() || kind == tool_table().end()) {
+    log::warn(component, "tool call refused: not allowed for this agent",
+              {{"tool", e->tool}, {"agent", e->agent}});
+    return done(
+        self, e,
+        {{"success", false}, {"error", "tool '" + e->tool + "' is not available to this agent"}},
+        "error", "tool not allowed for this agent");
+  }
+  // 2. Arguments must match the schema; invalid ones are never executed.
+  auto problems = e->args.is_discarded() ? std::vector<std::string>{"$: not valid JSON"}
+                                         : validate_json(schema.dump(), e->args.dump());
+  if (!problems.empty()) {
+    if (e->args.is_discarded())
+      e->args = nullptr;
+    json list = problems;
+    return done(self, e, {{"success", false}, {"error", "invalid arguments"}, {"problems", list}},
+                "error", "invalid arguments");
+  }
+  // 3. The policy (API.md §12), before anything is sent.
+  policy_verdict verdict{policy_verdict::run, {}};
+  if (!approved) {
+    policy_context pc;
+    pc.agent = e->agent;
+    pc.tool = e->tool;
+    pc.effect = meta->effect;
+    pc.policy = meta->policy;
+    pc.lead = call.lead;
+    pc.company_from = st.opts.settings.email_from;
+    pc.company_notify_to = st.opts.settings.email_notify_to;
+    verdict = decide(pc, e->args);
+    if (verdict.what == policy_verdict::deny) {
+      log::warn(component, "tool call refused by policy",
+                {{"tool", e->tool}, {"agent", e->agent}, {"reason", verdict.reason}});
+      return done(self, e, {{"success", false}, {"skipped", true}, {"reason", "denied_by_policy"}},
+                  "skipped", "denied_by_policy: " + verdict.reason);
+    }
+  }
+  // 4. A service that is not configured: skipped, never a pretend success.
+  if (!configured(st.opts.settings, kind->second.service))
+    return done(self, e, {{"success", false}, {"skipped", true}, {"reason", "not_configured"}},
+                "skipped", "not_configured");
+  // 5. Budgets: calls that act on the world, approved or held, count.
+  if (!approved && meta->effect != tool_effect::read && !take_budget(st, call)) {
+    log::warn(component, "tool call refused: over budget",
+              {{"tool", e->tool}, {"agent", e->agent}});
+    return done(self, e, {{"success", false}, {"skipped", true}, {"reason", "budget"}}, "skipped",
+                "budget: too many write/send calls for this turn or client");
+  }
+  if (verdict.what == policy_verdict::approval)
+    return hold_for_approval(self, e, call, meta->effect, verdict.reason);
+  kind->second.run(self, e);
+}
+
+/// A call as the tool actor tracks it while it runs.
+exec_ptr start_exec(tool_pointer self, const tool_call& call) {
+  auto e = std::make_shared<exec>();
+  e->rp = self->make_response_promise<std::string>();
+  e->tool = call.tool.empty() ? std::string{"unknown"} : call.tool;
+  e->agent = call.agent_type.empty() ? std::string{"unknown"} : call.agent_type;
+  e->conversation_id = call.conversation_id;
+  e->execution_id = call.execution_id;
+  e->owner_id = call.owner_id;
+  e->args = parse_json(call.arguments); // model output: bounded, never throws
+  if (e->args.is_string())              // OpenAI-style: arguments as a JSON string
+    e->args = parse_json(e->args.get<std::string>());
+  return e;
+}
+
 tool_actor::behavior_type tool_fn(tool_pointer self, tool_options opts) {
   self->state.opts = std::move(opts);
   return {
-      [self](tool_atom, tool_call& call) -> caf::result<std::string> {
-        auto& st = self->state;
-        auto e = std::make_shared<exec>();
-        e->rp = self->make_response_promise<std::string>();
-        auto rp = e->rp;
-        e->tool = call.tool.empty() ? std::string{"unknown"} : std::move(call.tool);
-        e->agent = call.agent_type.empty() ? std::string{"unknown"} : std::move(call.agent_type);
-        e->conversation_id = std::move(call.conversation_id);
-        e->execution_id = std::move(call.execution_id);
-        e->owner_id = std::move(call.owner_id);
-        e->args = parse_json(call.arguments); // model output: bounded, never throws
-        if (e->args.is_string())              // OpenAI-style: arguments as a JSON string
-          e->args = parse_json(e->args.get<std::string>());
-        // 0. Built-in shared-memory tools, only inside a workflow.
-        if (e->tool == "remember" || e->tool == "recall") {
-          const auto& workflow_id = call.workflow_id;
-          json schema;
-          for (const auto& t : memory_tools())
-            if (t["name"] == e->tool)
-              schema = t["parameters"];
-          auto problems = e->args.is_discarded() ? std::vector<std::string>{"$: not valid JSON"}
-                                                 : validate_json(schema.dump(), e->args.dump());
-          if (workflow_id.empty() || !st.opts.memory) {
-            done(self, e,
-                 {{"success", false},
-                  {"error", "shared memory is only available inside a workflow"}},
-                 "error", "memory tool outside a workflow");
-          } else if (!problems.empty()) {
-            if (e->args.is_discarded())
-              e->args = nullptr;
-            done(self, e,
-                 {{"success", false}, {"error", "invalid arguments"}, {"problems", problems}},
-                 "error", "invalid arguments");
-          } else {
-            memory_tool(self, e, workflow_id);
-          }
-          return rp;
-        }
-        // 1. The tool must be one of the calling agent's tools.
-        const auto* def = st.opts.catalog->find(e->agent);
-        json schema;
-        if (def)
-          for (const auto& t : parse_json_or_throw(def->tools_json))
-            if (t["name"] == e->tool)
-              schema = t["parameters"];
-        auto kind = tool_table().find(e->tool);
-        if (schema.is_null() || kind == tool_table().end()) {
-          log::warn(component, "tool call refused: not allowed for this agent",
-                    {{"tool", e->tool}, {"agent", e->agent}});
-          done(self, e,
-               {{"success", false},
-                {"error", "tool '" + e->tool + "' is not available to this agent"}},
-               "error", "tool not allowed for this agent");
-          return rp;
-        }
-        // 2. Arguments must match the schema; invalid ones are never executed.
-        auto problems = e->args.is_discarded() ? std::vector<std::string>{"$: not valid JSON"}
-                                               : validate_json(schema.dump(), e->args.dump());
-        if (!problems.empty()) {
-          if (e->args.is_discarded())
-            e->args = nullptr;
-          json list = problems;
-          done(self, e, {{"success", false}, {"error", "invalid arguments"}, {"problems", list}},
-               "error", "invalid arguments");
-          return rp;
-        }
-        // 3. A service that is not configured: skipped, never a pretend success.
-        if (!configured(st.opts.settings, kind->second.service)) {
-          done(self, e, {{"success", false}, {"skipped", true}, {"reason", "not_configured"}},
-               "skipped");
-          return rp;
-        }
-        kind->second.run(self, e);
-        return rp;
+      [self](tool_atom, const tool_call& call) -> caf::result<std::string> {
+        auto e = start_exec(self, call);
+        check_and_run(self, e, call, false);
+        return e->rp;
+      },
+      [self](tool_approved_atom, const approved_call& ok) -> caf::result<std::string> {
+        auto e = start_exec(self, ok.call);
+        e->approval_id = ok.approval_id;
+        check_and_run(self, e, ok.call, true);
+        return e->rp;
       },
   };
 }
@@ -605,6 +774,13 @@ tool_actor::behavior_type tool_fn(tool_pointer self, tool_options opts) {
 const std::string& memory_tools_json() {
   static const std::string text = memory_tools().dump();
   return text;
+}
+
+std::chrono::milliseconds approved_call_timeout(const tool_settings& s) {
+  // Up to three vendor requests (HubSpot: contact, search, update, deal), each with retries,
+  // and two database writes.
+  auto vendor = std::chrono::milliseconds((s.vendor_timeout_ms + 1000) * (s.vendor_retries + 1));
+  return 4 * vendor + 2 * deadlines::db(s.db_timeout_ms);
 }
 
 tool_actor spawn_tool_actor(caf::actor_system& sys, tool_options opts) {

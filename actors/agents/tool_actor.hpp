@@ -7,10 +7,21 @@
 /// - `remember` and `recall` (shared memory, API.md §7) are built in: available to any agent
 ///   inside a workflow (the call carries `workflow_id`), never outside one; scopes `workflow`,
 ///   `global` (the owner's) and `system` (written by admin-owned runs only).
-/// - Before anything runs, the call is checked: the tool must be in the calling agent's
-///   definition (else refused) and the arguments must match its JSON schema (else refused,
-///   never executed). A service that is not configured gives
-///   `{"success": false, "skipped": true, "reason": "not_configured"}` without a call.
+/// - Before anything runs, the call is checked, in this order: the tool must be in the calling
+///   agent's definition (else refused) and the arguments must match its JSON schema (else
+///   refused, never executed); then the policy (actors/agents/tool_policy.hpp, API.md §12):
+///   `deny` gives `{"success": false, "skipped": true, "reason": "denied_by_policy"}`; a
+///   service that is not configured gives `"reason": "not_configured"`; a `write`/`send` call
+///   over the turn's budget (`budget_per_turn`) or the anonymous client's hourly budget
+///   (`budget_anon_per_hour`) gives `"reason": "budget"`; a call that needs a person is stored
+///   as an `Approval` (actors/stores/approval_store.hpp) with its exact arguments and gives
+///   `{"success": false, "pending": true, "approval_id", "reason"}`. Only then does it run.
+/// - Budgets are counted here, in memory: per `turn_id` (forgotten an hour after its last
+///   call) and per anonymous `client` address (a sliding hour; at most 100,000 addresses
+///   tracked, the oldest dropped first).
+/// - An approved call (`tool_approved_atom`) runs the stored arguments once, through the same
+///   allow-list, schema and configuration checks but no policy or budget, and its result is
+///   stored on the approval before the reply.
 /// - Always replies with a result object (failures are results, so the agent can carry on):
 ///   `{"success": bool, "skipped"?, "reason"?, "error"?, ...}`. Every execution, refused ones
 ///   included, writes one `agent_logs` row `tool_execution:<tool>` (status `success`, `error`,
@@ -27,6 +38,7 @@
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -37,7 +49,10 @@ using tool_actor = caf::typed_actor<
     /// model (never an error: a refused or failed call is a result with `"success": false`).
     /// A memory write that fails is `"version_mismatch"` only for a compare-and-set conflict
     /// (errors compared with their category: a timeout is a `timeout` result).
-    caf::replies_to<tool_atom, tool_call>::with<std::string>>;
+    caf::replies_to<tool_atom, tool_call>::with<std::string>,
+    /// Runs a call a person approved. Reply: the result object as JSON text (also stored on
+    /// the approval). Callers wait `approved_call_timeout(settings)`.
+    caf::replies_to<tool_approved_atom, approved_call>::with<std::string>>;
 
 /// What the tools need to know of the configuration (app/ fills it, API.md §9, §10).
 struct tool_settings {
@@ -50,7 +65,14 @@ struct tool_settings {
   unsigned vendor_timeout_ms = 10000;
   unsigned vendor_retries = 3;
   unsigned db_timeout_ms = 5000;
+  unsigned budget_per_turn = 3;       ///< `TOOL_BUDGET_PER_TURN`: write/send calls per turn
+  unsigned budget_anon_per_hour = 10; ///< `TOOL_BUDGET_ANON_PER_HOUR`
+  unsigned approval_ttl_s = 86400;    ///< `APPROVAL_TTL_S`
 };
+
+/// How long a vendor-backed tool call may take at most (every attempt and backoff), plus the
+/// database writes around it: what callers of `tool_approved_atom` wait.
+std::chrono::milliseconds approved_call_timeout(const tool_settings& s);
 
 struct tool_options {
   std::shared_ptr<const agent_catalog> catalog;

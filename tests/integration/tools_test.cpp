@@ -64,6 +64,14 @@ public:
       env["CALENDAR_API_URL"] = vendors.url();
       env["CALENDAR_ID"] = calendar_id;
     }
+    // These tests are about the vendors' wire: every tool that may run by itself does (the
+    // default policy is tested in policy_test.cpp); calendar changes always ask a person.
+    env["TOOL_POLICY"] = "create_project_lead=auto,create_marketing_lead=auto,"
+                         "sync_lead_to_crm=auto,send_marketing_proposal=auto,"
+                         "send_qualification_notification=auto,schedule_strategy_session=auto,"
+                         "schedule_technical_consultation=auto,schedule_qualification_call=auto";
+    env["TOOL_BUDGET_PER_TURN"] = "20";
+    env["TOOL_BUDGET_ANON_PER_HOUR"] = "1000";
     env["VENDOR_BACKOFF_MS"] = "20";
     env["VENDOR_RETRIES"] = "2";
     env["BREAKER_FAILURES"] = "2";
@@ -337,25 +345,46 @@ TEST_F(ToolsTest, MeetingsCanBeRescheduledAndCancelled) {
   chat("lead_qualification", "book a call");
   auto event_id = tool_results()["schedule_qualification_call"]["event_id"].get<std::string>();
   ASSERT_FALSE(event_id.empty());
+  // Moving or cancelling an event always waits for a person (API.md §12): nothing is sent
+  // until an admin approves, and then exactly the stored arguments run.
   model.queue({calls(json::array(
                    {tool_call("reschedule_meeting", {{"event_id", event_id},
                                                      {"start_time", "2026-12-03T09:30:00+01:00"},
                                                      {"duration_minutes", 45}})})),
                says("moved")});
-  chat("lead_qualification", "move it");
+  auto moved = chat("lead_qualification", "move it");
+  EXPECT_NE(moved["response"].get<std::string>().find("Our team will review"), std::string::npos);
+  EXPECT_TRUE(vendors.requests("PATCH", "/calendar/v3/calendars/").empty());
+  auto held = tool_results()["reschedule_meeting"];
+  EXPECT_EQ(held["pending"], true);
+  auto move_id = held["approval_id"].get<std::string>();
+  auto approved =
+      post("/api/approvals/" + move_id, {{"decision", "approve"}}, {bearer(admin_token())});
+  ASSERT_EQ(approved.status, 200) << approved.body;
+  EXPECT_EQ(json::parse(approved.body)["state"], "approved");
+  EXPECT_EQ(json::parse(approved.body)["result"]["success"], true);
   auto patch = vendors.requests("PATCH", "/calendar/v3/calendars/");
   ASSERT_EQ(patch.size(), 1u);
   EXPECT_EQ(patch[0].body["start"]["dateTime"], "2026-12-03T08:30:00Z");
   EXPECT_EQ(patch[0].body["end"]["dateTime"], "2026-12-03T09:15:00Z");
-  EXPECT_EQ(tool_results()["reschedule_meeting"]["success"], true);
   model.queue({calls(json::array({tool_call("cancel_meeting", {{"event_id", event_id}})})),
                says("cancelled")});
   chat("lead_qualification", "cancel it");
+  EXPECT_TRUE(vendors.requests("DELETE", "/calendar/v3/calendars/").empty());
+  auto cancel_id = tool_results()["cancel_meeting"]["approval_id"].get<std::string>();
+  approved = post("/api/approvals/" + cancel_id, {{"decision", "approve"}, {"note", "ok"}},
+                  {bearer(admin_token())});
+  ASSERT_EQ(approved.status, 200) << approved.body;
+  EXPECT_EQ(json::parse(approved.body)["result"]["success"], true);
   auto del = vendors.requests("DELETE", "/calendar/v3/calendars/");
   ASSERT_EQ(del.size(), 1u);
   EXPECT_NE(del[0].target.find(event_id), std::string::npos);
-  EXPECT_EQ(tool_results()["cancel_meeting"]["success"], true);
   EXPECT_TRUE(vendors.events().empty());
+  // Decided once: a second decision is a conflict, and nothing runs again.
+  EXPECT_EQ(post("/api/approvals/" + cancel_id, {{"decision", "approve"}}, {bearer(admin_token())})
+                .status,
+            409);
+  EXPECT_EQ(vendors.requests("DELETE", "/calendar/v3/calendars/").size(), 1u);
 }
 
 TEST_F(ToolsTest, NoSecretAppearsInResponsesOrLogs) {
