@@ -17,6 +17,7 @@
 #include "actors/stores/approval_store.hpp"
 #include "actors/stores/conversation_store.hpp"
 #include "actors/stores/idempotency_store.hpp"
+#include "actors/stores/journal_store.hpp"
 #include "actors/stores/lead_store.hpp"
 #include "actors/stores/shared_memory_store.hpp"
 
@@ -38,6 +39,6 @@ using db_actor = caf::typed_actor<
     /// Unknown ops and malformed args are `errc::invalid_argument`.
     caf::replies_to<db_op_atom, std::string, std::string>::with<std::string>>::
     extend_with<lead_store, conversation_store, idempotency_store, shared_memory_store,
-                agent_message_store, approval_store>;
+                agent_message_store, approval_store, journal_store>;
 
 } // namespace pixelcraft

@@ -6,6 +6,7 @@
 #include "actors/stores/approval_store.hpp"
 #include "actors/stores/conversation_store.hpp"
 #include "actors/stores/idempotency_store.hpp"
+#include "actors/stores/journal_store.hpp"
 #include "actors/stores/lead_store.hpp"
 #include "actors/stores/shared_memory_store.hpp"
 

@@ -38,6 +38,8 @@ struct approval_request;
 struct approval_filter;
 struct approval_decision;
 struct approved_call;
+struct journal_call;
+struct journal_entry;
 } // namespace pixelcraft
 
 // The block reads as a table, as in CAF's own headers.
@@ -125,6 +127,12 @@ CAF_BEGIN_TYPE_ID_BLOCK(pixelcraft_actors, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(pixelcraft_actors, (pixelcraft::approval_request))
   CAF_ADD_TYPE_ID(pixelcraft_actors, (pixelcraft::approval_filter))
   CAF_ADD_TYPE_ID(pixelcraft_actors, (pixelcraft::approval_decision))
+  // The step journal (actors/stores/journal_store.hpp).
+  CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, journal_begin_atom, "jrnl_begin")
+  CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, journal_end_atom, "jrnl_end")
+  CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, journal_list_atom, "jrnl_list")
+  CAF_ADD_TYPE_ID(pixelcraft_actors, (pixelcraft::journal_call))
+  CAF_ADD_TYPE_ID(pixelcraft_actors, (pixelcraft::journal_entry))
   // Workflows (workflow_manager_actor).
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, wf_start_atom, "wf_start")
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, wf_action_atom, "wf_action")
@@ -132,6 +140,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(pixelcraft_actors, caf::first_custom_type_id)
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, wf_msg_atom, "wf_msg")
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, wf_scan_atom, "wf_scan")
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, lease_atom, "lease")
+  CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, wf_approval_atom, "wf_appr")
   // Shared memory (memory_actor and its supervisor).
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, mem_put_atom, "mem_put")
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, mem_get_atom, "mem_get")

@@ -5,9 +5,17 @@
 ///   lives until shutdown, and spawns and monitors one run actor per execution it runs.
 /// - Durable: each execution's state, path and every completed step's result are saved to
 ///   `workflow_executions` before the next step starts. On start-up (and every few seconds)
-///   the manager resumes executions that are pending, running or paused and whose lease is free
+///   the manager resumes executions that are pending, running, paused or awaiting approval
+///   and whose lease is free
 ///   or expired, from their last completed step; a step that completed is never run again. A
 ///   lease with an epoch (fencing) guarantees two servers never run one execution at once.
+/// - A step whose tool calls were held for a person (API.md §12) is not recorded: the run is
+///   `awaiting_approval` (events `approval_requested`) until every approval it raised is
+///   decided or expired (`approval_resolved`), then the step runs again with the decisions and
+///   the calls' real results in `context.approvals` (the tool actor answers the same call in the
+///   same step from its approval, so nothing runs twice). A step runs again at most 3 times for
+///   new approvals; after that it is recorded as it is. Pause and cancel work while waiting;
+///   resuming a paused run that still waits goes back to `awaiting_approval`.
 /// - Requests carry JSON text; callers authorise first (http/ checks ownership).
 
 #include "actors/fwd.hpp"
@@ -36,6 +44,10 @@ using workflow_manager_actor = caf::typed_actor<
     /// stored in `agent_messages` first, then handed to the target agent's next step. Reply: the
     /// message, `delivered`. `errc::failed_precondition` when the execution is terminal,
     /// `errc::unavailable` when the agent cannot be reached (the row is then `failed`).
-    caf::replies_to<wf_msg_atom, std::string, outgoing_message>::with<agent_message>>;
+    caf::replies_to<wf_msg_atom, std::string, outgoing_message>::with<agent_message>,
+    /// An approval of execution `workflow_id` was decided (API.md §12): a step waiting for it
+    /// looks now instead of at its next check (a run waiting for a decision also checks every
+    /// second, so a lost notice only delays it). No reply.
+    caf::reacts_to<wf_approval_atom, std::string>>;
 
 } // namespace pixelcraft

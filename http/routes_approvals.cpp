@@ -4,6 +4,8 @@
 #include "http/context.hpp"
 #include "http/validation.hpp"
 
+#include <caf/send.hpp>
+
 #include <algorithm>
 
 namespace pixelcraft::http {
@@ -125,19 +127,31 @@ void decide(const ctx_ptr& ctx) {
   ask(
       ctx, ctx->opts->db, ctx->db_timeout(),
       [ctx, approve](std::string& decided) {
-        if (!approve || !ctx->opts->tools)
-          return ctx->send(200, std::move(decided));
         auto doc = parse_json_or_throw(decided); // rendered by our SQL
+        // A workflow step waiting for this decision looks now (it also looks every second).
+        auto notify = [ctx, doc] {
+          if (ctx->opts->workflows && doc["workflow_id"].is_string())
+            caf::anon_send(ctx->opts->workflows, wf_approval_atom_v,
+                           doc["workflow_id"].get<std::string>());
+        };
+        if (!approve || !ctx->opts->tools) {
+          notify();
+          return ctx->send(200, std::move(decided));
+        }
         auto timeout = std::min(ctx->time_left(), ctx->opts->approved_call_timeout);
         // The decision is stored: the call runs once, and its result joins the record.
         ask_or(
             ctx, ctx->opts->tools, timeout,
-            [ctx, doc](std::string& result) mutable {
+            [ctx, doc, notify](std::string& result) mutable {
               doc["result"] = parse_json(result);
+              notify();
               ctx->send_json(200, doc);
             },
-            [ctx, doc](caf::error&) { ctx->send_json(200, doc); }, tool_approved_atom_v,
-            call_of(doc));
+            [ctx, doc, notify](caf::error&) {
+              notify();
+              ctx->send_json(200, doc);
+            },
+            tool_approved_atom_v, call_of(doc));
       },
       appr_decide_atom_v, std::move(d));
 }

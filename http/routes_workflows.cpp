@@ -150,6 +150,16 @@ void messages_get(const ctx_ptr& ctx) {
   });
 }
 
+/// The step journal (API.md §13): the calls the execution's steps made, in order.
+void journal(const ctx_ptr& ctx) {
+  with_workflow(ctx, [ctx](json wf) {
+    ask(
+        ctx, ctx->opts->db, ctx->db_timeout(),
+        [ctx](std::string& out) { ctx->send(200, std::move(out)); }, journal_list_atom_v,
+        wf["workflow_id"].get<std::string>());
+  });
+}
+
 void memory(const ctx_ptr& ctx) {
   with_workflow(ctx, [ctx](json wf) {
     ask<std::vector<memory_entry>>(
@@ -256,6 +266,7 @@ void register_workflow_routes(api::impl& a) {
   add_route(a, "POST", "/api/agents/workflows/{id}/messages", access::user, messages_post, true);
   add_route(a, "GET", "/api/agents/workflows/{id}/messages", access::user, messages_get);
   add_route(a, "GET", "/api/agents/workflows/{id}/memory", access::user, memory);
+  add_route(a, "GET", "/api/agents/workflows/{id}/journal", access::user, journal);
   add_route(a, "PATCH", "/api/agents/workflows/{id}/state", access::user, state);
 }
 

@@ -6,6 +6,7 @@
 #include "actors/stores/approval_store.hpp"
 #include "actors/stores/conversation_store.hpp"
 #include "actors/stores/idempotency_store.hpp"
+#include "actors/stores/journal_store.hpp"
 #include "actors/stores/lead_store.hpp"
 #include "actors/stores/shared_memory_store.hpp"
 #include "persistence/migrations.hpp"
@@ -71,6 +72,10 @@ idempotency_claim idem_begin(pqxx::connection& c, const std::string& scope, cons
 bool idem_end(pqxx::connection& c, const std::string& scope, const std::string& key, int status,
               const std::string& body);
 bool idem_drop(pqxx::connection& c, const std::string& scope, const std::string& key);
+
+journal_entry journal_begin(pqxx::connection& c, const journal_call& in);
+bool journal_end(pqxx::connection& c, const journal_call& in);
+std::string journal_list(pqxx::connection& c, const std::string& workflow_id);
 
 std::string approval_add(pqxx::connection& c, const approval_request& in);
 std::string approval_get(pqxx::connection& c, const approval_filter& f);

@@ -207,6 +207,18 @@ db_actor::behavior_type worker(worker_pointer self, pool_options opts) {
       [&st](db_op_atom, const std::string& op, const std::string& args) {
         return run(st, op.c_str(), [&](pqxx::connection& c) { return detail::db_op(c, op, args); });
       },
+      [&st](journal_begin_atom, const journal_call& in) {
+        return run(st, "journal_begin",
+                   [&](pqxx::connection& c) { return detail::journal_begin(c, in); });
+      },
+      [&st](journal_end_atom, const journal_call& in) {
+        return run(st, "journal_end",
+                   [&](pqxx::connection& c) { return detail::journal_end(c, in); });
+      },
+      [&st](journal_list_atom, const std::string& workflow_id) {
+        return run(st, "journal_list",
+                   [&](pqxx::connection& c) { return detail::journal_list(c, workflow_id); });
+      },
       [&st](appr_add_atom, const approval_request& in) {
         return run(st, "approval_add",
                    [&](pqxx::connection& c) { return detail::approval_add(c, in); });
@@ -313,6 +325,15 @@ db_actor::behavior_type router(db_actor::stateful_pointer<router_state> self, po
       },
       [self, &st](db_op_atom a, std::string& op, std::string& args) {
         return self->delegate(st.pick(), a, std::move(op), std::move(args));
+      },
+      [self, &st](journal_begin_atom a, journal_call& x) {
+        return self->delegate(st.pick(), a, std::move(x));
+      },
+      [self, &st](journal_end_atom a, journal_call& x) {
+        return self->delegate(st.pick(), a, std::move(x));
+      },
+      [self, &st](journal_list_atom a, std::string& x) {
+        return self->delegate(st.pick(), a, std::move(x));
       },
       [self, &st](appr_add_atom a, approval_request& x) {
         return self->delegate(st.pick(), a, std::move(x));

@@ -98,7 +98,8 @@ std::string wf_resumable(pqxx::connection& c, const json&) {
   pqxx::read_transaction t{c};
   auto r =
       t.exec1("SELECT coalesce(jsonb_agg(id), '[]'::jsonb)::text FROM workflow_executions WHERE"
-              " current_state IN ('pending', 'running', 'paused') AND (lease_owner IS NULL OR"
+              " current_state IN ('pending', 'running', 'paused', 'awaiting_approval') AND "
+              "(lease_owner IS NULL OR"
               " lease_expires_at < now())");
   return std::string{"{\"ids\":"} + r[0].c_str() + "}";
 }

@@ -41,7 +41,9 @@ using run_actor = caf::typed_actor<
     caf::replies_to<wf_msg_atom, std::string, outgoing_message>::with<agent_message>,
     caf::reacts_to<lease_atom>, caf::reacts_to<tick_atom, uint64_t>,
     /// Model output of a step in progress, forwarded by its listener (an `output_delta` event).
-    caf::reacts_to<llm_chunk_atom, std::string, std::string>>;
+    caf::reacts_to<llm_chunk_atom, std::string, std::string>,
+    /// Look at the approvals the waiting steps raised (a notice, or the run's own check).
+    caf::reacts_to<wf_approval_atom, std::string>>;
 
 bool terminal(const std::string& s) {
   return s == "completed" || s == "failed" || s == "cancelled";
@@ -62,6 +64,13 @@ struct run_state {
   uint64_t next_waiter = 1;
   std::map<std::string, unsigned> attempts;
   json agent_memory = json::object(); ///< values agents stored with `remember`, by key
+  /// Steps waiting for people (API.md §12), by agent: `{"ids": [approval ids], "hand_off_to"}`.
+  std::map<std::string, json> awaiting;
+  /// Decided approvals a waiting step runs again with (`context.approvals`), by agent.
+  std::map<std::string, json> decided;
+  std::set<std::string> seen_approvals;            ///< every approval id a step of this run raised
+  std::map<std::string, unsigned> approval_reruns; ///< per agent: reruns for new approvals
+  bool approval_check_scheduled = false;
   /// Saves run one at a time, in order (the next is sent when the last is stored): events keep
   /// their order and the actor keeps serving its mailbox while one is in flight.
   std::deque<std::pair<json, std::function<void()>>> saves;
@@ -181,13 +190,52 @@ void finish(run_pointer self, const std::string& state, const std::string& error
 }
 
 /// A step answered: record its result (after any last output), write memory, go on.
+void check_approvals(run_pointer self);
+
+/// Holds a step whose tool calls wait for people; true when it does (the step is not
+/// recorded: it runs again once they decided).
+bool await_approvals(run_pointer self, const std::string& agent, const json& reply,
+                     const std::string& rest, const std::string& hand_off_to) {
+  auto& st = self->state;
+  auto meta = reply.value("metadata", json::object());
+  auto ids = meta.is_object() ? meta.value("pending_approvals", json::array()) : json::array();
+  if (!ids.is_array() || ids.empty())
+    return false;
+  bool fresh = false;
+  for (const auto& id : ids)
+    if (id.is_string())
+      fresh = st.seen_approvals.insert(id.get<std::string>()).second || fresh;
+  // A step that keeps raising new approvals is recorded as it is after three reruns.
+  if (fresh && st.approval_reruns[agent]++ >= 3)
+    return false;
+  st.awaiting[agent] = {{"ids", ids}, {"hand_off_to", hand_off_to}};
+  json events = json::array();
+  if (!rest.empty())
+    events.push_back(
+        {{"event_type", "output_delta"}, {"data", {{"agent", agent}, {"text", rest}}}});
+  for (const auto& id : ids)
+    events.push_back(
+        {{"event_type", "approval_requested"},
+         {"data", {{"agent", agent}, {"approval_id", id}, {"step", st.path.size() + 1}}}});
+  if (st.state == "running") {
+    st.state = "awaiting_approval";
+    events.push_back({{"event_type", "state_changed"}, {"data", {{"state", "awaiting_approval"}}}});
+  }
+  save(self, json::object(), events, [self] { check_approvals(self); });
+  return true;
+}
+
 void on_step_done(run_pointer self, const std::string& agent, const std::string& text,
-                  const std::string& rest) {
+                  const std::string& rest, const std::string& hand_off_to) {
   auto& st = self->state;
   --st.in_flight;
   if (st.finishing)
     return;
   auto r = parse_json_or_throw(text);
+  if (await_approvals(self, agent, r, rest, hand_off_to))
+    return;
+  st.awaiting.erase(agent);
+  st.decided.erase(agent);
   json result = {{"content", r["response"]},
                  {"metadata", r["metadata"]},
                  {"tools_used", r.value("tools_used", json::array())}};
@@ -271,6 +319,8 @@ void step(run_pointer self, const std::string& agent, const std::string& hand_of
   context["workflow"] = {{"workflow_id", st.id}, {"type", st.type()}, {"step", st.path.size() + 1}};
   if (!st.results.empty())
     context["previous_results"] = st.results;
+  if (auto it = st.decided.find(agent); it != st.decided.end())
+    context["approvals"] = it->second; // what people decided on this step's held calls
   if (message.empty())
     message = "Work on this task for the workflow and answer concisely.";
   json turn = {{"agent_type", agent},       {"message", message},   {"context", context},
@@ -319,13 +369,17 @@ void step(run_pointer self, const std::string& agent, const std::string& hand_of
        json::array({{{"event_type", "step_started"}, {"data", {{"agent", agent}}}}}), [] {});
   self->request(st.opts.agents, timeout, chat_atom_v, turn.dump(), listener)
       .then(
-          [self, agent, listener](const std::string& text) {
+          [self, agent, listener, hand_off_to](const std::string& text) {
             // The reply is causally after every piece the listener got: take the rest first, so
             // output_delta events all come before step_completed.
             self->request(listener, std::chrono::seconds(5), caf::get_atom_v)
-                .then([self, agent,
-                       text](const std::string& rest) { on_step_done(self, agent, text, rest); },
-                      [self, agent, text](caf::error&) { on_step_done(self, agent, text, ""); });
+                .then(
+                    [self, agent, text, hand_off_to](const std::string& rest) {
+                      on_step_done(self, agent, text, rest, hand_off_to);
+                    },
+                    [self, agent, text, hand_off_to](caf::error&) {
+                      on_step_done(self, agent, text, "", hand_off_to);
+                    });
           },
           [self, agent, listener, hand_off_to](caf::error& err) {
             auto& st = self->state;
@@ -470,6 +524,87 @@ void run_next(run_pointer self) {
   });
 }
 
+/// Looks at the approvals the waiting steps raised; a step whose approvals are all decided
+/// (or expired) runs again with them. While any step waits, looks again every second.
+void check_approvals(run_pointer self) {
+  auto& st = self->state;
+  if (st.finishing || st.awaiting.empty() || st.approval_check_scheduled)
+    return;
+  approval_filter f; // as an admin: this run's approvals, whoever owns them
+  f.workflow_id = st.id;
+  f.limit = 500;
+  st.approval_check_scheduled = true;
+  auto again = [self] {
+    self->delayed_send(self, std::chrono::seconds(1), wf_approval_atom_v, self->state.id);
+  };
+  self->request(st.opts.db, deadlines::db(st.opts.settings.db_timeout_ms), appr_list_atom_v, f)
+      .then(
+          [self, again](const std::string& text) {
+            auto& st = self->state;
+            st.approval_check_scheduled = false;
+            if (st.finishing)
+              return;
+            std::map<std::string, json> by_id;
+            auto list = parse_json_or_throw(text); // rendered by our SQL
+            for (auto& a : list["items"])
+              by_id[a["approval_id"].get<std::string>()] = a;
+            json events = json::array();
+            std::vector<std::pair<std::string, std::string>> ready; // agent, hand_off_to
+            for (auto it = st.awaiting.begin(); it != st.awaiting.end();) {
+              json decided = json::array();
+              bool open = false;
+              for (const auto& id : it->second["ids"]) {
+                auto found = by_id.find(id.get<std::string>());
+                if (found == by_id.end() || found->second["state"] == "pending") {
+                  open = open || found != by_id.end(); // an unknown id waits for nothing
+                  continue;
+                }
+                const auto& a = found->second;
+                decided.push_back({{"approval_id", a["approval_id"]},
+                                   {"tool", a["tool"]},
+                                   {"arguments", a["arguments"]},
+                                   {"state", a["state"]},
+                                   {"note", a["note"]},
+                                   {"result", a["result"]}});
+              }
+              if (open) {
+                ++it;
+                continue;
+              }
+              for (const auto& d : decided)
+                events.push_back({{"event_type", "approval_resolved"},
+                                  {"data",
+                                   {{"agent", it->first},
+                                    {"approval_id", d["approval_id"]},
+                                    {"state", d["state"]}}}});
+              st.decided[it->first] = std::move(decided);
+              ready.emplace_back(it->first, it->second.value("hand_off_to", std::string{}));
+              it = st.awaiting.erase(it);
+            }
+            if (!st.awaiting.empty())
+              again();
+            if (ready.empty())
+              return;
+            if (st.awaiting.empty() && st.state == "awaiting_approval") {
+              st.state = "running";
+              events.push_back({{"event_type", "state_changed"}, {"data", {{"state", "running"}}}});
+            }
+            save(self, json::object(), events, [self, ready] {
+              // Paused meanwhile: the steps run again when the run is resumed.
+              if (self->state.state != "running" && self->state.state != "awaiting_approval")
+                return;
+              for (const auto& [agent, hand_off_to] : ready)
+                step(self, agent, hand_off_to);
+            });
+          },
+          [self, again](caf::error& err) {
+            self->state.approval_check_scheduled = false;
+            log::warn(component, "approvals not read; looking again",
+                      {{"workflow_id", self->state.id}, {"error", caf::to_string(err)}});
+            again();
+          });
+}
+
 using string_promise = caf::typed_response_promise<std::string>;
 using message_promise = caf::typed_response_promise<agent_message>;
 
@@ -494,10 +629,21 @@ void on_action(run_pointer self, const std::string& action, string_promise rp) {
                 reply);
   }
   if (action == "resume") {
-    if (st.state == "running")
+    if (st.state == "running" || st.state == "awaiting_approval")
       return reply();
     if (st.state != "paused")
       return conflict("cannot resume a " + st.state + " workflow");
+    if (!st.awaiting.empty()) {
+      // Still waiting for people: back to waiting, and the decisions are looked at again.
+      st.state = "awaiting_approval";
+      return save(self, json::object(),
+                  json::array({{{"event_type", "state_changed"},
+                                {"data", {{"state", "awaiting_approval"}}}}}),
+                  [self, reply]() mutable {
+                    reply();
+                    check_approvals(self);
+                  });
+    }
     st.state = "running";
     return save(self, json::object(),
                 json::array({{{"event_type", "state_changed"}, {"data", {{"state", "running"}}}}}),
@@ -701,6 +847,10 @@ run_actor::behavior_type run_fn(run_pointer self, std::string id, manager_option
           on_message(self, out, std::move(rp));
         });
       },
+      [self](wf_approval_atom, const std::string&) {
+        if (self->state.ready)
+          check_approvals(self);
+      },
       [self](llm_chunk_atom, const std::string& agent, const std::string& text) {
         if (self->state.finishing)
           return;
@@ -832,6 +982,10 @@ manager_impl::behavior_type manager_fn(manager_pointer self, manager_options opt
         if (auto it = st.runs.find(id); it != st.runs.end())
           return self->delegate(it->second, a, id, msg);
         return caf::make_error(errc::failed_precondition, "the workflow is not running");
+      },
+      [self](wf_approval_atom a, const std::string& id) {
+        if (auto it = self->state.runs.find(id); it != self->state.runs.end())
+          self->send(it->second, a, id);
       },
       [self, db_t](wf_scan_atom) {
         auto& st = self->state;

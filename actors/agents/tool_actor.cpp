@@ -21,6 +21,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <optional>
 #include <unordered_map>
 #include <vector>
 
@@ -61,6 +62,7 @@ struct exec {
   std::string execution_id;
   std::string owner_id;    ///< of the workflow the call runs in (global memory is the owner's)
   std::string approval_id; ///< set: a person approved this call; its result is stored there
+  std::optional<journal_call> journal; ///< set: a workflow call, recorded in the step journal
   clock_type::time_point started = clock_type::now();
   caf::typed_response_promise<std::string> rp;
 };
@@ -88,6 +90,23 @@ void done(tool_pointer self, const exec_ptr& e, json result, const std::string& 
             });
   log::info(component, "tool executed",
             {{"tool", e->tool}, {"agent", e->agent}, {"status", status}, {"latency_ms", ms}});
+  if (e->journal) {
+    // The step may go on only once the journal knows the call ran: a step that runs again
+    // (a crash, a decision) must find it.
+    auto entry = *e->journal;
+    entry.status = status == "success" ? "done" : "failed";
+    entry.result = result.dump();
+    auto text = entry.result;
+    self->request(self->state.opts.db, deadlines::db(self->state.opts.settings.db_timeout_ms),
+                  journal_end_atom_v, std::move(entry))
+        .then([e, text](bool) { e->rp.deliver(text); },
+              [e, text](caf::error& err) {
+                log::warn(component, "journal entry not completed",
+                          {{"tool", e->tool}, {"error", caf::to_string(err)}});
+                e->rp.deliver(text);
+              });
+    return;
+  }
   if (e->approval_id.empty()) {
     e->rp.deliver(result.dump());
     return;
@@ -634,6 +653,26 @@ void hold_for_approval(tool_pointer self, const exec_ptr& e, const tool_call& ca
       .then(
           [self, e, reason](const std::string& approval) {
             auto doc = parse_json_or_throw(approval); // rendered by our SQL
+            // The same call again in the same step (it runs again after the decision, or after
+            // a restart): the approval answers, and nothing runs a second time.
+            auto state = doc.value("state", std::string{});
+            if (state == "approved" && doc["result"].is_object())
+              return done(self, e, doc["result"], "success",
+                          "approved earlier; its result is reused");
+            if (state == "approved")
+              return done(self, e,
+                          {{"success", false},
+                           {"approval_id", doc["approval_id"]},
+                           {"error", "approved; its result is not known yet"}},
+                          "error", "approved earlier; result not recorded");
+            if (state == "denied" || state == "expired")
+              return done(self, e,
+                          {{"success", false},
+                           {"skipped", true},
+                           {"approval_id", doc["approval_id"]},
+                           {"reason", state == "denied" ? "denied_by_person" : "approval_expired"},
+                           {"note", doc["note"]}},
+                          "skipped", state == "denied" ? "denied by a person" : "approval expired");
             done(self, e,
                  {{"success", false},
                   {"pending", true},
@@ -647,6 +686,66 @@ void hold_for_approval(tool_pointer self, const exec_ptr& e, const tool_call& ca
             // Held and not recorded: it must not run either.
             done(self, e, {{"success", false}, {"error", "the approval could not be recorded"}},
                  "error", "approval not recorded: " + caf::to_string(err));
+          });
+}
+
+/// Whether a call that may have reached the vendor before a crash can be sent again without a
+/// second effect: calendar writes use an event id derived from the call (the vendor refuses
+/// a second insert), and a HubSpot contact is upserted by e-mail; a deal or an e-mail is not.
+bool safe_to_resend(const std::string& service, const exec_ptr& e) {
+  if (service == "google_calendar")
+    return true;
+  bool with_deal = e->tool != "sync_lead_to_crm" || e->args.contains("deal_name");
+  return service == "hubspot" && !with_deal;
+}
+
+/// A workflow call that acts on the world: recorded in the step journal before it runs. The
+/// same call in the same step (the step runs again after a crash or a decision) is answered
+/// from the journal; one that started and never finished is sent again only where that is
+/// safe, else it is `outcome_unknown` and a person decides whether to send it again.
+void run_journaled(tool_pointer self, const exec_ptr& e, const tool_call& call,
+                   const tool_kind& kind, tool_effect effect) {
+  journal_call j;
+  j.workflow_id = call.workflow_id;
+  j.step = call.step;
+  j.agent = e->agent;
+  j.call_key = e->tool + ":" + args_digest(e->args.dump());
+  j.name = e->tool;
+  j.request = e->args.dump();
+  // Vendor idempotency keys (and calendar event ids) follow the call, not this attempt.
+  e->execution_id =
+      call.workflow_id + ":" + std::to_string(call.step) + ":" + j.agent + ":" + j.call_key;
+  auto timeout = deadlines::db(self->state.opts.settings.db_timeout_ms);
+  self->request(self->state.opts.db, timeout, journal_begin_atom_v, j)
+      .then(
+          [self, e, call, kind, effect, j](const journal_entry& entry) mutable {
+            if (entry.status == "new" || entry.status == "failed") {
+              e->journal = j;
+              return kind.run(self, e);
+            }
+            if (entry.status == "done")
+              return done(self, e, parse_json(entry.result), "success",
+                          "ran before in this step; the journal's result is reused");
+            if (safe_to_resend(kind.service, e)) {
+              e->journal = j;
+              return kind.run(self, e);
+            }
+            // Started and never finished (a crash during the call): it may have reached the
+            // vendor. Not sent again without a person.
+            j.status = "outcome_unknown";
+            j.result = json{{"success", false}, {"outcome_unknown", true}}.dump();
+            self->request(self->state.opts.db,
+                          deadlines::db(self->state.opts.settings.db_timeout_ms),
+                          journal_end_atom_v, j)
+                .then([](bool) {}, [](caf::error&) {});
+            hold_for_approval(self, e, call, effect,
+                              "the server stopped during this call, so it may already have "
+                              "reached the recipient; send it again?");
+          },
+          [self, e](caf::error& err) {
+            // Unrecorded, it must not run: a later run of the step could not know of it.
+            done(self, e, {{"success", false}, {"error", "the call could not be journaled"}},
+                 "error", "journal unavailable: " + caf::to_string(err));
           });
 }
 
@@ -734,7 +833,9 @@ void check_and_run(tool_pointer self, const exec_ptr& e, const tool_call& call, 
   }
   if (verdict.what == policy_verdict::approval)
     return hold_for_approval(self, e, call, meta->effect, verdict.reason);
-  kind->second.run(self, e);
+  if (approved || call.workflow_id.empty() || meta->effect == tool_effect::read)
+    return kind->second.run(self, e);
+  run_journaled(self, e, call, kind->second, meta->effect);
 }
 
 /// A call as the tool actor tracks it while it runs.

@@ -8,6 +8,7 @@
 
 #include <pqxx/pqxx>
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -126,6 +127,7 @@ public:
     env["CALENDAR_API_URL"] = vendors.url();
     env["CALENDAR_ID"] = calendar_id;
     env["VENDOR_BACKOFF_MS"] = "20";
+    env["WORKFLOW_LEASE_S"] = "2"; // a killed server's runs resume quickly
     for (auto& [k, v] : extra)
       env[k] = v;
     return env;
@@ -175,14 +177,37 @@ public:
     return out;
   }
 
-  json run_workflow(const std::string& agent, json input, const std::string& token) {
-    auto r = post("/api/agents/workflows/execute?wait=30",
+  /// Starts a one-agent sequential workflow and waits until its step has run: the workflow is
+  /// then `awaiting_approval` (a call was held) or terminal.
+  json start_workflow(const std::string& agent, json input, const std::string& token) {
+    auto r = post("/api/agents/workflows/execute",
                   {{"workflow_type", "sequential"},
                    {"participating_agents", {agent}},
                    {"input_data", std::move(input)}},
                   {bearer(token)});
-    EXPECT_EQ(r.status, 200) << r.body;
-    return json::parse(r.body, nullptr, false);
+    EXPECT_EQ(r.status, 202) << r.body;
+    auto id = json::parse(r.body)["workflow_id"].get<std::string>();
+    json wf;
+    eventually(
+        [&] {
+          wf = json::parse(get("/api/agents/workflows/" + id, {bearer(token)}).body);
+          auto state = wf.value("current_state", std::string{});
+          return state == "awaiting_approval" || state == "completed" || state == "failed";
+        },
+        30);
+    return wf;
+  }
+
+  /// The workflow's stored events, in order: event types.
+  std::vector<std::string> event_types(const std::string& workflow_id) {
+    pqxx::connection c{dsn};
+    pqxx::read_transaction t{c};
+    std::vector<std::string> out;
+    for (auto row : t.exec_params("SELECT event_type FROM workflow_events WHERE"
+                                  " workflow_execution_id = $1::uuid ORDER BY seq",
+                                  workflow_id))
+      out.push_back(row[0].as<std::string>());
+    return out;
   }
 
   std::map<std::string, std::string> extra;
@@ -210,25 +235,25 @@ TEST_F(PolicyTest, AnObedientModelCannotActOutsideThePolicy) {
       chat_as({bearer(user_token())}, agent, corpus[i]);
       break;
     case 2: { // a workflow's task, with a bound lead that is not the attacker
-      auto wf = run_workflow(
+      auto wf = start_workflow(
           agent,
           {{"message", corpus[i]},
            {"lead_data",
             {{"name", "Ada"}, {"email", "ada@example.com"}, {"budget_range", "5000-10000"}}}},
           user_token());
-      EXPECT_EQ(wf["current_state"], "completed") << wf.dump();
+      EXPECT_EQ(wf["current_state"], "awaiting_approval") << wf.dump();
       break;
     }
     default: { // the lead's own fields carry the injection
-      auto wf = run_workflow(agent,
-                             {{"message", "Qualify this lead."},
-                              {"lead_data",
-                               {{"name", corpus[i]},
-                                {"email", "ada@example.com"},
-                                {"company", corpus[i]},
-                                {"message", corpus[i]}}}},
-                             user_token());
-      EXPECT_EQ(wf["current_state"], "completed") << wf.dump();
+      auto wf = start_workflow(agent,
+                               {{"message", "Qualify this lead."},
+                                {"lead_data",
+                                 {{"name", corpus[i]},
+                                  {"email", "ada@example.com"},
+                                  {"company", corpus[i]},
+                                  {"message", corpus[i]}}}},
+                               user_token());
+      EXPECT_EQ(wf["current_state"], "awaiting_approval") << wf.dump();
       break;
     }
     }
@@ -251,27 +276,34 @@ TEST_F(PolicyTest, AnObedientModelCannotActOutsideThePolicy) {
   EXPECT_EQ(json::parse(held.body)["total"], asked);
 }
 
-// With a bound lead, a workflow acts for that lead by itself; what goes elsewhere waits, and
-// an admin's approval runs exactly the stored arguments once.
-TEST_F(PolicyTest, AWorkflowActsForItsLeadAndAPersonApprovesTheRest) {
-  model.queue(
-      {calls(json::array(
-           {tool_call("send_marketing_proposal",
-                      {{"to_email", "ADA@example.com"}, {"proposal_summary", "SEO and a shop."}}),
-            tool_call("create_marketing_lead", {{"email", "ada@example.com"},
-                                                {"name", "Ada Lovelace"},
-                                                {"monthly_budget", 2000},
-                                                {"summary", "Bakery"}}),
-            tool_call("send_marketing_proposal", {{"to_email", "partner@agency.example"},
-                                                  {"proposal_summary", "Ada's plan, FYI."}})})),
-       says("Proposal sent to Ada; the copy for the partner waits for approval.")});
-  auto wf = run_workflow(
+// With a bound lead, a workflow acts for that lead by itself; what goes elsewhere waits: the
+// run is `awaiting_approval` until an admin decides, the approved call runs exactly its stored
+// arguments once, and the step runs again with the real result. Calls the step repeats are
+// answered from the journal and the approval, so nothing is sent twice.
+TEST_F(PolicyTest, AWorkflowWaitsForApprovalAndContinuesWithTheRealResult) {
+  auto ada_send = tool_call("send_marketing_proposal", {{"to_email", "ADA@example.com"},
+                                                        {"proposal_summary", "SEO and a shop."}});
+  auto partner_send =
+      tool_call("send_marketing_proposal",
+                {{"to_email", "partner@agency.example"}, {"proposal_summary", "Ada's plan, FYI."}});
+  model.queue({calls(json::array({ada_send,
+                                  tool_call("create_marketing_lead", {{"email", "ada@example.com"},
+                                                                      {"name", "Ada Lovelace"},
+                                                                      {"monthly_budget", 2000},
+                                                                      {"summary", "Bakery"}}),
+                                  partner_send})),
+               says("Proposal sent to Ada; the copy for the partner waits for approval."),
+               // The step again, after the decision: the model repeats two of its calls.
+               calls(json::array({ada_send, partner_send})),
+               says("Sent to Ada and, approved, to the partner.")});
+  auto wf = start_workflow(
       "digital_marketing",
       {{"message", "Send Ada our proposal."},
        {"lead_data",
         {{"name", "Ada Lovelace"}, {"email", "ada@example.com"}, {"budget_range", "5000-10000"}}}},
       user_token());
-  ASSERT_EQ(wf["current_state"], "completed") << wf.dump();
+  ASSERT_EQ(wf["current_state"], "awaiting_approval") << wf.dump();
+  auto id_of_run = wf["workflow_id"].get<std::string>();
   auto mail = vendors.requests("POST", "/v3/mail/send");
   ASSERT_EQ(mail.size(), 1u);
   EXPECT_EQ(mail[0].body["personalizations"][0]["to"][0]["email"], "ADA@example.com");
@@ -286,7 +318,7 @@ TEST_F(PolicyTest, AWorkflowActsForItsLeadAndAPersonApprovesTheRest) {
   EXPECT_EQ(approval["tool"], "send_marketing_proposal");
   EXPECT_EQ(approval["effect"], "send");
   EXPECT_EQ(approval["agent_type"], "digital_marketing");
-  EXPECT_EQ(approval["workflow_id"], wf["workflow_id"]);
+  EXPECT_EQ(approval["workflow_id"], id_of_run);
   EXPECT_EQ(approval["step"], 1);
   EXPECT_EQ(approval["arguments"]["to_email"], "partner@agency.example");
   EXPECT_NE(approval["reason"].get<std::string>().find("bound lead"), std::string::npos);
@@ -294,7 +326,7 @@ TEST_F(PolicyTest, AWorkflowActsForItsLeadAndAPersonApprovesTheRest) {
   EXPECT_EQ(json::parse(get("/api/approvals", {bearer(user_token("user-2"))}).body)["total"], 0);
   auto id = approval["approval_id"].get<std::string>();
   EXPECT_EQ(get("/api/approvals/" + id, {bearer(user_token("user-2"))}).status, 404);
-  EXPECT_EQ(json::parse(get("/api/approvals?workflow_id=" + wf["workflow_id"].get<std::string>() +
+  EXPECT_EQ(json::parse(get("/api/approvals?workflow_id=" + id_of_run +
                                 "&state=pending&tool=send_marketing_proposal",
                             {bearer(admin_token())})
                             .body)["total"],
@@ -316,16 +348,133 @@ TEST_F(PolicyTest, AWorkflowActsForItsLeadAndAPersonApprovesTheRest) {
   EXPECT_EQ(doc["decided_by"], "admin-1");
   EXPECT_EQ(doc["note"], "Partner ok");
   EXPECT_EQ(doc["result"]["success"], true) << decided.body;
+
+  json final_state;
+  ASSERT_TRUE(eventually(
+      [&] {
+        final_state =
+            json::parse(get("/api/agents/workflows/" + id_of_run, {bearer(user_token())}).body);
+        return final_state["current_state"] == "completed";
+      },
+      30))
+      << final_state.dump();
+  EXPECT_EQ(final_state["results"]["digital_marketing"]["content"],
+            "Sent to Ada and, approved, to the partner.");
   mail = vendors.requests("POST", "/v3/mail/send");
-  ASSERT_EQ(mail.size(), 2u);
+  ASSERT_EQ(mail.size(), 2u); // Ada once, the partner once
   EXPECT_EQ(mail[1].body["personalizations"][0]["to"][0]["email"], "partner@agency.example");
   EXPECT_NE(mail[1].body["content"][0]["value"].get<std::string>().find("Ada's plan, FYI."),
             std::string::npos);
+  // The step ran again with the decision and the real result.
+  bool saw_decision = false;
+  for (auto& req : model.requests())
+    saw_decision = saw_decision || req.dump().find("Partner ok") != std::string::npos;
+  EXPECT_TRUE(saw_decision);
+  auto events = event_types(id_of_run);
+  auto at = [&events](const std::string& type) {
+    return std::find(events.begin(), events.end(), type) - events.begin();
+  };
+  EXPECT_LT(at("approval_requested"), at("approval_resolved"));
+  EXPECT_LT(at("approval_resolved"), at("step_completed"));
+  EXPECT_NE(std::find(events.begin(), events.end(), "workflow_completed"), events.end());
   auto stored = json::parse(get("/api/approvals/" + id, {bearer(user_token())}).body);
   EXPECT_EQ(stored["result"]["success"], true);
   EXPECT_EQ(post("/api/approvals/" + id, {{"decision", "deny"}}, {bearer(admin_token())}).status,
             409);
   EXPECT_EQ(vendors.requests("POST", "/v3/mail/send").size(), 2u);
+}
+
+// A denial reaches the waiting step as a result; pause and resume work while a step waits.
+TEST_F(PolicyTest, ADeniedCallContinuesTheWorkflowAndPauseResumeWorkWhileWaiting) {
+  model.queue({calls(json::array({tool_call("schedule_strategy_session",
+                                            {{"attendee_email", "eve@example.org"},
+                                             {"start_time", "2026-12-10T10:00:00Z"}})})),
+               says("Waiting."), says("Eve's session was declined by the team.")});
+  auto wf = start_workflow("digital_marketing", {{"message", "Book Eve."}}, user_token());
+  ASSERT_EQ(wf["current_state"], "awaiting_approval") << wf.dump();
+  auto run = "/api/agents/workflows/" + wf["workflow_id"].get<std::string>();
+  auto act = [&](const std::string& action) {
+    auto r = call("PATCH", run + "/state", json{{"action", action}}.dump(),
+                  {bearer(user_token()), "Content-Type: application/json"});
+    EXPECT_EQ(r.status, 200) << r.body;
+    return json::parse(r.body, nullptr, false).value("current_state", std::string{});
+  };
+  EXPECT_EQ(act("pause"), "paused");
+  EXPECT_EQ(act("resume"), "awaiting_approval");
+  EXPECT_EQ(act("resume"), "awaiting_approval"); // no change
+  auto items = json::parse(get("/api/approvals?workflow_id=" + wf["workflow_id"].get<std::string>(),
+                               {bearer(admin_token())})
+                               .body)["items"];
+  ASSERT_EQ(items.size(), 1u);
+  auto decided = post("/api/approvals/" + items[0]["approval_id"].get<std::string>(),
+                      {{"decision", "deny"}, {"note", "Not a client"}}, {bearer(admin_token())});
+  ASSERT_EQ(decided.status, 200) << decided.body;
+  json final_state;
+  ASSERT_TRUE(eventually(
+      [&] {
+        final_state = json::parse(get(run, {bearer(user_token())}).body);
+        return final_state["current_state"] == "completed";
+      },
+      30))
+      << final_state.dump();
+  EXPECT_TRUE(side_effects().empty());
+  EXPECT_NE(model.requests().back().dump().find("Not a client"), std::string::npos);
+}
+
+// The journal (API.md §13): a server killed after a step sent an e-mail, and before the step
+// was recorded, resumes the step; the step asks for the same e-mail again and gets the
+// journal's result: the lead receives it once.
+TEST_F(PolicyTest, AStepResumedAfterKillNineDoesNotSendItsEmailTwice) {
+  auto send = tool_call("send_marketing_proposal",
+                        {{"to_email", "ada@example.com"}, {"proposal_summary", "Our plan."}});
+  fake_llm_script slow;
+  slow.tokens = {"Sent", " to", " Ada", "."};
+  slow.token_delay = std::chrono::milliseconds(1500);
+  model.queue({calls(json::array({send})), slow, calls(json::array({send})), says("Sent once.")});
+  auto r = post("/api/agents/workflows/execute",
+                {{"workflow_type", "sequential"},
+                 {"participating_agents", {"digital_marketing"}},
+                 {"input_data",
+                  {{"message", "Send Ada the plan."},
+                   {"lead_data", {{"name", "Ada"}, {"email", "ada@example.com"}}}}}},
+                {bearer(user_token())});
+  ASSERT_EQ(r.status, 202) << r.body;
+  auto id = json::parse(r.body)["workflow_id"].get<std::string>();
+  ASSERT_TRUE(
+      eventually([&] { return vendors.requests("POST", "/v3/mail/send").size() == 1; }, 20));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300)); // inside the slow answer
+  srv.kill9();
+  start_server(base_env());
+  json wf;
+  ASSERT_TRUE(eventually(
+      [&] {
+        wf = json::parse(get("/api/agents/workflows/" + id, {bearer(user_token())}).body);
+        return wf["current_state"] == "completed";
+      },
+      60))
+      << wf.dump();
+  EXPECT_EQ(wf["results"]["digital_marketing"]["content"], "Sent once.");
+  EXPECT_EQ(vendors.requests("POST", "/v3/mail/send").size(), 1u);
+  pqxx::connection c{dsn};
+  pqxx::read_transaction t{c};
+  auto row = t.exec_params1("SELECT count(*), min(status), min(name) FROM step_journal"
+                            " WHERE workflow_execution_id = $1::uuid",
+                            id);
+  EXPECT_EQ(row[0].as<int>(), 1);
+  EXPECT_EQ(row[1].as<std::string>(), "done");
+  EXPECT_EQ(row[2].as<std::string>(), "send_marketing_proposal");
+  auto journal = get("/api/agents/workflows/" + id + "/journal", {bearer(user_token())});
+  ASSERT_EQ(journal.status, 200) << journal.body;
+  auto items = json::parse(journal.body)["items"];
+  ASSERT_EQ(items.size(), 1u) << journal.body;
+  EXPECT_EQ(items[0]["step"], 1);
+  EXPECT_EQ(items[0]["call"], 1);
+  EXPECT_EQ(items[0]["kind"], "tool");
+  EXPECT_EQ(items[0]["status"], "done");
+  EXPECT_EQ(items[0]["request"]["to_email"], "ada@example.com");
+  EXPECT_EQ(items[0]["result"]["success"], true);
+  EXPECT_EQ(get("/api/agents/workflows/" + id + "/journal", {bearer(user_token("user-2"))}).status,
+            404);
 }
 
 // `deny` never runs; budgets cap write/send calls per turn and per anonymous client.

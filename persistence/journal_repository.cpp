@@ -1,0 +1,64 @@
+// The step journal (API.md §13). Begin is one INSERT ... ON CONFLICT: whoever records a call
+// first runs it; anyone later learns what became of it.
+#include "persistence/detail.hpp"
+
+namespace pixelcraft::persistence::detail {
+
+journal_entry journal_begin(pqxx::connection& c, const journal_call& in) {
+  auto request = pg_json_text(in.request);
+  pqxx::work w{c};
+  auto r = w.exec_params(
+      "INSERT INTO step_journal (workflow_execution_id, step, agent, call_key, call, kind, name,"
+      " request)"
+      " SELECT $1::uuid, $2, $3, $4,"
+      "   (SELECT coalesce(max(call), 0) + 1 FROM step_journal"
+      "     WHERE workflow_execution_id = $1::uuid AND step = $2),"
+      "   $5, $6, $7::jsonb"
+      " ON CONFLICT DO NOTHING RETURNING call",
+      pg_text(in.workflow_id), in.step, pg_text(in.agent), pg_text(in.call_key), pg_text(in.kind),
+      pg_text(in.name), request);
+  journal_entry out;
+  if (!r.empty()) {
+    out.status = "new";
+    out.call = r[0][0].as<int32_t>();
+  } else {
+    auto row =
+        w.exec_params1("SELECT status, coalesce(result::text, ''), call FROM step_journal"
+                       " WHERE workflow_execution_id = $1::uuid AND step = $2"
+                       " AND agent = $3 AND call_key = $4",
+                       pg_text(in.workflow_id), in.step, pg_text(in.agent), pg_text(in.call_key));
+    out.status = row[0].as<std::string>();
+    out.result = row[1].as<std::string>();
+    out.call = row[2].as<int32_t>();
+  }
+  w.commit();
+  return out;
+}
+
+bool journal_end(pqxx::connection& c, const journal_call& in) {
+  auto result = pg_json_text(in.result);
+  pqxx::work w{c};
+  w.exec_params0("UPDATE step_journal SET status = $5, result = $6::jsonb, finished_at = now()"
+                 " WHERE workflow_execution_id = $1::uuid AND step = $2 AND agent = $3"
+                 " AND call_key = $4",
+                 pg_text(in.workflow_id), in.step, pg_text(in.agent), pg_text(in.call_key),
+                 pg_text(in.status), result);
+  w.commit();
+  return true;
+}
+
+std::string journal_list(pqxx::connection& c, const std::string& workflow_id) {
+  pqxx::read_transaction t{c};
+  auto r = t.exec_params1(
+      "SELECT coalesce(jsonb_agg(jsonb_build_object("
+      "  'step', j.step, 'call', j.call, 'agent', j.agent, 'kind', j.kind, 'name', j.name,"
+      "  'status', j.status, 'request', j.request, 'result', j.result,"
+      "  'started_at', pixelcraft_ts(j.started_at), 'finished_at', pixelcraft_ts(j.finished_at),"
+      "  'duration_ms', round(extract(epoch FROM j.finished_at - j.started_at) * 1000, 3))"
+      "  ORDER BY j.step, j.call, j.agent), '[]'::jsonb)::text, count(*)"
+      " FROM step_journal j WHERE j.workflow_execution_id::text = $1",
+      pg_text(workflow_id));
+  return std::string{"{\"items\":"} + r[0].c_str() + ",\"total\":" + r[1].c_str() + "}";
+}
+
+} // namespace pixelcraft::persistence::detail
