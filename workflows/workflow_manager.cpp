@@ -70,6 +70,7 @@ struct run_state {
   std::map<std::string, json> decided;
   std::set<std::string> seen_approvals;            ///< every approval id a step of this run raised
   std::map<std::string, unsigned> approval_reruns; ///< per agent: reruns for new approvals
+  std::map<std::string, int> passes; ///< per agent: runs of its current step (model journal)
   bool approval_check_scheduled = false;
   /// Saves run one at a time, in order (the next is sent when the last is stored): events keep
   /// their order and the actor keeps serving its mailbox while one is in flight.
@@ -209,6 +210,7 @@ bool await_approvals(run_pointer self, const std::string& agent, const json& rep
   if (fresh && st.approval_reruns[agent]++ >= 3)
     return false;
   st.awaiting[agent] = {{"ids", ids}, {"hand_off_to", hand_off_to}};
+  ++st.passes[agent]; // its next run asks the model anew (the context has the decisions)
   json events = json::array();
   if (!rest.empty())
     events.push_back(
@@ -236,6 +238,7 @@ void on_step_done(run_pointer self, const std::string& agent, const std::string&
     return;
   st.awaiting.erase(agent);
   st.decided.erase(agent);
+  st.passes.erase(agent);
   json result = {{"content", r["response"]},
                  {"metadata", r["metadata"]},
                  {"tools_used", r.value("tools_used", json::array())}};
@@ -328,6 +331,7 @@ void step(run_pointer self, const std::string& agent, const std::string& hand_of
   if (st.row.contains("owner_id") && st.row["owner_id"].is_string())
     turn["owner_id"] = st.row["owner_id"]; // `global` shared memory is the owner's
   turn["step"] = st.path.size() + 1;
+  turn["pass"] = st.passes[agent];
   // The lead the run was started with, from the stored input: the tools' policy sends to and
   // writes for this lead without asking a person (API.md §12), whatever the model writes.
   if (auto lead = bound_lead_of(input.value("lead_data", json(nullptr))); !lead.email.empty())

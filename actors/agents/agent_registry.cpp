@@ -22,6 +22,7 @@
 #include <functional>
 #include <limits>
 #include <map>
+#include <optional>
 #include <random>
 #include <unordered_set>
 #include <vector>
@@ -572,7 +573,22 @@ void run_tools(agent_pointer self, std::shared_ptr<turn> t, const std::string& c
   }
 }
 
-void call_model(agent_pointer self, std::shared_ptr<turn> t) {
+/// The model's answer (llm_actor's reply text): tools to run, or the turn's reply.
+void on_model_reply(agent_pointer self, std::shared_ptr<turn> t, const std::string& text) {
+  auto r = parse_json_or_throw(text);
+  auto calls = r.value("tool_calls", json::array());
+  if (!calls.empty() && self->state.opts.tools && t->round < self->state.opts.settings.tool_rounds)
+    return run_tools(self, t, r.value("content", std::string{}), calls);
+  json meta = {{"model_used", r["model"]},
+               {"degraded", false},
+               {"latency_ms", r["latency_ms"]},
+               {"tokens_in", r["tokens_in"]},
+               {"tokens_out", r["tokens_out"]}};
+  finish_turn(self, t, r.value("content", std::string{}), meta, r["tool_calls"]);
+}
+
+void call_model_live(agent_pointer self, std::shared_ptr<turn> t,
+                     std::optional<journal_call> journaled) {
   auto& st = self->state;
   // The model client ends the call within its budget; we wait that + margin.
   auto budget = t->deadline.budget_for(std::chrono::seconds(st.opts.settings.llm_timeout_s));
@@ -585,18 +601,21 @@ void call_model(agent_pointer self, std::shared_ptr<turn> t) {
   req["timeout_ms"] = budget.count();
   self->request(st.opts.llm, budget + deadlines::margin, llm_chat_atom_v, req.dump(), t->listener)
       .then(
-          [self, t](const std::string& text) {
-            auto r = parse_json_or_throw(text);
-            auto calls = r.value("tool_calls", json::array());
-            if (!calls.empty() && self->state.opts.tools &&
-                t->round < self->state.opts.settings.tool_rounds)
-              return run_tools(self, t, r.value("content", std::string{}), calls);
-            json meta = {{"model_used", r["model"]},
-                         {"degraded", false},
-                         {"latency_ms", r["latency_ms"]},
-                         {"tokens_in", r["tokens_in"]},
-                         {"tokens_out", r["tokens_out"]}};
-            finish_turn(self, t, r.value("content", std::string{}), meta, r["tool_calls"]);
+          [self, t, journaled](const std::string& text) {
+            if (journaled) {
+              // The answer is recorded before anything acts on it (a step resumed after a
+              // crash reuses it instead of asking the model again).
+              auto entry = *journaled;
+              entry.status = "done";
+              entry.result = text;
+              self->request(self->state.opts.db,
+                            deadlines::db(self->state.opts.settings.db_timeout_ms),
+                            journal_end_atom_v, std::move(entry))
+                  .then([self, t, text](bool) { on_model_reply(self, t, text); },
+                        [self, t, text](caf::error&) { on_model_reply(self, t, text); });
+              return;
+            }
+            on_model_reply(self, t, text);
           },
           [self, t](caf::error& err) {
             bool partial = err.context().size() > 1 && err.context().match_element<bool>(1) &&
@@ -619,6 +638,34 @@ void call_model(agent_pointer self, std::shared_ptr<turn> t) {
             write_log(self, *t, status, json::object(), caf::to_string(err));
             fail_turn(self, t, std::move(err));
           });
+}
+
+/// A workflow step's model calls are journaled (API.md §13): per step, pass (the step's runs
+/// for new approvals) and round. A step that runs again after a crash reuses the recorded
+/// answers, so it asks for the same tool calls, which the tool journal answers.
+void call_model(agent_pointer self, std::shared_ptr<turn> t) {
+  auto& st = self->state;
+  auto step = t->request.find("step");
+  if (st.workflow_id.empty() || step == t->request.end() || !step->is_number_integer())
+    return call_model_live(self, t, std::nullopt);
+  journal_call j;
+  j.workflow_id = st.workflow_id;
+  j.step = step->get<int32_t>();
+  j.agent = st.def->id;
+  auto pass = t->request.value("pass", 0);
+  j.call_key = "model:" + std::to_string(pass) + ":" + std::to_string(t->round);
+  j.kind = "model";
+  j.name = st.def->model;
+  j.request = json{{"pass", pass}, {"round", t->round}}.dump();
+  self->request(st.opts.db, deadlines::db(st.opts.settings.db_timeout_ms), journal_begin_atom_v, j)
+      .then(
+          [self, t, j](const journal_entry& entry) {
+            if (entry.status == "done" && !entry.result.empty())
+              return on_model_reply(self, t, entry.result);
+            call_model_live(self, t, j);
+          },
+          // Without the journal the step still runs; a crash then may ask the model again.
+          [self, t](caf::error&) { call_model_live(self, t, std::nullopt); });
 }
 
 void store_user_message(agent_pointer self, std::shared_ptr<turn> t) {

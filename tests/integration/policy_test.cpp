@@ -430,7 +430,7 @@ TEST_F(PolicyTest, AStepResumedAfterKillNineDoesNotSendItsEmailTwice) {
   fake_llm_script slow;
   slow.tokens = {"Sent", " to", " Ada", "."};
   slow.token_delay = std::chrono::milliseconds(1500);
-  model.queue({calls(json::array({send})), slow, calls(json::array({send})), says("Sent once.")});
+  model.queue({calls(json::array({send})), slow});
   auto r = post("/api/agents/workflows/execute",
                 {{"workflow_type", "sequential"},
                  {"participating_agents", {"digital_marketing"}},
@@ -444,6 +444,10 @@ TEST_F(PolicyTest, AStepResumedAfterKillNineDoesNotSendItsEmailTwice) {
       eventually([&] { return vendors.requests("POST", "/v3/mail/send").size() == 1; }, 20));
   std::this_thread::sleep_for(std::chrono::milliseconds(300)); // inside the slow answer
   srv.kill9();
+  // The resumed step reuses the model's recorded first answer (the e-mail call) and the
+  // tool's recorded result; only the interrupted answer is asked for again.
+  auto calls_before = model.chat_calls();
+  model.queue({says("Sent once.")});
   start_server(base_env());
   json wf;
   ASSERT_TRUE(eventually(
@@ -454,11 +458,14 @@ TEST_F(PolicyTest, AStepResumedAfterKillNineDoesNotSendItsEmailTwice) {
       60))
       << wf.dump();
   EXPECT_EQ(wf["results"]["digital_marketing"]["content"], "Sent once.");
+  EXPECT_EQ(wf["results"]["digital_marketing"]["tools_used"],
+            json::array({"send_marketing_proposal"}));
+  EXPECT_EQ(model.chat_calls() - calls_before, 1);
   EXPECT_EQ(vendors.requests("POST", "/v3/mail/send").size(), 1u);
   pqxx::connection c{dsn};
   pqxx::read_transaction t{c};
   auto row = t.exec_params1("SELECT count(*), min(status), min(name) FROM step_journal"
-                            " WHERE workflow_execution_id = $1::uuid",
+                            " WHERE workflow_execution_id = $1::uuid AND kind = 'tool'",
                             id);
   EXPECT_EQ(row[0].as<int>(), 1);
   EXPECT_EQ(row[1].as<std::string>(), "done");
@@ -466,13 +473,17 @@ TEST_F(PolicyTest, AStepResumedAfterKillNineDoesNotSendItsEmailTwice) {
   auto journal = get("/api/agents/workflows/" + id + "/journal", {bearer(user_token())});
   ASSERT_EQ(journal.status, 200) << journal.body;
   auto items = json::parse(journal.body)["items"];
-  ASSERT_EQ(items.size(), 1u) << journal.body;
-  EXPECT_EQ(items[0]["step"], 1);
-  EXPECT_EQ(items[0]["call"], 1);
-  EXPECT_EQ(items[0]["kind"], "tool");
-  EXPECT_EQ(items[0]["status"], "done");
-  EXPECT_EQ(items[0]["request"]["to_email"], "ada@example.com");
-  EXPECT_EQ(items[0]["result"]["success"], true);
+  // In call order: the model's first answer, the e-mail, the model's last answer.
+  ASSERT_EQ(items.size(), 3u) << journal.body;
+  EXPECT_EQ(items[0]["kind"], "model");
+  EXPECT_EQ(items[1]["step"], 1);
+  EXPECT_EQ(items[1]["call"], 2);
+  EXPECT_EQ(items[1]["kind"], "tool");
+  EXPECT_EQ(items[1]["status"], "done");
+  EXPECT_EQ(items[1]["request"]["to_email"], "ada@example.com");
+  EXPECT_EQ(items[1]["result"]["success"], true);
+  EXPECT_EQ(items[2]["kind"], "model");
+  EXPECT_EQ(items[2]["status"], "done");
   EXPECT_EQ(get("/api/agents/workflows/" + id + "/journal", {bearer(user_token("user-2"))}).status,
             404);
 }
