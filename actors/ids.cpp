@@ -81,4 +81,17 @@ std::string url_encode(std::string_view s) {
   return out;
 }
 
+std::string digest_hex(std::string_view s) {
+  uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out(16, '0');
+  for (int i = 15; i >= 0; --i, h >>= 4)
+    out[static_cast<size_t>(i)] = hex[h & 15];
+  return out;
+}
+
 } // namespace pixelcraft

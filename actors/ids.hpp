@@ -16,4 +16,8 @@ bool is_uuid(std::string_view s);
 /// percent-encoded (a vendor's record id, a calendar id).
 std::string url_encode(std::string_view s);
 
+/// A stable 64-bit FNV-1a digest of `s` as 16 hex digits: the same text gives the same digest
+/// in every process and build (journal and approval keys). Not a cryptographic hash.
+std::string digest_hex(std::string_view s);
+
 } // namespace pixelcraft

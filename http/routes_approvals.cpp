@@ -124,36 +124,62 @@ void decide(const ctx_ptr& ctx) {
   if (!v.ok())
     return ctx->invalid(v.detail());
   bool approve = d.approve;
+  auto decide_now = [ctx, approve, d]() mutable {
+    ask(
+        ctx, ctx->opts->db, ctx->db_timeout(),
+        [ctx, approve](std::string& decided) {
+          auto doc = parse_json_or_throw(decided); // rendered by our SQL
+          // A workflow step waiting for this decision looks now (it also looks every second).
+          auto notify = [ctx, doc] {
+            if (ctx->opts->workflows && doc["workflow_id"].is_string())
+              caf::anon_send(ctx->opts->workflows, wf_approval_atom_v,
+                             doc["workflow_id"].get<std::string>());
+          };
+          if (!approve || !ctx->opts->tools) {
+            notify();
+            return ctx->send(200, std::move(decided));
+          }
+          auto timeout = std::min(ctx->time_left(), ctx->opts->approved_call_timeout);
+          // The decision is stored: the call runs once, and its result joins the record.
+          ask_or(
+              ctx, ctx->opts->tools, timeout,
+              [ctx, doc, notify](std::string& result) mutable {
+                doc["result"] = parse_json(result);
+                notify();
+                ctx->send_json(200, doc);
+              },
+              [ctx, doc, notify](caf::error&) {
+                notify();
+                ctx->send_json(200, doc);
+              },
+              tool_approved_atom_v, call_of(doc));
+        },
+        appr_decide_atom_v, std::move(d));
+  };
+  if (!approve)
+    return decide_now();
+  // A held call of a workflow that has ended does not run any more: its step is over.
+  approval_filter f;
+  f.approval_id = id;
   ask(
       ctx, ctx->opts->db, ctx->db_timeout(),
-      [ctx, approve](std::string& decided) {
-        auto doc = parse_json_or_throw(decided); // rendered by our SQL
-        // A workflow step waiting for this decision looks now (it also looks every second).
-        auto notify = [ctx, doc] {
-          if (ctx->opts->workflows && doc["workflow_id"].is_string())
-            caf::anon_send(ctx->opts->workflows, wf_approval_atom_v,
-                           doc["workflow_id"].get<std::string>());
-        };
-        if (!approve || !ctx->opts->tools) {
-          notify();
-          return ctx->send(200, std::move(decided));
-        }
-        auto timeout = std::min(ctx->time_left(), ctx->opts->approved_call_timeout);
-        // The decision is stored: the call runs once, and its result joins the record.
-        ask_or(
-            ctx, ctx->opts->tools, timeout,
-            [ctx, doc, notify](std::string& result) mutable {
-              doc["result"] = parse_json(result);
-              notify();
-              ctx->send_json(200, doc);
+      [ctx, decide_now](std::string& text) mutable {
+        auto held = parse_json_or_throw(text); // rendered by our SQL
+        if (!held["workflow_id"].is_string())
+          return decide_now();
+        ask(
+            ctx, ctx->opts->db, ctx->db_timeout(),
+            [ctx, decide_now](std::string& row) mutable {
+              auto state = parse_json_or_throw(row).value("current_state", std::string{});
+              if (state == "completed" || state == "failed" || state == "cancelled")
+                return ctx->error(409, "the workflow has ended (" + state +
+                                           "); its held calls can no longer run");
+              decide_now();
             },
-            [ctx, doc, notify](caf::error&) {
-              notify();
-              ctx->send_json(200, doc);
-            },
-            tool_approved_atom_v, call_of(doc));
+            db_op_atom_v, std::string{"wf_load"},
+            json{{"workflow_id", held["workflow_id"]}}.dump());
       },
-      appr_decide_atom_v, std::move(d));
+      appr_get_atom_v, f);
 }
 
 } // namespace

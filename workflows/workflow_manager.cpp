@@ -70,8 +70,10 @@ struct run_state {
   std::map<std::string, json> decided;
   std::set<std::string> seen_approvals;            ///< every approval id a step of this run raised
   std::map<std::string, unsigned> approval_reruns; ///< per agent: reruns for new approvals
-  std::map<std::string, int> passes; ///< per agent: runs of its current step (model journal)
-  bool approval_check_scheduled = false;
+  bool approval_check_running = false;             ///< a look at the approvals is in flight
+  uint64_t approval_timer = 0;                     ///< the armed timer's generation (0: none armed)
+  uint64_t approval_timers = 0;                    ///< generations handed out
+  std::map<std::string, unsigned> unresolved_looks; ///< approved, result not stored yet: looks
   /// Saves run one at a time, in order (the next is sent when the last is stored): events keep
   /// their order and the actor keeps serving its mailbox while one is in flight.
   std::deque<std::pair<json, std::function<void()>>> saves;
@@ -84,6 +86,17 @@ struct run_state {
   static inline const char* name = "pixelcraft.workflow-run";
 
   std::string type() const { return row.value("workflow_type", std::string{"sequential"}); }
+  /// The step number `agent`'s next step has: stable across its reruns and restarts (a
+  /// parallel run numbers its agents by their place; the others by the path so far).
+  size_t step_of(const std::string& agent) const {
+    if (type() == "parallel") {
+      auto all = agents();
+      for (size_t i = 0; i < all.size(); ++i)
+        if (all[i] == agent)
+          return i + 1;
+    }
+    return path.size() + 1;
+  }
   json config_json() const { return row.value("workflow_config", json::object()); }
   std::vector<std::string> agents() const {
     return row.value("participating_agents", std::vector<std::string>{});
@@ -120,9 +133,15 @@ void save(run_pointer self, json changes, json events, std::function<void()> the
   save_next(self);
 }
 
-/// Ends the run actor; queued saves are dropped (nothing is written after the end).
+/// Ends the run actor; queued saves are dropped (nothing is written after the end). Requests
+/// still waiting (a cancel whose save lost the lease) are told to retry: the execution now
+/// runs elsewhere, or resumes shortly.
 void stop(run_pointer self, caf::error reason = {}) {
   self->state.saves.clear();
+  for (auto& [id, rp] : self->state.waiters)
+    rp.deliver(
+        caf::make_error(errc::failed_precondition, "the workflow is being resumed; retry shortly"));
+  self->state.waiters.clear();
   self->quit(std::move(reason));
 }
 
@@ -210,7 +229,6 @@ bool await_approvals(run_pointer self, const std::string& agent, const json& rep
   if (fresh && st.approval_reruns[agent]++ >= 3)
     return false;
   st.awaiting[agent] = {{"ids", ids}, {"hand_off_to", hand_off_to}};
-  ++st.passes[agent]; // its next run asks the model anew (the context has the decisions)
   json events = json::array();
   if (!rest.empty())
     events.push_back(
@@ -218,7 +236,7 @@ bool await_approvals(run_pointer self, const std::string& agent, const json& rep
   for (const auto& id : ids)
     events.push_back(
         {{"event_type", "approval_requested"},
-         {"data", {{"agent", agent}, {"approval_id", id}, {"step", st.path.size() + 1}}}});
+         {"data", {{"agent", agent}, {"approval_id", id}, {"step", st.step_of(agent)}}}});
   if (st.state == "running") {
     st.state = "awaiting_approval";
     events.push_back({{"event_type", "state_changed"}, {"data", {{"state", "awaiting_approval"}}}});
@@ -238,7 +256,7 @@ void on_step_done(run_pointer self, const std::string& agent, const std::string&
     return;
   st.awaiting.erase(agent);
   st.decided.erase(agent);
-  st.passes.erase(agent);
+  st.approval_reruns.erase(agent);
   json result = {{"content", r["response"]},
                  {"metadata", r["metadata"]},
                  {"tools_used", r.value("tools_used", json::array())}};
@@ -319,7 +337,7 @@ void step(run_pointer self, const std::string& agent, const std::string& hand_of
   auto message = input.value("message", std::string{});
   json context = input;
   context.erase("message");
-  context["workflow"] = {{"workflow_id", st.id}, {"type", st.type()}, {"step", st.path.size() + 1}};
+  context["workflow"] = {{"workflow_id", st.id}, {"type", st.type()}, {"step", st.step_of(agent)}};
   if (!st.results.empty())
     context["previous_results"] = st.results;
   if (auto it = st.decided.find(agent); it != st.decided.end())
@@ -330,8 +348,7 @@ void step(run_pointer self, const std::string& agent, const std::string& hand_of
                {"action", "workflow_step"}, {"workflow_id", st.id}, {"participants", st.agents()}};
   if (st.row.contains("owner_id") && st.row["owner_id"].is_string())
     turn["owner_id"] = st.row["owner_id"]; // `global` shared memory is the owner's
-  turn["step"] = st.path.size() + 1;
-  turn["pass"] = st.passes[agent];
+  turn["step"] = st.step_of(agent);
   // The lead the run was started with, from the stored input: the tools' policy sends to and
   // writes for this lead without asking a person (API.md §12), whatever the model writes.
   if (auto lead = bound_lead_of(input.value("lead_data", json(nullptr))); !lead.email.empty())
@@ -532,20 +549,26 @@ void run_next(run_pointer self) {
 /// (or expired) runs again with them. While any step waits, looks again every second.
 void check_approvals(run_pointer self) {
   auto& st = self->state;
-  if (st.finishing || st.awaiting.empty() || st.approval_check_scheduled)
+  if (st.finishing || st.awaiting.empty() || st.approval_check_running)
     return;
   approval_filter f; // as an admin: this run's approvals, whoever owns them
   f.workflow_id = st.id;
   f.limit = 500;
-  st.approval_check_scheduled = true;
+  st.approval_check_running = true;
+  // One timer at a time: a notice or a resume meanwhile looks at once without arming another.
   auto again = [self] {
-    self->delayed_send(self, std::chrono::seconds(1), wf_approval_atom_v, self->state.id);
+    auto& st = self->state;
+    if (st.approval_timer != 0)
+      return;
+    st.approval_timer = ++st.approval_timers;
+    self->delayed_send(self, std::chrono::seconds(1), wf_approval_atom_v,
+                       "tick:" + std::to_string(st.approval_timer));
   };
   self->request(st.opts.db, deadlines::db(st.opts.settings.db_timeout_ms), appr_list_atom_v, f)
       .then(
           [self, again](const std::string& text) {
             auto& st = self->state;
-            st.approval_check_scheduled = false;
+            st.approval_check_running = false;
             if (st.finishing)
               return;
             std::map<std::string, json> by_id;
@@ -560,10 +583,17 @@ void check_approvals(run_pointer self) {
               for (const auto& id : it->second["ids"]) {
                 auto found = by_id.find(id.get<std::string>());
                 if (found == by_id.end() || found->second["state"] == "pending") {
-                  open = open || found != by_id.end(); // an unknown id waits for nothing
+                  open = true;
                   continue;
                 }
                 const auto& a = found->second;
+                // Approved and still running (its result is stored when it ends): the step
+                // waits for the real result, for at most two minutes of looks.
+                if (a["state"] == "approved" && a["result"].is_null() &&
+                    ++st.unresolved_looks[id.get<std::string>()] < 120) {
+                  open = true;
+                  continue;
+                }
                 decided.push_back({{"approval_id", a["approval_id"]},
                                    {"tool", a["tool"]},
                                    {"arguments", a["arguments"]},
@@ -602,7 +632,7 @@ void check_approvals(run_pointer self) {
             });
           },
           [self, again](caf::error& err) {
-            self->state.approval_check_scheduled = false;
+            self->state.approval_check_running = false;
             log::warn(component, "approvals not read; looking again",
                       {{"workflow_id", self->state.id}, {"error", caf::to_string(err)}});
             again();
@@ -851,8 +881,14 @@ run_actor::behavior_type run_fn(run_pointer self, std::string id, manager_option
           on_message(self, out, std::move(rp));
         });
       },
-      [self](wf_approval_atom, const std::string&) {
-        if (self->state.ready)
+      [self](wf_approval_atom, const std::string& what) {
+        auto& st = self->state;
+        if (what.rfind("tick:", 0) == 0) {
+          if (what != "tick:" + std::to_string(st.approval_timer))
+            return; // an older timer's tick
+          st.approval_timer = 0;
+        }
+        if (st.ready)
           check_approvals(self);
       },
       [self](llm_chunk_atom, const std::string& agent, const std::string& text) {

@@ -3,6 +3,7 @@
 #include "actors/agent_message.hpp"
 #include "actors/deadline.hpp"
 #include "actors/errc.hpp"
+#include "actors/ids.hpp"
 #include "actors/json_limits.hpp"
 #include "actors/leads/lead_scoring.hpp"
 #include "actors/log.hpp"
@@ -440,6 +441,14 @@ void finish_turn(agent_pointer self, std::shared_ptr<turn> t, std::string conten
     content += notice;
     meta["pending_approvals"] = t->pending_approvals;
   }
+  if (!st.workflow_id.empty() && !t->settled && !t->pending_approvals.empty()) {
+    // The step waits for people and runs again: it neither hands off nor consumes its
+    // messages now (the run after the decision does).
+    t->settled = true;
+    auto& inbox = st.inbox;
+    inbox.insert(inbox.begin(), t->consumed.begin(), t->consumed.end());
+    t->consumed.clear();
+  }
   if (!st.workflow_id.empty() && !t->settled) {
     t->settled = true;
     return settle_messages(self, t, content, [self, t, content, meta, tool_calls] {
@@ -640,9 +649,9 @@ void call_model_live(agent_pointer self, std::shared_ptr<turn> t,
           });
 }
 
-/// A workflow step's model calls are journaled (API.md §13): per step, pass (the step's runs
-/// for new approvals) and round. A step that runs again after a crash reuses the recorded
-/// answers, so it asks for the same tool calls, which the tool journal answers.
+/// A workflow step's model calls are journaled (API.md §13): per step, round and a digest of
+/// the request. A step that runs again after a crash asks the same questions and reuses the
+/// recorded answers, so it asks for the same tool calls, which the tool journal answers.
 void call_model(agent_pointer self, std::shared_ptr<turn> t) {
   auto& st = self->state;
   auto step = t->request.find("step");
@@ -652,11 +661,13 @@ void call_model(agent_pointer self, std::shared_ptr<turn> t) {
   j.workflow_id = st.workflow_id;
   j.step = step->get<int32_t>();
   j.agent = st.def->id;
-  auto pass = t->request.value("pass", 0);
-  j.call_key = "model:" + std::to_string(pass) + ":" + std::to_string(t->round);
+  // The same question in the same step gets the recorded answer: keyed by what is asked, so
+  // a step that runs again with people's decisions in its context asks anew.
+  auto digest = digest_hex(model_request(st, *t).dump());
+  j.call_key = "model:" + std::to_string(t->round) + ":" + digest;
   j.kind = "model";
   j.name = st.def->model;
-  j.request = json{{"pass", pass}, {"round", t->round}}.dump();
+  j.request = json{{"round", t->round}, {"request_digest", digest}}.dump();
   self->request(st.opts.db, deadlines::db(st.opts.settings.db_timeout_ms), journal_begin_atom_v, j)
       .then(
           [self, t, j](const journal_entry& entry) {

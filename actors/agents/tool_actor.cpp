@@ -47,6 +47,10 @@ struct tool_state {
   tool_options opts;
   std::unordered_map<std::string, budget_use> turns;
   std::unordered_map<std::string, budget_use> clients;
+  /// Journaled calls running now, by key: the same call asked again meanwhile (twice in one
+  /// answer, or by a retried step) waits for this one's result instead of running.
+  std::unordered_map<std::string, std::vector<caf::typed_response_promise<std::string>>>
+      journal_in_flight;
   clock_type::time_point last_sweep = clock_type::now();
   static inline const char* name = "pixelcraft.tools";
 };
@@ -63,6 +67,7 @@ struct exec {
   std::string owner_id;    ///< of the workflow the call runs in (global memory is the owner's)
   std::string approval_id; ///< set: a person approved this call; its result is stored there
   std::optional<journal_call> journal; ///< set: a workflow call, recorded in the step journal
+  bool resend_safe = false; ///< a journaled call the vendor cannot duplicate when sent again
   clock_type::time_point started = clock_type::now();
   caf::typed_response_promise<std::string> rp;
 };
@@ -92,18 +97,31 @@ void done(tool_pointer self, const exec_ptr& e, json result, const std::string& 
             {{"tool", e->tool}, {"agent", e->agent}, {"status", status}, {"latency_ms", ms}});
   if (e->journal) {
     // The step may go on only once the journal knows the call ran: a step that runs again
-    // (a crash, a decision) must find it.
+    // (a crash, a decision) must find it. A call that timed out may have reached the vendor:
+    // unless sending it again is safe, it is `outcome_unknown`, never silently resent.
     auto entry = *e->journal;
-    entry.status = status == "success" ? "done" : "failed";
+    entry.status = status == "success"                      ? "done"
+                   : status == "timeout" && !e->resend_safe ? "outcome_unknown"
+                                                            : "failed";
     entry.result = result.dump();
     auto text = entry.result;
+    auto key = e->execution_id;
+    auto finish = [self, e, key, text] {
+      e->rp.deliver(text);
+      auto& waiting = self->state.journal_in_flight;
+      if (auto it = waiting.find(key); it != waiting.end()) {
+        for (auto& rp : it->second)
+          rp.deliver(text);
+        waiting.erase(it);
+      }
+    };
     self->request(self->state.opts.db, deadlines::db(self->state.opts.settings.db_timeout_ms),
                   journal_end_atom_v, std::move(entry))
-        .then([e, text](bool) { e->rp.deliver(text); },
-              [e, text](caf::error& err) {
+        .then([finish](bool) { finish(); },
+              [e, finish](caf::error& err) {
                 log::warn(component, "journal entry not completed",
                           {{"tool", e->tool}, {"error", caf::to_string(err)}});
-                e->rp.deliver(text);
+                finish();
               });
     return;
   }
@@ -598,7 +616,11 @@ bool take_budget(tool_state& st, const tool_call& call) {
   auto now = clock_type::now();
   sweep_budgets(st, now);
   const auto& cfg = st.opts.settings;
-  auto turn_key = !call.turn_id.empty() ? call.turn_id : call.execution_id;
+  // A workflow step's budget holds across its reruns (a decision, a retry, a restart).
+  auto turn_key = !call.workflow_id.empty()
+                      ? call.workflow_id + ":" + std::to_string(call.step) + ":" + call.agent_type
+                  : !call.turn_id.empty() ? call.turn_id
+                                          : call.execution_id;
   auto& turn = st.turns[turn_key];
   turn.last = now;
   if (turn.calls >= cfg.budget_per_turn)
@@ -616,18 +638,9 @@ bool take_budget(tool_state& st, const tool_call& call) {
   return true;
 }
 
-/// FNV-1a of the arguments: the same call in the same step raises one approval.
+/// The same call in the same step raises one approval and one journal entry.
 std::string args_digest(const std::string& text) {
-  uint64_t h = 1469598103934665603ULL;
-  for (unsigned char c : text) {
-    h ^= c;
-    h *= 1099511628211ULL;
-  }
-  static const char* hex = "0123456789abcdef";
-  std::string out(16, '0');
-  for (int i = 15; i >= 0; --i, h >>= 4)
-    out[static_cast<size_t>(i)] = hex[h & 15];
-  return out;
+  return digest_hex(text);
 }
 
 /// Stores a held call as an approval and answers the model that it is pending.
@@ -715,21 +728,39 @@ void run_journaled(tool_pointer self, const exec_ptr& e, const tool_call& call,
   // Vendor idempotency keys (and calendar event ids) follow the call, not this attempt.
   e->execution_id =
       call.workflow_id + ":" + std::to_string(call.step) + ":" + j.agent + ":" + j.call_key;
+  e->resend_safe = safe_to_resend(kind.service, e);
+  auto& in_flight = self->state.journal_in_flight;
+  if (auto it = in_flight.find(e->execution_id); it != in_flight.end()) {
+    it->second.push_back(e->rp); // answered with the running call's result
+    return;
+  }
+  in_flight.emplace(e->execution_id, std::vector<caf::typed_response_promise<std::string>>{});
+  // `e` is answered without running: so is every copy that waited meanwhile.
+  auto release = [self](const exec_ptr& e, const std::string& text) {
+    auto& waiting = self->state.journal_in_flight;
+    auto it = waiting.find(e->execution_id);
+    if (it == waiting.end())
+      return;
+    auto copies = std::move(it->second);
+    waiting.erase(it);
+    for (auto& rp : copies)
+      rp.deliver(text);
+  };
   auto timeout = deadlines::db(self->state.opts.settings.db_timeout_ms);
   self->request(self->state.opts.db, timeout, journal_begin_atom_v, j)
       .then(
-          [self, e, call, kind, effect, j](const journal_entry& entry) mutable {
-            if (entry.status == "new" || entry.status == "failed") {
+          [self, e, call, kind, effect, j, release](const journal_entry& entry) mutable {
+            if (entry.status == "new" || (entry.status == "started" && e->resend_safe)) {
               e->journal = j;
               return kind.run(self, e);
             }
-            if (entry.status == "done")
-              return done(self, e, parse_json(entry.result), "success",
+            if (entry.status == "done" || entry.status == "failed") {
+              release(e, entry.result);
+              return done(self, e, parse_json(entry.result),
+                          entry.status == "done" ? "success" : "error",
                           "ran before in this step; the journal's result is reused");
-            if (safe_to_resend(kind.service, e)) {
-              e->journal = j;
-              return kind.run(self, e);
             }
+            release(e, json{{"success", false}, {"pending", true}}.dump());
             // Started and never finished (a crash during the call): it may have reached the
             // vendor. Not sent again without a person.
             j.status = "outcome_unknown";
@@ -742,7 +773,9 @@ void run_journaled(tool_pointer self, const exec_ptr& e, const tool_call& call,
                               "the server stopped during this call, so it may already have "
                               "reached the recipient; send it again?");
           },
-          [self, e](caf::error& err) {
+          [self, e, release](caf::error& err) {
+            release(e,
+                    json{{"success", false}, {"error", "the call could not be journaled"}}.dump());
             // Unrecorded, it must not run: a later run of the step could not know of it.
             done(self, e, {{"success", false}, {"error", "the call could not be journaled"}},
                  "error", "journal unavailable: " + caf::to_string(err));

@@ -214,8 +214,16 @@ lead_binding bound_lead_of(const json& lead_data) {
   lead_binding out;
   if (!lead_data.is_object())
     return out;
+  // LeadData's rules for what the policy uses (API.md §6): a valid address, a name of 1..200
+  // characters without control characters, a known budget range if any.
   auto email = text_at(lead_data, "email");
-  if (email.size() > 254 || !email_like(email))
+  auto name = text_at(lead_data, "name");
+  auto budget = text_at(lead_data, "budget_range");
+  bool name_ok =
+      !name.empty() && name.size() <= 800 &&
+      std::none_of(name.begin(), name.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; });
+  bool budget_ok = !lead_data.contains("budget_range") || deal_cap(budget).has_value();
+  if (email.size() > 254 || !email_like(email) || !name_ok || !budget_ok)
     return out;
   out.email = email;
   out.name = text_at(lead_data, "name");

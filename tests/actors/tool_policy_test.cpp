@@ -107,8 +107,15 @@ TEST(ToolPolicyTest, ToolPolicyParsesAndNamesWhatIsWrong) {
 }
 
 TEST(ToolPolicyTest, TheBoundLeadNeedsAValidAddress) {
-  EXPECT_EQ(bound_lead_of({{"email", "ada@example.com"}, {"budget_range", "25000+"}}).email,
-            "ada@example.com");
+  EXPECT_EQ(
+      bound_lead_of({{"email", "ada@example.com"}, {"name", "Ada"}, {"budget_range", "25000+"}})
+          .email,
+      "ada@example.com");
+  EXPECT_TRUE(bound_lead_of({{"email", "ada@example.com"}}).email.empty()); // no name
+  EXPECT_TRUE(bound_lead_of({{"email", "ada@example.com"}, {"name", "A\nB"}}).email.empty());
+  EXPECT_TRUE(
+      bound_lead_of({{"email", "ada@example.com"}, {"name", "Ada"}, {"budget_range", "lots"}})
+          .email.empty());
   EXPECT_TRUE(bound_lead_of({{"email", "not an address"}}).email.empty());
   EXPECT_TRUE(bound_lead_of({{"email", 7}}).email.empty());
   EXPECT_TRUE(bound_lead_of(json::array()).email.empty());

@@ -127,7 +127,6 @@ public:
     env["CALENDAR_API_URL"] = vendors.url();
     env["CALENDAR_ID"] = calendar_id;
     env["VENDOR_BACKOFF_MS"] = "20";
-    env["WORKFLOW_LEASE_S"] = "2"; // a killed server's runs resume quickly
     for (auto& [k, v] : extra)
       env[k] = v;
     return env;
@@ -274,6 +273,22 @@ TEST_F(PolicyTest, AnObedientModelCannotActOutsideThePolicy) {
   auto held = get("/api/approvals?state=pending&limit=100", {bearer(admin_token())});
   ASSERT_EQ(held.status, 200) << held.body;
   EXPECT_EQ(json::parse(held.body)["total"], asked);
+  // A held call of a workflow that has ended can no longer run.
+  json of_workflow;
+  auto held_list = json::parse(held.body);
+  for (auto& a : held_list["items"])
+    if (a["workflow_id"].is_string())
+      of_workflow = a;
+  ASSERT_TRUE(of_workflow.is_object());
+  auto cancel = call(
+      "PATCH", "/api/agents/workflows/" + of_workflow["workflow_id"].get<std::string>() + "/state",
+      json{{"action", "cancel"}}.dump(), {bearer(user_token()), "Content-Type: application/json"});
+  ASSERT_EQ(cancel.status, 200) << cancel.body;
+  EXPECT_EQ(post("/api/approvals/" + of_workflow["approval_id"].get<std::string>(),
+                 {{"decision", "approve"}}, {bearer(admin_token())})
+                .status,
+            409);
+  EXPECT_TRUE(side_effects().empty());
 }
 
 // With a bound lead, a workflow acts for that lead by itself; what goes elsewhere waits: the
@@ -425,6 +440,7 @@ TEST_F(PolicyTest, ADeniedCallContinuesTheWorkflowAndPauseResumeWorkWhileWaiting
 // was recorded, resumes the step; the step asks for the same e-mail again and gets the
 // journal's result: the lead receives it once.
 TEST_F(PolicyTest, AStepResumedAfterKillNineDoesNotSendItsEmailTwice) {
+  restart_with({{"WORKFLOW_LEASE_S", "2"}}); // a killed server's runs resume quickly
   auto send = tool_call("send_marketing_proposal",
                         {{"to_email", "ada@example.com"}, {"proposal_summary", "Our plan."}});
   fake_llm_script slow;
@@ -486,6 +502,23 @@ TEST_F(PolicyTest, AStepResumedAfterKillNineDoesNotSendItsEmailTwice) {
   EXPECT_EQ(items[2]["status"], "done");
   EXPECT_EQ(get("/api/agents/workflows/" + id + "/journal", {bearer(user_token("user-2"))}).status,
             404);
+}
+
+// The same call twice in one answer runs once; both get its result.
+TEST_F(PolicyTest, TheSameCallTwiceInOneStepRunsOnce) {
+  auto send = tool_call("send_marketing_proposal",
+                        {{"to_email", "ada@example.com"}, {"proposal_summary", "Twice?"}});
+  model.queue({calls(json::array({send, send})), says("Sent.")});
+  auto wf = start_workflow(
+      "digital_marketing",
+      {{"message", "Send it."}, {"lead_data", {{"name", "Ada"}, {"email", "ada@example.com"}}}},
+      user_token());
+  ASSERT_EQ(wf["current_state"], "completed") << wf.dump();
+  EXPECT_EQ(vendors.requests("POST", "/v3/mail/send").size(), 1u);
+  auto results = tool_results();
+  ASSERT_EQ(results.size(), 2u);
+  EXPECT_EQ(results[0]["success"], true) << results[0].dump();
+  EXPECT_EQ(results[1]["success"], true) << results[1].dump();
 }
 
 // `deny` never runs; budgets cap write/send calls per turn and per anonymous client.
