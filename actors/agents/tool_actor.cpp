@@ -658,9 +658,14 @@ void hold_for_approval(tool_pointer self, const exec_ptr& e, const tool_call& ca
   req.step = call.step;
   req.owner_id = call.owner_id;
   req.ttl_s = static_cast<int32_t>(std::min<unsigned>(cfg.approval_ttl_s, INT32_MAX));
+  // The same call raises one approval: per workflow step, or per conversation (a visitor who
+  // asks again gets the pending approval, or its decision, not a second request).
   if (!call.workflow_id.empty())
     req.dedupe_key = call.workflow_id + ":" + std::to_string(call.step) + ":" + e->agent + ":" +
                      e->tool + ":" + args_digest(req.arguments);
+  else if (!call.conversation_id.empty())
+    req.dedupe_key = "chat:" + call.conversation_id + ":" + e->agent + ":" + e->tool + ":" +
+                     args_digest(req.arguments);
   self->request(self->state.opts.db, deadlines::db(cfg.db_timeout_ms), appr_add_atom_v,
                 std::move(req))
       .then(

@@ -28,6 +28,34 @@ struct fake_llm_script {
   std::string raw_tool_calls;
 };
 
+/// A script that answers with tool calls (Ollama's `message.tool_calls`) and no text.
+inline fake_llm_script calls(nlohmann::json tool_calls) {
+  fake_llm_script s;
+  s.tokens = {};
+  s.tool_calls = std::move(tool_calls);
+  return s;
+}
+
+/// A script that answers `text` in one piece.
+inline fake_llm_script says(std::string text) {
+  fake_llm_script s;
+  s.tokens = {std::move(text)};
+  return s;
+}
+
+/// One tool call as Ollama sends it.
+inline nlohmann::json tool_call(const std::string& name, nlohmann::json args) {
+  return {{"function", {{"name", name}, {"arguments", std::move(args)}}}};
+}
+
+/// The keys and calendar the tool tests configure the fake vendors with.
+namespace vendor_keys {
+inline const std::string crm = "hubspot-secret-key-123";
+inline const std::string email = "SG.sendgrid-secret-key-456";
+inline const std::string calendar = "ya29.calendar-token-789";
+inline const std::string calendar_id = "team@pixelcraft.example";
+} // namespace vendor_keys
+
 class fake_llm {
 public:
   fake_llm();

@@ -16,27 +16,10 @@ namespace pixelcraft::test {
 
 namespace {
 
-const std::string crm_key = "hubspot-secret-key-123";
-const std::string email_key = "SG.sendgrid-secret-key-456";
-const std::string calendar_key = "ya29.calendar-token-789";
-const std::string calendar_id = "team@pixelcraft.example";
-
-fake_llm_script calls(json tool_calls) {
-  fake_llm_script s;
-  s.tokens = {};
-  s.tool_calls = std::move(tool_calls);
-  return s;
-}
-
-fake_llm_script says(std::string text) {
-  fake_llm_script s;
-  s.tokens = {std::move(text)};
-  return s;
-}
-
-json tool_call(const std::string& name, json args) {
-  return {{"function", {{"name", name}, {"arguments", std::move(args)}}}};
-}
+const std::string& crm_key = vendor_keys::crm;
+const std::string& email_key = vendor_keys::email;
+const std::string& calendar_key = vendor_keys::calendar;
+const std::string& calendar_id = vendor_keys::calendar_id;
 
 /// Text an attacker plants where the agents read it; the fake model is scripted to obey.
 std::vector<std::string> injections() {
@@ -601,6 +584,17 @@ TEST_F(PolicyTest, ApprovalsSurviveARestartAndExpire) {
   auto first = tool_results()[0]["approval_id"].get<std::string>();
   auto second = tool_results()[1]["approval_id"].get<std::string>();
   auto conversation = reply["conversation_id"].get<std::string>();
+  // Asked again in the same conversation, the same call gets the same approval.
+  model.queue(
+      {calls(json::array({tool_call("send_marketing_proposal", {{"to_email", "eve@example.org"},
+                                                                {"proposal_summary", "one"}})})),
+       says("Still waiting.")});
+  auto again = post("/api/chat/message", {{"message", "send it again"},
+                                          {"agent_type", "digital_marketing"},
+                                          {"conversation_id", conversation}});
+  ASSERT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(tool_results()[0]["approval_id"], first);
+  EXPECT_EQ(json::parse(get("/api/approvals", {bearer(admin_token())}).body)["total"], 2);
   restart_with({{"APPROVAL_TTL_S", "8"}});
   auto after = json::parse(get("/api/approvals/" + first, {bearer(admin_token())}).body);
   EXPECT_EQ(after["state"], "pending");

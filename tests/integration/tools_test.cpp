@@ -13,27 +13,10 @@ namespace pixelcraft::test {
 
 namespace {
 
-const std::string crm_key = "hubspot-secret-key-123";
-const std::string email_key = "SG.sendgrid-secret-key-456";
-const std::string calendar_key = "ya29.calendar-token-789";
-const std::string calendar_id = "team@pixelcraft.example";
-
-fake_llm_script calls(json tool_calls) {
-  fake_llm_script s;
-  s.tokens = {};
-  s.tool_calls = std::move(tool_calls);
-  return s;
-}
-
-fake_llm_script says(std::string text) {
-  fake_llm_script s;
-  s.tokens = {std::move(text)};
-  return s;
-}
-
-json tool_call(const std::string& name, json args) {
-  return {{"function", {{"name", name}, {"arguments", std::move(args)}}}};
-}
+const std::string& crm_key = vendor_keys::crm;
+const std::string& email_key = vendor_keys::email;
+const std::string& calendar_key = vendor_keys::calendar;
+const std::string& calendar_id = vendor_keys::calendar_id;
 
 json strategy_calls() {
   return json::array(
