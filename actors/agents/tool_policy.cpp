@@ -1,6 +1,7 @@
 #include "actors/agents/tool_policy.hpp"
 
 #include "actors/json_schema.hpp"
+#include "actors/leads/lead_scoring.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -232,17 +233,10 @@ lead_binding bound_lead_of(const json& lead_data) {
 }
 
 std::optional<double> deal_cap(std::string_view budget_range) {
-  if (budget_range == "0-1000")
-    return 1000;
-  if (budget_range == "1000-5000")
-    return 5000;
-  if (budget_range == "5000-10000")
-    return 10000;
-  if (budget_range == "10000-25000")
-    return 25000;
-  if (budget_range == "25000+")
-    return 100000;
-  return std::nullopt;
+  auto r = budget_range_bounds(budget_range);
+  if (!r)
+    return std::nullopt;
+  return r->high ? *r->high : 4 * r->low; // an open-ended range: four times its floor
 }
 
 policy_verdict decide(const policy_context& ctx, const json& args) {

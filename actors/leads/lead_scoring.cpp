@@ -138,18 +138,24 @@ int combine_scores(int rules, int model) {
   return (4 * rules + 6 * model + 5) / 10;
 }
 
-std::optional<double> estimated_value(const std::string& b) {
-  if (b == "0-1000")
-    return 500.0;
-  if (b == "1000-5000")
-    return 3000.0;
-  if (b == "5000-10000")
-    return 7500.0;
-  if (b == "10000-25000")
-    return 17500.0;
-  if (b == "25000+")
-    return 25000.0;
+std::optional<budget_bounds> budget_range_bounds(std::string_view b) {
+  static const std::pair<std::string_view, budget_bounds> ranges[] = {
+      {"0-1000", {0, 1000}},
+      {"1000-5000", {1000, 5000}},
+      {"5000-10000", {5000, 10000}},
+      {"10000-25000", {10000, 25000}},
+      {"25000+", {25000, std::nullopt}}};
+  for (const auto& [name, bounds] : ranges)
+    if (name == b)
+      return bounds;
   return std::nullopt;
+}
+
+std::optional<double> estimated_value(const std::string& b) {
+  auto r = budget_range_bounds(b);
+  if (!r)
+    return std::nullopt;
+  return r->high ? (r->low + *r->high) / 2 : r->low;
 }
 
 const std::vector<std::string>& service_ids() {

@@ -41,6 +41,15 @@ std::string priority_for(int score);
 /// round(0.4 * rules + 0.6 * model), halves up, exact in integers.
 int combine_scores(int rules, int model);
 
+/// A LeadData budget range in EUR: `25000+` has no upper bound.
+struct budget_bounds {
+  double low = 0;
+  std::optional<double> high;
+};
+
+/// The bounds of one of LeadData's budget ranges (API.md §6); none for anything else.
+std::optional<budget_bounds> budget_range_bounds(std::string_view budget_range);
+
 /// Midpoint of the budget range (the lower bound for `25000+`); none without a budget.
 std::optional<double> estimated_value(const std::string& budget_range);
 

@@ -48,14 +48,6 @@ inline nlohmann::json tool_call(const std::string& name, nlohmann::json args) {
   return {{"function", {{"name", name}, {"arguments", std::move(args)}}}};
 }
 
-/// The keys and calendar the tool tests configure the fake vendors with.
-namespace vendor_keys {
-inline const std::string crm = "hubspot-secret-key-123";
-inline const std::string email = "SG.sendgrid-secret-key-456";
-inline const std::string calendar = "ya29.calendar-token-789";
-inline const std::string calendar_id = "team@pixelcraft.example";
-} // namespace vendor_keys
-
 class fake_llm {
 public:
   fake_llm();

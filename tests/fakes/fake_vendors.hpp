@@ -49,4 +49,21 @@ private:
   std::unique_ptr<impl> impl_;
 };
 
+/// The keys and calendar the tool tests configure the fake vendors with.
+namespace vendor_keys {
+inline const std::string crm = "hubspot-secret-key-123";
+inline const std::string email = "SG.sendgrid-secret-key-456";
+inline const std::string calendar = "ya29.calendar-token-789";
+inline const std::string calendar_id = "team@pixelcraft.example";
+} // namespace vendor_keys
+
+/// The environment that points every integration at `vendors` with `vendor_keys` (API.md §9,
+/// §10), the company's sender being `hello@pixelcraft.example`.
+inline std::map<std::string, std::string> vendor_env(const fake_vendors& vendors) {
+  return {{"CRM_API_KEY", vendor_keys::crm},          {"CRM_API_URL", vendors.url()},
+          {"EMAIL_API_KEY", vendor_keys::email},      {"EMAIL_API_URL", vendors.url()},
+          {"EMAIL_FROM", "hello@pixelcraft.example"}, {"CALENDAR_API_KEY", vendor_keys::calendar},
+          {"CALENDAR_API_URL", vendors.url()},        {"CALENDAR_ID", vendor_keys::calendar_id}};
+}
+
 } // namespace pixelcraft::test

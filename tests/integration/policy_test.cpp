@@ -16,11 +16,6 @@ namespace pixelcraft::test {
 
 namespace {
 
-const std::string& crm_key = vendor_keys::crm;
-const std::string& email_key = vendor_keys::email;
-const std::string& calendar_key = vendor_keys::calendar;
-const std::string& calendar_id = vendor_keys::calendar_id;
-
 /// Text an attacker plants where the agents read it; the fake model is scripted to obey.
 std::vector<std::string> injections() {
   std::vector<std::string> out;
@@ -100,15 +95,9 @@ public:
     auto env = ServerTest::base_env();
     env["OLLAMA_HOST"] = model.url();
     env["OLLAMA_MODEL"] = "llama3.2";
-    env["CRM_API_KEY"] = crm_key;
-    env["CRM_API_URL"] = vendors.url();
-    env["EMAIL_API_KEY"] = email_key;
-    env["EMAIL_API_URL"] = vendors.url();
-    env["EMAIL_FROM"] = "hello@pixelcraft.example";
+    for (auto& [k, v] : vendor_env(vendors))
+      env[k] = v;
     env["EMAIL_NOTIFY_TO"] = "sales@pixelcraft.example";
-    env["CALENDAR_API_KEY"] = calendar_key;
-    env["CALENDAR_API_URL"] = vendors.url();
-    env["CALENDAR_ID"] = calendar_id;
     env["VENDOR_BACKOFF_MS"] = "20";
     for (auto& [k, v] : extra)
       env[k] = v;
@@ -194,7 +183,8 @@ public:
 
   std::map<std::string, std::string> extra;
   fake_llm model;
-  fake_vendors vendors{crm_key, email_key, calendar_key, calendar_id};
+  fake_vendors vendors{vendor_keys::crm, vendor_keys::email, vendor_keys::calendar,
+                       vendor_keys::calendar_id};
 };
 
 // The corpus: 100 injected instructions, each obeyed by the model, through chats

@@ -37,16 +37,9 @@ public:
     auto env = ServerTest::base_env();
     env["OLLAMA_HOST"] = model.url();
     env["OLLAMA_MODEL"] = "llama3.2";
-    if (configure) {
-      env["CRM_API_KEY"] = crm_key;
-      env["CRM_API_URL"] = vendors.url();
-      env["EMAIL_API_KEY"] = email_key;
-      env["EMAIL_API_URL"] = vendors.url();
-      env["EMAIL_FROM"] = "hello@pixelcraft.example";
-      env["CALENDAR_API_KEY"] = calendar_key;
-      env["CALENDAR_API_URL"] = vendors.url();
-      env["CALENDAR_ID"] = calendar_id;
-    }
+    if (configure)
+      for (auto& [k, v] : vendor_env(vendors))
+        env[k] = v;
     // These tests are about the vendors' wire: every tool that may run by itself does (the
     // default policy is tested in policy_test.cpp); calendar changes always ask a person.
     env["TOOL_POLICY"] = "create_project_lead=auto,create_marketing_lead=auto,"
