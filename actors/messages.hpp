@@ -98,12 +98,15 @@ struct tool_call {
   std::string client;          ///< an anonymous caller's address (hourly budget); empty: signed in
   int32_t step = 0;            ///< the workflow step (1-based); 0: not in a workflow
   lead_binding lead;           ///< set by the server, never from the model
+  /// A replayed or forked step (API.md §13): the execution whose journal and approvals answer
+  /// this call; nothing reaches a vendor. Empty: a live call.
+  std::string replay_of;
 };
 
 template <class Inspector> typename Inspector::result_type inspect(Inspector& f, tool_call& x) {
   return f(caf::meta::type_name("pixelcraft::tool_call"), x.tool, x.arguments, x.agent_type,
            x.conversation_id, x.execution_id, x.workflow_id, x.owner_id, x.turn_id, x.client,
-           x.step, x.lead);
+           x.step, x.lead, x.replay_of);
 }
 
 /// A call a person approved (API.md §12): the stored arguments run as they are, with no policy

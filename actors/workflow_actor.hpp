@@ -16,6 +16,10 @@
 ///   same step from its approval, so nothing runs twice). A step runs again at most 3 times for
 ///   new approvals; after that it is recorded as it is. Pause and cancel work while waiting;
 ///   resuming a paused run that still waits goes back to `awaiting_approval`.
+/// - Replays and forks (API.md §13) are executions like any other, created with a
+///   `replay_source` (and, for a fork, `replay_live_from`): their steps before that step (all of
+///   a replay's) pass the source to the agents as `journal_source`, so the source's journal and
+///   approvals answer every model and tool call and nothing reaches a model or vendor.
 /// - Requests carry JSON text; callers authorise first (http/ checks ownership).
 
 #include "actors/fwd.hpp"
@@ -31,7 +35,8 @@ namespace pixelcraft {
 
 using workflow_manager_actor = caf::typed_actor<
     /// Creates and starts an execution. In: `{"workflow_type", "participating_agents",
-    /// "conversation_id", "workflow_config", "input_data", "metadata", "owner_id"}` (validated).
+    /// "conversation_id", "workflow_config", "input_data", "metadata", "owner_id"}` (validated),
+    /// and for a replay or fork `"replay_source"` and `"replay_live_from"`.
     /// Reply: the `WorkflowExecution`.
     caf::replies_to<wf_start_atom, std::string>::with<std::string>,
     /// `pause`, `resume` or `cancel`. Reply: the `WorkflowExecution` after the action (unchanged

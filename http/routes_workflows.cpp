@@ -160,6 +160,75 @@ void journal(const ctx_ptr& ctx) {
   });
 }
 
+/// Replay or fork (API.md §13): a new execution of the same request whose steps (all of them,
+/// or those before `from_step`) are answered by this one's journal and approvals; the caller
+/// owns it, as one they started.
+void replay(const ctx_ptr& ctx) {
+  const json* body = parse_json_object(ctx);
+  if (!body)
+    return;
+  validator v;
+  std::string mode;
+  long long from_step = 0;
+  if (!validate_replay_request(*body, v, mode, from_step))
+    return ctx->invalid(v.detail());
+  with_workflow(ctx, [ctx, mode, from_step](json wf) {
+    auto state = wf.value("current_state", std::string{});
+    bool ended = state == "completed" || state == "failed" || state == "cancelled";
+    if (mode == "replay" && !ended)
+      return ctx->error(409, "only an execution that has ended can be replayed; this one is " +
+                                 state + " (fork it from a recorded step instead)");
+    auto recorded = wf.value("current_step", 0LL);
+    if (mode == "fork" && from_step > recorded + 1) {
+      validator v;
+      v.add({"body", "from_step"},
+            "The execution has " + std::to_string(recorded) +
+                " recorded steps; a fork starts at step " + std::to_string(recorded + 1) +
+                " at the latest",
+            "value_error");
+      return ctx->invalid(v.detail());
+    }
+    auto source = wf["workflow_id"].get<std::string>();
+    ask(
+        ctx, ctx->opts->db, ctx->db_timeout(),
+        [ctx, mode, from_step, source](std::string& text) {
+          auto row = parse_json_or_throw(text); // rendered by our SQL
+          json meta = row.value("metadata", json::object());
+          if (!meta.is_object())
+            meta = json::object();
+          for (auto key : {"replay_of", "fork_of", "from_step"})
+            meta.erase(key);
+          json spec = {{"workflow_type", row["workflow_type"]},
+                       {"participating_agents", row["participating_agents"]},
+                       {"workflow_config", row.value("workflow_config", json::object())},
+                       {"input_data", row.value("input_data", json::object())},
+                       {"owner_id", ctx->who.sub},
+                       {"owner_admin", ctx->who.who == role::admin},
+                       {"replay_source", source}};
+          if (mode == "replay") {
+            meta["replay_of"] = source;
+          } else {
+            meta["fork_of"] = source;
+            meta["from_step"] = from_step;
+            spec["replay_live_from"] = from_step;
+          }
+          spec["metadata"] = std::move(meta);
+          ask<conversation_opened>(
+              ctx, ctx->opts->db, ctx->db_timeout(),
+              [ctx, spec](conversation_opened& opened) mutable {
+                spec["conversation_id"] = opened.conversation_id;
+                ask(
+                    ctx, ctx->opts->workflows, ctx->db_timeout(),
+                    [ctx](std::string& row) { ctx->send(202, std::move(row)); }, wf_start_atom_v,
+                    spec.dump());
+              },
+              conv_open_atom_v, conversation_caller(ctx),
+              spec["participating_agents"].front().get<std::string>());
+        },
+        db_op_atom_v, std::string{"wf_load"}, json{{"workflow_id", source}}.dump());
+  });
+}
+
 void memory(const ctx_ptr& ctx) {
   with_workflow(ctx, [ctx](json wf) {
     ask<std::vector<memory_entry>>(
@@ -267,6 +336,7 @@ void register_workflow_routes(api::impl& a) {
   add_route(a, "GET", "/api/agents/workflows/{id}/messages", access::user, messages_get);
   add_route(a, "GET", "/api/agents/workflows/{id}/memory", access::user, memory);
   add_route(a, "GET", "/api/agents/workflows/{id}/journal", access::user, journal);
+  add_route(a, "POST", "/api/agents/workflows/{id}/replay", access::user, replay, true);
   add_route(a, "PATCH", "/api/agents/workflows/{id}/state", access::user, state);
 }
 

@@ -556,6 +556,32 @@ bool validate_state_patch(const json& body, validator& v, std::string& action) {
   return true;
 }
 
+bool validate_replay_request(const json& body, validator& v, std::string& mode,
+                             long long& from_step) {
+  auto m = body.find("mode");
+  if (m == body.end() || m->is_null())
+    v.add({"body", "mode"}, "Field required", "missing");
+  else if (!m->is_string() || (*m != "replay" && *m != "fork"))
+    v.add({"body", "mode"}, "Input should be 'replay' or 'fork'", "enum");
+  bool fork = m != body.end() && *m == "fork";
+  auto f = body.find("from_step");
+  bool given = f != body.end() && !f->is_null();
+  if (given && !f->is_number_integer())
+    v.add({"body", "from_step"}, "Input should be a valid integer", "int_type");
+  else if (given && (f->get<long long>() < 1 || f->get<long long>() > 1000))
+    v.add({"body", "from_step"}, "Input should be between 1 and 1000", "value_error");
+  else if (given && !fork && m != body.end() && *m == "replay")
+    v.add({"body", "from_step"}, "A replay re-runs every step; from_step applies to a fork",
+          "value_error");
+  else if (!given && fork)
+    v.add({"body", "from_step"}, "Field required for a fork", "missing");
+  if (!v.ok())
+    return false;
+  mode = m->get<std::string>();
+  from_step = given ? f->get<long long>() : 0;
+  return true;
+}
+
 long long query_int(const std::string* raw, const char* name, long long def, long long lo,
                     long long hi, validator& v) {
   if (!raw)

@@ -143,6 +143,12 @@ bool validate_agent_message(const nlohmann::json& body, const std::vector<std::s
 /// entry, type `missing` when absent or null, `enum` otherwise).
 bool validate_state_patch(const nlohmann::json& body, validator& v, std::string& action);
 
+/// Validates a replay request (API.md §13): `mode` is "replay" or "fork"; `from_step` (an
+/// integer from 1) is required for a fork and not accepted for a replay, which re-runs every
+/// step. Every failing field is listed.
+bool validate_replay_request(const nlohmann::json& body, validator& v, std::string& mode,
+                             long long& from_step);
+
 /// Reads an integer query parameter (absent: `def`); out of [lo, hi] or not an integer adds a
 /// 422 entry at `["query", name]`.
 long long query_int(const std::string* raw, const char* name, long long def, long long lo,

@@ -38,9 +38,45 @@ std::string one_or_throw(const pqxx::result& r) {
 
 } // namespace
 
+namespace {
+
+/// A replay's or fork's approval: the source's decision, note, result and expiry, copied once
+/// (the dedupe key keeps it one). The step that raises it is answered as the source's step
+/// was when it raised its own: pending.
+std::string approval_copy(pqxx::work& w, const approval_request& in) {
+  auto r = w.exec_params(
+      "INSERT INTO approvals (state, tool, effect, agent_type, arguments, reason,"
+      " workflow_execution_id, conversation_id, step, owner_id, dedupe_key, requested_at,"
+      " expires_at, decided_at, decided_by, note, result)"
+      " SELECT s.state, s.tool, s.effect, s.agent_type, s.arguments, s.reason, nullif($2, ''),"
+      "   nullif($3, ''), s.step, nullif($4, ''), $5, now(), s.expires_at, s.decided_at,"
+      "   s.decided_by, s.note, s.result"
+      " FROM approvals s WHERE s.dedupe_key = $1"
+      " ON CONFLICT (dedupe_key) DO NOTHING"
+      " RETURNING (pixelcraft_approval_json(approvals)"
+      "   || '{\"state\": \"pending\", \"result\": null}'::jsonb)::text",
+      pg_text(in.copy_from), pg_text(in.workflow_id), pg_text(in.conversation_id),
+      pg_text(in.owner_id), pg_text(in.dedupe_key));
+  if (!r.empty())
+    return r[0][0].as<std::string>();
+  auto existing = w.exec_params(
+      "SELECT pixelcraft_approval_json(a)::text FROM approvals a WHERE a.dedupe_key = $1",
+      pg_text(in.dedupe_key));
+  if (existing.empty())
+    throw db_error{errc::not_found, "the replayed execution raised no such approval"};
+  return existing[0][0].as<std::string>();
+}
+
+} // namespace
+
 std::string approval_add(pqxx::connection& c, const approval_request& in) {
   auto args = pg_json_text(in.arguments);
   pqxx::work w{c};
+  if (!in.copy_from.empty() && !in.dedupe_key.empty()) {
+    auto out = approval_copy(w, in);
+    w.commit();
+    return out;
+  }
   // With a dedupe key, the first request's approval is the answer to every later one.
   auto r = w.exec_params(
       "INSERT INTO approvals (tool, effect, agent_type, arguments, reason, workflow_execution_id,"

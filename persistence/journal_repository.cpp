@@ -4,6 +4,41 @@
 
 namespace pixelcraft::persistence::detail {
 
+namespace {
+
+/// A replay's or fork's new entry takes the source execution's outcome of the same call. Tool
+/// calls are found by their key (the same arguments); model calls by their place among the
+/// step's model calls, since a request names its own execution and so never hashes the same.
+void take_from_source(pqxx::work& w, const journal_call& in, journal_entry& out) {
+  auto source =
+      in.kind == "model"
+          ? w.exec_params("SELECT status, coalesce(result::text, '') FROM step_journal"
+                          " WHERE workflow_execution_id::text = $1 AND step = $2 AND agent = $3"
+                          "   AND kind = 'model'"
+                          " ORDER BY call OFFSET (SELECT count(*) - 1 FROM step_journal"
+                          "   WHERE workflow_execution_id = $4::uuid AND step = $2 AND agent = $3"
+                          "     AND kind = 'model') LIMIT 1",
+                          pg_text(in.source_workflow_id), in.step, pg_text(in.agent),
+                          pg_text(in.workflow_id))
+          : w.exec_params("SELECT status, coalesce(result::text, '') FROM step_journal"
+                          " WHERE workflow_execution_id::text = $1 AND step = $2 AND agent = $3"
+                          "   AND call_key = $4",
+                          pg_text(in.source_workflow_id), in.step, pg_text(in.agent),
+                          pg_text(in.call_key));
+  bool found = !source.empty() && source[0][0].as<std::string>() != "started";
+  out.status = found ? source[0][0].as<std::string>() : std::string{"missing"};
+  out.result = found ? source[0][1].as<std::string>()
+                     : std::string{R"({"success":false,"error":"the replayed execution has no )"
+                                   R"(recorded outcome of this call"})"};
+  w.exec_params0("UPDATE step_journal SET status = $5, result = $6::jsonb, finished_at = now()"
+                 " WHERE workflow_execution_id = $1::uuid AND step = $2 AND agent = $3"
+                 " AND call_key = $4",
+                 pg_text(in.workflow_id), in.step, pg_text(in.agent), pg_text(in.call_key),
+                 found ? out.status : std::string{"failed"}, out.result);
+}
+
+} // namespace
+
 journal_entry journal_begin(pqxx::connection& c, const journal_call& in) {
   auto request = pg_json_text(in.request);
   pqxx::work w{c};
@@ -21,6 +56,8 @@ journal_entry journal_begin(pqxx::connection& c, const journal_call& in) {
   if (!r.empty()) {
     out.status = "new";
     out.call = r[0][0].as<int32_t>();
+    if (!in.source_workflow_id.empty())
+      take_from_source(w, in, out);
   } else {
     auto row =
         w.exec_params1("SELECT status, coalesce(result::text, ''), call FROM step_journal"

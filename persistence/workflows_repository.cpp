@@ -26,10 +26,12 @@ std::string wf_create(pqxx::connection& c, const json& a) {
   pqxx::work w{c};
   auto r = w.exec_params1(
       "INSERT INTO workflow_executions (workflow_type, participating_agents, conversation_id,"
-      " workflow_config, input_data, metadata, owner_id, owner_admin) SELECT j->>'workflow_type',"
+      " workflow_config, input_data, metadata, owner_id, owner_admin, replay_source,"
+      " replay_live_from) SELECT j->>'workflow_type',"
       " j->'participating_agents', j->>'conversation_id', j->'workflow_config', j->'input_data',"
       " coalesce(nullif(j->'metadata', 'null'::jsonb), '{}'::jsonb), j->>'owner_id',"
-      " coalesce((j->>'owner_admin')::boolean, false)"
+      " coalesce((j->>'owner_admin')::boolean, false), (j->>'replay_source')::uuid,"
+      " (j->>'replay_live_from')::int"
       " FROM (SELECT $1::jsonb AS j) s RETURNING "
       "pixelcraft_workflow_json(workflow_executions)::text",
       a.dump());
@@ -55,7 +57,8 @@ std::string wf_load(pqxx::connection& c, const json& a) {
       t.exec_params("SELECT (pixelcraft_workflow_json(w) || jsonb_build_object("
                     " 'workflow_config', w.workflow_config, 'input_data', w.input_data,"
                     " 'owner_id', w.owner_id, 'owner_admin', w.owner_admin, 'last_event_seq',"
-                    " w.last_event_seq))::text"
+                    " w.last_event_seq, 'replay_source', w.replay_source, 'replay_live_from',"
+                    " w.replay_live_from))::text"
                     " FROM workflow_executions w WHERE w.id = $1::uuid",
                     a.value("workflow_id", std::string{})),
       "workflow");

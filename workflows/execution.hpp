@@ -7,7 +7,8 @@
 namespace pixelcraft::workflows {
 
 /// Removes the server's own fields: `workflow_config`, `input_data`, `owner_id`, `owner_admin`
-/// and `last_event_seq`. Every answer and monitor frame built from a loaded row goes through it.
+/// `last_event_seq`, `replay_source` and `replay_live_from`. Every answer and monitor frame built
+/// from a loaded row goes through it.
 void strip_private_fields(nlohmann::json& row);
 
 } // namespace pixelcraft::workflows

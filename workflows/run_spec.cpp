@@ -93,6 +93,10 @@ std::vector<spec_problem> check_run_spec(const json& body,
   if (body.contains("metadata") && !body["metadata"].is_null()) {
     if (!body["metadata"].is_object())
       out.push_back({{"body", "metadata"}, "Input should be a valid object", "dict_type"});
+    else if (body["metadata"].contains("replay_of") || body["metadata"].contains("fork_of"))
+      out.push_back({{"body", "metadata"},
+                     "replay_of and fork_of are set by the server (POST /replay)",
+                     "value_error"});
     else
       check_size(body["metadata"], {"body", "metadata"}, out);
   }

@@ -23,7 +23,8 @@ const std::vector<std::string>& workflow_types();
 /// Checks the run spec in a `WorkflowRequest` body (an object): `workflow_type`;
 /// `participating_agents`, 1..10 distinct ids of `known_agents`; `workflow_config`, an object
 /// (`max_steps` 1..100, `max_rounds` 1..50, `step_timeout_s` 1..3600, `retries` 0..5);
-/// `input_data`, an object whose `message` is a string; `metadata`, an object or null. The
+/// `input_data`, an object whose `message` is a string; `metadata`, an object or null, without
+/// `replay_of` or `fork_of` (the server sets those on replays and forks, API.md §13). The
 /// free-form parts are at most `max_free_json_bytes` as JSON, measured before anything copies
 /// them. Problems come in field order. With none, `spec` is the normalised spec
 /// (`workflow_type`, `participating_agents`, `workflow_config`, `input_data`, `metadata`).

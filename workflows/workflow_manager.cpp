@@ -98,6 +98,17 @@ struct run_state {
     return path.size() + 1;
   }
   json config_json() const { return row.value("workflow_config", json::object()); }
+  /// The execution whose journal answers `agent`'s next step (API.md §13), or "": live.
+  std::string replay_source_for(const std::string& agent) const {
+    auto source = row.find("replay_source");
+    if (source == row.end() || !source->is_string())
+      return {};
+    auto from = row.find("replay_live_from");
+    if (from != row.end() && from->is_number_integer() &&
+        static_cast<long long>(step_of(agent)) >= from->get<long long>())
+      return {};
+    return source->get<std::string>();
+  }
   std::vector<std::string> agents() const {
     return row.value("participating_agents", std::vector<std::string>{});
   }
@@ -356,6 +367,9 @@ void step(run_pointer self, const std::string& agent, const std::string& hand_of
         {"email", lead.email}, {"name", lead.name}, {"budget_range", lead.budget_range}};
   if (!hand_off_to.empty())
     turn["hand_off_to"] = hand_off_to;
+  // A replay's steps, and a fork's before its `from_step`, are answered by the source's journal.
+  if (auto source = st.replay_source_for(agent); !source.empty())
+    turn["journal_source"] = source;
   // A listener per step receives the model's pieces: it forwards them every 300 ms (as
   // output_delta events) and hands over the rest when asked; killing it cancels the model call.
   auto run = caf::actor_cast<run_actor>(self);

@@ -535,6 +535,7 @@ void run_tools(agent_pointer self, std::shared_ptr<turn> t, const std::string& c
     if (t->id.empty())
       t->id = random_id();
     call.turn_id = t->id;
+    call.replay_of = string_or(t->request, "journal_source");
     if (auto it = t->request.find("step"); it != t->request.end() && it->is_number_integer())
       call.step = it->get<int32_t>();
     if (auto it = t->request.find("lead"); it != t->request.end() && it->is_object()) {
@@ -596,6 +597,17 @@ void on_model_reply(agent_pointer self, std::shared_ptr<turn> t, const std::stri
   finish_turn(self, t, r.value("content", std::string{}), meta, r["tool_calls"]);
 }
 
+/// No model: an honest answer, stored and streamed like any other.
+void degraded_turn(agent_pointer self, std::shared_ptr<turn> t) {
+  if (t->listener)
+    caf::anon_send(t->listener, llm_chunk_atom_v, degraded_reply_text());
+  json meta = {{"model_used", nullptr},
+               {"degraded", true},
+               {"latency_ms",
+                std::chrono::duration<double, std::milli>(clock_type::now() - t->started).count()}};
+  finish_turn(self, t, degraded_reply_text(), meta, json::array());
+}
+
 void call_model_live(agent_pointer self, std::shared_ptr<turn> t,
                      std::optional<journal_call> journaled) {
   auto& st = self->state;
@@ -626,20 +638,21 @@ void call_model_live(agent_pointer self, std::shared_ptr<turn> t,
             }
             on_model_reply(self, t, text);
           },
-          [self, t](caf::error& err) {
+          [self, t, journaled](caf::error& err) {
             bool partial = err.context().size() > 1 && err.context().match_element<bool>(1) &&
                            err.context().get_as<bool>(1);
             bool no_model = !partial && (err == errc::unavailable || err == errc::not_found);
             if (no_model || err == caf::sec::request_receiver_down) {
-              // No model: an honest answer, stored and streamed like any other.
-              if (t->listener)
-                caf::anon_send(t->listener, llm_chunk_atom_v, degraded_reply_text());
-              json meta = {{"model_used", nullptr},
-                           {"degraded", true},
-                           {"latency_ms", std::chrono::duration<double, std::milli>(
-                                              clock_type::now() - t->started)
-                                              .count()}};
-              return finish_turn(self, t, degraded_reply_text(), meta, json::array());
+              if (journaled) {
+                auto entry = *journaled;
+                entry.status = "failed";
+                entry.result = json{{"degraded", true}, {"error", caf::to_string(err)}}.dump();
+                self->request(self->state.opts.db,
+                              deadlines::db(self->state.opts.settings.db_timeout_ms),
+                              journal_end_atom_v, std::move(entry))
+                    .then([](bool) {}, [](caf::error&) {});
+              }
+              return degraded_turn(self, t);
             }
             auto status = err == caf::sec::request_timeout || err == errc::deadline_exceeded
                               ? "timeout"
@@ -668,15 +681,34 @@ void call_model(agent_pointer self, std::shared_ptr<turn> t) {
   j.kind = "model";
   j.name = st.def->model;
   j.request = json{{"round", t->round}, {"request_digest", digest}}.dump();
+  j.source_workflow_id = string_or(t->request, "journal_source");
   self->request(st.opts.db, deadlines::db(st.opts.settings.db_timeout_ms), journal_begin_atom_v, j)
       .then(
           [self, t, j](const journal_entry& entry) {
-            if (entry.status == "done" && !entry.result.empty())
+            if (entry.status == "done" && !entry.result.empty()) {
+              // The recorded answer is the step's output now: it reaches the monitor too.
+              auto content = parse_json(entry.result).value("content", json(nullptr));
+              if (t->listener && content.is_string() && !content.get<std::string>().empty())
+                caf::anon_send(t->listener, llm_chunk_atom_v, content.get<std::string>());
               return on_model_reply(self, t, entry.result);
-            call_model_live(self, t, j);
+            }
+            if (entry.status == "failed" && parse_json(entry.result).value("degraded", false))
+              return degraded_turn(self, t); // recorded so: a replay answers the same
+            if (j.source_workflow_id.empty())
+              return call_model_live(self, t, j);
+            // A replayed step asks no model: a question its source never asked is a divergence.
+            write_log(self, *t, "error", json::object(), "replay diverged");
+            fail_turn(self, t,
+                      caf::make_error(errc::failed_precondition,
+                                      "replay diverged: the replayed execution has no recorded "
+                                      "answer for this model call"));
           },
-          // Without the journal the step still runs; a crash then may ask the model again.
-          [self, t](caf::error&) { call_model_live(self, t, std::nullopt); });
+          [self, t, j](caf::error& err) {
+            if (j.source_workflow_id.empty())
+              // Without the journal the step still runs; a crash then may ask the model again.
+              return call_model_live(self, t, std::nullopt);
+            fail_turn(self, t, std::move(err)); // a replay never asks the model itself
+          });
 }
 
 void store_user_message(agent_pointer self, std::shared_ptr<turn> t) {

@@ -660,10 +660,13 @@ void hold_for_approval(tool_pointer self, const exec_ptr& e, const tool_call& ca
   req.ttl_s = static_cast<int32_t>(std::min<unsigned>(cfg.approval_ttl_s, INT32_MAX));
   // The same call raises one approval: per workflow step, or per conversation (a visitor who
   // asks again gets the pending approval, or its decision, not a second request).
-  if (!call.workflow_id.empty())
-    req.dedupe_key = call.workflow_id + ":" + std::to_string(call.step) + ":" + e->agent + ":" +
-                     e->tool + ":" + args_digest(req.arguments);
-  else if (!call.conversation_id.empty())
+  if (!call.workflow_id.empty()) {
+    auto rest = ":" + std::to_string(call.step) + ":" + e->agent + ":" + e->tool + ":" +
+                args_digest(req.arguments);
+    req.dedupe_key = call.workflow_id + rest;
+    if (!call.replay_of.empty())
+      req.copy_from = call.replay_of + rest; // the replayed step's own approval decides
+  } else if (!call.conversation_id.empty())
     req.dedupe_key = "chat:" + call.conversation_id + ":" + e->agent + ":" + e->tool + ":" +
                      args_digest(req.arguments);
   self->request(self->state.opts.db, deadlines::db(cfg.db_timeout_ms), appr_add_atom_v,
@@ -701,6 +704,12 @@ void hold_for_approval(tool_pointer self, const exec_ptr& e, const tool_call& ca
                  "skipped", "approval required: " + reason);
           },
           [self, e](caf::error& err) {
+            if (err == errc::not_found) // a replay whose source raised no such approval
+              return done(self, e,
+                          {{"success", false},
+                           {"error", "replay diverged: the replayed execution raised no "
+                                     "approval for this call"}},
+                          "error", "replay diverged");
             // Held and not recorded: it must not run either.
             done(self, e, {{"success", false}, {"error", "the approval could not be recorded"}},
                  "error", "approval not recorded: " + caf::to_string(err));
@@ -717,10 +726,11 @@ bool safe_to_resend(const std::string& service, const exec_ptr& e) {
   return service == "hubspot" && !with_deal;
 }
 
-/// A workflow call that acts on the world: recorded in the step journal before it runs. The
-/// same call in the same step (the step runs again after a crash or a decision) is answered
-/// from the journal; one that started and never finished is sent again only where that is
-/// safe, else it is `outcome_unknown` and a person decides whether to send it again.
+/// A workflow call to a vendor: recorded in the step journal before it runs. The same call in
+/// the same step (the step runs again after a crash or a decision) is answered from the
+/// journal; one that started and never finished is sent again only where that is safe (reads
+/// always are), else it is `outcome_unknown` and a person decides whether to send it again. In
+/// a replayed step the source execution's journal answers, and nothing is sent.
 void run_journaled(tool_pointer self, const exec_ptr& e, const tool_call& call,
                    const tool_kind& kind, tool_effect effect) {
   journal_call j;
@@ -730,10 +740,11 @@ void run_journaled(tool_pointer self, const exec_ptr& e, const tool_call& call,
   j.call_key = e->tool + ":" + args_digest(e->args.dump());
   j.name = e->tool;
   j.request = e->args.dump();
+  j.source_workflow_id = call.replay_of;
   // Vendor idempotency keys (and calendar event ids) follow the call, not this attempt.
   e->execution_id =
       call.workflow_id + ":" + std::to_string(call.step) + ":" + j.agent + ":" + j.call_key;
-  e->resend_safe = safe_to_resend(kind.service, e);
+  e->resend_safe = effect == tool_effect::read || safe_to_resend(kind.service, e);
   auto& in_flight = self->state.journal_in_flight;
   if (auto it = in_flight.find(e->execution_id); it != in_flight.end()) {
     it->second.push_back(e->rp); // answered with the running call's result
@@ -755,6 +766,16 @@ void run_journaled(tool_pointer self, const exec_ptr& e, const tool_call& call,
   self->request(self->state.opts.db, timeout, journal_begin_atom_v, j)
       .then(
           [self, e, call, kind, effect, j, release](const journal_entry& entry) mutable {
+            bool replay = !call.replay_of.empty();
+            if (replay &&
+                (entry.status == "missing" || entry.status == "new" || entry.status == "started")) {
+              // A replayed step reaches no vendor: a call its source never made diverges.
+              auto result = json{{"success", false},
+                                 {"error", "replay diverged: the replayed execution has no "
+                                           "recorded outcome of this call"}};
+              release(e, result.dump());
+              return done(self, e, result, "error", "replay diverged");
+            }
             if (entry.status == "new" || (entry.status == "started" && e->resend_safe)) {
               e->journal = j;
               return kind.run(self, e);
@@ -858,8 +879,9 @@ void check_and_run(tool_pointer self, const exec_ptr& e, const tool_call& call, 
                   "skipped", "denied_by_policy: " + verdict.reason);
     }
   }
-  // 4. A service that is not configured: skipped, never a pretend success.
-  if (!configured(st.opts.settings, kind->second.service))
+  // 4. A service that is not configured: skipped, never a pretend success. (A replayed call
+  // reaches no vendor: its source's outcome answers, configured now or not.)
+  if (call.replay_of.empty() && !configured(st.opts.settings, kind->second.service))
     return done(self, e, {{"success", false}, {"skipped", true}, {"reason", "not_configured"}},
                 "skipped", "not_configured");
   // 5. Budgets: calls that act on the world, approved or held, count.
@@ -871,7 +893,7 @@ void check_and_run(tool_pointer self, const exec_ptr& e, const tool_call& call, 
   }
   if (verdict.what == policy_verdict::approval)
     return hold_for_approval(self, e, call, meta->effect, verdict.reason);
-  if (approved || call.workflow_id.empty() || meta->effect == tool_effect::read)
+  if (approved || call.workflow_id.empty())
     return kind->second.run(self, e);
   run_journaled(self, e, call, kind->second, meta->effect);
 }

@@ -22,6 +22,13 @@
 /// - An approved call (`tool_approved_atom`) runs the stored arguments once, through the same
 ///   allow-list, schema and configuration checks but no policy or budget, and its result is
 ///   stored on the approval before the reply.
+/// - Inside a workflow step, every vendor call is recorded in the step journal
+///   (actors/stores/journal_store.hpp) before it runs and after: the same call in the same
+///   step is answered from the journal, never sent twice; one cut by a crash is sent again
+///   only where the vendor cannot duplicate it, else it is `outcome_unknown` and held for a
+///   person. A call with `replay_of` (a replayed step, API.md §13) is answered by that
+///   execution's journal and approvals and reaches no vendor (a call it never made is an
+///   error result: the replay diverged).
 /// - Always replies with a result object (failures are results, so the agent can carry on):
 ///   `{"success": bool, "skipped"?, "reason"?, "error"?, ...}`. Every execution, refused ones
 ///   included, writes one `agent_logs` row `tool_execution:<tool>` (status `success`, `error`,

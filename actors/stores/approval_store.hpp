@@ -39,13 +39,19 @@ struct approval_request {
   /// raised before instead of raising another. Empty: always a new one.
   std::string dedupe_key;
   int32_t ttl_s = 86400; ///< undecided this long: expired
+  /// A replay or fork (API.md §13): the dedupe key of the source execution's approval of the
+  /// same call. The new approval copies its decision, note, result and expiry (no person is
+  /// asked twice, and nothing runs for it); the step that raised it is answered `pending`, as
+  /// the source's step was, and sees the decision at its run's next look. `errc::not_found`
+  /// when the source raised no such approval.
+  std::string copy_from;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, approval_request& x) {
   return f(caf::meta::type_name("pixelcraft::approval_request"), x.tool, x.effect, x.agent_type,
            x.arguments, x.reason, x.workflow_id, x.conversation_id, x.step, x.owner_id,
-           x.dedupe_key, x.ttl_s);
+           x.dedupe_key, x.ttl_s, x.copy_from);
 }
 
 /// Which approvals a caller sees (`appr_list_atom`, `appr_get_atom`).

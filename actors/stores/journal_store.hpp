@@ -31,17 +31,24 @@ struct journal_call {
   std::string request = "{}"; ///< the arguments, JSON object text (no secrets: model-visible)
   std::string status;         ///< `journal_end_atom`: done, failed or outcome_unknown
   std::string result = "{}";  ///< `journal_end_atom`: the result object, JSON text
+  /// `journal_begin_atom` in a replay or fork (API.md §13): the execution whose journal answers
+  /// this call instead of the model or vendor. A new entry takes that execution's outcome of
+  /// the same call (tools: the same step, agent and `call_key`; model calls: the same step and
+  /// agent, the same place among the step's model calls) and is recorded with it; when it has
+  /// none, the entry is recorded `failed` and the reply's status is `missing`.
+  std::string source_workflow_id;
 };
 
 template <class Inspector> typename Inspector::result_type inspect(Inspector& f, journal_call& x) {
   return f(caf::meta::type_name("pixelcraft::journal_call"), x.workflow_id, x.step, x.agent,
-           x.call_key, x.kind, x.name, x.request, x.status, x.result);
+           x.call_key, x.kind, x.name, x.request, x.status, x.result, x.source_workflow_id);
 }
 
 /// What the journal knew of a call when it was begun.
 struct journal_entry {
   /// `new` (recorded as started now: run it), `started` (begun before and never finished: a
-  /// crash in the middle), `done`, `failed` or `outcome_unknown`.
+  /// crash in the middle), `done`, `failed` or `outcome_unknown`; with a source execution, the
+  /// source's outcome, or `missing` (the source never made this call, or never finished it).
   std::string status;
   std::string result; ///< JSON text for done, failed and outcome_unknown; empty otherwise
   int32_t call = 0;   ///< the call's number within its step, from 1

@@ -1,6 +1,7 @@
 // Tool policy and approvals (API.md §12) end to end: a fake model that obeys injected text
 // asks for tools; the policy decides what reaches the fake vendors, and people decide the rest
-// through the approvals routes.
+// through the approvals routes. The journal (§13) keeps a step's calls from running twice, and
+// answers replays and forks.
 #include "tests/fakes/fake_llm.hpp"
 #include "tests/fakes/fake_vendors.hpp"
 #include "tests/integration/server_fixture.hpp"
@@ -606,6 +607,144 @@ TEST_F(PolicyTest, ApprovalsSurviveARestartAndExpire) {
   auto expired = json::parse(get("/api/approvals?state=expired", {bearer(admin_token())}).body);
   EXPECT_EQ(expired["total"], 1);
   EXPECT_TRUE(side_effects().empty());
+}
+
+namespace {
+
+/// Event types in order, with each run of `output_delta` events counted once: how a model's
+/// text is cut into pieces depends on timing, not on what the run did.
+std::vector<std::string> collapsed(std::vector<std::string> types) {
+  types.erase(std::unique(types.begin(), types.end(),
+                          [](const std::string& a, const std::string& b) {
+                            return a == b && a == "output_delta";
+                          }),
+              types.end());
+  return types;
+}
+
+} // namespace
+
+// API.md §13: a finished run, with a held call a person approved, is replayed from its journal
+// and approvals with no model or vendor request (same path, results and events), and forked
+// from step 2 (step 1 reused, steps 2 and 3 asked anew).
+TEST_F(PolicyTest, ARunIsReplayedAndForkedFromItsJournal) {
+  auto ada_send = tool_call("send_marketing_proposal", {{"to_email", "ada@example.com"},
+                                                        {"proposal_summary", "SEO and a shop."}});
+  auto partner_send =
+      tool_call("send_marketing_proposal",
+                {{"to_email", "partner@agency.example"}, {"proposal_summary", "Ada's plan, FYI."}});
+  model.queue({calls(json::array({ada_send, partner_send})), says("The partner's copy waits."),
+               calls(json::array({ada_send, partner_send})), says("Sent to both."),
+               says("A shop on a fast stack."), says("All set for Ada.")});
+  auto r = post("/api/agents/workflows/execute",
+                {{"workflow_type", "sequential"},
+                 {"participating_agents", {"digital_marketing", "web_development", "chat"}},
+                 {"input_data",
+                  {{"message", "Plan Ada's launch."},
+                   {"lead_data",
+                    {{"name", "Ada Lovelace"},
+                     {"email", "ada@example.com"},
+                     {"budget_range", "5000-10000"}}}}},
+                 {"metadata", {{"campaign", "winter"}}}},
+                {bearer(user_token())});
+  ASSERT_EQ(r.status, 202) << r.body;
+  auto id = json::parse(r.body)["workflow_id"].get<std::string>();
+  auto wf_of = [&](const std::string& wid) {
+    return json::parse(get("/api/agents/workflows/" + wid, {bearer(user_token())}).body);
+  };
+  ASSERT_TRUE(eventually([&] { return wf_of(id)["current_state"] == "awaiting_approval"; }, 30));
+  auto held = json::parse(get("/api/approvals?workflow_id=" + id, {bearer(user_token())}).body);
+  ASSERT_EQ(held["total"], 1) << held.dump();
+  ASSERT_EQ(post("/api/approvals/" + held["items"][0]["approval_id"].get<std::string>(),
+                 {{"decision", "approve"}}, {bearer(admin_token())})
+                .status,
+            200);
+  ASSERT_TRUE(eventually([&] { return wf_of(id)["current_state"] == "completed"; }, 30));
+  auto original = wf_of(id);
+  EXPECT_EQ(original["metadata"]["campaign"], "winter");
+  auto models_before = model.requests().size();
+  auto vendors_before = vendors.requests().size();
+  ASSERT_EQ(vendors.requests("POST", "/v3/mail/send").size(), 2u);
+
+  // Wrong bodies, someone else's run, and lineage a client tries to set itself.
+  auto replay_of = [&](const std::string& wid, json body, const std::string& token) {
+    return post("/api/agents/workflows/" + wid + "/replay", std::move(body), {bearer(token)});
+  };
+  EXPECT_EQ(replay_of(id, json::object(), user_token()).status, 422);
+  EXPECT_EQ(replay_of(id, {{"mode", "rerun"}}, user_token()).status, 422);
+  EXPECT_EQ(replay_of(id, {{"mode", "fork"}}, user_token()).status, 422);
+  EXPECT_EQ(replay_of(id, {{"mode", "replay"}, {"from_step", 2}}, user_token()).status, 422);
+  EXPECT_EQ(replay_of(id, {{"mode", "fork"}, {"from_step", "2"}}, user_token()).status, 422);
+  EXPECT_EQ(replay_of(id, {{"mode", "fork"}, {"from_step", 5}}, user_token()).status, 422);
+  EXPECT_EQ(replay_of(id, {{"mode", "replay"}}, user_token("user-2")).status, 404);
+  EXPECT_EQ(post("/api/agents/workflows/" + id + "/replay", {{"mode", "replay"}}).status, 401);
+  EXPECT_EQ(post("/api/agents/workflows/execute",
+                 {{"workflow_type", "sequential"},
+                  {"participating_agents", {"chat"}},
+                  {"metadata", {{"replay_of", id}}}},
+                 {bearer(user_token("user-2"))})
+                .status,
+            422);
+
+  // Replay: the same run again, answered by the journal and the approval.
+  auto replayed = replay_of(id, {{"mode", "replay"}}, user_token());
+  ASSERT_EQ(replayed.status, 202) << replayed.body;
+  auto rid = json::parse(replayed.body)["workflow_id"].get<std::string>();
+  EXPECT_EQ(json::parse(replayed.body)["metadata"]["replay_of"], id);
+  EXPECT_EQ(json::parse(replayed.body)["metadata"]["campaign"], "winter");
+  json copy;
+  ASSERT_TRUE(eventually(
+      [&] {
+        copy = wf_of(rid);
+        auto s = copy["current_state"];
+        return s == "completed" || s == "failed";
+      },
+      30))
+      << copy.dump();
+  ASSERT_EQ(copy["current_state"], "completed") << copy.dump();
+  EXPECT_EQ(copy["execution_path"], original["execution_path"]);
+  EXPECT_EQ(copy["results"], original["results"]);
+  EXPECT_EQ(collapsed(event_types(rid)), collapsed(event_types(id)));
+  EXPECT_EQ(model.requests().size(), models_before);
+  EXPECT_EQ(vendors.requests().size(), vendors_before);
+  auto journal = [&](const std::string& wid) {
+    return json::parse(
+        get("/api/agents/workflows/" + wid + "/journal", {bearer(user_token())}).body);
+  };
+  EXPECT_EQ(journal(rid)["total"], journal(id)["total"]);
+  // The replay's approval carries the person's decision; no one is asked again.
+  auto copied = json::parse(get("/api/approvals?workflow_id=" + rid, {bearer(user_token())}).body);
+  ASSERT_EQ(copied["total"], 1) << copied.dump();
+  EXPECT_EQ(copied["items"][0]["state"], "approved");
+  EXPECT_EQ(json::parse(get("/api/approvals?state=pending", {bearer(admin_token())}).body)["total"],
+            0);
+
+  // Fork from step 2: step 1 (its e-mails included) is reused; steps 2 and 3 are asked anew.
+  model.queue({says("A headless shop instead."), says("Ada gets the headless plan.")});
+  auto forked = replay_of(id, {{"mode", "fork"}, {"from_step", 2}}, user_token());
+  ASSERT_EQ(forked.status, 202) << forked.body;
+  auto fid = json::parse(forked.body)["workflow_id"].get<std::string>();
+  EXPECT_EQ(json::parse(forked.body)["metadata"]["fork_of"], id);
+  EXPECT_EQ(json::parse(forked.body)["metadata"]["from_step"], 2);
+  json fork;
+  ASSERT_TRUE(eventually(
+      [&] {
+        fork = wf_of(fid);
+        auto s = fork["current_state"];
+        return s == "completed" || s == "failed";
+      },
+      30))
+      << fork.dump();
+  ASSERT_EQ(fork["current_state"], "completed") << fork.dump();
+  EXPECT_EQ(fork["execution_path"], original["execution_path"]);
+  EXPECT_EQ(fork["results"]["digital_marketing"], original["results"]["digital_marketing"]);
+  EXPECT_EQ(fork["results"]["web_development"]["content"], "A headless shop instead.");
+  EXPECT_EQ(fork["results"]["chat"]["content"], "Ada gets the headless plan.");
+  EXPECT_EQ(model.requests().size(), models_before + 2);
+  EXPECT_EQ(vendors.requests().size(), vendors_before);
+  // Step 2 saw step 1's result as it was.
+  auto step2 = model.requests()[models_before].dump();
+  EXPECT_NE(step2.find("Sent to both."), std::string::npos);
 }
 
 } // namespace pixelcraft::test
