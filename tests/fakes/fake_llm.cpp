@@ -3,6 +3,7 @@
 #include <restinio/all.hpp>
 
 #include <atomic>
+#include <functional>
 #include <future>
 #include <thread>
 
@@ -18,6 +19,7 @@ struct fake_llm::impl {
   mutable std::mutex mtx;
   fake_llm_script script;
   std::vector<fake_llm_script> queued;
+  std::function<fake_llm_script(const json&)> responder;
   std::vector<std::string> model_names = {"llama3.2:latest"};
   std::vector<json> requests;
   int calls = 0;
@@ -160,6 +162,8 @@ struct fake_llm::impl {
       if (!queued.empty()) {
         s = queued.front();
         queued.erase(queued.begin());
+      } else if (responder) {
+        s = responder(body);
       }
     }
     auto model = body.is_object() ? body.value("model", std::string{"?"}) : std::string{"?"};
@@ -216,6 +220,11 @@ std::string fake_llm::url() const {
 void fake_llm::script(fake_llm_script s) {
   std::lock_guard<std::mutex> g{impl_->mtx};
   impl_->script = std::move(s);
+}
+
+void fake_llm::respond(std::function<fake_llm_script(const nlohmann::json&)> f) {
+  std::lock_guard<std::mutex> g{impl_->mtx};
+  impl_->responder = std::move(f);
 }
 
 void fake_llm::queue(std::vector<fake_llm_script> scripts) {

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -60,6 +61,9 @@ public:
   /// Scripts for the next calls, one per call, before falling back to `script`.
   void queue(std::vector<fake_llm_script> scripts);
   void models(std::vector<std::string> names);
+  /// Answers each call the queue does not: the script `f` makes from the request's body (for
+  /// many concurrent callers, whose order no queue can know). Runs under the fake's lock.
+  void respond(std::function<fake_llm_script(const nlohmann::json& request)> f);
 
   /// Bodies of every chat request received, in order.
   std::vector<nlohmann::json> requests() const;
