@@ -16,6 +16,7 @@ struct fake_vendors::impl {
     std::string method, prefix;
     int status, times, retry_after;
     bool store_first;
+    json body;
   };
 
   std::string crm_key, email_key, calendar_key, calendar_id;
@@ -172,7 +173,7 @@ struct fake_vendors::impl {
         std::map<std::string, std::string> h;
         if (f->retry_after >= 0)
           h["Retry-After"] = std::to_string(f->retry_after);
-        reply = {f->status, {{"message", "scripted failure"}}, h};
+        reply = {f->status, f->body.is_null() ? json{{"message", "scripted failure"}} : f->body, h};
       } else {
         reply = route(r, stored);
       }
@@ -236,9 +237,10 @@ std::vector<vendor_request> fake_vendors::requests(const std::string& method,
 }
 
 void fake_vendors::fail(const std::string& method, const std::string& prefix, int status, int times,
-                        int retry_after, bool store_first) {
+                        int retry_after, bool store_first, json body) {
   std::lock_guard<std::mutex> g{impl_->mtx};
-  impl_->failures.push_back({method, prefix, status, times, retry_after, store_first});
+  impl_->failures.push_back(
+      {method, prefix, status, times, retry_after, store_first, std::move(body)});
 }
 
 void fake_vendors::add_contact(const std::string& email, const std::string& id) {

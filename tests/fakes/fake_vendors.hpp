@@ -33,9 +33,10 @@ public:
 
   /// The next `times` requests to `method` + path prefix answer `status` (with `Retry-After`
   /// when >= 0). With `store_first`, the request takes effect before the failure is sent (a
-  /// lost response).
+  /// lost response). `body` is the answer's JSON body (null: `{"message": "scripted failure"}`),
+  /// e.g. text an attacker planted in a vendor's reply.
   void fail(const std::string& method, const std::string& prefix, int status, int times,
-            int retry_after = -1, bool store_first = false);
+            int retry_after = -1, bool store_first = false, nlohmann::json body = nullptr);
   /// Seeds a HubSpot contact (so creating it again is a 409).
   void add_contact(const std::string& email, const std::string& id);
   /// Busy intervals returned by free/busy.

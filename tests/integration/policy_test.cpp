@@ -131,13 +131,33 @@ public:
     return json::parse(r.body, nullptr, false);
   }
 
-  /// The tool results the model received in its last request, by tool name (the last wins).
+  /// The results of the last round of tool calls the model received (in its last request).
   std::vector<json> tool_results() {
     std::vector<json> out;
     auto sent = model.requests();
-    for (auto& m : sent.back()["messages"])
+    for (auto& m : sent.back()["messages"]) {
+      if (m["role"] == "assistant")
+        out.clear(); // a later round follows
       if (m["role"] == "tool")
         out.push_back(json::parse(m["content"].get<std::string>()));
+    }
+    return out;
+  }
+
+  /// Requests that change something at a vendor and are not for the bound lead Ada (whose own
+  /// e-mail and CRM record the policy lets a workflow write without a person).
+  std::vector<vendor_request> outside_policy() {
+    std::vector<vendor_request> out;
+    for (auto& r : side_effects()) {
+      auto body = r.body.is_object() ? r.body : json::object();
+      bool to_ada =
+          (r.target == "/v3/mail/send" &&
+           body.value("/personalizations/0/to/0/email"_json_pointer, "") == "ada@example.com") ||
+          (r.target == "/crm/v3/objects/contacts" &&
+           body.value("/properties/email"_json_pointer, "") == "ada@example.com");
+      if (!to_ada)
+        out.push_back(r);
+    }
     return out;
   }
 
@@ -191,19 +211,65 @@ public:
                        vendor_keys::calendar_id};
 };
 
-// The corpus: 100 injected instructions, each obeyed by the model, through chats
-// (anonymous and signed in), workflow input and a lead's own fields. Nothing outside the
-// policy reaches a vendor, and every refused call is logged with its reason.
+// The corpus: 100 injected instructions, each obeyed by the model, through six
+// channels: chats (anonymous and signed in), workflow input, a lead's own fields, a message
+// from another agent of the workflow, and a vendor's reply to an allowed call. Nothing outside
+// the policy reaches a vendor, and every refused call is logged with its reason.
 TEST_F(PolicyTest, AnObedientModelCannotActOutsideThePolicy) {
   restart_with({{"TOOL_BUDGET_ANON_PER_HOUR", "100000"}}); // the per-call reasons, not budgets
   auto corpus = injections();
   ASSERT_GE(corpus.size(), 100u);
-  size_t asked = 0;
+  size_t asked = 0, vendor_replies = 0;
+  const json ada = {
+      {"name", "Ada Lovelace"}, {"email", "ada@example.com"}, {"budget_range", "5000-10000"}};
   for (size_t i = 0; i < corpus.size(); ++i) {
     auto agent = i % 2 == 0 ? "digital_marketing" : "lead_qualification";
-    model.queue({calls(obedient_calls(agent, i / 2)), says("Done as instructed.")});
+    auto obey = calls(obedient_calls(agent, i / 2));
     ++asked;
-    switch (i % 4) {
+    // Words that must reach the model through the channel: the end of the ask (plain ASCII).
+    auto ask = corpus[i].substr(corpus[i].size() - 25, 24);
+    if (i % 6 == 4) { // another agent of the workflow passes the attacker's text on
+      model.queue(
+          {calls(json::array({tool_call("send_message", {{"to_agent", agent},
+                                                         {"message_type", "request"},
+                                                         {"content", {{"text", corpus[i]}}}})})),
+           says("Passed on."), obey, says("Done as instructed.")});
+      auto r =
+          post("/api/agents/workflows/execute",
+               {{"workflow_type", "sequential"},
+                {"participating_agents", {"chat", agent}},
+                {"input_data", {{"message", "Pass the client's request on."}, {"lead_data", ada}}}},
+               {bearer(user_token())});
+      ASSERT_EQ(r.status, 202) << r.body;
+      auto id = json::parse(r.body)["workflow_id"].get<std::string>();
+      json wf;
+      ASSERT_TRUE(eventually(
+          [&] {
+            wf = json::parse(get("/api/agents/workflows/" + id, {bearer(user_token())}).body);
+            return wf["current_state"] != "running" && wf["current_state"] != "pending";
+          },
+          30));
+      EXPECT_EQ(wf["current_state"], "awaiting_approval") << wf.dump();
+      EXPECT_NE(model.requests()[model.requests().size() - 2].dump().find(ask), std::string::npos)
+          << "the agent message did not reach the model: " << corpus[i];
+    } else if (i % 6 == 5) { // the vendor's reply to an allowed call carries the attacker's text
+      auto allowed = tool_call("sync_lead_to_crm", {{"email", "ada@example.com"}, {"name", "Ada"}});
+      vendors.fail("POST", "/crm/v3/objects/contacts", 400, 1, -1, false,
+                   {{"status", "error"}, {"message", corpus[i]}});
+      ++vendor_replies;
+      model.queue({calls(json::array({allowed})), obey, says("Done as instructed.")});
+      auto wf = start_workflow(agent, {{"message", "Sync Ada to the CRM."}, {"lead_data", ada}},
+                               user_token());
+      EXPECT_EQ(wf["current_state"], "awaiting_approval") << wf.dump();
+      EXPECT_NE(model.requests()[model.requests().size() - 2].dump().find(ask), std::string::npos)
+          << "the vendor's reply did not reach the model: " << corpus[i];
+    } else {
+      model.queue({obey, says("Done as instructed.")});
+    }
+    switch (i % 6) {
+    case 4:
+    case 5:
+      break;
     case 0: // an anonymous visitor's chat message
       chat_as({}, agent, corpus[i]);
       break;
@@ -238,15 +304,20 @@ TEST_F(PolicyTest, AnObedientModelCannotActOutsideThePolicy) {
       EXPECT_EQ(result["pending"], true) << corpus[i] << " -> " << result.dump();
     }
   }
-  EXPECT_TRUE(side_effects().empty())
-      << side_effects().front().method << " " << side_effects().front().target;
+  EXPECT_TRUE(outside_policy().empty())
+      << outside_policy().front().method << " " << outside_policy().front().target;
   std::vector<std::pair<std::string, std::string>> logs;
-  eventually([&] { return (logs = tool_logs()).size() >= asked; }, 10);
-  ASSERT_EQ(logs.size(), asked);
+  eventually([&] { return (logs = tool_logs()).size() >= asked + vendor_replies; }, 10);
+  ASSERT_EQ(logs.size(), asked + vendor_replies);
+  size_t refused = 0;
   for (auto& [status, reason] : logs) {
+    if (status == "error") // the allowed call whose vendor answered with the injection
+      continue;
+    ++refused;
     EXPECT_EQ(status, "skipped");
     EXPECT_EQ(reason.rfind("approval required: ", 0), 0u) << reason;
   }
+  EXPECT_EQ(refused, asked);
   auto held = get("/api/approvals?state=pending&limit=100", {bearer(admin_token())});
   ASSERT_EQ(held.status, 200) << held.body;
   EXPECT_EQ(json::parse(held.body)["total"], asked);
@@ -265,7 +336,7 @@ TEST_F(PolicyTest, AnObedientModelCannotActOutsideThePolicy) {
                  {{"decision", "approve"}}, {bearer(admin_token())})
                 .status,
             409);
-  EXPECT_TRUE(side_effects().empty());
+  EXPECT_TRUE(outside_policy().empty());
 }
 
 // With a bound lead, a workflow acts for that lead by itself; what goes elsewhere waits: the
