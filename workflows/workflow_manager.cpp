@@ -74,6 +74,9 @@ struct run_state {
   uint64_t approval_timer = 0;                     ///< the armed timer's generation (0: none armed)
   uint64_t approval_timers = 0;                    ///< generations handed out
   std::map<std::string, unsigned> unresolved_looks; ///< approved, result not stored yet: looks
+  /// Steps whose approvals were decided while the run was paused: they run again on resume
+  /// (agent, hand_off_to), before anything else is chosen.
+  std::vector<std::pair<std::string, std::string>> rerun_on_resume;
   /// Saves run one at a time, in order (the next is sent when the last is stored): events keep
   /// their order and the actor keeps serving its mailbox while one is in flight.
   std::deque<std::pair<json, std::function<void()>>> saves;
@@ -638,9 +641,12 @@ void check_approvals(run_pointer self) {
               events.push_back({{"event_type", "state_changed"}, {"data", {{"state", "running"}}}});
             }
             save(self, json::object(), events, [self, ready] {
+              auto& st = self->state;
               // Paused meanwhile: the steps run again when the run is resumed.
-              if (self->state.state != "running" && self->state.state != "awaiting_approval")
+              if (st.state != "running" && st.state != "awaiting_approval") {
+                st.rerun_on_resume.insert(st.rerun_on_resume.end(), ready.begin(), ready.end());
                 return;
+              }
               for (const auto& [agent, hand_off_to] : ready)
                 step(self, agent, hand_off_to);
             });
@@ -697,7 +703,14 @@ void on_action(run_pointer self, const std::string& action, string_promise rp) {
                 json::array({{{"event_type", "state_changed"}, {"data", {{"state", "running"}}}}}),
                 [self, reply]() mutable {
                   reply();
-                  run_next(self);
+                  // Steps decided while paused run first: a collaborative run would otherwise
+                  // pick its next agent by inbox and could skip the one that waited.
+                  auto again = std::move(self->state.rerun_on_resume);
+                  self->state.rerun_on_resume.clear();
+                  if (again.empty())
+                    return run_next(self);
+                  for (const auto& [agent, hand_off_to] : again)
+                    step(self, agent, hand_off_to);
                 });
   }
   // cancel: stops the step in progress too.

@@ -261,6 +261,51 @@ void send_message_tool(agent_pointer self, const std::shared_ptr<turn>& t, json 
   });
 }
 
+/// `send_message` inside a workflow step, journaled (API.md §13): a step that runs again (after
+/// a person's decision, a retry or a crash) does not send its messages a second time; the
+/// earlier send's result answers, and the message is reported with the step. One cut off by a
+/// crash is sent again: the receiver is our own agent, and a message lost would stall its work.
+/// A replay sends its messages itself (they are its agents' own), so no source is consulted.
+void send_message_journaled(agent_pointer self, const std::shared_ptr<turn>& t, json args,
+                            std::function<void(std::string)> done) {
+  auto& st = self->state;
+  if (args.is_string())
+    args = parse_json(args.get<std::string>());
+  auto step = t->request.find("step");
+  if (!args.is_object() || step == t->request.end() || !step->is_number_integer())
+    return send_message_tool(self, t, std::move(args), std::move(done));
+  journal_call j;
+  j.workflow_id = st.workflow_id;
+  j.step = step->get<int32_t>();
+  j.agent = st.def->id;
+  j.request = args.dump(-1, ' ', false, json::error_handler_t::replace);
+  j.call_key = "send_message:" + digest_hex(j.request);
+  j.name = "send_message";
+  auto t_db = deadlines::db(st.opts.settings.db_timeout_ms);
+  self->request(st.opts.db, t_db, journal_begin_atom_v, j)
+      .then(
+          [self, t, args, done, j, t_db](const journal_entry& entry) mutable {
+            if (entry.status == "done" && !entry.result.empty()) {
+              auto r = parse_json(entry.result); // our own result object
+              if (r.is_object() && r.value("message_id", json(nullptr)).is_string())
+                t->messages_sent.push_back({{"message_id", r["message_id"]},
+                                            {"to_agent", args.value("to_agent", "")},
+                                            {"message_type", args.value("message_type", "")},
+                                            {"status", r.value("status", "delivered")}});
+              return done(entry.result);
+            }
+            send_message_tool(self, t, args, [self, done, j, t_db](std::string result) mutable {
+              j.status = "done";
+              j.result = result;
+              self->request(self->state.opts.db, t_db, journal_end_atom_v, j)
+                  .then([done, result](bool) { done(result); },
+                        [done, result](caf::error&) { done(result); });
+            });
+          },
+          // Unjournaled, the message still goes: a lost message would stall the peer.
+          [self, t, args, done](caf::error&) mutable { send_message_tool(self, t, args, done); });
+}
+
 /// Before a workflow step answers: the default hand-off (collaborative runs), then the
 /// messages the step took are processed.
 void settle_messages(agent_pointer self, std::shared_ptr<turn> t, const std::string& content,
@@ -570,7 +615,7 @@ void run_tools(agent_pointer self, std::shared_ptr<turn> t, const std::string& c
       }
     };
     if (name == "send_message" && !st.workflow_id.empty()) {
-      send_message_tool(self, t, fn.value("arguments", json::object()), finish_one);
+      send_message_journaled(self, t, fn.value("arguments", json::object()), finish_one);
       continue;
     }
     // The tool actor bounds every vendor call itself; the turn's deadline is the backstop.

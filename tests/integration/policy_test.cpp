@@ -683,6 +683,71 @@ TEST_F(PolicyTest, ApprovalsSurviveARestartAndExpire) {
   EXPECT_TRUE(side_effects().empty());
 }
 
+// A collaborative step that messages a peer and waits for a decision, decided while the run is
+// paused: on resume the same agent's step runs again (not whoever has mail), and its message to
+// the peer is not sent a second time (the journal answers the repeated send).
+TEST_F(PolicyTest, AStepDecidedWhilePausedRunsAgainOnResumeWithoutResendingItsMessages) {
+  auto to_chat = tool_call("send_message", {{"to_agent", "chat"},
+                                            {"message_type", "notification"},
+                                            {"content", {{"text", "Ada's plan is on its way."}}}});
+  auto partner_send =
+      tool_call("send_marketing_proposal",
+                {{"to_email", "partner@agency.example"}, {"proposal_summary", "Ada's plan, FYI."}});
+  model.queue({calls(json::array({to_chat, partner_send})), says("Waiting for the team."),
+               calls(json::array({to_chat, partner_send})), says("[FINAL] Sent to the partner.")});
+  auto r = post("/api/agents/workflows/execute",
+                {{"workflow_type", "collaborative"},
+                 {"participating_agents", {"digital_marketing", "chat"}},
+                 {"input_data",
+                  {{"message", "Share Ada's plan."},
+                   {"lead_data", {{"name", "Ada"}, {"email", "ada@example.com"}}}}}},
+                {bearer(user_token())});
+  ASSERT_EQ(r.status, 202) << r.body;
+  auto id = json::parse(r.body)["workflow_id"].get<std::string>();
+  auto wf_state = [&] {
+    return json::parse(get("/api/agents/workflows/" + id, {bearer(user_token())}).body);
+  };
+  ASSERT_TRUE(eventually([&] { return wf_state()["current_state"] == "awaiting_approval"; }, 30));
+  auto pause =
+      call("PATCH", "/api/agents/workflows/" + id + "/state", json{{"action", "pause"}}.dump(),
+           {bearer(user_token()), "Content-Type: application/json"});
+  ASSERT_EQ(pause.status, 200) << pause.body;
+  auto held = json::parse(get("/api/approvals?workflow_id=" + id, {bearer(user_token())}).body);
+  ASSERT_EQ(held["total"], 1) << held.dump();
+  ASSERT_EQ(post("/api/approvals/" + held["items"][0]["approval_id"].get<std::string>(),
+                 {{"decision", "approve"}}, {bearer(admin_token())})
+                .status,
+            200);
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto types = event_types(id);
+        return std::find(types.begin(), types.end(), "approval_resolved") != types.end();
+      },
+      30));
+  EXPECT_EQ(wf_state()["current_state"], "paused");
+  auto resume =
+      call("PATCH", "/api/agents/workflows/" + id + "/state", json{{"action", "resume"}}.dump(),
+           {bearer(user_token()), "Content-Type: application/json"});
+  ASSERT_EQ(resume.status, 200) << resume.body;
+  json wf;
+  ASSERT_TRUE(eventually(
+      [&] {
+        wf = wf_state();
+        return wf["current_state"] == "completed" || wf["current_state"] == "failed";
+      },
+      30))
+      << wf.dump();
+  EXPECT_EQ(wf["current_state"], "completed") << wf.dump();
+  EXPECT_EQ(wf["execution_path"], json::array({"digital_marketing"}));
+  EXPECT_EQ(wf["results"]["digital_marketing"]["content"], "[FINAL] Sent to the partner.");
+  auto messages =
+      json::parse(get("/api/agents/workflows/" + id + "/messages", {bearer(user_token())}).body);
+  EXPECT_EQ(messages["total"], 1) << messages.dump();
+  EXPECT_EQ(vendors.requests("POST", "/v3/mail/send").size(), 1u);
+  auto types = event_types(id);
+  EXPECT_EQ(std::count(types.begin(), types.end(), "agent_message"), 1);
+}
+
 namespace {
 
 /// Event types in order, with each run of `output_delta` events counted once: how a model's
