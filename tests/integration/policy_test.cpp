@@ -851,6 +851,13 @@ TEST_F(PolicyTest, ARunIsReplayedAndForkedFromItsJournal) {
         get("/api/agents/workflows/" + wid + "/journal", {bearer(user_token())}).body);
   };
   EXPECT_EQ(journal(rid)["total"], journal(id)["total"]);
+  // No key the vendors were called with is in either journal (API.md §13: secrets redacted).
+  for (const auto& wid : {id, rid}) {
+    auto text = journal(wid).dump();
+    for (const auto& secret : {vendor_keys::crm, vendor_keys::email, vendor_keys::calendar})
+      EXPECT_EQ(text.find(secret), std::string::npos) << wid;
+    EXPECT_EQ(text.find("Bearer"), std::string::npos) << wid;
+  }
   // The replay's approval carries the person's decision; no one is asked again.
   auto copied = json::parse(get("/api/approvals?workflow_id=" + rid, {bearer(user_token())}).body);
   ASSERT_EQ(copied["total"], 1) << copied.dump();
