@@ -154,6 +154,8 @@ CAF_BEGIN_TYPE_ID_BLOCK(pixelcraft_actors, caf::first_custom_type_id)
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, ws_sub_atom, "ws_sub")
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, ws_text_atom, "ws_text")
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, ws_close_atom, "ws_close")
+  // The database pool's commit lanes (persistence/pg_pool.cpp; local only).
+  CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, commit_atom, "db_commit")
 CAF_END_TYPE_ID_BLOCK(pixelcraft_actors)
 // clang-format on
 

@@ -112,6 +112,12 @@ int64_t conv_delete(pqxx::connection& c, const conversation_access& a) {
 
 bool msg_add(pqxx::connection& c, const new_chat_message& m) {
   pqxx::work w{c};
+  msg_add(w, m);
+  w.commit();
+  return true;
+}
+
+bool msg_add(pqxx::transaction_base& w, const new_chat_message& m) {
   auto id = pg_text(m.conversation_id);
   auto tokens_in = m.tokens_in < 0 ? std::string{} : std::to_string(m.tokens_in);
   auto tokens_out = m.tokens_out < 0 ? std::string{} : std::to_string(m.tokens_out);
@@ -120,12 +126,17 @@ bool msg_add(pqxx::connection& c, const new_chat_message& m) {
                  id, pg_text(m.role), pg_text(m.content), pg_text(m.agent_type),
                  json_object_text(m.metadata), or_null(tokens_in), or_null(tokens_out));
   w.exec_params0("UPDATE conversations SET updated_at = now() WHERE id = $1", id);
-  w.commit();
   return true;
 }
 
 bool log_add(pqxx::connection& c, const agent_log_entry& e) {
   pqxx::work w{c};
+  log_add(w, e);
+  w.commit();
+  return true;
+}
+
+bool log_add(pqxx::transaction_base& w, const agent_log_entry& e) {
   auto conv = pg_text(e.conversation_id);
   auto exec = pg_text(e.workflow_execution_id);
   auto error = pg_text(e.error_message);
@@ -135,7 +146,6 @@ bool log_add(pqxx::connection& c, const agent_log_entry& e) {
                  pg_text(e.agent_type), pg_text(e.action), or_null(conv), or_null(exec),
                  json_object_text(e.input_data), json_object_text(e.output_data),
                  e.execution_time_ms, pg_text(e.status), or_null(error));
-  w.commit();
   return true;
 }
 

@@ -61,6 +61,8 @@ std::string lead_filter_document(const lead_filter& f);
 std::string lead_patch_document(const lead_patch& p);
 
 std::string lead_insert(pqxx::connection& c, const std::string& in);
+/// The same, inside the caller's transaction (group commit: the pool's commit lanes).
+std::string lead_insert(pqxx::transaction_base& t, const std::string& in);
 std::string lead_get(pqxx::connection& c, const std::string& id);
 std::string lead_list(pqxx::connection& c, const std::string& filter);
 std::string lead_update(pqxx::connection& c, const std::string& id, const std::string& patch);
@@ -75,6 +77,8 @@ bool idem_drop(pqxx::connection& c, const std::string& scope, const std::string&
 
 journal_entry journal_begin(pqxx::connection& c, const journal_call& in);
 bool journal_end(pqxx::connection& c, const journal_call& in);
+journal_entry journal_begin(pqxx::transaction_base& t, const journal_call& in);
+bool journal_end(pqxx::transaction_base& t, const journal_call& in);
 std::string journal_list(pqxx::connection& c, const std::string& workflow_id);
 
 std::string approval_add(pqxx::connection& c, const approval_request& in);
@@ -109,6 +113,8 @@ std::vector<chat_line> conv_recent(pqxx::connection& c, const std::string& id, i
 int64_t conv_delete(pqxx::connection& c, const conversation_access& a);
 bool msg_add(pqxx::connection& c, const new_chat_message& m);
 bool log_add(pqxx::connection& c, const agent_log_entry& e);
+bool msg_add(pqxx::transaction_base& t, const new_chat_message& m);
+bool log_add(pqxx::transaction_base& t, const agent_log_entry& e);
 std::string agent_metrics(pqxx::connection& c);
 
 // Shared memory (actors/stores/shared_memory_store.hpp).

@@ -9,7 +9,7 @@ namespace {
 /// A replay's or fork's new entry takes the source execution's outcome of the same call. Tool
 /// calls are found by their key (the same arguments); model calls by their place among the
 /// step's model calls, since a request names its own execution and so never hashes the same.
-void take_from_source(pqxx::work& w, const journal_call& in, journal_entry& out) {
+void take_from_source(pqxx::transaction_base& w, const journal_call& in, journal_entry& out) {
   auto source =
       in.kind == "model"
           ? w.exec_params("SELECT status, coalesce(result::text, '') FROM step_journal"
@@ -40,8 +40,21 @@ void take_from_source(pqxx::work& w, const journal_call& in, journal_entry& out)
 } // namespace
 
 journal_entry journal_begin(pqxx::connection& c, const journal_call& in) {
-  auto request = pg_json_text(in.request);
   pqxx::work w{c};
+  auto out = journal_begin(w, in);
+  w.commit();
+  return out;
+}
+
+bool journal_end(pqxx::connection& c, const journal_call& in) {
+  pqxx::work w{c};
+  journal_end(w, in);
+  w.commit();
+  return true;
+}
+
+journal_entry journal_begin(pqxx::transaction_base& w, const journal_call& in) {
+  auto request = pg_json_text(in.request);
   auto r = w.exec_params(
       "INSERT INTO step_journal (workflow_execution_id, step, agent, call_key, call, kind, name,"
       " request)"
@@ -68,19 +81,16 @@ journal_entry journal_begin(pqxx::connection& c, const journal_call& in) {
     out.result = row[1].as<std::string>();
     out.call = row[2].as<int32_t>();
   }
-  w.commit();
   return out;
 }
 
-bool journal_end(pqxx::connection& c, const journal_call& in) {
+bool journal_end(pqxx::transaction_base& w, const journal_call& in) {
   auto result = pg_json_text(in.result);
-  pqxx::work w{c};
   w.exec_params0("UPDATE step_journal SET status = $5, result = $6::jsonb, finished_at = now()"
                  " WHERE workflow_execution_id = $1::uuid AND step = $2 AND agent = $3"
                  " AND call_key = $4",
                  pg_text(in.workflow_id), in.step, pg_text(in.agent), pg_text(in.call_key),
                  pg_text(in.status), result);
-  w.commit();
   return true;
 }
 

@@ -106,6 +106,12 @@ std::string paged_list(pqxx::transaction_base& t, const std::string& table,
 
 std::string lead_insert(pqxx::connection& c, const std::string& in) {
   pqxx::work w{c};
+  auto out = lead_insert(w, in);
+  w.commit();
+  return out;
+}
+
+std::string lead_insert(pqxx::transaction_base& w, const std::string& in) {
   auto r = w.exec_params1(R"sql(
     INSERT INTO leads (name, email, company, phone, message, services_interested, budget_range,
                        timeline, source, owner_id, analysis, lead_score, metadata)
@@ -117,7 +123,6 @@ std::string lead_insert(pqxx::connection& c, const std::string& in) {
     FROM (SELECT $1::jsonb AS j) AS input
     RETURNING pixelcraft_lead_json(leads)::text)sql",
                           in);
-  w.commit();
   return r[0].c_str();
 }
 

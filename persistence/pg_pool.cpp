@@ -10,10 +10,32 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <functional>
+#include <iterator>
 #include <memory>
 #include <vector>
+
+namespace pixelcraft::persistence {
+
+/// One write waiting for a commit lane: run on a worker's thread inside the lane's shared
+/// transaction, then answered by the router after the commit.
+struct write_item {
+  const char* op = "";
+  std::function<void(pqxx::transaction_base&)> apply; ///< worker: runs it, keeps its result
+  std::function<void()> done;                         ///< router: answers with the result
+  std::function<void(caf::error)> failed;             ///< router: answers with an error
+  caf::error error;                                   ///< set by the worker: this item failed
+};
+
+/// A lane's batch: handed to a worker and back, never copied (local only).
+using write_batch = std::shared_ptr<std::vector<write_item>>;
+
+} // namespace pixelcraft::persistence
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pixelcraft::persistence::write_batch) // local only
 
 namespace pixelcraft::persistence {
 
@@ -29,7 +51,8 @@ struct worker_state {
   static inline const char* name = "pixelcraft.db-worker";
 };
 
-using worker_pointer = db_actor::stateful_pointer<worker_state>;
+/// A pool worker: the store's operations, plus its share of the commit lanes' batches.
+using worker_actor = db_actor::extend<caf::replies_to<commit_atom, write_batch>::with<bool>>;
 
 void connect(worker_state& st) {
   auto started = std::chrono::steady_clock::now();
@@ -71,6 +94,21 @@ bool is_connection_state(const std::string& sqlstate) {
   // 08: connection exception; 57P01..03: admin shutdown, crash shutdown, cannot connect now.
   return sqlstate.rfind("08", 0) == 0 || sqlstate == "57P01" || sqlstate == "57P02" ||
          sqlstate == "57P03";
+}
+
+/// A statement's error as the store's contract names it (not a connection error: see `run`).
+caf::error statement_error(const pqxx::sql_error& e, const char* op) {
+  auto state = e.sqlstate();
+  if (state == "57014")
+    return caf::make_error(errc::deadline_exceeded, "database statement timed out");
+  if (state == "23505")
+    return caf::make_error(errc::already_exists, "already exists");
+  if (state == "40001" || state == "40P01")
+    return caf::make_error(errc::aborted, "concurrent update, retry");
+  if (state == "22P02" || state == "23514" || state == "22023")
+    return caf::make_error(errc::invalid_argument, "invalid value");
+  log::error(component, "sql error", {{"op", op}, {"sqlstate", state}, {"error", e.what()}});
+  return caf::make_error(errc::internal, "database error");
 }
 
 /// Runs `f` on the worker's connection, (re)connecting as needed, and turns every exception
@@ -117,16 +155,7 @@ caf::result<std::invoke_result_t<F&, pqxx::connection&>> run(worker_state& st, c
           continue;
         return caf::make_error(errc::unavailable, st.last_error);
       }
-      if (state == "57014")
-        return caf::make_error(errc::deadline_exceeded, "database statement timed out");
-      if (state == "23505")
-        return caf::make_error(errc::already_exists, "already exists");
-      if (state == "40001" || state == "40P01")
-        return caf::make_error(errc::aborted, "concurrent update, retry");
-      if (state == "22P02" || state == "23514" || state == "22023")
-        return caf::make_error(errc::invalid_argument, "invalid value");
-      log::error(component, "sql error", {{"op", op}, {"sqlstate", state}, {"error", e.what()}});
-      return caf::make_error(errc::internal, "database error");
+      return statement_error(e, op);
     } catch (const pqxx::in_doubt_error& e) {
       st.conn.reset();
       log::error(component, "transaction in doubt", {{"op", op}, {"error", e.what()}});
@@ -143,10 +172,67 @@ caf::result<std::invoke_result_t<F&, pqxx::connection&>> run(worker_state& st, c
   }
 }
 
-db_actor::behavior_type worker(worker_pointer self, pool_options opts) {
+/// Runs `it` inside `t`; a statement error is the item's own (returned), a lost connection
+/// is everyone's (thrown).
+caf::error apply_one(pqxx::connection& c, pqxx::transaction_base& t, write_item& it) {
+  try {
+    it.apply(t);
+    return {};
+  } catch (const pqxx::broken_connection&) {
+    throw;
+  } catch (const pqxx::in_doubt_error&) {
+    throw;
+  } catch (const detail::db_error& e) {
+    return caf::make_error(e.code, e.what());
+  } catch (const pqxx::sql_error& e) {
+    if (is_connection_state(e.sqlstate()))
+      throw;
+    return statement_error(e, it.op);
+  } catch (const std::exception& e) {
+    if (!c.is_open())
+      throw;
+    log::error(component, "database failure", {{"op", it.op}, {"error", e.what()}});
+    return caf::make_error(errc::internal, "database error");
+  }
+}
+
+/// Runs a lane's batch in one transaction and one commit. When a write fails (a constraint, a
+/// bad value, a timeout), nothing of the batch is stored and each write is retried alone, in
+/// its own transaction: the one that failed fails alone. A lost connection fails the whole
+/// batch (nothing of it is known to be stored).
+bool commit_batch(pqxx::connection& c, std::vector<write_item>& items) {
+  {
+    pqxx::work w{c};
+    bool clean = true;
+    for (auto& it : items) {
+      it.error = apply_one(c, w, it);
+      if (it.error) {
+        clean = false;
+        break;
+      }
+    }
+    if (clean) {
+      w.commit();
+      return true;
+    }
+  } // rolled back
+  for (auto& it : items) {
+    pqxx::work w{c};
+    it.error = apply_one(c, w, it);
+    if (!it.error)
+      w.commit();
+  }
+  return true;
+}
+
+worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_state> self,
+                                   pool_options opts) {
   self->state.opts = std::move(opts);
   auto& st = self->state;
   return {
+      [&st](commit_atom, write_batch& batch) {
+        return run(st, "commit", [&](pqxx::connection& c) { return commit_batch(c, *batch); });
+      },
       [&st](ping_atom) {
         return run(st, "ping", [](pqxx::connection& c) {
           auto t0 = std::chrono::steady_clock::now();
@@ -286,21 +372,90 @@ db_actor::behavior_type worker(worker_pointer self, pool_options opts) {
 }
 
 struct router_state {
-  std::vector<db_actor> workers;
+  std::vector<worker_actor> workers;
   size_t next = 0;
-  const db_actor& pick() { return workers[next++ % workers.size()]; }
+  const worker_actor& pick() { return workers[next++ % workers.size()]; }
+  /// Group commit: writes wait here while every lane has a batch in flight, and go together
+  /// in the next free lane's transaction. At low load a write goes at once, alone.
+  std::vector<write_item> waiting;
+  unsigned lanes = 1;     ///< batches in flight at most (half the workers: reads keep the rest)
+  unsigned in_flight = 0; ///< batches in flight now
+  std::chrono::milliseconds batch_timeout{10000};
   static inline const char* name = "pixelcraft.db-pool";
 };
 
-db_actor::behavior_type router(db_actor::stateful_pointer<router_state> self, pool_options opts) {
+using router_pointer = db_actor::stateful_pointer<router_state>;
+
+constexpr size_t max_batch = 256;
+
+/// Hands waiting writes to free lanes; each batch's writers are answered after its commit.
+void flush(router_pointer self) {
+  auto& st = self->state;
+  while (!st.waiting.empty() && st.in_flight < st.lanes) {
+    auto batch = std::make_shared<std::vector<write_item>>();
+    auto n = std::min(max_batch, st.waiting.size());
+    batch->reserve(n);
+    std::move(st.waiting.begin(), st.waiting.begin() + static_cast<std::ptrdiff_t>(n),
+              std::back_inserter(*batch));
+    st.waiting.erase(st.waiting.begin(), st.waiting.begin() + static_cast<std::ptrdiff_t>(n));
+    ++st.in_flight;
+    self->request(st.pick(), st.batch_timeout, commit_atom_v, batch)
+        .then(
+            [self, batch](bool) {
+              --self->state.in_flight;
+              for (auto& it : *batch)
+                if (it.error)
+                  it.failed(std::move(it.error));
+                else
+                  it.done();
+              flush(self);
+            },
+            [self, batch](caf::error& err) {
+              --self->state.in_flight;
+              for (auto& it : *batch)
+                it.failed(err);
+              flush(self);
+            });
+  }
+}
+
+/// Queues a write for the commit lanes: `apply(transaction)` runs on a worker and its result
+/// answers the caller once the lane's transaction has committed.
+template <class Reply, class Apply>
+caf::result<Reply> group_commit(router_pointer self, const char* op, Apply apply) {
+  auto rp = self->make_response_promise<Reply>();
+  auto result = std::make_shared<Reply>();
+  write_item it;
+  it.op = op;
+  it.apply = [apply = std::move(apply), result](pqxx::transaction_base& t) { *result = apply(t); };
+  it.done = [rp, result]() mutable { rp.deliver(std::move(*result)); };
+  it.failed = [rp](caf::error err) mutable { rp.deliver(std::move(err)); };
+  self->state.waiting.push_back(std::move(it));
+  flush(self);
+  return rp;
+}
+
+db_actor::behavior_type router(router_pointer self, pool_options opts) {
   auto n = std::max(1u, opts.size);
   for (unsigned i = 0; i < n; ++i)
     self->state.workers.push_back(self->spawn<caf::detached + caf::linked>(worker, opts));
   auto& st = self->state;
+  st.lanes = std::max(1u, n / 2);
+  // Each statement of a batch is bounded by statement_timeout; a batch of them by a few.
+  st.batch_timeout = std::chrono::milliseconds(4 * opts.statement_timeout_ms + 5000);
   return {
       [self, &st](ping_atom a) { return self->delegate(st.pick(), a); },
-      [self, &st](lead_new_atom a, lead_input& x) {
-        return self->delegate(st.pick(), a, std::move(x));
+      [self](lead_new_atom, lead_input& x) {
+        // The document is made here: a bad analysis or metadata fails this lead alone.
+        auto doc = std::make_shared<std::string>();
+        try {
+          *doc = detail::lead_document(x);
+        } catch (const detail::db_error& e) {
+          return caf::result<std::string>{caf::make_error(e.code, e.what())};
+        }
+        return group_commit<std::string>(self, "lead_insert", [doc](pqxx::transaction_base& t) {
+          return detail::lead_insert(t, *doc);
+        });
       },
       [self, &st](lead_get_atom a, std::string& x) {
         return self->delegate(st.pick(), a, std::move(x));
@@ -326,11 +481,15 @@ db_actor::behavior_type router(db_actor::stateful_pointer<router_state> self, po
       [self, &st](db_op_atom a, std::string& op, std::string& args) {
         return self->delegate(st.pick(), a, std::move(op), std::move(args));
       },
-      [self, &st](journal_begin_atom a, journal_call& x) {
-        return self->delegate(st.pick(), a, std::move(x));
+      [self](journal_begin_atom, journal_call& x) {
+        return group_commit<journal_entry>(
+            self, "journal_begin",
+            [x = std::move(x)](pqxx::transaction_base& t) { return detail::journal_begin(t, x); });
       },
-      [self, &st](journal_end_atom a, journal_call& x) {
-        return self->delegate(st.pick(), a, std::move(x));
+      [self](journal_end_atom, journal_call& x) {
+        return group_commit<bool>(
+            self, "journal_end",
+            [x = std::move(x)](pqxx::transaction_base& t) { return detail::journal_end(t, x); });
       },
       [self, &st](journal_list_atom a, std::string& x) {
         return self->delegate(st.pick(), a, std::move(x));
@@ -362,11 +521,15 @@ db_actor::behavior_type router(db_actor::stateful_pointer<router_state> self, po
       [self, &st](conv_delete_atom a, conversation_access& x) {
         return self->delegate(st.pick(), a, std::move(x));
       },
-      [self, &st](msg_add_atom a, new_chat_message& m) {
-        return self->delegate(st.pick(), a, std::move(m));
+      [self](msg_add_atom, new_chat_message& m) {
+        return group_commit<bool>(self, "msg_add", [m = std::move(m)](pqxx::transaction_base& t) {
+          return detail::msg_add(t, m);
+        });
       },
-      [self, &st](log_add_atom a, agent_log_entry& e) {
-        return self->delegate(st.pick(), a, std::move(e));
+      [self](log_add_atom, agent_log_entry& e) {
+        return group_commit<bool>(self, "log_add", [e = std::move(e)](pqxx::transaction_base& t) {
+          return detail::log_add(t, e);
+        });
       },
       [self, &st](agent_metrics_atom a) { return self->delegate(st.pick(), a); },
       [self, &st](amsg_write_atom a, agent_message_batch& b) {

@@ -7,6 +7,13 @@
 ///   sets `statement_timeout`, and after a lost connection reconnects on the next request
 ///   (one retry for a request that hit a stale connection). While the database is down requests
 ///   fail fast with `errc::unavailable`.
+/// - Group commit (issue 11): the hot writes (lead inserts, chat messages, agent logs, step
+///   journal entries) go through commit lanes (half the workers, at least one). A write goes
+///   at once when a lane is free; while all are busy, writes wait and the next free lane runs
+///   them (up to 256) in one transaction with one commit. Each caller is answered only after
+///   that commit, with its own result or error; when one write fails, the batch is retried
+///   write by write, each in its own transaction, so it fails alone. No timer: at low load
+///   nothing waits, and batches grow with the load.
 /// - Ends when the router receives an exit message (app/ sends `user_shutdown`).
 
 #include "actors/db_actor.hpp"

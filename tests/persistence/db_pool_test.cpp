@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <vector>
 
 using namespace pixelcraft;
 using nlohmann::json;
@@ -145,6 +146,42 @@ TEST_F(DbPoolTest, InsertGetAndTimestamps) {
   EXPECT_EQ(created.back(), 'Z');
   auto got = json::parse(call(nullptr, lead_get_atom_v, l["lead_id"].get<std::string>()));
   EXPECT_EQ(got, l);
+}
+
+// Group commit: writes sent together share a transaction and a commit, and a row the database
+// refuses fails alone (its batch is retried row by row): every other row is stored and
+// answered with itself.
+TEST_F(DbPoolTest, ConcurrentInsertsCommitTogetherAndABadRowFailsAlone) {
+  PIXELCRAFT_REQUIRE_PG();
+  constexpr int n = 300;
+  std::vector<decltype(self->request(pool, std::chrono::seconds(30), lead_new_atom_v,
+                                     lead_input{}))>
+      pending;
+  for (int i = 0; i < n; ++i) {
+    // Every 100th row breaks the table's name check (at most 200 characters).
+    auto name = i % 100 == 7 ? std::string(300, 'x') : "Lead " + std::to_string(i);
+    pending.push_back(
+        self->request(pool, std::chrono::seconds(30), lead_new_atom_v,
+                      input_of(lead(name, "l" + std::to_string(i) + "@example.com", i % 100))));
+  }
+  int stored = 0, refused = 0;
+  for (int i = 0; i < n; ++i)
+    pending[static_cast<size_t>(i)].receive(
+        [&, i](std::string& text) {
+          auto row = json::parse(text);
+          EXPECT_EQ(row["email"], "l" + std::to_string(i) + "@example.com"); // its own row
+          ++stored;
+        },
+        [&, i](caf::error& err) {
+          EXPECT_EQ(i % 100, 7) << caf::to_string(err);
+          EXPECT_TRUE(err == errc::invalid_argument) << caf::to_string(err);
+          ++refused;
+        });
+  EXPECT_EQ(stored, n - 3);
+  EXPECT_EQ(refused, 3);
+  lead_filter all;
+  all.limit = 1;
+  EXPECT_EQ(json::parse(call(nullptr, lead_list_atom_v, all))["total"], n - 3);
 }
 
 TEST_F(DbPoolTest, UnknownLeadIsNotFound) {
