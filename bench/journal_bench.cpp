@@ -17,13 +17,13 @@
 #include <curl/curl.h>
 #include <nlohmann/json.hpp>
 
-#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <string>
-#include <thread>
 #include <vector>
+
+#include "bench/bench_support.hpp"
 
 using namespace pixelcraft::test;
 using json = nlohmann::json;
@@ -55,33 +55,18 @@ double round_of(const std::string& binary, int workflows, fake_llm& model, fake_
   std::vector<std::string> auth = {"Authorization: Bearer " + token};
   auto url = srv.base_url();
   auto t0 = clock_type::now();
-  std::vector<std::thread> clients;
-  int per = (workflows + 7) / 8;
-  for (int c = 0; c < 8; ++c)
-    clients.emplace_back([&, c] {
-      for (int i = c * per; i < std::min(workflows, (c + 1) * per); ++i) {
-        auto lead = "lead-" + std::to_string(i);
-        json body = {
-            {"workflow_type", "sequential"},
-            {"participating_agents", {"digital_marketing", "brand_design", "content_creation"}},
-            {"input_data",
-             {{"message", "Send " + lead + " our plan."},
-              {"lead_data",
-               {{"name", "Lead " + std::to_string(i)},
-                {"email", lead + "@example.com"},
-                {"budget_range", "1000-5000"}}}}}};
-        http_call("POST", url + "/api/agents/workflows/execute", body.dump(), auth);
-      }
-    });
-  for (auto& t : clients)
-    t.join();
-  int done = 0;
-  while (done < workflows && clock_type::now() - t0 < std::chrono::minutes(5)) {
-    auto r =
-        http_call("GET", url + "/api/agents/workflows?current_state=completed&limit=1", "", auth);
-    done = json::parse(r.body, nullptr, false).value("total", 0);
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  pixelcraft::bench::start_workflows(url, auth, workflows, [](int i) {
+    auto lead = "lead-" + std::to_string(i);
+    return json{{"workflow_type", "sequential"},
+                {"participating_agents", {"digital_marketing", "brand_design", "content_creation"}},
+                {"input_data",
+                 {{"message", "Send " + lead + " our plan."},
+                  {"lead_data",
+                   {{"name", "Lead " + std::to_string(i)},
+                    {"email", lead + "@example.com"},
+                    {"budget_range", "1000-5000"}}}}}};
+  });
+  int done = pixelcraft::bench::wait_completed(url, auth, workflows);
   auto seconds = std::chrono::duration<double>(clock_type::now() - t0).count();
   srv.stop();
   return done == workflows ? workflows / seconds : 0;

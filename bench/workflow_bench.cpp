@@ -15,6 +15,8 @@
 #include <thread>
 #include <vector>
 
+#include "bench/bench_support.hpp"
+
 using namespace pixelcraft::test;
 using json = nlohmann::json;
 using clock_type = std::chrono::steady_clock;
@@ -53,22 +55,8 @@ int main(int argc, char** argv) {
       {"input_data", {{"message", "Go"}}}};
   // Start them from a few client threads, then wait until all are completed.
   auto t0 = clock_type::now();
-  std::vector<std::thread> clients;
-  int per = (workflows + 7) / 8;
-  for (int c = 0; c < 8; ++c)
-    clients.emplace_back([&, c] {
-      for (int i = c * per; i < std::min(workflows, (c + 1) * per); ++i)
-        http_call("POST", url + "/api/agents/workflows/execute", body.dump(), auth);
-    });
-  for (auto& t : clients)
-    t.join();
-  int done = 0;
-  while (done < workflows && clock_type::now() - t0 < std::chrono::minutes(5)) {
-    auto r =
-        http_call("GET", url + "/api/agents/workflows?current_state=completed&limit=1", "", auth);
-    done = json::parse(r.body).value("total", 0);
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  pixelcraft::bench::start_workflows(url, auth, workflows, [&body](int) { return body; });
+  int done = pixelcraft::bench::wait_completed(url, auth, workflows);
   auto wf_s = std::chrono::duration<double>(clock_type::now() - t0).count();
   // Messages into one paused workflow (each mirrored into agent_messages before the 201).
   model.script([] {

@@ -111,10 +111,7 @@ int64_t conv_delete(pqxx::connection& c, const conversation_access& a) {
 }
 
 bool msg_add(pqxx::connection& c, const new_chat_message& m) {
-  pqxx::work w{c};
-  msg_add(w, m);
-  w.commit();
-  return true;
+  return committed(c, [&](pqxx::transaction_base& w) { return msg_add(w, m); });
 }
 
 bool msg_add(pqxx::transaction_base& w, const new_chat_message& m) {
@@ -130,10 +127,7 @@ bool msg_add(pqxx::transaction_base& w, const new_chat_message& m) {
 }
 
 bool log_add(pqxx::connection& c, const agent_log_entry& e) {
-  pqxx::work w{c};
-  log_add(w, e);
-  w.commit();
-  return true;
+  return committed(c, [&](pqxx::transaction_base& w) { return log_add(w, e); });
 }
 
 bool log_add(pqxx::transaction_base& w, const agent_log_entry& e) {

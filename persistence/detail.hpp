@@ -26,6 +26,15 @@ struct db_error : std::runtime_error {
   errc code;
 };
 
+/// Runs `f(transaction)` in a transaction of its own on `c` and commits it: the standalone form
+/// of a write that can also run inside a commit lane's shared transaction (pg_pool.cpp).
+template <class F> auto committed(pqxx::connection& c, F&& f) {
+  pqxx::work w{c};
+  auto out = f(w);
+  w.commit();
+  return out;
+}
+
 /// The one safety net for text bound to a statement (API.md §1 v1.1): PostgreSQL's `text` and
 /// `jsonb` refuse a NUL character (a jsonb `\u0000` fails the whole statement, and libpq cuts a
 /// text parameter at a NUL byte) and the server refuses invalid UTF-8. Client, model and vendor

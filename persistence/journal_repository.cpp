@@ -40,17 +40,11 @@ void take_from_source(pqxx::transaction_base& w, const journal_call& in, journal
 } // namespace
 
 journal_entry journal_begin(pqxx::connection& c, const journal_call& in) {
-  pqxx::work w{c};
-  auto out = journal_begin(w, in);
-  w.commit();
-  return out;
+  return committed(c, [&](pqxx::transaction_base& w) { return journal_begin(w, in); });
 }
 
 bool journal_end(pqxx::connection& c, const journal_call& in) {
-  pqxx::work w{c};
-  journal_end(w, in);
-  w.commit();
-  return true;
+  return committed(c, [&](pqxx::transaction_base& w) { return journal_end(w, in); });
 }
 
 journal_entry journal_begin(pqxx::transaction_base& w, const journal_call& in) {

@@ -105,10 +105,7 @@ std::string paged_list(pqxx::transaction_base& t, const std::string& table,
 }
 
 std::string lead_insert(pqxx::connection& c, const std::string& in) {
-  pqxx::work w{c};
-  auto out = lead_insert(w, in);
-  w.commit();
-  return out;
+  return committed(c, [&](pqxx::transaction_base& w) { return lead_insert(w, in); });
 }
 
 std::string lead_insert(pqxx::transaction_base& w, const std::string& in) {

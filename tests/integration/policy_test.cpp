@@ -172,6 +172,21 @@ public:
     return out;
   }
 
+  /// The workflow once its state is one of `states`, or as it is after `seconds`.
+  json wait_for(const std::string& id,
+                std::vector<std::string> states = {"completed", "failed", "cancelled"},
+                const std::string& token = user_token(), int seconds = 30) {
+    json wf;
+    eventually(
+        [&] {
+          wf = json::parse(get("/api/agents/workflows/" + id, {bearer(token)}).body);
+          auto state = wf.value("current_state", std::string{});
+          return std::find(states.begin(), states.end(), state) != states.end();
+        },
+        seconds);
+    return wf;
+  }
+
   /// Starts a one-agent sequential workflow and waits until its step has run: the workflow is
   /// then `awaiting_approval` (a call was held) or terminal.
   json start_workflow(const std::string& agent, json input, const std::string& token) {
@@ -182,15 +197,7 @@ public:
                   {bearer(token)});
     EXPECT_EQ(r.status, 202) << r.body;
     auto id = json::parse(r.body)["workflow_id"].get<std::string>();
-    json wf;
-    eventually(
-        [&] {
-          wf = json::parse(get("/api/agents/workflows/" + id, {bearer(token)}).body);
-          auto state = wf.value("current_state", std::string{});
-          return state == "awaiting_approval" || state == "completed" || state == "failed";
-        },
-        30);
-    return wf;
+    return wait_for(id, {"awaiting_approval", "completed", "failed"}, token);
   }
 
   /// The workflow's stored events, in order: event types.
@@ -704,10 +711,7 @@ TEST_F(PolicyTest, AStepDecidedWhilePausedRunsAgainOnResumeWithoutResendingItsMe
                 {bearer(user_token())});
   ASSERT_EQ(r.status, 202) << r.body;
   auto id = json::parse(r.body)["workflow_id"].get<std::string>();
-  auto wf_state = [&] {
-    return json::parse(get("/api/agents/workflows/" + id, {bearer(user_token())}).body);
-  };
-  ASSERT_TRUE(eventually([&] { return wf_state()["current_state"] == "awaiting_approval"; }, 30));
+  ASSERT_EQ(wait_for(id, {"awaiting_approval"})["current_state"], "awaiting_approval");
   auto pause =
       call("PATCH", "/api/agents/workflows/" + id + "/state", json{{"action", "pause"}}.dump(),
            {bearer(user_token()), "Content-Type: application/json"});
@@ -724,19 +728,12 @@ TEST_F(PolicyTest, AStepDecidedWhilePausedRunsAgainOnResumeWithoutResendingItsMe
         return std::find(types.begin(), types.end(), "approval_resolved") != types.end();
       },
       30));
-  EXPECT_EQ(wf_state()["current_state"], "paused");
+  EXPECT_EQ(wait_for(id, {"paused"})["current_state"], "paused");
   auto resume =
       call("PATCH", "/api/agents/workflows/" + id + "/state", json{{"action", "resume"}}.dump(),
            {bearer(user_token()), "Content-Type: application/json"});
   ASSERT_EQ(resume.status, 200) << resume.body;
-  json wf;
-  ASSERT_TRUE(eventually(
-      [&] {
-        wf = wf_state();
-        return wf["current_state"] == "completed" || wf["current_state"] == "failed";
-      },
-      30))
-      << wf.dump();
+  auto wf = wait_for(id);
   EXPECT_EQ(wf["current_state"], "completed") << wf.dump();
   EXPECT_EQ(wf["execution_path"], json::array({"digital_marketing"}));
   EXPECT_EQ(wf["results"]["digital_marketing"]["content"], "[FINAL] Sent to the partner.");
@@ -788,18 +785,15 @@ TEST_F(PolicyTest, ARunIsReplayedAndForkedFromItsJournal) {
                 {bearer(user_token())});
   ASSERT_EQ(r.status, 202) << r.body;
   auto id = json::parse(r.body)["workflow_id"].get<std::string>();
-  auto wf_of = [&](const std::string& wid) {
-    return json::parse(get("/api/agents/workflows/" + wid, {bearer(user_token())}).body);
-  };
-  ASSERT_TRUE(eventually([&] { return wf_of(id)["current_state"] == "awaiting_approval"; }, 30));
+  ASSERT_EQ(wait_for(id, {"awaiting_approval"})["current_state"], "awaiting_approval");
   auto held = json::parse(get("/api/approvals?workflow_id=" + id, {bearer(user_token())}).body);
   ASSERT_EQ(held["total"], 1) << held.dump();
   ASSERT_EQ(post("/api/approvals/" + held["items"][0]["approval_id"].get<std::string>(),
                  {{"decision", "approve"}}, {bearer(admin_token())})
                 .status,
             200);
-  ASSERT_TRUE(eventually([&] { return wf_of(id)["current_state"] == "completed"; }, 30));
-  auto original = wf_of(id);
+  auto original = wait_for(id);
+  ASSERT_EQ(original["current_state"], "completed") << original.dump();
   EXPECT_EQ(original["metadata"]["campaign"], "winter");
   auto models_before = model.requests().size();
   auto vendors_before = vendors.requests().size();
@@ -831,15 +825,7 @@ TEST_F(PolicyTest, ARunIsReplayedAndForkedFromItsJournal) {
   auto rid = json::parse(replayed.body)["workflow_id"].get<std::string>();
   EXPECT_EQ(json::parse(replayed.body)["metadata"]["replay_of"], id);
   EXPECT_EQ(json::parse(replayed.body)["metadata"]["campaign"], "winter");
-  json copy;
-  ASSERT_TRUE(eventually(
-      [&] {
-        copy = wf_of(rid);
-        auto s = copy["current_state"];
-        return s == "completed" || s == "failed";
-      },
-      30))
-      << copy.dump();
+  auto copy = wait_for(rid);
   ASSERT_EQ(copy["current_state"], "completed") << copy.dump();
   EXPECT_EQ(copy["execution_path"], original["execution_path"]);
   EXPECT_EQ(copy["results"], original["results"]);
@@ -872,15 +858,7 @@ TEST_F(PolicyTest, ARunIsReplayedAndForkedFromItsJournal) {
   auto fid = json::parse(forked.body)["workflow_id"].get<std::string>();
   EXPECT_EQ(json::parse(forked.body)["metadata"]["fork_of"], id);
   EXPECT_EQ(json::parse(forked.body)["metadata"]["from_step"], 2);
-  json fork;
-  ASSERT_TRUE(eventually(
-      [&] {
-        fork = wf_of(fid);
-        auto s = fork["current_state"];
-        return s == "completed" || s == "failed";
-      },
-      30))
-      << fork.dump();
+  auto fork = wait_for(fid);
   ASSERT_EQ(fork["current_state"], "completed") << fork.dump();
   EXPECT_EQ(fork["execution_path"], original["execution_path"]);
   EXPECT_EQ(fork["results"]["digital_marketing"], original["results"]["digital_marketing"]);
