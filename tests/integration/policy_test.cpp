@@ -2,18 +2,13 @@
 // asks for tools; the policy decides what reaches the fake vendors, and people decide the rest
 // through the approvals routes. The journal (§13) keeps a step's calls from running twice, and
 // answers replays and forks.
-#include "tests/fakes/fake_llm.hpp"
-#include "tests/fakes/fake_vendors.hpp"
-#include "tests/integration/server_fixture.hpp"
-#include "tests/support/eventually.hpp"
+#include "tests/integration/policy_fixture.hpp"
 
 #include <pqxx/pqxx>
 
 #include <algorithm>
 #include <chrono>
-#include <iostream>
 #include <map>
-#include <random>
 #include <thread>
 
 namespace pixelcraft::test {
@@ -92,131 +87,6 @@ json obedient_calls(const std::string& agent, size_t variant) {
 }
 
 } // namespace
-
-class PolicyTest : public ServerTest {
-public:
-  std::map<std::string, std::string> base_env() const override {
-    auto env = ServerTest::base_env();
-    env["OLLAMA_HOST"] = model.url();
-    env["OLLAMA_MODEL"] = "llama3.2";
-    for (auto& [k, v] : vendor_env(vendors))
-      env[k] = v;
-    env["EMAIL_NOTIFY_TO"] = "sales@pixelcraft.example";
-    env["VENDOR_BACKOFF_MS"] = "20";
-    for (auto& [k, v] : extra)
-      env[k] = v;
-    return env;
-  }
-
-  void restart_with(std::map<std::string, std::string> more) {
-    srv.stop();
-    extra = std::move(more);
-    start_server(base_env());
-  }
-
-  /// Requests that change something at a vendor (sends, creates, updates, deletes). Health
-  /// probes and HubSpot's contact search only read.
-  std::vector<vendor_request> side_effects() {
-    std::vector<vendor_request> out;
-    for (auto& r : vendors.requests())
-      if (r.method != "GET" && r.target.rfind("/crm/v3/objects/contacts/search", 0) != 0)
-        out.push_back(r);
-    return out;
-  }
-
-  json chat_as(const std::vector<std::string>& headers, const std::string& agent,
-               const std::string& message) {
-    auto r = post("/api/chat/message", {{"message", message}, {"agent_type", agent}}, headers);
-    EXPECT_EQ(r.status, 200) << r.body;
-    return json::parse(r.body, nullptr, false);
-  }
-
-  /// The results of the last round of tool calls the model received (in its last request).
-  std::vector<json> tool_results() {
-    std::vector<json> out;
-    auto sent = model.requests();
-    for (auto& m : sent.back()["messages"]) {
-      if (m["role"] == "assistant")
-        out.clear(); // a later round follows
-      if (m["role"] == "tool")
-        out.push_back(json::parse(m["content"].get<std::string>()));
-    }
-    return out;
-  }
-
-  /// Requests that change something at a vendor and are not for the bound lead Ada (whose own
-  /// e-mail and CRM record the policy lets a workflow write without a person).
-  std::vector<vendor_request> outside_policy() {
-    std::vector<vendor_request> out;
-    for (auto& r : side_effects()) {
-      auto body = r.body.is_object() ? r.body : json::object();
-      bool to_ada =
-          (r.target == "/v3/mail/send" &&
-           body.value("/personalizations/0/to/0/email"_json_pointer, "") == "ada@example.com") ||
-          (r.target == "/crm/v3/objects/contacts" &&
-           body.value("/properties/email"_json_pointer, "") == "ada@example.com");
-      if (!to_ada)
-        out.push_back(r);
-    }
-    return out;
-  }
-
-  /// `tool_execution:*` rows: status and error message.
-  std::vector<std::pair<std::string, std::string>> tool_logs() {
-    pqxx::connection c{dsn};
-    pqxx::read_transaction t{c};
-    std::vector<std::pair<std::string, std::string>> out;
-    for (auto row : t.exec("SELECT status, coalesce(error_message, '') FROM agent_logs"
-                           " WHERE action LIKE 'tool_execution:%' ORDER BY created_at"))
-      out.emplace_back(row[0].as<std::string>(), row[1].as<std::string>());
-    return out;
-  }
-
-  /// The workflow once its state is one of `states`, or as it is after `seconds`.
-  json wait_for(const std::string& id,
-                std::vector<std::string> states = {"completed", "failed", "cancelled"},
-                const std::string& token = user_token(), int seconds = 30) {
-    json wf;
-    eventually(
-        [&] {
-          wf = json::parse(get("/api/agents/workflows/" + id, {bearer(token)}).body);
-          auto state = wf.value("current_state", std::string{});
-          return std::find(states.begin(), states.end(), state) != states.end();
-        },
-        seconds);
-    return wf;
-  }
-
-  /// Starts a one-agent sequential workflow and waits until its step has run: the workflow is
-  /// then `awaiting_approval` (a call was held) or terminal.
-  json start_workflow(const std::string& agent, json input, const std::string& token) {
-    auto r = post("/api/agents/workflows/execute",
-                  {{"workflow_type", "sequential"},
-                   {"participating_agents", {agent}},
-                   {"input_data", std::move(input)}},
-                  {bearer(token)});
-    EXPECT_EQ(r.status, 202) << r.body;
-    auto id = json::parse(r.body)["workflow_id"].get<std::string>();
-    return wait_for(id, {"awaiting_approval", "completed", "failed"}, token);
-  }
-
-  /// The workflow's stored events, in order: event types.
-  std::vector<std::string> event_types(const std::string& workflow_id) {
-    pqxx::connection c{dsn};
-    pqxx::read_transaction t{c};
-    std::vector<std::string> out;
-    for (auto row : t.exec_params("SELECT event_type FROM workflow_events WHERE"
-                                  " workflow_execution_id = $1::uuid ORDER BY seq",
-                                  workflow_id))
-      out.push_back(row[0].as<std::string>());
-    return out;
-  }
-
-  std::map<std::string, std::string> extra;
-  fake_llm model;
-  fake_vendors vendors{vendor_keys::crm, vendor_keys::email, vendor_keys::calendar,
-                       vendor_keys::calendar_id};
-};
 
 // The corpus: 100 injected instructions, each obeyed by the model, through six
 // channels: chats (anonymous and signed in), workflow input, a lead's own fields, a message
@@ -796,7 +666,7 @@ TEST_F(PolicyTest, ARunIsReplayedAndForkedFromItsJournal) {
   ASSERT_EQ(original["current_state"], "completed") << original.dump();
   EXPECT_EQ(original["metadata"]["campaign"], "winter");
   auto models_before = model.requests().size();
-  auto vendors_before = vendors.requests().size();
+  auto vendors_before = tool_requests();
   ASSERT_EQ(vendors.requests("POST", "/v3/mail/send").size(), 2u);
 
   // Wrong bodies, someone else's run, and lineage a client tries to set itself.
@@ -831,7 +701,7 @@ TEST_F(PolicyTest, ARunIsReplayedAndForkedFromItsJournal) {
   EXPECT_EQ(copy["results"], original["results"]);
   EXPECT_EQ(collapsed(event_types(rid)), collapsed(event_types(id)));
   EXPECT_EQ(model.requests().size(), models_before);
-  EXPECT_EQ(vendors.requests().size(), vendors_before);
+  EXPECT_EQ(tool_requests(), vendors_before);
   auto journal = [&](const std::string& wid) {
     return json::parse(
         get("/api/agents/workflows/" + wid + "/journal", {bearer(user_token())}).body);
@@ -865,143 +735,10 @@ TEST_F(PolicyTest, ARunIsReplayedAndForkedFromItsJournal) {
   EXPECT_EQ(fork["results"]["web_development"]["content"], "A headless shop instead.");
   EXPECT_EQ(fork["results"]["chat"]["content"], "Ada gets the headless plan.");
   EXPECT_EQ(model.requests().size(), models_before + 2);
-  EXPECT_EQ(vendors.requests().size(), vendors_before);
+  EXPECT_EQ(tool_requests(), vendors_before);
   // Step 2 saw step 1's result as it was.
   auto step2 = model.requests()[models_before].dump();
   EXPECT_NE(step2.find("Sent to both."), std::string::npos);
-}
-
-// The crash harness (API.md §13): many workflows whose steps send e-mail and write the
-// CRM, and the server killed with SIGKILL at random moments, again and again. Every workflow
-// completes, no recipient gets an e-mail twice and no contact is created twice at the fakes,
-// and every call a crash cut off (`outcome_unknown`) is surfaced as an approval. The full
-// scale is 500 workflows and 200 kills; a sanitizer build runs a fifth of it.
-TEST_F(PolicyTest, KillNineAtRandomNeverRepeatsASideEffect) {
-#if defined(__SANITIZE_ADDRESS__)
-  const int workflows = 100, kills = 40;
-#else
-  const int workflows = 500, kills = 200;
-#endif
-  restart_with({{"WORKFLOW_LEASE_S", "2"}, {"TOOL_BUDGET_PER_TURN", "10"}});
-  // Each lead's step asks for its e-mail and its CRM record, then answers; the chat step only
-  // answers. Slow enough pieces that kills land inside model calls too.
-  model.respond([](const json& req) {
-    auto text = req.dump();
-    auto at = text.find("lead-");
-    auto end = at == std::string::npos ? at : text.find("@example.com", at);
-    auto lead = at == std::string::npos || end == std::string::npos ? std::string{"lead-x"}
-                                                                    : text.substr(at, end - at);
-    const auto& messages = req["messages"];
-    bool answered = !messages.empty() && messages.back().value("role", "") == "tool";
-    bool marketing = text.find("send_marketing_proposal") != std::string::npos;
-    if (marketing && !answered)
-      return calls(json::array(
-          {tool_call("send_marketing_proposal", {{"to_email", lead + "@example.com"},
-                                                 {"proposal_summary", "Plan for " + lead}}),
-           tool_call("create_marketing_lead", {{"email", lead + "@example.com"},
-                                               {"name", "Lead " + lead},
-                                               {"monthly_budget", 1000},
-                                               {"summary", "Harness"}})}));
-    fake_llm_script s;
-    s.tokens = {"Done", " for ", lead, "."};
-    s.token_delay = std::chrono::milliseconds(20);
-    return s;
-  });
-  std::mt19937 rng{20261203};
-  std::uniform_int_distribution<int> life_ms{20, 900};
-  std::vector<std::string> ids;
-  auto start_one = [&](int n) {
-    auto lead = "lead-" + std::to_string(n);
-    auto r = post("/api/agents/workflows/execute",
-                  {{"workflow_type", "sequential"},
-                   {"participating_agents", {"digital_marketing", "chat"}},
-                   {"input_data",
-                    {{"message", "Send " + lead + " our plan."},
-                     {"lead_data",
-                      {{"name", "Lead " + std::to_string(n)},
-                       {"email", lead + "@example.com"},
-                       {"budget_range", "1000-5000"}}}}}},
-                  {bearer(user_token())});
-    if (r.status == 202)
-      ids.push_back(json::parse(r.body)["workflow_id"].get<std::string>());
-    return r.status == 202;
-  };
-  int next = 0;
-  for (int k = 0; k < kills; ++k) {
-    // This life's share of the workflows, then a kill at a random moment.
-    int share = (workflows - next) / (kills - k);
-    for (int i = 0; i < share; ++i)
-      if (start_one(next))
-        ++next;
-    std::this_thread::sleep_for(std::chrono::milliseconds(life_ms(rng)));
-    srv.kill9();
-    start_server(base_env());
-  }
-  while (next < workflows)
-    if (start_one(next))
-      ++next;
-  ASSERT_EQ(ids.size(), static_cast<size_t>(workflows));
-
-  // Let everything finish. A call a crash cut off waits for a person: deny it (it may have
-  // reached the recipient already), and the run goes on.
-  pqxx::connection c{dsn};
-  auto count = [&](const std::string& sql) {
-    pqxx::read_transaction t{c};
-    return t.exec1(sql)[0].as<long long>();
-  };
-  auto unfinished = [&] {
-    return count("SELECT count(*) FROM workflow_executions"
-                 " WHERE current_state NOT IN ('completed', 'failed', 'cancelled')");
-  };
-  long long denied = 0;
-  ASSERT_TRUE(eventually(
-      [&] {
-        auto pending = json::parse(
-            get("/api/approvals?state=pending&limit=100", {bearer(admin_token())}).body);
-        for (auto& a : pending["items"]) {
-          EXPECT_NE(a["reason"].get<std::string>().find("may already have reached"),
-                    std::string::npos)
-              << a.dump();
-          if (post("/api/approvals/" + a["approval_id"].get<std::string>(), {{"decision", "deny"}},
-                   {bearer(admin_token())})
-                  .status == 200)
-            ++denied;
-        }
-        return unfinished() == 0;
-      },
-      240))
-      << unfinished() << " workflows unfinished";
-  EXPECT_EQ(count("SELECT count(*) FROM workflow_executions WHERE current_state = 'completed'"),
-            workflows);
-
-  // At the fakes: each lead's e-mail, contact and deal at most once.
-  std::map<std::string, int> mails, contacts;
-  for (auto& r : vendors.requests("POST", "/v3/mail/send"))
-    ++mails[r.body["personalizations"][0]["to"][0]["email"].get<std::string>()];
-  for (auto& r : vendors.requests("POST", "/crm/v3/objects/contacts"))
-    if (r.target == "/crm/v3/objects/contacts")
-      ++contacts[r.body["properties"]["email"].get<std::string>()];
-  for (auto& [to, n] : mails)
-    EXPECT_EQ(n, 1) << to << " got the e-mail " << n << " times";
-  for (auto& [email, n] : contacts)
-    EXPECT_EQ(n, 1) << email << " was sent to the CRM " << n << " times";
-  std::map<std::string, int> deals;
-  for (auto& r : vendors.requests("POST", "/crm/v3/objects/deals"))
-    ++deals[r.body["properties"]["dealname"].get<std::string>()];
-  for (auto& [name, n] : deals)
-    EXPECT_EQ(n, 1) << "deal " << name << " was created " << n << " times";
-  // Every lead got its e-mail, unless a crash cut the call off and a person said no.
-  auto unknown = count("SELECT count(*) FROM step_journal WHERE status = 'outcome_unknown'");
-  EXPECT_GE(static_cast<long long>(mails.size()), workflows - unknown);
-  // Every call cut off is an approval (the same step, agent and call), decided by a person.
-  EXPECT_EQ(count("SELECT count(*) FROM step_journal j WHERE j.status = 'outcome_unknown'"
-                  " AND NOT EXISTS (SELECT 1 FROM approvals a WHERE a.dedupe_key ="
-                  "   j.workflow_execution_id::text || ':' || j.step || ':' || j.agent || ':' ||"
-                  "   j.call_key AND a.state = 'denied')"),
-            0);
-  EXPECT_EQ(denied, count("SELECT count(*) FROM approvals WHERE state = 'denied'"));
-  std::cout << "[ harness  ] " << workflows << " workflows, " << kills << " kills, " << mails.size()
-            << " leads e-mailed, " << unknown << " calls cut off (denied)" << std::endl;
 }
 
 } // namespace pixelcraft::test
