@@ -120,16 +120,26 @@ public:
     return wf;
   }
 
+  /// Starts a workflow (a `WorkflowRequest`) as `token`; its id, or "" when it was not 202.
+  std::string execute(const json& request, const std::string& token = user_token()) {
+    auto r = post("/api/agents/workflows/execute", request, {bearer(token)});
+    EXPECT_EQ(r.status, 202) << r.body;
+    return r.status == 202 ? json::parse(r.body)["workflow_id"].get<std::string>() : std::string{};
+  }
+
+  /// `PATCH .../state` with `action` (pause, resume or cancel) as the owner.
+  http_result set_state(const std::string& id, const std::string& action) {
+    return call("PATCH", "/api/agents/workflows/" + id + "/state", json{{"action", action}}.dump(),
+                {bearer(user_token()), "Content-Type: application/json"});
+  }
+
   /// Starts a one-agent sequential workflow and waits until its step has run: the workflow is
   /// then `awaiting_approval` (a call was held) or terminal.
   json start_workflow(const std::string& agent, json input, const std::string& token) {
-    auto r = post("/api/agents/workflows/execute",
-                  {{"workflow_type", "sequential"},
-                   {"participating_agents", {agent}},
-                   {"input_data", std::move(input)}},
-                  {bearer(token)});
-    EXPECT_EQ(r.status, 202) << r.body;
-    auto id = json::parse(r.body)["workflow_id"].get<std::string>();
+    auto id = execute({{"workflow_type", "sequential"},
+                       {"participating_agents", {agent}},
+                       {"input_data", std::move(input)}},
+                      token);
     return wait_for(id, {"awaiting_approval", "completed", "failed"}, token);
   }
 

@@ -205,9 +205,7 @@ TEST_F(PolicyTest, AnObedientModelCannotActOutsideThePolicy) {
     if (a["workflow_id"].is_string())
       of_workflow = a;
   ASSERT_TRUE(of_workflow.is_object());
-  auto cancel = call(
-      "PATCH", "/api/agents/workflows/" + of_workflow["workflow_id"].get<std::string>() + "/state",
-      json{{"action", "cancel"}}.dump(), {bearer(user_token()), "Content-Type: application/json"});
+  auto cancel = set_state(of_workflow["workflow_id"].get<std::string>(), "cancel");
   ASSERT_EQ(cancel.status, 200) << cancel.body;
   EXPECT_EQ(post("/api/approvals/" + of_workflow["approval_id"].get<std::string>(),
                  {{"decision", "approve"}}, {bearer(admin_token())})
@@ -332,10 +330,8 @@ TEST_F(PolicyTest, ADeniedCallContinuesTheWorkflowAndPauseResumeWorkWhileWaiting
                says("Waiting."), says("Eve's session was declined by the team.")});
   auto wf = start_workflow("digital_marketing", {{"message", "Book Eve."}}, user_token());
   ASSERT_EQ(wf["current_state"], "awaiting_approval") << wf.dump();
-  auto run = "/api/agents/workflows/" + wf["workflow_id"].get<std::string>();
   auto act = [&](const std::string& action) {
-    auto r = call("PATCH", run + "/state", json{{"action", action}}.dump(),
-                  {bearer(user_token()), "Content-Type: application/json"});
+    auto r = set_state(wf["workflow_id"].get<std::string>(), action);
     EXPECT_EQ(r.status, 200) << r.body;
     return json::parse(r.body, nullptr, false).value("current_state", std::string{});
   };
@@ -349,14 +345,8 @@ TEST_F(PolicyTest, ADeniedCallContinuesTheWorkflowAndPauseResumeWorkWhileWaiting
   auto decided = post("/api/approvals/" + items[0]["approval_id"].get<std::string>(),
                       {{"decision", "deny"}, {"note", "Not a client"}}, {bearer(admin_token())});
   ASSERT_EQ(decided.status, 200) << decided.body;
-  json final_state;
-  ASSERT_TRUE(eventually(
-      [&] {
-        final_state = json::parse(get(run, {bearer(user_token())}).body);
-        return final_state["current_state"] == "completed";
-      },
-      30))
-      << final_state.dump();
+  auto final_state = wait_for(wf["workflow_id"].get<std::string>(), {"completed"});
+  ASSERT_EQ(final_state["current_state"], "completed") << final_state.dump();
   EXPECT_TRUE(side_effects().empty());
   EXPECT_NE(model.requests().back().dump().find("Not a client"), std::string::npos);
 }
@@ -372,15 +362,12 @@ TEST_F(PolicyTest, AStepResumedAfterKillNineDoesNotSendItsEmailTwice) {
   slow.tokens = {"Sent", " to", " Ada", "."};
   slow.token_delay = std::chrono::milliseconds(1500);
   model.queue({calls(json::array({send})), slow});
-  auto r = post("/api/agents/workflows/execute",
-                {{"workflow_type", "sequential"},
-                 {"participating_agents", {"digital_marketing"}},
-                 {"input_data",
-                  {{"message", "Send Ada the plan."},
-                   {"lead_data", {{"name", "Ada"}, {"email", "ada@example.com"}}}}}},
-                {bearer(user_token())});
-  ASSERT_EQ(r.status, 202) << r.body;
-  auto id = json::parse(r.body)["workflow_id"].get<std::string>();
+  auto id = execute({{"workflow_type", "sequential"},
+                     {"participating_agents", {"digital_marketing"}},
+                     {"input_data",
+                      {{"message", "Send Ada the plan."},
+                       {"lead_data", {{"name", "Ada"}, {"email", "ada@example.com"}}}}}});
+  ASSERT_FALSE(id.empty());
   ASSERT_TRUE(
       eventually([&] { return vendors.requests("POST", "/v3/mail/send").size() == 1; }, 20));
   std::this_thread::sleep_for(std::chrono::milliseconds(300)); // inside the slow answer
@@ -572,19 +559,14 @@ TEST_F(PolicyTest, AStepDecidedWhilePausedRunsAgainOnResumeWithoutResendingItsMe
                 {{"to_email", "partner@agency.example"}, {"proposal_summary", "Ada's plan, FYI."}});
   model.queue({calls(json::array({to_chat, partner_send})), says("Waiting for the team."),
                calls(json::array({to_chat, partner_send})), says("[FINAL] Sent to the partner.")});
-  auto r = post("/api/agents/workflows/execute",
-                {{"workflow_type", "collaborative"},
-                 {"participating_agents", {"digital_marketing", "chat"}},
-                 {"input_data",
-                  {{"message", "Share Ada's plan."},
-                   {"lead_data", {{"name", "Ada"}, {"email", "ada@example.com"}}}}}},
-                {bearer(user_token())});
-  ASSERT_EQ(r.status, 202) << r.body;
-  auto id = json::parse(r.body)["workflow_id"].get<std::string>();
+  auto id = execute({{"workflow_type", "collaborative"},
+                     {"participating_agents", {"digital_marketing", "chat"}},
+                     {"input_data",
+                      {{"message", "Share Ada's plan."},
+                       {"lead_data", {{"name", "Ada"}, {"email", "ada@example.com"}}}}}});
+  ASSERT_FALSE(id.empty());
   ASSERT_EQ(wait_for(id, {"awaiting_approval"})["current_state"], "awaiting_approval");
-  auto pause =
-      call("PATCH", "/api/agents/workflows/" + id + "/state", json{{"action", "pause"}}.dump(),
-           {bearer(user_token()), "Content-Type: application/json"});
+  auto pause = set_state(id, "pause");
   ASSERT_EQ(pause.status, 200) << pause.body;
   auto held = json::parse(get("/api/approvals?workflow_id=" + id, {bearer(user_token())}).body);
   ASSERT_EQ(held["total"], 1) << held.dump();
@@ -599,9 +581,7 @@ TEST_F(PolicyTest, AStepDecidedWhilePausedRunsAgainOnResumeWithoutResendingItsMe
       },
       30));
   EXPECT_EQ(wait_for(id, {"paused"})["current_state"], "paused");
-  auto resume =
-      call("PATCH", "/api/agents/workflows/" + id + "/state", json{{"action", "resume"}}.dump(),
-           {bearer(user_token()), "Content-Type: application/json"});
+  auto resume = set_state(id, "resume");
   ASSERT_EQ(resume.status, 200) << resume.body;
   auto wf = wait_for(id);
   EXPECT_EQ(wf["current_state"], "completed") << wf.dump();
@@ -642,19 +622,16 @@ TEST_F(PolicyTest, ARunIsReplayedAndForkedFromItsJournal) {
   model.queue({calls(json::array({ada_send, partner_send})), says("The partner's copy waits."),
                calls(json::array({ada_send, partner_send})), says("Sent to both."),
                says("A shop on a fast stack."), says("All set for Ada.")});
-  auto r = post("/api/agents/workflows/execute",
-                {{"workflow_type", "sequential"},
-                 {"participating_agents", {"digital_marketing", "web_development", "chat"}},
-                 {"input_data",
-                  {{"message", "Plan Ada's launch."},
-                   {"lead_data",
-                    {{"name", "Ada Lovelace"},
-                     {"email", "ada@example.com"},
-                     {"budget_range", "5000-10000"}}}}},
-                 {"metadata", {{"campaign", "winter"}}}},
-                {bearer(user_token())});
-  ASSERT_EQ(r.status, 202) << r.body;
-  auto id = json::parse(r.body)["workflow_id"].get<std::string>();
+  auto id = execute({{"workflow_type", "sequential"},
+                     {"participating_agents", {"digital_marketing", "web_development", "chat"}},
+                     {"input_data",
+                      {{"message", "Plan Ada's launch."},
+                       {"lead_data",
+                        {{"name", "Ada Lovelace"},
+                         {"email", "ada@example.com"},
+                         {"budget_range", "5000-10000"}}}}},
+                     {"metadata", {{"campaign", "winter"}}}});
+  ASSERT_FALSE(id.empty());
   ASSERT_EQ(wait_for(id, {"awaiting_approval"})["current_state"], "awaiting_approval");
   auto held = json::parse(get("/api/approvals?workflow_id=" + id, {bearer(user_token())}).body);
   ASSERT_EQ(held["total"], 1) << held.dump();
