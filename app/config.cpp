@@ -210,6 +210,12 @@ config_result load_config(const std::map<std::string, std::string>& vars) {
   if (!url("CALENDAR_API_URL", "https://www.googleapis.com", c.calendar_api_url, why))
     return fail("CALENDAR_API_URL", why);
   c.calendar_id = get("CALENDAR_ID");
+#ifdef PIXELCRAFT_DEFAULT_WEB_DIR
+  c.web_dir = PIXELCRAFT_DEFAULT_WEB_DIR;
+#endif
+  if (auto v = get("PIXELCRAFT_WEB_DIR"); !v.empty())
+    c.web_dir = v;
+  c.assets_dir = get("PIXELCRAFT_ASSETS_DIR");
   if (auto v = get("CORS_ORIGINS"); !v.empty()) {
     std::istringstream in{v};
     std::string item;

@@ -42,6 +42,12 @@ struct config {
   base_url calendar_api_url;
   std::string calendar_id;
   std::vector<std::string> cors_origins; ///< `*` allows any origin
+  /// `PIXELCRAFT_WEB_DIR`: where scripts/web-deps.sh installed the pages' npm packages
+  /// (Swagger UI); default `<build>/web`. Missing: `/docs` serves its built-in reader.
+  std::string web_dir;
+  /// `PIXELCRAFT_ASSETS_DIR`: pages read from here on each request (development); empty: the
+  /// copies embedded in the binary.
+  std::string assets_dir;
   std::string log_level = "info";
   uint64_t max_body_bytes = 1 << 20;
   uint64_t max_header_bytes = 16384;         ///< per header line; total is 4x this (431 beyond)

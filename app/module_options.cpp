@@ -74,6 +74,8 @@ http::http_settings http_settings_of(const config& cfg) {
   http::http_settings o;
   o.jwt_audience = cfg.jwt_audience;
   o.cors_origins = cfg.cors_origins;
+  o.web_dir = cfg.web_dir;
+  o.assets_dir = cfg.assets_dir;
   o.max_body_bytes = cfg.max_body_bytes;
   o.max_header_bytes = cfg.max_header_bytes;
   o.rate_limit_per_minute = cfg.rate_limit_per_minute;

@@ -149,7 +149,9 @@ struct api::impl {
     if (!content_type.empty() && status != 204)
       r.headers.emplace_back("Content-Type", std::move(content_type));
     r.headers.emplace_back("X-Correlation-ID", ctx.correlation_id);
-    r.headers.emplace_back("Cache-Control", "no-store");
+    if (std::none_of(r.headers.begin(), r.headers.end(),
+                     [](const auto& h) { return h.first == "Cache-Control"; }))
+      r.headers.emplace_back("Cache-Control", "no-store");
     r.headers.emplace_back("X-Content-Type-Options", "nosniff");
     cors_headers(ctx, r.headers);
     auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - ctx.started);
@@ -321,7 +323,7 @@ struct api::impl {
     check_query_text(ctx->query, query_errors);
     if (!query_errors.ok())
       return ctx->invalid(query_errors.detail());
-    if (ctx->who.who == role::anonymous && req.method != "GET") {
+    if (ctx->who.who == role::anonymous && req.method != "GET" && req.method != "HEAD") {
       if (auto wait = limiter.take(req.remote_ip); wait > 0) {
         ctx->headers.emplace_back("Retry-After", std::to_string(wait));
         return ctx->error(429, "too many requests, retry later");
@@ -474,7 +476,7 @@ std::string render_metrics(api::impl& a) {
 }
 
 api::api(api_options opts) : impl_(std::make_unique<impl>(std::move(opts))) {
-  register_ops_routes(*impl_);
+  register_ops_routes(*impl_, impl_->opts.settings);
   register_lead_routes(*impl_);
   register_chat_routes(*impl_);
   register_agent_routes(*impl_);

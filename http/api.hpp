@@ -33,6 +33,8 @@ namespace pixelcraft::http {
 struct http_settings {
   std::string jwt_audience = "authenticated";
   std::vector<std::string> cors_origins; ///< `*` allows any origin
+  std::string web_dir;    ///< npm packages of the pages (http/pages.hpp); may be empty
+  std::string assets_dir; ///< development: pages read from here on each request
   uint64_t max_body_bytes = 1 << 20;
   uint64_t max_header_bytes = 16384; ///< per header line; total is 4x this (431 beyond)
   unsigned rate_limit_per_minute = 1200;

@@ -164,17 +164,15 @@ inline void stamp_caller(const ctx_ptr& ctx, json& turn) {
 void add_route(api::impl& a, std::string method, std::string pattern, access who, handler_fn fn,
                bool idempotent = false);
 
-void register_ops_routes(api::impl& a);
+void register_ops_routes(api::impl& a, const http_settings& settings);
 void register_lead_routes(api::impl& a);
 void register_approval_routes(api::impl& a);
 void register_chat_routes(api::impl& a);
 void register_agent_routes(api::impl& a);
 void register_workflow_routes(api::impl& a);
 
-/// Text of the served documents.
+/// The OpenAPI document served at `/openapi.json` (compact JSON).
 const std::string& openapi_document();
-const std::string& docs_page();
-const std::string& chat_page();
 
 /// Prometheus text for `/metrics`.
 std::string render_metrics(api::impl& a);

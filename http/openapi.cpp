@@ -22,12 +22,4 @@ const std::string& openapi_document() {
   return doc;
 }
 
-const std::string& docs_page() {
-  return asset("docs.html");
-}
-
-const std::string& chat_page() {
-  return asset("chat.html");
-}
-
 } // namespace pixelcraft::http

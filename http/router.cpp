@@ -123,11 +123,16 @@ router::match_result router::match(std::string_view method, std::string_view pat
   if (!best_pattern)
     return r;
   r.pattern = *best_pattern;
+  // HEAD is GET without the body (API.md §15), unless a pattern has its own HEAD.
+  bool head_as_get =
+      method == "HEAD" && std::none_of(entries_.begin(), entries_.end(), [&](const entry& e) {
+        return e.pattern == *best_pattern && e.method == "HEAD";
+      });
   for (size_t i = 0; i < entries_.size(); ++i) {
     const auto& e = entries_[i];
     if (e.pattern != *best_pattern)
       continue;
-    if (e.method == method) {
+    if (e.method == method || (head_as_get && e.method == "GET")) {
       r.kind = match_result::found;
       r.index = i;
       for (size_t k = 0; k < segs.size(); ++k)
@@ -141,6 +146,8 @@ router::match_result router::match(std::string_view method, std::string_view pat
       return r;
     }
     r.allowed.push_back(e.method);
+    if (e.method == "GET")
+      r.allowed.push_back("HEAD");
   }
   std::sort(r.allowed.begin(), r.allowed.end());
   r.allowed.erase(std::unique(r.allowed.begin(), r.allowed.end()), r.allowed.end());

@@ -4,6 +4,8 @@
 /// The most specific pattern matching a path wins (segment by segment, a literal beats a
 /// parameter), so `/api/agents/health` wins over `/api/agents/{agent_type}`. A path whose best
 /// pattern lacks the method is a 405 with that pattern's methods; no pattern is a 404.
+/// `HEAD` finds a pattern's `GET` (the server then sends the headers only), and every pattern
+/// with `GET` lists `HEAD` among its methods.
 
 #include <map>
 #include <string>

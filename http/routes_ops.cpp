@@ -1,6 +1,9 @@
 // Health and operations (API.md §3). These routes ignore tokens.
 #include "http/context.hpp"
 #include "http/metrics.hpp"
+#include "http/pages.hpp"
+
+#include <memory>
 
 namespace pixelcraft::http {
 
@@ -30,6 +33,50 @@ std::string render_model_metrics(const std::string& stats_text) {
               x["tokens_out"].dump() + "\n";
   }
   return out + ok + lat + tokens;
+}
+
+/// Our own pages run only our own scripts; the fallback `/docs` and `/chat` still carry theirs
+/// inline. Data is reached with fetch and the monitor's WebSocket on this same origin.
+constexpr const char* csp_strict =
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
+    "form-action 'self'";
+constexpr const char* csp_inline =
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+void send_page(const ctx_ptr& ctx, const page_store& pages, const std::string& name,
+               const char* csp) {
+  auto file = pages.page(name);
+  if (!file)
+    return ctx->error(404, "not found");
+  ctx->headers.emplace_back("Content-Security-Policy", csp);
+  ctx->send(200, std::move(file->body), std::move(file->content_type));
+}
+
+/// `/`, `/console`, `/chat`, `/docs` and `/static/{file}` (API.md §15).
+void register_page_routes(api::impl& a, const http_settings& settings) {
+  auto pages = std::make_shared<const page_store>(settings.web_dir, settings.assets_dir);
+  bool dev = !settings.assets_dir.empty();
+  add_route(a, "GET", "/", access::ops,
+            [pages](const ctx_ptr& ctx) { send_page(ctx, *pages, "index.html", csp_strict); });
+  add_route(a, "GET", "/console", access::ops,
+            [pages](const ctx_ptr& ctx) { send_page(ctx, *pages, "console.html", csp_strict); });
+  add_route(a, "GET", "/chat", access::ops,
+            [pages](const ctx_ptr& ctx) { send_page(ctx, *pages, "chat.html", csp_inline); });
+  add_route(a, "GET", "/docs", access::ops, [pages](const ctx_ptr& ctx) {
+    if (pages->has_swagger_ui())
+      return send_page(ctx, *pages, "docs-ui.html", csp_strict);
+    send_page(ctx, *pages, "docs.html", csp_inline);
+  });
+  add_route(a, "GET", "/static/{file}", access::ops, [pages, dev](const ctx_ptr& ctx) {
+    auto file = pages->static_file(ctx->params["file"]);
+    if (!file)
+      return ctx->error(404, "not found");
+    // A new release changes these files: a short cache keeps a console current within minutes.
+    ctx->headers.emplace_back("Cache-Control", dev ? "no-store" : "public, max-age=300");
+    ctx->send(200, std::move(file->body), std::move(file->content_type));
+  });
 }
 
 constexpr auto health_timeout = std::chrono::milliseconds(5000);
@@ -66,7 +113,7 @@ void ready(const ctx_ptr& ctx) {
 
 } // namespace
 
-void register_ops_routes(api::impl& a) {
+void register_ops_routes(api::impl& a, const http_settings& settings) {
   add_route(a, "GET", "/health", access::ops, health);
   add_route(a, "GET", "/health/live", access::ops, [](const ctx_ptr& ctx) {
     ctx->send_json(200, {{"status", "alive"}});
@@ -86,18 +133,7 @@ void register_ops_routes(api::impl& a) {
   });
   add_route(a, "GET", "/openapi.json", access::ops,
             [](const ctx_ptr& ctx) { ctx->send(200, openapi_document()); });
-  add_route(a, "GET", "/docs", access::ops, [](const ctx_ptr& ctx) {
-    ctx->headers.emplace_back("Content-Security-Policy",
-                              "default-src 'self'; script-src 'self' 'unsafe-inline'; "
-                              "style-src 'self' 'unsafe-inline'; connect-src 'self'");
-    ctx->send(200, docs_page(), "text/html; charset=utf-8");
-  });
-  add_route(a, "GET", "/chat", access::ops, [](const ctx_ptr& ctx) {
-    ctx->headers.emplace_back("Content-Security-Policy",
-                              "default-src 'self'; script-src 'self' 'unsafe-inline'; "
-                              "style-src 'self' 'unsafe-inline'; connect-src 'self'");
-    ctx->send(200, chat_page(), "text/html; charset=utf-8");
-  });
+  register_page_routes(a, settings);
 }
 
 } // namespace pixelcraft::http

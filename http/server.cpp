@@ -643,6 +643,18 @@ public:
 
   void send(http_response r) override {
     try {
+      if (req_->header().method() == restinio::http_method_head()) {
+        // The headers a GET would get, its Content-Length included, and no body.
+        auto resp =
+            req_->create_response<restinio::user_controlled_output_t>(restinio::http_status_line_t{
+                restinio::http_status_code_t{static_cast<uint16_t>(r.status)},
+                reason_phrase(r.status)});
+        for (auto& [k, v] : r.headers)
+          resp.append_header(k, std::move(v));
+        resp.set_content_length(r.body.size());
+        resp.done();
+        return;
+      }
       auto resp = req_->create_response(restinio::http_status_line_t{
           restinio::http_status_code_t{static_cast<uint16_t>(r.status)}, reason_phrase(r.status)});
       for (auto& [k, v] : r.headers)

@@ -6,6 +6,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/install-deps.sh"
 "$root/scripts/build.sh"
+"$root/scripts/web-deps.sh" || echo "run: Swagger UI not installed; /docs serves its built-in reader" >&2
 if [ -z "${DATABASE_URL:-}" ]; then
   DATABASE_URL=$("$root/scripts/pg-cluster.sh" start "$root/.data/pg" "${PIXELCRAFT_PG_PORT:-54320}")
   export DATABASE_URL

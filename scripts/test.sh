@@ -18,6 +18,8 @@ fi
 "$root/scripts/check-includes.sh"
 "$root/scripts/check-format.sh"
 "$root/scripts/build.sh"
+# The page tests' tools (Swagger UI, puppeteer-core, redocly); the page tests fail without them.
+"$root/scripts/web-deps.sh" --dev || echo "test: npm packages missing; the page tests will fail" >&2
 tmp=$(mktemp -d /tmp/pxpg.XXXXXX)
 port=$((40000 + RANDOM % 20000))
 cleanup() {
@@ -47,7 +49,11 @@ run_ctest() { # run_ctest DIR TIMEOUT ARGS...
   shift 2
   (cd "$dir" && ctest --output-on-failure --timeout "$timeout" -j "${TEST_JOBS:-2}" "$@")
 }
+# The page tests (headless Chromium, redocly) run here against the main build; the ASan
+# build has no npm packages of its own, so they skip there.
+export PIXELCRAFT_REQUIRE_BROWSER=1
 stage "tests" run_ctest "${BUILD_DIR:-$root/build}" 600 "$@"
+unset PIXELCRAFT_REQUIRE_BROWSER
 
 if [ -z "${PIXELCRAFT_SKIP_ASAN:-}" ]; then
   # A second build of everything with -fsanitize=address,undefined (gcc, Debug at -O0 with line

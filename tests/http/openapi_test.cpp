@@ -16,6 +16,7 @@ TEST(OpenApiTest, DocumentMatchesTheRouteTable) {
   auto doc = nlohmann::json::parse(api::openapi());
   ASSERT_EQ(doc["openapi"].get<std::string>().rfind("3.", 0), 0u);
   std::set<std::pair<std::string, std::string>> documented, served;
+  std::set<std::string> ids;
   for (auto& [path, item] : doc["paths"].items())
     for (auto& [method, op] : item.items()) {
       std::string m = method;
@@ -23,6 +24,10 @@ TEST(OpenApiTest, DocumentMatchesTheRouteTable) {
                      [](unsigned char c) { return std::toupper(c); });
       documented.emplace(m, path);
       EXPECT_TRUE(op.contains("responses")) << m << " " << path;
+      // Client generators name their methods after it (API.md §15).
+      ASSERT_TRUE(op.contains("operationId")) << m << " " << path;
+      EXPECT_TRUE(ids.insert(op["operationId"].get<std::string>()).second)
+          << "operationId used twice: " << op["operationId"];
     }
   for (auto& r : a.routes())
     served.insert(r);

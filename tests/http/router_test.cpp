@@ -40,9 +40,21 @@ TEST(RouterTest, MethodNotAllowedListsMethods) {
   auto r = make();
   auto m = r.match("DELETE", "/api/leads/abc");
   ASSERT_EQ(m.kind, kind::method_not_allowed);
-  EXPECT_EQ(m.allowed, (std::vector<std::string>{"GET", "PATCH"}));
-  EXPECT_EQ(r.methods_for("/api/leads/abc"), (std::vector<std::string>{"GET", "PATCH"}));
+  EXPECT_EQ(m.allowed, (std::vector<std::string>{"GET", "HEAD", "PATCH"}));
+  EXPECT_EQ(r.methods_for("/api/leads/abc"), (std::vector<std::string>{"GET", "HEAD", "PATCH"}));
   EXPECT_TRUE(r.methods_for("/nope").empty());
+}
+
+TEST(RouterTest, HeadFindsTheGetRoute) {
+  auto r = make();
+  auto h = r.match("HEAD", "/api/leads/abc");
+  ASSERT_EQ(h.kind, kind::found);
+  EXPECT_EQ(h.index, r.match("GET", "/api/leads/abc").index);
+  EXPECT_EQ(h.params["lead_id"], "abc");
+  // Not where there is no GET.
+  auto post = r.match("HEAD", "/api/agents/invoke");
+  ASSERT_EQ(post.kind, kind::method_not_allowed);
+  EXPECT_EQ(post.allowed, std::vector<std::string>{"POST"});
 }
 
 TEST(RouterTest, UnknownPathsAndTrailingSlash) {

@@ -77,8 +77,42 @@ TEST_F(OpsTest, DocsPageIsServedLocally) {
   auto r = get("/docs");
   ASSERT_EQ(r.status, 200);
   EXPECT_EQ(r.header("content-type").rfind("text/html", 0), 0u);
-  EXPECT_NE(r.body.find("/openapi.json"), std::string::npos);
   EXPECT_EQ(r.body.find("https://"), std::string::npos) << "no CDN at run time";
+  if (r.body.find("/static/swagger-ui-bundle.js") == std::string::npos) {
+    // Swagger UI not installed (scripts/web-deps.sh): the built-in reader.
+    EXPECT_NE(r.body.find("/openapi.json"), std::string::npos);
+    return;
+  }
+  // Swagger UI, every file from this server.
+  for (auto file : {"/static/swagger-ui-bundle.js", "/static/swagger-ui.css", "/static/docs-ui.js",
+                    "/static/docs-ui.css"}) {
+    auto f = get(file);
+    EXPECT_EQ(f.status, 200) << file;
+    EXPECT_GT(f.body.size(), 100u) << file;
+  }
+  EXPECT_NE(get("/static/docs-ui.js").body.find("/openapi.json"), std::string::npos);
+  EXPECT_EQ(get("/static/swagger-ui-bundle.js").header("content-type"),
+            "application/javascript; charset=utf-8");
+}
+
+TEST_F(OpsTest, EveryGetRouteAnswersHeadWithoutABody) {
+  for (auto path : {"/", "/console", "/docs", "/chat", "/health", "/health/live", "/openapi.json",
+                    "/static/console.js", "/api/agents", "/metrics"}) {
+    auto g = get(path);
+    auto h = call("HEAD", path);
+    EXPECT_EQ(h.status, g.status) << path;
+    EXPECT_TRUE(h.body.empty()) << path;
+    EXPECT_EQ(h.header("content-type"), g.header("content-type")) << path;
+    if (std::string{path} != "/health" && std::string{path} != "/metrics") { // both change
+      EXPECT_EQ(h.header("content-length"), std::to_string(g.body.size())) << path;
+    }
+  }
+  // The same checks as GET: a route that needs a token still needs it.
+  EXPECT_EQ(call("HEAD", "/api/leads").status, 401);
+  EXPECT_EQ(call("HEAD", "/api/nowhere").status, 404);
+  auto post_only = call("HEAD", "/api/leads/submit");
+  EXPECT_EQ(post_only.status, 405);
+  EXPECT_EQ(post_only.header("allow"), "POST");
 }
 
 TEST_F(OpsTest, ChatPageIsServedLocally) {
@@ -117,7 +151,7 @@ TEST_F(OpsTest, UnknownRouteIs404AndWrongMethodIs405) {
   EXPECT_TRUE(json::parse(m.body)["detail"].is_string());
   auto m2 = call("PUT", "/api/leads/00000000-0000-4000-8000-000000000000");
   EXPECT_EQ(m2.status, 405);
-  EXPECT_EQ(m2.header("allow"), "GET, PATCH");
+  EXPECT_EQ(m2.header("allow"), "GET, HEAD, PATCH");
 }
 
 TEST_F(OpsTest, PreflightAnswersWithAllow) {
