@@ -95,6 +95,30 @@ TEST_F(OpsTest, DocsPageIsServedLocally) {
             "application/javascript; charset=utf-8");
 }
 
+TEST_F(OpsTest, LandingAndConsolePagesRunOnlyTheirOwnScripts) {
+  auto home = get("/");
+  ASSERT_EQ(home.status, 200);
+  EXPECT_EQ(home.header("content-type"), "text/html; charset=utf-8");
+  for (auto link : {"/console", "/chat", "/docs", "/openapi.json", "/metrics"})
+    EXPECT_NE(home.body.find(std::string{"href=\""} + link + "\""), std::string::npos) << link;
+  auto console = get("/console");
+  ASSERT_EQ(console.status, 200);
+  for (auto* page : {&home, &console}) {
+    auto csp = page->header("content-security-policy");
+    EXPECT_NE(csp.find("script-src 'self';"), std::string::npos) << csp;
+    EXPECT_EQ(page->body.find("https://"), std::string::npos) << "no CDN at run time";
+  }
+  auto js = get("/static/console.js");
+  EXPECT_EQ(js.status, 200);
+  EXPECT_EQ(js.header("content-type"), "application/javascript; charset=utf-8");
+  EXPECT_EQ(js.header("cache-control"), "public, max-age=300");
+  // Only the shipped files: no path, no other extension, nothing unknown.
+  for (auto bad :
+       {"/static/..%2Fopenapi.json", "/static/openapi.json", "/static/nope.js",
+        "/static/.hidden.js", "/static/console.js%00.png", "/static/a%2Fb.js", "/static/docs.html"})
+    EXPECT_EQ(get(bad).status, 404) << bad;
+}
+
 TEST_F(OpsTest, EveryGetRouteAnswersHeadWithoutABody) {
   for (auto path : {"/", "/console", "/docs", "/chat", "/health", "/health/live", "/openapi.json",
                     "/static/console.js", "/api/agents", "/metrics"}) {
