@@ -1,5 +1,6 @@
 #include "actors/errc.hpp"
 
+#include "actors/cluster/protocol.hpp"
 #include "actors/fwd.hpp"
 #include "actors/messages.hpp"
 #include "actors/stores/agent_message_store.hpp"
@@ -43,6 +44,7 @@ std::string to_string(errc x) {
 
 void register_types(caf::actor_system_config& cfg) {
   cfg.add_message_types<caf::id_block::pixelcraft_actors>();
+  cfg.add_message_types<caf::id_block::pixelcraft_cluster>();
   // add_error_category<T> does not compile on 0.17.6 (STACK.md §4): use a renderer.
   cfg.add_error_category(caf::atom("pixelcraft"),
                          [](uint8_t code, caf::atom_value, const caf::message& ctx) {

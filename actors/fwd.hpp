@@ -160,7 +160,7 @@ CAF_END_TYPE_ID_BLOCK(pixelcraft_actors)
 // clang-format on
 
 static_assert(caf::id_block::pixelcraft_actors::end <= caf::first_custom_type_id + 100,
-              "pixelcraft_actors overlaps the workflows block (+100)");
+              "pixelcraft_actors overlaps the cluster block (+100)");
 
 namespace pixelcraft {
 

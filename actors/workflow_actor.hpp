@@ -20,8 +20,13 @@
 ///   `replay_source` (and, for a fork, `replay_live_from`): their steps before that step (all of
 ///   a replay's) pass the source to the agents as `journal_source`, so the source's journal and
 ///   approvals answer every model and tool call and nothing reaches a model or vendor.
+/// - In a cluster (API.md §14), a request for an execution another node runs (it holds the
+///   lease) is forwarded to that node's manager (through the cluster actor's link) and answered
+///   from there; one that comes from a peer is answered here only (never forwarded again).
+///   A gateway's manager runs nothing: it creates executions and places them on a worker.
 /// - Requests carry JSON text; callers authorise first (http/ checks ownership).
 
+#include "actors/cluster/protocol.hpp"
 #include "actors/fwd.hpp"
 #include "actors/messages.hpp"
 
@@ -53,6 +58,14 @@ using workflow_manager_actor = caf::typed_actor<
     /// An approval of execution `workflow_id` was decided (API.md §12): a step waiting for it
     /// looks now instead of at its next check (a run waiting for a decision also checks every
     /// second, so a lost notice only delays it). No reply.
-    caf::reacts_to<wf_approval_atom, std::string>>;
+    caf::reacts_to<wf_approval_atom, std::string>,
+    /// Cluster (API.md §14). Run execution `id` now if there is capacity (a gateway placed it
+    /// here); an empty id: look for executions to resume now (a peer was lost). No reply.
+    caf::reacts_to<wf_run_atom, std::string>,
+    /// The node whose lease owner is `owner` (`name:incarnation`) was lost: requests forwarded
+    /// to it fail now with `errc::unavailable` instead of at their timeout. No reply.
+    caf::reacts_to<release_atom, std::string>,
+    /// Reply: this node's load (executions it runs).
+    caf::replies_to<peers_atom>::with<node_load>>;
 
 } // namespace pixelcraft

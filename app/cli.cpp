@@ -1,8 +1,11 @@
 #include "app/cli.hpp"
 
 #include "actors/agents/agent_catalog.hpp"
+#include "actors/cluster/protocol.hpp"
 #include "actors/fwd.hpp"
+#include "actors/ids.hpp"
 #include "actors/log.hpp"
+#include "app/cluster_tls.hpp"
 #include "app/config.hpp"
 #include "app/module_options.hpp"
 #include "app/runtime.hpp"
@@ -14,6 +17,8 @@
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/openssl/manager.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 
@@ -46,11 +51,46 @@ bool load_config_or_report(config& out) {
   return true;
 }
 
-std::string node_id() {
+std::string host_name() {
   char host[256] = {0};
   if (gethostname(host, sizeof(host) - 1) != 0)
     std::snprintf(host, sizeof(host), "localhost");
-  return std::string{host} + "-" + std::to_string(getpid());
+  return host;
+}
+
+/// This process as the cluster knows it (API.md §14).
+node_ref this_node(const config& cfg, const std::string& role) {
+  node_ref n;
+  n.name = cfg.node_name;
+  if (n.name.empty()) {
+    n.name = host_name();
+    if (!node_name_ok(n.name))
+      n.name = "node";
+  }
+  n.incarnation = random_uuid();
+  n.role = role;
+  if (cfg.cluster_port != 0) {
+    n.host = cfg.cluster_host.empty() ? host_name() : cfg.cluster_host;
+    n.port = static_cast<int32_t>(cfg.cluster_adv_port);
+  }
+  return n;
+}
+
+/// CAF's remoting for a cluster node: TLS only (CLUSTER-NOTES §7, §9c). The plain middleman
+/// is loaded (the TLS module needs it) but never publishes or opens anything; automatic
+/// connections stay off. Heartbeats are the same on every node: 1 s, and 10 s of silence is a
+/// lost peer (a frozen host or a cut link, which TCP alone would notice only after minutes).
+void configure_remoting(caf::actor_system_config& caf_cfg, const config& cfg) {
+  caf_cfg.load<caf::io::middleman>();
+  caf_cfg.load<caf::openssl::manager>();
+  caf_cfg.openssl_certificate = cfg.cluster_tls_cert;
+  caf_cfg.openssl_key = cfg.cluster_tls_key;
+  caf_cfg.openssl_passphrase = cfg.cluster_tls_passphrase;
+  caf_cfg.openssl_cafile = cfg.cluster_tls_ca;
+  caf_cfg.set("middleman.app-identifiers", std::vector<std::string>{wire_app_id()});
+  caf_cfg.set("middleman.enable-automatic-connections", false);
+  caf_cfg.set("middleman.heartbeat-interval", caf::timespan{std::chrono::seconds(1)});
+  caf_cfg.set("middleman.connection-timeout", caf::timespan{std::chrono::seconds(10)});
 }
 
 } // namespace
@@ -95,10 +135,20 @@ int run_migrate() {
   return 0;
 }
 
-int run_serve() {
+int run_serve(const std::string& role) {
   config cfg;
   if (!load_config_or_report(cfg))
     return 2;
+  if (role == "worker" && cfg.cluster_port == 0) {
+    std::fprintf(stderr, "pixelcraft: invalid configuration: CLUSTER_PORT: required by "
+                         "`pixelcraft node` (a worker is reached only through the cluster)\n");
+    return 2;
+  }
+  if (auto why = check_cluster_tls(cfg); !why.empty()) {
+    log::error(component, "invalid configuration", {{"error", why}});
+    std::fprintf(stderr, "pixelcraft: invalid configuration: %s\n", why.c_str());
+    return 2;
+  }
   // Signals are taken with sigwait below; block them before any thread exists.
   sigset_t signals;
   sigemptyset(&signals);
@@ -145,20 +195,56 @@ int run_serve() {
 
   caf::actor_system_config caf_cfg;
   register_types(caf_cfg);
+  if (cfg.cluster_port != 0)
+    configure_remoting(caf_cfg, cfg);
   caf::actor_system sys{caf_cfg};
-  runtime rt{sys, cfg, {catalog, secret, ephemeral, PIXELCRAFT_VERSION, node_id()}};
-  http::api api{rt.api_options()};
-
+  auto node = this_node(cfg, role);
+  runtime rt{sys, cfg, {catalog, secret, ephemeral, PIXELCRAFT_VERSION, node}};
+  if (cfg.cluster_port != 0) {
+    if (auto why = rt.listen_cluster(static_cast<uint16_t>(cfg.cluster_port)); !why.empty()) {
+      log::error(component, "cannot open the cluster listener",
+                 {{"port", cfg.cluster_port}, {"error", why}});
+      std::fprintf(stderr, "pixelcraft: cannot listen on cluster port %u: %s\n", cfg.cluster_port,
+                   why.c_str());
+      rt.stop();
+      sys.await_all_actors_done();
+      return 1;
+    }
+    log::info(component, "cluster listener open (mutual TLS)",
+              {{"node", node.name},
+               {"id", node.incarnation},
+               {"role", role},
+               {"port", cfg.cluster_port},
+               {"advertise", node.host + ":" + std::to_string(node.port)}});
+  }
+  auto api_opts = rt.api_options();
   auto sopts = server_options_of(cfg);
+  if (role == "worker") {
+    // No public HTTP: at most its own health on WORKER_HEALTH_PORT.
+    api_opts.health_only = true;
+    sopts.port = static_cast<uint16_t>(std::max(0, cfg.worker_health_port));
+  }
+  http::api api{api_opts};
+
   std::string error;
-  auto server = http::http_server::start(
-      sopts,
-      [&api](http::http_request r, http::response_sink_ptr s) {
-        api.handle(std::move(r), std::move(s));
-      },
-      error);
+  std::unique_ptr<http::http_server> server;
+  if (role != "worker" || cfg.worker_health_port >= 0)
+    server = http::http_server::start(
+        sopts,
+        [&api](http::http_request r, http::response_sink_ptr s) {
+          api.handle(std::move(r), std::move(s));
+        },
+        error);
   int rc = 0;
-  if (!server) {
+  if (!server && role == "worker" && cfg.worker_health_port < 0) {
+    log::info(component, "worker node ready", {{"node", node.name}, {"id", node.incarnation}});
+    std::printf("pixelcraft node %s ready (cluster port %u)\n", node.name.c_str(),
+                cfg.cluster_port);
+    std::fflush(stdout);
+    int sig = 0;
+    sigwait(&signals, &sig);
+    log::info(component, "shutting down", {{"signal", sig}});
+  } else if (!server) {
     log::error(component, "cannot start HTTP server",
                {{"host", cfg.app_host}, {"port", cfg.app_port}, {"error", error}});
     std::fprintf(stderr, "pixelcraft: cannot listen on %s:%u: %s\n", cfg.app_host.c_str(),

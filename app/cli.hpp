@@ -1,5 +1,5 @@
 #pragma once
-/// The `pixelcraft` command line: `serve`, `migrate`, `version`.
+/// The `pixelcraft` command line: `serve [--role all|gateway]`, `node`, `migrate`, `version`.
 
 #include <map>
 #include <string>
@@ -10,7 +10,9 @@ namespace pixelcraft::app {
 /// it: a variable set in the environment wins. Bad `.env` lines are reported on stderr.
 std::map<std::string, std::string> load_variables();
 
-int run_serve();
+/// `role`: `all` (`pixelcraft serve`), `gateway` (`serve --role gateway`: HTTP, runs no
+/// execution) or `worker` (`pixelcraft node`: no public HTTP; API.md §14).
+int run_serve(const std::string& role = "all");
 int run_migrate();
 
 } // namespace pixelcraft::app

@@ -140,6 +140,13 @@ std::map<std::string, std::string> parse_dotenv(const std::string& text,
   return out;
 }
 
+bool node_name_ok(const std::string& name) {
+  return !name.empty() && name.size() <= 64 &&
+         std::all_of(name.begin(), name.end(), [](unsigned char ch) {
+           return std::isalnum(ch) || ch == '.' || ch == '_' || ch == '-';
+         });
+}
+
 config_result load_config(const std::map<std::string, std::string>& vars) {
   config_result r;
   config& c = r.value;
@@ -313,6 +320,39 @@ config_result load_config(const std::map<std::string, std::string>& vars) {
     return fail("MONITOR_BACKLOG_KIB", "must be an integer 16..1048576");
   if (c.llm_provider == "openai" && get("OPENAI_BASE_URL").empty())
     return fail("OPENAI_BASE_URL", "required when LLM_PROVIDER=openai");
+
+  c.node_name = get("NODE_NAME");
+  if (!c.node_name.empty() && !node_name_ok(c.node_name))
+    return fail("NODE_NAME", "must be 1..64 of A-Z a-z 0-9 . _ -");
+  if (!num("CLUSTER_PORT", 1, 65535, c.cluster_port))
+    return fail("CLUSTER_PORT", "must be an integer 1..65535");
+  if (!num("WORKER_HEALTH_PORT", 0, 65535, c.worker_health_port)) // 0: any free port
+    return fail("WORKER_HEALTH_PORT", "must be an integer 0..65535");
+  c.cluster_tls_cert = get("CLUSTER_TLS_CERT");
+  c.cluster_tls_key = get("CLUSTER_TLS_KEY");
+  c.cluster_tls_ca = get("CLUSTER_TLS_CA");
+  c.cluster_tls_passphrase = get("CLUSTER_TLS_PASSPHRASE");
+  if (auto v = get("CLUSTER_ADVERTISE"); !v.empty()) {
+    auto colon = v.rfind(':');
+    uint64_t port = 0;
+    if (colon == std::string::npos || colon == 0 ||
+        !parse_uint(v.substr(colon + 1), 1, 65535, port))
+      return fail("CLUSTER_ADVERTISE", "must be host:port");
+    c.cluster_host = v.substr(0, colon);
+    c.cluster_adv_port = static_cast<unsigned>(port);
+  }
+  if (c.cluster_port != 0) {
+    // There is no plaintext cluster traffic: a listener needs all three files.
+    for (auto [var, value] : {std::pair{"CLUSTER_TLS_CERT", &c.cluster_tls_cert},
+                              std::pair{"CLUSTER_TLS_KEY", &c.cluster_tls_key},
+                              std::pair{"CLUSTER_TLS_CA", &c.cluster_tls_ca}})
+      if (value->empty())
+        return fail(var, "required with CLUSTER_PORT (mutual TLS only)");
+    if (c.cluster_adv_port == 0)
+      c.cluster_adv_port = c.cluster_port;
+  } else if (!c.cluster_host.empty()) {
+    return fail("CLUSTER_ADVERTISE", "needs CLUSTER_PORT");
+  }
   r.ok = true;
   return r;
 }

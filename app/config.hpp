@@ -83,6 +83,17 @@ struct config {
   unsigned approval_ttl_s = 86400;         ///< an undecided approval expires after this
   unsigned workflow_lease_s = 30;          ///< a crashed node's executions resume after this
   unsigned monitor_backlog_kib = 4096;     ///< a workflow monitor this far behind is closed
+
+  // Cluster (API.md §14). Standalone (no listener, no remoting) unless `CLUSTER_PORT` is set.
+  std::string node_name;         ///< `NODE_NAME`; empty: the host name (cli.cpp)
+  unsigned cluster_port = 0;     ///< `CLUSTER_PORT`: the node's mutual-TLS listener; 0: none
+  std::string cluster_host;      ///< `CLUSTER_ADVERTISE` host other nodes dial (default: name)
+  unsigned cluster_adv_port = 0; ///< `CLUSTER_ADVERTISE` port (default: `cluster_port`)
+  std::string cluster_tls_cert;  ///< `CLUSTER_TLS_CERT`: the node's certificate chain (PEM)
+  std::string cluster_tls_key;   ///< `CLUSTER_TLS_KEY`: its private key (PEM)
+  std::string cluster_tls_ca;    ///< `CLUSTER_TLS_CA`: the cluster CA (PEM); peers must chain to it
+  std::string cluster_tls_passphrase; ///< `CLUSTER_TLS_PASSPHRASE`: for an encrypted key
+  int worker_health_port = -1; ///< `WORKER_HEALTH_PORT`: a worker's health listener (-1: none)
 };
 
 struct config_result {
@@ -92,6 +103,9 @@ struct config_result {
 };
 
 config_result load_config(const std::map<std::string, std::string>& vars);
+
+/// A node name: 1..64 of A-Z a-z 0-9 . _ - (it appears in lease owners and addresses).
+bool node_name_ok(const std::string& name);
 
 /// Parses `.env` text (KEY=VALUE, `#` comments, optional `export `, single or double quotes).
 /// Lines that do not parse are reported in `bad_lines` (1-based) and skipped.

@@ -9,6 +9,8 @@ void usage(std::FILE* out) {
   std::fprintf(out, "usage: pixelcraft <command>\n\n"
                     "commands:\n"
                     "  serve     apply pending migrations, then serve HTTP on APP_HOST:APP_PORT\n"
+                    "            (--role gateway: answer HTTP only; workers run the workflows)\n"
+                    "  node      a cluster worker: runs workflows, no public HTTP (CLUSTER_PORT)\n"
                     "  migrate   apply pending database migrations and exit\n"
                     "  version   print the version\n\n"
                     "Configuration comes from the environment and an optional .env file\n"
@@ -23,8 +25,18 @@ int main(int argc, char** argv) {
     return 2;
   }
   auto cmd = argv[1];
-  if (!std::strcmp(cmd, "serve"))
-    return pixelcraft::app::run_serve();
+  if (!std::strcmp(cmd, "serve")) {
+    if (argc == 2)
+      return pixelcraft::app::run_serve("all");
+    if (argc == 4 && !std::strcmp(argv[2], "--role") &&
+        (!std::strcmp(argv[3], "gateway") || !std::strcmp(argv[3], "all")))
+      return pixelcraft::app::run_serve(argv[3]);
+    std::fprintf(stderr, "pixelcraft: serve takes only --role gateway or --role all\n\n");
+    usage(stderr);
+    return 2;
+  }
+  if (!std::strcmp(cmd, "node") && argc == 2)
+    return pixelcraft::app::run_serve("worker");
   if (!std::strcmp(cmd, "migrate"))
     return pixelcraft::app::run_migrate();
   if (!std::strcmp(cmd, "version") || !std::strcmp(cmd, "--version")) {

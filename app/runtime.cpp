@@ -7,6 +7,7 @@
 #include "actors/leads/lead_analyst.hpp"
 #include "actors/log.hpp"
 #include "actors/memory/memory_store.hpp"
+#include "app/cluster_node.hpp"
 #include "app/module_options.hpp"
 #include "http/auth.hpp"
 #include "http/monitor_hub.hpp"
@@ -59,7 +60,7 @@ runtime::runtime(caf::actor_system& sys, const config& cfg, runtime_inputs in) :
     started("probe", as_actor(p));
   hopts.version = in.version;
   hopts.auth_mode = in.ephemeral_secret ? "ephemeral" : "configured";
-  hopts.node_id = in.node_id;
+  hopts.node_id = in.node.incarnation;
   auto health = spawn_health(sys, hopts);
   started("health", as_actor(health));
   auto llm = integrations::spawn_llm_client(sys, llm_opts);
@@ -90,17 +91,31 @@ runtime::runtime(caf::actor_system& sys, const config& cfg, runtime_inputs in) :
   auto monitors =
       http::spawn_monitor_hub(sys, db, cfg.db_timeout_ms, size_t{cfg.monitor_backlog_kib} * 1024);
   started("workflow monitors", as_actor(monitors));
+  // The cluster (API.md §14): membership always (a lost peer's executions resume here at
+  // once), links and event fan-out only with a cluster listener.
+  cluster_options copts;
+  copts.self = in.node;
+  copts.dsn = cfg.database_url;
+  copts.db_timeout_ms = cfg.db_timeout_ms;
+  copts.hub = monitors;
+  copts.link = cfg.cluster_port != 0;
+  cluster_ = spawn_cluster(sys, copts);
+  started("cluster", as_actor(cluster_),
+          [this] { leave(sys_, cluster_, std::chrono::seconds(3)); });
   workflows::manager_options wopts;
-  wopts.bus = monitors;
+  wopts.bus = copts.link ? event_bus_actor{cluster_} : event_bus_actor{monitors};
+  wopts.cluster = cluster_;
+  wopts.run_here = in.node.runs_workflows();
   wopts.memory = memory;
   wopts.mirror = mirror;
   wopts.db = db;
   wopts.agents = agents;
   wopts.settings = workflow_settings_of(cfg);
-  wopts.node_id = in.node_id + "-" + http::random_hex(4);
+  wopts.node_id = in.node.owner();
   wopts.lease_s = cfg.workflow_lease_s;
   auto workflows = workflows::spawn_workflow_manager(sys, wopts);
   started("workflows", as_actor(workflows));
+  attach_manager(cluster_, workflows);
 
   api_.workflows = workflows;
   api_.tools = tools;
@@ -115,7 +130,12 @@ runtime::runtime(caf::actor_system& sys, const config& cfg, runtime_inputs in) :
   api_.leads = leads;
   api_.catalog = in.catalog;
   api_.version = in.version;
+  api_.cluster = cluster_;
   api_.jwt_secret = in.jwt_secret;
+}
+
+std::string runtime::listen_cluster(uint16_t port) {
+  return listen(sys_, cluster_, port, {});
 }
 
 runtime::~runtime() {

@@ -11,6 +11,7 @@
 ///   thread that owns the `caf::actor_system`, after the HTTP server has stopped.
 
 #include "actors/agents/agent_catalog.hpp"
+#include "actors/cluster/cluster_actor.hpp"
 #include "app/config.hpp"
 #include "http/api.hpp"
 
@@ -30,7 +31,7 @@ struct runtime_inputs {
   std::string jwt_secret;
   bool ephemeral_secret = false;
   std::string version;
-  std::string node_id; ///< this process: host and pid
+  node_ref node; ///< this process: name, incarnation, role, cluster address
 };
 
 class runtime {
@@ -42,6 +43,9 @@ public:
 
   /// What the HTTP layer asks (valid until `stop`).
   const http::api_options& api_options() const { return api_; }
+
+  /// Publishes this node's agent on the cluster listener (mutual TLS). Error text or empty.
+  std::string listen_cluster(uint16_t port);
 
   /// Stops every actor, last started first; idempotent.
   void stop(std::chrono::milliseconds grace = std::chrono::seconds(5));
@@ -57,6 +61,7 @@ private:
   caf::actor_system& sys_;
   std::vector<entry> stack_; ///< in start order
   http::api_options api_;
+  cluster_actor cluster_;
   bool stopped_ = false;
 };
 

@@ -18,6 +18,11 @@ pkg_check_modules(PQXX REQUIRED IMPORTED_TARGET libpqxx)
 find_package(nlohmann_json 3 REQUIRED CONFIG)
 find_package(CURL REQUIRED)
 find_package(OpenSSL REQUIRED)
+# CAF's TLS transport for the cluster (CLUSTER-NOTES §1): the only way nodes talk.
+find_library(CAF_OPENSSL_LIB caf_openssl REQUIRED)
+add_library(CAF::openssl SHARED IMPORTED)
+set_target_properties(CAF::openssl PROPERTIES IMPORTED_LOCATION ${CAF_OPENSSL_LIB}
+  INTERFACE_LINK_LIBRARIES "CAF::io;OpenSSL::SSL")
 
 add_library(pixelcraft_warnings INTERFACE)
 target_compile_options(pixelcraft_warnings INTERFACE -Wall -Wextra -Wpedantic -Wno-unused-parameter)

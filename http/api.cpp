@@ -476,7 +476,9 @@ std::string render_metrics(api::impl& a) {
 }
 
 api::api(api_options opts) : impl_(std::make_unique<impl>(std::move(opts))) {
-  register_ops_routes(*impl_, impl_->opts.settings);
+  register_ops_routes(*impl_, impl_->opts.settings, impl_->opts.health_only);
+  if (impl_->opts.health_only)
+    return; // a worker's own listener (API.md §14)
   register_lead_routes(*impl_);
   register_chat_routes(*impl_);
   register_agent_routes(*impl_);

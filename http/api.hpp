@@ -10,6 +10,7 @@
 #include "actors/agents/agent_catalog.hpp"
 #include "actors/agents/agent_registry.hpp"
 #include "actors/agents/tool_actor.hpp"
+#include "actors/cluster/cluster_actor.hpp"
 #include "actors/db_actor.hpp"
 #include "actors/health/health_actor.hpp"
 #include "actors/leads/lead_analyst.hpp"
@@ -57,7 +58,9 @@ struct api_options {
   workflow_manager_actor workflows;
   tool_actor tools; ///< runs approved calls (API.md §12); may be invalid
   std::chrono::milliseconds approved_call_timeout{60000}; ///< `approved_call_timeout(...)`
-  caf::actor monitors; ///< the monitor hub (http/monitor_hub.hpp); may be invalid
+  caf::actor monitors;      ///< the monitor hub (http/monitor_hub.hpp); may be invalid
+  cluster_actor cluster;    ///< this node and its peers for `/health` (API.md §14); may be invalid
+  bool health_only = false; ///< a worker's own listener: `/health*` and `/metrics` only
   std::shared_ptr<const agent_catalog> catalog;
   std::string version;
   std::string jwt_secret; ///< the effective secret (configured or ephemeral)

@@ -164,7 +164,8 @@ inline void stamp_caller(const ctx_ptr& ctx, json& turn) {
 void add_route(api::impl& a, std::string method, std::string pattern, access who, handler_fn fn,
                bool idempotent = false);
 
-void register_ops_routes(api::impl& a, const http_settings& settings);
+/// `health_only`: `/health*` and `/metrics` only (a worker's own listener).
+void register_ops_routes(api::impl& a, const http_settings& settings, bool health_only);
 void register_lead_routes(api::impl& a);
 void register_approval_routes(api::impl& a);
 void register_chat_routes(api::impl& a);

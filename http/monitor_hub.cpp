@@ -79,6 +79,26 @@ void drop(hub_pointer self, uint64_t id, uint16_t code, const std::string& reaso
   self->state.monitors.erase(it);
 }
 
+/// Sends monitor `id` the stored events after `since`, then what was buffered meanwhile.
+void catch_up(hub_pointer self, uint64_t id, const std::string& workflow_id, int64_t since) {
+  auto& st = self->state;
+  self->request(st.db, st.db_timeout, db_op_atom_v, std::string{"wf_events"},
+                json{{"workflow_id", workflow_id}, {"since", since}}.dump())
+      .then(
+          [self, id](const std::string& text) {
+            auto it = self->state.monitors.find(id);
+            if (it == self->state.monitors.end())
+              return;
+            auto replay = parse_json(text);
+            if (!replay.is_object() || !replay["events"].is_array())
+              return drop(self, id, 1011, "events unavailable");
+            for (auto& e : replay["events"])
+              it->second.catch_up_bytes += send_event(it->second, e);
+            make_ready(self, id);
+          },
+          [self, id](caf::error&) { drop(self, id, 1011, "events unavailable"); });
+}
+
 monitor_hub_actor::behavior_type hub_fn(hub_pointer self, db_actor db, unsigned db_timeout_ms,
                                         size_t max_backlog) {
   self->state.db = std::move(db);
@@ -96,6 +116,14 @@ monitor_hub_actor::behavior_type hub_fn(hub_pointer self, db_actor db, unsigned 
             continue;
           if (!m.ready) {
             m.buffered.push_back(e);
+            continue;
+          }
+          if (e.value("seq", int64_t{0}) > m.last_seq + 1) {
+            // A gap: events of an execution on another node that were sent while the link
+            // was down. They are stored; fetch them, holding live ones back meanwhile.
+            m.ready = false;
+            m.buffered.push_back(e);
+            catch_up(self, id, m.sub.workflow_id, m.last_seq);
             continue;
           }
           if (m.sub.session->unsent_bytes() > self->state.max_backlog + m.catch_up_bytes) {
@@ -149,21 +177,7 @@ monitor_hub_actor::behavior_type hub_fn(hub_pointer self, db_actor db, unsigned 
           return;
         }
         st.monitors[id].last_seq = since;
-        self->request(st.db, st.db_timeout, db_op_atom_v, std::string{"wf_events"},
-                      json{{"workflow_id", wf}, {"since", since}}.dump())
-            .then(
-                [self, id](const std::string& text) {
-                  auto it = self->state.monitors.find(id);
-                  if (it == self->state.monitors.end())
-                    return;
-                  auto replay = parse_json(text);
-                  if (!replay.is_object() || !replay["events"].is_array())
-                    return drop(self, id, 1011, "events unavailable");
-                  for (auto& e : replay["events"])
-                    it->second.catch_up_bytes += send_event(it->second, e);
-                  make_ready(self, id);
-                },
-                [self, id](caf::error&) { drop(self, id, 1011, "events unavailable"); });
+        catch_up(self, id, wf, since);
       },
       [self](ws_text_atom, uint64_t id, const std::string& text) {
         auto it = self->state.monitors.find(id);

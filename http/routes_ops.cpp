@@ -84,7 +84,19 @@ constexpr auto health_timeout = std::chrono::milliseconds(5000);
 void health(const ctx_ptr& ctx) {
   ask_or(
       ctx, ctx->opts->health, health_timeout,
-      [ctx](std::string& body) { ctx->send(200, std::move(body)); },
+      [ctx](std::string& body) {
+        if (!ctx->opts->cluster)
+          return ctx->send(200, std::move(body));
+        // This node and its peers (API.md §14) come from the cluster actor.
+        ask_or(
+            ctx, ctx->opts->cluster, std::chrono::milliseconds(1000),
+            [ctx, body](std::string& node) {
+              auto doc = parse_json_or_throw(body); // our own actors' texts
+              doc["node"] = parse_json_or_throw(node);
+              ctx->send_json(200, doc);
+            },
+            [ctx, body](caf::error&) { ctx->send(200, body); }, peers_atom_v);
+      },
       [ctx](caf::error&) {
         // The health actor itself did not answer: report that honestly, still as a 200 body.
         ctx->send_json(200, {{"status", "unhealthy"},
@@ -113,7 +125,7 @@ void ready(const ctx_ptr& ctx) {
 
 } // namespace
 
-void register_ops_routes(api::impl& a, const http_settings& settings) {
+void register_ops_routes(api::impl& a, const http_settings& settings, bool health_only) {
   add_route(a, "GET", "/health", access::ops, health);
   add_route(a, "GET", "/health/live", access::ops, [](const ctx_ptr& ctx) {
     ctx->send_json(200, {{"status", "alive"}});
@@ -131,6 +143,8 @@ void register_ops_routes(api::impl& a, const http_settings& settings) {
         [send, base](std::string& stats) { send(base + render_model_metrics(stats)); },
         [send, base](caf::error&) { send(base); }, llm_stats_atom_v);
   });
+  if (health_only)
+    return;
   add_route(a, "GET", "/openapi.json", access::ops,
             [](const ctx_ptr& ctx) { ctx->send(200, openapi_document()); });
   register_page_routes(a, settings);

@@ -58,7 +58,8 @@ std::string wf_load(pqxx::connection& c, const json& a) {
                     " 'workflow_config', w.workflow_config, 'input_data', w.input_data,"
                     " 'owner_id', w.owner_id, 'owner_admin', w.owner_admin, 'last_event_seq',"
                     " w.last_event_seq, 'replay_source', w.replay_source, 'replay_live_from',"
-                    " w.replay_live_from))::text"
+                    " w.replay_live_from, 'lease_owner', CASE WHEN w.lease_expires_at > now()"
+                    " THEN w.lease_owner END))::text"
                     " FROM workflow_executions w WHERE w.id = $1::uuid",
                     a.value("workflow_id", std::string{})),
       "workflow");
@@ -96,14 +97,16 @@ std::string wf_claim(pqxx::connection& c, const json& a) {
   return json{{"lease_epoch", r[0][0].as<long long>()}}.dump();
 }
 
-/// Ids of executions that should be running but whose lease is free or expired.
-std::string wf_resumable(pqxx::connection& c, const json&) {
+/// Ids of executions that should be running but whose lease is free or expired (`limit`).
+std::string wf_resumable(pqxx::connection& c, const json& a) {
   pqxx::read_transaction t{c};
+  // Oldest first, at most `limit` (the caller's free capacity).
   auto r =
-      t.exec1("SELECT coalesce(jsonb_agg(id), '[]'::jsonb)::text FROM workflow_executions WHERE"
-              " current_state IN ('pending', 'running', 'paused', 'awaiting_approval') AND "
-              "(lease_owner IS NULL OR"
-              " lease_expires_at < now())");
+      t.exec_params1("SELECT coalesce(jsonb_agg(id), '[]'::jsonb)::text FROM (SELECT id FROM"
+                     " workflow_executions WHERE current_state IN ('pending', 'running', 'paused',"
+                     " 'awaiting_approval') AND (lease_owner IS NULL OR lease_expires_at < now())"
+                     " ORDER BY started_at LIMIT $1) x",
+                     a.value("limit", 100000));
   return std::string{"{\"ids\":"} + r[0].c_str() + "}";
 }
 

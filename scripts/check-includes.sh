@@ -10,9 +10,10 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 status=0
 sources() { git ls-files -co --exclude-standard -- "$@" | grep -E '\.(cpp|hpp)$' || true; }
-for pair in "restinio/:http" "pqxx/:persistence" "curl/:integrations" "openssl/:http"; do
+# OpenSSL: http/ (JWTs, WebSocket keys) and app/ (the cluster's TLS files, checked at start).
+for pair in "restinio/:http" "pqxx/:persistence" "curl/:integrations" "openssl/:http|app"; do
   lib=${pair%%:*} home=${pair##*:}
-  hits=$(sources '*.cpp' '*.hpp' | grep -v "^$home/" \
+  hits=$(sources '*.cpp' '*.hpp' | grep -vE "^($home)/" \
     | grep -v "^tests/" | grep -v "^bench/" \
     | xargs -r grep -l "#include *<$lib" || true)
   if [ -n "$hits" ]; then

@@ -8,7 +8,7 @@ void strip_private_fields(nlohmann::json& row) {
   if (!row.is_object())
     return;
   for (auto key : {"workflow_config", "input_data", "owner_id", "owner_admin", "last_event_seq",
-                   "replay_source", "replay_live_from"})
+                   "replay_source", "replay_live_from", "lease_owner"})
     row.erase(key);
 }
 

@@ -956,19 +956,104 @@ struct manager_state {
   manager_options opts;
   std::map<std::string, run_actor> runs;
   std::map<caf::actor_addr, std::string> ids;
+  /// Requests forwarded to other nodes, by lease owner: how to fail each if the node is lost.
+  std::map<std::string, std::map<uint64_t, std::function<void()>>> forwarded;
+  uint64_t next_forward = 0;
+  bool scan_timer_armed = false;
   static inline const char* name = "pixelcraft.workflow-manager";
 };
 
-using manager_impl = workflow_manager_actor::extend<caf::reacts_to<wf_scan_atom>>;
+/// `wf_scan_atom`: look for executions to resume now; `wf_scan_atom, true`: the timer's.
+using manager_impl = workflow_manager_actor::extend<caf::reacts_to<wf_scan_atom>,
+                                                    caf::reacts_to<wf_scan_atom, bool>>;
 using manager_pointer = manager_impl::stateful_pointer<manager_state>;
+
+void ensure_running(manager_pointer self, const std::string& id);
+
+/// Claims executions to resume, up to the free capacity; keeps one timer for the next look.
+void scan(manager_pointer self) {
+  auto& st = self->state;
+  if (!st.opts.run_here)
+    return;
+  auto room = st.opts.capacity > st.runs.size() ? st.opts.capacity - st.runs.size() : 0;
+  if (room > 0)
+    self->request(st.opts.db, deadlines::db(st.opts.settings.db_timeout_ms), db_op_atom_v,
+                  std::string{"wf_resumable"}, json{{"limit", room}}.dump())
+        .then(
+            [self](const std::string& text) {
+              auto resumable = parse_json_or_throw(text); // keep it alive for the loop below
+              for (const auto& id : resumable["ids"]) {
+                if (!self->state.runs.count(id.get<std::string>()))
+                  log::info(component, "resuming workflow",
+                            {{"workflow_id", id.get<std::string>()}});
+                ensure_running(self, id.get<std::string>());
+              }
+            },
+            [](caf::error& err) {
+              log::debug(component, "resume scan failed", {{"error", caf::to_string(err)}});
+            });
+  if (!st.scan_timer_armed) {
+    st.scan_timer_armed = true;
+    self->delayed_send(self, std::chrono::seconds(st.opts.scan_s), wf_scan_atom_v, true);
+  }
+}
 
 void ensure_running(manager_pointer self, const std::string& id) {
   auto& st = self->state;
-  if (st.runs.count(id))
+  if (st.runs.count(id) || !st.opts.run_here)
     return;
   auto run = self->spawn<caf::monitored + caf::linked>(run_fn, id, st.opts);
   st.runs.emplace(id, run);
   st.ids.emplace(run.address(), id);
+}
+
+/// Whether the current request came from another node (a peer's node agent delegates it as
+/// it came, so its sender is on the peer's node).
+bool from_peer(manager_pointer self) {
+  auto& sender = self->current_sender();
+  return sender && sender->node() != self->node();
+}
+
+/// Answers a request for execution `id`, which does not run here: `remote(manager, done)`
+/// when another node holds its lease and the cluster has a link to it (`done` must be called
+/// when the forwarded request ends, so a lost node fails it at once), else `here(row)` with
+/// the stored row (stripped) from the database.
+template <class T, class Remote, class Here>
+caf::result<T> elsewhere(manager_pointer self, const std::string& id, Remote remote, Here here) {
+  auto& st = self->state;
+  auto rp = self->make_response_promise<T>();
+  auto db_t = deadlines::db(st.opts.settings.db_timeout_ms);
+  bool may_forward = st.opts.cluster && !from_peer(self);
+  self->request(st.opts.db, db_t, db_op_atom_v, std::string{"wf_load"},
+                json{{"workflow_id", id}}.dump())
+      .then(
+          [self, rp, remote, here, may_forward, db_t](const std::string& text) mutable {
+            auto row = parse_json_or_throw(text);
+            auto owner = row.value("lease_owner", json{}).is_string()
+                             ? row["lease_owner"].get<std::string>()
+                             : std::string{};
+            strip_private_fields(row);
+            if (!may_forward || owner.empty() || owner == self->state.opts.node_id)
+              return here(row, rp);
+            self->request(self->state.opts.cluster, db_t, owner_atom_v, owner)
+                .then(
+                    [self, rp, remote, owner](workflow_manager_actor& mgr) mutable {
+                      auto key = self->state.next_forward++;
+                      self->state.forwarded[owner][key] = [rp]() mutable {
+                        rp.deliver(caf::make_error(errc::unavailable,
+                                                   "the node running the workflow was lost; "
+                                                   "it resumes elsewhere, retry shortly"));
+                      };
+                      remote(mgr, rp, [self, owner, key] {
+                        auto it = self->state.forwarded.find(owner);
+                        if (it != self->state.forwarded.end())
+                          it->second.erase(key);
+                      });
+                    },
+                    [rp, row, here](caf::error&) mutable { here(row, rp); });
+          },
+          [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+  return rp;
 }
 
 manager_impl::behavior_type manager_fn(manager_pointer self, manager_options opts) {
@@ -985,93 +1070,167 @@ manager_impl::behavior_type manager_fn(manager_pointer self, manager_options opt
     st.runs.erase(it->second);
     st.ids.erase(it);
   });
-  self->send(self, wf_scan_atom_v);
+  if (self->state.opts.run_here)
+    self->send(self, wf_scan_atom_v);
   auto db_t = deadlines::db(self->state.opts.settings.db_timeout_ms);
   return {
       [self, db_t](wf_start_atom, const std::string& spec) -> caf::result<std::string> {
         auto rp = self->make_response_promise<std::string>();
         self->request(self->state.opts.db, db_t, db_op_atom_v, std::string{"wf_create"}, spec)
             .then(
-                [self, rp](const std::string& row) mutable {
-                  ensure_running(self, parse_json_or_throw(row)["workflow_id"].get<std::string>());
+                [self, rp, db_t](const std::string& row) mutable {
+                  auto id = parse_json_or_throw(row)["workflow_id"].get<std::string>();
+                  if (self->state.opts.run_here) {
+                    ensure_running(self, id);
+                  } else if (self->state.opts.cluster) {
+                    // A gateway: the least loaded worker starts it now; without one, the
+                    // workers' next scan claims it.
+                    self->request(self->state.opts.cluster, db_t, place_atom_v)
+                        .then(
+                            [id](workflow_manager_actor& w) {
+                              caf::anon_send(w, wf_run_atom_v, id);
+                            },
+                            [](caf::error&) {});
+                  }
                   rp.deliver(row);
                 },
                 [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
         return rp;
       },
-      [self, db_t](wf_action_atom a, const std::string& id,
-                   const std::string& action) -> caf::result<std::string> {
+      [self](wf_action_atom a, const std::string& id,
+             const std::string& action) -> caf::result<std::string> {
         auto& st = self->state;
         if (auto it = st.runs.find(id); it != st.runs.end())
           return self->delegate(it->second, a, id, action);
-        // Not running here: terminal, or owned by another node.
-        auto rp = self->make_response_promise<std::string>();
-        self->request(st.opts.db, db_t, db_op_atom_v, std::string{"wf_load"},
-                      json{{"workflow_id", id}}.dump())
-            .then(
-                [rp, action](const std::string& text) mutable {
-                  auto row = parse_json_or_throw(text);
-                  auto state = row.value("current_state", std::string{});
-                  strip_private_fields(row);
-                  if ((action == "cancel" && state == "cancelled") ||
-                      (action == "pause" && state == "paused")) {
-                    rp.deliver(row.dump());
-                    return;
-                  }
-                  rp.deliver(caf::make_error(errc::failed_precondition,
-                                             terminal(state)
-                                                 ? "cannot " + action + " a " + state + " workflow"
-                                                 : "the workflow is being resumed; retry shortly"));
-                },
-                [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
-        return rp;
+        auto t = deadlines::db(st.opts.settings.db_timeout_ms);
+        // Not running here: another node runs it, or it is terminal (or between owners).
+        return elsewhere<std::string>(
+            self, id,
+            [self, a, id, action, t](workflow_manager_actor& mgr,
+                                     caf::typed_response_promise<std::string>& rp, auto done) {
+              self->request(mgr, t, a, id, action)
+                  .then(
+                      [rp, done](std::string& row) mutable {
+                        done();
+                        rp.deliver(std::move(row));
+                      },
+                      [rp, done](caf::error& err) mutable {
+                        done();
+                        rp.deliver(std::move(err));
+                      });
+            },
+            [action](json& row, caf::typed_response_promise<std::string>& rp) {
+              auto state = row.value("current_state", std::string{});
+              if ((action == "cancel" && state == "cancelled") ||
+                  (action == "pause" && state == "paused")) {
+                rp.deliver(row.dump());
+                return;
+              }
+              rp.deliver(caf::make_error(errc::failed_precondition,
+                                         terminal(state)
+                                             ? "cannot " + action + " a " + state + " workflow"
+                                             : "the workflow is being resumed; retry shortly"));
+            });
       },
-      [self, db_t](wf_wait_atom a, const std::string& id,
-                   uint32_t seconds) -> caf::result<std::string> {
+      [self](wf_wait_atom a, const std::string& id, uint32_t seconds) -> caf::result<std::string> {
         auto& st = self->state;
         if (auto it = st.runs.find(id); it != st.runs.end())
           return self->delegate(it->second, a, id, seconds);
-        auto rp = self->make_response_promise<std::string>();
-        self->request(st.opts.db, db_t, db_op_atom_v, std::string{"wf_load"},
-                      json{{"workflow_id", id}}.dump())
-            .then(
-                [rp](const std::string& text) mutable {
-                  auto row = parse_json_or_throw(text);
-                  strip_private_fields(row);
-                  rp.deliver(row.dump());
-                },
-                [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
-        return rp;
+        // The remote manager answers within `seconds`; its answer crosses one more hop.
+        auto t = deadlines::db(st.opts.settings.db_timeout_ms) + std::chrono::seconds(seconds);
+        return elsewhere<std::string>(
+            self, id,
+            [self, a, id, seconds, t](workflow_manager_actor& mgr,
+                                      caf::typed_response_promise<std::string>& rp, auto done) {
+              self->request(mgr, t, a, id, seconds)
+                  .then(
+                      [rp, done](std::string& row) mutable {
+                        done();
+                        rp.deliver(std::move(row));
+                      },
+                      [rp, done](caf::error& err) mutable {
+                        done();
+                        rp.deliver(std::move(err));
+                      });
+            },
+            [](json& row, caf::typed_response_promise<std::string>& rp) {
+              rp.deliver(row.dump());
+            });
       },
       [self](wf_msg_atom a, const std::string& id,
              const outgoing_message& msg) -> caf::result<agent_message> {
         auto& st = self->state;
         if (auto it = st.runs.find(id); it != st.runs.end())
           return self->delegate(it->second, a, id, msg);
-        return caf::make_error(errc::failed_precondition, "the workflow is not running");
+        auto t = deadlines::db(st.opts.settings.db_timeout_ms) * 2;
+        return elsewhere<agent_message>(
+            self, id,
+            [self, a, id, msg, t](workflow_manager_actor& mgr,
+                                  caf::typed_response_promise<agent_message>& rp, auto done) {
+              self->request(mgr, t, a, id, msg)
+                  .then(
+                      [rp, done](agent_message& m) mutable {
+                        done();
+                        rp.deliver(std::move(m));
+                      },
+                      [rp, done](caf::error& err) mutable {
+                        done();
+                        rp.deliver(std::move(err));
+                      });
+            },
+            [](json&, caf::typed_response_promise<agent_message>& rp) {
+              rp.deliver(caf::make_error(errc::failed_precondition, "the workflow is not running"));
+            });
       },
       [self](wf_approval_atom a, const std::string& id) {
-        if (auto it = self->state.runs.find(id); it != self->state.runs.end())
-          self->send(it->second, a, id);
-      },
-      [self, db_t](wf_scan_atom) {
         auto& st = self->state;
-        self->request(st.opts.db, db_t, db_op_atom_v, std::string{"wf_resumable"},
-                      std::string{"{}"})
+        if (auto it = st.runs.find(id); it != st.runs.end())
+          return self->send(it->second, a, id);
+        if (!st.opts.cluster || from_peer(self))
+          return;
+        // A run elsewhere looks every second anyway; this only makes it look now.
+        self->request(st.opts.db, deadlines::db(st.opts.settings.db_timeout_ms), db_op_atom_v,
+                      std::string{"wf_load"}, json{{"workflow_id", id}}.dump())
             .then(
-                [self](const std::string& text) {
-                  auto resumable = parse_json_or_throw(text); // keep it alive for the loop below
-                  for (const auto& id : resumable["ids"]) {
-                    if (!self->state.runs.count(id.get<std::string>()))
-                      log::info(component, "resuming workflow",
-                                {{"workflow_id", id.get<std::string>()}});
-                    ensure_running(self, id.get<std::string>());
-                  }
+                [self, a, id](const std::string& text) {
+                  auto row = parse_json_or_throw(text);
+                  if (!row.value("lease_owner", json{}).is_string())
+                    return;
+                  self->request(self->state.opts.cluster,
+                                deadlines::db(self->state.opts.settings.db_timeout_ms),
+                                owner_atom_v, row["lease_owner"].get<std::string>())
+                      .then([a, id](workflow_manager_actor& mgr) { caf::anon_send(mgr, a, id); },
+                            [](caf::error&) {});
                 },
-                [](caf::error& err) {
-                  log::debug(component, "resume scan failed", {{"error", caf::to_string(err)}});
-                });
-        self->delayed_send(self, std::chrono::seconds(st.opts.scan_s), wf_scan_atom_v);
+                [](caf::error&) {});
+      },
+      [self](wf_run_atom, const std::string& id) {
+        auto& st = self->state;
+        if (!st.opts.run_here)
+          return;
+        if (id.empty())
+          return self->send(self, wf_scan_atom_v);
+        if (st.runs.size() < st.opts.capacity)
+          ensure_running(self, id);
+      },
+      [self](release_atom, const std::string& owner) {
+        auto it = self->state.forwarded.find(owner);
+        if (it == self->state.forwarded.end())
+          return;
+        auto failers = std::move(it->second);
+        self->state.forwarded.erase(it);
+        for (auto& [key, fail] : failers)
+          fail();
+      },
+      [self](peers_atom) {
+        node_load load;
+        load.executions = static_cast<int32_t>(self->state.runs.size());
+        return load;
+      },
+      [self](wf_scan_atom) { scan(self); },
+      [self](wf_scan_atom, bool) {
+        self->state.scan_timer_armed = false;
+        scan(self);
       },
   };
 }

@@ -114,8 +114,9 @@ bool server_process::start(std::map<std::string, std::string> env, int timeout_s
     env["APP_HOST"] = "127.0.0.1";
   out_path_ = temp_path(".out");
   err_path_ = temp_path(".err");
-  pid_ = spawn({binary_.empty() ? std::string{PIXELCRAFT_BINARY} : binary_, "serve"}, make_env(env),
-               out_path_, err_path_);
+  std::vector<std::string> argv{binary_.empty() ? std::string{PIXELCRAFT_BINARY} : binary_};
+  argv.insert(argv.end(), args_.begin(), args_.end());
+  pid_ = spawn(argv, make_env(env), out_path_, err_path_);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
   const std::string marker = "listening on http://";
   while (std::chrono::steady_clock::now() < deadline) {

@@ -7,6 +7,7 @@
 #include <map>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace pixelcraft::test {
 
@@ -16,6 +17,8 @@ public:
 
   /// Another build of the server to start (benchmarks compare two builds in one run).
   void set_binary(std::string path) { binary_ = std::move(path); }
+  /// The command and its arguments (default `serve`), e.g. `{"node"}` for a cluster worker.
+  void set_args(std::vector<std::string> args) { args_ = std::move(args); }
   /// Starts with exactly `env` (plus PATH). Returns false if it exited or did not listen
   /// within `timeout_s`; `exit_code()` and `stderr_text()` then tell why.
   bool start(std::map<std::string, std::string> env, int timeout_s = 30);
@@ -38,6 +41,7 @@ private:
   void dump_stacks() const;
 
   std::string binary_; ///< empty: the build's own binary
+  std::vector<std::string> args_{"serve"};
   pid_t pid_ = -1;
   int port_ = 0;
   int exit_code_ = -1;

@@ -1,0 +1,325 @@
+// The cluster (API.md §14): three processes on loopback, a gateway and two workers, joined by
+// CAF remoting over mutual TLS with certificates the test makes (scripts/cluster-certs.sh),
+// one database, the fake model. Runs alone (RUN_SERIAL): it kills and freezes processes and
+// measures recovery times.
+#include "tests/fakes/fake_llm.hpp"
+#include "tests/integration/server_fixture.hpp"
+#include "tests/support/eventually.hpp"
+#include "tests/support/ws_client.hpp"
+
+#include <netinet/in.h>
+#include <pqxx/pqxx>
+#include <sys/socket.h>
+
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <set>
+#include <signal.h>
+#include <sstream>
+#include <unistd.h>
+
+namespace pixelcraft::test {
+namespace {
+
+/// A free TCP port on 127.0.0.1 (the kernel's pick, released at once; `reuse_addr` on our
+/// listener makes a quick rebind safe).
+int free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+  socklen_t len = sizeof(a);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+class ClusterTest : public ServerTest {
+public:
+  void SetUp() override {
+    PIXELCRAFT_REQUIRE_PG();
+    dsn = create_database();
+    certs = "/tmp/pxcerts-" + std::to_string(::getpid());
+    auto make = "bash " PIXELCRAFT_SOURCE_DIR "/scripts/cluster-certs.sh " + certs +
+                " gw w1 w2 >/dev/null && bash " PIXELCRAFT_SOURCE_DIR "/scripts/cluster-certs.sh " +
+                certs + "/other rogue >/dev/null";
+    ASSERT_EQ(std::system(make.c_str()), 0);
+    model.respond([](const nlohmann::json&) {
+      fake_llm_script s;
+      s.tokens = {"Step", " done", "."};
+      s.token_delay = std::chrono::milliseconds(250);
+      return s;
+    });
+  }
+
+  void TearDown() override {
+    for (auto& [name, p] : nodes)
+      if (p->pid() > 0)
+        p->stop();
+    std::system(("rm -rf " + certs).c_str());
+  }
+
+  std::map<std::string, std::string> node_env(const std::string& name, int cluster_port,
+                                              const std::string& ca_dir = "") {
+    auto dir = ca_dir.empty() ? certs : ca_dir;
+    return {{"DATABASE_URL", dsn},
+            {"SUPABASE_JWT_SECRET", secret},
+            {"OLLAMA_HOST", model.url()},
+            {"LOG_LEVEL", "info"},
+            {"NODE_NAME", name},
+            {"CLUSTER_PORT", std::to_string(cluster_port)},
+            {"CLUSTER_ADVERTISE", "127.0.0.1:" + std::to_string(cluster_port)},
+            {"CLUSTER_TLS_CERT", dir + "/" + name + ".pem"},
+            {"CLUSTER_TLS_KEY", dir + "/" + name + ".key"},
+            {"CLUSTER_TLS_CA", dir + "/ca.pem"},
+            {"WORKER_HEALTH_PORT", "0"},
+            {"WORKFLOW_LEASE_S", "30"}};
+  }
+
+  server_process& start_node(const std::string& name, std::vector<std::string> args,
+                             std::map<std::string, std::string> env) {
+    auto& p = nodes[name];
+    p = std::make_unique<server_process>();
+    p->set_args(std::move(args));
+    EXPECT_TRUE(p->start(env)) << name << " did not start: " << p->stderr_text();
+    return *p;
+  }
+
+  void start_cluster() {
+    for (auto name : {"gw", "w1", "w2"})
+      ports[name] = free_port();
+    start_node("gw", {"serve", "--role", "gateway"}, node_env("gw", ports["gw"]));
+    start_node("w1", {"node"}, node_env("w1", ports["w1"]));
+    start_node("w2", {"node"}, node_env("w2", ports["w2"]));
+    ASSERT_TRUE(eventually(
+        [&] {
+          return peer_status("gw", "w1") == "up" && peer_status("gw", "w2") == "up" &&
+                 peer_status("w1", "w2") == "up";
+        },
+        20))
+        << health("gw").dump();
+  }
+
+  json health(const std::string& node) {
+    auto r = http_call("GET", nodes[node]->base_url() + "/health");
+    return json::parse(r.body, nullptr, false);
+  }
+
+  std::string peer_status(const std::string& node, const std::string& peer) {
+    auto h = health(node);
+    if (!h.is_object() || !h.contains("node"))
+      return {};
+    for (auto& p : h["node"]["peers"])
+      if (p["name"] == peer)
+        return p["status"];
+    return {};
+  }
+
+  std::string gw_url() { return nodes["gw"]->base_url(); }
+
+  /// The cluster's lines of a node's log.
+  std::string cluster_log(const std::string& node) {
+    std::string out, line;
+    std::istringstream in{nodes[node]->stderr_text()};
+    while (std::getline(in, line))
+      if (line.find("pixelcraft.cluster") != std::string::npos)
+        out += node + ": " + line + "\n";
+    return out;
+  }
+
+  std::string execute(const std::vector<std::string>& agents) {
+    auto r = http_call("POST", gw_url() + "/api/agents/workflows/execute",
+                       json{{"workflow_type", "sequential"},
+                            {"participating_agents", agents},
+                            {"input_data", {{"message", "Plan a campaign."}}}}
+                           .dump(),
+                       {bearer(user_token()), "Content-Type: application/json"});
+    EXPECT_EQ(r.status, 202) << r.body;
+    return json::parse(r.body, nullptr, false).value("workflow_id", std::string{});
+  }
+
+  /// Executions by the name of the node whose lease they hold now.
+  std::map<std::string, int> owners() {
+    pqxx::connection c{dsn};
+    pqxx::read_transaction t{c};
+    std::map<std::string, int> out;
+    for (auto row : t.exec("SELECT split_part(coalesce(lease_owner, '-'), ':', 1), count(*)"
+                           " FROM workflow_executions WHERE completed_at IS NULL GROUP BY 1"))
+      out[row[0].as<std::string>()] = row[1].as<int>();
+    return out;
+  }
+
+  /// Every execution completed once: events 1..N each once, one `workflow_completed`, each of
+  /// its three agents once in the path.
+  void expect_each_completed_once() {
+    pqxx::connection c{dsn};
+    pqxx::read_transaction t{c};
+    for (auto row :
+         t.exec("SELECT id::text, current_state, last_event_seq,"
+                " (SELECT count(*) FROM workflow_events e WHERE e.workflow_execution_id = w.id),"
+                " (SELECT count(DISTINCT seq) FROM workflow_events e"
+                "   WHERE e.workflow_execution_id = w.id),"
+                " (SELECT count(*) FROM workflow_events e WHERE e.workflow_execution_id = w.id"
+                "   AND e.event_type = 'workflow_completed'),"
+                " jsonb_array_length(execution_path)"
+                " FROM workflow_executions w")) {
+      auto id = row[0].as<std::string>();
+      EXPECT_EQ(row[1].as<std::string>(), "completed") << id;
+      // Contiguous 1..N, once each; completed once; each agent ran once in the path.
+      EXPECT_EQ(row[2].as<int>(), row[3].as<int>()) << id;
+      EXPECT_EQ(row[3].as<int>(), row[4].as<int>()) << id;
+      EXPECT_EQ(row[5].as<int>(), 1) << id << ": completed more than once";
+      EXPECT_EQ(row[6].as<int>(), 3) << id;
+    }
+  }
+
+  std::string certs;
+  fake_llm model;
+  std::map<std::string, std::unique_ptr<server_process>> nodes;
+  std::map<std::string, int> ports;
+};
+
+TEST_F(ClusterTest, AKilledWorkersWorkflowsFinishOnAnotherNodeOnceAndInOrder) {
+  start_cluster();
+  std::vector<std::string> ids;
+  for (int i = 0; i < 12; ++i)
+    ids.push_back(execute({"chat", "brand_design", "content_creation"}));
+  // Both workers run some (the gateway places each on the least loaded one).
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto o = owners();
+        return o["w1"] > 0 && o["w2"] > 0;
+      },
+      10))
+      << testing::PrintToString(owners());
+  EXPECT_EQ(owners().count("gw"), 0u) << "a gateway runs nothing";
+  // A monitor on the gateway, of an execution that w1 runs.
+  std::string watched;
+  {
+    pqxx::connection c{dsn};
+    pqxx::read_transaction t{c};
+    watched = t.exec("SELECT id::text FROM workflow_executions WHERE lease_owner LIKE 'w1:%'"
+                     " LIMIT 1")[0][0]
+                  .as<std::string>();
+  }
+  ws_client ws;
+  ASSERT_EQ(ws.connect(nodes["gw"]->port(), "/api/ws/workflows/" + watched + "?since=0",
+                       {bearer(user_token())}),
+            101);
+  nodes["w1"]->kill9();
+  // Every execution completes, on w2 for w1's; the gateway sees w1 go.
+  ASSERT_TRUE(eventually([&] { return owners().empty(); }, 60)) << testing::PrintToString(owners());
+  EXPECT_NE(peer_status("gw", "w1"), "up");
+  expect_each_completed_once();
+  // The gateway's monitor got every event of the moved execution, in order, to its end.
+  int64_t last = 0;
+  bool done = false;
+  while (!done) {
+    auto frame = ws.next_text(5000);
+    ASSERT_TRUE(frame) << "monitor stopped at seq " << last;
+    auto j = json::parse(*frame);
+    if (j.value("type", "") != "workflow_update")
+      continue;
+    ASSERT_EQ(j["seq"].get<int64_t>(), last + 1) << *frame;
+    last = j["seq"];
+    done = j["event_type"] == "workflow_completed";
+  }
+}
+
+TEST_F(ClusterTest, AFrozenWorkersWorkflowsFinishElsewhereAndItRecordsNothingStale) {
+  start_cluster();
+  for (int i = 0; i < 8; ++i)
+    execute({"chat", "brand_design", "content_creation"});
+  ASSERT_TRUE(eventually([&] { return owners()["w1"] > 0; }, 10));
+  // A frozen host: its connections stay up, so only the heartbeats (10 s) and its missing
+  // beats in the database tell. Its executions move to w2 meanwhile.
+  ::kill(nodes["w1"]->pid(), SIGSTOP);
+  ASSERT_TRUE(eventually([&] { return owners().empty(); }, 40)) << testing::PrintToString(owners());
+  EXPECT_NE(peer_status("gw", "w1"), "up");
+  // It comes back: every save or lease renewal it still had queued is refused (the epoch moved
+  // on), so nothing completes twice and no event is written after the end.
+  ::kill(nodes["w1"]->pid(), SIGCONT);
+  std::this_thread::sleep_for(std::chrono::seconds(4));
+  expect_each_completed_once();
+  EXPECT_TRUE(eventually([&] { return peer_status("gw", "w1") == "up"; }, 20))
+      << "the node rejoins";
+}
+
+TEST_F(ClusterTest, NodesOfAnotherCaOrWireVersionAreRefused) {
+  start_cluster();
+  // A node whose certificate another CA signed (it trusts only its own CA): it beats in the
+  // database, but no link is ever made, in either direction.
+  auto rogue_port = free_port();
+  start_node("rogue", {"node"}, node_env("rogue", rogue_port, certs + "/other"));
+  // A node of another build (its wire version differs): listed, never dialled.
+  {
+    pqxx::connection c{dsn};
+    pqxx::work w{c};
+    w.exec("INSERT INTO cluster_nodes (incarnation, name, role, host, port, wire_version)"
+           " VALUES (gen_random_uuid(), 'old-build', 'worker', '127.0.0.1', 1, 999)");
+    w.commit();
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(6));
+  EXPECT_NE(peer_status("gw", "rogue"), "up");
+  EXPECT_NE(peer_status("rogue", "gw"), "up");
+  EXPECT_EQ(peer_status("gw", "old-build"), "down");
+  // The cluster itself carries on. (CAF 0.17 drops a node's other links when a handshake
+  // with a stranger fails; they are dialled again at once.)
+  EXPECT_TRUE(eventually([&] { return peer_status("gw", "w1") == "up"; }, 15))
+      << cluster_log("gw") << cluster_log("w1");
+  // The side that dials (the smaller incarnation) reports the refused handshake.
+  EXPECT_TRUE(cluster_log("gw").find("cannot link to peer") != std::string::npos ||
+              cluster_log("rogue").find("cannot link to peer") != std::string::npos)
+      << cluster_log("gw") << cluster_log("rogue");
+  // And work placed through the gateway never lands on them.
+  auto id = execute({"chat"});
+  ASSERT_TRUE(eventually([&] { return owners().empty(); }, 30));
+  pqxx::connection c{dsn};
+  pqxx::read_transaction t{c};
+  EXPECT_EQ(t.exec1("SELECT current_state FROM workflow_executions WHERE id = '" + id + "'")[0]
+                .as<std::string>(),
+            "completed");
+}
+
+TEST_F(ClusterTest, BadTlsFilesStopStartUpNamingTheVariable) {
+  auto port = free_port();
+  struct bad_case {
+    std::string var, value, expect;
+  };
+  auto other_key = certs + "/other/rogue.key";
+  for (const auto& c : std::vector<bad_case>{
+           {"CLUSTER_TLS_KEY", other_key, "CLUSTER_TLS_KEY: does not match"},
+           {"CLUSTER_TLS_CERT", certs + "/missing.pem", "CLUSTER_TLS_CERT: cannot load"},
+           {"CLUSTER_TLS_CA", certs + "/other/ca.pem", "CLUSTER_TLS_CERT: not valid under"},
+           {"CLUSTER_TLS_CA", "", "CLUSTER_TLS_CA: required with CLUSTER_PORT"}}) {
+    auto env = node_env("w1", port);
+    env[c.var] = c.value;
+    server_process p;
+    p.set_args({"node"});
+    EXPECT_FALSE(p.start(env, 10)) << c.var;
+    EXPECT_EQ(p.exit_code(), 2) << c.var;
+    EXPECT_NE(p.stderr_text().find(c.expect), std::string::npos) << p.stderr_text();
+  }
+  // An encrypted key with a wrong passphrase fails at start, not at the first connection.
+  ASSERT_EQ(
+      std::system(("KEY_PASSPHRASE=right bash " PIXELCRAFT_SOURCE_DIR "/scripts/cluster-certs.sh " +
+                   certs + " locked >/dev/null")
+                      .c_str()),
+      0);
+  auto env = node_env("locked", port);
+  env["CLUSTER_TLS_PASSPHRASE"] = "wrong";
+  server_process p;
+  p.set_args({"node"});
+  EXPECT_FALSE(p.start(env, 10));
+  EXPECT_EQ(p.exit_code(), 2);
+  EXPECT_NE(p.stderr_text().find("CLUSTER_TLS_KEY: cannot load"), std::string::npos)
+      << p.stderr_text();
+  env["CLUSTER_TLS_PASSPHRASE"] = "right";
+  EXPECT_TRUE(p.start(env, 10)) << p.stderr_text();
+  p.stop();
+}
+
+} // namespace
+} // namespace pixelcraft::test
