@@ -101,12 +101,13 @@ struct tool_call {
   /// A replayed or forked step (API.md §13): the execution whose journal and approvals answer
   /// this call; nothing reaches a vendor. Empty: a live call.
   std::string replay_of;
+  int64_t lease_epoch = 0; ///< the workflow run's lease epoch (journal fence); 0: none
 };
 
 template <class Inspector> typename Inspector::result_type inspect(Inspector& f, tool_call& x) {
   return f(caf::meta::type_name("pixelcraft::tool_call"), x.tool, x.arguments, x.agent_type,
            x.conversation_id, x.execution_id, x.workflow_id, x.owner_id, x.turn_id, x.client,
-           x.step, x.lead, x.replay_of);
+           x.step, x.lead, x.replay_of, x.lease_epoch);
 }
 
 /// A call a person approved (API.md §12): the stored arguments run as they are, with no policy

@@ -23,6 +23,7 @@
 /// - In a cluster (API.md §14), a request for an execution another node runs (it holds the
 ///   lease) is forwarded to that node's manager (through the cluster actor's link) and answered
 ///   from there; one that comes from a peer is answered here only (never forwarded again).
+///   At most 256 requests wait on one other node; beyond that `errc::unavailable` (retry).
 ///   A gateway's manager runs nothing: it creates executions and places them on a worker.
 /// - Requests carry JSON text; callers authorise first (http/ checks ownership).
 

@@ -48,6 +48,14 @@ bool journal_end(pqxx::connection& c, const journal_call& in) {
 }
 
 journal_entry journal_begin(pqxx::transaction_base& w, const journal_call& in) {
+  if (in.lease_epoch > 0) {
+    // The fence: a run whose lease another node took over records and runs nothing more.
+    auto r = w.exec_params("SELECT 1 FROM workflow_executions WHERE id = $1::uuid"
+                           " AND lease_epoch = $2",
+                           pg_text(in.workflow_id), in.lease_epoch);
+    if (r.empty())
+      throw db_error{errc::aborted, "the run's lease moved to another node"};
+  }
   auto request = pg_json_text(in.request);
   auto r = w.exec_params(
       "INSERT INTO step_journal (workflow_execution_id, step, agent, call_key, call, kind, name,"

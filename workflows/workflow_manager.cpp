@@ -363,6 +363,7 @@ void step(run_pointer self, const std::string& agent, const std::string& hand_of
   if (st.row.contains("owner_id") && st.row["owner_id"].is_string())
     turn["owner_id"] = st.row["owner_id"]; // `global` shared memory is the owner's
   turn["step"] = st.step_of(agent);
+  turn["lease_epoch"] = st.epoch; // the journal refuses calls of a run whose lease moved on
   // The lead the run was started with, from the stored input: the tools' policy sends to and
   // writes for this lead without asking a person (API.md §12), whatever the model writes.
   if (auto lead = bound_lead_of(input.value("lead_data", json(nullptr))); !lead.email.empty())
@@ -1014,6 +1015,9 @@ bool from_peer(manager_pointer self) {
   return sender && sender->node() != self->node();
 }
 
+/// Requests forwarded to one other node and not yet answered, at most (more: 503, retry).
+constexpr size_t max_forwarded_per_peer = 256;
+
 /// Answers a request for execution `id`, which does not run here: `remote(manager, done)`
 /// when another node holds its lease and the cluster has a link to it (`done` must be called
 /// when the forwarded request ends, so a lost node fails it at once), else `here(row)` with
@@ -1038,6 +1042,13 @@ caf::result<T> elsewhere(manager_pointer self, const std::string& id, Remote rem
             self->request(self->state.opts.cluster, db_t, owner_atom_v, owner)
                 .then(
                     [self, rp, remote, owner](workflow_manager_actor& mgr) mutable {
+                      // Backpressure (CAF has none across nodes): a bounded window per peer.
+                      if (self->state.forwarded[owner].size() >= max_forwarded_per_peer) {
+                        rp.deliver(caf::make_error(errc::unavailable,
+                                                   "the node running the workflow is busy; "
+                                                   "retry shortly"));
+                        return;
+                      }
                       auto key = self->state.next_forward++;
                       self->state.forwarded[owner][key] = [rp]() mutable {
                         rp.deliver(caf::make_error(errc::unavailable,
@@ -1054,6 +1065,25 @@ caf::result<T> elsewhere(manager_pointer self, const std::string& id, Remote rem
           },
           [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
   return rp;
+}
+
+/// The `remote` of `elsewhere`: asks the other node's manager the same request (`xs`) with
+/// timeout `t` and answers with its reply.
+template <class T, class... Ts>
+auto forward(manager_pointer self, std::chrono::milliseconds t, Ts... xs) {
+  return
+      [self, t, xs...](workflow_manager_actor& mgr, caf::typed_response_promise<T>& rp, auto done) {
+        self->request(mgr, t, xs...)
+            .then(
+                [rp, done](T& reply) mutable {
+                  done();
+                  rp.deliver(std::move(reply));
+                },
+                [rp, done](caf::error& err) mutable {
+                  done();
+                  rp.deliver(std::move(err));
+                });
+      };
 }
 
 manager_impl::behavior_type manager_fn(manager_pointer self, manager_options opts) {
@@ -1105,20 +1135,7 @@ manager_impl::behavior_type manager_fn(manager_pointer self, manager_options opt
         auto t = deadlines::db(st.opts.settings.db_timeout_ms);
         // Not running here: another node runs it, or it is terminal (or between owners).
         return elsewhere<std::string>(
-            self, id,
-            [self, a, id, action, t](workflow_manager_actor& mgr,
-                                     caf::typed_response_promise<std::string>& rp, auto done) {
-              self->request(mgr, t, a, id, action)
-                  .then(
-                      [rp, done](std::string& row) mutable {
-                        done();
-                        rp.deliver(std::move(row));
-                      },
-                      [rp, done](caf::error& err) mutable {
-                        done();
-                        rp.deliver(std::move(err));
-                      });
-            },
+            self, id, forward<std::string>(self, t, a, id, action),
             [action](json& row, caf::typed_response_promise<std::string>& rp) {
               auto state = row.value("current_state", std::string{});
               if ((action == "cancel" && state == "cancelled") ||
@@ -1138,24 +1155,10 @@ manager_impl::behavior_type manager_fn(manager_pointer self, manager_options opt
           return self->delegate(it->second, a, id, seconds);
         // The remote manager answers within `seconds`; its answer crosses one more hop.
         auto t = deadlines::db(st.opts.settings.db_timeout_ms) + std::chrono::seconds(seconds);
-        return elsewhere<std::string>(
-            self, id,
-            [self, a, id, seconds, t](workflow_manager_actor& mgr,
-                                      caf::typed_response_promise<std::string>& rp, auto done) {
-              self->request(mgr, t, a, id, seconds)
-                  .then(
-                      [rp, done](std::string& row) mutable {
-                        done();
-                        rp.deliver(std::move(row));
-                      },
-                      [rp, done](caf::error& err) mutable {
-                        done();
-                        rp.deliver(std::move(err));
-                      });
-            },
-            [](json& row, caf::typed_response_promise<std::string>& rp) {
-              rp.deliver(row.dump());
-            });
+        return elsewhere<std::string>(self, id, forward<std::string>(self, t, a, id, seconds),
+                                      [](json& row, caf::typed_response_promise<std::string>& rp) {
+                                        rp.deliver(row.dump());
+                                      });
       },
       [self](wf_msg_atom a, const std::string& id,
              const outgoing_message& msg) -> caf::result<agent_message> {
@@ -1164,20 +1167,7 @@ manager_impl::behavior_type manager_fn(manager_pointer self, manager_options opt
           return self->delegate(it->second, a, id, msg);
         auto t = deadlines::db(st.opts.settings.db_timeout_ms) * 2;
         return elsewhere<agent_message>(
-            self, id,
-            [self, a, id, msg, t](workflow_manager_actor& mgr,
-                                  caf::typed_response_promise<agent_message>& rp, auto done) {
-              self->request(mgr, t, a, id, msg)
-                  .then(
-                      [rp, done](agent_message& m) mutable {
-                        done();
-                        rp.deliver(std::move(m));
-                      },
-                      [rp, done](caf::error& err) mutable {
-                        done();
-                        rp.deliver(std::move(err));
-                      });
-            },
+            self, id, forward<agent_message>(self, t, a, id, msg),
             [](json&, caf::typed_response_promise<agent_message>& rp) {
               rp.deliver(caf::make_error(errc::failed_precondition, "the workflow is not running"));
             });

@@ -281,6 +281,7 @@ void send_message_journaled(agent_pointer self, const std::shared_ptr<turn>& t, 
   j.request = args.dump(-1, ' ', false, json::error_handler_t::replace);
   j.call_key = "send_message:" + digest_hex(j.request);
   j.name = "send_message";
+  j.lease_epoch = t->request.value("lease_epoch", int64_t{0});
   auto t_db = deadlines::db(st.opts.settings.db_timeout_ms);
   self->request(st.opts.db, t_db, journal_begin_atom_v, j)
       .then(
@@ -302,8 +303,14 @@ void send_message_journaled(agent_pointer self, const std::shared_ptr<turn>& t, 
                         [done, result](caf::error&) { done(result); });
             });
           },
-          // Unjournaled, the message still goes: a lost message would stall the peer.
-          [self, t, args, done](caf::error&) mutable { send_message_tool(self, t, args, done); });
+          // Unjournaled, the message still goes: a lost message would stall the peer. Unless
+          // the run lost its lease: then another node runs this step.
+          [self, t, args, done](caf::error& err) mutable {
+            if (err == errc::aborted)
+              return done(
+                  json{{"success", false}, {"error", "the run moved to another node"}}.dump());
+            send_message_tool(self, t, args, done);
+          });
 }
 
 /// Before a workflow step answers: the default hand-off (collaborative runs), then the
@@ -581,6 +588,7 @@ void run_tools(agent_pointer self, std::shared_ptr<turn> t, const std::string& c
       t->id = random_id();
     call.turn_id = t->id;
     call.replay_of = string_or(t->request, "journal_source");
+    call.lease_epoch = t->request.value("lease_epoch", int64_t{0});
     if (auto it = t->request.find("step"); it != t->request.end() && it->is_number_integer())
       call.step = it->get<int32_t>();
     if (auto it = t->request.find("lead"); it != t->request.end() && it->is_object()) {
@@ -727,6 +735,7 @@ void call_model(agent_pointer self, std::shared_ptr<turn> t) {
   j.name = st.def->model;
   j.request = json{{"round", t->round}, {"request_digest", digest}}.dump();
   j.source_workflow_id = string_or(t->request, "journal_source");
+  j.lease_epoch = t->request.value("lease_epoch", int64_t{0});
   self->request(st.opts.db, deadlines::db(st.opts.settings.db_timeout_ms), journal_begin_atom_v, j)
       .then(
           [self, t, j](const journal_entry& entry) {
@@ -749,7 +758,7 @@ void call_model(agent_pointer self, std::shared_ptr<turn> t) {
                                       "answer for this model call"));
           },
           [self, t, j](caf::error& err) {
-            if (j.source_workflow_id.empty())
+            if (j.source_workflow_id.empty() && err != errc::aborted)
               // Without the journal the step still runs; a crash then may ask the model again.
               return call_model_live(self, t, std::nullopt);
             fail_turn(self, t, std::move(err)); // a replay never asks the model itself

@@ -741,6 +741,7 @@ void run_journaled(tool_pointer self, const exec_ptr& e, const tool_call& call,
   j.name = e->tool;
   j.request = e->args.dump();
   j.source_workflow_id = call.replay_of;
+  j.lease_epoch = call.lease_epoch;
   // Vendor idempotency keys (and calendar event ids) follow the call, not this attempt.
   e->execution_id =
       call.workflow_id + ":" + std::to_string(call.step) + ":" + j.agent + ":" + j.call_key;

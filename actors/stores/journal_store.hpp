@@ -37,11 +37,17 @@ struct journal_call {
   /// agent, the same place among the step's model calls) and is recorded with it; when it has
   /// none, the entry is recorded `failed` and the reply's status is `missing`.
   std::string source_workflow_id;
+  /// `journal_begin_atom`: the lease epoch of the run making the call (0: unfenced). When the
+  /// execution's lease has moved on (another node took it over: this run is a zombie that came
+  /// back from a freeze or a partition), nothing is recorded and the reply is
+  /// `errc::aborted`: the call must not run.
+  int64_t lease_epoch = 0;
 };
 
 template <class Inspector> typename Inspector::result_type inspect(Inspector& f, journal_call& x) {
   return f(caf::meta::type_name("pixelcraft::journal_call"), x.workflow_id, x.step, x.agent,
-           x.call_key, x.kind, x.name, x.request, x.status, x.result, x.source_workflow_id);
+           x.call_key, x.kind, x.name, x.request, x.status, x.result, x.source_workflow_id,
+           x.lease_epoch);
 }
 
 /// What the journal knew of a call when it was begun.

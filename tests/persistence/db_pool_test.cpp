@@ -1,6 +1,7 @@
 // The pool actor against a real database: repository statements, errors, idempotency.
 #include "actors/errc.hpp"
 #include "actors/fwd.hpp"
+#include "actors/stores/journal_store.hpp"
 #include "persistence/pg_pool.hpp"
 #include "tests/support/pg.hpp"
 
@@ -11,6 +12,7 @@
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
 
 #include <chrono>
 #include <vector>
@@ -29,7 +31,8 @@ protected:
   void SetUp() override {
     if (test::admin_dsn().empty())
       return;
-    pool = persistence::spawn_db_pool(sys, {test::create_database(), 2, 5000, 3});
+    dsn = test::create_database();
+    pool = persistence::spawn_db_pool(sys, {dsn, 2, 5000, 3});
   }
   void TearDown() override {
     if (pool)
@@ -49,6 +52,14 @@ protected:
                      ADD_FAILURE() << caf::to_string(e);
                  });
     return out;
+  }
+
+  /// A statement straight on the test database (setting up what another node would do).
+  void pqxx_exec(const std::string& sql) {
+    pqxx::connection c{dsn};
+    pqxx::work w{c};
+    w.exec(sql);
+    w.commit();
   }
 
   json insert(json row) { return json::parse(call(nullptr, lead_new_atom_v, input_of(row))); }
@@ -122,6 +133,7 @@ protected:
   caf::actor_system sys{cfg};
   caf::scoped_actor self{sys};
   db_actor pool;
+  std::string dsn;
 };
 
 } // namespace
@@ -282,6 +294,51 @@ TEST_F(DbPoolTest, IdempotencyClaimReplayConflict) {
   EXPECT_EQ(begin("k2", "h").state, "new");
   EXPECT_TRUE(call<bool>(nullptr, idem_drop_atom_v, std::string{"s"}, std::string{"k2"}));
   EXPECT_EQ(begin("k2", "h").state, "new");
+}
+
+// A run whose lease another node took over (a zombie back from a freeze) records no new call
+// in the step journal, so it never sends one (API.md §14: the epoch fences it out).
+TEST_F(DbPoolTest, TheJournalRefusesARunWhoseLeaseMovedOn) {
+  PIXELCRAFT_REQUIRE_PG();
+  auto conversation = call<conversation_opened>(
+      nullptr, conv_open_atom_v, conversation_access{"", "user-1", false}, std::string{"chat"});
+  auto wf = json::parse(call(nullptr, db_op_atom_v, std::string{"wf_create"},
+                             json{{"workflow_type", "sequential"},
+                                  {"participating_agents", {"chat"}},
+                                  {"conversation_id", conversation.conversation_id},
+                                  {"workflow_config", json::object()},
+                                  {"owner_id", "user-1"},
+                                  {"input_data", json::object()}}
+                                 .dump()));
+  auto id = wf["workflow_id"].get<std::string>();
+  auto claim = [&](const std::string& node) {
+    caf::error err;
+    auto r = call(&err, db_op_atom_v, std::string{"wf_claim"},
+                  json{{"workflow_id", id}, {"node", node}, {"lease_s", 30}}.dump());
+    return err ? int64_t{-1} : json::parse(r)["lease_epoch"].get<int64_t>();
+  };
+  auto first = claim("a:1");
+  ASSERT_GT(first, 0);
+  journal_call j;
+  j.workflow_id = id;
+  j.step = 1;
+  j.agent = "chat";
+  j.call_key = "send_email:abc";
+  j.name = "send_email";
+  j.lease_epoch = first;
+  EXPECT_EQ(call<journal_entry>(nullptr, journal_begin_atom_v, j).status, "new");
+  // Another node takes the execution over (the lease expired while "a:1" was frozen).
+  pqxx_exec("UPDATE workflow_executions SET lease_expires_at = now() - interval '1 second'"
+            " WHERE id = '" +
+            id + "'");
+  auto second = claim("b:2");
+  ASSERT_GT(second, first);
+  j.call_key = "send_email:def";
+  caf::error err;
+  call<journal_entry>(&err, journal_begin_atom_v, j);
+  EXPECT_EQ(err, errc::aborted) << caf::to_string(err);
+  j.lease_epoch = second; // the new owner may
+  EXPECT_EQ(call<journal_entry>(nullptr, journal_begin_atom_v, j).status, "new");
 }
 
 TEST_F(DbPoolTest, ConversationStoreOwnsReadsAndForgets) {
