@@ -4,7 +4,7 @@
 //
 //   node tests/browser/pages_test.cjs <scenario>
 //
-// Scenarios: landing, console-run, approval, pause-resume, reconnect, docs.
+// Scenarios: landing, console-run, approval, pause-resume, reconnect, many-events, docs.
 // Environment: PIXELCRAFT_URL (http://127.0.0.1:PORT), PIXELCRAFT_TOKEN (admin JWT),
 // PIXELCRAFT_NODE_MODULES (holds puppeteer-core), PIXELCRAFT_CHROMIUM (default
 // /usr/bin/chromium), PIXELCRAFT_SCREENSHOTS (a folder for <scenario>-*.png; optional),
@@ -19,7 +19,7 @@ const fs = require("fs");
 const os = require("os");
 const path = require("path");
 
-const SCENARIOS = ["landing", "console-run", "approval", "pause-resume", "reconnect", "docs"];
+const SCENARIOS = ["landing", "console-run", "approval", "pause-resume", "reconnect", "many-events", "docs"];
 const scenario = process.argv[2];
 const BASE = (process.env.PIXELCRAFT_URL || "").replace(/\/+$/, "");
 const TOKEN = process.env.PIXELCRAFT_TOKEN || "";
@@ -541,6 +541,51 @@ async function reconnect() {
   return page;
 }
 
+/** A workflow with over 1,000 events (PIXELCRAFT_BIG_WORKFLOW: the test stored them): the
+ *  console replays every one, in order, and answers the user while it does. */
+async function manyEvents() {
+  const id = process.env.PIXELCRAFT_BIG_WORKFLOW || "";
+  check(/^[0-9a-f-]{36}$/.test(id), "PIXELCRAFT_BIG_WORKFLOW is not set");
+  const page = await newPage("console");
+  await signIn(page, "#workflow/" + id);
+  // While the timeline fills: how long a frame waits, and how long a tab switch takes.
+  let worstFrame = 0, worstClick = 0, samples = 0;
+  const t0 = Date.now();
+  for (;;) {
+    const filled = await page.evaluate(() => {
+      const c = window.pixelcraftConsole;
+      const n = document.querySelectorAll("#live-timeline li[data-seq]").length;
+      return document.getElementById("live-state").dataset.state === "completed" && n > 0 &&
+        n === c.lastSeq();
+    });
+    if (filled && samples >= 3) break;
+    const frame = await page.evaluate(() => new Promise((r) => {
+      const start = performance.now();
+      requestAnimationFrame(() => r(performance.now() - start));
+    }));
+    const c0 = Date.now();
+    const tab = samples % 2 ? "workflows" : "approvals";
+    await page.click('[data-tab="' + tab + '"]');
+    await page.waitForSelector('[data-tab="' + tab + '"][aria-current="page"]', { timeout: 5000 });
+    worstClick = Math.max(worstClick, Date.now() - c0);
+    worstFrame = Math.max(worstFrame, frame);
+    ++samples;
+    check(Date.now() - t0 < 30000, "the timeline did not fill within 30 s");
+  }
+  await page.click('[data-tab="workflows"]');
+  const seqs = await timelineSeqs(page);
+  checkContiguous(seqs, "a long run");
+  check(seqs.length >= 1000, "only " + seqs.length + " events: the long run was not long");
+  log("events " + seqs.length + " shown in " + (Date.now() - t0) + " ms; " + samples +
+    " samples: worst frame wait " + Math.round(worstFrame) + " ms, worst tab switch " + worstClick + " ms");
+  // Generous bounds for a loaded two-core CI machine; a console that re-rendered the whole
+  // timeline per event takes many seconds here.
+  check(worstFrame < 1500, "a frame waited " + Math.round(worstFrame) + " ms while events arrived");
+  check(worstClick < 2000, "a tab switch took " + worstClick + " ms while events arrived");
+  await shot(page, "long-run", false);
+  return page;
+}
+
 async function docs() {
   const page = await newPage("docs");
   await page.goto(BASE + "/docs", { waitUntil: "domcontentloaded" });
@@ -590,7 +635,8 @@ async function main() {
     await cleanup();
     process.exit(1);
   }, WHOLE_SCENARIO_MS);
-  const run = { landing, "console-run": consoleRun, approval, "pause-resume": pauseResume, reconnect, docs }[scenario];
+  const run = { landing, "console-run": consoleRun, approval, "pause-resume": pauseResume, reconnect,
+    "many-events": manyEvents, docs }[scenario];
   let failure = null;
   let pages = [];
   try {

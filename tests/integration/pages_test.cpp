@@ -81,7 +81,8 @@ public:
   /// Runs one scenario of tests/browser/pages_test.cjs; its exit status (-1: killed after
   /// `timeout`), with its output in `output`.
   int scenario(const std::string& name, std::string& output,
-               std::chrono::seconds timeout = std::chrono::seconds(120)) {
+               std::chrono::seconds timeout = std::chrono::seconds(120),
+               std::vector<std::string> extra_env = {}) {
     ::mkdir(screenshots.c_str(), 0755);
     auto log_path = screenshots + "/" + name + ".log";
     std::vector<std::string> env_text = {
@@ -93,6 +94,7 @@ public:
         "HOME=/tmp",
         "PATH=/usr/local/bin:/usr/bin:/bin",
     };
+    env_text.insert(env_text.end(), extra_env.begin(), extra_env.end());
     auto script = source_dir + "/tests/browser/pages_test.cjs";
     auto node_bin = node();
     pid_t pid = ::fork();
@@ -134,9 +136,9 @@ public:
     return rc;
   }
 
-  void expect_scenario(const std::string& name) {
+  void expect_scenario(const std::string& name, std::vector<std::string> extra_env = {}) {
     std::string out;
-    int rc = scenario(name, out);
+    int rc = scenario(name, out, std::chrono::seconds(120), std::move(extra_env));
     EXPECT_EQ(rc, 0) << "scenario " << name << " (screenshots in " << screenshots << "):\n" << out;
   }
 };
@@ -165,6 +167,33 @@ TEST_F(PagesTest, ConsolePausesAndResumesAWorkflow) {
 
 TEST_F(PagesTest, ADroppedMonitorReconnectsWithoutGapsOrRepeats) {
   expect_scenario("reconnect");
+}
+
+TEST_F(PagesTest, ConsoleStaysResponsiveThroughAThousandEvents) {
+  // A finished run, then 1,000 more events stored in its middle (model output), as a long
+  // collaborative run leaves them; the console replays them all when it opens the workflow.
+  auto id = execute({{"workflow_type", "sequential"},
+                     {"participating_agents", {"chat"}},
+                     {"input_data", {{"message", "Say hello."}}}},
+                    admin_token());
+  ASSERT_EQ(wait_for(id, {"completed"}, admin_token())["current_state"], "completed");
+  {
+    pqxx::connection c{dsn};
+    pqxx::work w{c};
+    w.exec_params("UPDATE workflow_events SET seq = seq + 1000 WHERE workflow_execution_id ="
+                  " $1::uuid AND seq > 2",
+                  id);
+    w.exec_params("INSERT INTO workflow_events (workflow_execution_id, seq, event_type, data)"
+                  " SELECT $1::uuid, g + 2, 'output_delta',"
+                  " jsonb_build_object('agent', 'chat', 'text', ' piece ' || g)"
+                  " FROM generate_series(1, 1000) g",
+                  id);
+    w.exec_params("UPDATE workflow_executions SET last_event_seq = last_event_seq + 1000"
+                  " WHERE id = $1::uuid",
+                  id);
+    w.commit();
+  }
+  expect_scenario("many-events", {"PIXELCRAFT_BIG_WORKFLOW=" + id});
 }
 
 TEST_F(PagesTest, DocsTryItSendsARealRequest) {
