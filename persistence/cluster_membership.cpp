@@ -34,11 +34,17 @@ using membership_pointer = membership_actor::stateful_pointer<membership_state>;
 template <class T, class F> caf::result<T> with_connection(membership_pointer self, F fn) {
   auto& st = self->state;
   try {
+    // A connection the server closed meanwhile (it restarted) is replaced before a statement
+    // runs on it: libpqxx 6.4 leaks the result of a statement that fails that way.
+    if (st.conn && detail::closed_while_idle(*st.conn))
+      st.conn.reset();
     if (!st.conn) {
       st.conn = std::make_unique<pqxx::connection>(with_connect_timeout(st.dsn, 3));
       {
         pqxx::nontransaction n{*st.conn};
         n.exec("SET statement_timeout = " + std::to_string(st.statement_timeout_ms));
+        n.exec("SET idle_in_transaction_session_timeout = " +
+               std::to_string(st.statement_timeout_ms)); // as the pool's (pg_pool.cpp)
       }
       detail::migrate(*st.conn);
     }

@@ -49,6 +49,17 @@ nlohmann::json pg_clean(nlohmann::json j);
 /// (`internal_depth`), cleaned with `pg_clean`. Not JSON: `errc::invalid_argument`.
 std::string pg_json_text(const std::string& text);
 
+/// Whether the server has closed an idle connection (it stopped or restarted meanwhile).
+///
+/// Why not just run the statement and catch `broken_connection`: libpqxx 6.4 wraps the
+/// `PGresult` of a failed statement only after asking the connection for its encoding, which
+/// throws once the connection is bad, so that result (about 2 KB) leaks. After an outage every
+/// pooled connection took that path once (LeakSanitizer: ~9 KB from `PQmakeEmptyPGresult` with
+/// four workers). Reading what the server sent while we were idle (its shutdown notice) and
+/// peeking at the socket finds a closed connection without a statement; a connection that dies
+/// during a statement can still hit the libpqxx leak.
+bool closed_while_idle(pqxx::connection& c);
+
 /// Applies pending migrations over an open connection (advisory-locked). Returns the names
 /// applied; throws pqxx exceptions on failure.
 std::vector<std::string> migrate(pqxx::connection& c);

@@ -61,33 +61,18 @@ void connect(worker_state& st) {
   {
     pqxx::nontransaction n{*c};
     n.exec("SET statement_timeout = " + std::to_string(st.opts.statement_timeout_ms));
+    // A process frozen (SIGSTOP, a hung host) inside a transaction would hold its row locks
+    // for as long as its connection lives, and every other node's claim of those executions
+    // would wait behind them: the server ends such a session. Ours never idle in a
+    // transaction: a transaction's statements (a batch's too) follow each other at once.
+    n.exec("SET idle_in_transaction_session_timeout = " +
+           std::to_string(st.opts.statement_timeout_ms));
     n.exec("SET TIME ZONE 'UTC'");
   }
   detail::migrate(*c);
   st.conn = std::move(c);
   auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started);
   log::info(component, "database connected", {{"latency_ms", ms.count()}});
-}
-
-/// Whether the server has closed an idle connection (it stopped or restarted meanwhile).
-///
-/// Why not just run the statement and catch `broken_connection`: libpqxx 6.4 wraps the
-/// `PGresult` of a failed statement only after asking the connection for its encoding, which
-/// throws once the connection is bad, so that result (about 2 KB) leaks. After an outage every
-/// pooled connection took that path once (LeakSanitizer: ~9 KB from `PQmakeEmptyPGresult` with
-/// four workers). Reading what the server sent while we were idle (its shutdown notice) and
-/// peeking at the socket finds a closed connection without a statement; a connection that dies
-/// during a statement can still hit the libpqxx leak.
-bool closed_while_idle(pqxx::connection& c) {
-  c.get_notifs(); // consumes input; throws broken_connection if the server is gone
-  if (!c.is_open())
-    return true;
-  auto fd = c.sock();
-  if (fd < 0)
-    return true;
-  char byte;
-  auto n = ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-  return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
 }
 
 bool is_connection_state(const std::string& sqlstate) {
@@ -129,7 +114,7 @@ caf::result<std::invoke_result_t<F&, pqxx::connection&>> run(worker_state& st, c
       return attempt == 0 && !fresh; // a stale connection gets one fresh try
     };
     try {
-      if (st.conn && attempt == 0 && closed_while_idle(*st.conn)) {
+      if (st.conn && attempt == 0 && detail::closed_while_idle(*st.conn)) {
         st.conn.reset(); // PQfinish frees all it holds
         log::warn(component, "database connection closed by the server; reconnecting",
                   {{"op", op}});

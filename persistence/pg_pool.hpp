@@ -4,9 +4,10 @@
 /// - The router is event-based and delegates each request round-robin to one of `size` workers.
 /// - Workers are `caf::detached` (own thread each) and linked to the router: they die with it.
 /// - A worker connects on first use, applies pending migrations on each new connection,
-///   sets `statement_timeout`, and after a lost connection reconnects on the next request
-///   (one retry for a request that hit a stale connection). While the database is down requests
-///   fail fast with `errc::unavailable`.
+///   sets `statement_timeout` (and the same `idle_in_transaction_session_timeout`: a frozen
+///   process never holds row locks for long), and after a lost connection reconnects on the next
+///   request (one retry for a request that hit a stale connection). While the database is down
+///   requests fail fast with `errc::unavailable`.
 /// - Group commit (issue 11): the hot writes (lead inserts, chat messages, agent logs, step
 ///   journal entries) go through commit lanes (half the workers, at least one). A write goes
 ///   at once when a lane is free; while all are busy, writes wait and the next free lane runs
