@@ -9,6 +9,8 @@
 # Prints a table for bench/RESULTS.md. Needs python3-psycopg2 (installed if missing). Not CI.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/common.sh
+. "$root/bench/common.sh"
 n=${1:-300}
 clients=${2:-16}
 /usr/bin/python3 -c 'import psycopg2' 2>/dev/null ||
@@ -32,7 +34,6 @@ cleanup() {
 }
 model_pids=()
 trap cleanup EXIT
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 pg_port=$(free_port)
 "$root/scripts/pg-cluster.sh" start "$tmp/pg" "$pg_port" >/dev/null
 psql_() { "$pg_bin/psql" -qAt -h "$tmp/pg" -p "$pg_port" -U postgres "$@"; }
@@ -51,10 +52,6 @@ p = b(json.dumps({"sub": "bench", "aud": "authenticated", "role": "authenticated
 print(h + "." + p + "." + b(hmac.new(sys.argv[1].encode(), (h + "." + p).encode(), hashlib.sha256).digest()))
 PY
 )
-wait_http() {
-  for _ in $(seq 1 100); do curl -fsS -o /dev/null "$1" 2>/dev/null && return 0; sleep 0.1; done
-  echo "not up: $1" >&2; return 1
-}
 # node DB NAME ROLE MODEL_PORT HTTP_PORT [CLUSTER_PORT]
 node() {
   local db=$1 name=$2 role=$3 model=$4 http=$5 cport=${6:-}

@@ -9,6 +9,8 @@
 # packages if they are missing. Not part of CI.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/common.sh
+. "$root/bench/common.sh"
 secs=${1:-5}
 rounds=${2:-2}
 need=()
@@ -34,22 +36,12 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 pg_port=$(free_port)
 "$root/scripts/pg-cluster.sh" start "$tmp/pg" "$pg_port" >/dev/null
 psql_() { "$pg_bin/psql" -q -h "$tmp/pg" -p "$pg_port" -U postgres "$@"; }
 for db in pixelcraft baseline peer; do psql_ -c "CREATE DATABASE $db" postgres; done
 dsn() { echo "postgresql://postgres@127.0.0.1:$pg_port/$1"; }
-
-wait_http() { # wait_http URL
-  for _ in $(seq 1 100); do
-    curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  echo "not up: $1" >&2
-  return 1
-}
 
 start_pixelcraft() { # start_pixelcraft BINARY DB PORT
   env -i PATH="$PATH" HOME="$HOME" DATABASE_URL="$(dsn "$2")" APP_HOST=127.0.0.1 APP_PORT="$3" \

@@ -3,7 +3,7 @@
 # recommended rules: any error or warning fails. Exit 77 (skipped) without the npm packages
 # (scripts/web-deps.sh --dev), unless PIXELCRAFT_REQUIRE_BROWSER is set.
 set -euo pipefail
-web=$(cd "$1" && pwd) doc=$2
+web=$(cd "$1" 2>/dev/null && pwd || echo "$1") doc=$2
 redocly=$web/node_modules/.bin/redocly
 if [ ! -x "$redocly" ] || ! command -v node >/dev/null; then
   echo "redocly not installed in $web (scripts/web-deps.sh --dev)" >&2
