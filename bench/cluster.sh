@@ -15,11 +15,7 @@ n=${1:-300}
 clients=${2:-16}
 /usr/bin/python3 -c 'import psycopg2' 2>/dev/null ||
   DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3-psycopg2 >/dev/null
-"$root/scripts/build.sh" >/dev/null
-bin="${BUILD_DIR:-$root/build}/app/pixelcraft"
-pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
-tmp=$(mktemp -d /tmp/pxcluster.XXXXXX)
-chmod 755 "$tmp"
+bench_setup pxcluster
 pids=()
 stop_nodes() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done

@@ -14,3 +14,13 @@ wait_http() {
   echo "not up: $1" >&2
   return 1
 }
+
+# bench_setup NAME: builds (quietly), then sets `bin` (this build's pixelcraft), `pg_bin`
+# (PostgreSQL's newest bin folder) and `tmp` (a fresh world-readable folder /tmp/NAME.XXXXXX).
+bench_setup() {
+  "$root/scripts/build.sh" >/dev/null
+  bin="${BUILD_DIR:-$root/build}/app/pixelcraft"
+  pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+  tmp=$(mktemp -d "/tmp/$1.XXXXXX")
+  chmod 755 "$tmp"
+}

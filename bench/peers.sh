@@ -22,12 +22,7 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${need[@]}" >/dev/null
   service nginx stop >/dev/null 2>&1 || true # the package starts one on :80; ours is our own
 fi
-"$root/scripts/build.sh" >/dev/null
-bin="${BUILD_DIR:-$root/build}/app/pixelcraft"
-pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
-
-tmp=$(mktemp -d /tmp/pxpeers.XXXXXX)
-chmod 755 "$tmp"
+bench_setup pxpeers
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
