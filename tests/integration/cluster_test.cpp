@@ -22,18 +22,24 @@
 namespace pixelcraft::test {
 namespace {
 
-/// A free TCP port on 127.0.0.1 (the kernel's pick, released at once; `reuse_addr` on our
-/// listener makes a quick rebind safe).
+/// A free TCP port on 127.0.0.1 below 32768: the kernel hands out the ports above it to
+/// outgoing connections, and one taken between our check and the node's bind failed a run
+/// (CLUSTER-NOTES §8). Tried from a random start; the listener binds with reuse_addr.
 int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
-  socklen_t len = sizeof(a);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
+  static unsigned seed = static_cast<unsigned>(::getpid());
+  for (int attempt = 0; attempt < 2000; ++attempt) {
+    int port = 20000 + static_cast<int>(rand_r(&seed) % 12000);
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
+    ::close(fd);
+    if (ok)
+      return port;
+  }
+  return 0;
 }
 
 class ClusterTest : public ServerTest {
