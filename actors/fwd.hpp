@@ -156,6 +156,8 @@ CAF_BEGIN_TYPE_ID_BLOCK(pixelcraft_actors, caf::first_custom_type_id)
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, ws_close_atom, "ws_close")
   // The database pool's commit lanes (persistence/pg_pool.cpp; local only).
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, commit_atom, "db_commit")
+  // A part's load, for the cluster's heartbeats (agent registry, model client).
+  CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, load_atom, "load")
 CAF_END_TYPE_ID_BLOCK(pixelcraft_actors)
 // clang-format on
 

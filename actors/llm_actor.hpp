@@ -38,6 +38,9 @@ using llm_actor =
                      /// Reply: `{"models": [{"name", "provider", "metrics": {"total_requests",
                      /// "success_rate", "avg_latency_ms", "tokens_in", "tokens_out"}}]}` for every
                      /// model called so far.
-                     caf::replies_to<llm_stats_atom>::with<std::string>>;
+                     caf::replies_to<llm_stats_atom>::with<std::string>,
+                     /// Reply: model calls in flight, running or queued (API.md §14
+                     /// `load.llm_in_flight`).
+                     caf::replies_to<load_atom>::with<int32_t>>;
 
 } // namespace pixelcraft

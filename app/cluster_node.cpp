@@ -62,7 +62,8 @@ struct cluster_state {
 using cluster_pointer = cluster_impl::stateful_pointer<cluster_state>;
 
 node_agent_actor::behavior_type agent_fn(node_agent_actor::pointer self, workflow_manager_actor mgr,
-                                         event_bus_actor hub, node_ref me, caf::actor cluster) {
+                                         agent_registry_actor agents, event_bus_actor hub,
+                                         node_ref me, caf::actor cluster) {
   // Peers' requests go to the manager as they came (their sender stays the peer's), so the
   // manager answers them for executions it runs and never forwards them again.
   return {
@@ -96,6 +97,11 @@ node_agent_actor::behavior_type agent_fn(node_agent_actor::pointer self, workflo
         if (hub)
           self->send(hub, a, id, text);
       },
+      // The reply goes from the registry straight to the peer that asked (delegation).
+      [=](chat_atom a, std::string& turn, caf::actor& listener) {
+        return self->delegate(agents, a, std::move(turn), std::move(listener));
+      },
+      [=](forget_atom a, const std::string& conversation) { self->send(agents, a, conversation); },
   };
 }
 
@@ -261,12 +267,19 @@ cluster_impl::behavior_type cluster_fn(cluster_pointer self, cluster_options opt
                       log::debug(component, "beat failed", {{"error", caf::to_string(err)}});
                     });
         };
+        // The agents' and the model's counts arrive for the next beat (a second old at most).
+        if (st.opts.agents)
+          self->request(st.opts.agents, std::chrono::milliseconds(500), load_atom_v)
+              .then([self](int32_t n) { self->state.load.agents = n; }, [](caf::error&) {});
+        if (st.opts.llm)
+          self->request(st.opts.llm, std::chrono::milliseconds(500), load_atom_v)
+              .then([self](int32_t n) { self->state.load.llm_in_flight = n; }, [](caf::error&) {});
         if (!st.manager)
           return beat();
         self->request(st.manager, std::chrono::milliseconds(500), peers_atom_v)
             .then(
                 [self, beat](node_load& l) {
-                  self->state.load = l;
+                  self->state.load.executions = l.executions;
                   beat();
                 },
                 [beat](caf::error&) { beat(); });
@@ -274,8 +287,8 @@ cluster_impl::behavior_type cluster_fn(cluster_pointer self, cluster_options opt
       [self](place_atom, workflow_manager_actor& mgr) {
         auto& st = self->state;
         st.manager = mgr;
-        st.agent = self->spawn<caf::linked>(agent_fn, mgr, st.opts.hub, st.opts.self,
-                                            caf::actor_cast<caf::actor>(self));
+        st.agent = self->spawn<caf::linked>(agent_fn, mgr, st.opts.agents, st.opts.hub,
+                                            st.opts.self, caf::actor_cast<caf::actor>(self));
       },
       [self](dialed_atom) -> caf::result<node_agent_actor> {
         if (!self->state.agent)
@@ -361,6 +374,28 @@ cluster_impl::behavior_type cluster_fn(cluster_pointer self, cluster_options opt
           if (p.linked() && p.row.node.owner() == owner)
             return caf::actor_cast<workflow_manager_actor>(p.agent);
         return caf::make_error(errc::unavailable, "no link to " + owner);
+      },
+      [self](home_atom, const std::string& conversation) {
+        auto& st = self->state;
+        node_agent_actor home; // invalid: here
+        bool any = st.opts.self.runs_workflows();
+        uint64_t best = any ? home_score(st.opts.self.name, conversation) : 0;
+        for (auto& [inc, p] : st.peers) {
+          if (!p.linked() || !p.row.node.runs_workflows() || status_of(st, p) != "up")
+            continue;
+          auto score = home_score(p.row.node.name, conversation);
+          if (!any || score > best) {
+            any = true;
+            best = score;
+            home = p.agent;
+          }
+        }
+        return home;
+      },
+      [self](forget_atom a, const std::string& conversation) {
+        for (auto& [inc, p] : self->state.peers)
+          if (p.linked())
+            self->send(p.agent, a, conversation);
       },
       [self](place_atom) -> caf::result<workflow_manager_actor> {
         auto& st = self->state;

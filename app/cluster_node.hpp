@@ -7,8 +7,10 @@
 /// agent on the cluster port with `caf::openssl::publish` (never plain `publish`). The runtime
 /// stops it with the other actors; on its way out it deletes its membership row.
 
+#include "actors/agents/agent_registry.hpp"
 #include "actors/cluster/cluster_actor.hpp"
 #include "actors/event_bus.hpp"
+#include "actors/llm_actor.hpp"
 
 #include <caf/fwd.hpp>
 
@@ -22,8 +24,10 @@ struct cluster_options {
   node_ref self;   ///< name, incarnation, role, advertised host and port
   std::string dsn; ///< the database (membership)
   unsigned db_timeout_ms = 5000;
-  event_bus_actor hub; ///< the local monitor hub
-  bool link = false;   ///< dial peers (this node has a TLS listener)
+  event_bus_actor hub;         ///< the local monitor hub
+  agent_registry_actor agents; ///< the local agent registry (peers' turns; load)
+  llm_actor llm;               ///< the local model client (load)
+  bool link = false;           ///< dial peers (this node has a TLS listener)
   std::chrono::milliseconds beat{1000};
   std::chrono::milliseconds suspect_after{3000}; ///< no beat for this long: its leases go
   std::chrono::milliseconds down_after{10000};

@@ -7,6 +7,7 @@
 #include "actors/leads/lead_analyst.hpp"
 #include "actors/log.hpp"
 #include "actors/memory/memory_store.hpp"
+#include "app/agent_router.hpp"
 #include "app/cluster_node.hpp"
 #include "app/module_options.hpp"
 #include "http/auth.hpp"
@@ -98,6 +99,8 @@ runtime::runtime(caf::actor_system& sys, const config& cfg, runtime_inputs in) :
   copts.dsn = cfg.database_url;
   copts.db_timeout_ms = cfg.db_timeout_ms;
   copts.hub = monitors;
+  copts.agents = agents;
+  copts.llm = llm;
   copts.link = cfg.cluster_port != 0;
   cluster_ = spawn_cluster(sys, copts);
   started("cluster", as_actor(cluster_),
@@ -126,6 +129,13 @@ runtime::runtime(caf::actor_system& sys, const config& cfg, runtime_inputs in) :
   api_.db = db;
   api_.health = health;
   api_.agents = agents;
+  if (copts.link) {
+    // Conversations' turns go to the node their id hashes to (API.md §14 placement).
+    auto router = spawn_agent_router(sys, {agents, cluster_, cfg.request_timeout_s,
+                                           agent_router_options{}.max_in_flight_per_peer});
+    started("agent router", as_actor(router));
+    api_.agents = router;
+  }
   api_.llm = llm;
   api_.leads = leads;
   api_.catalog = in.catalog;

@@ -529,6 +529,7 @@ caf::behavior llm_fn(llm_pointer self, llm_options cfg) {
                  {"tokens_out", m.tokens_out}}}});
         return json{{"models", models}}.dump();
       },
+      [self](load_atom) { return static_cast<int32_t>(self->state.calls.size()); },
       [self](tick_atom) { tick(self); },
   };
 }

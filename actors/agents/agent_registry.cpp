@@ -25,6 +25,7 @@
 #include <map>
 #include <optional>
 #include <random>
+#include <string_view>
 #include <unordered_set>
 #include <vector>
 
@@ -1039,6 +1040,15 @@ agent_registry_actor::behavior_type registry_fn(registry_pointer self,
           counts[key.substr(0, key.find('\n'))] =
               counts[key.substr(0, key.find('\n'))].get<int>() + 1;
         return counts.dump();
+      },
+      [self](load_atom) {
+        // Keys are `agent \n conversation`, `agent \n wf:<id>` or `agent \n` (one-shot).
+        int32_t n = 0;
+        for (const auto& [addr, key] : self->state.keys) {
+          auto rest = std::string_view{key}.substr(key.find('\n') + 1);
+          n += !rest.empty() && rest.rfind("wf:", 0) != 0;
+        }
+        return n;
       },
   };
 }

@@ -79,7 +79,9 @@ using agent_registry_actor = caf::typed_actor<
     /// if needed. `errc::not_found` for an unknown agent.
     caf::replies_to<agent_peer_atom, std::string, std::string>::with<caf::actor>,
     /// Reply: `{"<agent_id>": <live actor count>}` for every catalogued agent.
-    caf::replies_to<agents_atom>::with<std::string>>;
+    caf::replies_to<agents_atom>::with<std::string>,
+    /// Reply: how many conversations' agent actors are alive here (API.md §14 `load.agents`).
+    caf::replies_to<load_atom>::with<int32_t>>;
 
 /// The agents' settings (app/ fills them from the configuration, API.md §10).
 struct agent_settings {

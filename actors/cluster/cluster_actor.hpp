@@ -15,15 +15,22 @@
 ///   from their last completed step (the lease epoch fences the old owner out if it comes back).
 /// - Events: run actors publish here (`event_bus_actor`); each event goes to the local monitor
 ///   hub and to every linked peer, whose hub serves the monitors it owns.
+/// - Load: with each beat it reports the executions it runs (workflow manager), its
+///   conversations' agent actors (agent registry) and its model calls in flight (model client).
 /// - Requests (callers use `deadlines::db(...)`-sized timeouts; none waits on the network):
 ///   `peers_atom` → the `/health` `node` object as JSON text; `owner_atom, owner` → the workflow
 ///   manager of the node holding that lease owner (`errc::unavailable` when not linked);
 ///   `place_atom` → the manager of the linked worker with the least load that runs workflows
-///   (`errc::unavailable` when none).
+///   (`errc::unavailable` when none); `home_atom, conversation_id` → the node agent of the node
+///   the conversation lives on (`home_score` over this node, when it runs work, and the linked
+///   `up` peers that run work), or an invalid handle when that is this node or no node qualifies.
+/// - `forget_atom, conversation_id`: passed to every linked peer's agent registry (a deleted
+///   conversation's agent actors go wherever they live).
 ///
 /// `node_agent_actor` (published on `CLUSTER_PORT` with mutual TLS; one per node): the workflow
 /// manager's interface (forwarded to the local manager, which answers only for executions it
-/// runs), `hello` (identity and wire version), and events from peers for the local hub.
+/// runs), conversation turns and `forget` (given to the local agent registry, never forwarded
+/// again), `hello` (identity and wire version), and events from peers for the local hub.
 
 #include "actors/cluster/protocol.hpp"
 #include "actors/event_bus.hpp"
@@ -43,11 +50,18 @@ using node_agent_actor = workflow_manager_actor::extend<
     /// differ.
     caf::replies_to<hello_atom, node_ref, caf::actor>::with<node_ref>,
     /// An event of an execution another node runs: `workflow_id`, the event JSON text.
-    caf::reacts_to<wf_event_atom, std::string, std::string>>;
+    caf::reacts_to<wf_event_atom, std::string, std::string>,
+    /// A conversation turn for this node's agent registry (`agent_registry_actor`'s contract;
+    /// the listener is on the caller's node). The caller waits the turn's budget + margin / 2.
+    caf::replies_to<chat_atom, std::string, caf::actor>::with<std::string>,
+    /// A deleted conversation: its agent actors here end.
+    caf::reacts_to<forget_atom, std::string>>;
 
 using cluster_actor =
     event_bus_actor::extend<caf::replies_to<peers_atom>::with<std::string>,
                             caf::replies_to<owner_atom, std::string>::with<workflow_manager_actor>,
-                            caf::replies_to<place_atom>::with<workflow_manager_actor>>;
+                            caf::replies_to<place_atom>::with<workflow_manager_actor>,
+                            caf::replies_to<home_atom, std::string>::with<node_agent_actor>,
+                            caf::reacts_to<forget_atom, std::string>>;
 
 } // namespace pixelcraft

@@ -10,8 +10,10 @@
 ///   connection from another version) and is stored in `cluster_nodes`, where a peer of another
 ///   version is listed as refused and never dialled.
 /// - What crosses nodes: `hello` (identity check after connecting), the workflow manager's
-///   requests (`workflow_manager_actor`, forwarded to the node that runs an execution) and
-///   workflow events (`wf_event_atom`, fanned out to every node's monitor hub).
+///   requests (`workflow_manager_actor`, forwarded to the node that runs an execution),
+///   workflow events (`wf_event_atom`, fanned out to every node's monitor hub), and
+///   conversation turns (`chat_atom`, with the caller's listener for the model's pieces) sent to
+///   the node a conversation's id hashes to.
 
 #include "actors/fwd.hpp"
 
@@ -26,8 +28,8 @@
 
 namespace pixelcraft {
 
-/// Bump on any change to a message that crosses nodes.
-constexpr int32_t wire_version = 1;
+/// Bump on any change to a message that crosses nodes (2: conversation turns, `load_atom`).
+constexpr int32_t wire_version = 2;
 
 /// `pixelcraft-wire-<wire_version>`.
 std::string wire_app_id();
@@ -61,6 +63,11 @@ template <class Inspector> typename Inspector::result_type inspect(Inspector& f,
   return f(caf::meta::type_name("pixelcraft::node_load"), x.executions, x.agents, x.llm_in_flight);
 }
 
+/// The node a conversation's agent actors live on (rendezvous hashing): of the nodes that run
+/// work, the one whose `name` scores highest with `conversation_id`. Keyed by name, not
+/// incarnation, so a restarted worker gets its conversations back.
+uint64_t home_score(const std::string& node_name, const std::string& conversation_id);
+
 /// A row of `cluster_nodes` (membership).
 struct node_row {
   node_ref node;
@@ -90,6 +97,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(pixelcraft_cluster, caf::first_custom_type_id + 100)
   CAF_ADD_ATOM(pixelcraft_cluster, pixelcraft, dialed_atom, "px_dialed")
   CAF_ADD_ATOM(pixelcraft_cluster, pixelcraft, release_atom, "px_release")
   CAF_ADD_ATOM(pixelcraft_cluster, pixelcraft, wf_run_atom, "wf_run")
+  CAF_ADD_ATOM(pixelcraft_cluster, pixelcraft, home_atom, "px_home")
 CAF_END_TYPE_ID_BLOCK(pixelcraft_cluster)
 // clang-format on
 

@@ -49,6 +49,7 @@ model_standin_actor::behavior_type model_standin(model_pointer self) {
         return rp;
       },
       [](llm_stats_atom) { return std::string{R"({"models":[]})"}; },
+      [](load_atom) { return int32_t{0}; },
   };
 }
 

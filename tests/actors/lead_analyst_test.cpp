@@ -37,6 +37,7 @@ agent_registry_actor::behavior_type agents_standin(agent_registry_actor::pointer
         return caf::make_error(errc::not_found, "none");
       },
       [](agents_atom) { return std::string{"{}"}; },
+      [](load_atom) { return int32_t{0}; },
   };
 }
 

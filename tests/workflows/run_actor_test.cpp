@@ -123,6 +123,7 @@ agent_registry_actor::behavior_type agents_standin() {
         return caf::make_error(errc::not_found, "no peers here");
       },
       [](agents_atom) { return std::string{"{}"}; },
+      [](load_atom) { return int32_t{0}; },
   };
 }
 
