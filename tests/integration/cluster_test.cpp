@@ -2,21 +2,25 @@
 // CAF remoting over mutual TLS with certificates the test makes (scripts/cluster-certs.sh),
 // one database, the fake model. Runs alone (RUN_SERIAL): it kills and freezes processes and
 // measures recovery times.
+#include "actors/cluster/protocol.hpp"
 #include "tests/fakes/fake_llm.hpp"
 #include "tests/integration/server_fixture.hpp"
 #include "tests/support/eventually.hpp"
+#include "tests/support/tcp_relay.hpp"
 #include "tests/support/ws_client.hpp"
 
 #include <netinet/in.h>
 #include <pqxx/pqxx>
 #include <sys/socket.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <map>
 #include <memory>
 #include <set>
 #include <signal.h>
 #include <sstream>
+#include <thread>
 #include <unistd.h>
 
 namespace pixelcraft::test {
@@ -40,6 +44,55 @@ int free_port() {
       return port;
   }
   return 0;
+}
+
+/// A network namespace joined to ours by a veth pair (`host_ip` here, `ns_ip` there), for a
+/// worker whose links the test cuts for real. Needs root (CI runs as root); `ok` says if made.
+struct netns {
+  std::string name, host_if, ns_if, host_ip, ns_ip;
+  bool ok = false;
+
+  netns() {
+    auto id = std::to_string(::getpid() % 100000);
+    name = "pxns" + id;
+    host_if = "pxh" + id;
+    ns_if = "pxn" + id;
+    auto net = "10.213." + std::to_string(::getpid() % 250) + ".";
+    host_ip = net + "1";
+    ns_ip = net + "2";
+    ok =
+        ::geteuid() == 0 &&
+        sh("ip netns add " + name + " && ip netns exec " + name + " ip link set lo up" +
+           " && ip link add " + host_if + " type veth peer name " + ns_if + " && ip link set " +
+           ns_if + " netns " + name + " && ip addr add " + host_ip + "/24 dev " + host_if +
+           " && ip link set " + host_if + " up && ip netns exec " + name + " ip addr add " + ns_ip +
+           "/24 dev " + ns_if + " && ip netns exec " + name + " ip link set " + ns_if + " up");
+  }
+  ~netns() {
+    sh("ip link del " + host_if);
+    sh("ip netns del " + name);
+  }
+  /// Cuts (or restores) the link: packets are dropped, no connection is told.
+  bool set_link(bool up) { return sh("ip link set " + host_if + (up ? " up" : " down")); }
+  static bool sh(const std::string& cmd) {
+    return std::system((cmd + " >/dev/null 2>&1").c_str()) == 0;
+  }
+};
+
+/// `dsn` (libpq key=value) with another host and port.
+std::string dsn_via(const std::string& dsn, const std::string& host, int port) {
+  std::istringstream in{dsn};
+  std::string out, kv;
+  while (in >> kv)
+    if (kv.rfind("host=", 0) != 0 && kv.rfind("port=", 0) != 0)
+      out += kv + " ";
+  return out + "host=" + host + " port=" + std::to_string(port);
+}
+
+/// The port of a libpq key=value `dsn` (5432 when absent).
+int dsn_port(const std::string& dsn) {
+  auto at = dsn.find("port=");
+  return at == std::string::npos ? 5432 : std::atoi(dsn.c_str() + at + 5);
 }
 
 class ClusterTest : public ServerTest {
@@ -124,6 +177,29 @@ public:
   }
 
   std::string gw_url() { return nodes["gw"]->base_url(); }
+
+  /// A peer's load as `node` sees it (from the peer's last beat); -1 when not listed.
+  int peer_load(const std::string& node, const std::string& peer, const std::string& field) {
+    auto h = health(node);
+    if (!h.is_object() || !h.contains("node"))
+      return -1;
+    for (auto& p : h["node"]["peers"])
+      if (p["name"] == peer)
+        return p["load"][field].get<int>();
+    return -1;
+  }
+
+  /// A chat turn through the gateway; the reply, or a `status` object when it failed.
+  json chat(const std::string& message, const std::string& conversation = "") {
+    json body = {{"message", message}};
+    if (!conversation.empty())
+      body["conversation_id"] = conversation;
+    auto r = http_call("POST", gw_url() + "/api/chat/message", body.dump(),
+                       {"Content-Type: application/json"});
+    if (r.status != 200)
+      return {{"status", r.status}, {"body", r.body}};
+    return json::parse(r.body, nullptr, false);
+  }
 
   /// The cluster's lines of a node's log.
   std::string cluster_log(const std::string& node) {
@@ -235,6 +311,30 @@ TEST_F(ClusterTest, AKilledWorkersWorkflowsFinishOnAnotherNodeOnceAndInOrder) {
     last = j["seq"];
     done = j["event_type"] == "workflow_completed";
   }
+  // The worker restarts (a new incarnation under the same name) while the gateway keeps
+  // answering, and takes work again.
+  std::atomic<bool> restarting{true};
+  std::atomic<int> answered{0}, refused{0};
+  std::thread poller([&] {
+    while (restarting) {
+      auto r = http_call("GET", gw_url() + "/health/live", "", {}, 2000);
+      ++(r.status == 200 ? answered : refused);
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  });
+  start_node("w1", {"node"}, node_env("w1", ports["w1"]));
+  EXPECT_TRUE(eventually([&] { return peer_status("gw", "w1") == "up"; }, 20))
+      << health("gw").dump();
+  restarting = false;
+  poller.join();
+  EXPECT_GT(answered.load(), 0);
+  EXPECT_EQ(refused.load(), 0) << "the gateway stopped answering while a worker restarted";
+  for (int i = 0; i < 6; ++i)
+    execute({"chat", "brand_design", "content_creation"});
+  EXPECT_TRUE(eventually([&] { return owners()["w1"] > 0; }, 10))
+      << "the restarted worker takes work";
+  ASSERT_TRUE(eventually([&] { return owners().empty(); }, 60)) << testing::PrintToString(owners());
+  expect_each_completed_once();
 }
 
 TEST_F(ClusterTest, AFrozenWorkersWorkflowsFinishElsewhereAndItRecordsNothingStale) {
@@ -254,6 +354,221 @@ TEST_F(ClusterTest, AFrozenWorkersWorkflowsFinishElsewhereAndItRecordsNothingSta
   expect_each_completed_once();
   EXPECT_TRUE(eventually([&] { return peer_status("gw", "w1") == "up"; }, 20))
       << "the node rejoins";
+}
+
+TEST_F(ClusterTest, ConversationsLiveOnTheWorkerTheirIdHashesToAndMoveWhenItDies) {
+  // Instant answers, except a "slow" turn: three pieces 400 ms apart.
+  model.respond([](const nlohmann::json& req) {
+    fake_llm_script s;
+    s.tokens = {"Hi", " there", "."};
+    if (req.dump().find("slow") != std::string::npos)
+      s.token_delay = std::chrono::milliseconds(400);
+    return s;
+  });
+  start_cluster();
+  // The home of a conversation, as every node computes it: the workers' names, hashed with it.
+  auto home_of = [](const std::string& id) {
+    return home_score("w1", id) > home_score("w2", id) ? "w1" : "w2";
+  };
+  std::vector<std::string> convs;
+  std::map<std::string, int> homed;
+  for (int i = 0; i < 12; ++i) {
+    auto r = chat("hello number " + std::to_string(i));
+    ASSERT_TRUE(r.contains("conversation_id")) << r.dump();
+    EXPECT_EQ(r["response"], "Hi there.");
+    convs.push_back(r["conversation_id"]);
+    ++homed[home_of(convs.back())];
+  }
+  ASSERT_GT(homed["w1"], 0) << "12 random ids all hashed to w2";
+  ASSERT_GT(homed["w2"], 0) << "12 random ids all hashed to w1";
+  // Each conversation's agent actor lives on its home worker; the gateway holds none.
+  auto placed = [&] {
+    return peer_load("gw", "w1", "agents") == homed["w1"] &&
+           peer_load("gw", "w2", "agents") == homed["w2"];
+  };
+  ASSERT_TRUE(eventually(placed, 10)) << health("gw").dump();
+  EXPECT_EQ(health("gw")["node"]["load"]["agents"], 0);
+  // A second turn of each goes to the same actor (no second home).
+  for (auto& id : convs)
+    ASSERT_EQ(chat("and again", id).value("response", ""), "Hi there.") << id;
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  EXPECT_TRUE(placed()) << health("gw").dump();
+
+  // Streaming through the gateway: the model's pieces cross back from the worker as they come.
+  auto streamed =
+      http_stream(gw_url() + "/api/chat/stream",
+                  json{{"message", "slow please"}, {"conversation_id", convs[0]}}.dump(),
+                  {"Content-Type: application/json"});
+  ASSERT_EQ(streamed.status, 200);
+  EXPECT_EQ(streamed.body().find("event: error"), std::string::npos) << streamed.body();
+  size_t chunks = 0;
+  for (size_t at = 0; (at = streamed.body().find("event: chunk", at)) != std::string::npos; ++at)
+    ++chunks;
+  EXPECT_EQ(chunks, 3u) << streamed.body();
+  EXPECT_GT(streamed.pieces.back().first - streamed.pieces.front().first,
+            std::chrono::milliseconds(600))
+      << "the pieces arrived together, not as the model wrote them";
+
+  // A turn in flight on w1 when it dies fails at once, not at its deadline.
+  std::vector<std::string> on_w1;
+  for (auto& id : convs)
+    if (home_of(id) == std::string{"w1"})
+      on_w1.push_back(id);
+  std::atomic<bool> first_piece{false};
+  std::thread killer([&] {
+    eventually([&] { return first_piece.load(); }, 10);
+    nodes["w1"]->kill9();
+  });
+  auto started_at = std::chrono::steady_clock::now();
+  auto cut = http_stream(gw_url() + "/api/chat/stream",
+                         json{{"message", "slow, to be cut"}, {"conversation_id", on_w1[0]}}.dump(),
+                         {"Content-Type: application/json"}, [&](const std::string& so_far) {
+                           if (so_far.find("event: chunk") != std::string::npos)
+                             first_piece = true;
+                           return true;
+                         });
+  killer.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - started_at, std::chrono::seconds(5));
+  EXPECT_NE(cut.body().find("event: error"), std::string::npos) << cut.body();
+
+  // Its conversations continue on w2, with their history (the new actor loads it).
+  for (auto& id : on_w1) {
+    json r;
+    ASSERT_TRUE(eventually(
+        [&] {
+          r = chat("still there? " + id, id);
+          return r.value("response", "") == "Hi there.";
+        },
+        10))
+        << r.dump();
+  }
+  bool saw_history = false;
+  for (auto& req : model.requests())
+    if (req.dump().find("still there? " + on_w1.back()) != std::string::npos)
+      saw_history = req.dump().find("and again") != std::string::npos;
+  EXPECT_TRUE(saw_history) << "the moved conversation's model call lacked its earlier turns";
+  ASSERT_TRUE(eventually([&] { return peer_load("gw", "w2", "agents") == 12; }, 10))
+      << health("gw").dump();
+  // Deleting a conversation through the gateway ends its actor on the worker.
+  auto del = http_call("DELETE", gw_url() + "/api/chat/history/" + convs[1]);
+  EXPECT_EQ(del.status, 200) << del.body;
+  EXPECT_TRUE(eventually([&] { return peer_load("gw", "w2", "agents") == 11; }, 10))
+      << health("gw").dump();
+}
+
+TEST_F(ClusterTest, AgentMessagesThroughTheGatewayArriveOnceInOrderAndAreMirrored) {
+  // A slow first step (chat), so the messages reach brand_design before its own step.
+  model.respond([](const nlohmann::json&) {
+    fake_llm_script s;
+    s.tokens = {"Working", " on", " it."};
+    s.token_delay = std::chrono::milliseconds(700);
+    return s;
+  });
+  start_cluster();
+  auto id = execute({"chat", "brand_design"});
+  ASSERT_TRUE(eventually([&] { return owners()["w1"] + owners()["w2"] == 1; }, 10));
+  auto marker = [](int i) { return std::string{"msg#"} + (i < 10 ? "0" : "") + std::to_string(i); };
+  for (int i = 0; i < 20; ++i) {
+    auto r = http_call("POST", gw_url() + "/api/agents/workflows/" + id + "/messages",
+                       json{{"from_agent", "chat"},
+                            {"to_agent", "brand_design"},
+                            {"message_type", "notification"},
+                            {"content", {{"text", marker(i)}}}}
+                           .dump(),
+                       {bearer(user_token()), "Content-Type: application/json"});
+    ASSERT_EQ(r.status, 201) << r.body;
+    EXPECT_EQ(json::parse(r.body)["status"], "delivered") << r.body;
+  }
+  ASSERT_TRUE(eventually([&] { return owners().empty(); }, 30)) << testing::PrintToString(owners());
+  // brand_design's step saw each message once, in the order sent.
+  std::string seen;
+  for (auto& req : model.requests())
+    if (req.dump().find(marker(0)) != std::string::npos)
+      seen = req.dump();
+  ASSERT_FALSE(seen.empty()) << "no model call carried the messages";
+  size_t last = 0;
+  for (int i = 0; i < 20; ++i) {
+    auto at = seen.find(marker(i));
+    ASSERT_NE(at, std::string::npos) << marker(i);
+    EXPECT_GT(at, last) << marker(i) << " out of order";
+    EXPECT_EQ(seen.find(marker(i), at + 1), std::string::npos) << marker(i) << " twice";
+    last = at;
+  }
+  // Mirrored: one row each, processed by the step that saw them.
+  ASSERT_TRUE(eventually(
+      [&] {
+        pqxx::connection c{dsn};
+        pqxx::read_transaction t{c};
+        return t.exec1("SELECT count(*) FILTER (WHERE status = 'processed'), count(*),"
+                       " count(DISTINCT content->>'text') FROM agent_messages"
+                       " WHERE workflow_execution_id = '" +
+                       id + "' AND message_type = 'notification'")[0]
+                   .as<int>() == 20;
+      },
+      10));
+  pqxx::connection c{dsn};
+  pqxx::read_transaction t{c};
+  auto row = t.exec1("SELECT count(*), count(DISTINCT content->>'text') FROM agent_messages"
+                     " WHERE workflow_execution_id = '" +
+                     id + "' AND message_type = 'notification'");
+  EXPECT_EQ(row[0].as<int>(), 20);
+  EXPECT_EQ(row[1].as<int>(), 20);
+}
+
+TEST_F(ClusterTest, APartitionedWorkerIsFencedOutAndRejoins) {
+  netns ns;
+  if (!ns.ok)
+    GTEST_SKIP() << "cannot create a network namespace here (needs root and ip netns)";
+  // w1 lives behind the veth pair: the database and the model reach it through relays on our
+  // side of the pair; every node advertises an address it can be dialled at across the pair.
+  tcp_relay db_relay{ns.host_ip, dsn_port(dsn)};
+  auto model_port = std::atoi(model.url().substr(model.url().rfind(':') + 1).c_str());
+  tcp_relay model_relay{ns.host_ip, model_port};
+  ASSERT_TRUE(db_relay.ok() && model_relay.ok());
+  for (auto name : {"gw", "w1", "w2"})
+    ports[name] = free_port();
+  auto env_at = [&](const std::string& name, const std::string& ip) {
+    auto env = node_env(name, ports[name]);
+    env["CLUSTER_ADVERTISE"] = ip + ":" + std::to_string(ports[name]);
+    return env;
+  };
+  start_node("gw", {"serve", "--role", "gateway"}, env_at("gw", ns.host_ip));
+  start_node("w2", {"node"}, env_at("w2", ns.host_ip));
+  auto w1_env = env_at("w1", ns.ns_ip);
+  w1_env["DATABASE_URL"] = dsn_via(dsn, ns.host_ip, db_relay.port());
+  w1_env["OLLAMA_HOST"] = "http://" + ns.host_ip + ":" + std::to_string(model_relay.port());
+  auto& w1 = nodes["w1"];
+  w1 = std::make_unique<server_process>();
+  w1->set_binary("/usr/sbin/ip");
+  w1->set_args({"netns", "exec", ns.name, server_process::default_binary(), "node"});
+  ASSERT_TRUE(w1->start(w1_env)) << w1->stderr_text();
+  ASSERT_TRUE(eventually(
+      [&] {
+        return peer_status("gw", "w1") == "up" && peer_status("gw", "w2") == "up" &&
+               peer_status("w2", "w1") == "up";
+      },
+      20))
+      << health("gw").dump() << cluster_log("w1");
+  for (int i = 0; i < 8; ++i)
+    execute({"chat", "brand_design", "content_creation"});
+  ASSERT_TRUE(eventually([&] { return owners()["w1"] > 0; }, 10))
+      << testing::PrintToString(owners());
+  // The cut: w1 keeps running, but reaches neither its peers nor the database. Its executions
+  // resume on w2 once its beats stop.
+  ASSERT_TRUE(ns.set_link(false));
+  ASSERT_TRUE(eventually([&] { return owners().empty(); }, 40)) << testing::PrintToString(owners());
+  EXPECT_NE(peer_status("gw", "w1"), "up");
+  EXPECT_EQ(peer_status("gw", "w2"), "up") << "the cut cost the others their link";
+  // The link comes back: whatever w1 still had under way is refused (the epoch moved on), it
+  // links again, and nothing completed twice.
+  ASSERT_TRUE(ns.set_link(true));
+  EXPECT_TRUE(eventually([&] { return peer_status("gw", "w1") == "up"; }, 90))
+      << health("gw").dump() << cluster_log("w1");
+  expect_each_completed_once();
+  // The cluster carries on with the node back.
+  execute({"chat", "brand_design", "content_creation"});
+  ASSERT_TRUE(eventually([&] { return owners().empty(); }, 30));
+  expect_each_completed_once();
 }
 
 TEST_F(ClusterTest, NodesOfAnotherCaOrWireVersionAreRefused) {

@@ -16,6 +16,10 @@
 
 namespace pixelcraft::test {
 
+std::string server_process::default_binary() {
+  return PIXELCRAFT_BINARY;
+}
+
 namespace {
 
 std::string slurp(const std::string& path) {

@@ -15,8 +15,11 @@ class server_process {
 public:
   ~server_process();
 
-  /// Another build of the server to start (benchmarks compare two builds in one run).
+  /// Another build of the server to start (benchmarks compare two builds in one run), or a
+  /// wrapper that execs it (`ip netns exec ...`, with the binary among the arguments).
   void set_binary(std::string path) { binary_ = std::move(path); }
+  /// This build's server binary.
+  static std::string default_binary();
   /// The command and its arguments (default `serve`), e.g. `{"node"}` for a cluster worker.
   void set_args(std::vector<std::string> args) { args_ = std::move(args); }
   /// Starts with exactly `env` (plus PATH). Returns false if it exited or did not listen
