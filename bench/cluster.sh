@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # Issue 12: the cluster on this machine, in one run.
-#   bash bench/cluster.sh [workflows=300] [clients=16]
+#   bash bench/cluster.sh [workflows=300] [clients=16] [turns=3000] [messages=5000]
 # Starts one PostgreSQL cluster and an instant fake model (bench/peers/fake_ollama.py), then:
 # - three-step workflows per second through one standalone `serve`, and through a gateway with
 #   1, 2 and 3 `node` workers (each round on a fresh database; workers share the two cores);
+# - chat turns per second (instant model), each client on its own conversation, standalone and
+#   through a gateway whose conversations live on 1, 2 or 3 workers (their ids hashed);
+# - agent messages per second posted through the gateway to paused executions that workers
+#   hold (each forwarded over the cluster link, delivered to the agent's actor and mirrored);
 # - the cost of a remote hop: `PATCH .../state` on a paused execution answered by the process
 #   itself (standalone) and by a worker behind the gateway (one hop over mutual TLS each way).
+# Every node runs with LLM_MAX_CONCURRENCY=64 (the default 4 would measure the throttle).
 # Prints a table for bench/RESULTS.md. Needs python3-psycopg2 (installed if missing). Not CI.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -13,6 +18,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 . "$root/bench/common.sh"
 n=${1:-300}
 clients=${2:-16}
+turns=${3:-3000}
+messages=${4:-5000}
 /usr/bin/python3 -c 'import psycopg2' 2>/dev/null ||
   DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3-psycopg2 >/dev/null
 bench_setup pxcluster
@@ -53,7 +60,7 @@ node() {
   local db=$1 name=$2 role=$3 model=$4 http=$5 cport=${6:-}
   local -a env=(PATH="$PATH" HOME="$HOME" DATABASE_URL="$(dsn "$db")" APP_HOST=127.0.0.1
     APP_PORT="$http" SUPABASE_JWT_SECRET=$secret LOG_LEVEL=warn OLLAMA_HOST="http://127.0.0.1:$model"
-    RATE_LIMIT_PER_MINUTE=1000000 RATE_LIMIT_BURST=1000000 NODE_NAME="$name")
+    RATE_LIMIT_PER_MINUTE=1000000 RATE_LIMIT_BURST=1000000 LLM_MAX_CONCURRENCY=64 NODE_NAME="$name")
   if [ -n "$cport" ]; then
     env+=(CLUSTER_PORT="$cport" CLUSTER_ADVERTISE="127.0.0.1:$cport" WORKER_HEALTH_PORT="$http"
       CLUSTER_TLS_CERT="$tmp/certs/$name.pem" CLUSTER_TLS_KEY="$tmp/certs/$name.key"
@@ -66,7 +73,8 @@ node() {
   pids+=($!)
   wait_http "http://127.0.0.1:$http/health/live"
 }
-# cluster DB WORKERS MODEL_PORT: a gateway and WORKERS workers; echoes the gateway's URL
+# cluster DB WORKERS MODEL_PORT: a gateway and WORKERS workers; sets `url` to the gateway's.
+# Not called in a subshell: `pids` must reach stop_nodes, or the nodes outlive their round.
 cluster() {
   local db=$1 workers=$2 model=$3 gw_http
   gw_http=$(free_port)
@@ -78,7 +86,7 @@ cluster() {
     [ "$up" = "$workers" ] && break
     sleep 0.2
   done
-  echo "http://127.0.0.1:$gw_http"
+  url="http://127.0.0.1:$gw_http"
 }
 load() { /usr/bin/python3 "$root/bench/peers/cluster_load.py" "$@"; }
 
@@ -90,17 +98,29 @@ printf '%-22s %s\n' "standalone serve" "$(load "http://127.0.0.1:$port" "$token"
 stop_nodes
 for w in 1 2 3; do
   psql_ -c "CREATE DATABASE c$w" postgres
-  url=$(cluster "c$w" "$w" "$fast")
+  cluster "c$w" "$w" "$fast"
   printf '%-22s %s\n' "gateway + $w worker(s)" "$(load "$url" "$token" "$(dsn "c$w")" "$n" "$clients")"
   stop_nodes
 done
 
-echo "== a remote hop: PATCH state (pause) on a paused execution, 2000 sequential requests"
-start_paused() { # URL -> id of a paused execution (its model never answers)
-  local id
+echo "== chat turns per second ($turns turns, $clients clients on a conversation each, instant model)"
+psql_ -c "CREATE DATABASE chat_standalone" postgres
+port=$(free_port)
+node chat_standalone all all "$fast" "$port"
+printf '%-22s %s\n' "standalone serve" "$(load chat "http://127.0.0.1:$port" "$turns" "$clients")"
+stop_nodes
+for w in 1 2 3; do
+  psql_ -c "CREATE DATABASE chat$w" postgres
+  cluster "chat$w" "$w" "$fast"
+  printf '%-22s %s\n' "gateway + $w worker(s)" "$(load chat "$url" "$turns" "$clients")"
+  stop_nodes
+done
+
+start_paused() { # URL [AGENTS_JSON] -> id of a paused execution (its model never answers)
+  local id agents=${2:-'["chat"]'}
   id=$(curl -fsS -XPOST "$1/api/agents/workflows/execute" -H "Authorization: Bearer $token" \
     -H 'Content-Type: application/json' \
-    -d '{"workflow_type":"sequential","participating_agents":["chat"],"input_data":{"message":"x"}}' |
+    -d '{"workflow_type":"sequential","participating_agents":'"$agents"',"input_data":{"message":"x"}}' |
     /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["workflow_id"])')
   for _ in $(seq 1 50); do
     s=$(curl -fsS -XPATCH "$1/api/agents/workflows/$id/state" -H "Authorization: Bearer $token" \
@@ -110,6 +130,26 @@ start_paused() { # URL -> id of a paused execution (its model never answers)
   done
   echo "$id"
 }
+echo "== agent messages per second ($messages messages over 6 paused executions, $clients clients)"
+paused_ids() { # URL -> six paused executions (chat, brand_design), comma-separated
+  local ids=() i
+  for i in 1 2 3 4 5 6; do ids+=("$(start_paused "$1" '["chat","brand_design"]')"); done
+  (IFS=,; echo "${ids[*]}")
+}
+psql_ -c "CREATE DATABASE msg_standalone" postgres
+port=$(free_port)
+node msg_standalone all all "$slow" "$port"
+printf '%-22s %s\n' "standalone serve" \
+  "$(load msgs "http://127.0.0.1:$port" "$token" "$(paused_ids "http://127.0.0.1:$port")" "$messages" "$clients")"
+stop_nodes
+for w in 1 2 3; do
+  psql_ -c "CREATE DATABASE msg$w" postgres
+  cluster "msg$w" "$w" "$slow"
+  printf '%-22s %s\n' "gateway + $w worker(s)" "$(load msgs "$url" "$token" "$(paused_ids "$url")" "$messages" "$clients")"
+  stop_nodes
+done
+
+echo "== a remote hop: PATCH state (pause) on a paused execution, 2000 sequential requests"
 psql_ -c "CREATE DATABASE hop_local" postgres
 port=$(free_port)
 node hop_local all all "$slow" "$port"
@@ -117,6 +157,6 @@ id=$(start_paused "http://127.0.0.1:$port")
 printf '%-22s %s\n' "in the process" "$(load hop "http://127.0.0.1:$port" "$token" "$id" 2000)"
 stop_nodes
 psql_ -c "CREATE DATABASE hop_remote" postgres
-url=$(cluster hop_remote 1 "$slow")
+cluster hop_remote 1 "$slow"
 id=$(start_paused "$url")
 printf '%-22s %s\n' "gateway -> worker" "$(load hop "$url" "$token" "$id" 2000)"
