@@ -60,6 +60,9 @@ struct netns {
     auto net = "10.213." + std::to_string(::getpid() % 250) + ".";
     host_ip = net + "1";
     ns_ip = net + "2";
+    // A run killed before its teardown may have left them behind: start clean.
+    sh("ip link del " + host_if);
+    sh("ip netns del " + name);
     ok =
         ::geteuid() == 0 &&
         sh("ip netns add " + name + " && ip netns exec " + name + " ip link set lo up" +
@@ -166,27 +169,30 @@ public:
     return json::parse(r.body, nullptr, false);
   }
 
-  std::string peer_status(const std::string& node, const std::string& peer) {
+  /// `peer` as `node` lists it. A restarted peer is listed twice for a while (its old
+  /// incarnation `down` until its row expires): the live one counts.
+  json peer_entry(const std::string& node, const std::string& peer) {
     auto h = health(node);
     if (!h.is_object() || !h.contains("node"))
       return {};
+    json best;
     for (auto& p : h["node"]["peers"])
-      if (p["name"] == peer)
-        return p["status"];
-    return {};
+      if (p["name"] == peer && (best.is_null() || p["status"] == "up"))
+        best = p;
+    return best;
+  }
+
+  std::string peer_status(const std::string& node, const std::string& peer) {
+    auto p = peer_entry(node, peer);
+    return p.is_object() ? p["status"].get<std::string>() : std::string{};
   }
 
   std::string gw_url() { return nodes["gw"]->base_url(); }
 
   /// A peer's load as `node` sees it (from the peer's last beat); -1 when not listed.
   int peer_load(const std::string& node, const std::string& peer, const std::string& field) {
-    auto h = health(node);
-    if (!h.is_object() || !h.contains("node"))
-      return -1;
-    for (auto& p : h["node"]["peers"])
-      if (p["name"] == peer)
-        return p["load"][field].get<int>();
-    return -1;
+    auto p = peer_entry(node, peer);
+    return p.is_object() ? p["load"][field].get<int>() : -1;
   }
 
   /// A chat turn through the gateway; the reply, or a `status` object when it failed.
