@@ -1174,12 +1174,16 @@ TEST_F(HostileTest, AnAgentsMessageWithNulNeverFailsAnotherUsersWrites) {
       json::array({send({{"task", "x" + nul}}), send({{nul, "y"}}), send({{"ok", "fine"}})});
   fake_llm_script done;
   done.tokens = {"done [FINAL]"};
-  std::vector<fake_llm_script> queue;
-  for (int i = 0; i < 6; ++i) {
-    queue.push_back(poison);
-    queue.push_back(done);
-  }
-  model.queue(queue);
+  // By who asks, not by queue order: the two agents of a collaborative run ask concurrently, and
+  // content_creation's messages to itself are refused before the mirror (an ASan run once gave
+  // it the poisoned script and lost the step's clean row that way). digital_marketing sends the
+  // messages on its first call of a step; a call after tool results ends the step.
+  model.respond([poison, done](const json& req) {
+    auto text = req.dump();
+    bool after_tools = text.find(R"("role":"tool")") != std::string::npos;
+    bool marketer = text.find("digital marketing strategist") != std::string::npos;
+    return marketer && !after_tools ? poison : done;
+  });
   std::atomic<bool> stop{false};
   std::atomic<int> created{0}, failed{0};
   std::thread good([&] {
