@@ -90,32 +90,24 @@ cluster() {
 }
 load() { /usr/bin/python3 "$root/bench/peers/cluster_load.py" "$@"; }
 
-echo "== workflows per second ($n three-step workflows, $clients clients, instant model)"
-psql_ -c "CREATE DATABASE standalone" postgres
-port=$(free_port)
-node standalone all all "$fast" "$port"
-printf '%-22s %s\n' "standalone serve" "$(load "http://127.0.0.1:$port" "$token" "$(dsn standalone)" "$n" "$clients")"
-stop_nodes
-for w in 1 2 3; do
-  psql_ -c "CREATE DATABASE c$w" postgres
-  cluster "c$w" "$w" "$fast"
-  printf '%-22s %s\n' "gateway + $w worker(s)" "$(load "$url" "$token" "$(dsn "c$w")" "$n" "$clients")"
+# rounds NAME MODEL_PORT FN: prints `FN URL` against a standalone serve, then against a gateway
+# with 1, 2 and 3 workers; each round on its own database (`db` holds its name).
+rounds() {
+  local name=$1 model=$2 fn=$3 w port
+  db=${name}_0
+  psql_ -c "CREATE DATABASE $db" postgres
+  port=$(free_port)
+  node "$db" all all "$model" "$port"
+  printf '%-22s %s\n' "standalone serve" "$("$fn" "http://127.0.0.1:$port")"
   stop_nodes
-done
-
-echo "== chat turns per second ($turns turns, $clients clients on a conversation each, instant model)"
-psql_ -c "CREATE DATABASE chat_standalone" postgres
-port=$(free_port)
-node chat_standalone all all "$fast" "$port"
-printf '%-22s %s\n' "standalone serve" "$(load chat "http://127.0.0.1:$port" "$turns" "$clients")"
-stop_nodes
-for w in 1 2 3; do
-  psql_ -c "CREATE DATABASE chat$w" postgres
-  cluster "chat$w" "$w" "$fast"
-  printf '%-22s %s\n' "gateway + $w worker(s)" "$(load chat "$url" "$turns" "$clients")"
-  stop_nodes
-done
-
+  for w in 1 2 3; do
+    db=${name}_$w
+    psql_ -c "CREATE DATABASE $db" postgres
+    cluster "$db" "$w" "$model"
+    printf '%-22s %s\n' "gateway + $w worker(s)" "$("$fn" "$url")"
+    stop_nodes
+  done
+}
 start_paused() { # URL [AGENTS_JSON] -> id of a paused execution (its model never answers)
   local id agents=${2:-'["chat"]'}
   id=$(curl -fsS -XPOST "$1/api/agents/workflows/execute" -H "Authorization: Bearer $token" \
@@ -130,24 +122,21 @@ start_paused() { # URL [AGENTS_JSON] -> id of a paused execution (its model neve
   done
   echo "$id"
 }
-echo "== agent messages per second ($messages messages over 6 paused executions, $clients clients)"
 paused_ids() { # URL -> six paused executions (chat, brand_design), comma-separated
   local ids=() i
   for i in 1 2 3 4 5 6; do ids+=("$(start_paused "$1" '["chat","brand_design"]')"); done
   (IFS=,; echo "${ids[*]}")
 }
-psql_ -c "CREATE DATABASE msg_standalone" postgres
-port=$(free_port)
-node msg_standalone all all "$slow" "$port"
-printf '%-22s %s\n' "standalone serve" \
-  "$(load msgs "http://127.0.0.1:$port" "$token" "$(paused_ids "http://127.0.0.1:$port")" "$messages" "$clients")"
-stop_nodes
-for w in 1 2 3; do
-  psql_ -c "CREATE DATABASE msg$w" postgres
-  cluster "msg$w" "$w" "$slow"
-  printf '%-22s %s\n' "gateway + $w worker(s)" "$(load msgs "$url" "$token" "$(paused_ids "$url")" "$messages" "$clients")"
-  stop_nodes
-done
+workflows_round() { load "$1" "$token" "$(dsn "$db")" "$n" "$clients"; }
+chat_round() { load chat "$1" "$turns" "$clients"; }
+messages_round() { load msgs "$1" "$token" "$(paused_ids "$1")" "$messages" "$clients"; }
+
+echo "== workflows per second ($n three-step workflows, $clients clients, instant model)"
+rounds wf "$fast" workflows_round
+echo "== chat turns per second ($turns turns, $clients clients on a conversation each, instant model)"
+rounds chat "$fast" chat_round
+echo "== agent messages per second ($messages messages over 6 paused executions, $clients clients)"
+rounds msg "$slow" messages_round
 
 echo "== a remote hop: PATCH state (pause) on a paused execution, 2000 sequential requests"
 psql_ -c "CREATE DATABASE hop_local" postgres

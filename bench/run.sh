@@ -31,7 +31,8 @@ case "$which" in
   chat) "${BUILD_DIR:-$root/build}/bench/chat_stream_bench" "$@" ;;
   workflow) "${BUILD_DIR:-$root/build}/bench/workflow_bench" "$@" ;;
   messages) "${BUILD_DIR:-$root/build}/bench/agent_message_bench" "$@" ;;
+  idle) "${BUILD_DIR:-$root/build}/bench/idle_agents_bench" "$@" ;;
   http) "${BUILD_DIR:-$root/build}/bench/http_rps_bench" "$@" ;;
   journal) "${BUILD_DIR:-$root/build}/bench/journal_bench" "$root/build-baseline/bin/pixelcraft" "$@" ;;
-  *) echo "usage: bench/run.sh chat|workflow|messages|http|journal [args]" >&2; exit 2 ;;
+  *) echo "usage: bench/run.sh chat|workflow|messages|idle|http|journal [args]" >&2; exit 2 ;;
 esac
