@@ -40,10 +40,6 @@ using clock_type = std::chrono::steady_clock;
 
 namespace {
 
-struct cfg_t : caf::actor_system_config {
-  cfg_t() { register_types(*this); }
-};
-
 /// Resident memory of this process, in bytes (VmRSS).
 long long rss_bytes() {
   std::ifstream in{"/proc/self/status"};
@@ -185,7 +181,8 @@ int main(int argc, char** argv) {
   int window = argc > 2 ? std::atoi(argv[2]) : 2000;
   std::string which = argc > 3 ? argv[3] : "both";
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
-  cfg_t cfg;
+  caf::actor_system_config cfg;
+  register_types(cfg);
   caf::actor_system sys{cfg};
   bool ok = true;
   if (which != "passivating")
