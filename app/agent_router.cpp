@@ -59,7 +59,7 @@ void forward(router_pointer self, node_agent_actor home,
   auto& st = self->state;
   auto addr = home.address();
   auto& waiting = st.waiting[addr];
-  if (waiting.size() >= st.opts.max_in_flight_per_peer) {
+  if (waiting.size() >= max_requests_per_peer) {
     rp.deliver(caf::make_error(errc::unavailable,
                                "the node serving this conversation is busy; retry shortly"));
     return;

@@ -8,7 +8,8 @@
 ///   for it (`home_atom`); when that is this node, or no node that runs work is linked (a
 ///   gateway alone), it runs here. A forwarded turn keeps its listener (the model's pieces
 ///   cross back to it) and its reply comes from the other node.
-/// - At most `max_in_flight_per_peer` turns wait on one peer (more: `errc::unavailable`, the
+/// - At most `max_requests_per_peer` (protocol.hpp) turns wait on one peer (more:
+/// `errc::unavailable`, the
 ///   caller answers 503). The router monitors each peer it forwards to: when the link goes
 ///   (a crash at once, a frozen host when the heartbeat gives up), the turns waiting on it fail
 ///   at once with `errc::unavailable` instead of running to their deadline; the next turn of
@@ -24,15 +25,12 @@
 
 #include <caf/fwd.hpp>
 
-#include <cstddef>
-
 namespace pixelcraft::app {
 
 struct agent_router_options {
   agent_registry_actor local;
   cluster_actor cluster;
   unsigned request_timeout_s = 120; ///< a turn's budget when it carries none
-  size_t max_in_flight_per_peer = 256;
 };
 
 agent_registry_actor spawn_agent_router(caf::actor_system& sys, agent_router_options opts);

@@ -131,8 +131,7 @@ runtime::runtime(caf::actor_system& sys, const config& cfg, runtime_inputs in) :
   api_.agents = agents;
   if (copts.link) {
     // Conversations' turns go to the node their id hashes to (API.md §14 placement).
-    auto router = spawn_agent_router(sys, {agents, cluster_, cfg.request_timeout_s,
-                                           agent_router_options{}.max_in_flight_per_peer});
+    auto router = spawn_agent_router(sys, {agents, cluster_, cfg.request_timeout_s});
     started("agent router", as_actor(router));
     api_.agents = router;
   }

@@ -1015,9 +1015,6 @@ bool from_peer(manager_pointer self) {
   return sender && sender->node() != self->node();
 }
 
-/// Requests forwarded to one other node and not yet answered, at most (more: 503, retry).
-constexpr size_t max_forwarded_per_peer = 256;
-
 /// Answers a request for execution `id`, which does not run here: `remote(manager, done)`
 /// when another node holds its lease and the cluster has a link to it (`done` must be called
 /// when the forwarded request ends, so a lost node fails it at once), else `here(row)` with
@@ -1043,7 +1040,7 @@ caf::result<T> elsewhere(manager_pointer self, const std::string& id, Remote rem
                 .then(
                     [self, rp, remote, owner](workflow_manager_actor& mgr) mutable {
                       // Backpressure (CAF has none across nodes): a bounded window per peer.
-                      if (self->state.forwarded[owner].size() >= max_forwarded_per_peer) {
+                      if (self->state.forwarded[owner].size() >= max_requests_per_peer) {
                         rp.deliver(caf::make_error(errc::unavailable,
                                                    "the node running the workflow is busy; "
                                                    "retry shortly"));

@@ -947,10 +947,17 @@ struct registry_state {
   agent_registry_options opts;
   std::map<std::string, agent_actor> agents; ///< key: agent id + '\n' + conversation id
   std::map<caf::actor_addr, std::string> keys;
+  int32_t conversation_agents = 0; ///< of `keys`, the conversations' (not workflows', one-shots')
   static inline const char* name = "pixelcraft.agent-registry";
 };
 
 using registry_pointer = agent_registry_actor::stateful_pointer<registry_state>;
+
+/// Keys are `agent \n conversation`, `agent \n wf:<id>` or `agent \n` (one-shot).
+bool is_conversation_key(const std::string& key) {
+  auto rest = std::string_view{key}.substr(key.find('\n') + 1);
+  return !rest.empty() && rest.rfind("wf:", 0) != 0;
+}
 
 /// The actor of (agent, conversation) or (agent, workflow), spawned on first use.
 agent_actor find_or_spawn(registry_pointer self, const agent_def* def,
@@ -962,6 +969,7 @@ agent_actor find_or_spawn(registry_pointer self, const agent_def* def,
     auto actor = self->spawn<caf::monitored>(agent_fn, def, conversation, workflow, st.opts,
                                              agent_registry_actor{self});
     st.keys[actor.address()] = key;
+    st.conversation_agents += !conversation.empty();
     it = st.agents.emplace(key, actor).first;
   }
   return it->second;
@@ -993,6 +1001,7 @@ agent_registry_actor::behavior_type registry_fn(registry_pointer self,
     auto found = st.agents.find(it->second);
     if (found != st.agents.end() && found->second.address() == dm.source)
       st.agents.erase(found);
+    st.conversation_agents -= is_conversation_key(it->second);
     st.keys.erase(it);
   });
   return {
@@ -1046,15 +1055,7 @@ agent_registry_actor::behavior_type registry_fn(registry_pointer self,
               counts[key.substr(0, key.find('\n'))].get<int>() + 1;
         return counts.dump();
       },
-      [self](load_atom) {
-        // Keys are `agent \n conversation`, `agent \n wf:<id>` or `agent \n` (one-shot).
-        int32_t n = 0;
-        for (const auto& [addr, key] : self->state.keys) {
-          auto rest = std::string_view{key}.substr(key.find('\n') + 1);
-          n += !rest.empty() && rest.rfind("wf:", 0) != 0;
-        }
-        return n;
-      },
+      [self](load_atom) { return self->state.conversation_agents; },
   };
 }
 

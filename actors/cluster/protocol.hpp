@@ -22,6 +22,7 @@
 #include <caf/type_id.hpp>
 #include <caf/typed_actor.hpp>
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -30,6 +31,10 @@ namespace pixelcraft {
 
 /// Bump on any change to a message that crosses nodes (2: conversation turns, `load_atom`).
 constexpr int32_t wire_version = 2;
+
+/// Requests one node keeps waiting on another at most (CAF has no backpressure across nodes):
+/// forwarded workflow requests and conversation turns each; more are answered 503, retry.
+constexpr size_t max_requests_per_peer = 256;
 
 /// `pixelcraft-wire-<wire_version>`.
 std::string wire_app_id();
