@@ -6,9 +6,11 @@
 /// - Durable: each execution's state, path and every completed step's result are saved to
 ///   `workflow_executions` before the next step starts. On start-up (and every few seconds)
 ///   the manager resumes executions that are pending, running, paused or awaiting approval
-///   and whose lease is free
-///   or expired, from their last completed step; a step that completed is never run again. A
-///   lease with an epoch (fencing) guarantees two servers never run one execution at once.
+///   and whose lease is free or expired, from their last completed step; a step that completed
+///   is never run again. A lease with an epoch (fencing) guarantees two servers never run one
+///   execution at once. A run that stopped on an error here (a save or load that failed: the
+///   database away, a statement timed out) keeps its lease and is resumed here within a second
+///   or two, not after the lease expires.
 /// - A step whose tool calls were held for a person (API.md §12) is not recorded: the run is
 ///   `awaiting_approval` (events `approval_requested`) until every approval it raised is
 ///   decided or expired (`approval_resolved`), then the step runs again with the decisions and

@@ -890,8 +890,10 @@ run_actor::behavior_type run_fn(run_pointer self, std::string id, manager_option
           [self](caf::error& err) {
             log::info(component, "workflow not claimed",
                       {{"workflow_id", self->state.id}, {"reason", caf::to_string(err)}});
-            // Another node runs it, or the database is away: the next scan retries.
-            abandon(self, {}, "the workflow is being resumed; retry shortly");
+            // Another node runs it (ends quietly), or the database is away (the manager tries
+            // again shortly; see `retry_later`).
+            abandon(self, err == errc::aborted ? caf::error{} : err,
+                    "the workflow is being resumed; retry shortly");
           });
   return {
       [self](wf_action_atom, const std::string&, const std::string& action) {
@@ -961,6 +963,8 @@ struct manager_state {
   std::map<std::string, std::map<uint64_t, std::function<void()>>> forwarded;
   uint64_t next_forward = 0;
   bool scan_timer_armed = false;
+  /// Executions whose run stopped on an error here, by id: how many times in a row.
+  std::map<std::string, int> retries;
   static inline const char* name = "pixelcraft.workflow-manager";
 };
 
@@ -1006,6 +1010,27 @@ void ensure_running(manager_pointer self, const std::string& id) {
   auto run = self->spawn<caf::monitored + caf::linked>(run_fn, id, st.opts);
   st.runs.emplace(id, run);
   st.ids.emplace(run.address(), id);
+}
+
+/// A run that stopped on an error (a save, load or claim that failed: the database away, a
+/// statement timed out) still holds its lease, and no scan would resume the execution before the
+/// lease expires (`lease_s`): run it again here after 1, 2, 4, 8 s, then leave it to the scans.
+/// Its claim keeps the epoch (the lease is ours), so it goes on from the last recorded step. Not
+/// after a normal end, a lease lost to another node (`errc::aborted`) or a shutdown.
+void retry_later(manager_pointer self, const std::string& id, const caf::error& reason) {
+  auto& st = self->state;
+  if (!reason || reason == errc::aborted || reason.category() == caf::atom("exit")) {
+    st.retries.erase(id);
+    return;
+  }
+  auto& n = st.retries[id];
+  if (n >= 4) {
+    st.retries.erase(id);
+    return;
+  }
+  log::info(component, "workflow run stopped on an error; running it again shortly",
+            {{"workflow_id", id}, {"error", caf::to_string(reason)}});
+  self->delayed_send(self, std::chrono::seconds(1 << n++), wf_run_atom_v, id);
 }
 
 /// Whether the current request came from another node (a peer's node agent delegates it as
@@ -1094,8 +1119,10 @@ manager_impl::behavior_type manager_fn(manager_pointer self, manager_options opt
     auto it = st.ids.find(dm.source);
     if (it == st.ids.end())
       return;
-    st.runs.erase(it->second);
+    auto id = it->second;
+    st.runs.erase(id);
     st.ids.erase(it);
+    retry_later(self, id, dm.reason);
   });
   if (self->state.opts.run_here)
     self->send(self, wf_scan_atom_v);

@@ -239,6 +239,32 @@ public:
     return out;
   }
 
+  /// The unfinished executions and the nodes' warnings: what a failed wait prints.
+  std::string stuck() {
+    std::string out;
+    {
+      pqxx::connection c{dsn};
+      pqxx::read_transaction t{c};
+      for (auto row :
+           t.exec("SELECT id::text, current_state, current_step, coalesce(lease_owner, '-'),"
+                  " lease_epoch, coalesce(extract(epoch FROM lease_expires_at - now())::int, 0),"
+                  " (SELECT count(*) FROM workflow_events e WHERE e.workflow_execution_id = w.id)"
+                  " FROM workflow_executions w WHERE completed_at IS NULL"))
+        out += "execution " + row[0].as<std::string>() + " " + row[1].as<std::string>() + " step " +
+               row[2].as<std::string>() + " owner " + row[3].as<std::string>() + " epoch " +
+               row[4].as<std::string>() + " lease " + row[5].as<std::string>() + " s, events " +
+               row[6].as<std::string>() + "\n";
+    }
+    for (auto& [name, node] : nodes) {
+      std::istringstream in{node->stderr_text()};
+      std::string line;
+      while (std::getline(in, line))
+        if (line.find("\"level\":\"info\"") == std::string::npos)
+          out += name + ": " + line.substr(0, 400) + "\n";
+    }
+    return out;
+  }
+
   /// Every execution completed once: events 1..N each once, one `workflow_completed`, each of
   /// its three agents once in the path.
   void expect_each_completed_once() {
@@ -298,7 +324,7 @@ TEST_F(ClusterTest, AKilledWorkersWorkflowsFinishOnAnotherNodeOnceAndInOrder) {
             101);
   nodes["w1"]->kill9();
   // Every execution completes, on w2 for w1's; the gateway sees w1 go.
-  ASSERT_TRUE(eventually([&] { return owners().empty(); }, 60)) << testing::PrintToString(owners());
+  ASSERT_TRUE(eventually([&] { return owners().empty(); }, 60)) << stuck();
   EXPECT_NE(peer_status("gw", "w1"), "up");
   // The survivors kept their own link through w1's death.
   EXPECT_EQ(cluster_log("gw").find("link to peer lost\",\"peer\":\"w2"), std::string::npos)
@@ -339,7 +365,7 @@ TEST_F(ClusterTest, AKilledWorkersWorkflowsFinishOnAnotherNodeOnceAndInOrder) {
     execute({"chat", "brand_design", "content_creation"});
   EXPECT_TRUE(eventually([&] { return owners()["w1"] > 0; }, 10))
       << "the restarted worker takes work";
-  ASSERT_TRUE(eventually([&] { return owners().empty(); }, 60)) << testing::PrintToString(owners());
+  ASSERT_TRUE(eventually([&] { return owners().empty(); }, 60)) << stuck();
   expect_each_completed_once();
 }
 
@@ -351,7 +377,7 @@ TEST_F(ClusterTest, AFrozenWorkersWorkflowsFinishElsewhereAndItRecordsNothingSta
   // A frozen host: its connections stay up, so only the heartbeats (10 s) and its missing
   // beats in the database tell. Its executions move to w2 meanwhile.
   ::kill(nodes["w1"]->pid(), SIGSTOP);
-  ASSERT_TRUE(eventually([&] { return owners().empty(); }, 40)) << testing::PrintToString(owners());
+  ASSERT_TRUE(eventually([&] { return owners().empty(); }, 40)) << stuck();
   EXPECT_NE(peer_status("gw", "w1"), "up");
   // It comes back: every save or lease renewal it still had queued is refused (the epoch moved
   // on), so nothing completes twice and no event is written after the end.
@@ -485,7 +511,7 @@ TEST_F(ClusterTest, AgentMessagesThroughTheGatewayArriveOnceInOrderAndAreMirrore
     ASSERT_EQ(r.status, 201) << r.body;
     EXPECT_EQ(json::parse(r.body)["status"], "delivered") << r.body;
   }
-  ASSERT_TRUE(eventually([&] { return owners().empty(); }, 30)) << testing::PrintToString(owners());
+  ASSERT_TRUE(eventually([&] { return owners().empty(); }, 30)) << stuck();
   // brand_design's step saw each message once, in the order sent.
   std::string seen;
   for (auto& req : model.requests())
@@ -562,7 +588,7 @@ TEST_F(ClusterTest, APartitionedWorkerIsFencedOutAndRejoins) {
   // The cut: w1 keeps running, but reaches neither its peers nor the database. Its executions
   // resume on w2 once its beats stop.
   ASSERT_TRUE(ns.set_link(false));
-  ASSERT_TRUE(eventually([&] { return owners().empty(); }, 40)) << testing::PrintToString(owners());
+  ASSERT_TRUE(eventually([&] { return owners().empty(); }, 40)) << stuck();
   EXPECT_NE(peer_status("gw", "w1"), "up");
   EXPECT_EQ(peer_status("gw", "w2"), "up") << "the cut cost the others their link";
   // The link comes back: whatever w1 still had under way is refused (the epoch moved on), it
@@ -573,7 +599,7 @@ TEST_F(ClusterTest, APartitionedWorkerIsFencedOutAndRejoins) {
   expect_each_completed_once();
   // The cluster carries on with the node back.
   execute({"chat", "brand_design", "content_creation"});
-  ASSERT_TRUE(eventually([&] { return owners().empty(); }, 30));
+  ASSERT_TRUE(eventually([&] { return owners().empty(); }, 30)) << stuck();
   expect_each_completed_once();
 }
 
@@ -606,7 +632,7 @@ TEST_F(ClusterTest, NodesOfAnotherCaOrWireVersionAreRefused) {
       << cluster_log("gw") << cluster_log("rogue");
   // And work placed through the gateway never lands on them.
   auto id = execute({"chat"});
-  ASSERT_TRUE(eventually([&] { return owners().empty(); }, 30));
+  ASSERT_TRUE(eventually([&] { return owners().empty(); }, 30)) << stuck();
   pqxx::connection c{dsn};
   pqxx::read_transaction t{c};
   EXPECT_EQ(t.exec1("SELECT current_state FROM workflow_executions WHERE id = '" + id + "'")[0]

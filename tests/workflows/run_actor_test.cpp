@@ -37,6 +37,9 @@ struct store_state {
   bool hold_saves = false;
   std::deque<std::pair<std::string, caf::typed_response_promise<std::string>>> held;
   size_t max_held_saves = 0;
+  int saves_seen = 0;
+  int fail_save = 0; ///< this save (1 = the first) fails, as when the database is away
+  int claims = 0;
   static inline const char* name = "test.workflow-store";
 
   std::string save(const json& changes) {
@@ -89,8 +92,12 @@ caf::behavior store_standin(store_pointer self) {
           st.max_held_saves = std::max(st.max_held_saves, saves);
           return rp;
         }
-        if (op == "wf_claim")
+        if (op == "wf_claim") {
+          ++st.claims;
           return std::string{R"({"lease_epoch":1})"};
+        }
+        if (op == "wf_save" && ++st.saves_seen == st.fail_save)
+          return caf::make_error(errc::unavailable, "database unavailable");
         if (op == "wf_save")
           return st.save(a);
         return ok();
@@ -197,4 +204,21 @@ TEST_F(RunActorTest, AnActionDuringTheClaimIsAnsweredFromTheLoadedExecution) {
   EXPECT_EQ(out["current_state"], "cancelled");
   std::vector<std::string> expected = {"state_changed", "workflow_cancelled"};
   EXPECT_EQ(db->state.events, expected);
+}
+
+TEST_F(RunActorTest, ARunStoppedByAFailedSaveResumesHereWithoutWaitingForItsLease) {
+  db->state.fail_save = 3; // the chat step's result: the database was away for a moment
+  start();
+  // The run stopped; nothing after the failed save was stored.
+  std::vector<std::string> before = {"state_changed", "step_started"};
+  EXPECT_EQ(db->state.events, before);
+  EXPECT_EQ(db->state.claims, 1);
+  // A second later (not the 30 s lease) the manager runs it again: the claim keeps the lease,
+  // and the run goes on from the last recorded step (here, the start) to the end.
+  sched.advance_time(std::chrono::seconds(1));
+  sched.run();
+  EXPECT_EQ(db->state.claims, 2);
+  EXPECT_EQ(db->state.row["current_state"], "completed");
+  EXPECT_EQ(db->state.row["execution_path"], json::array({"chat", "brand_design"}));
+  EXPECT_EQ(db->state.events.back(), "workflow_completed");
 }
