@@ -13,6 +13,8 @@
 
 #include <chrono>
 #include <map>
+#include <set>
+#include <unordered_map>
 #include <vector>
 
 namespace pixelcraft::http {
@@ -36,27 +38,36 @@ struct hub_state {
   size_t max_backlog = 4u << 20;
   std::chrono::milliseconds db_timeout{5000};
   std::map<uint64_t, monitor> monitors;
+  /// The monitors of each workflow: an event visits only its own (one workflow may have 10k).
+  std::unordered_map<std::string, std::set<uint64_t>> by_workflow;
   static inline const char* name = "pixelcraft.monitor-hub";
 };
 
 using hub_pointer = monitor_hub_actor::stateful_pointer<hub_state>;
 
-/// Queues one event on the socket; returns the frame's size (0 if it was already sent).
-size_t send_event(monitor& m, const json& e) {
-  auto seq = e.value("seq", int64_t{0});
+/// The frame of one stored event, the same for every monitor of its workflow.
+std::string event_frame(const std::string& workflow_id, const json& e) {
+  return json{{"type", "workflow_update"},
+              {"workflow_id", workflow_id},
+              {"seq", e.value("seq", int64_t{0})},
+              {"event_type", e["event_type"]},
+              {"data", e.value("data", json::object())},
+              {"timestamp", e["timestamp"]}}
+      .dump();
+}
+
+/// Queues event `seq` (its `frame`) on the socket; returns the frame's size (0 if it was
+/// already sent).
+size_t send_frame(monitor& m, int64_t seq, const std::string& frame) {
   if (seq <= m.last_seq)
     return 0; // already reflected or sent
   m.last_seq = seq;
-  auto frame = json{{"type", "workflow_update"},
-                    {"workflow_id", m.sub.workflow_id},
-                    {"seq", seq},
-                    {"event_type", e["event_type"]},
-                    {"data", e.value("data", json::object())},
-                    {"timestamp", e["timestamp"]}}
-                   .dump();
-  auto size = frame.size();
-  m.sub.session->send_text(std::move(frame));
-  return size;
+  m.sub.session->send_text(frame);
+  return frame.size();
+}
+
+size_t send_event(monitor& m, const json& e) {
+  return send_frame(m, e.value("seq", int64_t{0}), event_frame(m.sub.workflow_id, e));
 }
 
 void make_ready(hub_pointer self, uint64_t id) {
@@ -76,7 +87,13 @@ void drop(hub_pointer self, uint64_t id, uint16_t code, const std::string& reaso
     return;
   if (code)
     it->second.sub.session->close(code, reason);
-  self->state.monitors.erase(it);
+  auto& st = self->state;
+  if (auto w = st.by_workflow.find(it->second.sub.workflow_id); w != st.by_workflow.end()) {
+    w->second.erase(id);
+    if (w->second.empty())
+      st.by_workflow.erase(w);
+  }
+  st.monitors.erase(it);
 }
 
 /// Sends monitor `id` the stored events after `since`, then what was buffered meanwhile.
@@ -107,18 +124,23 @@ monitor_hub_actor::behavior_type hub_fn(hub_pointer self, db_actor db, unsigned 
   self->delayed_send(self, ping_every, tick_atom_v);
   return {
       [self](wf_event_atom, const std::string& workflow_id, const std::string& text) {
+        auto& st = self->state;
+        auto watchers = st.by_workflow.find(workflow_id);
+        if (watchers == st.by_workflow.end())
+          return;
         auto e = parse_json(text); // our own event text
         if (!e.is_object())
           return;
+        auto seq = e.value("seq", int64_t{0});
+        auto frame = event_frame(workflow_id, e); // once, for all of them
         std::vector<std::pair<uint64_t, int64_t>> behind;
-        for (auto& [id, m] : self->state.monitors) {
-          if (m.sub.workflow_id != workflow_id)
-            continue;
+        for (auto id : watchers->second) {
+          auto& m = st.monitors.at(id);
           if (!m.ready) {
             m.buffered.push_back(e);
             continue;
           }
-          if (e.value("seq", int64_t{0}) > m.last_seq + 1) {
+          if (seq > m.last_seq + 1) {
             // A gap: events of an execution on another node that were sent while the link
             // was down. They are stored; fetch them, holding live ones back meanwhile.
             m.ready = false;
@@ -126,11 +148,11 @@ monitor_hub_actor::behavior_type hub_fn(hub_pointer self, db_actor db, unsigned 
             catch_up(self, id, m.sub.workflow_id, m.last_seq);
             continue;
           }
-          if (m.sub.session->unsent_bytes() > self->state.max_backlog + m.catch_up_bytes) {
+          if (m.sub.session->unsent_bytes() > st.max_backlog + m.catch_up_bytes) {
             behind.emplace_back(id, m.last_seq);
             continue;
           }
-          send_event(m, e);
+          send_frame(m, seq, frame);
         }
         for (auto [id, seq] : behind) {
           log::info("pixelcraft.http", "workflow monitor closed: too far behind",
@@ -145,8 +167,9 @@ monitor_hub_actor::behavior_type hub_fn(hub_pointer self, db_actor db, unsigned 
         auto since = sub.since;
         monitor m;
         m.sub = std::move(sub);
-        self->state.monitors[id] = std::move(m);
         auto& st = self->state;
+        st.monitors[id] = std::move(m);
+        st.by_workflow[wf].insert(id);
         if (since < 0) {
           st.monitors[id].last_seq = 0;
           self->request(st.db, st.db_timeout, db_op_atom_v, std::string{"wf_load"},
