@@ -779,6 +779,13 @@ std::unique_ptr<http_server> http_server::start(const server_options& opts, hand
                     .max_field_count(opts.max_header_count)
                     .max_body_size(opts.max_body_bytes))
             .max_parallel_connections(hard_cap)
+            // Small frames (SSE pieces, monitor events) go out at once: with Nagle, a frame
+            // written while the previous one is unacknowledged waits for the client's
+            // delayed ACK (up to 40 ms on Linux).
+            .socket_options_setter([](restinio::socket_options_t& o) {
+              asio::error_code ec;
+              o.set_option(asio::ip::tcp::no_delay{true}, ec);
+            })
             .acceptor_post_bind_hook([bound](asio::ip::tcp::acceptor& a) {
               bound->set_value(a.local_endpoint().port());
             })
