@@ -3,7 +3,9 @@
 #   bash bench/run.sh chat [streams] [tokens] [token_delay_ms]
 #   bash bench/run.sh workflow [workflows] [messages]
 #   bash bench/run.sh messages [messages] [window]
+#   bash bench/run.sh idle [conversations] [window] [kept|passivating]
 #   bash bench/run.sh http [connections] [seconds_per_phase] [rounds]
+#   bash bench/run.sh fanout [monitors] [client_threads] [tokens_per_step]
 #   bash bench/run.sh journal [workflows] [rounds]   (baseline: BASELINE_COMMIT, default the
 #     commit before the step journal, built once into build-baseline/ from a git worktree)
 set -euo pipefail
@@ -33,6 +35,7 @@ case "$which" in
   messages) "${BUILD_DIR:-$root/build}/bench/agent_message_bench" "$@" ;;
   idle) "${BUILD_DIR:-$root/build}/bench/idle_agents_bench" "$@" ;;
   http) "${BUILD_DIR:-$root/build}/bench/http_rps_bench" "$@" ;;
+  fanout) "${BUILD_DIR:-$root/build}/bench/ws_fanout_bench" "$@" ;;
   journal) "${BUILD_DIR:-$root/build}/bench/journal_bench" "$root/build-baseline/bin/pixelcraft" "$@" ;;
-  *) echo "usage: bench/run.sh chat|workflow|messages|idle|http|journal [args]" >&2; exit 2 ;;
+  *) echo "usage: bench/run.sh chat|workflow|messages|idle|http|fanout|journal [args]" >&2; exit 2 ;;
 esac
