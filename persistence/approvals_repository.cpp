@@ -44,7 +44,8 @@ namespace {
 /// (the dedupe key keeps it one). The step that raises it is answered as the source's step
 /// was when it raised its own: pending.
 std::string approval_copy(pqxx::work& w, const approval_request& in) {
-  auto r = w.exec_params(
+  auto r = exec_cached(
+      w,
       "INSERT INTO approvals (state, tool, effect, agent_type, arguments, reason,"
       " workflow_execution_id, conversation_id, step, owner_id, dedupe_key, requested_at,"
       " expires_at, decided_at, decided_by, note, result)"
@@ -59,8 +60,8 @@ std::string approval_copy(pqxx::work& w, const approval_request& in) {
       pg_text(in.owner_id), pg_text(in.dedupe_key));
   if (!r.empty())
     return r[0][0].as<std::string>();
-  auto existing = w.exec_params(
-      "SELECT pixelcraft_approval_json(a)::text FROM approvals a WHERE a.dedupe_key = $1",
+  auto existing = exec_cached(
+      w, "SELECT pixelcraft_approval_json(a)::text FROM approvals a WHERE a.dedupe_key = $1",
       pg_text(in.dedupe_key));
   if (existing.empty())
     throw db_error{errc::not_found, "the replayed execution raised no such approval"};
@@ -78,7 +79,8 @@ std::string approval_add(pqxx::connection& c, const approval_request& in) {
     return out;
   }
   // With a dedupe key, the first request's approval is the answer to every later one.
-  auto r = w.exec_params(
+  auto r = exec_cached(
+      w,
       "INSERT INTO approvals (tool, effect, agent_type, arguments, reason, workflow_execution_id,"
       " conversation_id, step, owner_id, dedupe_key, expires_at)"
       " VALUES ($1, $2, $3, $4::jsonb, $5, nullif($6, ''), nullif($7, ''), nullif($8, 0),"
@@ -93,18 +95,20 @@ std::string approval_add(pqxx::connection& c, const approval_request& in) {
   if (!r.empty())
     out = r[0][0].as<std::string>();
   else
-    out = one_or_throw(w.exec_params("SELECT pixelcraft_approval_json(a)::text FROM approvals a"
-                                     " WHERE a.dedupe_key = $1",
-                                     pg_text(in.dedupe_key)));
+    out = one_or_throw(exec_cached(w,
+                                   "SELECT pixelcraft_approval_json(a)::text FROM approvals a"
+                                   " WHERE a.dedupe_key = $1",
+                                   pg_text(in.dedupe_key)));
   w.commit();
   return out;
 }
 
 std::string approval_get(pqxx::connection& c, const approval_filter& f) {
   pqxx::read_transaction t{c};
-  return one_or_throw(t.exec_params("SELECT pixelcraft_approval_json(a)::text FROM approvals a"
-                                    " WHERE a.id::text = $1 AND ($2 = '' OR a.owner_id = $2)",
-                                    pg_text(f.approval_id), pg_text(f.viewer)));
+  return one_or_throw(exec_cached(t,
+                                  "SELECT pixelcraft_approval_json(a)::text FROM approvals a"
+                                  " WHERE a.id::text = $1 AND ($2 = '' OR a.owner_id = $2)",
+                                  pg_text(f.approval_id), pg_text(f.viewer)));
 }
 
 std::string approval_list(pqxx::connection& c, const approval_filter& f) {
@@ -115,15 +119,16 @@ std::string approval_list(pqxx::connection& c, const approval_filter& f) {
 
 std::string approval_decide(pqxx::connection& c, const approval_decision& d) {
   pqxx::work w{c};
-  auto r = w.exec_params("UPDATE approvals a SET state = $2, decided_at = now(), decided_by = $3,"
-                         " note = nullif($4, '')"
-                         " WHERE a.id::text = $1 AND a.state = 'pending' AND a.expires_at > now()"
-                         " RETURNING pixelcraft_approval_json(a)::text",
-                         pg_text(d.approval_id), d.approve ? "approved" : "denied",
-                         pg_text(d.decided_by), pg_text(d.note));
+  auto r = exec_cached(w,
+                       "UPDATE approvals a SET state = $2, decided_at = now(), decided_by = $3,"
+                       " note = nullif($4, '')"
+                       " WHERE a.id::text = $1 AND a.state = 'pending' AND a.expires_at > now()"
+                       " RETURNING pixelcraft_approval_json(a)::text",
+                       pg_text(d.approval_id), d.approve ? "approved" : "denied",
+                       pg_text(d.decided_by), pg_text(d.note));
   if (r.empty()) {
     auto exists =
-        w.exec_params("SELECT 1 FROM approvals WHERE id::text = $1", pg_text(d.approval_id));
+        exec_cached(w, "SELECT 1 FROM approvals WHERE id::text = $1", pg_text(d.approval_id));
     if (exists.empty())
       throw db_error(errc::not_found, "approval not found");
     throw db_error(errc::failed_precondition, "the approval was already decided or has expired");
@@ -136,10 +141,11 @@ std::string approval_set_result(pqxx::connection& c, const std::string& id,
                                 const std::string& result) {
   auto doc = pg_json_text(result);
   pqxx::work w{c};
-  auto out = one_or_throw(w.exec_params("UPDATE approvals a SET result = $2::jsonb"
-                                        " WHERE a.id::text = $1"
-                                        " RETURNING pixelcraft_approval_json(a)::text",
-                                        pg_text(id), doc));
+  auto out = one_or_throw(exec_cached(w,
+                                      "UPDATE approvals a SET result = $2::jsonb"
+                                      " WHERE a.id::text = $1"
+                                      " RETURNING pixelcraft_approval_json(a)::text",
+                                      pg_text(id), doc));
   w.commit();
   return out;
 }

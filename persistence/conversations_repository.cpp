@@ -21,7 +21,7 @@ bool visible(const pqxx::row& row, const conversation_access& a) {
 
 void require_visible(pqxx::transaction_base& t, const conversation_access& a,
                      const std::string& id) {
-  auto r = t.exec_params("SELECT owner_id FROM conversations WHERE id = $1", id);
+  auto r = exec_cached(t, "SELECT owner_id FROM conversations WHERE id = $1", id);
   if (r.empty() || !visible(r[0], a))
     throw db_error{errc::not_found, "conversation not found"};
 }
@@ -50,7 +50,7 @@ conversation_opened conv_open(pqxx::connection& c, const conversation_access& a,
   auto owner = pg_text(a.owner_id);
   auto agent = agent_type.empty() ? std::string{"chat"} : pg_text(agent_type);
   if (!id.empty()) {
-    auto r = w.exec_params("SELECT owner_id FROM conversations WHERE id = $1 FOR SHARE", id);
+    auto r = exec_cached(w, "SELECT owner_id FROM conversations WHERE id = $1 FOR SHARE", id);
     if (!r.empty()) {
       if (!visible(r[0], a))
         throw db_error{errc::not_found, "conversation not found"};
@@ -58,10 +58,11 @@ conversation_opened conv_open(pqxx::connection& c, const conversation_access& a,
       return {id, false};
     }
   }
-  auto row = w.exec_params1("INSERT INTO conversations (id, owner_id, agent_type) VALUES ("
-                            " coalesce(nullif($1, ''), gen_random_uuid()::text), $2, $3)"
-                            " ON CONFLICT (id) DO NOTHING RETURNING id",
-                            id, or_null(owner), agent);
+  auto row = exec_cached1(w,
+                          "INSERT INTO conversations (id, owner_id, agent_type) VALUES ("
+                          " coalesce(nullif($1, ''), gen_random_uuid()::text), $2, $3)"
+                          " ON CONFLICT (id) DO NOTHING RETURNING id",
+                          id, or_null(owner), agent);
   w.commit();
   return {row[0].as<std::string>(), true};
 }
@@ -71,9 +72,10 @@ std::string conv_read(pqxx::connection& c, const conversation_access& a, int32_t
   pqxx::read_transaction t{c};
   auto id = pg_text(a.conversation_id);
   require_visible(t, a, id);
-  auto total = t.exec_params1("SELECT count(*) FROM messages WHERE conversation_id = $1", id)[0]
+  auto total = exec_cached1(t, "SELECT count(*) FROM messages WHERE conversation_id = $1", id)[0]
                    .as<long long>();
-  auto items = t.exec_params1(
+  auto items = exec_cached1(
+      t,
       std::string{"SELECT coalesce(jsonb_agg("} + message_json_sql +
           " ORDER BY m.created_at, m.id), '[]'::jsonb)::text FROM (SELECT * FROM messages"
           " WHERE conversation_id = $1 ORDER BY created_at, id LIMIT $2 OFFSET $3) m",
@@ -84,12 +86,13 @@ std::string conv_read(pqxx::connection& c, const conversation_access& a, int32_t
 
 std::vector<chat_line> conv_recent(pqxx::connection& c, const std::string& id, int32_t limit) {
   pqxx::read_transaction t{c};
-  auto r = t.exec_params("SELECT role, content FROM (SELECT role, content, created_at, id"
-                         " FROM messages WHERE conversation_id = $1"
-                         " AND role IN ('user', 'assistant')"
-                         " ORDER BY created_at DESC, id DESC LIMIT $2) m"
-                         " ORDER BY created_at, id",
-                         pg_text(id), limit);
+  auto r = exec_cached(t,
+                       "SELECT role, content FROM (SELECT role, content, created_at, id"
+                       " FROM messages WHERE conversation_id = $1"
+                       " AND role IN ('user', 'assistant')"
+                       " ORDER BY created_at DESC, id DESC LIMIT $2) m"
+                       " ORDER BY created_at, id",
+                       pg_text(id), limit);
   std::vector<chat_line> out;
   out.reserve(r.size());
   for (const auto& row : r)
@@ -101,11 +104,12 @@ int64_t conv_delete(pqxx::connection& c, const conversation_access& a) {
   pqxx::work w{c};
   auto id = pg_text(a.conversation_id);
   require_visible(w, a, id);
-  auto n = w.exec_params1("WITH d AS (DELETE FROM messages WHERE conversation_id = $1"
-                          " RETURNING 1) SELECT count(*) FROM d",
-                          id)[0]
+  auto n = exec_cached1(w,
+                        "WITH d AS (DELETE FROM messages WHERE conversation_id = $1"
+                        " RETURNING 1) SELECT count(*) FROM d",
+                        id)[0]
                .as<int64_t>();
-  w.exec_params0("DELETE FROM conversations WHERE id = $1", id);
+  exec_cached0(w, "DELETE FROM conversations WHERE id = $1", id);
   w.commit();
   return n;
 }
@@ -118,11 +122,12 @@ bool msg_add(pqxx::transaction_base& w, const new_chat_message& m) {
   auto id = pg_text(m.conversation_id);
   auto tokens_in = m.tokens_in < 0 ? std::string{} : std::to_string(m.tokens_in);
   auto tokens_out = m.tokens_out < 0 ? std::string{} : std::to_string(m.tokens_out);
-  w.exec_params0("INSERT INTO messages (conversation_id, role, content, agent_type, metadata,"
-                 " tokens_in, tokens_out) VALUES ($1, $2, $3, $4, $5::jsonb, $6::int, $7::int)",
-                 id, pg_text(m.role), pg_text(m.content), pg_text(m.agent_type),
-                 json_object_text(m.metadata), or_null(tokens_in), or_null(tokens_out));
-  w.exec_params0("UPDATE conversations SET updated_at = now() WHERE id = $1", id);
+  exec_cached0(w,
+               "INSERT INTO messages (conversation_id, role, content, agent_type, metadata,"
+               " tokens_in, tokens_out) VALUES ($1, $2, $3, $4, $5::jsonb, $6::int, $7::int)",
+               id, pg_text(m.role), pg_text(m.content), pg_text(m.agent_type),
+               json_object_text(m.metadata), or_null(tokens_in), or_null(tokens_out));
+  exec_cached0(w, "UPDATE conversations SET updated_at = now() WHERE id = $1", id);
   return true;
 }
 
@@ -134,12 +139,13 @@ bool log_add(pqxx::transaction_base& w, const agent_log_entry& e) {
   auto conv = pg_text(e.conversation_id);
   auto exec = pg_text(e.workflow_execution_id);
   auto error = pg_text(e.error_message);
-  w.exec_params0("INSERT INTO agent_logs (agent_type, action, conversation_id,"
-                 " workflow_execution_id, input_data, output_data, execution_time_ms, status,"
-                 " error_message) VALUES ($1, $2, $3, $4::uuid, $5::jsonb, $6::jsonb, $7, $8, $9)",
-                 pg_text(e.agent_type), pg_text(e.action), or_null(conv), or_null(exec),
-                 json_object_text(e.input_data), json_object_text(e.output_data),
-                 e.execution_time_ms, pg_text(e.status), or_null(error));
+  exec_cached0(w,
+               "INSERT INTO agent_logs (agent_type, action, conversation_id,"
+               " workflow_execution_id, input_data, output_data, execution_time_ms, status,"
+               " error_message) VALUES ($1, $2, $3, $4::uuid, $5::jsonb, $6::jsonb, $7, $8, $9)",
+               pg_text(e.agent_type), pg_text(e.action), or_null(conv), or_null(exec),
+               json_object_text(e.input_data), json_object_text(e.output_data), e.execution_time_ms,
+               pg_text(e.status), or_null(error));
   return true;
 }
 

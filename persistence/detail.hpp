@@ -35,6 +35,43 @@ template <class F> auto committed(pqxx::connection& c, F&& f) {
   return out;
 }
 
+/// The prepared statement name of `sql`: "px_" and 16 hex digits of its hash.
+std::string prepared_name(const std::string& sql);
+
+/// Runs `sql` (a fixed text: never one built from values) as a statement prepared on the
+/// transaction's connection: PostgreSQL parses and plans it, and inlines the SQL functions it
+/// calls, once per connection instead of at every call (1.8x lead submits, bench/RESULTS.md).
+/// Named by a hash of the text; libpqxx registers it at its first use on a connection (and
+/// again after a reconnect), and declaring the same definition again is a no-op. Protocol-level
+/// prepared statements: PgBouncer in transaction mode needs 1.21+ with max_prepared_statements.
+template <class... Args>
+pqxx::result exec_cached(pqxx::transaction_base& t, const std::string& sql, Args&&... args) {
+  auto name = prepared_name(sql);
+  t.conn().prepare(name, sql);
+  return t.exec_prepared(name, std::forward<Args>(args)...);
+}
+
+/// `exec_cached` that expects exactly `rows` rows (`pqxx::unexpected_rows` otherwise).
+template <class... Args>
+pqxx::result exec_cached_n(size_t rows, pqxx::transaction_base& t, const std::string& sql,
+                           Args&&... args) {
+  auto r = exec_cached(t, sql, std::forward<Args>(args)...);
+  if (r.size() != rows)
+    throw pqxx::unexpected_rows{"expected " + std::to_string(rows) + " row(s), got " +
+                                std::to_string(r.size())};
+  return r;
+}
+
+template <class... Args>
+pqxx::row exec_cached1(pqxx::transaction_base& t, const std::string& sql, Args&&... args) {
+  return exec_cached_n(1, t, sql, std::forward<Args>(args)...)[0];
+}
+
+template <class... Args>
+pqxx::result exec_cached0(pqxx::transaction_base& t, const std::string& sql, Args&&... args) {
+  return exec_cached_n(0, t, sql, std::forward<Args>(args)...);
+}
+
 /// The one safety net for text bound to a statement (API.md §1 v1.1): PostgreSQL's `text` and
 /// `jsonb` refuse a NUL character (a jsonb `\u0000` fails the whole statement, and libpq cuts a
 /// text parameter at a NUL byte) and the server refuses invalid UTF-8. Client, model and vendor

@@ -7,21 +7,24 @@ namespace pixelcraft::persistence::detail {
 idempotency_claim idem_begin(pqxx::connection& c, const std::string& scope, const std::string& key,
                              const std::string& hash, int ttl_hours) {
   pqxx::work w{c};
-  w.exec_params0("DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND ("
-                 " expires_at < now() OR (status_code IS NULL"
-                 " AND created_at < now() - interval '60 seconds'))",
-                 scope, key);
-  auto claimed = w.exec_params("INSERT INTO idempotency_keys (scope, key, request_hash, expires_at)"
-                               " VALUES ($1, $2, $3, now() + make_interval(hours => $4))"
-                               " ON CONFLICT DO NOTHING RETURNING 1",
-                               scope, key, hash, ttl_hours);
+  exec_cached0(w,
+               "DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND ("
+               " expires_at < now() OR (status_code IS NULL"
+               " AND created_at < now() - interval '60 seconds'))",
+               scope, key);
+  auto claimed = exec_cached(w,
+                             "INSERT INTO idempotency_keys (scope, key, request_hash, expires_at)"
+                             " VALUES ($1, $2, $3, now() + make_interval(hours => $4))"
+                             " ON CONFLICT DO NOTHING RETURNING 1",
+                             scope, key, hash, ttl_hours);
   idempotency_claim out;
   if (!claimed.empty()) {
     out.state = "new";
   } else {
-    auto r = w.exec_params1("SELECT request_hash, status_code, response_body FROM"
-                            " idempotency_keys WHERE scope = $1 AND key = $2",
-                            scope, key);
+    auto r = exec_cached1(w,
+                          "SELECT request_hash, status_code, response_body FROM"
+                          " idempotency_keys WHERE scope = $1 AND key = $2",
+                          scope, key);
     if (r[0].as<std::string>() != hash) {
       out.state = "conflict";
     } else if (r[1].is_null()) {
@@ -39,18 +42,20 @@ idempotency_claim idem_begin(pqxx::connection& c, const std::string& scope, cons
 bool idem_end(pqxx::connection& c, const std::string& scope, const std::string& key, int status,
               const std::string& body) {
   pqxx::work w{c};
-  w.exec_params0("UPDATE idempotency_keys SET status_code = $3, response_body = $4"
-                 " WHERE scope = $1 AND key = $2",
-                 scope, key, status, body);
+  exec_cached0(w,
+               "UPDATE idempotency_keys SET status_code = $3, response_body = $4"
+               " WHERE scope = $1 AND key = $2",
+               scope, key, status, body);
   w.commit();
   return true;
 }
 
 bool idem_drop(pqxx::connection& c, const std::string& scope, const std::string& key) {
   pqxx::work w{c};
-  w.exec_params0("DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2"
-                 " AND status_code IS NULL",
-                 scope, key);
+  exec_cached0(w,
+               "DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2"
+               " AND status_code IS NULL",
+               scope, key);
   w.commit();
   return true;
 }

@@ -12,29 +12,32 @@ namespace {
 void take_from_source(pqxx::transaction_base& w, const journal_call& in, journal_entry& out) {
   auto source =
       in.kind == "model"
-          ? w.exec_params("SELECT status, coalesce(result::text, '') FROM step_journal"
-                          " WHERE workflow_execution_id::text = $1 AND step = $2 AND agent = $3"
-                          "   AND kind = 'model'"
-                          " ORDER BY call OFFSET (SELECT count(*) - 1 FROM step_journal"
-                          "   WHERE workflow_execution_id = $4::uuid AND step = $2 AND agent = $3"
-                          "     AND kind = 'model') LIMIT 1",
-                          pg_text(in.source_workflow_id), in.step, pg_text(in.agent),
-                          pg_text(in.workflow_id))
-          : w.exec_params("SELECT status, coalesce(result::text, '') FROM step_journal"
-                          " WHERE workflow_execution_id::text = $1 AND step = $2 AND agent = $3"
-                          "   AND call_key = $4",
-                          pg_text(in.source_workflow_id), in.step, pg_text(in.agent),
-                          pg_text(in.call_key));
+          ? exec_cached(w,
+                        "SELECT status, coalesce(result::text, '') FROM step_journal"
+                        " WHERE workflow_execution_id::text = $1 AND step = $2 AND agent = $3"
+                        "   AND kind = 'model'"
+                        " ORDER BY call OFFSET (SELECT count(*) - 1 FROM step_journal"
+                        "   WHERE workflow_execution_id = $4::uuid AND step = $2 AND agent = $3"
+                        "     AND kind = 'model') LIMIT 1",
+                        pg_text(in.source_workflow_id), in.step, pg_text(in.agent),
+                        pg_text(in.workflow_id))
+          : exec_cached(w,
+                        "SELECT status, coalesce(result::text, '') FROM step_journal"
+                        " WHERE workflow_execution_id::text = $1 AND step = $2 AND agent = $3"
+                        "   AND call_key = $4",
+                        pg_text(in.source_workflow_id), in.step, pg_text(in.agent),
+                        pg_text(in.call_key));
   bool found = !source.empty() && source[0][0].as<std::string>() != "started";
   out.status = found ? source[0][0].as<std::string>() : std::string{"missing"};
   out.result = found ? source[0][1].as<std::string>()
                      : std::string{R"({"success":false,"error":"the replayed execution has no )"
                                    R"(recorded outcome of this call"})"};
-  w.exec_params0("UPDATE step_journal SET status = $5, result = $6::jsonb, finished_at = now()"
-                 " WHERE workflow_execution_id = $1::uuid AND step = $2 AND agent = $3"
-                 " AND call_key = $4",
-                 pg_text(in.workflow_id), in.step, pg_text(in.agent), pg_text(in.call_key),
-                 found ? out.status : std::string{"failed"}, out.result);
+  exec_cached0(w,
+               "UPDATE step_journal SET status = $5, result = $6::jsonb, finished_at = now()"
+               " WHERE workflow_execution_id = $1::uuid AND step = $2 AND agent = $3"
+               " AND call_key = $4",
+               pg_text(in.workflow_id), in.step, pg_text(in.agent), pg_text(in.call_key),
+               found ? out.status : std::string{"failed"}, out.result);
 }
 
 } // namespace
@@ -50,14 +53,16 @@ bool journal_end(pqxx::connection& c, const journal_call& in) {
 journal_entry journal_begin(pqxx::transaction_base& w, const journal_call& in) {
   if (in.lease_epoch > 0) {
     // The fence: a run whose lease another node took over records and runs nothing more.
-    auto r = w.exec_params("SELECT 1 FROM workflow_executions WHERE id = $1::uuid"
-                           " AND lease_epoch = $2",
-                           pg_text(in.workflow_id), in.lease_epoch);
+    auto r = exec_cached(w,
+                         "SELECT 1 FROM workflow_executions WHERE id = $1::uuid"
+                         " AND lease_epoch = $2",
+                         pg_text(in.workflow_id), in.lease_epoch);
     if (r.empty())
       throw db_error{errc::aborted, "the run's lease moved to another node"};
   }
   auto request = pg_json_text(in.request);
-  auto r = w.exec_params(
+  auto r = exec_cached(
+      w,
       "INSERT INTO step_journal (workflow_execution_id, step, agent, call_key, call, kind, name,"
       " request)"
       " SELECT $1::uuid, $2, $3, $4,"
@@ -75,10 +80,11 @@ journal_entry journal_begin(pqxx::transaction_base& w, const journal_call& in) {
       take_from_source(w, in, out);
   } else {
     auto row =
-        w.exec_params1("SELECT status, coalesce(result::text, ''), call FROM step_journal"
-                       " WHERE workflow_execution_id = $1::uuid AND step = $2"
-                       " AND agent = $3 AND call_key = $4",
-                       pg_text(in.workflow_id), in.step, pg_text(in.agent), pg_text(in.call_key));
+        exec_cached1(w,
+                     "SELECT status, coalesce(result::text, ''), call FROM step_journal"
+                     " WHERE workflow_execution_id = $1::uuid AND step = $2"
+                     " AND agent = $3 AND call_key = $4",
+                     pg_text(in.workflow_id), in.step, pg_text(in.agent), pg_text(in.call_key));
     out.status = row[0].as<std::string>();
     out.result = row[1].as<std::string>();
     out.call = row[2].as<int32_t>();
@@ -88,17 +94,19 @@ journal_entry journal_begin(pqxx::transaction_base& w, const journal_call& in) {
 
 bool journal_end(pqxx::transaction_base& w, const journal_call& in) {
   auto result = pg_json_text(in.result);
-  w.exec_params0("UPDATE step_journal SET status = $5, result = $6::jsonb, finished_at = now()"
-                 " WHERE workflow_execution_id = $1::uuid AND step = $2 AND agent = $3"
-                 " AND call_key = $4",
-                 pg_text(in.workflow_id), in.step, pg_text(in.agent), pg_text(in.call_key),
-                 pg_text(in.status), result);
+  exec_cached0(w,
+               "UPDATE step_journal SET status = $5, result = $6::jsonb, finished_at = now()"
+               " WHERE workflow_execution_id = $1::uuid AND step = $2 AND agent = $3"
+               " AND call_key = $4",
+               pg_text(in.workflow_id), in.step, pg_text(in.agent), pg_text(in.call_key),
+               pg_text(in.status), result);
   return true;
 }
 
 std::string journal_list(pqxx::connection& c, const std::string& workflow_id) {
   pqxx::read_transaction t{c};
-  auto r = t.exec_params1(
+  auto r = exec_cached1(
+      t,
       "SELECT coalesce(jsonb_agg(jsonb_build_object("
       "  'step', j.step, 'call', j.call, 'agent', j.agent, 'kind', j.kind, 'name', j.name,"
       "  'status', j.status, 'request', j.request, 'result', j.result,"

@@ -109,7 +109,7 @@ std::string lead_insert(pqxx::connection& c, const std::string& in) {
 }
 
 std::string lead_insert(pqxx::transaction_base& w, const std::string& in) {
-  auto r = w.exec_params1(R"sql(
+  auto r = exec_cached1(w, R"sql(
     INSERT INTO leads (name, email, company, phone, message, services_interested, budget_range,
                        timeline, source, owner_id, analysis, lead_score, metadata)
     SELECT j->>'name', j->>'email', j->>'company', j->>'phone', j->>'message',
@@ -119,14 +119,14 @@ std::string lead_insert(pqxx::transaction_base& w, const std::string& in) {
            coalesce(nullif(j->'metadata', 'null'::jsonb), '{}'::jsonb)
     FROM (SELECT $1::jsonb AS j) AS input
     RETURNING pixelcraft_lead_json(leads)::text)sql",
-                          in);
+                        in);
   return r[0].c_str();
 }
 
 std::string lead_get(pqxx::connection& c, const std::string& id) {
   pqxx::read_transaction t{c};
-  return one_lead_or_throw(
-      t.exec_params("SELECT pixelcraft_lead_json(l)::text FROM leads l WHERE l.id = $1::uuid", id));
+  return one_lead_or_throw(exec_cached(
+      t, "SELECT pixelcraft_lead_json(l)::text FROM leads l WHERE l.id = $1::uuid", id));
 }
 
 std::string lead_list(pqxx::connection& c, const std::string& filter) {
@@ -137,7 +137,7 @@ std::string lead_list(pqxx::connection& c, const std::string& filter) {
 
 std::string lead_update(pqxx::connection& c, const std::string& id, const std::string& patch) {
   pqxx::work w{c};
-  auto r = w.exec_params(R"sql(
+  auto r = exec_cached(w, R"sql(
     UPDATE leads l SET
       status = coalesce($2::jsonb->>'status', l.status),
       assigned_to = CASE WHEN $2::jsonb ? 'assigned_to' THEN $2::jsonb->>'assigned_to'
@@ -151,7 +151,7 @@ std::string lead_update(pqxx::connection& c, const std::string& id, const std::s
       updated_at = now()
     WHERE l.id = $1::uuid
     RETURNING pixelcraft_lead_json(l)::text)sql",
-                         id, patch);
+                       id, patch);
   auto out = one_lead_or_throw(r);
   w.commit();
   return out;
@@ -160,12 +160,12 @@ std::string lead_update(pqxx::connection& c, const std::string& id, const std::s
 std::string lead_set_analysis(pqxx::connection& c, const std::string& id,
                               const std::string& analysis) {
   pqxx::work w{c};
-  auto r = w.exec_params(R"sql(
+  auto r = exec_cached(w, R"sql(
     UPDATE leads l SET analysis = $2::jsonb,
       lead_score = ($2::jsonb->'lead_score'->>'score')::int, updated_at = now()
     WHERE l.id = $1::uuid
     RETURNING pixelcraft_lead_json(l)::text)sql",
-                         id, analysis);
+                       id, analysis);
   auto out = one_lead_or_throw(r);
   w.commit();
   return out;

@@ -1,6 +1,10 @@
 #include "actors/json_limits.hpp"
 #include "persistence/detail.hpp"
 
+#include <cstdio>
+#include <functional>
+#include <string>
+
 namespace pixelcraft::persistence::detail {
 
 namespace {
@@ -73,6 +77,12 @@ std::string pg_json_text(const std::string& text) {
   if (j.is_discarded())
     throw db_error{errc::invalid_argument, "malformed JSON argument"};
   return pg_clean(std::move(j)).dump();
+}
+
+std::string prepared_name(const std::string& sql) {
+  char name[24];
+  std::snprintf(name, sizeof(name), "px_%016zx", std::hash<std::string>{}(sql));
+  return name;
 }
 
 } // namespace pixelcraft::persistence::detail

@@ -24,7 +24,8 @@ std::string one_or_404(const pqxx::result& r, const char* what) {
 
 std::string wf_create(pqxx::connection& c, const json& a) {
   pqxx::work w{c};
-  auto r = w.exec_params1(
+  auto r = exec_cached1(
+      w,
       "INSERT INTO workflow_executions (workflow_type, participating_agents, conversation_id,"
       " workflow_config, input_data, metadata, owner_id, owner_admin, replay_source,"
       " replay_live_from) SELECT j->>'workflow_type',"
@@ -42,11 +43,11 @@ std::string wf_create(pqxx::connection& c, const json& a) {
 std::string wf_get(pqxx::connection& c, const json& a) {
   pqxx::read_transaction t{c};
   return one_or_404(
-      t.exec_params(
-          std::string{"SELECT pixelcraft_workflow_json(w)::text FROM workflow_executions w"
-                      " WHERE w.id = ($1::jsonb->>'workflow_id')::uuid"} +
-              visible_sql,
-          a.dump()),
+      exec_cached(t,
+                  std::string{"SELECT pixelcraft_workflow_json(w)::text FROM workflow_executions w"
+                              " WHERE w.id = ($1::jsonb->>'workflow_id')::uuid"} +
+                      visible_sql,
+                  a.dump()),
       "workflow");
 }
 
@@ -54,14 +55,15 @@ std::string wf_get(pqxx::connection& c, const json& a) {
 std::string wf_load(pqxx::connection& c, const json& a) {
   pqxx::read_transaction t{c};
   return one_or_404(
-      t.exec_params("SELECT (pixelcraft_workflow_json(w) || jsonb_build_object("
-                    " 'workflow_config', w.workflow_config, 'input_data', w.input_data,"
-                    " 'owner_id', w.owner_id, 'owner_admin', w.owner_admin, 'last_event_seq',"
-                    " w.last_event_seq, 'replay_source', w.replay_source, 'replay_live_from',"
-                    " w.replay_live_from, 'lease_owner', CASE WHEN w.lease_expires_at > now()"
-                    " THEN w.lease_owner END))::text"
-                    " FROM workflow_executions w WHERE w.id = $1::uuid",
-                    a.value("workflow_id", std::string{})),
+      exec_cached(t,
+                  "SELECT (pixelcraft_workflow_json(w) || jsonb_build_object("
+                  " 'workflow_config', w.workflow_config, 'input_data', w.input_data,"
+                  " 'owner_id', w.owner_id, 'owner_admin', w.owner_admin, 'last_event_seq',"
+                  " w.last_event_seq, 'replay_source', w.replay_source, 'replay_live_from',"
+                  " w.replay_live_from, 'lease_owner', CASE WHEN w.lease_expires_at > now()"
+                  " THEN w.lease_owner END))::text"
+                  " FROM workflow_executions w WHERE w.id = $1::uuid",
+                  a.value("workflow_id", std::string{})),
       "workflow");
 }
 
@@ -82,7 +84,8 @@ std::string wf_list(pqxx::connection& c, const json& a) {
 /// Returns the execution with its new `lease_epoch`, or `errc::aborted` if another node holds it.
 std::string wf_claim(pqxx::connection& c, const json& a) {
   pqxx::work w{c};
-  auto r = w.exec_params(
+  auto r = exec_cached(
+      w,
       "UPDATE workflow_executions w SET lease_owner = $2, lease_epoch = CASE WHEN"
       " w.lease_owner = $2 AND w.lease_expires_at > now() THEN w.lease_epoch ELSE w.lease_epoch + "
       "1 END,"
@@ -102,11 +105,12 @@ std::string wf_resumable(pqxx::connection& c, const json& a) {
   pqxx::read_transaction t{c};
   // Oldest first, at most `limit` (the caller's free capacity).
   auto r =
-      t.exec_params1("SELECT coalesce(jsonb_agg(id), '[]'::jsonb)::text FROM (SELECT id FROM"
-                     " workflow_executions WHERE current_state IN ('pending', 'running', 'paused',"
-                     " 'awaiting_approval') AND (lease_owner IS NULL OR lease_expires_at < now())"
-                     " ORDER BY started_at LIMIT $1) x",
-                     a.value("limit", 100000));
+      exec_cached1(t,
+                   "SELECT coalesce(jsonb_agg(id), '[]'::jsonb)::text FROM (SELECT id FROM"
+                   " workflow_executions WHERE current_state IN ('pending', 'running', 'paused',"
+                   " 'awaiting_approval') AND (lease_owner IS NULL OR lease_expires_at < now())"
+                   " ORDER BY started_at LIMIT $1) x",
+                   a.value("limit", 100000));
   return std::string{"{\"ids\":"} + r[0].c_str() + "}";
 }
 
@@ -115,7 +119,8 @@ std::string wf_resumable(pqxx::connection& c, const json& a) {
 std::string wf_save(pqxx::connection& c, const json& a) {
   pqxx::work w{c};
   auto id = a.value("workflow_id", std::string{});
-  auto r = w.exec_params(
+  auto r = exec_cached(
+      w,
       "UPDATE workflow_executions w SET current_state = coalesce(j->>'current_state', "
       "w.current_state),"
       " current_step = coalesce((j->>'current_step')::int, w.current_step),"
@@ -134,16 +139,18 @@ std::string wf_save(pqxx::connection& c, const json& a) {
     throw db_error{errc::aborted, "lease lost"};
   json events = json::array();
   for (const auto& e : a.value("events", json::array())) {
-    auto seq = w.exec_params1("UPDATE workflow_executions SET last_event_seq = last_event_seq + 1"
-                              " WHERE id = $1::uuid RETURNING last_event_seq",
-                              id)[0]
+    auto seq = exec_cached1(w,
+                            "UPDATE workflow_executions SET last_event_seq = last_event_seq + 1"
+                            " WHERE id = $1::uuid RETURNING last_event_seq",
+                            id)[0]
                    .as<long long>();
     auto ts =
-        w.exec_params1(
-             "INSERT INTO workflow_events (workflow_execution_id, seq, event_type, data) VALUES"
-             " ($1::uuid, $2, $3, $4::jsonb) RETURNING pixelcraft_ts(created_at)",
-             id, seq, e.value("event_type", std::string{}),
-             e.value("data", json::object()).dump())[0]
+        exec_cached1(
+            w,
+            "INSERT INTO workflow_events (workflow_execution_id, seq, event_type, data) VALUES"
+            " ($1::uuid, $2, $3, $4::jsonb) RETURNING pixelcraft_ts(created_at)",
+            id, seq, e.value("event_type", std::string{}),
+            e.value("data", json::object()).dump())[0]
             .as<std::string>();
     events.push_back({{"seq", seq},
                       {"event_type", e["event_type"]},
@@ -156,7 +163,8 @@ std::string wf_save(pqxx::connection& c, const json& a) {
 
 std::string wf_events(pqxx::connection& c, const json& a) {
   pqxx::read_transaction t{c};
-  auto r = t.exec_params1(
+  auto r = exec_cached1(
+      t,
       "SELECT coalesce(jsonb_agg(jsonb_build_object('seq', seq, 'event_type', event_type, 'data',"
       " data, 'timestamp', pixelcraft_ts(created_at)) ORDER BY seq), '[]'::jsonb)::text"
       " FROM workflow_events WHERE workflow_execution_id = $1::uuid AND seq > $2",
@@ -193,7 +201,8 @@ bool amsg_write(pqxx::connection& c, const agent_message_batch& b) {
     by_status[b.statuses[i]].push_back(b.status_ids[i]);
   pqxx::work w{c};
   if (!b.rows.empty())
-    w.exec_params(
+    exec_cached(
+        w,
         "WITH input AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(message_id uuid,"
         " workflow_execution_id uuid, from_agent text, to_agent text, message_type text,"
         " content jsonb, metadata jsonb, status text, created_at timestamptz))"
@@ -207,13 +216,13 @@ bool amsg_write(pqxx::connection& c, const agent_message_batch& b) {
             rule(forward, "m.status", "EXCLUDED.status"),
         rows);
   if (!by_status.empty())
-    w.exec_params(
-        "UPDATE agent_messages m SET status = u.status, processed_at = CASE WHEN u.status ="
-        " 'processed' THEN now() ELSE m.processed_at END FROM (SELECT key AS status,"
-        " jsonb_array_elements_text(value)::uuid AS id FROM jsonb_each($1::jsonb)) u WHERE"
-        " m.id = u.id AND " +
-            rule(forward, "m.status", "u.status"),
-        by_status.dump(-1, ' ', false, json::error_handler_t::replace));
+    exec_cached(w,
+                "UPDATE agent_messages m SET status = u.status, processed_at = CASE WHEN u.status ="
+                " 'processed' THEN now() ELSE m.processed_at END FROM (SELECT key AS status,"
+                " jsonb_array_elements_text(value)::uuid AS id FROM jsonb_each($1::jsonb)) u WHERE"
+                " m.id = u.id AND " +
+                    rule(forward, "m.status", "u.status"),
+                by_status.dump(-1, ' ', false, json::error_handler_t::replace));
   w.commit();
   return true;
 }
@@ -280,9 +289,10 @@ std::string memory_scope_id(pqxx::transaction_base& t, const memory_key& k, bool
     workflow = given;
   if (workflow.empty())
     throw db_error{errc::invalid_argument, "memory of scope " + scope + " needs its workflow"};
-  auto r = t.exec_params("SELECT owner_id, owner_admin FROM workflow_executions"
-                         " WHERE id::text = $1",
-                         workflow);
+  auto r = exec_cached(t,
+                       "SELECT owner_id, owner_admin FROM workflow_executions"
+                       " WHERE id::text = $1",
+                       workflow);
   if (r.empty())
     throw db_error{errc::not_found, "workflow not found"};
   std::string id;
@@ -327,7 +337,8 @@ memory_entry mem_put(pqxx::connection& c, const memory_write& in) {
   auto agent = pg_text(in.agent);
   auto ttl = in.ttl_s >= 0 ? std::to_string(in.ttl_s) : std::string{};
   auto expected = in.expected_version >= 0 ? std::to_string(in.expected_version) : std::string{};
-  auto r = w.exec_params(
+  auto r = exec_cached(
+      w,
       std::string{"INSERT INTO shared_memory AS m (key, value, scope, scope_id, conversation_id,"
                   " workflow_execution_id, created_by_agent, expires_at) VALUES ($1, $2::jsonb,"
                   " $3, $4, $5, $6::uuid, $7, now() + make_interval(secs =>"
@@ -350,10 +361,11 @@ memory_entry mem_put(pqxx::connection& c, const memory_write& in) {
 memory_entry mem_get(pqxx::connection& c, const memory_key& k) {
   pqxx::read_transaction t{c};
   auto scope_id = memory_scope_id(t, k, false);
-  auto r = t.exec_params(std::string{"SELECT "} + memory_columns_sql +
-                             " FROM shared_memory m WHERE m.scope = $1 AND m.scope_id = $2"
-                             " AND m.key = $3 AND (m.expires_at IS NULL OR m.expires_at > now())",
-                         k.scope, scope_id, pg_text(k.key));
+  auto r = exec_cached(t,
+                       std::string{"SELECT "} + memory_columns_sql +
+                           " FROM shared_memory m WHERE m.scope = $1 AND m.scope_id = $2"
+                           " AND m.key = $3 AND (m.expires_at IS NULL OR m.expires_at > now())",
+                       k.scope, scope_id, pg_text(k.key));
   return r.empty() ? memory_entry{} : memory_entry_of(r[0]);
 }
 
@@ -362,7 +374,8 @@ memory_entry mem_get(pqxx::connection& c, const memory_key& k) {
 std::vector<memory_entry> mem_list(pqxx::connection& c, const std::string& workflow_id,
                                    const std::string& conversation_id) {
   pqxx::read_transaction t{c};
-  auto r = t.exec_params(
+  auto r = exec_cached(
+      t,
       std::string{"SELECT "} + memory_columns_sql +
           " FROM shared_memory m WHERE"
           " (m.expires_at IS NULL OR m.expires_at > now()) AND ((m.scope = 'workflow' AND"

@@ -17,6 +17,9 @@
 namespace pixelcraft::test {
 
 std::string server_process::default_binary() {
+  // A benchmark run against another build: PIXELCRAFT_BENCH_BINARY names its binary.
+  if (const char* other = std::getenv("PIXELCRAFT_BENCH_BINARY"); other && *other)
+    return other;
   return PIXELCRAFT_BINARY;
 }
 
@@ -118,7 +121,7 @@ bool server_process::start(std::map<std::string, std::string> env, int timeout_s
     env["APP_HOST"] = "127.0.0.1";
   out_path_ = temp_path(".out");
   err_path_ = temp_path(".err");
-  std::vector<std::string> argv{binary_.empty() ? std::string{PIXELCRAFT_BINARY} : binary_};
+  std::vector<std::string> argv{binary_.empty() ? default_binary() : binary_};
   argv.insert(argv.end(), args_.begin(), args_.end());
   pid_ = spawn(argv, make_env(env), out_path_, err_path_);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);

@@ -18,7 +18,7 @@ public:
   /// Another build of the server to start (benchmarks compare two builds in one run), or a
   /// wrapper that execs it (`ip netns exec ...`, with the binary among the arguments).
   void set_binary(std::string path) { binary_ = std::move(path); }
-  /// This build's server binary.
+  /// This build's server binary (`PIXELCRAFT_BENCH_BINARY` names another, for benchmarks).
   static std::string default_binary();
   /// The command and its arguments (default `serve`), e.g. `{"node"}` for a cluster worker.
   void set_args(std::vector<std::string> args) { args_ = std::move(args); }
