@@ -120,6 +120,11 @@ std::string lead_patch_document(const lead_patch& p);
 std::string lead_insert(pqxx::connection& c, const std::string& in);
 /// The same, inside the caller's transaction (group commit: the pool's commit lanes).
 std::string lead_insert(pqxx::transaction_base& t, const std::string& in);
+/// Inserts many leads (documents as for `lead_insert`) in one statement; their JSON, in order.
+/// The statement's executor start-up (the table's check constraints are read per statement)
+/// is paid once for all of them.
+std::vector<std::string> lead_insert_many(pqxx::transaction_base& t,
+                                          const std::vector<const std::string*>& docs);
 std::string lead_get(pqxx::connection& c, const std::string& id);
 std::string lead_list(pqxx::connection& c, const std::string& filter);
 std::string lead_update(pqxx::connection& c, const std::string& id, const std::string& patch);

@@ -108,19 +108,53 @@ std::string lead_insert(pqxx::connection& c, const std::string& in) {
   return committed(c, [&](pqxx::transaction_base& w) { return lead_insert(w, in); });
 }
 
+namespace {
+
+/// The columns of a lead from its document `j` (`lead_document`).
+constexpr const char* lead_values_sql =
+    "j->>'name', j->>'email', j->>'company', j->>'phone', j->>'message',"
+    " coalesce(nullif(j->'services_interested', 'null'::jsonb), '[]'::jsonb),"
+    " j->>'budget_range', j->>'timeline', j->>'source', j->>'owner_id',"
+    " nullif(j->'analysis', 'null'::jsonb), (j->>'lead_score')::int,"
+    " coalesce(nullif(j->'metadata', 'null'::jsonb), '{}'::jsonb)";
+
+constexpr const char* lead_columns_sql =
+    "name, email, company, phone, message, services_interested, budget_range, timeline, source,"
+    " owner_id, analysis, lead_score, metadata";
+
+} // namespace
+
 std::string lead_insert(pqxx::transaction_base& w, const std::string& in) {
-  auto r = exec_cached1(w, R"sql(
-    INSERT INTO leads (name, email, company, phone, message, services_interested, budget_range,
-                       timeline, source, owner_id, analysis, lead_score, metadata)
-    SELECT j->>'name', j->>'email', j->>'company', j->>'phone', j->>'message',
-           coalesce(nullif(j->'services_interested', 'null'::jsonb), '[]'::jsonb),
-           j->>'budget_range', j->>'timeline', j->>'source', j->>'owner_id',
-           nullif(j->'analysis', 'null'::jsonb), (j->>'lead_score')::int,
-           coalesce(nullif(j->'metadata', 'null'::jsonb), '{}'::jsonb)
-    FROM (SELECT $1::jsonb AS j) AS input
-    RETURNING pixelcraft_lead_json(leads)::text)sql",
-                        in);
-  return r[0].c_str();
+  static const std::string sql = std::string{"INSERT INTO leads ("} + lead_columns_sql +
+                                 ") SELECT " + lead_values_sql +
+                                 " FROM (SELECT $1::jsonb AS j) AS input"
+                                 " RETURNING pixelcraft_lead_json(leads)::text";
+  return exec_cached1(w, sql, in)[0].c_str();
+}
+
+std::vector<std::string> lead_insert_many(pqxx::transaction_base& w,
+                                          const std::vector<const std::string*>& docs) {
+  // Ids are made in the input so each returned row maps back to its document's position.
+  static const std::string sql =
+      std::string{"WITH input AS (SELECT gen_random_uuid() AS id, j, n FROM"
+                  " jsonb_array_elements($1::jsonb) WITH ORDINALITY AS x(j, n)),"
+                  " stored AS (INSERT INTO leads (id, "} +
+      lead_columns_sql + ") SELECT id, " + lead_values_sql +
+      " FROM input ORDER BY n RETURNING id, pixelcraft_lead_json(leads)::text AS doc)"
+      " SELECT stored.doc FROM stored JOIN input USING (id) ORDER BY input.n";
+  std::string array = "[";
+  for (auto* d : docs) {
+    if (array.size() > 1)
+      array += ',';
+    array += *d;
+  }
+  array += ']';
+  auto r = exec_cached_n(docs.size(), w, sql, array);
+  std::vector<std::string> out;
+  out.reserve(r.size());
+  for (auto row : r)
+    out.emplace_back(row[0].c_str());
+  return out;
 }
 
 std::string lead_get(pqxx::connection& c, const std::string& id) {

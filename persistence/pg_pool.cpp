@@ -15,19 +15,29 @@
 #include <chrono>
 #include <functional>
 #include <iterator>
+#include <map>
 #include <memory>
 #include <vector>
 
 namespace pixelcraft::persistence {
+
+/// Writes of one kind in one statement: their documents in, their results out, in order.
+using many_fn = std::vector<std::string> (*)(pqxx::transaction_base&,
+                                             const std::vector<const std::string*>&);
 
 /// One write waiting for a commit lane: run on a worker's thread inside the lane's shared
 /// transaction, then answered by the router after the commit.
 struct write_item {
   const char* op = "";
   std::function<void(pqxx::transaction_base&)> apply; ///< worker: runs it, keeps its result
-  std::function<void()> done;                         ///< router: answers with the result
-  std::function<void(caf::error)> failed;             ///< router: answers with an error
-  caf::error error;                                   ///< set by the worker: this item failed
+  /// Optional: the batch's writes with the same `many` go in one statement (`doc` is this
+  /// write's input, `take` keeps its result); `apply` still runs it alone when needed.
+  many_fn many = nullptr;
+  std::shared_ptr<const std::string> doc;
+  std::function<void(std::string)> take;
+  std::function<void()> done;             ///< router: answers with the result
+  std::function<void(caf::error)> failed; ///< router: answers with an error
+  caf::error error;                       ///< set by the worker: this item failed
 };
 
 /// A lane's batch: handed to a worker and back, never copied (local only).
@@ -181,6 +191,45 @@ caf::error apply_one(pqxx::connection& c, pqxx::transaction_base& t, write_item&
   }
 }
 
+/// Runs the batch's writes in `t`: those that share a `many` statement all in one (a
+/// statement's start-up is paid once: lead inserts read the table's check constraints at
+/// each), the others one by one. False at the first failure, whose error is set on the write
+/// (for a group, on its first write: the caller retries each write alone anyway).
+bool apply_batch(pqxx::connection& c, pqxx::transaction_base& t, std::vector<write_item>& items) {
+  std::map<many_fn, std::vector<write_item*>> groups;
+  for (auto& it : items) {
+    if (it.many) {
+      groups[it.many].push_back(&it);
+      continue;
+    }
+    it.error = apply_one(c, t, it);
+    if (it.error)
+      return false;
+  }
+  for (auto& [many, group] : groups) {
+    if (group.size() == 1) {
+      group[0]->error = apply_one(c, t, *group[0]);
+      if (group[0]->error)
+        return false;
+      continue;
+    }
+    std::vector<const std::string*> docs;
+    docs.reserve(group.size());
+    for (auto* it : group)
+      docs.push_back(it->doc.get());
+    std::vector<std::string> out;
+    write_item whole;
+    whole.op = group[0]->op;
+    whole.apply = [&out, &docs, many = many](pqxx::transaction_base& tx) { out = many(tx, docs); };
+    group[0]->error = apply_one(c, t, whole);
+    if (group[0]->error)
+      return false;
+    for (size_t i = 0; i < group.size(); ++i)
+      group[i]->take(std::move(out[i]));
+  }
+  return true;
+}
+
 /// Runs a lane's batch in one transaction and one commit. When a write fails (a constraint, a
 /// bad value, a timeout), nothing of the batch is stored and each write is retried alone, in
 /// its own transaction: the one that failed fails alone. A lost connection fails the whole
@@ -188,14 +237,7 @@ caf::error apply_one(pqxx::connection& c, pqxx::transaction_base& t, write_item&
 bool commit_batch(pqxx::connection& c, std::vector<write_item>& items) {
   {
     pqxx::work w{c};
-    bool clean = true;
-    for (auto& it : items) {
-      it.error = apply_one(c, w, it);
-      if (it.error) {
-        clean = false;
-        break;
-      }
-    }
+    bool clean = apply_batch(c, w, items);
     if (clean) {
       w.commit();
       return true;
@@ -420,6 +462,27 @@ caf::result<Reply> group_commit(router_pointer self, const char* op, Apply apply
   return rp;
 }
 
+/// `group_commit` for a write made of one document with a text result, which goes in one
+/// statement (`many`) with the other writes of its kind in the same batch.
+caf::result<std::string>
+group_commit_doc(router_pointer self, const char* op, std::string doc,
+                 std::string (*one)(pqxx::transaction_base&, const std::string&), many_fn many) {
+  auto rp = self->make_response_promise<std::string>();
+  auto result = std::make_shared<std::string>();
+  auto input = std::make_shared<const std::string>(std::move(doc));
+  write_item it;
+  it.op = op;
+  it.apply = [input, one, result](pqxx::transaction_base& t) { *result = one(t, *input); };
+  it.many = many;
+  it.doc = input;
+  it.take = [result](std::string out) { *result = std::move(out); };
+  it.done = [rp, result]() mutable { rp.deliver(std::move(*result)); };
+  it.failed = [rp](caf::error err) mutable { rp.deliver(std::move(err)); };
+  self->state.waiting.push_back(std::move(it));
+  flush(self);
+  return rp;
+}
+
 db_actor::behavior_type router(router_pointer self, pool_options opts) {
   auto n = std::max(1u, opts.size);
   for (unsigned i = 0; i < n; ++i)
@@ -432,15 +495,18 @@ db_actor::behavior_type router(router_pointer self, pool_options opts) {
       [self, &st](ping_atom a) { return self->delegate(st.pick(), a); },
       [self](lead_new_atom, lead_input& x) {
         // The document is made here: a bad analysis or metadata fails this lead alone.
-        auto doc = std::make_shared<std::string>();
+        std::string doc;
         try {
-          *doc = detail::lead_document(x);
+          doc = detail::lead_document(x);
         } catch (const detail::db_error& e) {
           return caf::result<std::string>{caf::make_error(e.code, e.what())};
         }
-        return group_commit<std::string>(self, "lead_insert", [doc](pqxx::transaction_base& t) {
-          return detail::lead_insert(t, *doc);
-        });
+        return group_commit_doc(
+            self, "lead_insert", std::move(doc),
+            [](pqxx::transaction_base& t, const std::string& d) {
+              return detail::lead_insert(t, d);
+            },
+            &detail::lead_insert_many);
       },
       [self, &st](lead_get_atom a, std::string& x) {
         return self->delegate(st.pick(), a, std::move(x));
