@@ -165,6 +165,8 @@ std::string approval_set_result(pqxx::connection& c, const std::string& id,
 #define PIXELCRAFT_DECLARE_OP(name) std::string name(pqxx::connection& c, const nlohmann::json& a);
 PIXELCRAFT_WF_OPS(PIXELCRAFT_DECLARE_OP)
 #undef PIXELCRAFT_DECLARE_OP
+/// `wf_save` inside the caller's transaction (group commit: the pool's commit lanes).
+std::string wf_save(pqxx::transaction_base& t, const nlohmann::json& a);
 
 // Conversations (actors/stores/conversation_store.hpp); every string is cleaned with `pg_text`.
 conversation_opened conv_open(pqxx::connection& c, const conversation_access& a,

@@ -1,5 +1,6 @@
 #include "persistence/pg_pool.hpp"
 
+#include "actors/json_limits.hpp"
 #include "actors/log.hpp"
 #include "persistence/detail.hpp"
 
@@ -529,8 +530,16 @@ db_actor::behavior_type router(router_pointer self, pool_options opts) {
       [self, &st](idem_drop_atom a, std::string& s, std::string& k) {
         return self->delegate(st.pick(), a, std::move(s), std::move(k));
       },
-      [self, &st](db_op_atom a, std::string& op, std::string& args) {
-        return self->delegate(st.pick(), a, std::move(op), std::move(args));
+      [self, &st](db_op_atom a, std::string& op, std::string& args) -> caf::result<std::string> {
+        if (op != "wf_save")
+          return self->delegate(st.pick(), a, std::move(op), std::move(args));
+        // Step records of many executions commit together (one transaction per batch).
+        auto doc = parse_json(args);
+        if (!doc.is_object())
+          return caf::make_error(errc::invalid_argument, "malformed JSON argument");
+        return group_commit<std::string>(
+            self, "wf_save",
+            [doc = std::move(doc)](pqxx::transaction_base& t) { return detail::wf_save(t, doc); });
       },
       [self](journal_begin_atom, journal_call& x) {
         return group_commit<journal_entry>(

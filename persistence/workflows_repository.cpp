@@ -115,10 +115,15 @@ std::string wf_resumable(pqxx::connection& c, const json& a) {
 }
 
 /// Saves progress if the caller still holds the lease epoch (fencing), and appends the events
-/// given, numbered in order. Returns the execution and the events with their `seq`.
-std::string wf_save(pqxx::connection& c, const json& a) {
-  pqxx::work w{c};
+/// given, numbered in order. Returns the execution and the events with their `seq`. Two
+/// statements whatever the number of events: the fenced update reserves their numbers, one
+/// insert stores them all.
+std::string wf_save(pqxx::transaction_base& w, const json& a) {
   auto id = a.value("workflow_id", std::string{});
+  auto events_in = a.value("events", json::array());
+  if (!events_in.is_array())
+    throw db_error{errc::invalid_argument, "events must be an array"};
+  auto n = static_cast<long long>(events_in.size());
   auto r = exec_cached(
       w,
       "UPDATE workflow_executions w SET current_state = coalesce(j->>'current_state', "
@@ -130,35 +135,38 @@ std::string wf_save(pqxx::connection& c, const json& a) {
       "w.error_message END,"
       " completed_at = CASE WHEN (j->>'completed')::boolean THEN now() ELSE w.completed_at END,"
       " lease_owner = CASE WHEN (j->>'completed')::boolean THEN NULL ELSE w.lease_owner END,"
-      " updated_at = now()"
+      " last_event_seq = w.last_event_seq + $2, updated_at = now()"
       " FROM (SELECT $1::jsonb AS j) s WHERE w.id = (j->>'workflow_id')::uuid"
       " AND w.lease_epoch = (j->>'lease_epoch')::bigint RETURNING "
-      "pixelcraft_workflow_json(w)::text",
-      a.dump());
+      "pixelcraft_workflow_json(w)::text, w.last_event_seq, pixelcraft_ts(now())",
+      a.dump(), n);
   if (r.empty())
     throw db_error{errc::aborted, "lease lost"};
+  auto first = r[0][1].as<long long>() - n + 1;
+  auto ts = r[0][2].as<std::string>(); // created_at of every event: the transaction's now()
   json events = json::array();
-  for (const auto& e : a.value("events", json::array())) {
-    auto seq = exec_cached1(w,
-                            "UPDATE workflow_executions SET last_event_seq = last_event_seq + 1"
-                            " WHERE id = $1::uuid RETURNING last_event_seq",
-                            id)[0]
-                   .as<long long>();
-    auto ts =
-        exec_cached1(
-            w,
-            "INSERT INTO workflow_events (workflow_execution_id, seq, event_type, data) VALUES"
-            " ($1::uuid, $2, $3, $4::jsonb) RETURNING pixelcraft_ts(created_at)",
-            id, seq, e.value("event_type", std::string{}),
-            e.value("data", json::object()).dump())[0]
-            .as<std::string>();
-    events.push_back({{"seq", seq},
-                      {"event_type", e["event_type"]},
-                      {"timestamp", ts},
+  if (n > 0) {
+    json rows = json::array();
+    for (const auto& e : events_in)
+      rows.push_back({{"event_type", e.value("event_type", std::string{})},
                       {"data", e.value("data", json::object())}});
+    exec_cached(w,
+                "INSERT INTO workflow_events (workflow_execution_id, seq, event_type, data)"
+                " SELECT $1::uuid, $2 + x.n - 1, x.e->>'event_type', x.e->'data'"
+                " FROM jsonb_array_elements($3::jsonb) WITH ORDINALITY AS x(e, n)",
+                id, first, rows.dump());
+    long long seq = first;
+    for (auto& e : rows)
+      events.push_back({{"seq", seq++},
+                        {"event_type", std::move(e["event_type"])},
+                        {"timestamp", ts},
+                        {"data", std::move(e["data"])}});
   }
-  w.commit();
   return json{{"workflow", parse_json_or_throw(r[0][0].c_str())}, {"events", events}}.dump();
+}
+
+std::string wf_save(pqxx::connection& c, const json& a) {
+  return committed(c, [&](pqxx::transaction_base& w) { return wf_save(w, a); });
 }
 
 std::string wf_events(pqxx::connection& c, const json& a) {

@@ -341,6 +341,83 @@ TEST_F(DbPoolTest, TheJournalRefusesARunWhoseLeaseMovedOn) {
   EXPECT_EQ(call<journal_entry>(nullptr, journal_begin_atom_v, j).status, "new");
 }
 
+TEST_F(DbPoolTest, StepSavesOfManyExecutionsCommitTogetherAndAStaleOneFailsAlone) {
+  PIXELCRAFT_REQUIRE_PG();
+  auto create = [&] {
+    return json::parse(call(nullptr, db_op_atom_v, std::string{"wf_create"},
+                            json{{"workflow_type", "sequential"},
+                                 {"participating_agents", {"chat"}},
+                                 {"workflow_config", json::object()},
+                                 {"owner_id", "user-1"},
+                                 {"input_data", json::object()}}
+                                .dump()))["workflow_id"]
+        .get<std::string>();
+  };
+  auto claim = [&](const std::string& id) {
+    return json::parse(call(
+        nullptr, db_op_atom_v, std::string{"wf_claim"},
+        json{{"workflow_id", id}, {"node", "a:1"}, {"lease_s", 30}}.dump()))["lease_epoch"]
+        .get<int64_t>();
+  };
+  std::vector<std::string> ids;
+  std::vector<int64_t> epochs;
+  for (int i = 0; i < 20; ++i) {
+    ids.push_back(create());
+    epochs.push_back(claim(ids.back()));
+  }
+  // 20 executions save 10 steps each at once (three events a save); every 7th save of the
+  // 5th execution carries a stale epoch (its lease moved on) and must fail alone.
+  using reply = decltype(self->request(pool, std::chrono::seconds(30), db_op_atom_v, std::string{},
+                                       std::string{}));
+  std::vector<std::pair<size_t, reply>> pending;
+  for (int step = 0; step < 10; ++step)
+    for (size_t w = 0; w < ids.size(); ++w) {
+      bool stale = w == 4 && step % 7 == 3;
+      json save = {{"workflow_id", ids[w]},
+                   {"lease_epoch", stale ? epochs[w] - 1 : epochs[w]},
+                   {"current_state", "running"},
+                   {"current_step", step},
+                   {"events",
+                    {{{"event_type", "step_started"}, {"data", {{"step", step}}}},
+                     {{"event_type", "output_delta"}, {"data", {{"text", "x"}}}},
+                     {{"event_type", "step_completed"}, {"data", {{"step", step}}}}}}};
+      pending.emplace_back(w + (stale ? 1000 : 0),
+                           self->request(pool, std::chrono::seconds(30), db_op_atom_v,
+                                         std::string{"wf_save"}, save.dump()));
+    }
+  int stored = 0, refused = 0;
+  for (auto& [tag, rh] : pending)
+    rh.receive(
+        [&, tag = tag](std::string& text) {
+          EXPECT_LT(tag, 1000u) << text;
+          auto out = json::parse(text);
+          EXPECT_EQ(out["workflow"]["workflow_id"], ids[tag % 1000]);
+          EXPECT_EQ(out["events"].size(), 3u);
+          ++stored;
+        },
+        [&, tag = tag](caf::error& err) {
+          EXPECT_GE(tag, 1000u) << caf::to_string(err);
+          EXPECT_EQ(err, errc::aborted) << caf::to_string(err);
+          ++refused;
+        });
+  EXPECT_EQ(refused, 1);
+  EXPECT_EQ(stored, 199);
+  // Each execution's events are numbered 1..N without a gap or a repeat.
+  pqxx::connection c{dsn};
+  pqxx::read_transaction t{c};
+  for (size_t w = 0; w < ids.size(); ++w) {
+    auto row =
+        t.exec1("SELECT count(*), count(DISTINCT seq), coalesce(max(seq), 0),"
+                " (SELECT last_event_seq FROM workflow_executions WHERE id = '" +
+                ids[w] + "') FROM workflow_events WHERE workflow_execution_id = '" + ids[w] + "'");
+    auto expected = w == 4 ? 27 : 30;
+    EXPECT_EQ(row[0].as<int>(), expected) << ids[w];
+    EXPECT_EQ(row[1].as<int>(), expected) << ids[w];
+    EXPECT_EQ(row[2].as<int>(), expected) << ids[w];
+    EXPECT_EQ(row[3].as<int>(), expected) << ids[w];
+  }
+}
+
 TEST_F(DbPoolTest, ConversationStoreOwnsReadsAndForgets) {
   PIXELCRAFT_REQUIRE_PG();
   conversation_access ann{"", "ann", false};
