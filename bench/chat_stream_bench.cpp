@@ -125,6 +125,11 @@ int main(int argc, char** argv) {
                   {"LLM_MAX_CONCURRENCY", n},
                   {"LLM_QUEUE_LIMIT", n},
                   {"RATE_LIMIT_BURST", "1000000"},
+                  {"RATE_LIMIT_PER_MINUTE", "1000000"},
+                  // Every stream comes from 127.0.0.1: the per-client cap (256 by default)
+                  // would refuse most of them.
+                  {"MAX_CONNECTIONS", std::to_string(std::stoi(n) + 1000)},
+                  {"MAX_CONNECTIONS_PER_CLIENT", std::to_string(std::stoi(n) + 1000)},
                   {"DB_POOL_SIZE", "8"},
                   {"LOG_LEVEL", "warn"}})) {
     std::fprintf(stderr, "server did not start:\n%s\n", srv.stderr_text().c_str());
