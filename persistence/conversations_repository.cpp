@@ -45,7 +45,11 @@ std::string json_object_text(const std::string& text) {
 
 conversation_opened conv_open(pqxx::connection& c, const conversation_access& a,
                               const std::string& agent_type) {
-  pqxx::work w{c};
+  return committed(c, [&](pqxx::transaction_base& w) { return conv_open(w, a, agent_type); });
+}
+
+conversation_opened conv_open(pqxx::transaction_base& w, const conversation_access& a,
+                              const std::string& agent_type) {
   auto id = pg_text(a.conversation_id);
   auto owner = pg_text(a.owner_id);
   auto agent = agent_type.empty() ? std::string{"chat"} : pg_text(agent_type);
@@ -54,7 +58,6 @@ conversation_opened conv_open(pqxx::connection& c, const conversation_access& a,
     if (!r.empty()) {
       if (!visible(r[0], a))
         throw db_error{errc::not_found, "conversation not found"};
-      w.commit();
       return {id, false};
     }
   }
@@ -63,7 +66,6 @@ conversation_opened conv_open(pqxx::connection& c, const conversation_access& a,
                           " coalesce(nullif($1, ''), gen_random_uuid()::text), $2, $3)"
                           " ON CONFLICT (id) DO NOTHING RETURNING id",
                           id, or_null(owner), agent);
-  w.commit();
   return {row[0].as<std::string>(), true};
 }
 

@@ -178,6 +178,9 @@ int64_t conv_delete(pqxx::connection& c, const conversation_access& a);
 bool msg_add(pqxx::connection& c, const new_chat_message& m);
 bool log_add(pqxx::connection& c, const agent_log_entry& e);
 bool msg_add(pqxx::transaction_base& t, const new_chat_message& m);
+/// `conv_open` inside the caller's transaction (group commit: the pool's commit lanes).
+conversation_opened conv_open(pqxx::transaction_base& t, const conversation_access& a,
+                              const std::string& agent_type);
 bool log_add(pqxx::transaction_base& t, const agent_log_entry& e);
 std::string agent_metrics(pqxx::connection& c);
 

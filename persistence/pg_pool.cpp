@@ -569,8 +569,13 @@ db_actor::behavior_type router(router_pointer self, pool_options opts) {
       [self, &st](appr_result_atom a, std::string& x, std::string& y) {
         return self->delegate(st.pick(), a, std::move(x), std::move(y));
       },
-      [self, &st](conv_open_atom a, conversation_access& x, std::string& agent) {
-        return self->delegate(st.pick(), a, std::move(x), std::move(agent));
+      [self](conv_open_atom, conversation_access& x, std::string& agent) {
+        // A new chat's model call waits for this commit: it shares one with the others.
+        return group_commit<conversation_opened>(
+            self, "conv_open",
+            [x = std::move(x), agent = std::move(agent)](pqxx::transaction_base& t) {
+              return detail::conv_open(t, x, agent);
+            });
       },
       [self, &st](conv_read_atom a, conversation_access& x, int32_t limit, int32_t offset) {
         return self->delegate(st.pick(), a, std::move(x), limit, offset);
