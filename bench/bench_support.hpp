@@ -2,18 +2,39 @@
 /// What the workflow benchmarks share: starting many workflows over HTTP from client threads,
 /// and waiting until they are completed.
 
+#include "http/auth.hpp"
 #include "tests/support/http_client.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <functional>
 #include <string>
 #include <thread>
 #include <vector>
 
 namespace pixelcraft::bench {
+
+/// The `Authorization` header of a user for the next hour, signed with `secret` (the server's
+/// SUPABASE_JWT_SECRET), and the token itself.
+inline std::vector<std::string> user_auth(const std::string& secret, std::string* token = nullptr) {
+  auto now = static_cast<long long>(std::time(nullptr));
+  auto t = http::jwt_sign_hs256(
+      nlohmann::json{{"sub", "bench"}, {"aud", "authenticated"}, {"exp", now + 3600}}.dump(),
+      secret);
+  if (token)
+    *token = t;
+  return {"Authorization: Bearer " + t};
+}
+
+/// The three-step sequential workflow the workflow benchmarks run.
+inline nlohmann::json three_step_workflow() {
+  return {{"workflow_type", "sequential"},
+          {"participating_agents", {"brand_design", "content_creation", "analytics_consulting"}},
+          {"input_data", {{"message", "Go"}}}};
+}
 
 /// Starts `n` workflows (`POST /api/agents/workflows/execute` with `body(i)`) from 8 client
 /// threads; returns when every request was answered.

@@ -7,7 +7,6 @@
 // `digital_marketing` e-mails the bound lead and creates its CRM contact and deal (two tool
 // calls, two model calls), then `brand_design` and `content_creation` answer (one model call
 // each): 4 model calls and 2 tool calls per workflow, all journaled in this build.
-#include "http/auth.hpp"
 #include "tests/fakes/fake_llm.hpp"
 #include "tests/fakes/fake_vendors.hpp"
 #include "tests/support/http_client.hpp"
@@ -49,10 +48,7 @@ double round_of(const std::string& binary, int workflows, fake_llm& model, fake_
     std::fprintf(stderr, "server did not start:\n%s\n", srv.stderr_text().c_str());
     return 0;
   }
-  auto now = static_cast<long long>(std::time(nullptr));
-  auto token = pixelcraft::http::jwt_sign_hs256(
-      json{{"sub", "bench"}, {"aud", "authenticated"}, {"exp", now + 3600}}.dump(), "bench");
-  std::vector<std::string> auth = {"Authorization: Bearer " + token};
+  auto auth = pixelcraft::bench::user_auth("bench");
   auto url = srv.base_url();
   auto t0 = clock_type::now();
   pixelcraft::bench::start_workflows(url, auth, workflows, [](int i) {

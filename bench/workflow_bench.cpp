@@ -1,7 +1,6 @@
 // Workflow throughput: N three-step sequential workflows started at once against an instant
 // fake model, timed until all are completed; then agent messages posted into a paused workflow.
 // Usage: workflow_bench [workflows=200] [messages=500]. Needs PIXELCRAFT_TEST_PG_DSN.
-#include "http/auth.hpp"
 #include "tests/fakes/fake_llm.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/pg.hpp"
@@ -44,15 +43,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "server did not start:\n%s\n", srv.stderr_text().c_str());
     return 1;
   }
-  auto now = static_cast<long long>(std::time(nullptr));
-  auto token = pixelcraft::http::jwt_sign_hs256(
-      json{{"sub", "bench"}, {"aud", "authenticated"}, {"exp", now + 3600}}.dump(), "bench");
-  std::vector<std::string> auth = {"Authorization: Bearer " + token};
+  auto auth = pixelcraft::bench::user_auth("bench");
   auto url = srv.base_url();
-  json body = {
-      {"workflow_type", "sequential"},
-      {"participating_agents", {"brand_design", "content_creation", "analytics_consulting"}},
-      {"input_data", {{"message", "Go"}}}};
+  auto body = pixelcraft::bench::three_step_workflow();
   // Start them from a few client threads, then wait until all are completed.
   auto t0 = clock_type::now();
   pixelcraft::bench::start_workflows(url, auth, workflows, [&body](int) { return body; });

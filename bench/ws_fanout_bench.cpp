@@ -13,7 +13,6 @@
 // The client shares the two cores with the server: the figures are upper bounds.
 // Usage: ws_fanout_bench [monitors=10000] [threads=2] [tokens_per_step=60]
 // Needs PIXELCRAFT_TEST_PG_DSN (bench/run.sh does).
-#include "http/auth.hpp"
 #include "tests/fakes/fake_llm.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/pg.hpp"
@@ -41,6 +40,8 @@
 #include <thread>
 #include <unistd.h>
 #include <vector>
+
+#include "bench/bench_support.hpp"
 
 using namespace pixelcraft::test;
 using json = nlohmann::json;
@@ -205,15 +206,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "server did not start:\n%s\n", srv.stderr_text().c_str());
     return 1;
   }
-  auto now = static_cast<long long>(std::time(nullptr));
-  auto token = pixelcraft::http::jwt_sign_hs256(
-      json{{"sub", "bench"}, {"aud", "authenticated"}, {"exp", now + 3600}}.dump(), "bench");
-  std::vector<std::string> auth = {"Authorization: Bearer " + token};
+  std::string token;
+  auto auth = pixelcraft::bench::user_auth("bench", &token);
   auto url = srv.base_url();
-  json body = {
-      {"workflow_type", "sequential"},
-      {"participating_agents", {"brand_design", "content_creation", "analytics_consulting"}},
-      {"input_data", {{"message", "Go"}}}};
+  auto body = pixelcraft::bench::three_step_workflow();
   auto started =
       json::parse(http_call("POST", url + "/api/agents/workflows/execute", body.dump(), auth).body,
                   nullptr, false);

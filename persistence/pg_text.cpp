@@ -1,7 +1,7 @@
 #include "actors/json_limits.hpp"
 #include "persistence/detail.hpp"
 
-#include <cstdio>
+#include <cstdint>
 #include <functional>
 #include <string>
 
@@ -80,8 +80,11 @@ std::string pg_json_text(const std::string& text) {
 }
 
 std::string prepared_name(const std::string& sql) {
-  char name[24];
-  std::snprintf(name, sizeof(name), "px_%016zx", std::hash<std::string>{}(sql));
+  static constexpr char hex[] = "0123456789abcdef";
+  auto h = static_cast<uint64_t>(std::hash<std::string>{}(sql));
+  std::string name = "px_0000000000000000";
+  for (size_t i = name.size(); h != 0; h >>= 4)
+    name[--i] = hex[h & 0xF];
   return name;
 }
 
