@@ -13,8 +13,8 @@
 #include <algorithm>
 #include <deque>
 #include <limits>
-#include <map>
 #include <set>
+#include <unordered_map>
 #include <vector>
 
 namespace pixelcraft {
@@ -43,9 +43,11 @@ bool moves_forward(const std::string& current, const std::string& next) {
 /// everything before it is done.
 struct batch {
   std::vector<agent_message> rows;
-  std::map<std::string, size_t> row_at;      ///< message id -> index in rows
-  std::map<std::string, std::string> status; ///< message id -> newest status (rows stored)
-  std::map<std::string, uint64_t> seq;       ///< message id -> oldest sequence number here
+  // Hashed: at 100k messages a second the three lookups per message were the mirror's top
+  // cost as ordered maps (string compares of random ids). Nothing depends on their order.
+  std::unordered_map<std::string, size_t> row_at;      ///< message id -> index in rows
+  std::unordered_map<std::string, std::string> status; ///< message id -> newest status (stored)
+  std::unordered_map<std::string, uint64_t> seq;       ///< message id -> oldest sequence number
 
   bool empty() const { return rows.empty() && status.empty(); }
   size_t size() const { return rows.size() + status.size(); }
