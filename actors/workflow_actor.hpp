@@ -9,8 +9,9 @@
 ///   and whose lease is free or expired, from their last completed step; a step that completed
 ///   is never run again. A lease with an epoch (fencing) guarantees two servers never run one
 ///   execution at once. A run that stopped on an error here (a save or load that failed: the
-///   database away, a statement timed out) keeps its lease and is resumed here within a second
-///   or two, not after the lease expires.
+///   database away, a statement timed out) keeps its lease and is run again here after 1, 2, 4
+///   and 8 s (with a fresh epoch, so nothing the old run still had queued is stored), not only
+///   after the lease expires.
 /// - A step whose tool calls were held for a person (API.md §12) is not recorded: the run is
 ///   `awaiting_approval` (events `approval_requested`) until every approval it raised is
 ///   decided or expired (`approval_resolved`), then the step runs again with the decisions and

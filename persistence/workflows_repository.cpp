@@ -82,18 +82,21 @@ std::string wf_list(pqxx::connection& c, const json& a) {
 
 /// Takes (or renews) the execution's lease for `node`: only one node runs an execution.
 /// Returns the execution with its new `lease_epoch`, or `errc::aborted` if another node holds it.
+/// A renewal keeps the epoch; a `fresh` claim (a new run actor, even on the node that holds the
+/// lease) always moves it on, so whatever an earlier run of this node still has in flight (a
+/// save queued for a commit lane) is refused.
 std::string wf_claim(pqxx::connection& c, const json& a) {
   pqxx::work w{c};
   auto r = exec_cached(
       w,
-      "UPDATE workflow_executions w SET lease_owner = $2, lease_epoch = CASE WHEN"
+      "UPDATE workflow_executions w SET lease_owner = $2, lease_epoch = CASE WHEN NOT $4 AND"
       " w.lease_owner = $2 AND w.lease_expires_at > now() THEN w.lease_epoch ELSE w.lease_epoch + "
       "1 END,"
       " lease_expires_at = now() + make_interval(secs => $3) WHERE w.id = $1::uuid"
       " AND (w.lease_owner IS NULL OR w.lease_owner = $2 OR w.lease_expires_at < now())"
       " RETURNING w.lease_epoch",
-      a.value("workflow_id", std::string{}), a.value("node", std::string{}),
-      a.value("lease_s", 30));
+      a.value("workflow_id", std::string{}), a.value("node", std::string{}), a.value("lease_s", 30),
+      a.value("fresh", false));
   w.commit();
   if (r.empty())
     throw db_error{errc::aborted, "the workflow is run by another node"};

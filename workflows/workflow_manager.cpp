@@ -846,7 +846,12 @@ run_actor::behavior_type run_fn(run_pointer self, std::string id, manager_option
   });
   // Claim, load (with the agents' memory writes, which survive a restart), then run from the
   // last completed step. Requests meanwhile wait in `deferred` (see `when_ready`).
-  json claim = {{"workflow_id", st.id}, {"node", st.opts.node_id}, {"lease_s", st.opts.lease_s}};
+  // A fresh epoch even when this node holds the lease: an earlier run of it (stopped on an
+  // error, see `retry_later`) may still have a save queued, which must then be refused.
+  json claim = {{"workflow_id", st.id},
+                {"node", st.opts.node_id},
+                {"lease_s", st.opts.lease_s},
+                {"fresh", true}};
   auto t = deadlines::db(st.opts.settings.db_timeout_ms);
   self->request(st.opts.db, t, db_op_atom_v, std::string{"wf_claim"}, claim.dump())
       .then(
@@ -963,8 +968,9 @@ struct manager_state {
   std::map<std::string, std::map<uint64_t, std::function<void()>>> forwarded;
   uint64_t next_forward = 0;
   bool scan_timer_armed = false;
-  /// Executions whose run stopped on an error here, by id: how many times in a row.
-  std::map<std::string, int> retries;
+  /// Executions whose run stopped on an error here, by id: how many quick re-runs so far, and
+  /// when the last was scheduled (a minute later the count starts again).
+  std::map<std::string, std::pair<int, std::chrono::steady_clock::time_point>> retries;
   static inline const char* name = "pixelcraft.workflow-manager";
 };
 
@@ -1014,20 +1020,25 @@ void ensure_running(manager_pointer self, const std::string& id) {
 
 /// A run that stopped on an error (a save, load or claim that failed: the database away, a
 /// statement timed out) still holds its lease, and no scan would resume the execution before the
-/// lease expires (`lease_s`): run it again here after 1, 2, 4, 8 s, then leave it to the scans.
-/// Its claim keeps the epoch (the lease is ours), so it goes on from the last recorded step. Not
-/// after a normal end, a lease lost to another node (`errc::aborted`) or a shutdown.
+/// lease expires (`lease_s`): run it again here after 1, 2, 4, 8 s (counted again after a quiet
+/// minute), then leave it to the scans. The new run's claim takes a fresh epoch, so a save the
+/// old run still has queued is refused; it goes on from the last recorded step. Not after a
+/// normal end, a lease lost to another node (`errc::aborted`) or a shutdown.
 void retry_later(manager_pointer self, const std::string& id, const caf::error& reason) {
   auto& st = self->state;
   if (!reason || reason == errc::aborted || reason.category() == caf::atom("exit")) {
     st.retries.erase(id);
     return;
   }
-  auto& n = st.retries[id];
+  auto now = std::chrono::steady_clock::now();
+  auto& [n, last] = st.retries[id];
+  if (n > 0 && now - last > std::chrono::minutes(1))
+    n = 0;
   if (n >= 4) {
     st.retries.erase(id);
     return;
   }
+  last = now;
   log::info(component, "workflow run stopped on an error; running it again shortly",
             {{"workflow_id", id}, {"error", caf::to_string(reason)}});
   self->delayed_send(self, std::chrono::seconds(1 << n++), wf_run_atom_v, id);
