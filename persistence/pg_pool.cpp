@@ -39,6 +39,12 @@ struct write_item {
   std::function<void()> done;             ///< router: answers with the result
   std::function<void(caf::error)> failed; ///< router: answers with an error
   caf::error error;                       ///< set by the worker: this item failed
+  /// Set by the worker: the error is our own refusal (`detail::db_error`), thrown before the
+  /// write changed anything, so the batch's transaction goes on without it.
+  bool refused = false;
+  /// Set by the worker once this write is committed: a re-run of the batch (after a lost
+  /// connection) skips it, and a batch that fails later still answers it as stored.
+  bool committed = false;
 };
 
 /// A lane's batch: handed to a worker and back, never copied (local only).
@@ -171,6 +177,7 @@ caf::result<std::invoke_result_t<F&, pqxx::connection&>> run(worker_state& st, c
 /// Runs `it` inside `t`; a statement error is the item's own (returned), a lost connection
 /// is everyone's (thrown).
 caf::error apply_one(pqxx::connection& c, pqxx::transaction_base& t, write_item& it) {
+  it.refused = false;
   try {
     it.apply(t);
     return {};
@@ -179,6 +186,9 @@ caf::error apply_one(pqxx::connection& c, pqxx::transaction_base& t, write_item&
   } catch (const pqxx::in_doubt_error&) {
     throw;
   } catch (const detail::db_error& e) {
+    // The group-committed writes throw these only before they write (a refused conversation,
+    // a lease that moved on, a malformed argument): the transaction is intact.
+    it.refused = true;
     return caf::make_error(e.code, e.what());
   } catch (const pqxx::sql_error& e) {
     if (is_connection_state(e.sqlstate()))
@@ -199,18 +209,20 @@ caf::error apply_one(pqxx::connection& c, pqxx::transaction_base& t, write_item&
 bool apply_batch(pqxx::connection& c, pqxx::transaction_base& t, std::vector<write_item>& items) {
   std::map<many_fn, std::vector<write_item*>> groups;
   for (auto& it : items) {
+    if (it.committed)
+      continue; // a re-run after a lost connection: stored already
     if (it.many) {
       groups[it.many].push_back(&it);
       continue;
     }
     it.error = apply_one(c, t, it);
-    if (it.error)
+    if (it.error && !it.refused)
       return false;
   }
   for (auto& [many, group] : groups) {
     if (group.size() == 1) {
       group[0]->error = apply_one(c, t, *group[0]);
-      if (group[0]->error)
+      if (group[0]->error && !group[0]->refused)
         return false;
       continue;
     }
@@ -223,32 +235,41 @@ bool apply_batch(pqxx::connection& c, pqxx::transaction_base& t, std::vector<wri
     whole.op = group[0]->op;
     whole.apply = [&out, &docs, many = many](pqxx::transaction_base& tx) { out = many(tx, docs); };
     group[0]->error = apply_one(c, t, whole);
-    if (group[0]->error)
+    if (group[0]->error) {
+      group[0]->refused = false; // the group's statement failed, not this write alone
       return false;
+    }
     for (size_t i = 0; i < group.size(); ++i)
       group[i]->take(std::move(out[i]));
   }
   return true;
 }
 
-/// Runs a lane's batch in one transaction and one commit. When a write fails (a constraint, a
-/// bad value, a timeout), nothing of the batch is stored and each write is retried alone, in
-/// its own transaction: the one that failed fails alone. A lost connection fails the whole
-/// batch (nothing of it is known to be stored).
+/// Runs a lane's batch in one transaction and one commit. A write we refuse ourselves (before
+/// it writes) fails alone inside it. When a statement fails (a constraint, a bad value, a
+/// timeout), nothing of the batch is stored and each write is retried alone, in its own
+/// transaction: the one that failed fails alone. A lost connection fails what is not yet
+/// committed (`run` may re-run the batch on a fresh connection: committed writes are skipped).
 bool commit_batch(pqxx::connection& c, std::vector<write_item>& items) {
   {
     pqxx::work w{c};
     bool clean = apply_batch(c, w, items);
     if (clean) {
       w.commit();
+      for (auto& it : items)
+        it.committed = it.committed || !it.error;
       return true;
     }
   } // rolled back
   for (auto& it : items) {
+    if (it.committed)
+      continue;
     pqxx::work w{c};
     it.error = apply_one(c, w, it);
-    if (!it.error)
+    if (!it.error) {
       w.commit();
+      it.committed = true;
+    }
   }
   return true;
 }
@@ -440,8 +461,14 @@ void flush(router_pointer self) {
             },
             [self, batch](caf::error& err) {
               --self->state.in_flight;
+              // The worker answered (the connection was lost part-way): what it committed is
+              // stored. After a timeout it may still be working: nothing of it can be read.
+              bool answered = err != caf::sec::request_timeout;
               for (auto& it : *batch)
-                it.failed(err);
+                if (answered && it.committed)
+                  it.done();
+                else
+                  it.failed(err);
               flush(self);
             });
   }
@@ -533,13 +560,15 @@ db_actor::behavior_type router(router_pointer self, pool_options opts) {
       [self, &st](db_op_atom a, std::string& op, std::string& args) -> caf::result<std::string> {
         if (op != "wf_save")
           return self->delegate(st.pick(), a, std::move(op), std::move(args));
-        // Step records of many executions commit together (one transaction per batch).
-        auto doc = parse_json(args);
-        if (!doc.is_object())
-          return caf::make_error(errc::invalid_argument, "malformed JSON argument");
+        // Step records of many executions commit together (one transaction per batch). Their
+        // text is cleaned as every db_op's is (a NUL from a model never fails a save).
         return group_commit<std::string>(
-            self, "wf_save",
-            [doc = std::move(doc)](pqxx::transaction_base& t) { return detail::wf_save(t, doc); });
+            self, "wf_save", [args = std::move(args)](pqxx::transaction_base& t) {
+              auto doc = detail::pg_clean(parse_json(args, internal_depth));
+              if (!doc.is_object())
+                throw detail::db_error{errc::invalid_argument, "malformed arguments for wf_save"};
+              return detail::wf_save(t, doc);
+            });
       },
       [self](journal_begin_atom, journal_call& x) {
         return group_commit<journal_entry>(

@@ -418,6 +418,43 @@ TEST_F(DbPoolTest, StepSavesOfManyExecutionsCommitTogetherAndAStaleOneFailsAlone
   }
 }
 
+TEST_F(DbPoolTest, AFreshClaimMovesTheEpochOnEvenForTheNodeThatHoldsTheLease) {
+  PIXELCRAFT_REQUIRE_PG();
+  auto id = json::parse(call(nullptr, db_op_atom_v, std::string{"wf_create"},
+                             json{{"workflow_type", "sequential"},
+                                  {"participating_agents", {"chat"}},
+                                  {"workflow_config", json::object()},
+                                  {"input_data", json::object()}}
+                                 .dump()))["workflow_id"]
+                .get<std::string>();
+  auto claim = [&](bool fresh) {
+    return json::parse(
+               call(nullptr, db_op_atom_v, std::string{"wf_claim"},
+                    json{{"workflow_id", id}, {"node", "a:1"}, {"lease_s", 30}, {"fresh", fresh}}
+                        .dump()))["lease_epoch"]
+        .get<int64_t>();
+  };
+  auto first = claim(true);
+  EXPECT_EQ(claim(false), first); // a renewal keeps it
+  auto second = claim(true);      // a new run of the same node: what the old one queued is stale
+  EXPECT_EQ(second, first + 1);
+  caf::error err;
+  call(&err, db_op_atom_v, std::string{"wf_save"},
+       json{{"workflow_id", id}, {"lease_epoch", first}, {"current_state", "running"}}.dump());
+  EXPECT_EQ(err, errc::aborted) << caf::to_string(err);
+  // A save's text is cleaned on the way (a NUL from a model), as every other write's.
+  auto saved = json::parse(
+      call(nullptr, db_op_atom_v, std::string{"wf_save"},
+           json{{"workflow_id", id},
+                {"lease_epoch", second},
+                {"current_state", "running"},
+                {"events",
+                 {{{"event_type", "output_delta"}, {"data", {{"text", std::string{"a\0b", 3}}}}}}}}
+               .dump()));
+  EXPECT_EQ(saved["events"][0]["data"]["text"], "a\xEF\xBF\xBD"
+                                                "b");
+}
+
 TEST_F(DbPoolTest, ConversationStoreOwnsReadsAndForgets) {
   PIXELCRAFT_REQUIRE_PG();
   conversation_access ann{"", "ann", false};
