@@ -9,6 +9,8 @@
 ///         the model client itself, queueing and retries included; the agent waits + margin)
 ///       > one tool call (the tool actor's own vendor bounds; the agent waits what is left)
 ///   database request: statement timeout (`DB_TIMEOUT_MS`) + connect and queueing = `db()`
+///   a write through the commit lanes (a step save): `db_lane()` > two batches (`db_batch()`,
+///   the pool's bound on one)
 ///   a peer agent acknowledging a message: `peer` (agents never await, so this is mailbox time)
 ///
 /// A request carries its deadline as a budget (milliseconds left when it was sent), so it
@@ -37,6 +39,16 @@ inline constexpr ms tool_backstop{300 * 1000};
 /// A database request: the statement timeout, plus a (re)connect attempt and pool queueing.
 inline ms db(unsigned db_timeout_ms) {
   return ms(db_timeout_ms) + ms(4000);
+}
+/// One commit-lane batch on its worker (persistence/pg_pool: up to 256 writes, each statement
+/// bounded by the statement timeout): the pool's own bound on a batch.
+inline ms db_batch(unsigned db_timeout_ms) {
+  return 4 * ms(db_timeout_ms) + ms(5000);
+}
+/// A write that goes through the commit lanes: it may wait for the batch ahead of it, then
+/// runs in its own (`db_batch` each), so its caller waits longer than both.
+inline ms db_lane(unsigned db_timeout_ms) {
+  return 2 * db_batch(db_timeout_ms) + margin;
 }
 
 /// The deadline of a whole HTTP request (`REQUEST_TIMEOUT_S`).

@@ -1,5 +1,6 @@
 #include "persistence/pg_pool.hpp"
 
+#include "actors/deadline.hpp"
 #include "actors/json_limits.hpp"
 #include "actors/log.hpp"
 #include "persistence/detail.hpp"
@@ -518,7 +519,7 @@ db_actor::behavior_type router(router_pointer self, pool_options opts) {
   auto& st = self->state;
   st.lanes = std::max(1u, n / 2);
   // Each statement of a batch is bounded by statement_timeout; a batch of them by a few.
-  st.batch_timeout = std::chrono::milliseconds(4 * opts.statement_timeout_ms + 5000);
+  st.batch_timeout = deadlines::db_batch(opts.statement_timeout_ms);
   return {
       [self, &st](ping_atom a) { return self->delegate(st.pick(), a); },
       [self](lead_new_atom, lead_input& x) {

@@ -166,7 +166,8 @@ void save_next(run_pointer self) {
   auto [changes, then] = std::move(st.saves.front());
   st.saves.pop_front();
   st.saving = true;
-  self->request(st.opts.db, deadlines::db(st.opts.settings.db_timeout_ms), db_op_atom_v,
+  // Through the commit lanes: it may wait for the batch ahead of it (deadline.hpp).
+  self->request(st.opts.db, deadlines::db_lane(st.opts.settings.db_timeout_ms), db_op_atom_v,
                 std::string{"wf_save"}, changes.dump())
       .then(
           [self, then = std::move(then)](const std::string& text) {
