@@ -571,6 +571,15 @@ TEST_F(ClusterTest, APartitionedWorkerIsFencedOutAndRejoins) {
   w1_env["OLLAMA_HOST"] = "http://" + ns.host_ip + ":" + std::to_string(model_relay.port());
   auto& w1 = nodes["w1"];
   w1 = std::make_unique<server_process>();
+  // w1 stops before the relays close (this guard ends first): its database connections end
+  // cleanly rather than breaking under a process that is shutting down.
+  struct stop_before_relays {
+    std::unique_ptr<server_process>& p;
+    ~stop_before_relays() {
+      if (p && p->pid() > 0)
+        p->stop();
+    }
+  } stop_w1{w1};
   w1->set_binary("/usr/sbin/ip");
   w1->set_args({"netns", "exec", ns.name, server_process::default_binary(), "node"});
   ASSERT_TRUE(w1->start(w1_env)) << w1->stderr_text();
