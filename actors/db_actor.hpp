@@ -6,8 +6,8 @@
 ///   every call blocks). The router lives until the system shuts down; workers are linked to it.
 /// - A worker (re)connects lazily and applies pending migrations on every new connection (under
 ///   an advisory lock), so a database that comes back is migrated and used without a restart.
-/// - It serves every typed store interface (`conversation_store`, ...); the rest still carries
-///   JSON text. Every handler may fail with:
+/// - It serves every typed store interface (`conversation_store`, `run_store`, ...), one per
+///   aggregate; each header documents its messages. Every handler may fail with:
 ///   `errc::unavailable` (database unreachable: HTTP 503), `errc::deadline_exceeded` (statement
 ///   timeout), `errc::internal` (anything unexpected; never carries SQL to clients).
 ///   Callers use `deadlines::db(db_timeout_ms)` as the request timeout.
@@ -19,6 +19,7 @@
 #include "actors/stores/idempotency_store.hpp"
 #include "actors/stores/journal_store.hpp"
 #include "actors/stores/lead_store.hpp"
+#include "actors/stores/run_store.hpp"
 #include "actors/stores/shared_memory_store.hpp"
 
 #include <caf/replies_to.hpp>
@@ -31,14 +32,8 @@ namespace pixelcraft {
 
 using db_actor = caf::typed_actor<
     /// Round trip to the database. Reply: `{"latency_ms": <number>, "schema_version": <int>}`.
-    caf::replies_to<ping_atom>::with<std::string>,
-    /// Workflow operations: `(db_op_atom, op, args JSON)`
-    /// (moving to typed store interfaces like `conversation_store`, one aggregate at a time).
-    /// - Workflows (workflows/ and http/): `wf_create`, `wf_get`, `wf_load`, `wf_list`,
-    ///   `wf_claim`, `wf_resumable`, `wf_save`, `wf_events`.
-    /// Unknown ops and malformed args are `errc::invalid_argument`.
-    caf::replies_to<db_op_atom, std::string, std::string>::with<std::string>>::
+    caf::replies_to<ping_atom>::with<std::string>>::
     extend_with<lead_store, conversation_store, idempotency_store, shared_memory_store,
-                agent_message_store, approval_store, journal_store>;
+                agent_message_store, approval_store, journal_store, run_store>;
 
 } // namespace pixelcraft

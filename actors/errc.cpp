@@ -9,6 +9,7 @@
 #include "actors/stores/idempotency_store.hpp"
 #include "actors/stores/journal_store.hpp"
 #include "actors/stores/lead_store.hpp"
+#include "actors/stores/run_store.hpp"
 #include "actors/stores/shared_memory_store.hpp"
 
 #include <caf/actor_system_config.hpp>

@@ -40,6 +40,14 @@ struct approval_decision;
 struct approved_call;
 struct journal_call;
 struct journal_entry;
+struct run_spec;
+struct run_viewer;
+struct run_filter;
+struct run_row;
+struct run_claim;
+struct run_event;
+struct run_save;
+struct run_saved;
 } // namespace pixelcraft
 
 // The block reads as a table, as in CAF's own headers.
@@ -60,7 +68,6 @@ CAF_BEGIN_TYPE_ID_BLOCK(pixelcraft_actors, caf::first_custom_type_id)
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, idem_end_atom, "idem_end")
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, idem_drop_atom, "idem_drop")
   CAF_ADD_TYPE_ID(pixelcraft_actors, (pixelcraft::idempotency_claim))
-  CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, db_op_atom, "db_op")
   // Conversations (actors/stores/conversation_store.hpp).
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, conv_open_atom, "conv_open")
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, conv_read_atom, "conv_read")
@@ -133,6 +140,24 @@ CAF_BEGIN_TYPE_ID_BLOCK(pixelcraft_actors, caf::first_custom_type_id)
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, journal_list_atom, "jrnl_list")
   CAF_ADD_TYPE_ID(pixelcraft_actors, (pixelcraft::journal_call))
   CAF_ADD_TYPE_ID(pixelcraft_actors, (pixelcraft::journal_entry))
+  // Workflow executions and events (actors/stores/run_store.hpp).
+  CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, run_new_atom, "run_new")
+  CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, run_get_atom, "run_get")
+  CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, run_list_atom, "run_list")
+  CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, run_load_atom, "run_load")
+  CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, run_claim_atom, "run_claim")
+  CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, run_resumable_atom, "run_resum")
+  CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, run_save_atom, "run_save")
+  CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, run_events_atom, "run_events")
+  CAF_ADD_TYPE_ID(pixelcraft_actors, (pixelcraft::run_spec))
+  CAF_ADD_TYPE_ID(pixelcraft_actors, (pixelcraft::run_viewer))
+  CAF_ADD_TYPE_ID(pixelcraft_actors, (pixelcraft::run_filter))
+  CAF_ADD_TYPE_ID(pixelcraft_actors, (pixelcraft::run_row))
+  CAF_ADD_TYPE_ID(pixelcraft_actors, (pixelcraft::run_claim))
+  CAF_ADD_TYPE_ID(pixelcraft_actors, (pixelcraft::run_event))
+  CAF_ADD_TYPE_ID(pixelcraft_actors, (std::vector<pixelcraft::run_event>))
+  CAF_ADD_TYPE_ID(pixelcraft_actors, (pixelcraft::run_save))
+  CAF_ADD_TYPE_ID(pixelcraft_actors, (pixelcraft::run_saved))
   // Workflows (workflow_manager_actor).
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, wf_start_atom, "wf_start")
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, wf_action_atom, "wf_action")
@@ -161,8 +186,8 @@ CAF_BEGIN_TYPE_ID_BLOCK(pixelcraft_actors, caf::first_custom_type_id)
 CAF_END_TYPE_ID_BLOCK(pixelcraft_actors)
 // clang-format on
 
-static_assert(caf::id_block::pixelcraft_actors::end <= caf::first_custom_type_id + 100,
-              "pixelcraft_actors overlaps the cluster block (+100)");
+static_assert(caf::id_block::pixelcraft_actors::end <= caf::first_custom_type_id + 200,
+              "pixelcraft_actors overlaps the cluster block (+200)");
 
 namespace pixelcraft {
 

@@ -28,11 +28,13 @@
 ///   from there; one that comes from a peer is answered here only (never forwarded again).
 ///   At most 256 requests wait on one other node; beyond that `errc::unavailable` (retry).
 ///   A gateway's manager runs nothing: it creates executions and places them on a worker.
-/// - Requests carry JSON text; callers authorise first (http/ checks ownership).
+/// - Callers authorise first (http/ checks ownership). Replies that are an execution are the
+///   `WorkflowExecution` as JSON text (an HTTP body).
 
 #include "actors/cluster/protocol.hpp"
 #include "actors/fwd.hpp"
 #include "actors/messages.hpp"
+#include "actors/stores/run_store.hpp"
 
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
@@ -43,11 +45,10 @@
 namespace pixelcraft {
 
 using workflow_manager_actor = caf::typed_actor<
-    /// Creates and starts an execution. In: `{"workflow_type", "participating_agents",
-    /// "conversation_id", "workflow_config", "input_data", "metadata", "owner_id"}` (validated),
-    /// and for a replay or fork `"replay_source"` and `"replay_live_from"`.
-    /// Reply: the `WorkflowExecution`.
-    caf::replies_to<wf_start_atom, std::string>::with<std::string>,
+    /// Creates and starts an execution (the spec validated by the caller; a replay or fork has
+    /// its `replay_source`). Reply: the execution as created (`run_row`; `execution` is the
+    /// `WorkflowExecution`).
+    caf::replies_to<wf_start_atom, run_spec>::with<run_row>,
     /// `pause`, `resume` or `cancel`. Reply: the `WorkflowExecution` after the action (unchanged
     /// when the action would not change the state). `errc::failed_precondition` when the current
     /// state does not allow it (HTTP 409); `errc::not_found`.

@@ -67,7 +67,7 @@ node_agent_actor::behavior_type agent_fn(node_agent_actor::pointer self, workflo
   // Peers' requests go to the manager as they came (their sender stays the peer's), so the
   // manager answers them for executions it runs and never forwards them again.
   return {
-      [=](wf_start_atom a, const std::string& spec) { return self->delegate(mgr, a, spec); },
+      [=](wf_start_atom a, const run_spec& spec) { return self->delegate(mgr, a, spec); },
       [=](wf_action_atom a, const std::string& id, const std::string& action) {
         return self->delegate(mgr, a, id, action);
       },
@@ -93,9 +93,9 @@ node_agent_actor::behavior_type agent_fn(node_agent_actor::pointer self, workflo
                    caf::actor_cast<node_agent_actor>(their_agent));
         return me;
       },
-      [=](wf_event_atom a, const std::string& id, const std::string& text) {
+      [=](wf_event_atom a, const std::string& id, const run_event& e) {
         if (hub)
-          self->send(hub, a, id, text);
+          self->send(hub, a, id, e);
       },
       // The reply goes from the registry straight to the peer that asked (delegation).
       [=](chat_atom a, std::string& turn, caf::actor& listener) {
@@ -343,13 +343,13 @@ cluster_impl::behavior_type cluster_fn(cluster_pointer self, cluster_options opt
         if (auto it = self->state.peers.find(inc); it != self->state.peers.end())
           dial_failed(self, it->second, why);
       },
-      [self](wf_event_atom a, const std::string& id, const std::string& text) {
+      [self](wf_event_atom a, const std::string& id, const run_event& e) {
         auto& st = self->state;
         if (st.opts.hub)
-          self->send(st.opts.hub, a, id, text);
+          self->send(st.opts.hub, a, id, e);
         for (auto& [inc, p] : st.peers)
           if (p.linked())
-            self->send(p.agent, a, id, text);
+            self->send(p.agent, a, id, e);
       },
       [self](peers_atom) { return node_json(self->state).dump(); },
       [self](release_atom) -> caf::result<int32_t> {

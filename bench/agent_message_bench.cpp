@@ -41,15 +41,17 @@ struct outcome {
   long long stored = -1; ///< rows in agent_messages afterwards (mirror on)
 };
 
-std::string db_call(caf::scoped_actor& self, const db_actor& db, const std::string& op,
-                    const json& args) {
-  std::string out;
-  self->request(db, std::chrono::seconds(30), db_op_atom_v, op, args.dump())
-      .receive([&](std::string& r) { out = r; },
-               [&](caf::error& e) {
-                 std::fprintf(stderr, "%s: %s\n", op.c_str(), caf::to_string(e).c_str());
-               });
-  return out;
+/// A new collaborative execution of the two agents; its id ("" on an error, printed).
+std::string new_run(caf::scoped_actor& self, const db_actor& db) {
+  run_spec spec;
+  spec.workflow_type = "collaborative";
+  spec.participating_agents = {"digital_marketing", "content_creation"};
+  std::string id;
+  self->request(db, std::chrono::seconds(30), run_new_atom_v, spec)
+      .receive(
+          [&](run_row& row) { id = row.workflow_id; },
+          [&](caf::error& e) { std::fprintf(stderr, "run_new: %s\n", caf::to_string(e).c_str()); });
+  return id;
 }
 
 /// Sends `n` messages from one agent's actor to another's, at most `window` unanswered at a
@@ -66,11 +68,7 @@ outcome run(caf::actor_system& sys, const db_actor& db, bool mirrored, int n, in
   auto catalog = agent_catalog::load(agent_catalog::builtin_json(), "llama3.2", catalog_error);
   auto registry =
       spawn_agent_registry(sys, {catalog, db, llm_actor{}, tool_actor{}, mirror, agent_settings{}});
-  json spec = {{"workflow_type", "collaborative"},
-               {"participating_agents", {"digital_marketing", "content_creation"}},
-               {"workflow_config", json::object()},
-               {"input_data", json::object()}};
-  auto wf = json::parse(db_call(self, db, "wf_create", spec))["workflow_id"].get<std::string>();
+  auto wf = new_run(self, db);
   workflow_agent_actor sender;
   self->request(registry, std::chrono::seconds(10), agent_peer_atom_v,
                 std::string{"digital_marketing"}, wf)

@@ -3,7 +3,6 @@
 #include "actors/deadline.hpp"
 #include "actors/json_limits.hpp"
 #include "actors/log.hpp"
-#include "workflows/execution.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/stateful_actor.hpp>
@@ -29,8 +28,8 @@ struct monitor {
   monitor_sub sub;
   bool ready = false;
   int64_t last_seq = 0;
-  size_t catch_up_bytes = 0;  ///< queued at once by the replay: allowed on top of the limit
-  std::vector<json> buffered; ///< live events while the first frames are being prepared
+  size_t catch_up_bytes = 0;       ///< queued at once by the replay: allowed on top of the limit
+  std::vector<run_event> buffered; ///< live events while the first frames are being prepared
 };
 
 struct hub_state {
@@ -46,14 +45,24 @@ struct hub_state {
 using hub_pointer = monitor_hub_actor::stateful_pointer<hub_state>;
 
 /// The frame of one stored event, the same for every monitor of its workflow.
-std::string event_frame(const std::string& workflow_id, const json& e) {
-  return json{{"type", "workflow_update"},
-              {"workflow_id", workflow_id},
-              {"seq", e.value("seq", int64_t{0})},
-              {"event_type", e["event_type"]},
-              {"data", e.value("data", json::object())},
-              {"timestamp", e["timestamp"]}}
-      .dump();
+std::string event_frame(const std::string& workflow_id, const run_event& e) {
+  auto quoted = [](const std::string& s) {
+    return json(s).dump(-1, ' ', false, json::error_handler_t::replace);
+  };
+  // The stored data (JSON text: jsonb, or rendered by the run actor) goes in as it is.
+  std::string f = "{\"data\":";
+  f.reserve(e.data.size() + 192);
+  f += e.data.empty() ? std::string{"{}"} : e.data;
+  f += ",\"event_type\":";
+  f += quoted(e.event_type);
+  f += ",\"seq\":";
+  f += std::to_string(e.seq);
+  f += ",\"timestamp\":";
+  f += quoted(e.timestamp);
+  f += ",\"type\":\"workflow_update\",\"workflow_id\":";
+  f += quoted(workflow_id);
+  f += '}';
+  return f;
 }
 
 /// Queues event `seq` (its `frame`) on the socket; returns the frame's size (0 if it was
@@ -66,8 +75,8 @@ size_t send_frame(monitor& m, int64_t seq, const std::string& frame) {
   return frame.size();
 }
 
-size_t send_event(monitor& m, const json& e) {
-  return send_frame(m, e.value("seq", int64_t{0}), event_frame(m.sub.workflow_id, e));
+size_t send_event(monitor& m, const run_event& e) {
+  return send_frame(m, e.seq, event_frame(m.sub.workflow_id, e));
 }
 
 void make_ready(hub_pointer self, uint64_t id) {
@@ -99,17 +108,13 @@ void drop(hub_pointer self, uint64_t id, uint16_t code, const std::string& reaso
 /// Sends monitor `id` the stored events after `since`, then what was buffered meanwhile.
 void catch_up(hub_pointer self, uint64_t id, const std::string& workflow_id, int64_t since) {
   auto& st = self->state;
-  self->request(st.db, st.db_timeout, db_op_atom_v, std::string{"wf_events"},
-                json{{"workflow_id", workflow_id}, {"since", since}}.dump())
+  self->request(st.db, st.db_timeout, run_events_atom_v, workflow_id, since)
       .then(
-          [self, id](const std::string& text) {
+          [self, id](const std::vector<run_event>& events) {
             auto it = self->state.monitors.find(id);
             if (it == self->state.monitors.end())
               return;
-            auto replay = parse_json(text);
-            if (!replay.is_object() || !replay["events"].is_array())
-              return drop(self, id, 1011, "events unavailable");
-            for (auto& e : replay["events"])
+            for (const auto& e : events)
               it->second.catch_up_bytes += send_event(it->second, e);
             make_ready(self, id);
           },
@@ -123,15 +128,12 @@ monitor_hub_actor::behavior_type hub_fn(hub_pointer self, db_actor db, unsigned 
   self->state.db_timeout = deadlines::db(db_timeout_ms);
   self->delayed_send(self, ping_every, tick_atom_v);
   return {
-      [self](wf_event_atom, const std::string& workflow_id, const std::string& text) {
+      [self](wf_event_atom, const std::string& workflow_id, const run_event& e) {
         auto& st = self->state;
         auto watchers = st.by_workflow.find(workflow_id);
         if (watchers == st.by_workflow.end())
           return;
-        auto e = parse_json(text); // our own event text
-        if (!e.is_object())
-          return;
-        auto seq = e.value("seq", int64_t{0});
+        auto seq = e.seq;
         auto frame = event_frame(workflow_id, e); // once, for all of them
         std::vector<std::pair<uint64_t, int64_t>> behind;
         for (auto id : watchers->second) {
@@ -172,25 +174,17 @@ monitor_hub_actor::behavior_type hub_fn(hub_pointer self, db_actor db, unsigned 
         st.by_workflow[wf].insert(id);
         if (since < 0) {
           st.monitors[id].last_seq = 0;
-          self->request(st.db, st.db_timeout, db_op_atom_v, std::string{"wf_load"},
-                        json{{"workflow_id", wf}}.dump())
+          self->request(st.db, st.db_timeout, run_load_atom_v, wf)
               .then(
-                  [self, id, wf](const std::string& text) {
+                  [self, id, wf](run_row& row) {
                     auto it = self->state.monitors.find(id);
                     if (it == self->state.monitors.end())
                       return;
-                    auto row = parse_json(text);
-                    if (!row.is_object())
-                      return drop(self, id, 1011, "state unavailable");
-                    auto seq = row.value("last_event_seq", int64_t{0});
-                    workflows::strip_private_fields(row); // owner_admin too
-                    auto frame = json{{"type", "workflow_update"},
-                                      {"workflow_id", wf},
-                                      {"seq", seq},
-                                      {"event_type", "initial_state"},
-                                      {"data", row},
-                                      {"timestamp", log::now_rfc3339()}}
-                                     .dump();
+                    auto seq = row.last_event_seq;
+                    // The client's document only (the server's fields are not in it).
+                    auto frame =
+                        event_frame(wf, run_event{seq, "initial_state", std::move(row.execution),
+                                                  log::now_rfc3339()});
                     it->second.catch_up_bytes += frame.size();
                     it->second.sub.session->send_text(std::move(frame));
                     it->second.last_seq = seq;

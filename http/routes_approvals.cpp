@@ -167,17 +167,16 @@ void decide(const ctx_ptr& ctx) {
         auto held = parse_json_or_throw(text); // rendered by our SQL
         if (!held["workflow_id"].is_string())
           return decide_now();
-        ask(
+        ask<run_row>(
             ctx, ctx->opts->db, ctx->db_timeout(),
-            [ctx, decide_now](std::string& row) mutable {
-              auto state = parse_json_or_throw(row).value("current_state", std::string{});
+            [ctx, decide_now](run_row& row) mutable {
+              const auto& state = row.current_state;
               if (state == "completed" || state == "failed" || state == "cancelled")
                 return ctx->error(409, "the workflow has ended (" + state +
                                            "); its held calls can no longer run");
               decide_now();
             },
-            db_op_atom_v, std::string{"wf_load"},
-            json{{"workflow_id", held["workflow_id"]}}.dump());
+            run_load_atom_v, held["workflow_id"].get<std::string>());
       },
       appr_get_atom_v, f);
 }

@@ -13,8 +13,34 @@ namespace pixelcraft::http {
 
 namespace {
 
-json caller(const ctx_ptr& ctx) {
-  return {{"owner_id", ctx->who.sub}, {"admin", ctx->who.who == role::admin}};
+run_viewer caller(const ctx_ptr& ctx) {
+  return {ctx->who.sub, ctx->who.who == role::admin};
+}
+
+/// The run spec of a validated `WorkflowRequest` (`workflows::check_run_spec`'s shape), started
+/// by the caller.
+run_spec spec_of(const ctx_ptr& ctx, const json& spec) {
+  run_spec out;
+  out.workflow_type = spec.value("workflow_type", std::string{});
+  out.participating_agents = spec.value("participating_agents", std::vector<std::string>{});
+  out.workflow_config = spec.value("workflow_config", json::object()).dump();
+  out.input_data = spec.value("input_data", json::object()).dump();
+  auto meta = spec.value("metadata", json::object());
+  out.metadata = meta.is_object() ? meta.dump() : "{}";
+  out.owner_id = ctx->who.sub;
+  out.owner_admin = ctx->who.who == role::admin; // may write `system` memory
+  return out;
+}
+
+/// `{"seq", "event_type", "data", "timestamp"}` each, for the visualization.
+json events_json(const std::vector<run_event>& events) {
+  json out = json::array();
+  for (const auto& e : events)
+    out.push_back({{"seq", e.seq},
+                   {"event_type", e.event_type},
+                   {"data", parse_json_or_throw(e.data)}, // stored jsonb: ours
+                   {"timestamp", e.timestamp}});
+  return out;
 }
 
 /// `{"items": [AgentMessage], "total"}`.
@@ -51,19 +77,18 @@ void execute(const ctx_ptr& ctx) {
     wait = query_int(w, "wait", 0, 0, 120, v);
   if (!v.ok())
     return ctx->invalid(v.detail());
-  json spec = std::move(sub.spec);
-  spec["owner_id"] = ctx->who.sub;
-  spec["owner_admin"] = ctx->who.who == role::admin; // may write `system` memory
+  auto spec = spec_of(ctx, sub.spec);
+  auto first_agent = spec.participating_agents.front();
   ask<conversation_opened>(
       ctx, ctx->opts->db, ctx->db_timeout(),
-      [ctx, spec, wait](conversation_opened& opened) mutable {
-        spec["conversation_id"] = opened.conversation_id;
-        ask(
+      [ctx, spec = std::move(spec), wait](conversation_opened& opened) mutable {
+        spec.conversation_id = opened.conversation_id;
+        ask<run_row>(
             ctx, ctx->opts->workflows, ctx->db_timeout(),
-            [ctx, wait](std::string& row) {
-              auto id = parse_json_or_throw(row)["workflow_id"].get<std::string>();
+            [ctx, wait](run_row& row) {
+              auto id = row.workflow_id;
               if (wait <= 0)
-                return ctx->send(202, std::move(row));
+                return ctx->send(202, std::move(row.execution));
               ask(
                   ctx, ctx->opts->workflows, std::chrono::seconds(wait + 10),
                   [ctx](std::string& now) {
@@ -73,10 +98,9 @@ void execute(const ctx_ptr& ctx) {
                   },
                   wf_wait_atom_v, id, static_cast<uint32_t>(wait));
             },
-            wf_start_atom_v, spec.dump());
+            wf_start_atom_v, std::move(spec));
       },
-      conv_open_atom_v, conversation_caller(ctx, sub.conversation_id),
-      spec["participating_agents"].front().get<std::string>());
+      conv_open_atom_v, conversation_caller(ctx, sub.conversation_id), first_agent);
 }
 
 /// Loads the execution the caller may see (404 otherwise) and continues with it.
@@ -84,27 +108,32 @@ void with_workflow(const ctx_ptr& ctx, std::function<void(json)> next) {
   auto id = ctx->params["id"];
   if (!is_uuid(id))
     return ctx->error(404, "workflow not found");
-  auto args = caller(ctx);
-  args["workflow_id"] = id;
   ask(
       ctx, ctx->opts->db, ctx->db_timeout(),
-      [next](std::string& row) { next(parse_json_or_throw(row)); }, db_op_atom_v,
-      std::string{"wf_get"}, args.dump());
+      [next](std::string& row) { next(parse_json_or_throw(row)); }, run_get_atom_v, id,
+      caller(ctx));
 }
 
 void list(const ctx_ptr& ctx) {
   validator v;
-  auto args = caller(ctx);
-  read_page(ctx->query_value("limit"), ctx->query_value("offset"), v, args);
-  for (auto key : {"conversation_id", "workflow_type", "current_state"})
-    if (auto* x = ctx->query_value(key); x && !x->empty())
-      args[key] = *x;
+  json page;
+  read_page(ctx->query_value("limit"), ctx->query_value("offset"), v, page);
   if (!v.ok())
     return ctx->invalid(v.detail());
+  run_filter f;
+  f.viewer = caller(ctx);
+  f.limit = page["limit"].get<int32_t>();
+  f.offset = page["offset"].get<int32_t>();
+  auto text = [ctx](const char* key) {
+    auto* x = ctx->query_value(key);
+    return x ? *x : std::string{};
+  };
+  f.conversation_id = text("conversation_id");
+  f.workflow_type = text("workflow_type");
+  f.current_state = text("current_state");
   ask(
       ctx, ctx->opts->db, ctx->db_timeout(),
-      [ctx](std::string& out) { ctx->send(200, std::move(out)); }, db_op_atom_v,
-      std::string{"wf_list"}, args.dump());
+      [ctx](std::string& out) { ctx->send(200, std::move(out)); }, run_list_atom_v, std::move(f));
 }
 
 void messages_post(const ctx_ptr& ctx) {
@@ -189,43 +218,46 @@ void replay(const ctx_ptr& ctx) {
       return ctx->invalid(v.detail());
     }
     auto source = wf["workflow_id"].get<std::string>();
-    ask(
+    json meta = wf.value("metadata", json::object());
+    if (!meta.is_object())
+      meta = json::object();
+    for (auto key : {"replay_of", "fork_of", "from_step"})
+      meta.erase(key);
+    if (mode == "replay") {
+      meta["replay_of"] = source;
+    } else {
+      meta["fork_of"] = source;
+      meta["from_step"] = from_step;
+    }
+    ask<run_row>(
         ctx, ctx->opts->db, ctx->db_timeout(),
-        [ctx, mode, from_step, source](std::string& text) {
-          auto row = parse_json_or_throw(text); // rendered by our SQL
-          json meta = row.value("metadata", json::object());
-          if (!meta.is_object())
-            meta = json::object();
-          for (auto key : {"replay_of", "fork_of", "from_step"})
-            meta.erase(key);
-          json spec = {{"workflow_type", row["workflow_type"]},
-                       {"participating_agents", row["participating_agents"]},
-                       {"workflow_config", row.value("workflow_config", json::object())},
-                       {"input_data", row.value("input_data", json::object())},
-                       {"owner_id", ctx->who.sub},
-                       {"owner_admin", ctx->who.who == role::admin},
-                       {"replay_source", source}};
-          if (mode == "replay") {
-            meta["replay_of"] = source;
-          } else {
-            meta["fork_of"] = source;
-            meta["from_step"] = from_step;
-            spec["replay_live_from"] = from_step;
-          }
-          spec["metadata"] = std::move(meta);
+        [ctx, mode, from_step, source, meta = meta.dump()](run_row& row) {
+          run_spec spec;
+          spec.workflow_type = row.workflow_type;
+          spec.participating_agents = row.participating_agents;
+          spec.workflow_config = row.workflow_config;
+          spec.input_data = row.input_data;
+          spec.metadata = meta;
+          spec.owner_id = ctx->who.sub;
+          spec.owner_admin = ctx->who.who == role::admin;
+          spec.replay_source = source;
+          if (mode == "fork")
+            spec.replay_live_from = static_cast<int32_t>(from_step);
+          if (spec.participating_agents.empty())
+            return ctx->error(409, "the execution has no agents to replay");
+          auto first_agent = spec.participating_agents.front();
           ask<conversation_opened>(
               ctx, ctx->opts->db, ctx->db_timeout(),
-              [ctx, spec](conversation_opened& opened) mutable {
-                spec["conversation_id"] = opened.conversation_id;
-                ask(
+              [ctx, spec = std::move(spec)](conversation_opened& opened) mutable {
+                spec.conversation_id = opened.conversation_id;
+                ask<run_row>(
                     ctx, ctx->opts->workflows, ctx->db_timeout(),
-                    [ctx](std::string& row) { ctx->send(202, std::move(row)); }, wf_start_atom_v,
-                    spec.dump());
+                    [ctx](run_row& row) { ctx->send(202, std::move(row.execution)); },
+                    wf_start_atom_v, std::move(spec));
               },
-              conv_open_atom_v, conversation_caller(ctx),
-              spec["participating_agents"].front().get<std::string>());
+              conv_open_atom_v, conversation_caller(ctx), first_agent);
         },
-        db_op_atom_v, std::string{"wf_load"}, json{{"workflow_id", source}}.dump());
+        run_load_atom_v, source);
   });
 }
 
@@ -258,9 +290,10 @@ void visualize(const ctx_ptr& ctx) {
   with_workflow(ctx, [ctx](json wf) {
     auto id = wf["workflow_id"].get<std::string>();
     auto db = ctx->opts->db;
-    ask(
+    ask<std::vector<run_event>>(
         ctx, db, ctx->db_timeout(),
-        [ctx, wf, id, db](std::string& ev) {
+        [ctx, wf, id, db](std::vector<run_event>& stored) {
+          auto ev = events_json(stored);
           ask<agent_message_page>(
               ctx, db, ctx->db_timeout(),
               [ctx, wf, id, db, ev](agent_message_page& msgs) {
@@ -270,15 +303,14 @@ void visualize(const ctx_ptr& ctx) {
                       std::vector<std::string> keys;
                       for (const auto& e : mem)
                         keys.push_back(e.key);
-                      ctx->send_json(200,
-                                     workflows::visualization(wf, parse_json_or_throw(ev)["events"],
-                                                              page_json(msgs)["items"], keys));
+                      ctx->send_json(
+                          200, workflows::visualization(wf, ev, page_json(msgs)["items"], keys));
                     },
                     mem_list_atom_v, id, conversation_of(wf));
               },
               amsg_list_atom_v, agent_message_filter{id, "", "", "", "", false, 1000, 0});
         },
-        db_op_atom_v, std::string{"wf_events"}, json{{"workflow_id", id}, {"since", 0}}.dump());
+        run_events_atom_v, id, int64_t{0});
   });
 }
 

@@ -1,5 +1,4 @@
-// Conversations, messages and agent logs (actors/stores/conversation_store.hpp), and the
-// dispatch of the operations still carried by `db_op_atom`.
+// Conversations, messages and agent logs (actors/stores/conversation_store.hpp).
 #include "actors/json_limits.hpp"
 #include "persistence/detail.hpp"
 
@@ -161,20 +160,6 @@ std::string agent_metrics(pqxx::connection& c) {
               " count(*) FILTER (WHERE status = 'success') AS ok, avg(execution_time_ms) AS avg_ms,"
               " max(created_at) AS last_at FROM agent_logs GROUP BY agent_type) s");
   return r[0].c_str();
-}
-
-std::string db_op(pqxx::connection& c, const std::string& op, const std::string& args) {
-  auto a = parse_json(args, internal_depth);
-  if (!a.is_object())
-    throw db_error{errc::invalid_argument, "malformed arguments for " + op};
-  // Every op binds strings of `a` (or `a` itself as jsonb): one cleaning for all of them.
-  a = pg_clean(std::move(a));
-#define PIXELCRAFT_DISPATCH_OP(name)                                                               \
-  if (op == #name)                                                                                 \
-    return name(c, a);
-  PIXELCRAFT_WF_OPS(PIXELCRAFT_DISPATCH_OP)
-#undef PIXELCRAFT_DISPATCH_OP
-  throw db_error{errc::invalid_argument, "unknown database operation " + op};
 }
 
 } // namespace pixelcraft::persistence::detail

@@ -8,6 +8,7 @@
 #include "actors/stores/idempotency_store.hpp"
 #include "actors/stores/journal_store.hpp"
 #include "actors/stores/lead_store.hpp"
+#include "actors/stores/run_store.hpp"
 #include "actors/stores/shared_memory_store.hpp"
 #include "persistence/migrations.hpp"
 
@@ -150,23 +151,16 @@ std::string approval_decide(pqxx::connection& c, const approval_decision& d);
 std::string approval_set_result(pqxx::connection& c, const std::string& id,
                                 const std::string& result);
 
-// One operation per line (clang-format 14 does not settle on a layout for this macro).
-// clang-format off
-#define PIXELCRAFT_WF_OPS(X) \
-  X(wf_create)               \
-  X(wf_get)                  \
-  X(wf_load)                 \
-  X(wf_list)                 \
-  X(wf_claim)                \
-  X(wf_resumable)            \
-  X(wf_save)                 \
-  X(wf_events)
-// clang-format on
-#define PIXELCRAFT_DECLARE_OP(name) std::string name(pqxx::connection& c, const nlohmann::json& a);
-PIXELCRAFT_WF_OPS(PIXELCRAFT_DECLARE_OP)
-#undef PIXELCRAFT_DECLARE_OP
-/// `wf_save` inside the caller's transaction (group commit: the pool's commit lanes).
-std::string wf_save(pqxx::transaction_base& t, const nlohmann::json& a);
+// Workflow executions and events (actors/stores/run_store.hpp).
+run_row run_new(pqxx::connection& c, const run_spec& in);
+std::string run_get(pqxx::connection& c, const std::string& id, const run_viewer& v);
+run_row run_load(pqxx::connection& c, const std::string& id);
+std::string run_list(pqxx::connection& c, const run_filter& f);
+int64_t run_claim_lease(pqxx::connection& c, const run_claim& in);
+std::vector<std::string> run_resumable(pqxx::connection& c, int32_t limit);
+/// `run_save_atom` inside the caller's transaction (group commit: the pool's commit lanes).
+run_saved run_store_progress(pqxx::transaction_base& t, const run_save& in);
+std::vector<run_event> run_events(pqxx::connection& c, const std::string& id, int64_t since);
 
 // Conversations (actors/stores/conversation_store.hpp); every string is cleaned with `pg_text`.
 conversation_opened conv_open(pqxx::connection& c, const conversation_access& a,
@@ -193,8 +187,5 @@ std::vector<memory_entry> mem_list(pqxx::connection& c, const std::string& workf
 // Agent messages (actors/stores/agent_message_store.hpp).
 bool amsg_write(pqxx::connection& c, const agent_message_batch& b);
 agent_message_page amsg_list(pqxx::connection& c, const agent_message_filter& f);
-
-/// Dispatches a `db_op_atom` operation (see actors/db_actor.hpp).
-std::string db_op(pqxx::connection& c, const std::string& op, const std::string& args);
 
 } // namespace pixelcraft::persistence::detail

@@ -340,8 +340,35 @@ worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_state> 
           return detail::idem_drop(c, detail::pg_text(scope), detail::pg_text(key));
         });
       },
-      [&st](db_op_atom, const std::string& op, const std::string& args) {
-        return run(st, op.c_str(), [&](pqxx::connection& c) { return detail::db_op(c, op, args); });
+      [&st](run_new_atom, const run_spec& in) {
+        return run(st, "run_new", [&](pqxx::connection& c) { return detail::run_new(c, in); });
+      },
+      [&st](run_get_atom, const std::string& id, const run_viewer& v) {
+        return run(st, "run_get", [&](pqxx::connection& c) { return detail::run_get(c, id, v); });
+      },
+      [&st](run_list_atom, const run_filter& f) {
+        return run(st, "run_list", [&](pqxx::connection& c) { return detail::run_list(c, f); });
+      },
+      [&st](run_load_atom, const std::string& id) {
+        return run(st, "run_load", [&](pqxx::connection& c) { return detail::run_load(c, id); });
+      },
+      [&st](run_claim_atom, const run_claim& in) {
+        return run(st, "run_claim",
+                   [&](pqxx::connection& c) { return detail::run_claim_lease(c, in); });
+      },
+      [&st](run_resumable_atom, int32_t limit) {
+        return run(st, "run_resumable",
+                   [&](pqxx::connection& c) { return detail::run_resumable(c, limit); });
+      },
+      [&st](run_save_atom, const run_save& in) {
+        return run(st, "run_save", [&](pqxx::connection& c) {
+          return detail::committed(
+              c, [&](pqxx::transaction_base& t) { return detail::run_store_progress(t, in); });
+        });
+      },
+      [&st](run_events_atom, const std::string& id, int64_t since) {
+        return run(st, "run_events",
+                   [&](pqxx::connection& c) { return detail::run_events(c, id, since); });
       },
       [&st](journal_begin_atom, const journal_call& in) {
         return run(st, "journal_begin",
@@ -558,18 +585,34 @@ db_actor::behavior_type router(router_pointer self, pool_options opts) {
       [self, &st](idem_drop_atom a, std::string& s, std::string& k) {
         return self->delegate(st.pick(), a, std::move(s), std::move(k));
       },
-      [self, &st](db_op_atom a, std::string& op, std::string& args) -> caf::result<std::string> {
-        if (op != "wf_save")
-          return self->delegate(st.pick(), a, std::move(op), std::move(args));
-        // Step records of many executions commit together (one transaction per batch). Their
-        // text is cleaned as every db_op's is (a NUL from a model never fails a save).
-        return group_commit<std::string>(
-            self, "wf_save", [args = std::move(args)](pqxx::transaction_base& t) {
-              auto doc = detail::pg_clean(parse_json(args, internal_depth));
-              if (!doc.is_object())
-                throw detail::db_error{errc::invalid_argument, "malformed arguments for wf_save"};
-              return detail::wf_save(t, doc);
-            });
+      [self, &st](run_new_atom a, run_spec& x) {
+        return self->delegate(st.pick(), a, std::move(x));
+      },
+      [self, &st](run_get_atom a, std::string& id, run_viewer& v) {
+        return self->delegate(st.pick(), a, std::move(id), std::move(v));
+      },
+      [self, &st](run_list_atom a, run_filter& x) {
+        return self->delegate(st.pick(), a, std::move(x));
+      },
+      [self, &st](run_load_atom a, std::string& id) {
+        return self->delegate(st.pick(), a, std::move(id));
+      },
+      [self, &st](run_claim_atom a, run_claim& x) {
+        return self->delegate(st.pick(), a, std::move(x));
+      },
+      [self, &st](run_resumable_atom a, int32_t limit) {
+        return self->delegate(st.pick(), a, limit);
+      },
+      [self](run_save_atom, run_save& x) {
+        // Step records of many executions commit together (one transaction per batch); their
+        // text is cleaned where it is bound (a NUL from a model never fails a save).
+        return group_commit<run_saved>(self, "run_save",
+                                       [x = std::move(x)](pqxx::transaction_base& t) {
+                                         return detail::run_store_progress(t, x);
+                                       });
+      },
+      [self, &st](run_events_atom a, std::string& id, int64_t since) {
+        return self->delegate(st.pick(), a, std::move(id), since);
       },
       [self](journal_begin_atom, journal_call& x) {
         return group_commit<journal_entry>(

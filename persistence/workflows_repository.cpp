@@ -1,5 +1,6 @@
-// Workflow executions, their events, agent messages and shared memory (db_op_atom).
+// Workflow executions and their events (run_store), agent messages and shared memory.
 #include "actors/agent_message.hpp"
+#include "actors/ids.hpp"
 #include "actors/json_limits.hpp"
 #include "persistence/detail.hpp"
 
@@ -11,81 +12,141 @@ namespace {
 
 using json = nlohmann::json;
 
-const char* visible_sql =
-    " AND ($1::jsonb->>'admin' = 'true' OR w.owner_id = $1::jsonb->>'owner_id')";
+/// JSON text of our own (a run actor's path, results, event data) for a jsonb parameter: as it
+/// is when PostgreSQL takes it, cleaned (`pg_json_text`) when it holds what jsonb refuses (a
+/// `\u0000` escape, invalid UTF-8), which a model's output can bring.
+std::string jsonb_text(const std::string& text) {
+  if (text.empty())
+    throw db_error{errc::invalid_argument, "missing JSON argument"};
+  if (valid_utf8(text) && text.find("\\u0000") == std::string::npos)
+    return text;
+  return pg_json_text(text);
+}
 
-std::string one_or_404(const pqxx::result& r, const char* what) {
-  if (r.empty())
-    throw db_error{errc::not_found, std::string{what} + " not found"};
-  return r[0][0].c_str();
+/// A JSON array of strings, for a jsonb parameter.
+std::string string_array(const std::vector<std::string>& xs) {
+  json a = json::array();
+  for (const auto& x : xs)
+    a.push_back(pg_text(x));
+  return a.dump();
+}
+
+const char* or_null(const std::string& s) {
+  return s.empty() ? nullptr : s.c_str();
+}
+
+/// An execution id for `$n::uuid` (the primary key's index); anything else names no execution.
+const std::string& execution_id(const std::string& id) {
+  if (!is_uuid(id))
+    throw db_error{errc::not_found, "workflow not found"};
+  return id;
+}
+
+/// The columns of a `run_row`, after the public document (alias `w`).
+const char* row_sql =
+    "SELECT pixelcraft_workflow_json(w)::text, w.id::text, w.workflow_type, w.current_state,"
+    " w.participating_agents::text, coalesce(w.conversation_id, ''), w.execution_path::text,"
+    " w.results::text, w.workflow_config::text, w.input_data::text, coalesce(w.owner_id, ''),"
+    " w.owner_admin, w.last_event_seq, coalesce(w.replay_source::text, ''),"
+    " coalesce(w.replay_live_from, -1), CASE WHEN w.lease_expires_at > now() THEN"
+    " coalesce(w.lease_owner, '') ELSE '' END";
+
+run_row run_row_of(const pqxx::row& r) {
+  run_row x;
+  x.execution = r[0].as<std::string>();
+  x.workflow_id = r[1].as<std::string>();
+  x.workflow_type = r[2].as<std::string>();
+  x.current_state = r[3].as<std::string>();
+  auto agents = parse_json_or_throw(r[4].c_str()); // a jsonb array of strings
+  if (agents.is_array())
+    for (const auto& a : agents)
+      if (a.is_string())
+        x.participating_agents.push_back(a.get<std::string>());
+  x.conversation_id = r[5].as<std::string>();
+  x.execution_path = r[6].as<std::string>();
+  x.results = r[7].as<std::string>();
+  x.workflow_config = r[8].as<std::string>();
+  x.input_data = r[9].as<std::string>();
+  x.owner_id = r[10].as<std::string>();
+  x.owner_admin = r[11].as<bool>();
+  x.last_event_seq = r[12].as<int64_t>();
+  x.replay_source = r[13].as<std::string>();
+  x.replay_live_from = r[14].as<int32_t>();
+  x.lease_owner = r[15].as<std::string>();
+  return x;
 }
 
 } // namespace
 
-std::string wf_create(pqxx::connection& c, const json& a) {
+run_row run_new(pqxx::connection& c, const run_spec& in) {
+  auto agents = string_array(in.participating_agents);
+  auto config = pg_json_text(in.workflow_config);
+  auto input = pg_json_text(in.input_data);
+  auto metadata = pg_json_text(in.metadata);
+  auto conversation = pg_text(in.conversation_id);
+  auto owner = pg_text(in.owner_id);
+  auto source = pg_text(in.replay_source);
+  auto live_from = in.replay_live_from >= 0 ? std::to_string(in.replay_live_from) : std::string{};
   pqxx::work w{c};
-  auto r = exec_cached1(
+  auto r = exec_cached(
       w,
-      "INSERT INTO workflow_executions (workflow_type, participating_agents, conversation_id,"
-      " workflow_config, input_data, metadata, owner_id, owner_admin, replay_source,"
-      " replay_live_from) SELECT j->>'workflow_type',"
-      " j->'participating_agents', j->>'conversation_id', j->'workflow_config', j->'input_data',"
-      " coalesce(nullif(j->'metadata', 'null'::jsonb), '{}'::jsonb), j->>'owner_id',"
-      " coalesce((j->>'owner_admin')::boolean, false), (j->>'replay_source')::uuid,"
-      " (j->>'replay_live_from')::int"
-      " FROM (SELECT $1::jsonb AS j) s RETURNING "
-      "pixelcraft_workflow_json(workflow_executions)::text",
-      a.dump());
+      std::string{"WITH w AS (INSERT INTO workflow_executions (workflow_type, participating_agents,"
+                  " conversation_id, workflow_config, input_data, metadata, owner_id, owner_admin,"
+                  " replay_source, replay_live_from) VALUES ($1, $2::jsonb, $3, $4::jsonb,"
+                  " $5::jsonb, coalesce(nullif($6::jsonb, 'null'::jsonb), '{}'::jsonb), $7, $8,"
+                  " $9::uuid, $10::int) RETURNING *) "} +
+          row_sql + " FROM w",
+      pg_text(in.workflow_type), agents, or_null(conversation), config, input, metadata,
+      or_null(owner), in.owner_admin, or_null(source), or_null(live_from));
   w.commit();
-  return r[0].c_str();
+  return run_row_of(r[0]);
 }
 
-std::string wf_get(pqxx::connection& c, const json& a) {
+std::string run_get(pqxx::connection& c, const std::string& id, const run_viewer& v) {
   pqxx::read_transaction t{c};
-  return one_or_404(
-      exec_cached(t,
-                  std::string{"SELECT pixelcraft_workflow_json(w)::text FROM workflow_executions w"
-                              " WHERE w.id = ($1::jsonb->>'workflow_id')::uuid"} +
-                      visible_sql,
-                  a.dump()),
-      "workflow");
+  auto r = exec_cached(t,
+                       "SELECT pixelcraft_workflow_json(w)::text FROM workflow_executions w"
+                       " WHERE w.id = $1::uuid AND ($2 OR w.owner_id = $3)",
+                       execution_id(id), v.admin, pg_text(v.owner_id));
+  if (r.empty())
+    throw db_error{errc::not_found, "workflow not found"};
+  return r[0][0].c_str();
 }
 
-/// Everything the run actor needs, including its configuration and input.
-std::string wf_load(pqxx::connection& c, const json& a) {
+run_row run_load(pqxx::connection& c, const std::string& id) {
   pqxx::read_transaction t{c};
-  return one_or_404(
-      exec_cached(t,
-                  "SELECT (pixelcraft_workflow_json(w) || jsonb_build_object("
-                  " 'workflow_config', w.workflow_config, 'input_data', w.input_data,"
-                  " 'owner_id', w.owner_id, 'owner_admin', w.owner_admin, 'last_event_seq',"
-                  " w.last_event_seq, 'replay_source', w.replay_source, 'replay_live_from',"
-                  " w.replay_live_from, 'lease_owner', CASE WHEN w.lease_expires_at > now()"
-                  " THEN w.lease_owner END))::text"
-                  " FROM workflow_executions w WHERE w.id = $1::uuid",
-                  a.value("workflow_id", std::string{})),
-      "workflow");
+  auto r =
+      exec_cached(t, std::string{row_sql} + " FROM workflow_executions w WHERE w.id = $1::uuid",
+                  execution_id(id));
+  if (r.empty())
+    throw db_error{errc::not_found, "workflow not found"};
+  return run_row_of(r[0]);
 }
 
-std::string wf_list(pqxx::connection& c, const json& a) {
+std::string run_list(pqxx::connection& c, const run_filter& f) {
+  json args = {{"admin", f.viewer.admin},
+               {"owner_id", pg_text(f.viewer.owner_id)},
+               {"limit", f.limit},
+               {"offset", f.offset}};
+  if (!f.conversation_id.empty())
+    args["conversation_id"] = pg_text(f.conversation_id);
+  if (!f.workflow_type.empty())
+    args["workflow_type"] = pg_text(f.workflow_type);
+  if (!f.current_state.empty())
+    args["current_state"] = pg_text(f.current_state);
   pqxx::read_transaction t{c};
-  std::string where = std::string{"true"} + visible_sql +
-                      " AND ($1::jsonb->>'conversation_id' IS NULL OR w.conversation_id ="
-                      " $1::jsonb->>'conversation_id')"
-                      " AND ($1::jsonb->>'workflow_type' IS NULL OR w.workflow_type ="
-                      " $1::jsonb->>'workflow_type')"
-                      " AND ($1::jsonb->>'current_state' IS NULL OR w.current_state ="
-                      " $1::jsonb->>'current_state')";
+  const char* where =
+      "($1::jsonb->>'admin' = 'true' OR w.owner_id = $1::jsonb->>'owner_id')"
+      " AND ($1::jsonb->>'conversation_id' IS NULL OR w.conversation_id ="
+      " $1::jsonb->>'conversation_id')"
+      " AND ($1::jsonb->>'workflow_type' IS NULL OR w.workflow_type = $1::jsonb->>'workflow_type')"
+      " AND ($1::jsonb->>'current_state' IS NULL OR w.current_state = $1::jsonb->>'current_state')";
   return paged_list(t, "workflow_executions", "w", where, "pixelcraft_workflow_json(w)",
-                    "w.started_at DESC, w.id", a.dump());
+                    "w.started_at DESC, w.id", args.dump());
 }
 
-/// Takes (or renews) the execution's lease for `node`: only one node runs an execution.
-/// Returns the execution with its new `lease_epoch`, or `errc::aborted` if another node holds it.
-/// A renewal keeps the epoch; a `fresh` claim (a new run actor, even on the node that holds the
-/// lease) always moves it on, so whatever an earlier run of this node still has in flight (a
-/// save queued for a commit lane) is refused.
-std::string wf_claim(pqxx::connection& c, const json& a) {
+/// A renewal keeps the epoch; a `fresh` claim always moves it on (see `run_claim`).
+int64_t run_claim_lease(pqxx::connection& c, const run_claim& in) {
   pqxx::work w{c};
   auto r = exec_cached(
       w,
@@ -95,92 +156,88 @@ std::string wf_claim(pqxx::connection& c, const json& a) {
       " lease_expires_at = now() + make_interval(secs => $3) WHERE w.id = $1::uuid"
       " AND (w.lease_owner IS NULL OR w.lease_owner = $2 OR w.lease_expires_at < now())"
       " RETURNING w.lease_epoch",
-      a.value("workflow_id", std::string{}), a.value("node", std::string{}), a.value("lease_s", 30),
-      a.value("fresh", false));
+      execution_id(in.workflow_id), pg_text(in.node), in.lease_s, in.fresh);
   w.commit();
   if (r.empty())
     throw db_error{errc::aborted, "the workflow is run by another node"};
-  return json{{"lease_epoch", r[0][0].as<long long>()}}.dump();
+  return r[0][0].as<int64_t>();
 }
 
-/// Ids of executions that should be running but whose lease is free or expired (`limit`).
-std::string wf_resumable(pqxx::connection& c, const json& a) {
+std::vector<std::string> run_resumable(pqxx::connection& c, int32_t limit) {
   pqxx::read_transaction t{c};
-  // Oldest first, at most `limit` (the caller's free capacity).
-  auto r =
-      exec_cached1(t,
-                   "SELECT coalesce(jsonb_agg(id), '[]'::jsonb)::text FROM (SELECT id FROM"
-                   " workflow_executions WHERE current_state IN ('pending', 'running', 'paused',"
-                   " 'awaiting_approval') AND (lease_owner IS NULL OR lease_expires_at < now())"
-                   " ORDER BY started_at LIMIT $1) x",
-                   a.value("limit", 100000));
-  return std::string{"{\"ids\":"} + r[0].c_str() + "}";
+  auto r = exec_cached(t,
+                       "SELECT id::text FROM workflow_executions WHERE current_state IN"
+                       " ('pending', 'running', 'paused', 'awaiting_approval') AND (lease_owner IS"
+                       " NULL OR lease_expires_at < now()) ORDER BY started_at LIMIT $1",
+                       std::max(limit, 0));
+  std::vector<std::string> ids;
+  ids.reserve(r.size());
+  for (const auto& row : r)
+    ids.push_back(row[0].as<std::string>());
+  return ids;
 }
 
-/// Saves progress if the caller still holds the lease epoch (fencing), and appends the events
-/// given, numbered in order. Returns the execution and the events with their `seq`. Two
-/// statements whatever the number of events: the fenced update reserves their numbers, one
+/// Two statements whatever the number of events: the fenced update reserves their numbers, one
 /// insert stores them all.
-std::string wf_save(pqxx::transaction_base& w, const json& a) {
-  auto id = a.value("workflow_id", std::string{});
-  auto events_in = a.value("events", json::array());
-  if (!events_in.is_array())
-    throw db_error{errc::invalid_argument, "events must be an array"};
-  auto n = static_cast<long long>(events_in.size());
-  auto r = exec_cached(
-      w,
-      "UPDATE workflow_executions w SET current_state = coalesce(j->>'current_state', "
-      "w.current_state),"
-      " current_step = coalesce((j->>'current_step')::int, w.current_step),"
-      " execution_path = coalesce(j->'execution_path', w.execution_path),"
-      " results = coalesce(j->'results', w.results),"
-      " error_message = CASE WHEN j ? 'error_message' THEN j->>'error_message' ELSE "
-      "w.error_message END,"
-      " completed_at = CASE WHEN (j->>'completed')::boolean THEN now() ELSE w.completed_at END,"
-      " lease_owner = CASE WHEN (j->>'completed')::boolean THEN NULL ELSE w.lease_owner END,"
-      " last_event_seq = w.last_event_seq + $2, updated_at = now()"
-      " FROM (SELECT $1::jsonb AS j) s WHERE w.id = (j->>'workflow_id')::uuid"
-      " AND w.lease_epoch = (j->>'lease_epoch')::bigint RETURNING "
-      "pixelcraft_workflow_json(w)::text, w.last_event_seq, pixelcraft_ts(now())",
-      a.dump(), n);
+run_saved run_store_progress(pqxx::transaction_base& w, const run_save& in) {
+  auto n = static_cast<int64_t>(in.events.size());
+  const auto& id = execution_id(in.workflow_id);
+  auto r = exec_cached(w,
+                       "UPDATE workflow_executions w SET current_state = $3, current_step = $4,"
+                       " execution_path = $5::jsonb, results = $6::jsonb,"
+                       " error_message = CASE WHEN $7 THEN nullif($8, '') ELSE w.error_message END,"
+                       " completed_at = CASE WHEN $9 THEN now() ELSE w.completed_at END,"
+                       " lease_owner = CASE WHEN $9 THEN NULL ELSE w.lease_owner END,"
+                       " last_event_seq = w.last_event_seq + $10, updated_at = now()"
+                       " WHERE w.id = $1::uuid AND w.lease_epoch = $2 RETURNING"
+                       " pixelcraft_workflow_json(w)::text, w.last_event_seq, pixelcraft_ts(now())",
+                       id, in.lease_epoch, pg_text(in.current_state), in.current_step,
+                       jsonb_text(in.execution_path), jsonb_text(in.results), in.set_error,
+                       pg_text(in.error_message), in.completed, n);
   if (r.empty())
     throw db_error{errc::aborted, "lease lost"};
-  auto first = r[0][1].as<long long>() - n + 1;
+  run_saved out;
+  out.execution = r[0][0].c_str();
+  auto first = r[0][1].as<int64_t>() - n + 1;
   auto ts = r[0][2].as<std::string>(); // created_at of every event: the transaction's now()
-  json events = json::array();
-  if (n > 0) {
-    json rows = json::array();
-    for (const auto& e : events_in)
-      rows.push_back({{"event_type", e.value("event_type", std::string{})},
-                      {"data", e.value("data", json::object())}});
-    exec_cached(w,
-                "INSERT INTO workflow_events (workflow_execution_id, seq, event_type, data)"
-                " SELECT $1::uuid, $2 + x.n - 1, x.e->>'event_type', x.e->'data'"
-                " FROM jsonb_array_elements($3::jsonb) WITH ORDINALITY AS x(e, n)",
-                id, first, rows.dump());
-    long long seq = first;
-    for (auto& e : rows)
-      events.push_back({{"seq", seq++},
-                        {"event_type", std::move(e["event_type"])},
-                        {"timestamp", ts},
-                        {"data", std::move(e["data"])}});
+  if (n == 0)
+    return out;
+  out.events.reserve(in.events.size());
+  std::string rows = "[";
+  for (const auto& e : in.events) {
+    run_event stored{first + static_cast<int64_t>(out.events.size()), pg_text(e.event_type),
+                     jsonb_text(e.data.empty() ? std::string{"{}"} : e.data), ts};
+    if (rows.size() > 1)
+      rows += ',';
+    rows += "{\"t\":";
+    rows += json(stored.event_type).dump();
+    rows += ",\"d\":";
+    rows += stored.data;
+    rows += '}';
+    out.events.push_back(std::move(stored));
   }
-  return json{{"workflow", parse_json_or_throw(r[0][0].c_str())}, {"events", events}}.dump();
+  rows += ']';
+  exec_cached(w,
+              "INSERT INTO workflow_events (workflow_execution_id, seq, event_type, data)"
+              " SELECT $1::uuid, $2 + x.n - 1, x.e->>'t', x.e->'d'"
+              " FROM jsonb_array_elements($3::jsonb) WITH ORDINALITY AS x(e, n)",
+              id, first, rows);
+  return out;
 }
 
-std::string wf_save(pqxx::connection& c, const json& a) {
-  return committed(c, [&](pqxx::transaction_base& w) { return wf_save(w, a); });
-}
-
-std::string wf_events(pqxx::connection& c, const json& a) {
+std::vector<run_event> run_events(pqxx::connection& c, const std::string& id, int64_t since) {
   pqxx::read_transaction t{c};
-  auto r = exec_cached1(
-      t,
-      "SELECT coalesce(jsonb_agg(jsonb_build_object('seq', seq, 'event_type', event_type, 'data',"
-      " data, 'timestamp', pixelcraft_ts(created_at)) ORDER BY seq), '[]'::jsonb)::text"
-      " FROM workflow_events WHERE workflow_execution_id = $1::uuid AND seq > $2",
-      a.value("workflow_id", std::string{}), a.value("since", 0));
-  return std::string{"{\"events\":"} + r[0].c_str() + "}";
+  auto r = exec_cached(t,
+                       "SELECT seq, event_type, data::text, pixelcraft_ts(created_at) FROM"
+                       " workflow_events WHERE workflow_execution_id = $1::uuid AND seq > $2"
+                       " ORDER BY seq",
+                       execution_id(id), since);
+  std::vector<run_event> out;
+  out.reserve(r.size());
+  for (const auto& row : r)
+    out.push_back({row[0].as<int64_t>(), row[1].as<std::string>(), row[2].as<std::string>(),
+                   row[3].as<std::string>()});
+  return out;
 }
 
 /// The mirror's batch write, in one transaction: new rows (with the ids and timestamps the
@@ -302,8 +359,8 @@ std::string memory_scope_id(pqxx::transaction_base& t, const memory_key& k, bool
     throw db_error{errc::invalid_argument, "memory of scope " + scope + " needs its workflow"};
   auto r = exec_cached(t,
                        "SELECT owner_id, owner_admin FROM workflow_executions"
-                       " WHERE id::text = $1",
-                       workflow);
+                       " WHERE id = $1::uuid",
+                       execution_id(workflow));
   if (r.empty())
     throw db_error{errc::not_found, "workflow not found"};
   std::string id;
@@ -329,10 +386,6 @@ memory_entry memory_entry_of(const pqxx::row& r) {
   return {r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<std::string>(),
           r[3].as<int64_t>(),     r[4].as<std::string>(), r[5].as<std::string>(),
           r[6].as<std::string>()};
-}
-
-const char* or_null(const std::string& s) {
-  return s.empty() ? nullptr : s.c_str();
 }
 
 } // namespace
@@ -392,8 +445,9 @@ std::vector<memory_entry> mem_list(pqxx::connection& c, const std::string& workf
           " (m.expires_at IS NULL OR m.expires_at > now()) AND ((m.scope = 'workflow' AND"
           " m.scope_id = $1) OR (m.scope = 'conversation' AND $2 <> '' AND m.scope_id = $2)"
           " OR (m.scope = 'global' AND m.scope_id = (SELECT w.owner_id FROM workflow_executions w"
-          " WHERE w.id::text = $1)) OR m.scope = 'system') ORDER BY m.scope, m.key",
-      pg_text(workflow_id), pg_text(conversation_id));
+          " WHERE w.id = nullif($3, '')::uuid)) OR m.scope = 'system') ORDER BY m.scope, m.key",
+      pg_text(workflow_id), pg_text(conversation_id),
+      is_uuid(workflow_id) ? workflow_id : std::string{}); // by the primary key
   std::vector<memory_entry> out;
   out.reserve(r.size());
   for (const auto& row : r)

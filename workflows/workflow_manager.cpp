@@ -8,7 +8,6 @@
 #include "actors/errc.hpp"
 #include "actors/json_limits.hpp"
 #include "actors/log.hpp"
-#include "workflows/execution.hpp"
 #include "workflows/routing_rules.hpp"
 
 #include <caf/actor_system.hpp>
@@ -52,7 +51,10 @@ bool terminal(const std::string& s) {
 struct run_state {
   manager_options opts;
   std::string id;
-  json row; ///< the execution as loaded/saved (API shape + config and input)
+  run_row row;                  ///< the execution as loaded (its server-side fields)
+  json doc = json::object();    ///< the `WorkflowExecution` as last loaded or saved
+  json config = json::object(); ///< `workflow_config`
+  json input = json::object();  ///< `input_data`
   long long epoch = 0;
   std::string state = "pending";
   json path = json::array();
@@ -79,7 +81,7 @@ struct run_state {
   std::vector<std::pair<std::string, std::string>> rerun_on_resume;
   /// Saves run one at a time, in order (the next is sent when the last is stored): events keep
   /// their order and the actor keeps serving its mailbox while one is in flight.
-  std::deque<std::pair<json, std::function<void()>>> saves;
+  std::deque<std::pair<run_save, std::function<void()>>> saves;
   bool saving = false;
   /// Until the execution is claimed and loaded, requests wait here (they are answered from the
   /// loaded state, or with an error when this node does not get the execution).
@@ -88,7 +90,7 @@ struct run_state {
   std::vector<std::pair<std::function<void(caf::error)>, std::function<void()>>> deferred;
   static inline const char* name = "pixelcraft.workflow-run";
 
-  std::string type() const { return row.value("workflow_type", std::string{"sequential"}); }
+  std::string type() const { return row.workflow_type.empty() ? "sequential" : row.workflow_type; }
   /// The step number `agent`'s next step has: stable across its reruns and restarts (a
   /// parallel run numbers its agents by their place; the others by the path so far).
   size_t step_of(const std::string& agent) const {
@@ -100,24 +102,18 @@ struct run_state {
     }
     return path.size() + 1;
   }
-  json config_json() const { return row.value("workflow_config", json::object()); }
   /// The execution whose journal answers `agent`'s next step (API.md §13), or "": live.
   std::string replay_source_for(const std::string& agent) const {
-    auto source = row.find("replay_source");
-    if (source == row.end() || !source->is_string())
+    if (row.replay_source.empty())
       return {};
-    auto from = row.find("replay_live_from");
-    if (from != row.end() && from->is_number_integer() &&
-        static_cast<long long>(step_of(agent)) >= from->get<long long>())
+    if (row.replay_live_from >= 0 &&
+        static_cast<long long>(step_of(agent)) >= static_cast<long long>(row.replay_live_from))
       return {};
-    return source->get<std::string>();
+    return row.replay_source;
   }
-  std::vector<std::string> agents() const {
-    return row.value("participating_agents", std::vector<std::string>{});
-  }
+  const std::vector<std::string>& agents() const { return row.participating_agents; }
   json execution() const {
-    json e = row;
-    strip_private_fields(e);
+    json e = doc;
     e["current_state"] = state;
     e["execution_path"] = path;
     e["results"] = results;
@@ -136,14 +132,27 @@ void save_next(run_pointer self);
 /// another node owns the execution now. The changes are taken now; the save is queued.
 void save(run_pointer self, json changes, json events, std::function<void()> then = {}) {
   auto& st = self->state;
-  changes["workflow_id"] = st.id;
-  changes["lease_epoch"] = st.epoch;
-  changes["current_state"] = st.state;
-  changes["execution_path"] = st.path;
-  changes["results"] = st.results;
-  changes["current_step"] = st.path.size();
-  changes["events"] = std::move(events);
-  st.saves.emplace_back(std::move(changes), std::move(then));
+  run_save x;
+  x.workflow_id = st.id;
+  x.lease_epoch = st.epoch;
+  x.current_state = st.state;
+  x.current_step = static_cast<int32_t>(st.path.size());
+  // The jsonb columns and event data, rendered once here.
+  x.execution_path = st.path.dump(-1, ' ', false, json::error_handler_t::replace);
+  x.results = st.results.dump(-1, ' ', false, json::error_handler_t::replace);
+  x.completed = changes.value("completed", false);
+  if (auto it = changes.find("error_message"); it != changes.end() && it->is_string()) {
+    x.set_error = true;
+    x.error_message = it->get<std::string>();
+  }
+  x.events.reserve(events.size());
+  for (auto& e : events)
+    x.events.push_back(
+        {0,
+         e.value("event_type", std::string{}),
+         e.value("data", json::object()).dump(-1, ' ', false, json::error_handler_t::replace),
+         {}});
+  st.saves.emplace_back(std::move(x), std::move(then));
   save_next(self);
 }
 
@@ -167,19 +176,16 @@ void save_next(run_pointer self) {
   st.saves.pop_front();
   st.saving = true;
   // Through the commit lanes: it may wait for the batch ahead of it (deadline.hpp).
-  self->request(st.opts.db, deadlines::db_lane(st.opts.settings.db_timeout_ms), db_op_atom_v,
-                std::string{"wf_save"}, changes.dump())
+  self->request(st.opts.db, deadlines::db_lane(st.opts.settings.db_timeout_ms), run_save_atom_v,
+                std::move(changes))
       .then(
-          [self, then = std::move(then)](const std::string& text) {
+          [self, then = std::move(then)](run_saved& saved) {
             auto& st = self->state;
             st.saving = false;
-            auto reply = parse_json_or_throw(text);
-            auto saved = reply["workflow"];
-            for (auto& [k, v] : saved.items())
-              st.row[k] = v;
+            st.doc = parse_json_or_throw(saved.execution); // rendered by our SQL
             if (st.opts.bus)
-              for (const auto& e : reply["events"])
-                caf::anon_send(st.opts.bus, wf_event_atom_v, st.id, e.dump());
+              for (auto& e : saved.events)
+                caf::anon_send(st.opts.bus, wf_event_atom_v, st.id, std::move(e));
             if (then)
               then();
             save_next(self);
@@ -348,7 +354,7 @@ void on_step_done(run_pointer self, const std::string& agent, const std::string&
 
 void step(run_pointer self, const std::string& agent, const std::string& hand_off_to = {}) {
   auto& st = self->state;
-  auto input = st.row.value("input_data", json::object());
+  const auto& input = st.input;
   auto message = input.value("message", std::string{});
   json context = input;
   context.erase("message");
@@ -361,8 +367,8 @@ void step(run_pointer self, const std::string& agent, const std::string& hand_of
     message = "Work on this task for the workflow and answer concisely.";
   json turn = {{"agent_type", agent},       {"message", message},   {"context", context},
                {"action", "workflow_step"}, {"workflow_id", st.id}, {"participants", st.agents()}};
-  if (st.row.contains("owner_id") && st.row["owner_id"].is_string())
-    turn["owner_id"] = st.row["owner_id"]; // `global` shared memory is the owner's
+  if (!st.row.owner_id.empty())
+    turn["owner_id"] = st.row.owner_id; // `global` shared memory is the owner's
   turn["step"] = st.step_of(agent);
   turn["lease_epoch"] = st.epoch; // the journal refuses calls of a run whose lease moved on
   // The lead the run was started with, from the stored input: the tools' policy sends to and
@@ -401,7 +407,7 @@ void step(run_pointer self, const std::string& agent, const std::string& hand_of
   });
   st.listeners.push_back(listener);
   ++st.in_flight;
-  auto cfg = st.row.value("workflow_config", json::object());
+  const auto& cfg = st.config;
   auto timeout =
       std::chrono::seconds(cfg.value("step_timeout_s", st.opts.settings.request_timeout_s));
   turn["budget_ms"] = deadlines::inner(timeout).count(); // the step ends before we give up
@@ -428,7 +434,7 @@ void step(run_pointer self, const std::string& agent, const std::string& hand_of
                             caf::exit_reason::user_shutdown); // not normal: that is ignored
             if (st.finishing)
               return;
-            auto cfg = st.config_json();
+            const auto& cfg = st.config;
             auto retries = cfg.value("retries", 0u);
             bool timed_out = err == caf::sec::request_timeout || err == errc::deadline_exceeded;
             if (st.attempts[agent]++ < retries) {
@@ -477,7 +483,7 @@ void run_next(run_pointer self) {
     return;
   auto agents = st.agents();
   auto type = st.type();
-  auto cfg = st.config_json();
+  const auto& cfg = st.config;
   if (type == "sequential" || type == "multi_agent") {
     if (st.path.size() >= agents.size())
       return finish(self, "completed");
@@ -849,25 +855,39 @@ run_actor::behavior_type run_fn(run_pointer self, std::string id, manager_option
   // last completed step. Requests meanwhile wait in `deferred` (see `when_ready`).
   // A fresh epoch even when this node holds the lease: an earlier run of it (stopped on an
   // error, see `retry_later`) may still have a save queued, which must then be refused.
-  json claim = {{"workflow_id", st.id},
-                {"node", st.opts.node_id},
-                {"lease_s", st.opts.lease_s},
-                {"fresh", true}};
+  run_claim claim{st.id, st.opts.node_id, static_cast<int32_t>(st.opts.lease_s), true};
   auto t = deadlines::db(st.opts.settings.db_timeout_ms);
-  self->request(st.opts.db, t, db_op_atom_v, std::string{"wf_claim"}, claim.dump())
+  self->request(st.opts.db, t, run_claim_atom_v, std::move(claim))
       .then(
-          [self, t](const std::string& text) {
+          [self, t](int64_t epoch) {
             auto& st = self->state;
-            st.epoch = parse_json_or_throw(text)["lease_epoch"].get<long long>();
-            self->request(st.opts.db, t, db_op_atom_v, std::string{"wf_load"},
-                          json{{"workflow_id", st.id}}.dump())
+            st.epoch = epoch;
+            self->request(st.opts.db, t, run_load_atom_v, st.id)
                 .then(
-                    [self, t](const std::string& row_text) {
+                    [self, t](run_row& row) {
                       auto& st = self->state;
-                      st.row = parse_json_or_throw(row_text);
-                      st.state = st.row.value("current_state", std::string{"pending"});
-                      st.path = st.row.value("execution_path", json::array());
-                      st.results = st.row.value("results", json::object());
+                      st.row = std::move(row);
+                      // The jsonb columns and the document, rendered by our SQL.
+                      st.doc = parse_json_or_throw(st.row.execution);
+                      st.config = parse_json_or_throw(st.row.workflow_config);
+                      st.input = parse_json_or_throw(st.row.input_data);
+                      st.path = parse_json_or_throw(st.row.execution_path);
+                      st.results = parse_json_or_throw(st.row.results);
+                      if (!st.config.is_object())
+                        st.config = json::object();
+                      if (!st.input.is_object())
+                        st.input = json::object();
+                      if (!st.path.is_array())
+                        st.path = json::array();
+                      if (!st.results.is_object())
+                        st.results = json::object();
+                      st.state = st.row.current_state.empty() ? "pending" : st.row.current_state;
+                      // Only the server-side fields stay: the rest lives in `doc`, `path`...
+                      st.row.execution.clear();
+                      st.row.execution_path.clear();
+                      st.row.results.clear();
+                      st.row.workflow_config.clear();
+                      st.row.input_data.clear();
                       if (terminal(st.state))
                         return start_run(self);
                       self->request(st.opts.db, t, mem_list_atom_v, st.id, std::string{})
@@ -936,11 +956,10 @@ run_actor::behavior_type run_fn(run_pointer self, std::string id, manager_option
       },
       [self](lease_atom) {
         auto& st = self->state;
-        json claim = {
-            {"workflow_id", st.id}, {"node", st.opts.node_id}, {"lease_s", st.opts.lease_s}};
-        self->request(st.opts.db, deadlines::db(st.opts.settings.db_timeout_ms), db_op_atom_v,
-                      std::string{"wf_claim"}, claim.dump())
-            .then([](const std::string&) {},
+        run_claim claim{st.id, st.opts.node_id, static_cast<int32_t>(st.opts.lease_s), false};
+        self->request(st.opts.db, deadlines::db(st.opts.settings.db_timeout_ms), run_claim_atom_v,
+                      std::move(claim))
+            .then([](int64_t) {},
                   [self](caf::error& err) {
                     if (err == errc::aborted)
                       stop(self); // lost to another node: stop without writing
@@ -989,16 +1008,14 @@ void scan(manager_pointer self) {
     return;
   auto room = st.opts.capacity > st.runs.size() ? st.opts.capacity - st.runs.size() : 0;
   if (room > 0)
-    self->request(st.opts.db, deadlines::db(st.opts.settings.db_timeout_ms), db_op_atom_v,
-                  std::string{"wf_resumable"}, json{{"limit", room}}.dump())
+    self->request(st.opts.db, deadlines::db(st.opts.settings.db_timeout_ms), run_resumable_atom_v,
+                  static_cast<int32_t>(std::min<size_t>(room, 100000)))
         .then(
-            [self](const std::string& text) {
-              auto resumable = parse_json_or_throw(text); // keep it alive for the loop below
-              for (const auto& id : resumable["ids"]) {
-                if (!self->state.runs.count(id.get<std::string>()))
-                  log::info(component, "resuming workflow",
-                            {{"workflow_id", id.get<std::string>()}});
-                ensure_running(self, id.get<std::string>());
+            [self](const std::vector<std::string>& ids) {
+              for (const auto& id : ids) {
+                if (!self->state.runs.count(id))
+                  log::info(component, "resuming workflow", {{"workflow_id", id}});
+                ensure_running(self, id);
               }
             },
             [](caf::error& err) {
@@ -1055,22 +1072,17 @@ bool from_peer(manager_pointer self) {
 /// Answers a request for execution `id`, which does not run here: `remote(manager, done)`
 /// when another node holds its lease and the cluster has a link to it (`done` must be called
 /// when the forwarded request ends, so a lost node fails it at once), else `here(row)` with
-/// the stored row (stripped) from the database.
+/// the stored row from the database.
 template <class T, class Remote, class Here>
 caf::result<T> elsewhere(manager_pointer self, const std::string& id, Remote remote, Here here) {
   auto& st = self->state;
   auto rp = self->make_response_promise<T>();
   auto db_t = deadlines::db(st.opts.settings.db_timeout_ms);
   bool may_forward = st.opts.cluster && !from_peer(self);
-  self->request(st.opts.db, db_t, db_op_atom_v, std::string{"wf_load"},
-                json{{"workflow_id", id}}.dump())
+  self->request(st.opts.db, db_t, run_load_atom_v, id)
       .then(
-          [self, rp, remote, here, may_forward, db_t](const std::string& text) mutable {
-            auto row = parse_json_or_throw(text);
-            auto owner = row.value("lease_owner", json{}).is_string()
-                             ? row["lease_owner"].get<std::string>()
-                             : std::string{};
-            strip_private_fields(row);
+          [self, rp, remote, here, may_forward, db_t](run_row& row) mutable {
+            auto owner = row.lease_owner;
             if (!may_forward || owner.empty() || owner == self->state.opts.node_id)
               return here(row, rp);
             self->request(self->state.opts.cluster, db_t, owner_atom_v, owner)
@@ -1140,12 +1152,12 @@ manager_impl::behavior_type manager_fn(manager_pointer self, manager_options opt
     self->send(self, wf_scan_atom_v);
   auto db_t = deadlines::db(self->state.opts.settings.db_timeout_ms);
   return {
-      [self, db_t](wf_start_atom, const std::string& spec) -> caf::result<std::string> {
-        auto rp = self->make_response_promise<std::string>();
-        self->request(self->state.opts.db, db_t, db_op_atom_v, std::string{"wf_create"}, spec)
+      [self, db_t](wf_start_atom, run_spec& spec) -> caf::result<run_row> {
+        auto rp = self->make_response_promise<run_row>();
+        self->request(self->state.opts.db, db_t, run_new_atom_v, std::move(spec))
             .then(
-                [self, rp, db_t](const std::string& row) mutable {
-                  auto id = parse_json_or_throw(row)["workflow_id"].get<std::string>();
+                [self, rp, db_t](run_row& row) mutable {
+                  auto id = row.workflow_id;
                   if (self->state.opts.run_here) {
                     ensure_running(self, id);
                   } else if (self->state.opts.cluster) {
@@ -1158,7 +1170,7 @@ manager_impl::behavior_type manager_fn(manager_pointer self, manager_options opt
                             },
                             [](caf::error&) {});
                   }
-                  rp.deliver(row);
+                  rp.deliver(std::move(row));
                 },
                 [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
         return rp;
@@ -1172,11 +1184,11 @@ manager_impl::behavior_type manager_fn(manager_pointer self, manager_options opt
         // Not running here: another node runs it, or it is terminal (or between owners).
         return elsewhere<std::string>(
             self, id, forward<std::string>(self, t, a, id, action),
-            [action](json& row, caf::typed_response_promise<std::string>& rp) {
-              auto state = row.value("current_state", std::string{});
+            [action](run_row& row, caf::typed_response_promise<std::string>& rp) {
+              const auto& state = row.current_state;
               if ((action == "cancel" && state == "cancelled") ||
                   (action == "pause" && state == "paused")) {
-                rp.deliver(row.dump());
+                rp.deliver(std::move(row.execution));
                 return;
               }
               rp.deliver(caf::make_error(errc::failed_precondition,
@@ -1191,10 +1203,11 @@ manager_impl::behavior_type manager_fn(manager_pointer self, manager_options opt
           return self->delegate(it->second, a, id, seconds);
         // The remote manager answers within `seconds`; its answer crosses one more hop.
         auto t = deadlines::db(st.opts.settings.db_timeout_ms) + std::chrono::seconds(seconds);
-        return elsewhere<std::string>(self, id, forward<std::string>(self, t, a, id, seconds),
-                                      [](json& row, caf::typed_response_promise<std::string>& rp) {
-                                        rp.deliver(row.dump());
-                                      });
+        return elsewhere<std::string>(
+            self, id, forward<std::string>(self, t, a, id, seconds),
+            [](run_row& row, caf::typed_response_promise<std::string>& rp) {
+              rp.deliver(std::move(row.execution));
+            });
       },
       [self](wf_msg_atom a, const std::string& id,
              const outgoing_message& msg) -> caf::result<agent_message> {
@@ -1204,7 +1217,7 @@ manager_impl::behavior_type manager_fn(manager_pointer self, manager_options opt
         auto t = deadlines::db(st.opts.settings.db_timeout_ms) * 2;
         return elsewhere<agent_message>(
             self, id, forward<agent_message>(self, t, a, id, msg),
-            [](json&, caf::typed_response_promise<agent_message>& rp) {
+            [](run_row&, caf::typed_response_promise<agent_message>& rp) {
               rp.deliver(caf::make_error(errc::failed_precondition, "the workflow is not running"));
             });
       },
@@ -1215,16 +1228,15 @@ manager_impl::behavior_type manager_fn(manager_pointer self, manager_options opt
         if (!st.opts.cluster || from_peer(self))
           return;
         // A run elsewhere looks every second anyway; this only makes it look now.
-        self->request(st.opts.db, deadlines::db(st.opts.settings.db_timeout_ms), db_op_atom_v,
-                      std::string{"wf_load"}, json{{"workflow_id", id}}.dump())
+        self->request(st.opts.db, deadlines::db(st.opts.settings.db_timeout_ms), run_load_atom_v,
+                      id)
             .then(
-                [self, a, id](const std::string& text) {
-                  auto row = parse_json_or_throw(text);
-                  if (!row.value("lease_owner", json{}).is_string())
+                [self, a, id](const run_row& row) {
+                  if (row.lease_owner.empty())
                     return;
                   self->request(self->state.opts.cluster,
                                 deadlines::db(self->state.opts.settings.db_timeout_ms),
-                                owner_atom_v, row["lease_owner"].get<std::string>())
+                                owner_atom_v, row.lease_owner)
                       .then([a, id](workflow_manager_actor& mgr) { caf::anon_send(mgr, a, id); },
                             [](caf::error&) {});
                 },

@@ -49,8 +49,8 @@ using node_agent_actor = workflow_manager_actor::extend<
     /// Reply: this node's identity, or `errc::failed_precondition` when the wire versions
     /// differ.
     caf::replies_to<hello_atom, node_ref, caf::actor>::with<node_ref>,
-    /// An event of an execution another node runs: `workflow_id`, the event JSON text.
-    caf::reacts_to<wf_event_atom, std::string, std::string>,
+    /// An event of an execution another node runs: `workflow_id`, the stored event.
+    caf::reacts_to<wf_event_atom, std::string, run_event>,
     /// A conversation turn for this node's agent registry (`agent_registry_actor`'s contract;
     /// the listener is on the caller's node). The caller waits the turn's budget + margin / 2.
     caf::replies_to<chat_atom, std::string, caf::actor>::with<std::string>,

@@ -29,8 +29,9 @@
 
 namespace pixelcraft {
 
-/// Bump on any change to a message that crosses nodes (2: conversation turns, `load_atom`).
-constexpr int32_t wire_version = 2;
+/// Bump on any change to a message that crosses nodes (2: conversation turns, `load_atom`;
+/// 3: typed workflow events and run specs, type IDs renumbered).
+constexpr int32_t wire_version = 3;
 
 /// Requests one node keeps waiting on another at most (CAF has no backpressure across nodes):
 /// forwarded workflow requests and conversation turns each; more are answered 503, retry.
@@ -89,7 +90,7 @@ template <class Inspector> typename Inspector::result_type inspect(Inspector& f,
 } // namespace pixelcraft
 
 // clang-format off
-CAF_BEGIN_TYPE_ID_BLOCK(pixelcraft_cluster, caf::first_custom_type_id + 100)
+CAF_BEGIN_TYPE_ID_BLOCK(pixelcraft_cluster, caf::first_custom_type_id + 200)
   CAF_ADD_TYPE_ID(pixelcraft_cluster, (pixelcraft::node_ref))
   CAF_ADD_TYPE_ID(pixelcraft_cluster, (pixelcraft::node_load))
   CAF_ADD_TYPE_ID(pixelcraft_cluster, (pixelcraft::node_row))
@@ -106,5 +107,5 @@ CAF_BEGIN_TYPE_ID_BLOCK(pixelcraft_cluster, caf::first_custom_type_id + 100)
 CAF_END_TYPE_ID_BLOCK(pixelcraft_cluster)
 // clang-format on
 
-static_assert(caf::id_block::pixelcraft_cluster::end <= caf::first_custom_type_id + 200,
-              "pixelcraft_cluster overlaps the next block (+200)");
+static_assert(caf::id_block::pixelcraft_cluster::end <= caf::first_custom_type_id + 300,
+              "pixelcraft_cluster overlaps the next block (+300)");

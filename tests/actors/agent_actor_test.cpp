@@ -53,18 +53,9 @@ model_standin_actor::behavior_type model_standin(model_pointer self) {
   };
 }
 
-/// The database as the agents use it: nothing stored yet, every write accepted. Records ops.
-struct db_standin_state {
-  std::vector<std::string> ops;
-  static inline const char* name = "test.db";
-};
-
-caf::behavior db_standin(caf::stateful_actor<db_standin_state>* self) {
-  return test::db_standin_behavior(
-      [self](db_op_atom, const std::string& op, const std::string&) -> std::string {
-        self->state.ops.push_back(op);
-        return "{}";
-      });
+/// The database as the agents use it: nothing stored yet, every write accepted.
+caf::behavior db_standin() {
+  return test::db_standin_behavior();
 }
 
 std::string model_answer(const std::string& content) {

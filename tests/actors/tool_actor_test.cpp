@@ -50,8 +50,7 @@ memory_standin(memory_actor::stateful_pointer<memory_standin_state> self, memory
 
 /// Accepts every database request (the tool's agent_logs rows).
 caf::behavior db_standin() {
-  return test::db_standin_behavior(
-      [](db_op_atom, const std::string&, const std::string&) { return std::string{"{}"}; });
+  return test::db_standin_behavior();
 }
 
 class ToolActorTest : public test::CoordinatorTest {

@@ -302,20 +302,16 @@ TEST_F(DbPoolTest, TheJournalRefusesARunWhoseLeaseMovedOn) {
   PIXELCRAFT_REQUIRE_PG();
   auto conversation = call<conversation_opened>(
       nullptr, conv_open_atom_v, conversation_access{"", "user-1", false}, std::string{"chat"});
-  auto wf = json::parse(call(nullptr, db_op_atom_v, std::string{"wf_create"},
-                             json{{"workflow_type", "sequential"},
-                                  {"participating_agents", {"chat"}},
-                                  {"conversation_id", conversation.conversation_id},
-                                  {"workflow_config", json::object()},
-                                  {"owner_id", "user-1"},
-                                  {"input_data", json::object()}}
-                                 .dump()));
-  auto id = wf["workflow_id"].get<std::string>();
+  run_spec spec;
+  spec.workflow_type = "sequential";
+  spec.participating_agents = {"chat"};
+  spec.conversation_id = conversation.conversation_id;
+  spec.owner_id = "user-1";
+  auto id = call<run_row>(nullptr, run_new_atom_v, spec).workflow_id;
   auto claim = [&](const std::string& node) {
     caf::error err;
-    auto r = call(&err, db_op_atom_v, std::string{"wf_claim"},
-                  json{{"workflow_id", id}, {"node", node}, {"lease_s", 30}}.dump());
-    return err ? int64_t{-1} : json::parse(r)["lease_epoch"].get<int64_t>();
+    auto epoch = call<int64_t>(&err, run_claim_atom_v, run_claim{id, node, 30, false});
+    return err ? int64_t{-1} : epoch;
   };
   auto first = claim("a:1");
   ASSERT_GT(first, 0);
@@ -344,20 +340,14 @@ TEST_F(DbPoolTest, TheJournalRefusesARunWhoseLeaseMovedOn) {
 TEST_F(DbPoolTest, StepSavesOfManyExecutionsCommitTogetherAndAStaleOneFailsAlone) {
   PIXELCRAFT_REQUIRE_PG();
   auto create = [&] {
-    return json::parse(call(nullptr, db_op_atom_v, std::string{"wf_create"},
-                            json{{"workflow_type", "sequential"},
-                                 {"participating_agents", {"chat"}},
-                                 {"workflow_config", json::object()},
-                                 {"owner_id", "user-1"},
-                                 {"input_data", json::object()}}
-                                .dump()))["workflow_id"]
-        .get<std::string>();
+    run_spec spec;
+    spec.workflow_type = "sequential";
+    spec.participating_agents = {"chat"};
+    spec.owner_id = "user-1";
+    return call<run_row>(nullptr, run_new_atom_v, spec).workflow_id;
   };
   auto claim = [&](const std::string& id) {
-    return json::parse(call(
-        nullptr, db_op_atom_v, std::string{"wf_claim"},
-        json{{"workflow_id", id}, {"node", "a:1"}, {"lease_s", 30}}.dump()))["lease_epoch"]
-        .get<int64_t>();
+    return call<int64_t>(nullptr, run_claim_atom_v, run_claim{id, "a:1", 30, false});
   };
   std::vector<std::string> ids;
   std::vector<int64_t> epochs;
@@ -367,32 +357,31 @@ TEST_F(DbPoolTest, StepSavesOfManyExecutionsCommitTogetherAndAStaleOneFailsAlone
   }
   // 20 executions save 10 steps each at once (three events a save); every 7th save of the
   // 5th execution carries a stale epoch (its lease moved on) and must fail alone.
-  using reply = decltype(self->request(pool, std::chrono::seconds(30), db_op_atom_v, std::string{},
-                                       std::string{}));
+  using reply =
+      decltype(self->request(pool, std::chrono::seconds(30), run_save_atom_v, run_save{}));
   std::vector<std::pair<size_t, reply>> pending;
   for (int step = 0; step < 10; ++step)
     for (size_t w = 0; w < ids.size(); ++w) {
       bool stale = w == 4 && step % 7 == 3;
-      json save = {{"workflow_id", ids[w]},
-                   {"lease_epoch", stale ? epochs[w] - 1 : epochs[w]},
-                   {"current_state", "running"},
-                   {"current_step", step},
-                   {"events",
-                    {{{"event_type", "step_started"}, {"data", {{"step", step}}}},
-                     {{"event_type", "output_delta"}, {"data", {{"text", "x"}}}},
-                     {{"event_type", "step_completed"}, {"data", {{"step", step}}}}}}};
+      run_save save;
+      save.workflow_id = ids[w];
+      save.lease_epoch = stale ? epochs[w] - 1 : epochs[w];
+      save.current_state = "running";
+      save.current_step = step;
+      auto data = json{{"step", step}}.dump();
+      save.events = {{0, "step_started", data, ""},
+                     {0, "output_delta", R"({"text":"x"})", ""},
+                     {0, "step_completed", data, ""}};
       pending.emplace_back(w + (stale ? 1000 : 0),
-                           self->request(pool, std::chrono::seconds(30), db_op_atom_v,
-                                         std::string{"wf_save"}, save.dump()));
+                           self->request(pool, std::chrono::seconds(30), run_save_atom_v, save));
     }
   int stored = 0, refused = 0;
   for (auto& [tag, rh] : pending)
     rh.receive(
-        [&, tag = tag](std::string& text) {
-          EXPECT_LT(tag, 1000u) << text;
-          auto out = json::parse(text);
-          EXPECT_EQ(out["workflow"]["workflow_id"], ids[tag % 1000]);
-          EXPECT_EQ(out["events"].size(), 3u);
+        [&, tag = tag](run_saved& out) {
+          EXPECT_LT(tag, 1000u) << out.execution;
+          EXPECT_EQ(json::parse(out.execution)["workflow_id"], ids[tag % 1000]);
+          EXPECT_EQ(out.events.size(), 3u);
           ++stored;
         },
         [&, tag = tag](caf::error& err) {
@@ -420,39 +409,37 @@ TEST_F(DbPoolTest, StepSavesOfManyExecutionsCommitTogetherAndAStaleOneFailsAlone
 
 TEST_F(DbPoolTest, AFreshClaimMovesTheEpochOnEvenForTheNodeThatHoldsTheLease) {
   PIXELCRAFT_REQUIRE_PG();
-  auto id = json::parse(call(nullptr, db_op_atom_v, std::string{"wf_create"},
-                             json{{"workflow_type", "sequential"},
-                                  {"participating_agents", {"chat"}},
-                                  {"workflow_config", json::object()},
-                                  {"input_data", json::object()}}
-                                 .dump()))["workflow_id"]
-                .get<std::string>();
+  run_spec spec;
+  spec.workflow_type = "sequential";
+  spec.participating_agents = {"chat"};
+  auto id = call<run_row>(nullptr, run_new_atom_v, spec).workflow_id;
   auto claim = [&](bool fresh) {
-    return json::parse(
-               call(nullptr, db_op_atom_v, std::string{"wf_claim"},
-                    json{{"workflow_id", id}, {"node", "a:1"}, {"lease_s", 30}, {"fresh", fresh}}
-                        .dump()))["lease_epoch"]
-        .get<int64_t>();
+    return call<int64_t>(nullptr, run_claim_atom_v, run_claim{id, "a:1", 30, fresh});
   };
   auto first = claim(true);
   EXPECT_EQ(claim(false), first); // a renewal keeps it
   auto second = claim(true);      // a new run of the same node: what the old one queued is stale
   EXPECT_EQ(second, first + 1);
   caf::error err;
-  call(&err, db_op_atom_v, std::string{"wf_save"},
-       json{{"workflow_id", id}, {"lease_epoch", first}, {"current_state", "running"}}.dump());
+  run_save stale;
+  stale.workflow_id = id;
+  stale.lease_epoch = first;
+  stale.current_state = "running";
+  call<run_saved>(&err, run_save_atom_v, stale);
   EXPECT_EQ(err, errc::aborted) << caf::to_string(err);
   // A save's text is cleaned on the way (a NUL from a model), as every other write's.
-  auto saved = json::parse(
-      call(nullptr, db_op_atom_v, std::string{"wf_save"},
-           json{{"workflow_id", id},
-                {"lease_epoch", second},
-                {"current_state", "running"},
-                {"events",
-                 {{{"event_type", "output_delta"}, {"data", {{"text", std::string{"a\0b", 3}}}}}}}}
-               .dump()));
-  EXPECT_EQ(saved["events"][0]["data"]["text"], "a\xEF\xBF\xBD"
-                                                "b");
+  run_save save = stale;
+  save.lease_epoch = second;
+  save.events = {{0, "output_delta", json{{"text", std::string{"a\0b", 3}}}.dump(), ""}};
+  auto saved = call<run_saved>(nullptr, run_save_atom_v, save);
+  ASSERT_EQ(saved.events.size(), 1u);
+  EXPECT_EQ(json::parse(saved.events[0].data)["text"], "a\xEF\xBF\xBD"
+                                                       "b");
+  // And stored so: the monitor's catch-up reads the same.
+  auto stored = call<std::vector<run_event>>(nullptr, run_events_atom_v, id, int64_t{0});
+  ASSERT_EQ(stored.size(), 1u);
+  EXPECT_EQ(json::parse(stored[0].data)["text"], "a\xEF\xBF\xBD"
+                                                 "b");
 }
 
 TEST_F(DbPoolTest, ConversationStoreOwnsReadsAndForgets) {

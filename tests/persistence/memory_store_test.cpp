@@ -25,20 +25,6 @@ struct cfg_t : caf::actor_system_config {
   cfg_t() { register_types(*this); }
 };
 
-std::string db_op(caf::scoped_actor& self, const db_actor& db, const std::string& op,
-                  const json& args, caf::error* err = nullptr) {
-  std::string out;
-  self->request(db, std::chrono::seconds(10), db_op_atom_v, op, args.dump())
-      .receive([&](std::string& r) { out = std::move(r); },
-               [&](caf::error& e) {
-                 if (err)
-                   *err = e;
-                 else
-                   ADD_FAILURE() << op << ": " << caf::to_string(e);
-               });
-  return out;
-}
-
 memory_key key_of(const json& a) {
   return {a.value("scope", ""), a.value("scope_id", ""), a.value("key", ""),
           a.value("workflow_id", "")};
@@ -81,13 +67,16 @@ json mem_call(caf::scoped_actor& self, const memory_actor& mem, Atom atom, const
 /// A workflow execution of `owner` (an admin's when `admin`); returns its id.
 std::string create_workflow(caf::scoped_actor& self, const db_actor& db, const std::string& owner,
                             bool admin) {
-  json spec = {{"workflow_type", "sequential"},
-               {"participating_agents", {"chat"}},
-               {"workflow_config", json::object()},
-               {"input_data", json::object()},
-               {"owner_id", owner},
-               {"owner_admin", admin}};
-  return json::parse(db_op(self, db, "wf_create", spec))["workflow_id"].get<std::string>();
+  run_spec spec;
+  spec.workflow_type = "sequential";
+  spec.participating_agents = {"chat"};
+  spec.owner_id = owner;
+  spec.owner_admin = admin;
+  std::string id;
+  self->request(db, std::chrono::seconds(10), run_new_atom_v, spec)
+      .receive([&](run_row& row) { id = row.workflow_id; },
+               [&](caf::error& e) { ADD_FAILURE() << "run_new: " << caf::to_string(e); });
+  return id;
 }
 
 } // namespace

@@ -37,11 +37,7 @@ struct MirrorTest : ::testing::Test {
     opts.db = db;
     opts.max_batch = 100; // several batches in the tests below
     mirror = spawn_message_mirror(sys, opts);
-    json spec = {{"workflow_type", "collaborative"},
-                 {"participating_agents", {"chat", "web_development"}},
-                 {"workflow_config", json::object()},
-                 {"input_data", json::object()}};
-    workflow_id = json::parse(op("wf_create", spec))["workflow_id"].get<std::string>();
+    workflow_id = new_run();
   }
 
   void TearDown() override {
@@ -49,12 +45,16 @@ struct MirrorTest : ::testing::Test {
     self->send_exit(db, caf::exit_reason::user_shutdown);
   }
 
-  std::string op(const std::string& name, const json& args) {
-    std::string out;
-    self->request(db, std::chrono::seconds(10), db_op_atom_v, name, args.dump())
-        .receive([&](std::string& r) { out = r; },
-                 [&](caf::error& e) { ADD_FAILURE() << name << ": " << caf::to_string(e); });
-    return out;
+  /// A new collaborative execution; its id.
+  std::string new_run() {
+    run_spec spec;
+    spec.workflow_type = "collaborative";
+    spec.participating_agents = {"chat", "web_development"};
+    std::string id;
+    self->request(db, std::chrono::seconds(10), run_new_atom_v, spec)
+        .receive([&](run_row& row) { id = row.workflow_id; },
+                 [&](caf::error& e) { ADD_FAILURE() << "run_new: " << caf::to_string(e); });
+    return id;
   }
 
   bool flush() {

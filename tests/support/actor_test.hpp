@@ -4,6 +4,7 @@
 /// actors, so the actor under test cannot tell; no database, no sleeps, virtual time only.
 
 #include "actors/db_actor.hpp"
+#include "actors/errc.hpp"
 #include "actors/fwd.hpp"
 
 #include <caf/actor_system.hpp>
@@ -88,7 +89,29 @@ template <class... Overrides> caf::behavior db_standin_behavior(Overrides... ove
       },
       [](amsg_write_atom, const agent_message_batch&) { return true; },
       [](amsg_list_atom, const agent_message_filter&) { return agent_message_page{}; },
-      [ok](db_op_atom, const std::string&, const std::string&) { return ok(); },
+      // Workflow executions: claims granted, saves stored (numbered from 1), nothing to load.
+      [](run_new_atom, const run_spec& s) {
+        run_row r;
+        r.workflow_id = "00000000-0000-4000-8000-000000000001";
+        r.workflow_type = s.workflow_type;
+        r.participating_agents = s.participating_agents;
+        r.current_state = "pending";
+        return r;
+      },
+      [ok](run_get_atom, const std::string&, const run_viewer&) { return ok(); },
+      [](run_list_atom, const run_filter&) { return std::string{R"({"items":[],"total":0})"}; },
+      [](run_load_atom, const std::string&) -> caf::result<run_row> {
+        return caf::make_error(errc::not_found, "workflow not found");
+      },
+      [](run_claim_atom, const run_claim&) { return int64_t{1}; },
+      [](run_resumable_atom, int32_t) { return std::vector<std::string>{}; },
+      [](run_save_atom, const run_save& x) {
+        run_saved out{"{}", x.events};
+        for (size_t i = 0; i < out.events.size(); ++i)
+          out.events[i].seq = static_cast<int64_t>(i + 1);
+        return out;
+      },
+      [](run_events_atom, const std::string&, int64_t) { return std::vector<run_event>{}; },
   };
 }
 

@@ -31,85 +31,102 @@ const std::string wf_id = "0b7f5a60-1c2d-4e3f-8a9b-0c1d2e3f4a5b";
 /// One execution kept in memory, as persistence/ stores it. Claims and saves can be held until
 /// the test releases them (`ok_atom`), to look at what the run actor does meanwhile.
 struct store_state {
-  json row;
+  run_row row;
   std::vector<std::string> events; ///< event types, in the order saves stored them
   bool hold_claims = false;
   bool hold_saves = false;
-  std::deque<std::pair<std::string, caf::typed_response_promise<std::string>>> held;
+  std::deque<caf::typed_response_promise<int64_t>> held_claims;
+  std::deque<std::pair<run_save, caf::typed_response_promise<run_saved>>> held_saves;
   size_t max_held_saves = 0;
   int saves_seen = 0;
   int fail_save = 0; ///< this save (1 = the first) fails, as when the database is away
   int claims = 0;
   static inline const char* name = "test.workflow-store";
 
-  std::string save(const json& changes) {
-    for (auto k : {"current_state", "execution_path", "results", "current_step"})
-      if (changes.contains(k))
-        row[k] = changes[k];
-    json events = json::array();
-    for (const auto& e : changes.value("events", json::array())) {
-      events.push_back({{"seq", this->events.size() + 1},
-                        {"event_type", e["event_type"]},
-                        {"data", e.value("data", json::object())}});
-      this->events.push_back(e["event_type"].get<std::string>());
-    }
-    return json{{"workflow", row}, {"events", events}}.dump();
+  size_t held() const { return held_claims.size() + held_saves.size(); }
+
+  /// The execution's document, as `pixelcraft_workflow_json` renders it.
+  std::string document() const {
+    return json{{"workflow_id", row.workflow_id},
+                {"workflow_type", row.workflow_type},
+                {"participating_agents", row.participating_agents},
+                {"current_state", row.current_state},
+                {"execution_path", json::parse(row.execution_path)},
+                {"results", json::parse(row.results)}}
+        .dump();
   }
+
+  run_saved save(const run_save& x) {
+    row.current_state = x.current_state;
+    row.execution_path = x.execution_path;
+    row.results = x.results;
+    run_saved out;
+    for (const auto& e : x.events) {
+      this->events.push_back(e.event_type);
+      out.events.push_back({static_cast<int64_t>(this->events.size()), e.event_type, e.data,
+                            "2026-12-04T10:00:00Z"});
+    }
+    row.execution = document();
+    out.execution = row.execution;
+    return out;
+  }
+
+  /// The path stored, as a JSON array.
+  json path() const { return json::parse(row.execution_path); }
 };
 
 using store_actor = db_actor::extend<caf::reacts_to<caf::ok_atom>>;
 using store_pointer = caf::stateful_actor<store_state>*;
 
 caf::behavior store_standin(store_pointer self) {
-  auto ok = [] { return std::string{"{}"}; };
   return test::db_standin_behavior(
-      [self, ok](db_op_atom, const std::string& op,
-                 const std::string& args) -> caf::result<std::string> {
+      [self](run_new_atom, const run_spec& spec) {
         auto& st = self->state;
-        auto a = json::parse(args);
-        if (op == "wf_create") {
-          st.row = {{"workflow_id", wf_id},
-                    {"workflow_type", a["workflow_type"]},
-                    {"participating_agents", a["participating_agents"]},
-                    {"workflow_config", json::object()},
-                    {"input_data", {{"message", "Plan the launch"}}},
-                    {"current_state", "pending"},
-                    {"execution_path", json::array()},
-                    {"results", json::object()},
-                    {"current_step", 0}};
-          return st.row.dump();
-        }
-        if (op == "wf_resumable")
-          return std::string{R"({"ids":[]})"};
-        if (op == "wf_load")
-          return st.row.dump();
-        if ((op == "wf_claim" && st.hold_claims) || (op == "wf_save" && st.hold_saves)) {
-          auto rp = self->make_response_promise<std::string>();
-          st.held.emplace_back(args, rp);
-          size_t saves = 0;
-          for (const auto& h : st.held)
-            saves += json::parse(h.first).contains("events");
-          st.max_held_saves = std::max(st.max_held_saves, saves);
+        st.row = run_row{};
+        st.row.workflow_id = wf_id;
+        st.row.workflow_type = spec.workflow_type;
+        st.row.participating_agents = spec.participating_agents;
+        st.row.input_data = R"({"message":"Plan the launch"})";
+        st.row.current_state = "pending";
+        st.row.execution = st.document();
+        return st.row;
+      },
+      [self](run_load_atom, const std::string&) { return self->state.row; },
+      [self](run_claim_atom, const run_claim&) -> caf::result<int64_t> {
+        auto& st = self->state;
+        if (st.hold_claims) {
+          auto rp = self->make_response_promise<int64_t>();
+          st.held_claims.push_back(rp);
           return rp;
         }
-        if (op == "wf_claim") {
-          ++st.claims;
-          return std::string{R"({"lease_epoch":1})"};
+        ++st.claims;
+        return int64_t{1};
+      },
+      [self](run_save_atom, run_save& x) -> caf::result<run_saved> {
+        auto& st = self->state;
+        if (st.hold_saves) {
+          auto rp = self->make_response_promise<run_saved>();
+          st.held_saves.emplace_back(std::move(x), rp);
+          st.max_held_saves = std::max(st.max_held_saves, st.held_saves.size());
+          return rp;
         }
-        if (op == "wf_save" && ++st.saves_seen == st.fail_save)
+        if (++st.saves_seen == st.fail_save)
           return caf::make_error(errc::unavailable, "database unavailable");
-        if (op == "wf_save")
-          return st.save(a);
-        return ok();
+        return st.save(x);
       },
       [self](caf::ok_atom) { // answers the oldest held request
         auto& st = self->state;
-        if (st.held.empty())
+        if (!st.held_claims.empty()) {
+          auto rp = std::move(st.held_claims.front());
+          st.held_claims.pop_front();
+          rp.deliver(int64_t{1});
           return;
-        auto [args, rp] = std::move(st.held.front());
-        st.held.pop_front();
-        auto a = json::parse(args);
-        rp.deliver(a.contains("events") ? st.save(a) : std::string{R"({"lease_epoch":1})"});
+        }
+        if (st.held_saves.empty())
+          return;
+        auto [x, rp] = std::move(st.held_saves.front());
+        st.held_saves.pop_front();
+        rp.deliver(st.save(x));
       });
 }
 
@@ -156,11 +173,12 @@ protected:
   void TearDown() override { end(manager, agents, store); }
 
   void start() {
-    json spec = {{"workflow_type", "sequential"},
-                 {"participating_agents", {"chat", "brand_design"}}};
-    auto rh = self->request(manager, std::chrono::seconds(3600), wf_start_atom_v, spec.dump());
+    run_spec spec;
+    spec.workflow_type = "sequential";
+    spec.participating_agents = {"chat", "brand_design"};
+    auto rh = self->request(manager, std::chrono::seconds(3600), wf_start_atom_v, spec);
     sched.run();
-    rh.receive([](std::string&) {}, [](caf::error& e) { FAIL() << caf::to_string(e); });
+    rh.receive([](run_row&) {}, [](caf::error& e) { FAIL() << caf::to_string(e); });
   }
 
   void release() {
@@ -176,22 +194,22 @@ TEST_F(RunActorTest, SavesAreWrittenOneAtATimeAndInOrder) {
   start();
   // Release the held saves one by one: the run never has two in flight, and stores its events
   // in the order they happened.
-  for (int i = 0; i < 20 && !db->state.held.empty(); ++i)
+  for (int i = 0; i < 20 && db->state.held() > 0; ++i)
     release();
-  EXPECT_TRUE(db->state.held.empty());
+  EXPECT_EQ(db->state.held(), 0u);
   EXPECT_EQ(db->state.max_held_saves, 1u);
   std::vector<std::string> expected = {"state_changed",     "step_started",   "step_completed",
                                        "step_started",      "step_completed", "state_changed",
                                        "workflow_completed"};
   EXPECT_EQ(db->state.events, expected);
-  EXPECT_EQ(db->state.row["current_state"], "completed");
-  EXPECT_EQ(db->state.row["execution_path"], json::array({"chat", "brand_design"}));
+  EXPECT_EQ(db->state.row.current_state, "completed");
+  EXPECT_EQ(db->state.path(), json::array({"chat", "brand_design"}));
 }
 
 TEST_F(RunActorTest, AnActionDuringTheClaimIsAnsweredFromTheLoadedExecution) {
   db->state.hold_claims = true;
   start();
-  ASSERT_EQ(db->state.held.size(), 1u); // the run actor is claiming the execution
+  ASSERT_EQ(db->state.held_claims.size(), 1u); // the run actor is claiming the execution
   // The cancel reaches the run actor while it claims; it is answered once the execution is
   // loaded, from that state, and no step starts.
   auto cancel = self->request(manager, std::chrono::seconds(3600), wf_action_atom_v, wf_id,
@@ -218,7 +236,7 @@ TEST_F(RunActorTest, ARunStoppedByAFailedSaveResumesHereWithoutWaitingForItsLeas
   sched.advance_time(std::chrono::seconds(1));
   sched.run();
   EXPECT_EQ(db->state.claims, 2);
-  EXPECT_EQ(db->state.row["current_state"], "completed");
-  EXPECT_EQ(db->state.row["execution_path"], json::array({"chat", "brand_design"}));
+  EXPECT_EQ(db->state.row.current_state, "completed");
+  EXPECT_EQ(db->state.path(), json::array({"chat", "brand_design"}));
   EXPECT_EQ(db->state.events.back(), "workflow_completed");
 }
