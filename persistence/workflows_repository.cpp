@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cctype>
+
 namespace pixelcraft::persistence::detail {
 
 namespace {
@@ -36,10 +38,13 @@ const char* or_null(const std::string& s) {
 }
 
 /// An execution id for `$n::uuid` (the primary key's index); anything else names no execution.
-const std::string& execution_id(const std::string& id) {
+std::string execution_id(const std::string& id) {
   if (!is_uuid(id))
     throw db_error{errc::not_found, "workflow not found"};
-  return id;
+  std::string lower = id; // the key's text form is lowercase
+  for (auto& c : lower)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return lower;
 }
 
 /// The columns of a `run_row`, after the public document (alias `w`).
@@ -178,10 +183,30 @@ std::vector<std::string> run_resumable(pqxx::connection& c, int32_t limit) {
 }
 
 /// Two statements whatever the number of events: the fenced update reserves their numbers, one
-/// insert stores them all.
+/// insert stores them all. Everything is checked and cleaned before the first statement, so a
+/// save refused for its content writes nothing (inside a commit batch, a refusal must not leave
+/// the update without its events).
 run_saved run_store_progress(pqxx::transaction_base& w, const run_save& in) {
   auto n = static_cast<int64_t>(in.events.size());
   const auto& id = execution_id(in.workflow_id);
+  auto path = jsonb_text(in.execution_path);
+  auto results = jsonb_text(in.results);
+  run_saved out;
+  out.events.reserve(in.events.size());
+  std::string rows = "[";
+  for (const auto& e : in.events) {
+    run_event cleaned{
+        0, pg_text(e.event_type), jsonb_text(e.data.empty() ? std::string{"{}"} : e.data), {}};
+    if (rows.size() > 1)
+      rows += ',';
+    rows += "{\"t\":";
+    rows += json(cleaned.event_type).dump();
+    rows += ",\"d\":";
+    rows += cleaned.data;
+    rows += '}';
+    out.events.push_back(std::move(cleaned));
+  }
+  rows += ']';
   auto r = exec_cached(w,
                        "UPDATE workflow_executions w SET current_state = $3, current_step = $4,"
                        " execution_path = $5::jsonb, results = $6::jsonb,"
@@ -191,32 +216,19 @@ run_saved run_store_progress(pqxx::transaction_base& w, const run_save& in) {
                        " last_event_seq = w.last_event_seq + $10, updated_at = now()"
                        " WHERE w.id = $1::uuid AND w.lease_epoch = $2 RETURNING"
                        " pixelcraft_workflow_json(w)::text, w.last_event_seq, pixelcraft_ts(now())",
-                       id, in.lease_epoch, pg_text(in.current_state), in.current_step,
-                       jsonb_text(in.execution_path), jsonb_text(in.results), in.set_error,
-                       pg_text(in.error_message), in.completed, n);
+                       id, in.lease_epoch, pg_text(in.current_state), in.current_step, path,
+                       results, in.set_error, pg_text(in.error_message), in.completed, n);
   if (r.empty())
     throw db_error{errc::aborted, "lease lost"};
-  run_saved out;
   out.execution = r[0][0].c_str();
-  auto first = r[0][1].as<int64_t>() - n + 1;
-  auto ts = r[0][2].as<std::string>(); // created_at of every event: the transaction's now()
   if (n == 0)
     return out;
-  out.events.reserve(in.events.size());
-  std::string rows = "[";
-  for (const auto& e : in.events) {
-    run_event stored{first + static_cast<int64_t>(out.events.size()), pg_text(e.event_type),
-                     jsonb_text(e.data.empty() ? std::string{"{}"} : e.data), ts};
-    if (rows.size() > 1)
-      rows += ',';
-    rows += "{\"t\":";
-    rows += json(stored.event_type).dump();
-    rows += ",\"d\":";
-    rows += stored.data;
-    rows += '}';
-    out.events.push_back(std::move(stored));
+  auto first = r[0][1].as<int64_t>() - n + 1;
+  auto ts = r[0][2].as<std::string>(); // created_at of every event: the transaction's now()
+  for (size_t i = 0; i < out.events.size(); ++i) {
+    out.events[i].seq = first + static_cast<int64_t>(i);
+    out.events[i].timestamp = ts;
   }
-  rows += ']';
   exec_cached(w,
               "INSERT INTO workflow_events (workflow_execution_id, seq, event_type, data)"
               " SELECT $1::uuid, $2 + x.n - 1, x.e->>'t', x.e->'d'"
@@ -357,10 +369,11 @@ std::string memory_scope_id(pqxx::transaction_base& t, const memory_key& k, bool
     workflow = given;
   if (workflow.empty())
     throw db_error{errc::invalid_argument, "memory of scope " + scope + " needs its workflow"};
+  workflow = execution_id(workflow);
   auto r = exec_cached(t,
                        "SELECT owner_id, owner_admin FROM workflow_executions"
                        " WHERE id = $1::uuid",
-                       execution_id(workflow));
+                       workflow);
   if (r.empty())
     throw db_error{errc::not_found, "workflow not found"};
   std::string id;

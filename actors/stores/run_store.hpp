@@ -128,7 +128,8 @@ template <class Inspector> typename Inspector::result_type inspect(Inspector& f,
   return f(caf::meta::type_name("pixelcraft::run_event"), x.seq, x.event_type, x.data, x.timestamp);
 }
 
-/// Progress of an execution (`run_save_atom`), fenced by the lease epoch.
+/// Progress of an execution (`run_save_atom`), fenced by the lease epoch. A save is the run's
+/// whole progress: state, step, path and results are all written as given.
 struct run_save {
   std::string workflow_id;
   int64_t lease_epoch = 0;

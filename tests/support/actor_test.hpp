@@ -18,6 +18,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+#include <memory>
 #include <string>
 #include <utility>
 
@@ -105,10 +107,11 @@ template <class... Overrides> caf::behavior db_standin_behavior(Overrides... ove
       },
       [](run_claim_atom, const run_claim&) { return int64_t{1}; },
       [](run_resumable_atom, int32_t) { return std::vector<std::string>{}; },
-      [](run_save_atom, const run_save& x) {
+      [seqs = std::make_shared<std::map<std::string, int64_t>>()](run_save_atom,
+                                                                  const run_save& x) {
         run_saved out{"{}", x.events};
-        for (size_t i = 0; i < out.events.size(); ++i)
-          out.events[i].seq = static_cast<int64_t>(i + 1);
+        for (auto& e : out.events)
+          e.seq = ++(*seqs)[x.workflow_id]; // numbered per execution, as the store does
         return out;
       },
       [](run_events_atom, const std::string&, int64_t) { return std::vector<run_event>{}; },
