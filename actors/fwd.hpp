@@ -38,6 +38,8 @@ struct approval_request;
 struct approval_filter;
 struct approval_decision;
 struct approved_call;
+struct agent_turn;
+struct agent_reply;
 struct journal_call;
 struct journal_entry;
 struct run_spec;
@@ -95,6 +97,8 @@ CAF_BEGIN_TYPE_ID_BLOCK(pixelcraft_actors, caf::first_custom_type_id)
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, llm_stats_atom, "llm_stats")
   // Agents (agent_registry_actor, agent actors).
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, chat_atom, "chat")
+  CAF_ADD_TYPE_ID(pixelcraft_actors, (pixelcraft::agent_turn))
+  CAF_ADD_TYPE_ID(pixelcraft_actors, (pixelcraft::agent_reply))
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, forget_atom, "forget")
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, agents_atom, "agents")
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, idle_atom, "idle")

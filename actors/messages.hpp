@@ -121,4 +121,60 @@ template <class Inspector> typename Inspector::result_type inspect(Inspector& f,
   return f(caf::meta::type_name("pixelcraft::approved_call"), x.approval_id, x.call);
 }
 
+/// One turn for an agent (`agent_registry_actor`'s `chat_atom`): a visitor's chat message, an
+/// invocation, a lead analysis, or a workflow step. Made by the caller from validated input;
+/// `context` and `format` are JSON text for the model (an edge), opaque on the way.
+struct agent_turn {
+  std::string agent_type = "chat";
+  std::string conversation_id;   ///< empty: one-shot (nothing stored), or a workflow step
+  bool new_conversation = false; ///< created by this request: no history to load
+  std::string message;
+  std::string context;         ///< JSON object text shown to the model; empty: none
+  std::string action = "chat"; ///< for `agent_logs`: chat, invoke, analyze_lead, workflow_step
+  std::string format;          ///< JSON schema text the reply must follow; empty: free text
+  int64_t budget_ms = -1;      ///< what the caller has left (deadline.hpp); -1: not bounded
+  std::string owner_id;        ///< the signed-in caller (`sub`), or the workflow's owner
+  std::string client;          ///< an anonymous caller's address (tool budgets); empty: none
+  // A workflow step (API.md §7): the run actor fills these.
+  std::string workflow_id; ///< empty: not a step
+  std::vector<std::string> participants;
+  int32_t step = 0;           ///< 1-based; 0: not a step (nothing journaled)
+  int64_t lease_epoch = 0;    ///< the run's lease epoch (journal fence)
+  lead_binding lead;          ///< the lead the run was started with (tool policy)
+  std::string hand_off_to;    ///< the agent a holding step passes the task to; empty: none
+  std::string journal_source; ///< a replayed step (API.md §13): whose journal answers
+};
+
+template <class Inspector> typename Inspector::result_type inspect(Inspector& f, agent_turn& x) {
+  return f(caf::meta::type_name("pixelcraft::agent_turn"), x.agent_type, x.conversation_id,
+           x.new_conversation, x.message, x.context, x.action, x.format, x.budget_ms, x.owner_id,
+           x.client, x.workflow_id, x.participants, x.step, x.lease_epoch, x.lead, x.hand_off_to,
+           x.journal_source);
+}
+
+/// An agent's answer to a turn. `metadata`, `tools_used` and `memory_writes` are JSON text
+/// (rendered once by the agent for the HTTP body and the workflow's results).
+struct agent_reply {
+  std::string response;
+  std::string conversation_id; ///< empty: none
+  std::string agent_type;
+  std::string timestamp; ///< RFC 3339
+  /// `{"model_used", "degraded", "latency_ms", "tokens_in"?, "tokens_out"?, "lead_score"?,
+  /// "pending_approvals"?}`
+  std::string metadata = "{}";
+  std::string tools_used = "[]"; ///< tool names, in call order
+  std::string memory_writes =
+      "[]"; ///< `remember` calls that stored: `{key, scope, version, value}`
+  /// A workflow step's: the messages it sent (`{message_id, to_agent, message_type, status}`,
+  /// JSON array text) and the ids of those it processed.
+  std::string messages_sent = "[]";
+  std::vector<std::string> messages_processed;
+};
+
+template <class Inspector> typename Inspector::result_type inspect(Inspector& f, agent_reply& x) {
+  return f(caf::meta::type_name("pixelcraft::agent_reply"), x.response, x.conversation_id,
+           x.agent_type, x.timestamp, x.metadata, x.tools_used, x.memory_writes, x.messages_sent,
+           x.messages_processed);
+}
+
 } // namespace pixelcraft

@@ -2,7 +2,6 @@
 
 #include "actors/deadline.hpp"
 #include "actors/errc.hpp"
-#include "actors/json_limits.hpp"
 #include "actors/log.hpp"
 
 #include <caf/actor_system.hpp>
@@ -22,7 +21,7 @@ constexpr const char* component = "pixelcraft.cluster";
 struct router_state {
   agent_router_options opts;
   /// Turns waiting on each peer's node agent, by a key of ours: failed at once if it goes.
-  std::map<caf::actor_addr, std::map<uint64_t, caf::typed_response_promise<std::string>>> waiting;
+  std::map<caf::actor_addr, std::map<uint64_t, caf::typed_response_promise<agent_reply>>> waiting;
   std::set<caf::actor_addr> monitored; ///< peers' agents monitored (once each)
   uint64_t next = 0;
   static inline const char* name = "pixelcraft.agent-router";
@@ -37,24 +36,18 @@ struct turn_facts {
   deadlines::ms budget{0};
 };
 
-turn_facts facts_of(const std::string& turn, unsigned request_timeout_s) {
+turn_facts facts_of(const agent_turn& turn, unsigned request_timeout_s) {
   turn_facts f;
   f.budget = deadlines::inner(deadlines::http_request(request_timeout_s));
-  auto j = parse_json(turn);
-  if (!j.is_object())
-    return f;
-  auto conv = j.find("conversation_id");
-  auto wf = j.find("workflow_id");
-  bool in_workflow = wf != j.end() && wf->is_string() && !wf->get<std::string>().empty();
-  if (conv != j.end() && conv->is_string() && !in_workflow)
-    f.conversation = conv->get<std::string>();
-  if (auto b = j.find("budget_ms"); b != j.end() && b->is_number_unsigned())
-    f.budget = std::min(deadlines::max_budget, deadlines::ms(b->get<uint64_t>()));
+  if (turn.workflow_id.empty())
+    f.conversation = turn.conversation_id;
+  if (turn.budget_ms >= 0)
+    f.budget = std::min(deadlines::max_budget, deadlines::ms(turn.budget_ms));
   return f;
 }
 
 void forward(router_pointer self, node_agent_actor home,
-             caf::typed_response_promise<std::string> rp, std::string turn, caf::actor listener,
+             caf::typed_response_promise<agent_reply> rp, agent_turn turn, caf::actor listener,
              deadlines::ms budget) {
   auto& st = self->state;
   auto addr = home.address();
@@ -81,7 +74,7 @@ void forward(router_pointer self, node_agent_actor home,
   };
   self->request(home, budget + deadlines::margin / 2, chat_atom_v, std::move(turn), listener)
       .then(
-          [settle](std::string& reply) mutable {
+          [settle](agent_reply& reply) mutable {
             settle([&](auto& p) { p.deliver(std::move(reply)); });
           },
           [settle](caf::error& err) mutable {
@@ -106,12 +99,12 @@ agent_registry_actor::behavior_type router_fn(router_pointer self, agent_router_
           caf::make_error(errc::unavailable, "the node serving this conversation was lost; retry"));
   });
   return {
-      [self](chat_atom a, std::string& turn, caf::actor& listener) -> caf::result<std::string> {
+      [self](chat_atom a, agent_turn& turn, caf::actor& listener) -> caf::result<agent_reply> {
         auto& st = self->state;
         auto facts = facts_of(turn, st.opts.request_timeout_s);
         if (facts.conversation.empty())
           return self->delegate(st.opts.local, a, std::move(turn), std::move(listener));
-        auto rp = self->make_response_promise<std::string>();
+        auto rp = self->make_response_promise<agent_reply>();
         self->request(st.opts.cluster, deadlines::peer, home_atom_v, facts.conversation)
             .then(
                 [self, rp, a, turn, listener, facts](node_agent_actor& home) mutable {

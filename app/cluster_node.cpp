@@ -98,7 +98,7 @@ node_agent_actor::behavior_type agent_fn(node_agent_actor::pointer self, workflo
           self->send(hub, a, id, e);
       },
       // The reply goes from the registry straight to the peer that asked (delegation).
-      [=](chat_atom a, std::string& turn, caf::actor& listener) {
+      [=](chat_atom a, agent_turn& turn, caf::actor& listener) {
         return self->delegate(agents, a, std::move(turn), std::move(listener));
       },
       [=](forget_atom a, const std::string& conversation) { self->send(agents, a, conversation); },

@@ -89,15 +89,14 @@ caf::behavior driver(caf::stateful_actor<driver_state>* self, agent_registry_act
     auto& st = self->state;
     if (st.next >= n)
       return;
-    auto turn = json{
-        {"agent_type", "chat"},
-        {"conversation_id", "conv-" + std::to_string(st.next++)},
-        {"message", "Hi, what do you do?"},
-        {"budget_ms",
-         60000}}.dump();
+    agent_turn turn;
+    turn.agent_type = "chat";
+    turn.conversation_id = "conv-" + std::to_string(st.next++);
+    turn.message = "Hi, what do you do?";
+    turn.budget_ms = 60000;
     self->request(registry, std::chrono::seconds(120), chat_atom_v, std::move(turn), caf::actor{})
         .then(
-            [self, n, report, send_one](const std::string&) {
+            [self, n, report, send_one](const agent_reply&) {
               if (++self->state.done == n)
                 return finish(self, report, send_one);
               (*send_one)();

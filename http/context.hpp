@@ -2,7 +2,9 @@
 /// http-internal: the per-request context that route handlers work with.
 
 #include "actors/deadline.hpp"
+#include "actors/json_limits.hpp"
 #include "actors/log.hpp"
+#include "actors/messages.hpp"
 #include "http/api.hpp"
 #include "http/auth.hpp"
 #include "http/error_mapping.hpp"
@@ -151,11 +153,33 @@ inline conversation_access conversation_caller(const ctx_ptr& ctx,
 /// Who a turn acts for, for the tools' policy and budgets (API.md §12): a signed-in caller's
 /// `sub` as `owner_id` (they see the approvals it raises), an anonymous caller's address as
 /// `client` (its hourly budget).
-inline void stamp_caller(const ctx_ptr& ctx, json& turn) {
+inline void stamp_caller(const ctx_ptr& ctx, agent_turn& turn) {
   if (ctx->who.who == role::anonymous || ctx->who.sub.empty())
-    turn["client"] = ctx->req.remote_ip.empty() ? std::string{"unknown"} : ctx->req.remote_ip;
+    turn.client = ctx->req.remote_ip.empty() ? std::string{"unknown"} : ctx->req.remote_ip;
   else
-    turn["owner_id"] = ctx->who.sub;
+    turn.owner_id = ctx->who.sub;
+}
+
+/// JSON text of a value the server made (a turn's context or schema, for the model).
+inline std::string json_text(const json& j) {
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+/// An agent's reply metadata as the API shows it (API.md §4, §5): `metadata`, plus the tools
+/// the agent called this turn (when any) as `tools_used`.
+inline json reply_metadata(const agent_reply& r) {
+  auto meta = parse_json(r.metadata); // rendered by the agent
+  if (!meta.is_object())
+    meta = json::object();
+  auto tools = parse_json(r.tools_used);
+  if (tools.is_array() && !tools.empty())
+    meta["tools_used"] = std::move(tools);
+  return meta;
+}
+
+/// A reply's conversation id, `null` when it has none.
+inline json reply_conversation(const agent_reply& r) {
+  return r.conversation_id.empty() ? json(nullptr) : json(r.conversation_id);
 }
 
 /// Registers a route. Called by the `register_*_routes` functions. `idempotent` routes create

@@ -140,46 +140,54 @@ void invoke(const ctx_ptr& ctx) {
   std::string message;
   if (!invoke_message(in.input, v, message))
     return ctx->invalid(v.detail());
-  json turn = {{"agent_type", agent}, {"message", message}, {"action", "invoke"}};
+  agent_turn turn;
+  turn.agent_type = agent;
+  turn.message = message;
+  turn.action = "invoke";
   stamp_caller(ctx, turn);
   bool recommending = agent == "service_recommendation";
   if (recommending)
-    turn["format"] = recommendation_schema();
+    turn.format = json_text(recommendation_schema());
   json extra = in.input;
   extra.erase("message");
   if (!extra.empty())
-    turn["context"] = extra;
+    turn.context = json_text(extra);
   auto started = std::chrono::steady_clock::now();
   ask<conversation_opened>(
       ctx, ctx->opts->db, ctx->db_timeout(),
       [ctx, turn, started, recommending, message](conversation_opened& opened) mutable {
-        turn["conversation_id"] = opened.conversation_id;
-        turn["new_conversation"] = opened.created;
+        turn.conversation_id = opened.conversation_id;
+        turn.new_conversation = opened.created;
         auto seconds = [started] {
           return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
         };
         auto timeout = ctx->time_left();
-        turn["budget_ms"] = deadlines::inner(timeout).count();
-        ask_or(
+        turn.budget_ms = deadlines::inner(timeout).count();
+        ask_or<agent_reply>(
             ctx, ctx->opts->agents, timeout,
-            [ctx, seconds, recommending, message](std::string& reply) {
-              auto r = parse_json_or_throw(reply);
-              bool degraded = r["metadata"].value("degraded", false);
-              json out = {{"agent_id", r["agent_type"]},
-                          {"conversation_id", r["conversation_id"]},
+            [ctx, seconds, recommending, message](agent_reply& r) {
+              auto meta = parse_json(r.metadata); // rendered by the agent
+              if (!meta.is_object())
+                meta = json::object();
+              auto tools = parse_json(r.tools_used);
+              if (!tools.is_array())
+                tools = json::array();
+              bool degraded = meta.value("degraded", false);
+              json out = {{"agent_id", r.agent_type},
+                          {"conversation_id", reply_conversation(r)},
                           {"status", degraded ? "error" : "success"},
                           {"result",
-                           {{"content", r["response"]},
-                            {"metadata", r["metadata"]},
-                            {"tools_used", r.value("tools_used", json::array())}}},
+                           {{"content", r.response},
+                            {"metadata", std::move(meta)},
+                            {"tools_used", std::move(tools)}}},
                           {"execution_time", seconds()}};
               if (degraded)
                 out["error"] = "no model available";
               if (recommending)
-                recommend(out, r, message);
+                recommend(out, json{{"response", r.response}}, message);
               ctx->send_json(200, out);
             },
-            [ctx](caf::error& err) { ctx->fail(err); }, chat_atom_v, turn.dump(), caf::actor{});
+            [ctx](caf::error& err) { ctx->fail(err); }, chat_atom_v, turn, caf::actor{});
       },
       conv_open_atom_v, conversation_caller(ctx, in.conversation_id), agent);
 }

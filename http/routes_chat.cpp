@@ -20,67 +20,66 @@ std::vector<std::string> agent_ids(const ctx_ptr& ctx) {
 }
 
 /// Validates a `ChatRequest` into the turn for the agent registry (without conversation yet).
-bool parse_chat_request(const ctx_ptr& ctx, json& turn) {
+bool parse_chat_request(const ctx_ptr& ctx, agent_turn& turn) {
   const json* body = parse_json_object(ctx);
   if (!body)
     return false;
   validator v;
-  if (!validate_chat_request(*body, agent_ids(ctx), v, turn)) {
+  json t;
+  if (!validate_chat_request(*body, agent_ids(ctx), v, t)) {
     ctx->invalid(v.detail());
     return false;
   }
+  turn.agent_type = t.value("agent_type", std::string{"chat"});
+  turn.conversation_id = t.value("conversation_id", std::string{});
+  turn.message = t.value("message", std::string{});
+  if (t.contains("context"))
+    turn.context = json_text(t["context"]);
+  turn.action = t.value("action", std::string{"chat"});
   return true;
 }
 
 /// Opens (or creates) the turn's conversation, then continues with the turn completed.
-void with_conversation(const ctx_ptr& ctx, json turn, std::function<void(json)> next) {
+void with_conversation(const ctx_ptr& ctx, agent_turn turn, std::function<void(agent_turn)> next) {
   stamp_caller(ctx, turn);
-  auto access = conversation_caller(ctx, turn.value("conversation_id", std::string{}));
+  auto access = conversation_caller(ctx, turn.conversation_id);
+  auto agent = turn.agent_type;
   ask<conversation_opened>(
       ctx, ctx->opts->db, ctx->db_timeout(),
       [turn, next](conversation_opened& opened) mutable {
-        turn["conversation_id"] = opened.conversation_id;
-        turn["new_conversation"] = opened.created;
+        turn.conversation_id = opened.conversation_id;
+        turn.new_conversation = opened.created;
         next(std::move(turn));
       },
-      conv_open_atom_v, std::move(access), turn["agent_type"].get<std::string>());
+      conv_open_atom_v, std::move(access), std::move(agent));
 }
 
 /// The turn carries the budget its caller leaves it (deadline.hpp); the caller waits longer.
-std::chrono::milliseconds turn_timeout(const ctx_ptr& ctx, json& turn) {
+std::chrono::milliseconds turn_timeout(const ctx_ptr& ctx, agent_turn& turn) {
   auto left = ctx->time_left();
-  turn["budget_ms"] = deadlines::inner(left).count();
+  turn.budget_ms = deadlines::inner(left).count();
   return left;
 }
 
-/// The reply's metadata, plus the tools the agent called this turn (when any).
-json chat_metadata(const json& r) {
-  auto meta = r["metadata"];
-  if (r.contains("tools_used") && !r["tools_used"].empty())
-    meta["tools_used"] = r["tools_used"];
-  return meta;
-}
-
-json chat_response(const json& r) {
-  return {{"response", r["response"]},
-          {"conversation_id", r["conversation_id"]},
-          {"agent_type", r["agent_type"]},
-          {"metadata", chat_metadata(r)},
-          {"timestamp", r["timestamp"]}};
+/// `ChatResponse` (API.md §4).
+json chat_response(const agent_reply& r) {
+  return {{"response", r.response},
+          {"conversation_id", reply_conversation(r)},
+          {"agent_type", r.agent_type},
+          {"metadata", reply_metadata(r)},
+          {"timestamp", r.timestamp}};
 }
 
 void message(const ctx_ptr& ctx) {
-  json turn;
+  agent_turn turn;
   if (!parse_chat_request(ctx, turn))
     return;
-  with_conversation(ctx, std::move(turn), [ctx](json t) {
+  with_conversation(ctx, std::move(turn), [ctx](agent_turn t) {
     auto timeout = turn_timeout(ctx, t);
-    ask(
+    ask<agent_reply>(
         ctx, ctx->opts->agents, timeout,
-        [ctx](std::string& reply) {
-          ctx->send_json(200, chat_response(parse_json_or_throw(reply)));
-        },
-        chat_atom_v, t.dump(), caf::actor{});
+        [ctx](agent_reply& reply) { ctx->send_json(200, chat_response(reply)); }, chat_atom_v,
+        std::move(t), caf::actor{});
   });
 }
 
@@ -109,7 +108,7 @@ using stream_pointer = caf::stateful_actor<stream_state>*;
 
 constexpr auto keepalive_after = std::chrono::seconds(10);
 
-caf::behavior stream_fn(stream_pointer self, ctx_ptr ctx, json turn, bool sse) {
+caf::behavior stream_fn(stream_pointer self, ctx_ptr ctx, agent_turn turn, bool sse) {
   auto& st = self->state;
   st.ctx = ctx;
   st.sse = sse;
@@ -122,17 +121,13 @@ caf::behavior stream_fn(stream_pointer self, ctx_ptr ctx, json turn, bool sse) {
   }
   // This actor is the listener: when it ends (client gone), the model call is cancelled.
   auto timeout = turn_timeout(ctx, turn);
-  self->request(ctx->opts->agents, timeout, chat_atom_v, turn.dump(), me)
+  self->request(ctx->opts->agents, timeout, chat_atom_v, std::move(turn), me)
       .then(
-          [self](const std::string& reply) {
-            auto r = parse_json(reply);
-            if (!r.is_object())
-              r = json{
-                  {"metadata", json::object()}}; // our own reply, corrupt: end the stream cleanly
+          [self](const agent_reply& r) {
             self->state.event("done", {{"chunk", ""},
                                        {"done", true},
-                                       {"conversation_id", r["conversation_id"]},
-                                       {"metadata", chat_metadata(r)}});
+                                       {"conversation_id", reply_conversation(r)},
+                                       {"metadata", reply_metadata(r)}});
             self->state.sink->close();
             self->quit();
           },
@@ -168,13 +163,13 @@ caf::behavior stream_fn(stream_pointer self, ctx_ptr ctx, json turn, bool sse) {
 }
 
 void stream(const ctx_ptr& ctx) {
-  json turn;
+  agent_turn turn;
   if (!parse_chat_request(ctx, turn))
     return;
   auto* accept = ctx->req.header("accept");
   bool ndjson = accept && accept->find("application/x-ndjson") != std::string::npos &&
                 accept->find("text/event-stream") == std::string::npos;
-  with_conversation(ctx, std::move(turn), [ctx, ndjson](json t) {
+  with_conversation(ctx, std::move(turn), [ctx, ndjson](agent_turn t) {
     ctx->opts->sys->spawn(stream_fn, ctx, std::move(t), !ndjson);
   });
 }

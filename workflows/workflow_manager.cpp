@@ -235,10 +235,9 @@ void check_approvals(run_pointer self);
 
 /// Holds a step whose tool calls wait for people; true when it does (the step is not
 /// recorded: it runs again once they decided).
-bool await_approvals(run_pointer self, const std::string& agent, const json& reply,
+bool await_approvals(run_pointer self, const std::string& agent, const json& meta,
                      const std::string& rest, const std::string& hand_off_to) {
   auto& st = self->state;
-  auto meta = reply.value("metadata", json::object());
   auto ids = meta.is_object() ? meta.value("pending_approvals", json::array()) : json::array();
   if (!ids.is_array() || ids.empty())
     return false;
@@ -266,21 +265,25 @@ bool await_approvals(run_pointer self, const std::string& agent, const json& rep
   return true;
 }
 
-void on_step_done(run_pointer self, const std::string& agent, const std::string& text,
+void on_step_done(run_pointer self, const std::string& agent, const agent_reply& reply,
                   const std::string& rest, const std::string& hand_off_to) {
   auto& st = self->state;
   --st.in_flight;
   if (st.finishing)
     return;
-  auto r = parse_json_or_throw(text);
-  if (await_approvals(self, agent, r, rest, hand_off_to))
+  // The reply's JSON parts, rendered by the agent: they go into the results (a jsonb column).
+  auto meta = parse_json_or_throw(reply.metadata);
+  if (!meta.is_object())
+    meta = json::object();
+  if (await_approvals(self, agent, meta, rest, hand_off_to))
     return;
   st.awaiting.erase(agent);
   st.decided.erase(agent);
   st.approval_reruns.erase(agent);
-  json result = {{"content", r["response"]},
-                 {"metadata", r["metadata"]},
-                 {"tools_used", r.value("tools_used", json::array())}};
+  auto tools_used = parse_json_or_throw(reply.tools_used);
+  json result = {{"content", reply.response},
+                 {"metadata", std::move(meta)},
+                 {"tools_used", tools_used.is_array() ? tools_used : json::array()}};
   st.path.push_back(agent);
   st.results[agent] = result;
   json events = json::array();
@@ -291,7 +294,10 @@ void on_step_done(run_pointer self, const std::string& agent, const std::string&
       {{"event_type", "step_completed"},
        {"data", {{"agent", agent}, {"degraded", result["metadata"].value("degraded", false)}}}});
   // Writes the agent made itself (the `remember` tool).
-  for (const auto& w : r.value("memory_writes", json::array())) {
+  auto memory_writes = parse_json_or_throw(reply.memory_writes);
+  if (!memory_writes.is_array())
+    memory_writes = json::array();
+  for (const auto& w : memory_writes) {
     if (w.value("scope", std::string{}) == "workflow" && w.contains("value"))
       st.agent_memory[w["key"].get<std::string>()] = w["value"];
     events.push_back({{"event_type", "memory_updated"},
@@ -302,7 +308,10 @@ void on_step_done(run_pointer self, const std::string& agent, const std::string&
                         {"created_by_agent", agent}}}});
   }
   // Messages the agent sent during the step (its actor already delivered them).
-  for (const auto& m : r.value("messages_sent", json::array()))
+  auto messages_sent = parse_json_or_throw(reply.messages_sent);
+  if (!messages_sent.is_array())
+    messages_sent = json::array();
+  for (const auto& m : messages_sent)
     events.push_back({{"event_type", "agent_message"},
                       {"data",
                        {{"from_agent", agent},
@@ -365,22 +374,22 @@ void step(run_pointer self, const std::string& agent, const std::string& hand_of
     context["approvals"] = it->second; // what people decided on this step's held calls
   if (message.empty())
     message = "Work on this task for the workflow and answer concisely.";
-  json turn = {{"agent_type", agent},       {"message", message},   {"context", context},
-               {"action", "workflow_step"}, {"workflow_id", st.id}, {"participants", st.agents()}};
-  if (!st.row.owner_id.empty())
-    turn["owner_id"] = st.row.owner_id; // `global` shared memory is the owner's
-  turn["step"] = st.step_of(agent);
-  turn["lease_epoch"] = st.epoch; // the journal refuses calls of a run whose lease moved on
+  agent_turn turn;
+  turn.agent_type = agent;
+  turn.message = message;
+  turn.context = context.dump(-1, ' ', false, json::error_handler_t::replace); // for the model
+  turn.action = "workflow_step";
+  turn.workflow_id = st.id;
+  turn.participants = st.agents();
+  turn.owner_id = st.row.owner_id; // `global` shared memory is the owner's
+  turn.step = static_cast<int32_t>(st.step_of(agent));
+  turn.lease_epoch = st.epoch; // the journal refuses calls of a run whose lease moved on
   // The lead the run was started with, from the stored input: the tools' policy sends to and
   // writes for this lead without asking a person (API.md §12), whatever the model writes.
-  if (auto lead = bound_lead_of(input.value("lead_data", json(nullptr))); !lead.email.empty())
-    turn["lead"] = {
-        {"email", lead.email}, {"name", lead.name}, {"budget_range", lead.budget_range}};
-  if (!hand_off_to.empty())
-    turn["hand_off_to"] = hand_off_to;
+  turn.lead = bound_lead_of(input.value("lead_data", json(nullptr)));
+  turn.hand_off_to = hand_off_to;
   // A replay's steps, and a fork's before its `from_step`, are answered by the source's journal.
-  if (auto source = st.replay_source_for(agent); !source.empty())
-    turn["journal_source"] = source;
+  turn.journal_source = st.replay_source_for(agent);
   // A listener per step receives the model's pieces: it forwards them every 300 ms (as
   // output_delta events) and hands over the rest when asked; killing it cancels the model call.
   auto run = caf::actor_cast<run_actor>(self);
@@ -410,12 +419,12 @@ void step(run_pointer self, const std::string& agent, const std::string& hand_of
   const auto& cfg = st.config;
   auto timeout =
       std::chrono::seconds(cfg.value("step_timeout_s", st.opts.settings.request_timeout_s));
-  turn["budget_ms"] = deadlines::inner(timeout).count(); // the step ends before we give up
+  turn.budget_ms = deadlines::inner(timeout).count(); // the step ends before we give up
   save(self, json::object(),
        json::array({{{"event_type", "step_started"}, {"data", {{"agent", agent}}}}}), [] {});
-  self->request(st.opts.agents, timeout, chat_atom_v, turn.dump(), listener)
+  self->request(st.opts.agents, timeout, chat_atom_v, std::move(turn), listener)
       .then(
-          [self, agent, listener, hand_off_to](const std::string& text) {
+          [self, agent, listener, hand_off_to](const agent_reply& text) {
             // The reply is causally after every piece the listener got: take the rest first, so
             // output_delta events all come before step_completed.
             self->request(listener, std::chrono::seconds(5), caf::get_atom_v)

@@ -38,7 +38,7 @@ using clock_type = std::chrono::steady_clock;
 constexpr const char* component = "pixelcraft.agents";
 
 using agent_actor = workflow_agent_actor::extend<
-    caf::replies_to<chat_atom, std::string, caf::actor>::with<std::string>,
+    caf::replies_to<chat_atom, agent_turn, caf::actor>::with<agent_reply>,
     caf::reacts_to<idle_atom, uint64_t>>;
 
 struct agent_state {
@@ -65,9 +65,11 @@ struct agent_state {
 using agent_pointer = agent_actor::stateful_pointer<agent_state>;
 
 struct turn {
-  json request;
+  agent_turn request;
+  json context; ///< `request.context` for the model (an object, or null: none)
+  json format;  ///< `request.format` for the model (null: free text)
   caf::actor listener;
-  caf::typed_response_promise<std::string> rp;
+  caf::typed_response_promise<agent_reply> rp;
   clock_type::time_point started = clock_type::now();
   deadlines::deadline deadline; ///< from the turn's `budget_ms` (deadline.hpp)
   std::string message;
@@ -272,17 +274,16 @@ void send_message_journaled(agent_pointer self, const std::shared_ptr<turn>& t, 
   auto& st = self->state;
   if (args.is_string())
     args = parse_json(args.get<std::string>());
-  auto step = t->request.find("step");
-  if (!args.is_object() || step == t->request.end() || !step->is_number_integer())
+  if (!args.is_object() || t->request.step <= 0)
     return send_message_tool(self, t, std::move(args), std::move(done));
   journal_call j;
   j.workflow_id = st.workflow_id;
-  j.step = step->get<int32_t>();
+  j.step = t->request.step;
   j.agent = st.def->id;
   j.request = args.dump(-1, ' ', false, json::error_handler_t::replace);
   j.call_key = "send_message:" + digest_hex(j.request);
   j.name = "send_message";
-  j.lease_epoch = t->request.value("lease_epoch", int64_t{0});
+  j.lease_epoch = t->request.lease_epoch;
   auto t_db = deadlines::db(st.opts.settings.db_timeout_ms);
   self->request(st.opts.db, t_db, journal_begin_atom_v, j)
       .then(
@@ -326,7 +327,7 @@ void settle_messages(agent_pointer self, std::shared_ptr<turn> t, const std::str
     mirror_status(self, std::move(ids), "processed");
     next();
   };
-  auto to = t->request.value("hand_off_to", std::string{});
+  const auto& to = t->request.hand_off_to;
   // An agent that was handed the task (or started it) passes it on. One that addressed others
   // itself has said who works next; one that only answered messages has no task to pass; one
   // that declared the result final hands off to nobody.
@@ -352,11 +353,10 @@ void write_log(agent_pointer self, const turn& t, const std::string& status, con
   auto& st = self->state;
   agent_log_entry row;
   row.agent_type = st.def->id;
-  row.action = t.request.value("action", std::string{"chat"});
+  row.action = t.request.action.empty() ? "chat" : t.request.action;
   row.conversation_id = st.conversation_id;
   row.input_data =
-      json{{"message_chars", t.message.size()}, {"has_context", t.request.contains("context")}}
-          .dump();
+      json{{"message_chars", t.message.size()}, {"has_context", t.context.is_object()}}.dump();
   row.output_data = output.dump();
   row.execution_time_ms =
       std::chrono::duration<double, std::milli>(clock_type::now() - t.started).count();
@@ -392,11 +392,11 @@ json send_message_tool_def(const agent_state& st) {
 json model_request(const agent_state& st, const turn& t) {
   json messages = json::array();
   messages.push_back({{"role", "system"}, {"content", st.def->system_prompt}});
-  if (t.request.contains("context") && t.request["context"].is_object() &&
-      !t.request["context"].empty())
-    messages.push_back({{"role", "system"},
-                        {"content", "Context provided by the application (JSON): " +
-                                        t.request["context"].dump()}});
+  if (t.context.is_object() && !t.context.empty())
+    messages.push_back(
+        {{"role", "system"},
+         {"content", "Context provided by the application (JSON): " +
+                         t.context.dump(-1, ' ', false, json::error_handler_t::replace)}});
   auto turns = static_cast<size_t>(st.opts.settings.history_turns) * 2;
   auto from = st.history.size() > turns ? st.history.size() - turns : 0;
   for (size_t i = from; i < st.history.size(); ++i)
@@ -408,13 +408,13 @@ json model_request(const agent_state& st, const turn& t) {
               {"messages", messages},
               {"temperature", st.def->temperature},
               {"max_tokens", st.def->max_tokens}};
-  if (t.request.contains("format")) {
-    req["format"] = t.request["format"];
+  if (!t.format.is_null()) {
+    req["format"] = t.format;
   } else if (st.opts.tools && t.round < st.opts.settings.tool_rounds) {
     json tools = json::array();
     for (const auto& tool : parse_json_or_throw(st.def->tools_json))
       tools.push_back({{"type", "function"}, {"function", tool}});
-    if (t.request.contains("workflow_id")) // shared memory inside workflows
+    if (!t.request.workflow_id.empty()) // shared memory inside workflows
       for (const auto& tool : parse_json_or_throw(memory_tools_json()))
         tools.push_back({{"type", "function"}, {"function", tool}});
     if (!st.workflow_id.empty() && st.participants.size() > 1)
@@ -429,17 +429,16 @@ json model_request(const agent_state& st, const turn& t) {
 /// (`context.lead_data`, the workflow's input) reports the rules' score of it as
 /// `metadata.lead_score` (API.md §7: routing rules read it), whatever the model said. Chat and
 /// invoke replies are left as API.md §4 and §5 describe them.
-json with_lead_score(const agent_def& def, bool workflow_step, const json& request, json meta) {
+json with_lead_score(const agent_def& def, bool workflow_step, const json& context, json meta) {
   if (!workflow_step)
     return meta;
   const auto& caps = def.capabilities;
   if (std::find(caps.begin(), caps.end(), "lead_scoring") == caps.end())
     return meta;
-  auto c = request.find("context");
-  if (c == request.end() || !c->is_object())
+  if (!context.is_object())
     return meta;
-  auto lead = c->find("lead_data");
-  if (lead == c->end() || !lead->is_object())
+  auto lead = context.find("lead_data");
+  if (lead == context.end() || !lead->is_object())
     return meta;
   if (!meta.is_object())
     meta = json::object();
@@ -450,22 +449,21 @@ json with_lead_score(const agent_def& def, bool workflow_step, const json& reque
 void deliver_reply(agent_pointer self, turn& t, const std::string& content, const json& meta,
                    const json& tool_calls) {
   auto& st = self->state;
-  json out = {
-      {"response", content},
-      {"conversation_id", st.conversation_id.empty() ? json(nullptr) : json(st.conversation_id)},
-      {"agent_type", st.def->id},
-      {"metadata", with_lead_score(*st.def, !st.workflow_id.empty(), t.request, meta)},
-      {"tools_used", t.tools_used},
-      {"memory_writes", t.memory_writes},
-      {"timestamp", log::now_rfc3339()}};
+  auto text = [](const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); };
+  agent_reply out;
+  out.response = content;
+  out.conversation_id = st.conversation_id;
+  out.agent_type = st.def->id;
+  out.timestamp = log::now_rfc3339();
+  out.metadata = text(with_lead_score(*st.def, !st.workflow_id.empty(), t.context, meta));
+  out.tools_used = text(t.tools_used);
+  out.memory_writes = text(t.memory_writes);
   if (!st.workflow_id.empty()) {
-    json processed = json::array();
+    out.messages_sent = text(t.messages_sent);
     for (const auto& m : t.consumed)
-      processed.push_back(m.message_id);
-    out["messages_sent"] = t.messages_sent;
-    out["messages_processed"] = processed;
+      out.messages_processed.push_back(m.message_id);
   }
-  t.rp.deliver(out.dump());
+  t.rp.deliver(std::move(out));
   end_turn(self);
 }
 
@@ -582,21 +580,16 @@ void run_tools(agent_pointer self, std::shared_ptr<turn> t, const std::string& c
     call.agent_type = st.def->id;
     call.execution_id = random_id();
     call.conversation_id = st.conversation_id;
-    call.workflow_id = string_or(t->request, "workflow_id");
-    call.owner_id = string_or(t->request, "owner_id");
-    call.client = string_or(t->request, "client");
+    call.workflow_id = t->request.workflow_id;
+    call.owner_id = t->request.owner_id;
+    call.client = t->request.client;
     if (t->id.empty())
       t->id = random_id();
     call.turn_id = t->id;
-    call.replay_of = string_or(t->request, "journal_source");
-    call.lease_epoch = t->request.value("lease_epoch", int64_t{0});
-    if (auto it = t->request.find("step"); it != t->request.end() && it->is_number_integer())
-      call.step = it->get<int32_t>();
-    if (auto it = t->request.find("lead"); it != t->request.end() && it->is_object()) {
-      call.lead.email = string_or(*it, "email");
-      call.lead.name = string_or(*it, "name");
-      call.lead.budget_range = string_or(*it, "budget_range");
-    }
+    call.replay_of = t->request.journal_source;
+    call.lease_epoch = t->request.lease_epoch;
+    call.step = std::max(t->request.step, 0);
+    call.lead = t->request.lead;
     auto finish_one = [self, t, results, pending, base, i, name](std::string result) {
       if (result.find("\"pending\"") != std::string::npos) {
         auto r = parse_json(result); // the tool actor's own reply
@@ -721,12 +714,11 @@ void call_model_live(agent_pointer self, std::shared_ptr<turn> t,
 /// recorded answers, so it asks for the same tool calls, which the tool journal answers.
 void call_model(agent_pointer self, std::shared_ptr<turn> t) {
   auto& st = self->state;
-  auto step = t->request.find("step");
-  if (st.workflow_id.empty() || step == t->request.end() || !step->is_number_integer())
+  if (st.workflow_id.empty() || t->request.step <= 0)
     return call_model_live(self, t, std::nullopt);
   journal_call j;
   j.workflow_id = st.workflow_id;
-  j.step = step->get<int32_t>();
+  j.step = t->request.step;
   j.agent = st.def->id;
   // The same question in the same step gets the recorded answer: keyed by what is asked, so
   // a step that runs again with people's decisions in its context asks anew.
@@ -735,8 +727,8 @@ void call_model(agent_pointer self, std::shared_ptr<turn> t) {
   j.kind = "model";
   j.name = st.def->model;
   j.request = json{{"round", t->round}, {"request_digest", digest}}.dump();
-  j.source_workflow_id = string_or(t->request, "journal_source");
-  j.lease_epoch = t->request.value("lease_epoch", int64_t{0});
+  j.source_workflow_id = t->request.journal_source;
+  j.lease_epoch = t->request.lease_epoch;
   self->request(st.opts.db, deadlines::db(st.opts.settings.db_timeout_ms), journal_begin_atom_v, j)
       .then(
           [self, t, j](const journal_entry& entry) {
@@ -775,8 +767,9 @@ void store_user_message(agent_pointer self, std::shared_ptr<turn> t) {
   row.role = "user";
   row.content = t->message;
   row.agent_type = st.def->id;
-  if (t->request.contains("context"))
-    row.metadata = json{{"context", t->request["context"]}}.dump();
+  if (t->context.is_object())
+    row.metadata =
+        json{{"context", t->context}}.dump(-1, ' ', false, json::error_handler_t::replace);
   // Stored while the model works (not before it): the first token is not delayed by a commit.
   self->request(st.opts.db, deadlines::db(st.opts.settings.db_timeout_ms), msg_add_atom_v,
                 std::move(row))
@@ -802,8 +795,8 @@ void store_user_message(agent_pointer self, std::shared_ptr<turn> t) {
 /// A workflow step: take the inbox into the step's context, then run the turn.
 void start_workflow_turn(agent_pointer self, std::shared_ptr<turn> t) {
   auto& st = self->state;
-  if (t->request.contains("participants") && t->request["participants"].is_array())
-    st.participants = t->request["participants"].get<std::vector<std::string>>();
+  if (!t->request.participants.empty())
+    st.participants = t->request.participants;
   if (!st.inbox.empty()) {
     json seen = json::array(); // the model's context: an edge
     for (auto& m : st.inbox) {
@@ -816,9 +809,9 @@ void start_workflow_turn(agent_pointer self, std::shared_ptr<turn> t) {
       t->consumed.push_back(std::move(m));
     }
     st.inbox.clear();
-    if (!t->request.contains("context") || !t->request["context"].is_object())
-      t->request["context"] = json::object();
-    t->request["context"]["messages_for_you"] = seen;
+    if (!t->context.is_object())
+      t->context = json::object();
+    t->context["messages_for_you"] = seen;
   }
   call_model(self, t);
 }
@@ -833,7 +826,7 @@ void start_turn(agent_pointer self, std::shared_ptr<turn> t) {
       start_workflow_turn(self, t);
     });
   }
-  if (t->request.value("new_conversation", false))
+  if (t->request.new_conversation)
     st.loaded = true; // created by this request: nothing to load
   if (st.conversation_id.empty() || st.loaded)
     return store_user_message(self, t);
@@ -883,19 +876,26 @@ agent_actor::behavior_type agent_fn(agent_pointer self, const agent_def* def,
     self->quit(em.reason);
   });
   return {
-      [self](chat_atom, const std::string& request,
-             caf::actor& listener) -> caf::result<std::string> {
+      [self](chat_atom, agent_turn& request, caf::actor& listener) -> caf::result<agent_reply> {
         auto& st = self->state;
         auto t = std::make_shared<turn>();
-        t->request = parse_json(request);
+        t->request = std::move(request);
+        // The model's parts of the turn (an edge): context and the reply's schema.
+        if (!t->request.context.empty())
+          t->context = parse_json(t->request.context);
+        if (!t->context.is_object())
+          t->context = nullptr;
+        if (!t->request.format.empty())
+          t->format = parse_json(t->request.format);
+        if (t->format.is_discarded())
+          t->format = nullptr;
         t->listener = listener;
-        t->rp = self->make_response_promise<std::string>();
-        t->message = t->request.value("message", std::string{});
+        t->rp = self->make_response_promise<agent_reply>();
+        t->message = t->request.message;
         // The caller's deadline, as the budget it had left when it sent the turn.
         auto budget = deadlines::inner(deadlines::http_request(st.opts.settings.request_timeout_s));
-        if (auto it = t->request.find("budget_ms");
-            it != t->request.end() && it->is_number_unsigned())
-          budget = std::min(deadlines::ms(it->get<uint64_t>()), deadlines::max_budget);
+        if (t->request.budget_ms >= 0)
+          budget = std::min(deadlines::ms(t->request.budget_ms), deadlines::max_budget);
         t->deadline = deadlines::deadline::in(budget);
         auto& open = st.open_turns;
         open.erase(std::remove_if(open.begin(), open.end(), [](auto& w) { return w.expired(); }),
@@ -1005,16 +1005,14 @@ agent_registry_actor::behavior_type registry_fn(registry_pointer self,
     st.keys.erase(it);
   });
   return {
-      [self](chat_atom a, std::string& request, caf::actor& listener) -> caf::result<std::string> {
+      [self](chat_atom a, agent_turn& request, caf::actor& listener) -> caf::result<agent_reply> {
         auto& st = self->state;
-        auto req = parse_json(request);
-        if (!req.is_object())
-          return caf::make_error(errc::invalid_argument, "malformed turn");
-        const auto* def = st.opts.catalog->find(req.value("agent_type", std::string{"chat"}));
+        const auto* def =
+            st.opts.catalog->find(request.agent_type.empty() ? "chat" : request.agent_type);
         if (!def)
           return caf::make_error(errc::not_found, "unknown agent");
-        auto conversation = req.value("conversation_id", std::string{});
-        auto workflow = req.value("workflow_id", std::string{});
+        auto conversation = request.conversation_id;
+        auto workflow = request.workflow_id;
         if (conversation.empty() && workflow.empty()) {
           auto one_shot = self->spawn<caf::monitored>(agent_fn, def, std::string{}, std::string{},
                                                       st.opts, agent_registry_actor{self});

@@ -61,17 +61,14 @@ using workflow_agent_actor = caf::typed_actor<
     caf::replies_to<inbox_atom>::with<uint32_t>>;
 
 using agent_registry_actor = caf::typed_actor<
-    /// One turn. In: `{"agent_type", "conversation_id"?, "message", "context"?, "action"?
-    /// ("chat" default, or e.g. "invoke", "analyze_lead"), "format"? (JSON schema for the reply)}`
-    /// and a listener that receives `(llm_chunk_atom, piece)` while the model produces (may be
-    /// invalid); its termination cancels the model call.
-    /// Reply: `{"response", "conversation_id", "agent_type", "timestamp", "tools_used",
-    /// "metadata": {"model_used", "degraded", "latency_ms", "tokens_in"?, "tokens_out"?}}`.
-    /// With no model reachable the reply is an honest degraded answer (`degraded: true`,
-    /// `model_used: null`), stored like any other. Errors: `errc::not_found` (unknown agent),
-    /// `errc::deadline_exceeded` (the model timed out or stalled), `errc::aborted` (cancelled),
-    /// `errc::unavailable` (database down).
-    caf::replies_to<chat_atom, std::string, caf::actor>::with<std::string>,
+    /// One turn (`agent_turn`, actors/messages.hpp), and a listener that receives
+    /// `(llm_chunk_atom, piece)` while the model produces (may be invalid); its termination
+    /// cancels the model call. Callers wait the turn's `budget_ms` + `deadlines::margin`.
+    /// Reply: the `agent_reply`. With no model reachable the reply is an honest degraded answer
+    /// (`degraded: true`, `model_used: null`), stored like any other. Errors: `errc::not_found`
+    /// (unknown agent), `errc::deadline_exceeded` (the model timed out or stalled),
+    /// `errc::aborted` (cancelled), `errc::unavailable` (database down).
+    caf::replies_to<chat_atom, agent_turn, caf::actor>::with<agent_reply>,
     /// Drops the agent actors (and their memory) of a deleted conversation, or with
     /// `"wf:<workflow_id>"` those of a finished workflow execution.
     caf::reacts_to<forget_atom, std::string>,

@@ -53,7 +53,7 @@ using node_agent_actor = workflow_manager_actor::extend<
     caf::reacts_to<wf_event_atom, std::string, run_event>,
     /// A conversation turn for this node's agent registry (`agent_registry_actor`'s contract;
     /// the listener is on the caller's node). The caller waits the turn's budget + margin / 2.
-    caf::replies_to<chat_atom, std::string, caf::actor>::with<std::string>,
+    caf::replies_to<chat_atom, agent_turn, caf::actor>::with<agent_reply>,
     /// A deleted conversation: its agent actors here end.
     caf::reacts_to<forget_atom, std::string>>;
 

@@ -30,7 +30,7 @@
 namespace pixelcraft {
 
 /// Bump on any change to a message that crosses nodes (2: conversation turns, `load_atom`;
-/// 3: typed workflow events and run specs, type IDs renumbered).
+/// 3: typed workflow events, run specs and agent turns, type IDs renumbered).
 constexpr int32_t wire_version = 3;
 
 /// Requests one node keeps waiting on another at most (CAF has no backpressure across nodes):

@@ -113,22 +113,21 @@ lead_analyst_actor::behavior_type analyst(lead_analyst_actor::pointer self,
             std::min<deadlines::ms>(std::chrono::seconds(60), deadlines::ms(budget_ms)));
         if (wait < deadlines::min_work)
           return rules_only;
-        json turn = {{"agent_type", "lead_qualification"},
-                     {"message", describe_lead(lead, rules)},
-                     {"action", "analyze_lead"},
-                     {"format", analysis_schema()},
-                     {"budget_ms", deadlines::inner(wait).count()}};
+        agent_turn turn;
+        turn.agent_type = "lead_qualification";
+        turn.message = describe_lead(lead, rules);
+        turn.action = "analyze_lead";
+        turn.format = analysis_schema().dump();
+        turn.budget_ms = deadlines::inner(wait).count();
         auto rp = self->make_response_promise<std::string>();
-        self->request(opts.agents, wait, chat_atom_v, turn.dump(), caf::actor{})
+        self->request(opts.agents, wait, chat_atom_v, std::move(turn), caf::actor{})
             .then(
-                [rp, rules, rules_only](const std::string& reply) mutable {
-                  auto r = parse_json(reply);
-                  auto degraded = !r.is_object() || !r.contains("metadata") ||
-                                  !r["metadata"].is_object() ||
-                                  !r["metadata"].value("degraded", json(false)).is_boolean() ||
-                                  r["metadata"].value("degraded", json(false)).get<bool>();
-                  auto m = degraded ? json(nullptr)
-                                    : validated_model_analysis(string_or(r, "response", ""));
+                [rp, rules, rules_only](const agent_reply& r) mutable {
+                  auto meta = parse_json(r.metadata); // rendered by the agent
+                  auto degraded = !meta.is_object() ||
+                                  !meta.value("degraded", json(false)).is_boolean() ||
+                                  meta.value("degraded", json(false)).get<bool>();
+                  auto m = degraded ? json(nullptr) : validated_model_analysis(r.response);
                   // No model, or output that does not validate: the rules stand.
                   rp.deliver(m.is_null() ? rules_only : combined(rules_only, rules, m));
                 },

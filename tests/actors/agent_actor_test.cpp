@@ -94,13 +94,14 @@ protected:
 
   void TearDown() override { end(registry, db, model_handle); }
 
-  std::string step(const std::string& agent, const std::string& message) const {
-    return json{{"agent_type", agent},
-                {"message", message},
-                {"action", "workflow_step"},
-                {"workflow_id", "wf-1"},
-                {"participants", {a, b}}}
-        .dump();
+  agent_turn step(const std::string& agent, const std::string& message) const {
+    agent_turn t;
+    t.agent_type = agent;
+    t.message = message;
+    t.action = "workflow_step";
+    t.workflow_id = "wf-1";
+    t.participants = {a, b};
+    return t;
   }
 
   workflow_agent_actor peer(const std::string& agent) {
@@ -152,7 +153,7 @@ TEST_F(AgentActorTest, APeersMessageIsAcknowledgedWhileTheModelIsStillAnswering)
   // The step then finishes normally.
   caf::anon_send(model_handle, caf::ok_atom_v, uint32_t{0}, model_answer("done"));
   sched.run();
-  turn.receive([](std::string& text) { EXPECT_EQ(json::parse(text)["response"], "done"); },
+  turn.receive([](agent_reply& r) { EXPECT_EQ(r.response, "done"); },
                [](caf::error& e) { FAIL() << caf::to_string(e); });
 }
 
@@ -170,7 +171,7 @@ TEST_F(AgentActorTest, TurnsAreServedOneAtATimeInOrderAndTheNextStepSeesTheInbox
   ack.receive([](std::string&) {}, [](caf::error& e) { FAIL() << caf::to_string(e); });
   caf::anon_send(model_handle, caf::ok_atom_v, uint32_t{0}, model_answer("one"));
   sched.run();
-  first.receive([](std::string& text) { EXPECT_EQ(json::parse(text)["response"], "one"); },
+  first.receive([](agent_reply& r) { EXPECT_EQ(r.response, "one"); },
                 [](caf::error& e) { FAIL() << caf::to_string(e); });
   ASSERT_EQ(model->state.held.size(), 2u);
   // The message that arrived during the first step is in the second step's context.
@@ -180,10 +181,9 @@ TEST_F(AgentActorTest, TurnsAreServedOneAtATimeInOrderAndTheNextStepSeesTheInbox
   caf::anon_send(model_handle, caf::ok_atom_v, uint32_t{1}, model_answer("two"));
   sched.run();
   second.receive(
-      [](std::string& text) {
-        auto r = json::parse(text);
-        EXPECT_EQ(r["response"], "two");
-        EXPECT_EQ(r["messages_processed"], json::array({"m-2"}));
+      [](agent_reply& r) {
+        EXPECT_EQ(r.response, "two");
+        EXPECT_EQ(r.messages_processed, std::vector<std::string>{"m-2"});
       },
       [](caf::error& e) { FAIL() << caf::to_string(e); });
 }
@@ -199,7 +199,7 @@ TEST_F(AgentActorTest, AnIdleAgentIsPassivatedButNotDuringAStep) {
   ASSERT_EQ(model->state.held.size(), 1u);
   caf::anon_send(model_handle, caf::ok_atom_v, uint32_t{0}, model_answer("late"));
   sched.run();
-  turn.receive([](std::string&) {}, [](caf::error& e) { FAIL() << caf::to_string(e); });
+  turn.receive([](agent_reply&) {}, [](caf::error& e) { FAIL() << caf::to_string(e); });
   auto same = peer(b);
   EXPECT_EQ(caf::actor_cast<caf::actor>(same), caf::actor_cast<caf::actor>(target));
   // Idle after its last step: passivated, and the next use gets a fresh actor.

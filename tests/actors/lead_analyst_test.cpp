@@ -22,15 +22,17 @@ const char* lead_text = R"({"name":"Ada","email":"ada@example.com","company":"An
 agent_registry_actor::behavior_type agents_standin(agent_registry_actor::pointer self,
                                                    std::string response, bool silent) {
   return {
-      [self, response, silent](chat_atom, const std::string& turn,
-                               const caf::actor&) -> caf::result<std::string> {
+      [self, response, silent](chat_atom, const agent_turn& t,
+                               const caf::actor&) -> caf::result<agent_reply> {
         if (silent)
-          return self->make_response_promise<std::string>(); // never delivered
-        auto t = json::parse(turn);
-        EXPECT_EQ(t["agent_type"], "lead_qualification");
-        EXPECT_TRUE(t.contains("format"));
-        EXPECT_GT(t["budget_ms"].get<int64_t>(), 0);
-        return json{{"response", response}, {"metadata", {{"degraded", false}}}}.dump();
+          return self->make_response_promise<agent_reply>(); // never delivered
+        EXPECT_EQ(t.agent_type, "lead_qualification");
+        EXPECT_TRUE(json::parse(t.format).is_object());
+        EXPECT_GT(t.budget_ms, 0);
+        agent_reply r;
+        r.response = response;
+        r.metadata = R"({"degraded":false})";
+        return r;
       },
       [](forget_atom, const std::string&) {},
       [](agent_peer_atom, const std::string&, const std::string&) -> caf::result<caf::actor> {

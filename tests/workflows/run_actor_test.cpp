@@ -133,14 +133,12 @@ caf::behavior store_standin(store_pointer self) {
 /// Agents that answer every step at once.
 agent_registry_actor::behavior_type agents_standin() {
   return {
-      [](chat_atom, const std::string& turn, const caf::actor&) {
-        auto t = json::parse(turn);
-        return json{{"response", "done by " + t["agent_type"].get<std::string>()},
-                    {"conversation_id", nullptr},
-                    {"agent_type", t["agent_type"]},
-                    {"metadata", {{"degraded", false}}},
-                    {"tools_used", json::array()}}
-            .dump();
+      [](chat_atom, const agent_turn& t, const caf::actor&) {
+        agent_reply r;
+        r.response = "done by " + t.agent_type;
+        r.agent_type = t.agent_type;
+        r.metadata = R"({"degraded":false})";
+        return r;
       },
       [](forget_atom, const std::string&) {},
       [](agent_peer_atom, const std::string&, const std::string&) -> caf::result<caf::actor> {
