@@ -11,6 +11,7 @@
 #include "actors/stores/lead_store.hpp"
 #include "actors/stores/run_store.hpp"
 #include "actors/stores/shared_memory_store.hpp"
+#include "actors/vendor_actor.hpp"
 
 #include <caf/actor_system_config.hpp>
 #include <caf/message.hpp>

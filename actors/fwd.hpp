@@ -40,6 +40,8 @@ struct approval_decision;
 struct approved_call;
 struct agent_turn;
 struct agent_reply;
+struct vendor_call;
+struct vendor_outcome;
 struct journal_call;
 struct journal_entry;
 struct run_spec;
@@ -125,6 +127,10 @@ CAF_BEGIN_TYPE_ID_BLOCK(pixelcraft_actors, caf::first_custom_type_id)
   // Integrations and tools (vendor_actor, tool_actor).
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, vendor_atom, "vendor")
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, vstats_atom, "vstats")
+  CAF_ADD_TYPE_ID(pixelcraft_actors, (pixelcraft::vendor_call))
+  CAF_ADD_TYPE_ID(pixelcraft_actors, (pixelcraft::vendor_outcome))
+  // One HTTP call inside the vendor client (integrations/; local only).
+  CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, vendor_http_atom, "vhttp")
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, tool_atom, "tool")
   CAF_ADD_TYPE_ID(pixelcraft_actors, (pixelcraft::tool_call))
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, tool_approved_atom, "tool_appr")

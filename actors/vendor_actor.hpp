@@ -5,21 +5,25 @@
 /// - Spawned once by app/ (`integrations::spawn_vendor_client`): a router that owns one circuit
 ///   breaker per service, in front of a few `caf::detached` workers (blocking curl calls on their
 ///   own threads, so independent tool calls run in parallel). Lives until system shutdown.
+/// - Takes the agency's vendor tools as typed calls (`vendor_call`): the request shapes and the
+///   steps of each tool (integrations/vendor_tools.hpp) live behind this interface; the tool
+///   actor (actors/agents/) decides whether a call may run and sends only those.
 /// - Only configured base URLs are called (`CRM_API_URL`, `EMAIL_API_URL`, `CALENDAR_API_URL`),
-///   with the configured key as `Authorization: Bearer`; the path comes from our tool code, is
+///   with the configured key as `Authorization: Bearer`; paths come from our tool code, are
 ///   checked (absolute, no scheme, no `..`), and redirects are never followed.
 /// - Retries with exponential backoff and jitter on 429 (honouring `Retry-After`, capped), 5xx,
-///   timeouts and connection errors; never on other 4xx. An `idempotency_key` is sent as the
-///   `Idempotency-Key` header on writes.
-/// - Request JSON: `{"service": "hubspot"|"sendgrid"|"google_calendar", "method", "path",
-///   "body"?, "idempotency_key"?}`. Reply: `{"status", "body" (JSON or null), "attempts"}` for
-///   any final HTTP status (4xx included: the caller decides). Errors: `errc::failed_precondition`
-///   (service not configured), `errc::unavailable` (circuit open, or retries exhausted:
-///   connection/5xx/429), `errc::deadline_exceeded` (timed out), `errc::invalid_argument`.
-///   Error texts never contain keys.
+///   timeouts and connection errors; never on other 4xx. Writes carry an `Idempotency-Key` made
+///   from the call's `execution_id`, the method and the path.
+/// - Errors: `errc::failed_precondition` (service not configured), `errc::unavailable` (circuit
+///   open, or retries exhausted: connection/5xx/429), `errc::deadline_exceeded` (timed out),
+///   `errc::invalid_argument` (not a vendor tool). A vendor's refusal (another 4xx) is not an
+///   error but an outcome with status `error`. Error texts never contain keys.
+/// - Callers wait `(timeout_ms + 1000) * (retries + 1)` per HTTP call of the tool (at most four)
+///   plus a minute (actors/agents/tool_actor.cpp).
 
 #include "actors/fwd.hpp"
 
+#include <caf/meta/type_name.hpp>
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
@@ -27,9 +31,35 @@
 
 namespace pixelcraft {
 
-using vendor_actor = caf::typed_actor<caf::replies_to<vendor_atom, std::string>::with<std::string>,
-                                      /// Reply: `{"<service>": {"circuit":
-                                      /// "closed"|"open"|"half_open", "consecutive_failures"}}`.
-                                      caf::replies_to<vstats_atom>::with<std::string>>;
+/// One vendor tool call the tool actor allowed.
+struct vendor_call {
+  std::string tool;             ///< create_project_lead, send_marketing_proposal, ...
+  std::string arguments = "{}"; ///< JSON object text, valid against the tool's schema
+  /// The call's id: vendor idempotency keys and calendar event ids derive from it, so a call
+  /// sent again (a journaled step after a crash) cannot act twice where the vendor dedupes.
+  std::string execution_id;
+};
+
+template <class Inspector> typename Inspector::result_type inspect(Inspector& f, vendor_call& x) {
+  return f(caf::meta::type_name("pixelcraft::vendor_call"), x.tool, x.arguments, x.execution_id);
+}
+
+/// How a vendor tool call ended.
+struct vendor_outcome {
+  std::string status;        ///< `success`, or `error` (the vendor refused; see `result`)
+  std::string result = "{}"; ///< the tool's result for the model, JSON object text
+  std::string error;         ///< a short reason for the log; empty on success
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, vendor_outcome& x) {
+  return f(caf::meta::type_name("pixelcraft::vendor_outcome"), x.status, x.result, x.error);
+}
+
+using vendor_actor = caf::typed_actor<
+    /// Runs a vendor tool. Reply: its outcome.
+    caf::replies_to<vendor_atom, vendor_call>::with<vendor_outcome>,
+    /// Reply: `{"<service>": {"circuit": "closed"|"open"|"half_open", "consecutive_failures"}}`.
+    caf::replies_to<vstats_atom>::with<std::string>>;
 
 } // namespace pixelcraft

@@ -27,6 +27,8 @@ integrations::vendor_options vendor_options_of(const config& cfg) {
   o.email = {cfg.email_api_url.text, cfg.email_api_key};
   o.calendar = {cfg.calendar_api_url.text, cfg.calendar_api_key};
   o.calendar_id = cfg.calendar_id;
+  o.email_from = cfg.email_from;
+  o.email_notify_to = cfg.email_notify_to;
   o.timeout_ms = cfg.vendor_timeout_ms;
   o.retries = cfg.vendor_retries;
   o.backoff_ms = cfg.vendor_backoff_ms;
@@ -53,7 +55,6 @@ tool_settings tool_settings_of(const config& cfg) {
   o.calendar_configured = !cfg.calendar_api_key.empty() && !cfg.calendar_id.empty();
   o.email_from = cfg.email_from;
   o.email_notify_to = cfg.email_notify_to;
-  o.calendar_id = cfg.calendar_id;
   o.vendor_timeout_ms = cfg.vendor_timeout_ms;
   o.vendor_retries = cfg.vendor_retries;
   o.db_timeout_ms = cfg.db_timeout_ms;

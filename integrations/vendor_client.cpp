@@ -3,8 +3,10 @@
 #include "actors/errc.hpp"
 #include "actors/json_limits.hpp"
 #include "actors/log.hpp"
+#include "integrations/vendor_tools.hpp"
 
 #include <caf/actor_system.hpp>
+#include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
@@ -16,6 +18,10 @@
 #include <memory>
 #include <random>
 #include <thread>
+
+// One HTTP call between the router and its workers: local only (never crosses nodes).
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pixelcraft::integrations::http_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(pixelcraft::integrations::http_reply)
 
 namespace pixelcraft::integrations {
 
@@ -120,27 +126,28 @@ bool retryable_transport(CURLcode rc) {
          rc == CURLE_SEND_ERROR || rc == CURLE_PARTIAL_FILE;
 }
 
+/// A worker: one HTTP call at a time (local only: the router's own helpers).
+using worker_actor =
+    caf::typed_actor<caf::replies_to<vendor_http_atom, http_request>::with<http_reply>>;
+
 /// One worker: a blocking call with retries, on its own (detached) thread.
-vendor_actor::behavior_type worker(vendor_actor::pointer self, vendor_options cfg) {
+worker_actor::behavior_type worker(worker_actor::pointer self, vendor_options cfg) {
   auto rng = std::make_shared<std::mt19937>(std::random_device{}());
   return {
-      [cfg, rng](vendor_atom, const std::string& text) -> caf::result<std::string> {
-        auto req = parse_json(text);
-        if (!req.is_object())
-          return caf::make_error(errc::invalid_argument, "malformed vendor request");
-        auto service = req.value("service", std::string{});
+      [cfg, rng](vendor_http_atom, const http_request& req) -> caf::result<http_reply> {
+        const auto& service = req.service;
         target t;
         if (!service_target(cfg, service, t))
           return caf::make_error(errc::invalid_argument, "unknown service");
         if (t.key.empty())
           return caf::make_error(errc::failed_precondition, "not_configured");
-        auto path = req.value("path", std::string{});
-        auto method = req.value("method", std::string{"GET"});
+        const auto& path = req.path;
+        const auto& method = req.method;
         if (!safe_path(path) || (method != "GET" && method != "POST" && method != "PATCH" &&
                                  method != "PUT" && method != "DELETE"))
           return caf::make_error(errc::invalid_argument, "refused vendor path or method");
-        auto body = req.contains("body") && !req["body"].is_null() ? req["body"].dump() : "";
-        auto idem = req.value("idempotency_key", std::string{});
+        const auto& body = req.body;
+        const auto& idem = req.idempotency_key;
         response r;
         unsigned attempt = 0;
         for (;; ++attempt) {
@@ -176,13 +183,13 @@ vendor_actor::behavior_type worker(vendor_actor::pointer self, vendor_options cf
           return caf::make_error(errc::unavailable,
                                  service + " answered HTTP " + std::to_string(r.status) +
                                      " after " + std::to_string(attempt + 1) + " attempt(s)");
-        auto parsed = parse_json(r.body);
-        json out = {{"status", r.status},
-                    {"body", parsed.is_discarded() ? json(nullptr) : parsed},
-                    {"attempts", attempt + 1}};
-        return out.dump();
+        auto parsed = parse_json(r.body); // the vendor's body: hostile, depth-limited
+        http_reply out;
+        out.status = static_cast<int>(r.status);
+        out.body = parsed.is_discarded() ? json(nullptr) : std::move(parsed);
+        out.attempts = static_cast<int>(attempt + 1);
+        return out;
       },
-      [](vstats_atom) { return std::string{"{}"}; },
   };
 }
 
@@ -194,7 +201,7 @@ struct breaker {
 
 struct router_state {
   vendor_options cfg;
-  std::vector<vendor_actor> workers;
+  std::vector<worker_actor> workers;
   size_t next = 0;
   std::map<std::string, breaker> breakers;
   static inline const char* name = "pixelcraft.vendor-client";
@@ -208,46 +215,62 @@ const char* circuit_of(const breaker& b, const vendor_options& cfg) {
   return clock_type::now() < b.open_until ? "open" : "half_open";
 }
 
+/// One HTTP call through its service's circuit breaker and a worker: `next` with the reply, or
+/// `fail` with the error (circuit open, timeout, retries exhausted, not configured).
+void send_http(router_pointer self, http_request req, std::function<void(http_reply)> next,
+               std::function<void(caf::error)> fail) {
+  auto& st = self->state;
+  auto service = req.service;
+  auto& b = st.breakers[service];
+  auto circuit = std::string{circuit_of(b, st.cfg)};
+  if (circuit == "open" || (circuit == "half_open" && b.trial_in_flight))
+    return fail(caf::make_error(errc::unavailable, "circuit open for " + service));
+  if (circuit == "half_open")
+    b.trial_in_flight = true;
+  // Worst case of one call: every attempt times out and every backoff is the longest.
+  auto budget = std::chrono::milliseconds((st.cfg.timeout_ms + 1000) * (st.cfg.retries + 1) +
+                                          (st.cfg.backoff_ms << st.cfg.retries) * 2 +
+                                          max_retry_after_s * 1000 * st.cfg.retries);
+  auto& w = st.workers[st.next++ % st.workers.size()];
+  self->request(w, budget, vendor_http_atom_v, std::move(req))
+      .then(
+          [self, service, next](http_reply& reply) {
+            auto& b = self->state.breakers[service];
+            b.failures = 0;
+            b.trial_in_flight = false;
+            next(std::move(reply));
+          },
+          [self, service, fail](caf::error& err) {
+            auto& st = self->state;
+            auto& b = st.breakers[service];
+            b.trial_in_flight = false;
+            bool counts = err == caf::sec::request_timeout || err == errc::unavailable ||
+                          err == errc::deadline_exceeded;
+            if (counts && ++b.failures >= st.cfg.breaker_failures) {
+              b.open_until = clock_type::now() + std::chrono::seconds(st.cfg.breaker_open_s);
+              log::warn(component, "circuit opened", {{"service", service}});
+            }
+            fail(std::move(err));
+          });
+}
+
 vendor_actor::behavior_type router(router_pointer self, vendor_options cfg, unsigned n) {
   self->state.cfg = cfg;
   for (unsigned i = 0; i < std::max(1u, n); ++i)
     self->state.workers.push_back(self->spawn<caf::detached + caf::linked>(worker, cfg));
   return {
-      [self](vendor_atom a, const std::string& text) -> caf::result<std::string> {
+      [self](vendor_atom, vendor_call& call) -> caf::result<vendor_outcome> {
         auto& st = self->state;
-        auto service = parse_json(text).value("service", std::string{});
-        auto& b = st.breakers[service];
-        auto circuit = std::string{circuit_of(b, st.cfg)};
-        if (circuit == "open" || (circuit == "half_open" && b.trial_in_flight))
-          return caf::make_error(errc::unavailable, "circuit open for " + service);
-        if (circuit == "half_open")
-          b.trial_in_flight = true;
-        auto rp = self->make_response_promise<std::string>();
-        // Worst case of one call: every attempt times out and every backoff is the longest.
-        auto budget = std::chrono::milliseconds((st.cfg.timeout_ms + 1000) * (st.cfg.retries + 1) +
-                                                (st.cfg.backoff_ms << st.cfg.retries) * 2 +
-                                                max_retry_after_s * 1000 * st.cfg.retries);
-        auto& w = st.workers[st.next++ % st.workers.size()];
-        self->request(w, budget, a, text)
-            .then(
-                [self, service, rp](const std::string& reply) mutable {
-                  auto& b = self->state.breakers[service];
-                  b.failures = 0;
-                  b.trial_in_flight = false;
-                  rp.deliver(reply);
-                },
-                [self, service, rp](caf::error& err) mutable {
-                  auto& st = self->state;
-                  auto& b = st.breakers[service];
-                  b.trial_in_flight = false;
-                  bool counts = err == caf::sec::request_timeout || err == errc::unavailable ||
-                                err == errc::deadline_exceeded;
-                  if (counts && ++b.failures >= st.cfg.breaker_failures) {
-                    b.open_until = clock_type::now() + std::chrono::seconds(st.cfg.breaker_open_s);
-                    log::warn(component, "circuit opened", {{"service", service}});
-                  }
-                  rp.deliver(std::move(err));
-                });
+        auto rp = self->make_response_promise<vendor_outcome>();
+        // A failed HTTP call ends the tool: its caller gets the error.
+        http_fn http = [self, rp](http_request req, std::function<void(http_reply)> next) mutable {
+          send_http(self, std::move(req), std::move(next),
+                    [rp](caf::error err) mutable { rp.deliver(std::move(err)); });
+        };
+        tool_vendor_settings tools{st.cfg.calendar_id, st.cfg.email_from, st.cfg.email_notify_to};
+        if (!run_vendor_tool(call, tools, http,
+                             [rp](vendor_outcome out) mutable { rp.deliver(std::move(out)); }))
+          return caf::make_error(errc::invalid_argument, "not a vendor tool");
         return rp;
       },
       [self](vstats_atom) {

@@ -20,6 +20,8 @@ struct vendor_options {
   service calendar;        ///< Google Calendar (`CALENDAR_API_URL`, `CALENDAR_API_KEY`); configured
                            ///< only with a `calendar_id`
   std::string calendar_id; ///< `CALENDAR_ID`
+  std::string email_from;  ///< `EMAIL_FROM`: the sender of the tools' e-mails
+  std::string email_notify_to;   ///< `EMAIL_NOTIFY_TO`: where lead notifications go
   unsigned timeout_ms = 10000;   ///< one attempt
   unsigned retries = 3;          ///< on 429, 5xx, timeouts, connection errors
   unsigned backoff_ms = 200;     ///< first backoff; doubles, with jitter

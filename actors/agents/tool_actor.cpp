@@ -141,19 +141,11 @@ void done(tool_pointer self, const exec_ptr& e, json result, const std::string& 
             });
 }
 
-std::string vendor_message(const json& body) {
-  std::string text;
-  if (body.is_object()) {
-    if (body.contains("message") && body["message"].is_string())
-      text = body["message"];
-    else if (body.contains("errors") && body["errors"].is_array() && !body["errors"].empty())
-      text = body["errors"][0].value("message", std::string{});
-    else if (body.contains("error") && body["error"].is_object())
-      text = body["error"].value("message", std::string{});
-  }
-  if (text.size() > 300)
-    text.resize(300);
-  return text;
+/// How long the tool waits for a vendor tool: up to four HTTP calls (HubSpot: contact, search,
+/// update, deal), each with its retries, and a minute for backoffs and `Retry-After`.
+std::chrono::milliseconds vendor_call_timeout(const tool_settings& cfg) {
+  return 4 * std::chrono::milliseconds((cfg.vendor_timeout_ms + 1000) * (cfg.vendor_retries + 1)) +
+         std::chrono::seconds(60);
 }
 
 /// A failed vendor call ends the tool with an error result.
@@ -165,28 +157,6 @@ void vendor_failed(tool_pointer self, const exec_ptr& e, const caf::error& err) 
   done(self, e, {{"success", false}, {"error", text}}, timeout ? "timeout" : "error", text);
 }
 
-using on_reply = std::function<void(int status, const json& body)>;
-
-void vcall(tool_pointer self, const exec_ptr& e, const std::string& service,
-           const std::string& method, const std::string& path, const json& body, on_reply next) {
-  json req = {{"service", service},
-              {"method", method},
-              {"path", path},
-              {"idempotency_key", e->execution_id + ":" + method + ":" + path}};
-  if (!body.is_null())
-    req["body"] = body;
-  const auto& cfg = self->state.opts.settings;
-  auto budget =
-      std::chrono::milliseconds((cfg.vendor_timeout_ms + 1000) * (cfg.vendor_retries + 1) + 60000);
-  self->request(self->state.opts.vendors, budget, vendor_atom_v, req.dump())
-      .then(
-          [next](const std::string& text) {
-            auto r = parse_json_or_throw(text);
-            next(r.value("status", 0), r.value("body", json(nullptr)));
-          },
-          [self, e](caf::error& err) { vendor_failed(self, e, err); });
-}
-
 bool configured(const tool_settings& cfg, const std::string& service) {
   if (service == "hubspot")
     return cfg.crm_configured;
@@ -195,296 +165,22 @@ bool configured(const tool_settings& cfg, const std::string& service) {
   return cfg.calendar_configured;
 }
 
-// -- HubSpot --------------------------------------------------------------------------------
-
-void create_deal(tool_pointer self, const exec_ptr& e, json result, const std::string& contact_id) {
-  const auto& a = e->args;
-  auto name = a.value("deal_name", std::string{});
-  if (name.empty())
-    name = (a.contains("company") ? a["company"].get<std::string>()
-                                  : a.value("name", std::string{"Lead"})) +
-           " - " + (e->tool == "create_marketing_lead" ? "marketing" : "web project");
-  json props = {{"dealname", name}, {"pipeline", "default"}, {"dealstage", "appointmentscheduled"}};
-  if (a.contains("deal_amount"))
-    props["amount"] = a["deal_amount"];
-  else if (a.contains("monthly_budget"))
-    props["amount"] = a["monthly_budget"];
-  json body = {
-      {"properties", props},
-      {"associations",
-       {{{"to", {{"id", contact_id}}},
-         {"types", {{{"associationCategory", "HUBSPOT_DEFINED"}, {"associationTypeId", 3}}}}}}}};
-  vcall(self, e, "hubspot", "POST", "/crm/v3/objects/deals", body,
-        [self, e, result](int status, const json& b) mutable {
-          if (status != 200 && status != 201)
-            return done(self, e,
-                        {{"success", false},
-                         {"contact_id", result["contact_id"]},
-                         {"error", "HubSpot refused the deal: HTTP " + std::to_string(status) +
-                                       " " + vendor_message(b)}},
-                        "error", "deal not created");
-          result["deal_id"] = b.value("id", std::string{});
-          done(self, e, result, "success");
-        });
-}
-
-void crm_tool(tool_pointer self, const exec_ptr& e) {
-  const auto& a = e->args;
-  auto full = a.value("name", std::string{});
-  auto space = full.find(' ');
-  json props = {{"email", a["email"]},
-                {"firstname", full.substr(0, space)},
-                {"lastname", space == std::string::npos ? "" : full.substr(space + 1)}};
-  if (a.contains("company"))
-    props["company"] = a["company"];
-  if (a.contains("phone"))
-    props["phone"] = a["phone"];
-  bool with_deal = e->tool != "sync_lead_to_crm" || a.contains("deal_name");
-  auto after_contact = [self, e, with_deal](const std::string& id, const char* action) {
-    json result = {{"success", true}, {"contact_id", id}, {"contact_action", action}};
-    if (with_deal)
-      return create_deal(self, e, result, id);
-    done(self, e, result, "success");
-  };
-  vcall(self, e, "hubspot", "POST", "/crm/v3/objects/contacts", {{"properties", props}},
-        [self, e, props, after_contact](int status, const json& b) {
-          if (status == 200 || status == 201)
-            return after_contact(b.value("id", std::string{}), "created");
-          if (status != 409)
-            return done(self, e,
-                        {{"success", false},
-                         {"error", "HubSpot refused the contact: HTTP " + std::to_string(status) +
-                                       " " + vendor_message(b)}},
-                        "error", "contact not created");
-          // Duplicate: find the contact by email and update it.
-          json search = {
-              {"filterGroups",
-               {{{"filters",
-                  {{{"propertyName", "email"}, {"operator", "EQ"}, {"value", props["email"]}}}}}}},
-              {"properties", {"email"}},
-              {"limit", 1}};
-          vcall(self, e, "hubspot", "POST", "/crm/v3/objects/contacts/search", search,
-                [self, e, props, after_contact](int s2, const json& found) {
-                  if (s2 != 200 || !found.contains("results") || found["results"].empty())
-                    return done(
-                        self, e,
-                        {{"success", false},
-                         {"error", "HubSpot reported a duplicate but the contact was not found"}},
-                        "error", "duplicate not found");
-                  auto id = found["results"][0].value("id", std::string{});
-                  vcall(self, e, "hubspot", "PATCH", "/crm/v3/objects/contacts/" + url_encode(id),
-                        {{"properties", props}},
-                        [self, e, id, after_contact](int s3, const json& b3) {
-                          if (s3 != 200)
-                            return done(
-                                self, e,
-                                {{"success", false},
-                                 {"error", "HubSpot refused the update: HTTP " +
-                                               std::to_string(s3) + " " + vendor_message(b3)}},
-                                "error", "contact not updated");
-                          after_contact(id, "updated");
-                        });
-                });
-        });
-}
-
-// -- SendGrid -------------------------------------------------------------------------------
-
-void email_tool(tool_pointer self, const exec_ptr& e) {
-  const auto& a = e->args;
-  const auto& cfg = self->state.opts.settings;
-  std::string to, subject, text;
-  if (e->tool == "send_marketing_proposal") {
-    to = a["to_email"];
-    subject = "Your PixelCraft marketing proposal";
-    text = "Hello" +
-           (a.contains("to_name") ? " " + a["to_name"].get<std::string>() : std::string{}) +
-           ",\n\n" + a["proposal_summary"].get<std::string>() + "\n\nThe PixelCraft team";
-  } else {
-    to = cfg.email_notify_to;
-    subject = "Qualified lead: " + a["lead_name"].get<std::string>() + " (score " +
-              std::to_string(a["score"].get<int>()) + ")";
-    text = "Lead: " + a["lead_name"].get<std::string>() + " <" +
-           a["lead_email"].get<std::string>() +
-           ">\nScore: " + std::to_string(a["score"].get<int>()) + "\n\n" +
-           a["summary"].get<std::string>();
-  }
-  json body = {{"personalizations", {{{"to", {{{"email", to}}}}}}},
-               {"from", {{"email", cfg.email_from}, {"name", "PixelCraft"}}},
-               {"custom_args", {{"pixelcraft_execution_id", e->execution_id}}}};
-  if (a.contains("template_id")) {
-    // A dynamic template renders subject and body from the data.
-    body["template_id"] = a["template_id"];
-    body["personalizations"][0]["dynamic_template_data"] = {
-        {"name", a.value("to_name", std::string{})},
-        {"summary", a.value("proposal_summary", std::string{})}};
-  } else {
-    body["subject"] = subject;
-    body["content"] = {{{"type", "text/plain"}, {"value", text}}};
-  }
-  vcall(self, e, "sendgrid", "POST", "/v3/mail/send", body,
-        [self, e, to](int status, const json& b) {
-          if (status != 202 && status != 200)
-            return done(self, e,
-                        {{"success", false},
-                         {"error", "SendGrid refused the email: HTTP " + std::to_string(status) +
-                                       " " + vendor_message(b)}},
-                        "error", "email not sent");
-          done(self, e, {{"success", true}, {"status", "queued"}, {"to", to}}, "success");
-        });
-}
-
-// -- Google Calendar ------------------------------------------------------------------------
-
-/// Parses RFC 3339 to unix seconds (offsets applied).
-bool to_epoch(const std::string& s, long long& out) {
-  if (!is_rfc3339(s))
-    return false;
-  std::tm tm{};
-  tm.tm_year = std::stoi(s.substr(0, 4)) - 1900;
-  tm.tm_mon = std::stoi(s.substr(5, 2)) - 1;
-  tm.tm_mday = std::stoi(s.substr(8, 2));
-  tm.tm_hour = std::stoi(s.substr(11, 2));
-  tm.tm_min = std::stoi(s.substr(14, 2));
-  tm.tm_sec = std::stoi(s.substr(17, 2));
-  out = static_cast<long long>(timegm(&tm));
-  auto tz = s.find_first_of("Zz+-", 19);
-  if (tz != std::string::npos && (s[tz] == '+' || s[tz] == '-')) {
-    long long off = std::stoi(s.substr(tz + 1, 2)) * 3600 + std::stoi(s.substr(tz + 4, 2)) * 60;
-    out -= s[tz] == '+' ? off : -off;
-  }
-  return true;
-}
-
-std::string from_epoch(long long t) {
-  auto tt = static_cast<std::time_t>(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
-void calendar_tool(tool_pointer self, const exec_ptr& e) {
-  const auto& a = e->args;
-  const auto& cfg = self->state.opts.settings;
-  long long start = 0;
-  to_epoch(a["start_time"].get<std::string>(), start); // validated by the schema
-  int minutes = a.value("duration_minutes", e->tool == "schedule_strategy_session" ? 45 : 30);
-  auto start_s = from_epoch(start), end_s = from_epoch(start + minutes * 60LL);
-  auto cal = url_encode(cfg.calendar_id);
-  json fb = {{"timeMin", start_s}, {"timeMax", end_s}, {"items", {{{"id", cfg.calendar_id}}}}};
-  vcall(self, e, "google_calendar", "POST", "/calendar/v3/freeBusy", fb,
-        [self, e, cal, start_s, end_s](int status, const json& b) {
-          const auto& cfg = self->state.opts.settings;
-          if (status != 200)
-            return done(self, e,
-                        {{"success", false},
-                         {"error", "Google Calendar refused the free/busy query: HTTP " +
-                                       std::to_string(status) + " " + vendor_message(b)}},
-                        "error", "free/busy failed");
-          json busy = json::array();
-          if (b.contains("calendars") && b["calendars"].contains(cfg.calendar_id))
-            busy = b["calendars"][cfg.calendar_id].value("busy", json::array());
-          if (!busy.empty())
-            return done(self, e,
-                        {{"success", false}, {"error", "slot_unavailable"}, {"busy", busy}},
-                        "error", "slot unavailable");
-          const auto& a = e->args;
-          static const std::map<std::string, std::string> titles = {
-              {"schedule_strategy_session", "PixelCraft strategy session"},
-              {"schedule_technical_consultation", "PixelCraft technical consultation"},
-              {"schedule_qualification_call", "PixelCraft qualification call"}};
-          json attendee = {{"email", a["attendee_email"]}};
-          if (a.contains("attendee_name"))
-            attendee["displayName"] = a["attendee_name"];
-          std::string description;
-          for (auto key : {"agenda", "topic", "notes"})
-            if (a.contains(key))
-              description = a[key];
-          // Google accepts a client-chosen id (base32hex): a retried insert cannot duplicate.
-          std::string event_id = "px";
-          for (char c : e->execution_id)
-            if (std::isxdigit(static_cast<unsigned char>(c)))
-              event_id += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-          json ev = {{"id", event_id},
-                     {"summary", titles.at(e->tool)},
-                     {"description", description},
-                     {"start", {{"dateTime", start_s}}},
-                     {"end", {{"dateTime", end_s}}},
-                     {"attendees", {attendee}}};
-          vcall(self, e, "google_calendar", "POST",
-                "/calendar/v3/calendars/" + cal + "/events?sendUpdates=all", ev,
-                [self, e, cal, event_id, start_s, end_s](int s2, const json& b2) {
-                  auto ok = [self, e, start_s, end_s](const json& event) {
-                    done(self, e,
-                         {{"success", true},
-                          {"event_id", event.value("id", std::string{})},
-                          {"html_link", event.value("htmlLink", std::string{})},
-                          {"start", start_s},
-                          {"end", end_s}},
-                         "success");
-                  };
-                  if (s2 == 200 || s2 == 201)
-                    return ok(b2);
-                  if (s2 != 409)
-                    return done(self, e,
-                                {{"success", false},
-                                 {"error", "Google Calendar refused the event: HTTP " +
-                                               std::to_string(s2) + " " + vendor_message(b2)}},
-                                "error", "event not created");
-                  // Already exists: our own earlier attempt. Read it back.
-                  vcall(self, e, "google_calendar", "GET",
-                        "/calendar/v3/calendars/" + cal + "/events/" + event_id, nullptr,
-                        [self, e, ok](int s3, const json& b3) {
-                          if (s3 != 200)
-                            return done(self, e,
-                                        {{"success", false},
-                                         {"error", "event exists but could not be read"}},
-                                        "error", "event read failed");
-                          ok(b3);
-                        });
-                });
-        });
-}
-
-/// PATCH (reschedule) or DELETE (cancel) an event booked earlier.
-void calendar_change_tool(tool_pointer self, const exec_ptr& e) {
-  const auto& a = e->args;
-  auto path = "/calendar/v3/calendars/" + url_encode(self->state.opts.settings.calendar_id) +
-              "/events/" + url_encode(a["event_id"].get<std::string>()) + "?sendUpdates=all";
-  if (e->tool == "cancel_meeting") {
-    return vcall(self, e, "google_calendar", "DELETE", path, nullptr,
-                 [self, e](int status, const json& b) {
-                   // 204 is a deletion; 410 means it was already gone: the goal holds.
-                   if (status == 204 || status == 200 || status == 410)
-                     return done(self, e, {{"success", true}, {"status", "cancelled"}}, "success");
-                   done(self, e,
-                        {{"success", false},
-                         {"error", "Google Calendar refused the cancellation: HTTP " +
-                                       std::to_string(status) + " " + vendor_message(b)}},
-                        "error", "event not cancelled");
-                 });
-  }
-  long long start = 0;
-  to_epoch(a["start_time"].get<std::string>(), start);
-  auto minutes = a.value("duration_minutes", 30);
-  json body = {{"start", {{"dateTime", from_epoch(start)}}},
-               {"end", {{"dateTime", from_epoch(start + minutes * 60LL)}}}};
-  vcall(self, e, "google_calendar", "PATCH", path, body, [self, e](int status, const json& b) {
-    if (status != 200)
-      return done(self, e,
-                  {{"success", false},
-                   {"error", "Google Calendar refused the change: HTTP " + std::to_string(status) +
-                                 " " + vendor_message(b)}},
-                  "error", "event not changed");
-    done(self, e,
-         {{"success", true},
-          {"event_id", b.value("id", std::string{})},
-          {"start", b["start"].value("dateTime", std::string{})},
-          {"end", b["end"].value("dateTime", std::string{})}},
-         "success");
-  });
+/// Runs an allowed vendor tool through the vendor client (integrations/vendor_tools.hpp has
+/// its request shapes and steps).
+void vendor_tool(tool_pointer self, const exec_ptr& e) {
+  vendor_call call{e->tool, e->args.dump(-1, ' ', false, json::error_handler_t::replace),
+                   e->execution_id};
+  self->request(self->state.opts.vendors, vendor_call_timeout(self->state.opts.settings),
+                vendor_atom_v, std::move(call))
+      .then(
+          [self, e](const vendor_outcome& out) {
+            auto result = parse_json(out.result); // the vendor client's own rendering
+            if (!result.is_object())
+              result = json{{"success", false}, {"error", "malformed vendor result"}};
+            done(self, e, std::move(result), out.status == "success" ? "success" : "error",
+                 out.error);
+          },
+          [self, e](caf::error& err) { vendor_failed(self, e, err); });
 }
 
 const json& memory_tools() {
@@ -568,6 +264,7 @@ void memory_tool(tool_pointer self, const exec_ptr& e, const std::string& workfl
           });
 }
 
+/// A vendor tool: the service it calls (for the configuration check and the resend rule).
 struct tool_kind {
   const char* service;
   void (*run)(tool_pointer, const exec_ptr&);
@@ -575,16 +272,16 @@ struct tool_kind {
 
 const std::map<std::string, tool_kind>& tool_table() {
   static const std::map<std::string, tool_kind> table = {
-      {"create_project_lead", {"hubspot", crm_tool}},
-      {"create_marketing_lead", {"hubspot", crm_tool}},
-      {"sync_lead_to_crm", {"hubspot", crm_tool}},
-      {"send_marketing_proposal", {"sendgrid", email_tool}},
-      {"send_qualification_notification", {"sendgrid", email_tool}},
-      {"schedule_strategy_session", {"google_calendar", calendar_tool}},
-      {"schedule_technical_consultation", {"google_calendar", calendar_tool}},
-      {"schedule_qualification_call", {"google_calendar", calendar_tool}},
-      {"reschedule_meeting", {"google_calendar", calendar_change_tool}},
-      {"cancel_meeting", {"google_calendar", calendar_change_tool}},
+      {"create_project_lead", {"hubspot", vendor_tool}},
+      {"create_marketing_lead", {"hubspot", vendor_tool}},
+      {"sync_lead_to_crm", {"hubspot", vendor_tool}},
+      {"send_marketing_proposal", {"sendgrid", vendor_tool}},
+      {"send_qualification_notification", {"sendgrid", vendor_tool}},
+      {"schedule_strategy_session", {"google_calendar", vendor_tool}},
+      {"schedule_technical_consultation", {"google_calendar", vendor_tool}},
+      {"schedule_qualification_call", {"google_calendar", vendor_tool}},
+      {"reschedule_meeting", {"google_calendar", vendor_tool}},
+      {"cancel_meeting", {"google_calendar", vendor_tool}},
   };
   return table;
 }
@@ -939,10 +636,8 @@ const std::string& memory_tools_json() {
 }
 
 std::chrono::milliseconds approved_call_timeout(const tool_settings& s) {
-  // Up to three vendor requests (HubSpot: contact, search, update, deal), each with retries,
-  // and two database writes.
-  auto vendor = std::chrono::milliseconds((s.vendor_timeout_ms + 1000) * (s.vendor_retries + 1));
-  return 4 * vendor + 2 * deadlines::db(s.db_timeout_ms);
+  // The vendor tool (see `vendor_call_timeout`) and two database writes around it.
+  return vendor_call_timeout(s) + 2 * deadlines::db(s.db_timeout_ms);
 }
 
 tool_actor spawn_tool_actor(caf::actor_system& sys, tool_options opts) {

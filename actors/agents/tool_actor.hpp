@@ -3,7 +3,8 @@
 /// (Google Calendar).
 ///
 /// - Spawned once by app/ (`spawn_tool_actor`); event-based, never blocks: vendor calls go to
-///   `vendor_actor`, so independent tool calls of one turn run in parallel.
+///   `vendor_actor` (integrations/ knows the vendors' request shapes; this actor decides what
+///   may run), so independent tool calls of one turn run in parallel.
 /// - `remember` and `recall` (shared memory, API.md §7) are built in: available to any agent
 ///   inside a workflow (the call carries `workflow_id`), never outside one; scopes `workflow`,
 ///   `global` (the owner's) and `system` (written by admin-owned runs only).
@@ -66,9 +67,8 @@ struct tool_settings {
   bool crm_configured = false;      ///< `CRM_API_KEY` set
   bool email_configured = false;    ///< `EMAIL_API_KEY` set
   bool calendar_configured = false; ///< `CALENDAR_API_KEY` and `CALENDAR_ID` set
-  std::string email_from;           ///< `EMAIL_FROM`
+  std::string email_from;           ///< `EMAIL_FROM` (the policy: the company's own address)
   std::string email_notify_to;      ///< `EMAIL_NOTIFY_TO` (defaults to `EMAIL_FROM`)
-  std::string calendar_id;          ///< `CALENDAR_ID`
   unsigned vendor_timeout_ms = 10000;
   unsigned vendor_retries = 3;
   unsigned db_timeout_ms = 5000;
