@@ -318,6 +318,12 @@ TEST_F(ClusterTest, AKilledWorkersWorkflowsFinishOnAnotherNodeOnceAndInOrder) {
                      " LIMIT 1")[0][0]
                   .as<std::string>();
   }
+  // The execution names the node running it (API.md §7, v1.1), whichever node answers.
+  auto seen =
+      http_call("GET", gw_url() + "/api/agents/workflows/" + watched, "", {bearer(user_token())});
+  ASSERT_EQ(seen.status, 200) << seen.body;
+  auto node = json::parse(seen.body)["node"];
+  EXPECT_TRUE(node == "w1" || node.is_null()) << seen.body; // null only if it ended meanwhile
   ws_client ws;
   ASSERT_EQ(ws.connect(nodes["gw"]->port(), "/api/ws/workflows/" + watched + "?since=0",
                        {bearer(user_token())}),

@@ -319,9 +319,13 @@ TEST_F(WorkflowTest, PauseResumeCancelAndConflicts) {
   auto during = get_wf(id);
   EXPECT_EQ(during["current_state"], "paused");
   EXPECT_LE(during["execution_path"].size(), 1u) << "a paused workflow starts no new step";
+  // The node holding it (API.md §7, v1.1): this server, while it runs; nobody once it ended.
+  EXPECT_TRUE(during["node"].is_string() && !during["node"].get<std::string>().empty())
+      << during.dump();
   auto resumed = action(id, "resume");
   EXPECT_EQ(resumed.status, 200);
   EXPECT_TRUE(eventually([&] { return get_wf(id)["current_state"] == "completed"; }, 20));
+  EXPECT_TRUE(get_wf(id)["node"].is_null());
   EXPECT_EQ(get_wf(id)["execution_path"].size(), 3u);
   EXPECT_EQ(action(id, "resume").status, 409);
   EXPECT_EQ(action(id, "pause").status, 409);
