@@ -18,8 +18,7 @@
 ///   open, or retries exhausted: connection/5xx/429), `errc::deadline_exceeded` (timed out),
 ///   `errc::invalid_argument` (not a vendor tool). A vendor's refusal (another 4xx) is not an
 ///   error but an outcome with status `error`. Error texts never contain keys.
-/// - Callers wait `(timeout_ms + 1000) * (retries + 1)` per HTTP call of the tool (at most four)
-///   plus a minute (actors/agents/tool_actor.cpp).
+/// - Callers wait `vendor_tool_budget` (below): every HTTP call of the longest tool at its worst.
 
 #include "actors/fwd.hpp"
 
@@ -27,9 +26,33 @@
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
 #include <string>
 
 namespace pixelcraft {
+
+/// The longest `Retry-After` a 429 is honoured for (longer ones are capped).
+inline constexpr unsigned vendor_max_retry_after_s = 10;
+
+/// The longest one HTTP call to a vendor can take: every attempt times out (plus a second of
+/// connection set-up), every backoff is the longest (with its jitter) and every 429 asks for the
+/// longest `Retry-After`.
+inline std::chrono::milliseconds vendor_http_budget(unsigned timeout_ms, unsigned retries,
+                                                    unsigned backoff_ms) {
+  using ms = std::chrono::milliseconds;
+  return ms(uint64_t{timeout_ms + 1000u} * (retries + 1u)) +
+         ms((uint64_t{backoff_ms} << std::min(retries, 20u)) * 2u) +
+         std::chrono::seconds(uint64_t{vendor_max_retry_after_s} * retries);
+}
+
+/// The longest vendor tool is four HTTP calls (HubSpot: contact, search, update, deal). Callers
+/// of `vendor_atom` wait this: the vendor client always answers first.
+inline std::chrono::milliseconds vendor_tool_budget(unsigned timeout_ms, unsigned retries,
+                                                    unsigned backoff_ms) {
+  return 4 * vendor_http_budget(timeout_ms, retries, backoff_ms) + std::chrono::seconds(5);
+}
 
 /// One vendor tool call the tool actor allowed.
 struct vendor_call {

@@ -57,6 +57,7 @@ tool_settings tool_settings_of(const config& cfg) {
   o.email_notify_to = cfg.email_notify_to;
   o.vendor_timeout_ms = cfg.vendor_timeout_ms;
   o.vendor_retries = cfg.vendor_retries;
+  o.vendor_backoff_ms = cfg.vendor_backoff_ms;
   o.db_timeout_ms = cfg.db_timeout_ms;
   o.budget_per_turn = cfg.tool_budget_per_turn;
   o.budget_anon_per_hour = cfg.tool_budget_anon_per_hour;

@@ -31,7 +31,7 @@ using json = nlohmann::json;
 using clock_type = std::chrono::steady_clock;
 constexpr const char* component = "pixelcraft.vendors";
 constexpr size_t max_body = 1 << 20;
-constexpr long max_retry_after_s = 10;
+constexpr long max_retry_after_s = vendor_max_retry_after_s;
 
 struct target {
   std::string base;
@@ -227,10 +227,7 @@ void send_http(router_pointer self, http_request req, std::function<void(http_re
     return fail(caf::make_error(errc::unavailable, "circuit open for " + service));
   if (circuit == "half_open")
     b.trial_in_flight = true;
-  // Worst case of one call: every attempt times out and every backoff is the longest.
-  auto budget = std::chrono::milliseconds((st.cfg.timeout_ms + 1000) * (st.cfg.retries + 1) +
-                                          (st.cfg.backoff_ms << st.cfg.retries) * 2 +
-                                          max_retry_after_s * 1000 * st.cfg.retries);
+  auto budget = vendor_http_budget(st.cfg.timeout_ms, st.cfg.retries, st.cfg.backoff_ms);
   auto& w = st.workers[st.next++ % st.workers.size()];
   self->request(w, budget, vendor_http_atom_v, std::move(req))
       .then(
@@ -261,6 +258,8 @@ vendor_actor::behavior_type router(router_pointer self, vendor_options cfg, unsi
   return {
       [self](vendor_atom, vendor_call& call) -> caf::result<vendor_outcome> {
         auto& st = self->state;
+        if (!is_vendor_tool(call.tool))
+          return caf::make_error(errc::invalid_argument, "not a vendor tool");
         auto rp = self->make_response_promise<vendor_outcome>();
         // A failed HTTP call ends the tool: its caller gets the error.
         http_fn http = [self, rp](http_request req, std::function<void(http_reply)> next) mutable {
@@ -268,9 +267,8 @@ vendor_actor::behavior_type router(router_pointer self, vendor_options cfg, unsi
                     [rp](caf::error err) mutable { rp.deliver(std::move(err)); });
         };
         tool_vendor_settings tools{st.cfg.calendar_id, st.cfg.email_from, st.cfg.email_notify_to};
-        if (!run_vendor_tool(call, tools, http,
-                             [rp](vendor_outcome out) mutable { rp.deliver(std::move(out)); }))
-          return caf::make_error(errc::invalid_argument, "not a vendor tool");
+        run_vendor_tool(call, tools, http,
+                        [rp](vendor_outcome out) mutable { rp.deliver(std::move(out)); });
         return rp;
       },
       [self](vstats_atom) {

@@ -46,6 +46,20 @@ struct chain {
 
 using chain_ptr = std::shared_ptr<const chain>;
 
+std::string text_of(const json& j, const char* key, const std::string& fallback = {}) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : fallback;
+}
+
+/// An integer argument: the schema accepts a whole number written as a float (`60.0`).
+int int_of(const json& j, const char* key, int fallback) {
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_number())
+    return fallback;
+  auto v = it->get<double>();
+  return v >= -1e9 && v <= 1e9 ? static_cast<int>(v < 0 ? v - 0.5 : v + 0.5) : fallback;
+}
+
 /// The vendor's own explanation of a refusal, short.
 std::string vendor_message(const json& body) {
   std::string text;
@@ -54,9 +68,9 @@ std::string vendor_message(const json& body) {
       text = body["message"];
     else if (body.contains("errors") && body["errors"].is_array() && !body["errors"].empty() &&
              body["errors"][0].is_object())
-      text = body["errors"][0].value("message", std::string{});
+      text = text_of(body["errors"][0], "message");
     else if (body.contains("error") && body["error"].is_object())
-      text = body["error"].value("message", std::string{});
+      text = text_of(body["error"], "message");
   }
   if (text.size() > 300)
     text.resize(300);
@@ -65,11 +79,6 @@ std::string vendor_message(const json& body) {
 
 std::string refused(const char* what, const http_reply& r) {
   return std::string{what} + ": HTTP " + std::to_string(r.status) + " " + vendor_message(r.body);
-}
-
-std::string text_of(const json& j, const char* key, const std::string& fallback = {}) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : fallback;
 }
 
 // -- HubSpot --------------------------------------------------------------------------------
@@ -173,7 +182,7 @@ void email_tool(const chain_ptr& c) {
            ",\n\n" + text_of(a, "proposal_summary") + "\n\nThe PixelCraft team";
   } else {
     to = c->cfg.email_notify_to;
-    auto score = a.contains("score") && a["score"].is_number_integer() ? a["score"].get<int>() : 0;
+    auto score = int_of(a, "score", 0);
     subject =
         "Qualified lead: " + text_of(a, "lead_name") + " (score " + std::to_string(score) + ")";
     text = "Lead: " + text_of(a, "lead_name") + " <" + text_of(a, "lead_email") +
@@ -231,8 +240,7 @@ std::string from_epoch(long long t) {
 }
 
 int minutes_of(const json& a, int fallback) {
-  auto it = a.find("duration_minutes");
-  return it != a.end() && it->is_number_integer() ? it->get<int>() : fallback;
+  return int_of(a, "duration_minutes", fallback);
 }
 
 void calendar_tool(const chain_ptr& c) {
@@ -271,8 +279,9 @@ void calendar_tool(const chain_ptr& c) {
         for (auto key : {"agenda", "topic", "notes"})
           if (a.contains(key))
             description = text_of(a, key);
-        // Google accepts a client-chosen id (base32hex): a retried insert cannot duplicate.
-        std::string event_id = "px";
+        // Google accepts a client-chosen id (base32hex: a-v and 0-9): a retried insert cannot
+        // duplicate. "pc" and the call id's hex digits stay in that alphabet.
+        std::string event_id = "pc";
         for (char ch : c->call.execution_id)
           if (std::isxdigit(static_cast<unsigned char>(ch)))
             event_id += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
@@ -349,11 +358,9 @@ void calendar_change_tool(const chain_ptr& c) {
   });
 }
 
-} // namespace
+using runner = void (*)(const chain_ptr&);
 
-bool run_vendor_tool(const vendor_call& call, const tool_vendor_settings& cfg, const http_fn& http,
-                     std::function<void(vendor_outcome)> done) {
-  using runner = void (*)(const chain_ptr&);
+const std::map<std::string, runner>& vendor_tools() {
   static const std::map<std::string, runner> tools = {
       {"create_project_lead", crm_tool},
       {"create_marketing_lead", crm_tool},
@@ -366,8 +373,19 @@ bool run_vendor_tool(const vendor_call& call, const tool_vendor_settings& cfg, c
       {"reschedule_meeting", calendar_change_tool},
       {"cancel_meeting", calendar_change_tool},
   };
-  auto it = tools.find(call.tool);
-  if (it == tools.end())
+  return tools;
+}
+
+} // namespace
+
+bool is_vendor_tool(const std::string& tool) {
+  return vendor_tools().count(tool) != 0;
+}
+
+bool run_vendor_tool(const vendor_call& call, const tool_vendor_settings& cfg, const http_fn& http,
+                     std::function<void(vendor_outcome)> done) {
+  auto it = vendor_tools().find(call.tool);
+  if (it == vendor_tools().end())
     return false;
   auto args = parse_json(call.arguments); // checked against the tool's schema by the tool actor
   if (!args.is_object())

@@ -43,6 +43,9 @@ struct tool_vendor_settings {
 /// and never calls `next`.
 using http_fn = std::function<void(http_request, std::function<void(http_reply)> next)>;
 
+/// Whether `tool` is one of the vendor tools below.
+bool is_vendor_tool(const std::string& tool);
+
 /// Runs `call` (a vendor tool whose arguments matched its schema) through `http`, then `done`
 /// with its outcome (a refusal by the vendor is an outcome with status `error`). False, and
 /// nothing called, when `call.tool` is not a vendor tool.

@@ -141,11 +141,9 @@ void done(tool_pointer self, const exec_ptr& e, json result, const std::string& 
             });
 }
 
-/// How long the tool waits for a vendor tool: up to four HTTP calls (HubSpot: contact, search,
-/// update, deal), each with its retries, and a minute for backoffs and `Retry-After`.
+/// How long the tool waits for a vendor tool: longer than the vendor client can take.
 std::chrono::milliseconds vendor_call_timeout(const tool_settings& cfg) {
-  return 4 * std::chrono::milliseconds((cfg.vendor_timeout_ms + 1000) * (cfg.vendor_retries + 1)) +
-         std::chrono::seconds(60);
+  return vendor_tool_budget(cfg.vendor_timeout_ms, cfg.vendor_retries, cfg.vendor_backoff_ms);
 }
 
 /// A failed vendor call ends the tool with an error result.

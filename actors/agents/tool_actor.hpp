@@ -71,6 +71,7 @@ struct tool_settings {
   std::string email_notify_to;      ///< `EMAIL_NOTIFY_TO` (defaults to `EMAIL_FROM`)
   unsigned vendor_timeout_ms = 10000;
   unsigned vendor_retries = 3;
+  unsigned vendor_backoff_ms = 200;
   unsigned db_timeout_ms = 5000;
   unsigned budget_per_turn = 3;       ///< `TOOL_BUDGET_PER_TURN`: write/send calls per turn
   unsigned budget_anon_per_hour = 10; ///< `TOOL_BUDGET_ANON_PER_HOUR`

@@ -99,7 +99,7 @@ TEST(VendorToolsTest, ABusySlotIsNotBookedAndABookingReadsBackItsOwnEarlierEvent
   scripted_vendor again;
   again.replies = {{200, {{"calendars", json::object()}}, 1},
                    {409, json(nullptr), 1},
-                   {200, {{"id", "pxeec1"}, {"htmlLink", "https://cal/e"}}, 1}};
+                   {200, {{"id", "pceec1"}, {"htmlLink", "https://cal/e"}}, 1}};
   out = run(again, "schedule_strategy_session",
             {{"attendee_email", "ada@example.com"}, {"start_time", "2027-01-05T11:00:00+01:00"}});
   ASSERT_TRUE(out);
@@ -107,9 +107,9 @@ TEST(VendorToolsTest, ABusySlotIsNotBookedAndABookingReadsBackItsOwnEarlierEvent
   auto result = json::parse(out->result);
   EXPECT_EQ(result["start"], "2027-01-05T10:00:00Z");
   EXPECT_EQ(result["end"], "2027-01-05T10:45:00Z");           // a strategy session: 45 minutes
-  EXPECT_EQ(json::parse(again.seen[1].body)["id"], "pxeec1"); // "px" + the hex digits of "exec-1"
+  EXPECT_EQ(json::parse(again.seen[1].body)["id"], "pceec1"); // "pc" + the hex digits of "exec-1"
   EXPECT_EQ(again.seen[2].method, "GET");
-  EXPECT_EQ(again.seen[2].path, "/calendar/v3/calendars/team%40example.com/events/pxeec1");
+  EXPECT_EQ(again.seen[2].path, "/calendar/v3/calendars/team%40example.com/events/pceec1");
 }
 
 TEST(VendorToolsTest, OnlyVendorToolsRun) {
@@ -117,4 +117,28 @@ TEST(VendorToolsTest, OnlyVendorToolsRun) {
   EXPECT_FALSE(run_vendor_tool({"remember", "{}", "exec-1"}, {}, v.fn(),
                                [](vendor_outcome) { ADD_FAILURE() << "answered"; }));
   EXPECT_TRUE(v.seen.empty());
+}
+
+TEST(VendorToolsTest, WholeNumbersWrittenAsFloatsCountAsIntegers) {
+  // The schema accepts 60.0 as an integer; the tool must read it as 60, not as absent.
+  scripted_vendor v;
+  v.replies = {{200, {{"calendars", json::object()}}, 1}, {200, {{"id", "pceec1"}}, 1}};
+  auto out = run(v, "schedule_technical_consultation",
+                 {{"attendee_email", "ada@example.com"},
+                  {"start_time", "2027-01-05T10:00:00Z"},
+                  {"duration_minutes", 60.0}});
+  ASSERT_TRUE(out);
+  EXPECT_EQ(json::parse(out->result)["end"], "2027-01-05T11:00:00Z");
+  EXPECT_EQ(json::parse(v.seen.at(0).body)["timeMax"], "2027-01-05T11:00:00Z");
+}
+
+TEST(VendorToolsTest, AVendorsOddErrorBodyNeverThrows) {
+  scripted_vendor v;
+  v.replies = {{400, {{"errors", {{{"message", 1}}}}}, 1}};
+  auto out = run(v, "send_marketing_proposal",
+                 {{"to_email", "ada@example.com"}, {"proposal_summary", "A new shop"}});
+  ASSERT_TRUE(out);
+  EXPECT_EQ(json::parse(out->result)["error"], "SendGrid refused the email: HTTP 400 ");
+  EXPECT_TRUE(is_vendor_tool("cancel_meeting"));
+  EXPECT_FALSE(is_vendor_tool("remember"));
 }
