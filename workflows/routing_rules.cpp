@@ -155,9 +155,16 @@ bool condition_matches(const std::string& condition_json, const std::string& res
 
 std::string next_agent(const std::string& rules_json, const std::string& agent, bool first_step,
                        const std::string& result_json, const std::string& memory_json) {
-  auto rules = parse_or(rules_json, json::object());
-  auto result = parse_or(result_json, json::object());
-  auto memory = parse_or(memory_json, json::object());
+  return next_agent_of(parse_or(rules_json, json::object()), agent, first_step,
+                       parse_or(result_json, json::object()),
+                       parse_or(memory_json, json::object()));
+}
+
+std::string next_agent_of(const json& rules, const std::string& agent, bool first_step,
+                          const json& result_in, const json& memory_in) {
+  static const json empty = json::object();
+  const auto& result = result_in.is_object() ? result_in : empty;
+  const auto& memory = memory_in.is_object() ? memory_in : empty;
   if (!rules.is_object())
     return "end";
   auto conditions = rules.find("conditions");

@@ -7,6 +7,8 @@
 /// (`content`, `metadata.*`) or into shared memory (`memory.<key>`). A missing field or a type
 /// mismatch makes a condition false, never an error.
 
+#include <nlohmann/json_fwd.hpp>
+
 #include <string>
 #include <vector>
 
@@ -25,6 +27,11 @@ std::vector<std::string> validate_rules(const std::string& rules_json,
 /// shared memory's current values by key.
 std::string next_agent(const std::string& rules_json, const std::string& agent, bool first_step,
                        const std::string& result_json, const std::string& memory_json);
+
+/// The same over documents the caller holds already (the run actor's configuration, results
+/// and memory): nothing is rendered or parsed again.
+std::string next_agent_of(const nlohmann::json& rules, const std::string& agent, bool first_step,
+                          const nlohmann::json& result, const nlohmann::json& memory);
 
 /// Evaluates one condition (exposed for tests).
 bool condition_matches(const std::string& condition_json, const std::string& result_json,

@@ -341,7 +341,8 @@ void on_step_done(run_pointer self, const std::string& agent, const agent_reply&
     return record(events);
   memory_write put;
   put.at = {"workflow", st.id, agent, st.id};
-  put.value = value.dump();
+  // The summary may cut a multi-byte character: replaced, never a throw in the run actor.
+  put.value = value.dump(-1, ' ', false, json::error_handler_t::replace);
   put.agent = agent;
   self->request(st.opts.memory, deadlines::db(st.opts.settings.db_timeout_ms), mem_put_atom_v,
                 std::move(put))
@@ -520,8 +521,7 @@ void run_next(run_pointer self) {
     for (auto& [agent, r] : st.results.items())
       memory[agent] = {{"summary", r.value("content", std::string{}).substr(0, 500)},
                        {"metadata", r.value("metadata", json::object())}};
-    auto next =
-        next_agent(rules.dump(), last, st.path.size() == 1, st.results[last].dump(), memory.dump());
+    auto next = next_agent_of(rules, last, st.path.size() == 1, st.results[last], memory);
     if (next == "end")
       return finish(self, "completed");
     auto max_steps = cfg.value("max_steps", 10u);
