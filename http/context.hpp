@@ -90,6 +90,12 @@ struct request_ctx {
     return nullptr;
   }
 
+  /// First value of a query parameter; empty when absent (filters: empty means "any").
+  std::string query_text(std::string_view name) const {
+    auto* x = query_value(name);
+    return x ? *x : std::string{};
+  }
+
   /// Deadline for a database request (statement timeout + connect + margin).
   std::chrono::milliseconds db_timeout() const {
     return deadlines::db(opts->settings.db_timeout_ms);

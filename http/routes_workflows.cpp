@@ -124,13 +124,9 @@ void list(const ctx_ptr& ctx) {
   f.viewer = caller(ctx);
   f.limit = page["limit"].get<int32_t>();
   f.offset = page["offset"].get<int32_t>();
-  auto text = [ctx](const char* key) {
-    auto* x = ctx->query_value(key);
-    return x ? *x : std::string{};
-  };
-  f.conversation_id = text("conversation_id");
-  f.workflow_type = text("workflow_type");
-  f.current_state = text("current_state");
+  f.conversation_id = ctx->query_text("conversation_id");
+  f.workflow_type = ctx->query_text("workflow_type");
+  f.current_state = ctx->query_text("current_state");
   ask(
       ctx, ctx->opts->db, ctx->db_timeout(),
       [ctx](std::string& out) { ctx->send(200, std::move(out)); }, run_list_atom_v, std::move(f));
@@ -162,14 +158,10 @@ void messages_get(const ctx_ptr& ctx) {
   agent_message_filter filter;
   filter.limit = page["limit"].get<int32_t>();
   filter.offset = page["offset"].get<int32_t>();
-  auto text = [ctx](const char* key) {
-    auto* x = ctx->query_value(key);
-    return x ? *x : std::string{};
-  };
-  filter.from_agent = text("from_agent");
-  filter.to_agent = text("to_agent");
-  filter.message_type = text("message_type");
-  filter.status = text("status");
+  filter.from_agent = ctx->query_text("from_agent");
+  filter.to_agent = ctx->query_text("to_agent");
+  filter.message_type = ctx->query_text("message_type");
+  filter.status = ctx->query_text("status");
   with_workflow(ctx, [ctx, filter](json wf) mutable {
     filter.workflow_id = wf["workflow_id"].get<std::string>();
     ask<agent_message_page>(
