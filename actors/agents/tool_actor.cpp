@@ -16,8 +16,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <climits>
-#include <ctime>
 #include <deque>
 #include <functional>
 #include <map>
@@ -262,24 +260,20 @@ void memory_tool(tool_pointer self, const exec_ptr& e, const std::string& workfl
           });
 }
 
-/// A vendor tool: the service it calls (for the configuration check and the resend rule).
-struct tool_kind {
-  const char* service;
-  void (*run)(tool_pointer, const exec_ptr&);
-};
-
-const std::map<std::string, tool_kind>& tool_table() {
-  static const std::map<std::string, tool_kind> table = {
-      {"create_project_lead", {"hubspot", vendor_tool}},
-      {"create_marketing_lead", {"hubspot", vendor_tool}},
-      {"sync_lead_to_crm", {"hubspot", vendor_tool}},
-      {"send_marketing_proposal", {"sendgrid", vendor_tool}},
-      {"send_qualification_notification", {"sendgrid", vendor_tool}},
-      {"schedule_strategy_session", {"google_calendar", vendor_tool}},
-      {"schedule_technical_consultation", {"google_calendar", vendor_tool}},
-      {"schedule_qualification_call", {"google_calendar", vendor_tool}},
-      {"reschedule_meeting", {"google_calendar", vendor_tool}},
-      {"cancel_meeting", {"google_calendar", vendor_tool}},
+/// The vendor tools, each with the service it calls (the configuration check and the resend
+/// rule); integrations/vendor_tools.hpp runs them.
+const std::map<std::string, std::string>& vendor_services() {
+  static const std::map<std::string, std::string> table = {
+      {"create_project_lead", "hubspot"},
+      {"create_marketing_lead", "hubspot"},
+      {"sync_lead_to_crm", "hubspot"},
+      {"send_marketing_proposal", "sendgrid"},
+      {"send_qualification_notification", "sendgrid"},
+      {"schedule_strategy_session", "google_calendar"},
+      {"schedule_technical_consultation", "google_calendar"},
+      {"schedule_qualification_call", "google_calendar"},
+      {"reschedule_meeting", "google_calendar"},
+      {"cancel_meeting", "google_calendar"},
   };
   return table;
 }
@@ -427,7 +421,7 @@ bool safe_to_resend(const std::string& service, const exec_ptr& e) {
 /// always are), else it is `outcome_unknown` and a person decides whether to send it again. In
 /// a replayed step the source execution's journal answers, and nothing is sent.
 void run_journaled(tool_pointer self, const exec_ptr& e, const tool_call& call,
-                   const tool_kind& kind, tool_effect effect) {
+                   const std::string& service, tool_effect effect) {
   journal_call j;
   j.workflow_id = call.workflow_id;
   j.step = call.step;
@@ -440,7 +434,7 @@ void run_journaled(tool_pointer self, const exec_ptr& e, const tool_call& call,
   // Vendor idempotency keys (and calendar event ids) follow the call, not this attempt.
   e->execution_id =
       call.workflow_id + ":" + std::to_string(call.step) + ":" + j.agent + ":" + j.call_key;
-  e->resend_safe = effect == tool_effect::read || safe_to_resend(kind.service, e);
+  e->resend_safe = effect == tool_effect::read || safe_to_resend(service, e);
   auto& in_flight = self->state.journal_in_flight;
   if (auto it = in_flight.find(e->execution_id); it != in_flight.end()) {
     it->second.push_back(e->rp); // answered with the running call's result
@@ -461,7 +455,7 @@ void run_journaled(tool_pointer self, const exec_ptr& e, const tool_call& call,
   auto timeout = deadlines::db(self->state.opts.settings.db_timeout_ms);
   self->request(self->state.opts.db, timeout, journal_begin_atom_v, j)
       .then(
-          [self, e, call, kind, effect, j, release](const journal_entry& entry) mutable {
+          [self, e, call, effect, j, release](const journal_entry& entry) mutable {
             bool replay = !call.replay_of.empty();
             if (replay &&
                 (entry.status == "missing" || entry.status == "new" || entry.status == "started")) {
@@ -474,7 +468,7 @@ void run_journaled(tool_pointer self, const exec_ptr& e, const tool_call& call,
             }
             if (entry.status == "new" || (entry.status == "started" && e->resend_safe)) {
               e->journal = j;
-              return kind.run(self, e);
+              return vendor_tool(self, e);
             }
             if (entry.status == "done" || entry.status == "failed") {
               release(e, entry.result);
@@ -537,8 +531,8 @@ void check_and_run(tool_pointer self, const exec_ptr& e, const tool_call& call, 
     for (const auto& t : parse_json_or_throw(def->tools_json))
       if (t["name"] == e->tool)
         schema = t["parameters"];
-  auto kind = tool_table().find(e->tool);
-  if (schema.is_null() || kind == tool_table().end()) {
+  auto service = vendor_services().find(e->tool);
+  if (schema.is_null() || service == vendor_services().end()) {
     log::warn(component, "tool call refused: not allowed for this agent",
               {{"tool", e->tool}, {"agent", e->agent}});
     return done(
@@ -577,7 +571,7 @@ void check_and_run(tool_pointer self, const exec_ptr& e, const tool_call& call, 
   }
   // 4. A service that is not configured: skipped, never a pretend success. (A replayed call
   // reaches no vendor: its source's outcome answers, configured now or not.)
-  if (call.replay_of.empty() && !configured(st.opts.settings, kind->second.service))
+  if (call.replay_of.empty() && !configured(st.opts.settings, service->second))
     return done(self, e, {{"success", false}, {"skipped", true}, {"reason", "not_configured"}},
                 "skipped", "not_configured");
   // 5. Budgets: calls that act on the world, approved or held, count.
@@ -590,8 +584,8 @@ void check_and_run(tool_pointer self, const exec_ptr& e, const tool_call& call, 
   if (verdict.what == policy_verdict::approval)
     return hold_for_approval(self, e, call, meta->effect, verdict.reason);
   if (approved || call.workflow_id.empty())
-    return kind->second.run(self, e);
-  run_journaled(self, e, call, kind->second, meta->effect);
+    return vendor_tool(self, e);
+  run_journaled(self, e, call, service->second, meta->effect);
 }
 
 /// A call as the tool actor tracks it while it runs.
