@@ -22,6 +22,7 @@
 #include "actors/stores/run_store.hpp"
 #include "actors/stores/shared_memory_store.hpp"
 
+#include <caf/meta/type_name.hpp>
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
@@ -30,10 +31,21 @@
 
 namespace pixelcraft {
 
+/// A round trip to the database (`ping_atom`).
+struct db_ping {
+  double latency_ms = 0;      ///< one `SELECT 1` on a pooled connection
+  int32_t schema_version = 0; ///< the newest migration applied
+};
+
+template <class Inspector> typename Inspector::result_type inspect(Inspector& f, db_ping& x) {
+  return f(caf::meta::type_name("pixelcraft::db_ping"), x.latency_ms, x.schema_version);
+}
+
 using db_actor = caf::typed_actor<
-    /// Round trip to the database. Reply: `{"latency_ms": <number>, "schema_version": <int>}`.
-    caf::replies_to<ping_atom>::with<std::string>>::
-    extend_with<lead_store, conversation_store, idempotency_store, shared_memory_store,
-                agent_message_store, approval_store, journal_store, run_store>;
+    /// Round trip to the database (the health checks).
+    caf::replies_to<ping_atom>::with<db_ping>>::extend_with<lead_store, conversation_store,
+                                                            idempotency_store, shared_memory_store,
+                                                            agent_message_store, approval_store,
+                                                            journal_store, run_store>;
 
 } // namespace pixelcraft

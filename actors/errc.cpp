@@ -1,7 +1,9 @@
 #include "actors/errc.hpp"
 
 #include "actors/cluster/protocol.hpp"
+#include "actors/db_actor.hpp"
 #include "actors/fwd.hpp"
+#include "actors/llm_actor.hpp"
 #include "actors/messages.hpp"
 #include "actors/stores/agent_message_store.hpp"
 #include "actors/stores/approval_store.hpp"

@@ -19,6 +19,7 @@ struct model_status;
 struct agent_message;
 struct outgoing_message;
 struct tool_call;
+struct tool_result;
 struct conversation_access;
 struct conversation_opened;
 struct chat_line;
@@ -37,11 +38,19 @@ struct lead_patch;
 struct approval_request;
 struct approval_filter;
 struct approval_decision;
+struct approval;
+struct approval_page;
 struct approved_call;
 struct agent_turn;
 struct agent_reply;
+struct model_reply;
+struct reply_meta;
+struct memory_note;
+struct message_note;
 struct vendor_call;
 struct vendor_outcome;
+struct vendor_circuit;
+struct db_ping;
 struct journal_call;
 struct journal_entry;
 struct run_spec;
@@ -59,6 +68,7 @@ struct run_saved;
 CAF_BEGIN_TYPE_ID_BLOCK(pixelcraft_actors, caf::first_custom_type_id)
   // Database (db_actor).
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, ping_atom, "db_ping")
+  CAF_ADD_TYPE_ID(pixelcraft_actors, (pixelcraft::db_ping))
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, lead_new_atom, "lead_new")
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, lead_get_atom, "lead_get")
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, lead_list_atom, "lead_list")
@@ -95,12 +105,18 @@ CAF_BEGIN_TYPE_ID_BLOCK(pixelcraft_actors, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(pixelcraft_actors, (pixelcraft::model_status))
   // Models (llm_actor).
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, llm_chat_atom, "llm_chat")
+  CAF_ADD_TYPE_ID(pixelcraft_actors, (pixelcraft::model_reply))
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, llm_chunk_atom, "llm_chunk")
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, llm_stats_atom, "llm_stats")
   // Agents (agent_registry_actor, agent actors).
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, chat_atom, "chat")
   CAF_ADD_TYPE_ID(pixelcraft_actors, (pixelcraft::agent_turn))
   CAF_ADD_TYPE_ID(pixelcraft_actors, (pixelcraft::agent_reply))
+  CAF_ADD_TYPE_ID(pixelcraft_actors, (pixelcraft::reply_meta))
+  CAF_ADD_TYPE_ID(pixelcraft_actors, (pixelcraft::memory_note))
+  CAF_ADD_TYPE_ID(pixelcraft_actors, (std::vector<pixelcraft::memory_note>))
+  CAF_ADD_TYPE_ID(pixelcraft_actors, (pixelcraft::message_note))
+  CAF_ADD_TYPE_ID(pixelcraft_actors, (std::vector<pixelcraft::message_note>))
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, forget_atom, "forget")
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, agents_atom, "agents")
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, idle_atom, "idle")
@@ -129,12 +145,15 @@ CAF_BEGIN_TYPE_ID_BLOCK(pixelcraft_actors, caf::first_custom_type_id)
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, vstats_atom, "vstats")
   CAF_ADD_TYPE_ID(pixelcraft_actors, (pixelcraft::vendor_call))
   CAF_ADD_TYPE_ID(pixelcraft_actors, (pixelcraft::vendor_outcome))
+  CAF_ADD_TYPE_ID(pixelcraft_actors, (pixelcraft::vendor_circuit))
+  CAF_ADD_TYPE_ID(pixelcraft_actors, (std::vector<pixelcraft::vendor_circuit>))
   // One HTTP call inside the vendor client (integrations/; local only).
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, vendor_http_atom, "vhttp")
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, tool_atom, "tool")
   CAF_ADD_TYPE_ID(pixelcraft_actors, (pixelcraft::tool_call))
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, tool_approved_atom, "tool_appr")
   CAF_ADD_TYPE_ID(pixelcraft_actors, (pixelcraft::approved_call))
+  CAF_ADD_TYPE_ID(pixelcraft_actors, (pixelcraft::tool_result))
   // Approvals (actors/stores/approval_store.hpp).
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, appr_add_atom, "appr_add")
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, appr_get_atom, "appr_get")
@@ -144,6 +163,9 @@ CAF_BEGIN_TYPE_ID_BLOCK(pixelcraft_actors, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(pixelcraft_actors, (pixelcraft::approval_request))
   CAF_ADD_TYPE_ID(pixelcraft_actors, (pixelcraft::approval_filter))
   CAF_ADD_TYPE_ID(pixelcraft_actors, (pixelcraft::approval_decision))
+  CAF_ADD_TYPE_ID(pixelcraft_actors, (pixelcraft::approval))
+  CAF_ADD_TYPE_ID(pixelcraft_actors, (std::vector<pixelcraft::approval>))
+  CAF_ADD_TYPE_ID(pixelcraft_actors, (pixelcraft::approval_page))
   // The step journal (actors/stores/journal_store.hpp).
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, journal_begin_atom, "jrnl_begin")
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, journal_end_atom, "jrnl_end")

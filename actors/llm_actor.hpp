@@ -11,8 +11,8 @@
 /// - While the model produces, `listener` (may be an invalid handle) receives
 ///   `(llm_chunk_atom, std::string piece)` for each piece, in order, before the reply.
 ///   If `listener` terminates, the call is cancelled: the connection to the model is closed.
-/// - Reply JSON: `{"content", "model", "provider", "tokens_in", "tokens_out", "latency_ms",
-///   "ttft_ms", "tool_calls": [...]}`.
+/// - Reply: a `model_reply` (the request is the model's wire in its provider-neutral form; the
+///   answer is typed).
 /// - Errors: `errc::unavailable` (model server unreachable, 5xx or 429 after retries, or busy),
 ///   `errc::not_found` (unknown model), `errc::deadline_exceeded` (stalled: no bytes for the
 ///   stall timeout once the model started answering, or over the overall deadline, which
@@ -26,15 +26,38 @@
 #include "actors/fwd.hpp"
 
 #include <caf/actor.hpp>
+#include <caf/meta/type_name.hpp>
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
+#include <cstdint>
 #include <string>
 
 namespace pixelcraft {
 
+/// What the model answered. actors/reply_json.hpp renders it for the step journal (jsonb) and
+/// reads it back from there.
+struct model_reply {
+  std::string content;
+  std::string model;
+  std::string provider; ///< ollama or openai
+  int64_t tokens_in = 0;
+  int64_t tokens_out = 0;
+  double latency_ms = 0;
+  double ttft_ms = 0; ///< to the first piece (the whole call when nothing streamed)
+  /// The tools the model asked for, as the model's wire gives them (JSON array text:
+  /// `[{"id"?, "function": {"name", "arguments"}}]`, arguments an object when they parsed).
+  /// Hostile: the tool actor checks each call.
+  std::string tool_calls = "[]";
+};
+
+template <class Inspector> typename Inspector::result_type inspect(Inspector& f, model_reply& x) {
+  return f(caf::meta::type_name("pixelcraft::model_reply"), x.content, x.model, x.provider,
+           x.tokens_in, x.tokens_out, x.latency_ms, x.ttft_ms, x.tool_calls);
+}
+
 using llm_actor =
-    caf::typed_actor<caf::replies_to<llm_chat_atom, std::string, caf::actor>::with<std::string>,
+    caf::typed_actor<caf::replies_to<llm_chat_atom, std::string, caf::actor>::with<model_reply>,
                      /// Reply: `{"models": [{"name", "provider", "metrics": {"total_requests",
                      /// "success_rate", "avg_latency_ms", "tokens_in", "tokens_out"}}]}` for every
                      /// model called so far.

@@ -121,6 +121,24 @@ template <class Inspector> typename Inspector::result_type inspect(Inspector& f,
   return f(caf::meta::type_name("pixelcraft::approved_call"), x.approval_id, x.call);
 }
 
+/// What a tool call gave (the tool actor's reply). `content` goes to the model as it is; the
+/// typed fields are what the calling agent acts on, so nobody reads the model's text.
+struct tool_result {
+  /// The result object as JSON text: `{"success": bool, "skipped"?, "reason"?, "error"?, ...}`.
+  std::string content = R"({"success":false})";
+  bool success = false;
+  std::string pending_approval; ///< set: the call waits for a person (this approval's id)
+  /// A `remember` that stored a value: the entry's key, scope and new version.
+  std::string memory_key;
+  std::string memory_scope;
+  int64_t memory_version = 0;
+};
+
+template <class Inspector> typename Inspector::result_type inspect(Inspector& f, tool_result& x) {
+  return f(caf::meta::type_name("pixelcraft::tool_result"), x.content, x.success,
+           x.pending_approval, x.memory_key, x.memory_scope, x.memory_version);
+}
+
 /// One turn for an agent (`agent_registry_actor`'s `chat_atom`): a visitor's chat message, an
 /// invocation, a lead analysis, or a workflow step. Made by the caller from validated input;
 /// `context` and `format` are JSON text for the model (an edge), opaque on the way.
@@ -152,28 +170,65 @@ template <class Inspector> typename Inspector::result_type inspect(Inspector& f,
            x.journal_source);
 }
 
-/// An agent's answer to a turn. `metadata`, `tools_used` and `memory_writes` are JSON text
-/// (rendered once by the agent for the HTTP body and the workflow's results).
+/// A reply's `metadata` (API.md §4, §7), typed; actors/reply_json.hpp renders it for the edges
+/// (the HTTP body, the stored chat message, the workflow's results).
+struct reply_meta {
+  std::string model_used;  ///< empty: no model answered (`null`)
+  bool degraded = false;   ///< true: the honest answer given without a model
+  double latency_ms = 0;   ///< the turn's model time (the whole turn when degraded)
+  int64_t tokens_in = -1;  ///< -1: not reported (absent)
+  int64_t tokens_out = -1; ///< -1: not reported (absent)
+  int32_t lead_score = -1; ///< a lead-scoring workflow step's rule score; -1: absent
+  std::vector<std::string> pending_approvals; ///< calls held for a person; empty: absent
+};
+
+template <class Inspector> typename Inspector::result_type inspect(Inspector& f, reply_meta& x) {
+  return f(caf::meta::type_name("pixelcraft::reply_meta"), x.model_used, x.degraded, x.latency_ms,
+           x.tokens_in, x.tokens_out, x.lead_score, x.pending_approvals);
+}
+
+/// A `remember` call of the turn that stored its value.
+struct memory_note {
+  std::string key;
+  std::string scope;
+  int64_t version = 0;
+  std::string value = "null"; ///< JSON text, as the model gave it
+};
+
+template <class Inspector> typename Inspector::result_type inspect(Inspector& f, memory_note& x) {
+  return f(caf::meta::type_name("pixelcraft::memory_note"), x.key, x.scope, x.version, x.value);
+}
+
+/// A message a workflow step sent to another agent (its actor already delivered it).
+struct message_note {
+  std::string message_id;
+  std::string to_agent;
+  std::string message_type;
+  std::string status; ///< as mirrored: delivered, failed, ...
+};
+
+template <class Inspector> typename Inspector::result_type inspect(Inspector& f, message_note& x) {
+  return f(caf::meta::type_name("pixelcraft::message_note"), x.message_id, x.to_agent,
+           x.message_type, x.status);
+}
+
+/// An agent's answer to a turn.
 struct agent_reply {
   std::string response;
   std::string conversation_id; ///< empty: none
   std::string agent_type;
   std::string timestamp; ///< RFC 3339
-  /// `{"model_used", "degraded", "latency_ms", "tokens_in"?, "tokens_out"?, "lead_score"?,
-  /// "pending_approvals"?}`
-  std::string metadata = "{}";
-  std::string tools_used = "[]"; ///< tool names, in call order
-  std::string memory_writes =
-      "[]"; ///< `remember` calls that stored: `{key, scope, version, value}`
-  /// A workflow step's: the messages it sent (`{message_id, to_agent, message_type, status}`,
-  /// JSON array text) and the ids of those it processed.
-  std::string messages_sent = "[]";
+  reply_meta meta;
+  std::vector<std::string> tools_used;    ///< tool names, in call order
+  std::vector<memory_note> memory_writes; ///< `remember` calls that stored
+  /// A workflow step's: the messages it sent and the ids of those it processed.
+  std::vector<message_note> messages_sent;
   std::vector<std::string> messages_processed;
 };
 
 template <class Inspector> typename Inspector::result_type inspect(Inspector& f, agent_reply& x) {
   return f(caf::meta::type_name("pixelcraft::agent_reply"), x.response, x.conversation_id,
-           x.agent_type, x.timestamp, x.metadata, x.tools_used, x.memory_writes, x.messages_sent,
+           x.agent_type, x.timestamp, x.meta, x.tools_used, x.memory_writes, x.messages_sent,
            x.messages_processed);
 }
 

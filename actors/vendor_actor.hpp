@@ -30,6 +30,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace pixelcraft {
 
@@ -79,10 +80,23 @@ typename Inspector::result_type inspect(Inspector& f, vendor_outcome& x) {
   return f(caf::meta::type_name("pixelcraft::vendor_outcome"), x.status, x.result, x.error);
 }
 
+/// One vendor's circuit breaker, as the health checks report it (API.md §10).
+struct vendor_circuit {
+  std::string service; ///< hubspot, sendgrid or google_calendar
+  std::string circuit; ///< closed, open or half_open
+  int32_t consecutive_failures = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, vendor_circuit& x) {
+  return f(caf::meta::type_name("pixelcraft::vendor_circuit"), x.service, x.circuit,
+           x.consecutive_failures);
+}
+
 using vendor_actor = caf::typed_actor<
     /// Runs a vendor tool. Reply: its outcome.
     caf::replies_to<vendor_atom, vendor_call>::with<vendor_outcome>,
-    /// Reply: `{"<service>": {"circuit": "closed"|"open"|"half_open", "consecutive_failures"}}`.
-    caf::replies_to<vstats_atom>::with<std::string>>;
+    /// Reply: each vendor's circuit.
+    caf::replies_to<vstats_atom>::with<std::vector<vendor_circuit>>>;
 
 } // namespace pixelcraft

@@ -13,6 +13,7 @@
 #include "actors/agents/agent_catalog.hpp"
 #include "actors/agents/agent_registry.hpp"
 #include "actors/errc.hpp"
+#include "actors/llm_actor.hpp"
 #include "tests/support/actor_test.hpp"
 
 #include <caf/actor_system.hpp>
@@ -21,8 +22,6 @@
 #include <caf/scoped_actor.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
-
-#include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <cstdio>
@@ -35,7 +34,6 @@
 #include <thread>
 
 using namespace pixelcraft;
-using json = nlohmann::json;
 using clock_type = std::chrono::steady_clock;
 
 namespace {
@@ -51,15 +49,14 @@ long long rss_bytes() {
 }
 
 llm_actor::behavior_type instant_model() {
-  auto answer = json{{"content", "Hello! How can PixelCraft help?"},
-                     {"model", "bench"},
-                     {"provider", "ollama"},
-                     {"tokens_in", 12},
-                     {"tokens_out", 8},
-                     {"latency_ms", 0.1},
-                     {"ttft_ms", 0.1},
-                     {"tool_calls", json::array()}}
-                    .dump();
+  model_reply answer;
+  answer.content = "Hello! How can PixelCraft help?";
+  answer.model = "bench";
+  answer.provider = "ollama";
+  answer.tokens_in = 12;
+  answer.tokens_out = 8;
+  answer.latency_ms = 0.1;
+  answer.ttft_ms = 0.1;
   return {
       [answer](llm_chat_atom, const std::string&, const caf::actor&) { return answer; },
       [](llm_stats_atom) { return std::string{R"({"models":[]})"}; },

@@ -5,6 +5,7 @@
 #include "actors/json_limits.hpp"
 #include "actors/log.hpp"
 #include "actors/messages.hpp"
+#include "actors/reply_json.hpp"
 #include "http/api.hpp"
 #include "http/auth.hpp"
 #include "http/error_mapping.hpp"
@@ -174,12 +175,9 @@ inline std::string json_text(const json& j) {
 /// An agent's reply metadata as the API shows it (API.md §4, §5): `metadata`, plus the tools
 /// the agent called this turn (when any) as `tools_used`.
 inline json reply_metadata(const agent_reply& r) {
-  auto meta = parse_json(r.metadata); // rendered by the agent
-  if (!meta.is_object())
-    meta = json::object();
-  auto tools = parse_json(r.tools_used);
-  if (tools.is_array() && !tools.empty())
-    meta["tools_used"] = std::move(tools);
+  auto meta = to_json(r.meta);
+  if (!r.tools_used.empty())
+    meta["tools_used"] = r.tools_used;
   return meta;
 }
 

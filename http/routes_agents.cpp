@@ -166,20 +166,14 @@ void invoke(const ctx_ptr& ctx) {
         ask_or<agent_reply>(
             ctx, ctx->opts->agents, timeout,
             [ctx, seconds, recommending, message](agent_reply& r) {
-              auto meta = parse_json(r.metadata); // rendered by the agent
-              if (!meta.is_object())
-                meta = json::object();
-              auto tools = parse_json(r.tools_used);
-              if (!tools.is_array())
-                tools = json::array();
-              bool degraded = meta.value("degraded", false);
+              bool degraded = r.meta.degraded;
               json out = {{"agent_id", r.agent_type},
                           {"conversation_id", reply_conversation(r)},
                           {"status", degraded ? "error" : "success"},
                           {"result",
                            {{"content", r.response},
-                            {"metadata", std::move(meta)},
-                            {"tools_used", std::move(tools)}}},
+                            {"metadata", to_json(r.meta)},
+                            {"tools_used", r.tools_used}}},
                           {"execution_time", seconds()}};
               if (degraded)
                 out["error"] = "no model available";

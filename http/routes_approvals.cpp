@@ -57,36 +57,41 @@ void list(const ctx_ptr& ctx) {
     return ctx->invalid(v.detail());
   f.limit = page["limit"].get<int32_t>();
   f.offset = page["offset"].get<int32_t>();
-  ask(
+  ask<approval_page>(
       ctx, ctx->opts->db, ctx->db_timeout(),
-      [ctx](std::string& out) { ctx->send(200, std::move(out)); }, appr_list_atom_v, f);
+      [ctx](approval_page& page) {
+        std::string body = R"({"items":[)";
+        for (size_t i = 0; i < page.items.size(); ++i) {
+          if (i > 0)
+            body += ',';
+          body += page.items[i].document;
+        }
+        body += "],\"total\":" + std::to_string(page.total) + "}";
+        ctx->send(200, std::move(body));
+      },
+      appr_list_atom_v, f);
 }
 
 void get_one(const ctx_ptr& ctx) {
   auto f = viewer_filter(ctx);
   if (!approval_id(ctx, f.approval_id))
     return;
-  ask(
+  ask<approval>(
       ctx, ctx->opts->db, ctx->db_timeout(),
-      [ctx](std::string& out) { ctx->send(200, std::move(out)); }, appr_get_atom_v, f);
+      [ctx](approval& a) { ctx->send(200, std::move(a.document)); }, appr_get_atom_v, f);
 }
 
 /// The call an approval holds, as the tool actor runs it.
-approved_call call_of(const json& approval) {
-  auto text = [&approval](const char* key) {
-    auto it = approval.find(key);
-    return it != approval.end() && it->is_string() ? it->get<std::string>() : std::string{};
-  };
+approved_call call_of(const approval& a) {
   approved_call out;
-  out.approval_id = text("approval_id");
-  out.call.tool = text("tool");
-  out.call.arguments = approval.value("arguments", json::object()).dump();
-  out.call.agent_type = text("agent_type");
-  out.call.conversation_id = text("conversation_id");
-  out.call.workflow_id = text("workflow_id");
-  out.call.execution_id = out.approval_id; // the vendor's idempotency key: one per approval
-  if (auto it = approval.find("step"); it != approval.end() && it->is_number_integer())
-    out.call.step = it->get<int32_t>();
+  out.approval_id = a.id;
+  out.call.tool = a.tool;
+  out.call.arguments = a.arguments;
+  out.call.agent_type = a.agent_type;
+  out.call.conversation_id = a.conversation_id;
+  out.call.workflow_id = a.workflow_id;
+  out.call.execution_id = a.id; // the vendor's idempotency key: one per approval
+  out.call.step = a.step;
   return out;
 }
 
@@ -125,34 +130,35 @@ void decide(const ctx_ptr& ctx) {
     return ctx->invalid(v.detail());
   bool approve = d.approve;
   auto decide_now = [ctx, approve, d]() mutable {
-    ask(
+    ask<approval>(
         ctx, ctx->opts->db, ctx->db_timeout(),
-        [ctx, approve](std::string& decided) {
-          auto doc = parse_json_or_throw(decided); // rendered by our SQL
+        [ctx, approve](approval& decided) {
           // A workflow step waiting for this decision looks now (it also looks every second).
-          auto notify = [ctx, doc] {
-            if (ctx->opts->workflows && doc["workflow_id"].is_string())
-              caf::anon_send(ctx->opts->workflows, wf_approval_atom_v,
-                             doc["workflow_id"].get<std::string>());
+          auto notify = [ctx, run = decided.workflow_id] {
+            if (ctx->opts->workflows && !run.empty())
+              caf::anon_send(ctx->opts->workflows, wf_approval_atom_v, run);
           };
           if (!approve || !ctx->opts->tools) {
             notify();
-            return ctx->send(200, std::move(decided));
+            return ctx->send(200, std::move(decided.document));
           }
           auto timeout = std::min(ctx->time_left(), ctx->opts->approved_call_timeout);
           // The decision is stored: the call runs once, and its result joins the record.
-          ask_or(
+          auto call = call_of(decided);
+          const auto& doc = decided.document;
+          ask_or<tool_result>(
               ctx, ctx->opts->tools, timeout,
-              [ctx, doc, notify](std::string& result) mutable {
-                doc["result"] = parse_json(result);
+              [ctx, doc, notify](tool_result& result) {
+                auto out = parse_json_or_throw(doc); // rendered by our SQL
+                out["result"] = parse_json(result.content);
                 notify();
-                ctx->send_json(200, doc);
+                ctx->send_json(200, out);
               },
               [ctx, doc, notify](caf::error&) {
                 notify();
-                ctx->send_json(200, doc);
+                ctx->send(200, doc);
               },
-              tool_approved_atom_v, call_of(doc));
+              tool_approved_atom_v, std::move(call));
         },
         appr_decide_atom_v, std::move(d));
   };
@@ -161,11 +167,10 @@ void decide(const ctx_ptr& ctx) {
   // A held call of a workflow that has ended does not run any more: its step is over.
   approval_filter f;
   f.approval_id = id;
-  ask(
+  ask<approval>(
       ctx, ctx->opts->db, ctx->db_timeout(),
-      [ctx, decide_now](std::string& text) mutable {
-        auto held = parse_json_or_throw(text); // rendered by our SQL
-        if (!held["workflow_id"].is_string())
+      [ctx, decide_now](approval& held) mutable {
+        if (held.workflow_id.empty())
           return decide_now();
         ask<run_row>(
             ctx, ctx->opts->db, ctx->db_timeout(),
@@ -176,7 +181,7 @@ void decide(const ctx_ptr& ctx) {
                                            "); its held calls can no longer run");
               decide_now();
             },
-            run_load_atom_v, held["workflow_id"].get<std::string>());
+            run_load_atom_v, held.workflow_id);
       },
       appr_get_atom_v, f);
 }

@@ -230,21 +230,22 @@ void finish(llm_pointer self, call& c, caf::error err) {
         t["function"]["arguments"] = args;
       c.tool_calls.push_back(t);
     }
-    json out = {
-        {"content", c.content},
-        {"model", c.model},
-        {"provider", c.openai ? "openai" : "ollama"},
-        {"tokens_in", c.tokens_in},
-        {"tokens_out", c.tokens_out},
-        {"latency_ms", latency},
-        {"ttft_ms",
-         c.first_token
-             ? std::chrono::duration<double, std::milli>(c.first_token_at - c.started).count()
-             : latency},
-        {"tool_calls", c.tool_calls}};
+    model_reply out;
+    out.content = c.content;
+    out.model = c.model;
+    out.provider = c.openai ? "openai" : "ollama";
+    out.tokens_in = c.tokens_in;
+    out.tokens_out = c.tokens_out;
+    out.latency_ms = latency;
+    out.ttft_ms =
+        c.first_token
+            ? std::chrono::duration<double, std::milli>(c.first_token_at - c.started).count()
+            : latency;
+    if (!c.tool_calls.empty())
+      out.tool_calls = c.tool_calls.dump(-1, ' ', false, json::error_handler_t::replace);
     log::info(component, "model call",
               {{"model", c.model}, {"latency_ms", latency}, {"tokens_out", c.tokens_out}});
-    c.rp.deliver(out.dump());
+    c.rp.deliver(std::move(out));
   }
 }
 

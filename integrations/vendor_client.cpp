@@ -272,13 +272,13 @@ vendor_actor::behavior_type router(router_pointer self, vendor_options cfg, unsi
         return rp;
       },
       [self](vstats_atom) {
-        json out = json::object();
+        std::vector<vendor_circuit> out;
         for (auto service : {"hubspot", "sendgrid", "google_calendar"}) {
           auto& b = self->state.breakers[service];
-          out[service] = {{"circuit", circuit_of(b, self->state.cfg)},
-                          {"consecutive_failures", b.failures}};
+          out.push_back({service, circuit_of(b, self->state.cfg),
+                         static_cast<int32_t>(std::min<unsigned>(b.failures, INT32_MAX))});
         }
-        return out.dump();
+        return out;
       },
   };
 }

@@ -144,12 +144,11 @@ journal_entry journal_begin(pqxx::transaction_base& t, const journal_call& in);
 bool journal_end(pqxx::transaction_base& t, const journal_call& in);
 std::string journal_list(pqxx::connection& c, const std::string& workflow_id);
 
-std::string approval_add(pqxx::connection& c, const approval_request& in);
-std::string approval_get(pqxx::connection& c, const approval_filter& f);
-std::string approval_list(pqxx::connection& c, const approval_filter& f);
-std::string approval_decide(pqxx::connection& c, const approval_decision& d);
-std::string approval_set_result(pqxx::connection& c, const std::string& id,
-                                const std::string& result);
+approval approval_add(pqxx::connection& c, const approval_request& in);
+approval approval_get(pqxx::connection& c, const approval_filter& f);
+approval_page approval_list(pqxx::connection& c, const approval_filter& f);
+approval approval_decide(pqxx::connection& c, const approval_decision& d);
+approval approval_set_result(pqxx::connection& c, const std::string& id, const std::string& result);
 
 // Workflow executions and events (actors/stores/run_store.hpp).
 run_row run_new(pqxx::connection& c, const run_spec& in);

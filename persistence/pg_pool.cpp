@@ -292,9 +292,7 @@ worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_state> 
           }
           auto ms =
               std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0);
-          auto v = detail::schema_version(c);
-          return "{\"latency_ms\":" + std::to_string(ms.count()) +
-                 ",\"schema_version\":" + std::to_string(v) + "}";
+          return db_ping{ms.count(), static_cast<int32_t>(detail::schema_version(c))};
         });
       },
       [&st](lead_new_atom, const lead_input& in) {

@@ -8,6 +8,7 @@
 #include "actors/errc.hpp"
 #include "actors/json_limits.hpp"
 #include "actors/log.hpp"
+#include "actors/reply_json.hpp"
 #include "workflows/routing_rules.hpp"
 
 #include <caf/actor_system.hpp>
@@ -66,8 +67,12 @@ struct run_state {
   uint64_t next_waiter = 1;
   std::map<std::string, unsigned> attempts;
   json agent_memory = json::object(); ///< values agents stored with `remember`, by key
-  /// Steps waiting for people (API.md §12), by agent: `{"ids": [approval ids], "hand_off_to"}`.
-  std::map<std::string, json> awaiting;
+  /// A step waiting for people (API.md §12): the approvals it raised, and whom it hands off to.
+  struct held_step {
+    std::vector<std::string> ids;
+    std::string hand_off_to;
+  };
+  std::map<std::string, held_step> awaiting; ///< by agent
   /// Decided approvals a waiting step runs again with (`context.approvals`), by agent.
   std::map<std::string, json> decided;
   std::set<std::string> seen_approvals;            ///< every approval id a step of this run raised
@@ -235,20 +240,19 @@ void check_approvals(run_pointer self);
 
 /// Holds a step whose tool calls wait for people; true when it does (the step is not
 /// recorded: it runs again once they decided).
-bool await_approvals(run_pointer self, const std::string& agent, const json& meta,
+bool await_approvals(run_pointer self, const std::string& agent, const reply_meta& meta,
                      const std::string& rest, const std::string& hand_off_to) {
   auto& st = self->state;
-  auto ids = meta.is_object() ? meta.value("pending_approvals", json::array()) : json::array();
-  if (!ids.is_array() || ids.empty())
+  const auto& ids = meta.pending_approvals;
+  if (ids.empty())
     return false;
   bool fresh = false;
   for (const auto& id : ids)
-    if (id.is_string())
-      fresh = st.seen_approvals.insert(id.get<std::string>()).second || fresh;
+    fresh = st.seen_approvals.insert(id).second || fresh;
   // A step that keeps raising new approvals is recorded as it is after three reruns.
   if (fresh && st.approval_reruns[agent]++ >= 3)
     return false;
-  st.awaiting[agent] = {{"ids", ids}, {"hand_off_to", hand_off_to}};
+  st.awaiting[agent] = {ids, hand_off_to};
   json events = json::array();
   if (!rest.empty())
     events.push_back(
@@ -271,54 +275,42 @@ void on_step_done(run_pointer self, const std::string& agent, const agent_reply&
   --st.in_flight;
   if (st.finishing)
     return;
-  // The reply's JSON parts, rendered by the agent: they go into the results (a jsonb column).
-  auto meta = parse_json_or_throw(reply.metadata);
-  if (!meta.is_object())
-    meta = json::object();
-  if (await_approvals(self, agent, meta, rest, hand_off_to))
+  if (await_approvals(self, agent, reply.meta, rest, hand_off_to))
     return;
   st.awaiting.erase(agent);
   st.decided.erase(agent);
   st.approval_reruns.erase(agent);
-  auto tools_used = parse_json_or_throw(reply.tools_used);
+  // The step's record in the results (a jsonb column).
   json result = {{"content", reply.response},
-                 {"metadata", std::move(meta)},
-                 {"tools_used", tools_used.is_array() ? tools_used : json::array()}};
+                 {"metadata", to_json(reply.meta)},
+                 {"tools_used", reply.tools_used}};
   st.path.push_back(agent);
   st.results[agent] = result;
   json events = json::array();
   if (!rest.empty())
     events.push_back(
         {{"event_type", "output_delta"}, {"data", {{"agent", agent}, {"text", rest}}}});
-  events.push_back(
-      {{"event_type", "step_completed"},
-       {"data", {{"agent", agent}, {"degraded", result["metadata"].value("degraded", false)}}}});
+  events.push_back({{"event_type", "step_completed"},
+                    {"data", {{"agent", agent}, {"degraded", reply.meta.degraded}}}});
   // Writes the agent made itself (the `remember` tool).
-  auto memory_writes = parse_json_or_throw(reply.memory_writes);
-  if (!memory_writes.is_array())
-    memory_writes = json::array();
-  for (const auto& w : memory_writes) {
-    if (w.value("scope", std::string{}) == "workflow" && w.contains("value"))
-      st.agent_memory[w["key"].get<std::string>()] = w["value"];
+  for (const auto& w : reply.memory_writes) {
+    if (w.scope == "workflow") { // for routing rules (`memory.<key>`): the model's value
+      auto value = parse_json(w.value);
+      st.agent_memory[w.key] = value.is_discarded() ? json(nullptr) : std::move(value);
+    }
     events.push_back({{"event_type", "memory_updated"},
                       {"data",
-                       {{"key", w["key"]},
-                        {"scope", w["scope"]},
-                        {"version", w["version"]},
+                       {{"key", w.key},
+                        {"scope", w.scope},
+                        {"version", w.version},
                         {"created_by_agent", agent}}}});
   }
   // Messages the agent sent during the step (its actor already delivered them).
-  auto messages_sent = parse_json_or_throw(reply.messages_sent);
-  if (!messages_sent.is_array())
-    messages_sent = json::array();
-  for (const auto& m : messages_sent)
-    events.push_back({{"event_type", "agent_message"},
-                      {"data",
-                       {{"from_agent", agent},
-                        {"to_agent", m["to_agent"]},
-                        {"message_type", m["message_type"]},
-                        {"message_id", m["message_id"]},
-                        {"status", m["status"]}}}});
+  for (const auto& m : reply.messages_sent) {
+    auto data = to_json(m);
+    data["from_agent"] = agent;
+    events.push_back({{"event_type", "agent_message"}, {"data", std::move(data)}});
+  }
   // The step is recorded only once its messages (and their statuses) are stored.
   auto record = [self](json events) {
     auto& st = self->state;
@@ -600,40 +592,41 @@ void check_approvals(run_pointer self) {
   };
   self->request(st.opts.db, deadlines::db(st.opts.settings.db_timeout_ms), appr_list_atom_v, f)
       .then(
-          [self, again](const std::string& text) {
+          [self, again](approval_page& page) {
             auto& st = self->state;
             st.approval_check_running = false;
             if (st.finishing)
               return;
-            std::map<std::string, json> by_id;
-            auto list = parse_json_or_throw(text); // rendered by our SQL
-            for (auto& a : list["items"])
-              by_id[a["approval_id"].get<std::string>()] = a;
+            std::map<std::string, const approval*> by_id;
+            for (const auto& a : page.items)
+              by_id[a.id] = &a;
             json events = json::array();
             std::vector<std::pair<std::string, std::string>> ready; // agent, hand_off_to
             for (auto it = st.awaiting.begin(); it != st.awaiting.end();) {
               json decided = json::array();
               bool open = false;
-              for (const auto& id : it->second["ids"]) {
-                auto found = by_id.find(id.get<std::string>());
-                if (found == by_id.end() || found->second["state"] == "pending") {
+              for (const auto& id : it->second.ids) {
+                auto found = by_id.find(id);
+                if (found == by_id.end() || !found->second->decided()) {
                   open = true;
                   continue;
                 }
-                const auto& a = found->second;
+                const auto& a = *found->second;
                 // Approved and still running (its result is stored when it ends): the step
                 // waits for the real result, for at most two minutes of looks.
-                if (a["state"] == "approved" && a["result"].is_null() &&
-                    ++st.unresolved_looks[id.get<std::string>()] < 120) {
+                if (a.state == "approved" && a.result.empty() &&
+                    ++st.unresolved_looks[a.id] < 120) {
                   open = true;
                   continue;
                 }
-                decided.push_back({{"approval_id", a["approval_id"]},
-                                   {"tool", a["tool"]},
-                                   {"arguments", a["arguments"]},
-                                   {"state", a["state"]},
-                                   {"note", a["note"]},
-                                   {"result", a["result"]}});
+                // For the model's context (an edge): the stored jsonb, as it was stored.
+                decided.push_back(
+                    {{"approval_id", a.id},
+                     {"tool", a.tool},
+                     {"arguments", parse_json(a.arguments)},
+                     {"state", a.state},
+                     {"note", a.note.empty() ? json(nullptr) : json(a.note)},
+                     {"result", a.result.empty() ? json(nullptr) : parse_json(a.result)}});
               }
               if (open) {
                 ++it;
@@ -646,7 +639,7 @@ void check_approvals(run_pointer self) {
                                     {"approval_id", d["approval_id"]},
                                     {"state", d["state"]}}}});
               st.decided[it->first] = std::move(decided);
-              ready.emplace_back(it->first, it->second.value("hand_off_to", std::string{}));
+              ready.emplace_back(it->first, it->second.hand_off_to);
               it = st.awaiting.erase(it);
             }
             if (!st.awaiting.empty())

@@ -7,6 +7,7 @@
 #include "actors/json_limits.hpp"
 #include "actors/leads/lead_scoring.hpp"
 #include "actors/log.hpp"
+#include "actors/reply_json.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
@@ -74,18 +75,18 @@ struct turn {
   deadlines::deadline deadline; ///< from the turn's `budget_ms` (deadline.hpp)
   std::string message;
   json extra = json::array(); ///< tool-call rounds: assistant calls and tool results
-  json tools_used = json::array();
-  json memory_writes = json::array(); ///< successful `remember` calls: {key, scope, version}
+  std::vector<std::string> tools_used;
+  std::vector<memory_note> memory_writes; ///< successful `remember` calls
   unsigned round = 0;
-  bool user_stored = false;               ///< the user message's insert has finished
-  caf::error user_error;                  ///< ... and failed
-  std::function<void()> after_store;      ///< the reply, waiting for the user message to be stored
-  std::vector<agent_message> consumed;    ///< workflow messages this turn took from the inbox
-  json messages_sent = json::array();     ///< {message_id, to_agent, message_type, status}
-  bool settled = false;                   ///< hand-off sent and consumed messages marked
-  std::string id;                         ///< this turn's id (the tools' per-turn budget)
-  json pending_approvals = json::array(); ///< approval ids of calls held for a person
-  bool approval_notice = false;           ///< the visitor was told the team will confirm
+  bool user_stored = false;            ///< the user message's insert has finished
+  caf::error user_error;               ///< ... and failed
+  std::function<void()> after_store;   ///< the reply, waiting for the user message to be stored
+  std::vector<agent_message> consumed; ///< workflow messages this turn took from the inbox
+  std::vector<message_note> messages_sent;
+  bool settled = false;                       ///< hand-off sent and consumed messages marked
+  std::string id;                             ///< this turn's id (the tools' per-turn budget)
+  std::vector<std::string> pending_approvals; ///< approval ids of calls held for a person
+  bool approval_notice = false;               ///< the visitor was told the team will confirm
 };
 
 void pump(agent_pointer self);
@@ -225,11 +226,8 @@ void send_new_message(agent_pointer self, outgoing_message out,
   send_message(self, std::move(d));
 }
 
-json sent_entry(const agent_message& m) {
-  return {{"message_id", m.message_id},
-          {"to_agent", m.to_agent},
-          {"message_type", m.message_type},
-          {"status", m.status}};
+message_note sent_entry(const agent_message& m) {
+  return {m.message_id, m.to_agent, m.message_type, m.status};
 }
 
 /// The `send_message` tool, run by the agent actor itself. Reply: the tool result.
@@ -289,12 +287,11 @@ void send_message_journaled(agent_pointer self, const std::shared_ptr<turn>& t, 
       .then(
           [self, t, args, done, j, t_db](const journal_entry& entry) mutable {
             if (entry.status == "done" && !entry.result.empty()) {
-              auto r = parse_json(entry.result); // our own result object
+              auto r = parse_json(entry.result); // the journal's jsonb: the send's result
               if (r.is_object() && r.value("message_id", json(nullptr)).is_string())
-                t->messages_sent.push_back({{"message_id", r["message_id"]},
-                                            {"to_agent", args.value("to_agent", "")},
-                                            {"message_type", args.value("message_type", "")},
-                                            {"status", r.value("status", "delivered")}});
+                t->messages_sent.push_back(
+                    {r["message_id"].get<std::string>(), args.value("to_agent", ""),
+                     args.value("message_type", ""), r.value("status", "delivered")});
               return done(entry.result);
             }
             send_message_tool(self, t, args, [self, done, j, t_db](std::string result) mutable {
@@ -429,37 +426,35 @@ json model_request(const agent_state& st, const turn& t) {
 /// (`context.lead_data`, the workflow's input) reports the rules' score of it as
 /// `metadata.lead_score` (API.md §7: routing rules read it), whatever the model said. Chat and
 /// invoke replies are left as API.md §4 and §5 describe them.
-json with_lead_score(const agent_def& def, bool workflow_step, const json& context, json meta) {
+void add_lead_score(const agent_def& def, bool workflow_step, const json& context,
+                    reply_meta& meta) {
   if (!workflow_step)
-    return meta;
+    return;
   const auto& caps = def.capabilities;
   if (std::find(caps.begin(), caps.end(), "lead_scoring") == caps.end())
-    return meta;
+    return;
   if (!context.is_object())
-    return meta;
+    return;
   auto lead = context.find("lead_data");
   if (lead == context.end() || !lead->is_object())
-    return meta;
-  if (!meta.is_object())
-    meta = json::object();
-  meta["lead_score"] = score_lead(lead_signals_from_json(lead->dump())).score;
-  return meta;
+    return;
+  meta.lead_score = score_lead(lead_signals_from_json(lead->dump())).score;
 }
 
-void deliver_reply(agent_pointer self, turn& t, const std::string& content, const json& meta,
-                   const json& tool_calls) {
+void deliver_reply(agent_pointer self, turn& t, const std::string& content,
+                   const reply_meta& meta) {
   auto& st = self->state;
-  auto text = [](const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); };
   agent_reply out;
   out.response = content;
   out.conversation_id = st.conversation_id;
   out.agent_type = st.def->id;
   out.timestamp = log::now_rfc3339();
-  out.metadata = text(with_lead_score(*st.def, !st.workflow_id.empty(), t.context, meta));
-  out.tools_used = text(t.tools_used);
-  out.memory_writes = text(t.memory_writes);
+  out.meta = meta;
+  add_lead_score(*st.def, !st.workflow_id.empty(), t.context, out.meta);
+  out.tools_used = t.tools_used;
+  out.memory_writes = t.memory_writes;
   if (!st.workflow_id.empty()) {
-    out.messages_sent = text(t.messages_sent);
+    out.messages_sent = t.messages_sent;
     for (const auto& m : t.consumed)
       out.messages_processed.push_back(m.message_id);
   }
@@ -467,18 +462,18 @@ void deliver_reply(agent_pointer self, turn& t, const std::string& content, cons
   end_turn(self);
 }
 
-void log_reply(agent_pointer self, const turn& t, const std::string& content, const json& meta) {
-  bool degraded = meta.value("degraded", false);
-  write_log(self, t, degraded ? "error" : "success",
-            {{"model_used", meta["model_used"]},
+void log_reply(agent_pointer self, const turn& t, const std::string& content,
+               const reply_meta& meta) {
+  write_log(self, t, meta.degraded ? "error" : "success",
+            {{"model_used", meta.model_used.empty() ? json(nullptr) : json(meta.model_used)},
              {"response_chars", content.size()},
-             {"degraded", degraded}},
-            degraded ? "no model available" : "");
+             {"degraded", meta.degraded}},
+            meta.degraded ? "no model available" : "");
 }
 
 /// Stores the reply (when the turn has a conversation), then answers.
-void finish_turn(agent_pointer self, std::shared_ptr<turn> t, std::string content, json meta,
-                 json tool_calls) {
+void finish_turn(agent_pointer self, std::shared_ptr<turn> t, std::string content,
+                 reply_meta meta) {
   auto& st = self->state;
   if (!t->pending_approvals.empty() && !t->approval_notice) {
     // Said by the runtime, not left to the model: something the visitor asked for waits for
@@ -490,7 +485,7 @@ void finish_turn(agent_pointer self, std::shared_ptr<turn> t, std::string conten
     if (t->listener)
       caf::anon_send(t->listener, llm_chunk_atom_v, notice);
     content += notice;
-    meta["pending_approvals"] = t->pending_approvals;
+    meta.pending_approvals = t->pending_approvals;
   }
   if (!st.workflow_id.empty() && !t->settled && !t->pending_approvals.empty()) {
     // The step waits for people and runs again: it neither hands off nor consumes its
@@ -502,21 +497,18 @@ void finish_turn(agent_pointer self, std::shared_ptr<turn> t, std::string conten
   }
   if (!st.workflow_id.empty() && !t->settled) {
     t->settled = true;
-    return settle_messages(self, t, content, [self, t, content, meta, tool_calls] {
-      finish_turn(self, t, content, meta, tool_calls);
-    });
+    return settle_messages(self, t, content,
+                           [self, t, content, meta] { finish_turn(self, t, content, meta); });
   }
   if (st.conversation_id.empty()) {
     log_reply(self, *t, content, meta);
-    return deliver_reply(self, *t, content, meta, tool_calls);
+    return deliver_reply(self, *t, content, meta);
   }
   if (t->user_stored && t->user_error)
     return fail_turn(self, t, t->user_error); // nothing half-stored is reported as success
   if (!t->user_stored) {
     // Keeps the stored order user -> assistant: the reply waits for the user message.
-    t->after_store = [self, t, content, meta, tool_calls] {
-      finish_turn(self, t, content, meta, tool_calls);
-    };
+    t->after_store = [self, t, content, meta] { finish_turn(self, t, content, meta); };
     return;
   }
   log_reply(self, *t, content, meta);
@@ -525,23 +517,20 @@ void finish_turn(agent_pointer self, std::shared_ptr<turn> t, std::string conten
   row.role = "assistant";
   row.content = content;
   row.agent_type = st.def->id;
-  row.metadata = meta.dump();
-  auto tokens = [&meta](const char* key) {
-    auto it = meta.find(key);
-    return it != meta.end() && it->is_number_integer() && it->get<int64_t>() >= 0 &&
-                   it->get<int64_t>() <= std::numeric_limits<int32_t>::max()
-               ? static_cast<int32_t>(it->get<int64_t>())
-               : int32_t{-1};
+  row.metadata = to_json(meta).dump(); // a jsonb column
+  auto tokens = [](int64_t n) {
+    return n >= 0 && n <= std::numeric_limits<int32_t>::max() ? static_cast<int32_t>(n)
+                                                              : int32_t{-1};
   };
-  row.tokens_in = tokens("tokens_in");
-  row.tokens_out = tokens("tokens_out");
+  row.tokens_in = tokens(meta.tokens_in);
+  row.tokens_out = tokens(meta.tokens_out);
   self->request(st.opts.db, deadlines::db(st.opts.settings.db_timeout_ms), msg_add_atom_v,
                 std::move(row))
       .then(
-          [self, t, content, meta, tool_calls](bool) {
+          [self, t, content, meta](bool) {
             self->state.history.push_back({{"role", "user"}, {"content", t->message}});
             self->state.history.push_back({{"role", "assistant"}, {"content", content}});
-            deliver_reply(self, *t, content, meta, tool_calls);
+            deliver_reply(self, *t, content, meta);
           },
           [self, t](caf::error& err) { fail_turn(self, t, std::move(err)); });
 }
@@ -590,69 +579,75 @@ void run_tools(agent_pointer self, std::shared_ptr<turn> t, const std::string& c
     call.lease_epoch = t->request.lease_epoch;
     call.step = std::max(t->request.step, 0);
     call.lead = t->request.lead;
-    auto finish_one = [self, t, results, pending, base, i, name](std::string result) {
-      if (result.find("\"pending\"") != std::string::npos) {
-        auto r = parse_json(result); // the tool actor's own reply
-        if (r.is_object() && r.value("pending", false) && r.contains("approval_id"))
-          t->pending_approvals.push_back(r["approval_id"]);
+    auto finish_one = [self, t, results, pending, base, i, name](tool_result result) {
+      if (!result.pending_approval.empty())
+        t->pending_approvals.push_back(result.pending_approval);
+      if (name == "remember" && result.success) {
+        auto args =
+            t->extra[base - 1]["tool_calls"][i]["function"].value("arguments", json::object());
+        if (args.is_string())
+          args = parse_json(args.get<std::string>()); // the model's own arguments
+        auto value = args.is_object() ? args.value("value", json(nullptr)) : json(nullptr);
+        t->memory_writes.push_back({result.memory_key, result.memory_scope, result.memory_version,
+                                    value.dump(-1, ' ', false, json::error_handler_t::replace)});
       }
-      if (name == "remember") {
-        auto r = parse_json(result);
-        if (r.is_object() && r.value("success", false)) {
-          auto args =
-              t->extra[base - 1]["tool_calls"][i]["function"].value("arguments", json::object());
-          if (args.is_string())
-            args = parse_json(args.get<std::string>());
-          t->memory_writes.push_back(
-              {{"key", r["key"]},
-               {"scope", r["scope"]},
-               {"version", r["version"]},
-               {"value", args.is_object() ? args.value("value", json(nullptr)) : json(nullptr)}});
-        }
-      }
-      t->extra[base + i]["content"] = std::move(result);
+      t->extra[base + i]["content"] = std::move(result.content);
       if (--*pending == 0) {
         ++t->round;
         call_model(self, t);
       }
     };
     if (name == "send_message" && !st.workflow_id.empty()) {
-      send_message_journaled(self, t, fn.value("arguments", json::object()), finish_one);
+      send_message_journaled(self, t, fn.value("arguments", json::object()),
+                             [finish_one](std::string text) {
+                               tool_result r;
+                               r.content = std::move(text);
+                               finish_one(std::move(r));
+                             });
       continue;
     }
     // The tool actor bounds every vendor call itself; the turn's deadline is the backstop.
     self->request(st.opts.tools, t->deadline.budget_for(deadlines::tool_backstop), tool_atom_v,
                   std::move(call))
-        .then([finish_one](const std::string& result) { finish_one(result); },
+        .then([finish_one](tool_result& result) { finish_one(std::move(result)); },
               [finish_one](caf::error& err) {
-                finish_one(json{{"success", false}, {"error", caf::to_string(err)}}.dump());
+                tool_result r;
+                r.content = json{{"success", false}, {"error", caf::to_string(err)}}.dump();
+                finish_one(std::move(r));
               });
   }
 }
 
-/// The model's answer (llm_actor's reply text): tools to run, or the turn's reply.
-void on_model_reply(agent_pointer self, std::shared_ptr<turn> t, const std::string& text) {
-  auto r = parse_json_or_throw(text);
-  auto calls = r.value("tool_calls", json::array());
+/// The tools a model's answer asks for (the model's wire: bounded, never throws).
+json tool_calls_of(const model_reply& r) {
+  if (r.tool_calls.empty() || r.tool_calls == "[]")
+    return json::array();
+  auto calls = parse_json(r.tool_calls);
+  return calls.is_array() ? calls : json::array();
+}
+
+/// The model's answer (or the journal's record of one): tools to run, or the turn's reply.
+void on_model_reply(agent_pointer self, std::shared_ptr<turn> t, const model_reply& r,
+                    const json& calls) {
   if (!calls.empty() && self->state.opts.tools && t->round < self->state.opts.settings.tool_rounds)
-    return run_tools(self, t, r.value("content", std::string{}), calls);
-  json meta = {{"model_used", r["model"]},
-               {"degraded", false},
-               {"latency_ms", r["latency_ms"]},
-               {"tokens_in", r["tokens_in"]},
-               {"tokens_out", r["tokens_out"]}};
-  finish_turn(self, t, r.value("content", std::string{}), meta, r["tool_calls"]);
+    return run_tools(self, t, r.content, calls);
+  reply_meta meta;
+  meta.model_used = r.model;
+  meta.latency_ms = r.latency_ms;
+  meta.tokens_in = r.tokens_in;
+  meta.tokens_out = r.tokens_out;
+  finish_turn(self, t, r.content, std::move(meta));
 }
 
 /// No model: an honest answer, stored and streamed like any other.
 void degraded_turn(agent_pointer self, std::shared_ptr<turn> t) {
   if (t->listener)
     caf::anon_send(t->listener, llm_chunk_atom_v, degraded_reply_text());
-  json meta = {{"model_used", nullptr},
-               {"degraded", true},
-               {"latency_ms",
-                std::chrono::duration<double, std::milli>(clock_type::now() - t->started).count()}};
-  finish_turn(self, t, degraded_reply_text(), meta, json::array());
+  reply_meta meta;
+  meta.degraded = true;
+  meta.latency_ms =
+      std::chrono::duration<double, std::milli>(clock_type::now() - t->started).count();
+  finish_turn(self, t, degraded_reply_text(), std::move(meta));
 }
 
 void call_model_live(agent_pointer self, std::shared_ptr<turn> t,
@@ -669,21 +664,22 @@ void call_model_live(agent_pointer self, std::shared_ptr<turn> t,
   req["timeout_ms"] = budget.count();
   self->request(st.opts.llm, budget + deadlines::margin, llm_chat_atom_v, req.dump(), t->listener)
       .then(
-          [self, t, journaled](const std::string& text) {
+          [self, t, journaled](const model_reply& r) {
+            auto calls = tool_calls_of(r);
             if (journaled) {
               // The answer is recorded before anything acts on it (a step resumed after a
               // crash reuses it instead of asking the model again).
               auto entry = *journaled;
               entry.status = "done";
-              entry.result = text;
+              entry.result = to_json(r, calls).dump(-1, ' ', false, json::error_handler_t::replace);
               self->request(self->state.opts.db,
                             deadlines::db(self->state.opts.settings.db_timeout_ms),
                             journal_end_atom_v, std::move(entry))
-                  .then([self, t, text](bool) { on_model_reply(self, t, text); },
-                        [self, t, text](caf::error&) { on_model_reply(self, t, text); });
+                  .then([self, t, r, calls](bool) { on_model_reply(self, t, r, calls); },
+                        [self, t, r, calls](caf::error&) { on_model_reply(self, t, r, calls); });
               return;
             }
-            on_model_reply(self, t, text);
+            on_model_reply(self, t, r, calls);
           },
           [self, t, journaled](caf::error& err) {
             bool partial = err.context().size() > 1 && err.context().match_element<bool>(1) &&
@@ -733,11 +729,13 @@ void call_model(agent_pointer self, std::shared_ptr<turn> t) {
       .then(
           [self, t, j](const journal_entry& entry) {
             if (entry.status == "done" && !entry.result.empty()) {
-              // The recorded answer is the step's output now: it reaches the monitor too.
-              auto content = parse_json(entry.result).value("content", json(nullptr));
-              if (t->listener && content.is_string() && !content.get<std::string>().empty())
-                caf::anon_send(t->listener, llm_chunk_atom_v, content.get<std::string>());
-              return on_model_reply(self, t, entry.result);
+              // The recorded answer (the journal's jsonb) is the step's output now: it reaches
+              // the monitor too.
+              json calls;
+              auto r = model_reply_of(parse_json(entry.result), calls);
+              if (t->listener && !r.content.empty())
+                caf::anon_send(t->listener, llm_chunk_atom_v, r.content);
+              return on_model_reply(self, t, r, calls);
             }
             if (entry.status == "failed" && parse_json(entry.result).value("degraded", false))
               return degraded_turn(self, t); // recorded so: a replay answers the same

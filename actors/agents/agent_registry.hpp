@@ -65,7 +65,7 @@ using agent_registry_actor = caf::typed_actor<
     /// `(llm_chunk_atom, piece)` while the model produces (may be invalid); its termination
     /// cancels the model call. Callers wait the turn's `budget_ms` + `deadlines::margin`.
     /// Reply: the `agent_reply`. With no model reachable the reply is an honest degraded answer
-    /// (`degraded: true`, `model_used: null`), stored like any other. Errors: `errc::not_found`
+    /// (`meta.degraded`, no `meta.model_used`), stored like any other. Errors: `errc::not_found`
     /// (unknown agent), `errc::deadline_exceeded` (the model timed out or stalled),
     /// `errc::aborted` (cancelled), `errc::unavailable` (database down).
     caf::replies_to<chat_atom, agent_turn, caf::actor>::with<agent_reply>,

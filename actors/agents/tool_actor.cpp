@@ -47,7 +47,7 @@ struct tool_state {
   std::unordered_map<std::string, budget_use> clients;
   /// Journaled calls running now, by key: the same call asked again meanwhile (twice in one
   /// answer, or by a retried step) waits for this one's result instead of running.
-  std::unordered_map<std::string, std::vector<caf::typed_response_promise<std::string>>>
+  std::unordered_map<std::string, std::vector<caf::typed_response_promise<tool_result>>>
       journal_in_flight;
   clock_type::time_point last_sweep = clock_type::now();
   static inline const char* name = "pixelcraft.tools";
@@ -67,21 +67,44 @@ struct exec {
   std::optional<journal_call> journal; ///< set: a workflow call, recorded in the step journal
   bool resend_safe = false; ///< a journaled call the vendor cannot duplicate when sent again
   clock_type::time_point started = clock_type::now();
-  caf::typed_response_promise<std::string> rp;
+  caf::typed_response_promise<tool_result> rp;
 };
 
 using exec_ptr = std::shared_ptr<exec>;
 
+/// The reply for a result object this actor made (or its journal recorded).
+tool_result result_of(const std::string& tool, const json& result) {
+  tool_result out;
+  out.content = result.dump(-1, ' ', false, json::error_handler_t::replace);
+  if (!result.is_object())
+    return out;
+  out.success = result.value("success", false) == true;
+  auto text = [&result](const char* key) {
+    auto it = result.find(key);
+    return it != result.end() && it->is_string() ? it->get<std::string>() : std::string{};
+  };
+  if (result.value("pending", false) == true)
+    out.pending_approval = text("approval_id");
+  if (tool == "remember" && out.success) {
+    out.memory_key = text("key");
+    out.memory_scope = text("scope");
+    if (auto it = result.find("version"); it != result.end() && it->is_number_integer())
+      out.memory_version = it->get<int64_t>();
+  }
+  return out;
+}
+
 /// Ends a call: one agent_logs row, then the reply.
-void done(tool_pointer self, const exec_ptr& e, json result, const std::string& status,
+void done(tool_pointer self, const exec_ptr& e, const json& result, const std::string& status,
           const std::string& error = {}) {
   auto ms = std::chrono::duration<double, std::milli>(clock_type::now() - e->started).count();
+  auto reply = result_of(e->tool, result);
   agent_log_entry row;
   row.agent_type = e->agent;
   row.action = "tool_execution:" + e->tool;
   row.conversation_id = e->conversation_id;
   row.input_data = json{{"arguments", e->args}, {"execution_id", e->execution_id}}.dump();
-  row.output_data = result.dump();
+  row.output_data = reply.content;
   row.execution_time_ms = ms;
   row.status = status;
   row.error_message = error;
@@ -101,15 +124,14 @@ void done(tool_pointer self, const exec_ptr& e, json result, const std::string& 
     entry.status = status == "success"                      ? "done"
                    : status == "timeout" && !e->resend_safe ? "outcome_unknown"
                                                             : "failed";
-    entry.result = result.dump();
-    auto text = entry.result;
+    entry.result = reply.content;
     auto key = e->execution_id;
-    auto finish = [self, e, key, text] {
-      e->rp.deliver(text);
+    auto finish = [self, e, key, reply] {
+      e->rp.deliver(reply);
       auto& waiting = self->state.journal_in_flight;
       if (auto it = waiting.find(key); it != waiting.end()) {
         for (auto& rp : it->second)
-          rp.deliver(text);
+          rp.deliver(reply);
         waiting.erase(it);
       }
     };
@@ -124,18 +146,17 @@ void done(tool_pointer self, const exec_ptr& e, json result, const std::string& 
     return;
   }
   if (e->approval_id.empty()) {
-    e->rp.deliver(result.dump());
+    e->rp.deliver(std::move(reply));
     return;
   }
   // An approved call: its result is part of the approval's record.
-  auto text = result.dump();
   self->request(self->state.opts.db, deadlines::db(self->state.opts.settings.db_timeout_ms),
-                appr_result_atom_v, e->approval_id, text)
-      .then([e, text](const std::string&) { e->rp.deliver(text); },
-            [e, text](caf::error& err) {
+                appr_result_atom_v, e->approval_id, reply.content)
+      .then([e, reply](const approval&) { e->rp.deliver(reply); },
+            [e, reply](caf::error& err) {
               log::warn(component, "approval result not stored",
                         {{"approval_id", e->approval_id}, {"error", caf::to_string(err)}});
-              e->rp.deliver(text);
+              e->rp.deliver(reply);
             });
 }
 
@@ -361,33 +382,35 @@ void hold_for_approval(tool_pointer self, const exec_ptr& e, const tool_call& ca
   self->request(self->state.opts.db, deadlines::db(cfg.db_timeout_ms), appr_add_atom_v,
                 std::move(req))
       .then(
-          [self, e, reason](const std::string& approval) {
-            auto doc = parse_json_or_throw(approval); // rendered by our SQL
+          [self, e, reason](const approval& a) {
             // The same call again in the same step (it runs again after the decision, or after
             // a restart): the approval answers, and nothing runs a second time.
-            auto state = doc.value("state", std::string{});
-            if (state == "approved" && doc["result"].is_object())
-              return done(self, e, doc["result"], "success",
-                          "approved earlier; its result is reused");
-            if (state == "approved")
+            if (a.state == "approved" && !a.result.empty()) {
+              auto result = parse_json(a.result); // stored jsonb: an object the call returned
+              if (result.is_object())
+                return done(self, e, std::move(result), "success",
+                            "approved earlier; its result is reused");
+            }
+            if (a.state == "approved")
               return done(self, e,
                           {{"success", false},
-                           {"approval_id", doc["approval_id"]},
+                           {"approval_id", a.id},
                            {"error", "approved; its result is not known yet"}},
                           "error", "approved earlier; result not recorded");
-            if (state == "denied" || state == "expired")
-              return done(self, e,
-                          {{"success", false},
-                           {"skipped", true},
-                           {"approval_id", doc["approval_id"]},
-                           {"reason", state == "denied" ? "denied_by_person" : "approval_expired"},
-                           {"note", doc["note"]}},
-                          "skipped", state == "denied" ? "denied by a person" : "approval expired");
+            if (a.state == "denied" || a.state == "expired")
+              return done(
+                  self, e,
+                  {{"success", false},
+                   {"skipped", true},
+                   {"approval_id", a.id},
+                   {"reason", a.state == "denied" ? "denied_by_person" : "approval_expired"},
+                   {"note", a.note.empty() ? json(nullptr) : json(a.note)}},
+                  "skipped", a.state == "denied" ? "denied by a person" : "approval expired");
             done(self, e,
                  {{"success", false},
                   {"pending", true},
-                  {"approval_id", doc["approval_id"]},
-                  {"state", doc["state"]},
+                  {"approval_id", a.id},
+                  {"state", a.state},
                   {"reason", reason},
                   {"message", "This action waits for a person at PixelCraft to approve it."}},
                  "skipped", "approval required: " + reason);
@@ -440,17 +463,18 @@ void run_journaled(tool_pointer self, const exec_ptr& e, const tool_call& call,
     it->second.push_back(e->rp); // answered with the running call's result
     return;
   }
-  in_flight.emplace(e->execution_id, std::vector<caf::typed_response_promise<std::string>>{});
+  in_flight.emplace(e->execution_id, std::vector<caf::typed_response_promise<tool_result>>{});
   // `e` is answered without running: so is every copy that waited meanwhile.
-  auto release = [self](const exec_ptr& e, const std::string& text) {
+  auto release = [self](const exec_ptr& e, const json& result) {
     auto& waiting = self->state.journal_in_flight;
     auto it = waiting.find(e->execution_id);
     if (it == waiting.end())
       return;
     auto copies = std::move(it->second);
     waiting.erase(it);
+    auto reply = result_of(e->tool, result);
     for (auto& rp : copies)
-      rp.deliver(text);
+      rp.deliver(reply);
   };
   auto timeout = deadlines::db(self->state.opts.settings.db_timeout_ms);
   self->request(self->state.opts.db, timeout, journal_begin_atom_v, j)
@@ -463,7 +487,7 @@ void run_journaled(tool_pointer self, const exec_ptr& e, const tool_call& call,
               auto result = json{{"success", false},
                                  {"error", "replay diverged: the replayed execution has no "
                                            "recorded outcome of this call"}};
-              release(e, result.dump());
+              release(e, result);
               return done(self, e, result, "error", "replay diverged");
             }
             if (entry.status == "new" || (entry.status == "started" && e->resend_safe)) {
@@ -471,12 +495,13 @@ void run_journaled(tool_pointer self, const exec_ptr& e, const tool_call& call,
               return vendor_tool(self, e);
             }
             if (entry.status == "done" || entry.status == "failed") {
-              release(e, entry.result);
-              return done(self, e, parse_json(entry.result),
+              auto recorded = parse_json(entry.result); // the journal's jsonb: what it returned
+              release(e, recorded);
+              return done(self, e, std::move(recorded),
                           entry.status == "done" ? "success" : "error",
                           "ran before in this step; the journal's result is reused");
             }
-            release(e, json{{"success", false}, {"pending", true}}.dump());
+            release(e, json{{"success", false}, {"pending", true}});
             // Started and never finished (a crash during the call): it may have reached the
             // vendor. Not sent again without a person.
             j.status = "outcome_unknown";
@@ -490,8 +515,7 @@ void run_journaled(tool_pointer self, const exec_ptr& e, const tool_call& call,
                               "reached the recipient; send it again?");
           },
           [self, e, release](caf::error& err) {
-            release(e,
-                    json{{"success", false}, {"error", "the call could not be journaled"}}.dump());
+            release(e, json{{"success", false}, {"error", "the call could not be journaled"}});
             // Unrecorded, it must not run: a later run of the step could not know of it.
             done(self, e, {{"success", false}, {"error", "the call could not be journaled"}},
                  "error", "journal unavailable: " + caf::to_string(err));
@@ -591,7 +615,7 @@ void check_and_run(tool_pointer self, const exec_ptr& e, const tool_call& call, 
 /// A call as the tool actor tracks it while it runs.
 exec_ptr start_exec(tool_pointer self, const tool_call& call) {
   auto e = std::make_shared<exec>();
-  e->rp = self->make_response_promise<std::string>();
+  e->rp = self->make_response_promise<tool_result>();
   e->tool = call.tool.empty() ? std::string{"unknown"} : call.tool;
   e->agent = call.agent_type.empty() ? std::string{"unknown"} : call.agent_type;
   e->conversation_id = call.conversation_id;
@@ -606,12 +630,12 @@ exec_ptr start_exec(tool_pointer self, const tool_call& call) {
 tool_actor::behavior_type tool_fn(tool_pointer self, tool_options opts) {
   self->state.opts = std::move(opts);
   return {
-      [self](tool_atom, const tool_call& call) -> caf::result<std::string> {
+      [self](tool_atom, const tool_call& call) -> caf::result<tool_result> {
         auto e = start_exec(self, call);
         check_and_run(self, e, call, false);
         return e->rp;
       },
-      [self](tool_approved_atom, const approved_call& ok) -> caf::result<std::string> {
+      [self](tool_approved_atom, const approved_call& ok) -> caf::result<tool_result> {
         auto e = start_exec(self, ok.call);
         e->approval_id = ok.approval_id;
         check_and_run(self, e, ok.call, true);

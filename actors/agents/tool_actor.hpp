@@ -53,14 +53,15 @@
 namespace pixelcraft {
 
 using tool_actor = caf::typed_actor<
-    /// In: the call (actors/messages.hpp). Reply: the result object as JSON text, for the
-    /// model (never an error: a refused or failed call is a result with `"success": false`).
-    /// A memory write that fails is `"version_mismatch"` only for a compare-and-set conflict
-    /// (errors compared with their category: a timeout is a `timeout` result).
-    caf::replies_to<tool_atom, tool_call>::with<std::string>,
-    /// Runs a call a person approved. Reply: the result object as JSON text (also stored on
+    /// In: the call (actors/messages.hpp). Reply: a `tool_result`, whose `content` is the
+    /// result object for the model (never an error: a refused or failed call is a result with
+    /// `"success": false`). A memory write that fails is `"version_mismatch"` only for a
+    /// compare-and-set conflict (errors compared with their category: a timeout is a
+    /// `timeout` result).
+    caf::replies_to<tool_atom, tool_call>::with<tool_result>,
+    /// Runs a call a person approved. Reply: its `tool_result` (the content is also stored on
     /// the approval). Callers wait `approved_call_timeout(settings)`.
-    caf::replies_to<tool_approved_atom, approved_call>::with<std::string>>;
+    caf::replies_to<tool_approved_atom, approved_call>::with<tool_result>>;
 
 /// What the tools need to know of the configuration (app/ fills it, API.md §9, §10).
 struct tool_settings {

@@ -39,7 +39,7 @@ std::string error_text(const caf::error& err) {
 struct health_state {
   health_options opts;
   json services = json::object();
-  json circuits = json::object();
+  std::vector<vendor_circuit> circuits;
   clock_type::time_point last_done{};
   bool in_flight = false;
   int pending = 0;
@@ -95,13 +95,14 @@ void finish_one(health_pointer self) {
     return;
   st.in_flight = false;
   st.last_done = clock_type::now();
-  for (auto& [service, b] : st.circuits.items()) {
-    if (!st.services.contains(service) || st.services[service]["status"] == "not_configured")
+  for (const auto& b : st.circuits) {
+    if (!st.services.contains(b.service) || st.services[b.service]["status"] == "not_configured")
       continue;
-    st.services[service]["circuit"] = b.value("circuit", std::string{"closed"});
-    if (b.value("circuit", std::string{}) == "open") {
-      st.services[service]["status"] = "unhealthy";
-      st.services[service]["error"] = "circuit open after repeated failures";
+    auto& s = st.services[b.service];
+    s["circuit"] = b.circuit;
+    if (b.circuit == "open") {
+      s["status"] = "unhealthy";
+      s["error"] = "circuit open after repeated failures";
     }
   }
   const auto& llm = st.services["ollama"];
@@ -162,9 +163,8 @@ void check_all(health_pointer self) {
   if (st.opts.vendors) {
     self->request(st.opts.vendors, request_timeout, vstats_atom_v)
         .then(
-            [self](const std::string& text) {
-              auto j = parse_json(text);
-              self->state.circuits = j.is_object() ? j : json::object();
+            [self](std::vector<vendor_circuit>& circuits) {
+              self->state.circuits = std::move(circuits);
               finish_one(self);
             },
             [self](caf::error&) { finish_one(self); });
@@ -175,12 +175,10 @@ void check_all(health_pointer self) {
   auto started = clock_type::now();
   self->request(st.opts.db, request_timeout, ping_atom_v)
       .then(
-          [self, started](const std::string& reply) {
-            json s = {{"status", "healthy"}, {"latency_ms", elapsed_ms(started)}};
-            auto parsed = parse_json(reply);
-            if (parsed.is_object() && parsed.contains("schema_version"))
-              s["schema_version"] = parsed["schema_version"];
-            self->state.services["database"] = std::move(s);
+          [self, started](const db_ping& ping) {
+            self->state.services["database"] = {{"status", "healthy"},
+                                                {"latency_ms", elapsed_ms(started)},
+                                                {"schema_version", ping.schema_version}};
             finish_one(self);
           },
           [self, started](caf::error& err) {

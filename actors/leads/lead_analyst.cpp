@@ -123,11 +123,7 @@ lead_analyst_actor::behavior_type analyst(lead_analyst_actor::pointer self,
         self->request(opts.agents, wait, chat_atom_v, std::move(turn), caf::actor{})
             .then(
                 [rp, rules, rules_only](const agent_reply& r) mutable {
-                  auto meta = parse_json(r.metadata); // rendered by the agent
-                  auto degraded = !meta.is_object() ||
-                                  !meta.value("degraded", json(false)).is_boolean() ||
-                                  meta.value("degraded", json(false)).get<bool>();
-                  auto m = degraded ? json(nullptr) : validated_model_analysis(r.response);
+                  auto m = r.meta.degraded ? json(nullptr) : validated_model_analysis(r.response);
                   // No model, or output that does not validate: the rules stand.
                   rp.deliver(m.is_null() ? rules_only : combined(rules_only, rules, m));
                 },

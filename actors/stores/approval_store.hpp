@@ -3,9 +3,9 @@
 /// arguments that will run if approved (never regenerated).
 ///
 /// - Served by the database pool (persistence/); `db_actor` includes this interface.
-/// - Replies that are API documents (`Approval`, the list) are JSON text rendered by SQL.
-///   An undecided approval past its `expires_at` reads as `expired`, and can no longer be
-///   decided.
+/// - Every reply is an `approval` (or a page of them): the client's `Approval` document,
+///   rendered by SQL, plus the fields the runtime itself reads, typed. An undecided approval
+///   past its `expires_at` reads as `expired`, and can no longer be decided.
 /// - Errors: `errc::not_found` (unknown id, or not visible to the caller),
 /// `errc::failed_precondition`
 ///   (deciding one that is decided or expired), `errc::invalid_argument` (arguments or result
@@ -21,6 +21,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace pixelcraft {
 
@@ -86,19 +87,52 @@ typename Inspector::result_type inspect(Inspector& f, approval_decision& x) {
            x.decided_by);
 }
 
+/// One stored approval. `document` is what clients read; the other fields are the same
+/// values, for the actors that act on them (the tool actor, a run waiting for a decision, the
+/// HTTP layer running an approved call) without reading the document.
+struct approval {
+  std::string document; ///< the `Approval` document (API.md §12), JSON text
+  std::string id;
+  std::string state; ///< pending, approved, denied or expired
+  std::string tool;
+  std::string agent_type;
+  std::string arguments = "{}"; ///< JSON object text: exactly what runs if approved
+  std::string workflow_id;      ///< empty: not in a workflow
+  std::string conversation_id;  ///< empty: none
+  int32_t step = 0;             ///< 0: none
+  std::string note;             ///< the decider's note; empty: none
+  std::string result; ///< what the approved call returned (JSON object text); empty: not yet
+
+  bool decided() const { return state != "pending"; }
+};
+
+template <class Inspector> typename Inspector::result_type inspect(Inspector& f, approval& x) {
+  return f(caf::meta::type_name("pixelcraft::approval"), x.document, x.id, x.state, x.tool,
+           x.agent_type, x.arguments, x.workflow_id, x.conversation_id, x.step, x.note, x.result);
+}
+
+/// A page of approvals, newest first; `total` counts every match of the filter.
+struct approval_page {
+  std::vector<approval> items;
+  int64_t total = 0;
+};
+
+template <class Inspector> typename Inspector::result_type inspect(Inspector& f, approval_page& x) {
+  return f(caf::meta::type_name("pixelcraft::approval_page"), x.items, x.total);
+}
+
 using approval_store = caf::typed_actor<
     /// Stores a held call as `pending`, or finds the one with the same `dedupe_key`.
-    /// Reply: the `Approval` document.
-    caf::replies_to<appr_add_atom, approval_request>::with<std::string>,
-    /// One approval the filter's viewer may see (`approval_id`). Reply: `Approval`.
-    caf::replies_to<appr_get_atom, approval_filter>::with<std::string>,
-    /// Reply: `{"items": [Approval], "total"}`, newest first.
-    caf::replies_to<appr_list_atom, approval_filter>::with<std::string>,
+    caf::replies_to<appr_add_atom, approval_request>::with<approval>,
+    /// One approval the filter's viewer may see (`approval_id`).
+    caf::replies_to<appr_get_atom, approval_filter>::with<approval>,
+    /// The filter's page, newest first (a client renders it `{"items": [Approval], "total"}`).
+    caf::replies_to<appr_list_atom, approval_filter>::with<approval_page>,
     /// Decides a pending, unexpired approval (atomically: one decision wins). Reply: the
-    /// decided `Approval`; `errc::failed_precondition` when it was decided or expired before.
-    caf::replies_to<appr_decide_atom, approval_decision>::with<std::string>,
+    /// decided approval; `errc::failed_precondition` when it was decided or expired before.
+    caf::replies_to<appr_decide_atom, approval_decision>::with<approval>,
     /// Records what an approved call returned (id, result JSON object text). Reply: the
-    /// `Approval` with its `result`.
-    caf::replies_to<appr_result_atom, std::string, std::string>::with<std::string>>;
+    /// approval with its `result`.
+    caf::replies_to<appr_result_atom, std::string, std::string>::with<approval>>;
 
 } // namespace pixelcraft

@@ -3,6 +3,7 @@
 #include "actors/agents/agent_catalog.hpp"
 #include "actors/agents/agent_registry.hpp"
 #include "actors/errc.hpp"
+#include "actors/llm_actor.hpp"
 #include "actors/messages.hpp"
 #include "tests/support/actor_test.hpp"
 
@@ -30,21 +31,21 @@ namespace {
 /// A model that answers only when the test says so (`ok_atom`, index, reply): every call is
 /// held with its request. Promises are delivered inside the actor, as CAF requires.
 struct model_standin_state {
-  std::vector<std::pair<json, caf::typed_response_promise<std::string>>> held;
+  std::vector<std::pair<json, caf::typed_response_promise<model_reply>>> held;
   static inline const char* name = "test.model";
 };
 
-using model_standin_actor = llm_actor::extend<caf::reacts_to<caf::ok_atom, uint32_t, std::string>>;
+using model_standin_actor = llm_actor::extend<caf::reacts_to<caf::ok_atom, uint32_t, model_reply>>;
 using model_pointer = model_standin_actor::stateful_pointer<model_standin_state>;
 
 model_standin_actor::behavior_type model_standin(model_pointer self) {
   return {
-      [self](caf::ok_atom, uint32_t index, const std::string& reply) {
+      [self](caf::ok_atom, uint32_t index, const model_reply& reply) {
         self->state.held.at(index).second.deliver(reply);
       },
       [self](llm_chat_atom, const std::string& request,
-             const caf::actor&) -> caf::result<std::string> {
-        auto rp = self->make_response_promise<std::string>();
+             const caf::actor&) -> caf::result<model_reply> {
+        auto rp = self->make_response_promise<model_reply>();
         self->state.held.emplace_back(json::parse(request), rp);
         return rp;
       },
@@ -58,12 +59,16 @@ caf::behavior db_standin() {
   return test::db_standin_behavior();
 }
 
-std::string model_answer(const std::string& content) {
-  return json{{"content", content},   {"model", "test-model"},
-              {"provider", "ollama"}, {"tokens_in", 3},
-              {"tokens_out", 2},      {"latency_ms", 1.0},
-              {"ttft_ms", 1.0},       {"tool_calls", json::array()}}
-      .dump();
+model_reply model_answer(const std::string& content) {
+  model_reply r;
+  r.content = content;
+  r.model = "test-model";
+  r.provider = "ollama";
+  r.tokens_in = 3;
+  r.tokens_out = 2;
+  r.latency_ms = 1.0;
+  r.ttft_ms = 1.0;
+  return r;
 }
 
 class AgentActorTest : public test::CoordinatorTest {

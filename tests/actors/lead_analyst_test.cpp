@@ -31,7 +31,7 @@ agent_registry_actor::behavior_type agents_standin(agent_registry_actor::pointer
         EXPECT_GT(t.budget_ms, 0);
         agent_reply r;
         r.response = response;
-        r.metadata = R"({"degraded":false})";
+        r.meta.model_used = "test-model";
         return r;
       },
       [](forget_atom, const std::string&) {},

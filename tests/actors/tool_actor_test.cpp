@@ -26,7 +26,7 @@ using nlohmann::json;
 namespace {
 
 /// How the memory stand-in answers a write.
-enum class memory_mode { silent, conflict };
+enum class memory_mode { silent, conflict, stores };
 
 struct memory_standin_state {
   std::vector<caf::typed_response_promise<memory_entry>> held; ///< never answered (silent)
@@ -36,9 +36,17 @@ struct memory_standin_state {
 memory_actor::behavior_type
 memory_standin(memory_actor::stateful_pointer<memory_standin_state> self, memory_mode mode) {
   return {
-      [self, mode](mem_put_atom, const memory_write&) -> caf::result<memory_entry> {
+      [self, mode](mem_put_atom, const memory_write& w) -> caf::result<memory_entry> {
         if (mode == memory_mode::conflict)
           return caf::make_error(errc::failed_precondition, "version mismatch");
+        if (mode == memory_mode::stores) {
+          memory_entry e;
+          e.key = w.at.key;
+          e.scope = w.at.scope;
+          e.value = w.value;
+          e.version = 7;
+          return e;
+        }
         auto rp = self->make_response_promise<memory_entry>();
         self->state.held.push_back(rp);
         return rp;
@@ -99,10 +107,32 @@ TEST_F(ToolActorTest, AMemoryWriteThatTimesOutIsATimeoutNotAVersionMismatch) {
   sched.advance_time(std::chrono::milliseconds(tool_settings{}.db_timeout_ms + 4001));
   sched.run();
   json result;
-  rh.receive([&](std::string& text) { result = json::parse(text); },
-             [](caf::error& e) { FAIL() << caf::to_string(e); });
+  rh.receive(
+      [&](tool_result& r) {
+        result = json::parse(r.content);
+        EXPECT_FALSE(r.success);
+        EXPECT_TRUE(r.memory_key.empty());
+      },
+      [](caf::error& e) { FAIL() << caf::to_string(e); });
   EXPECT_EQ(result["success"], false) << result;
   EXPECT_NE(result.value("error", std::string{}), "version_mismatch") << result;
+}
+
+TEST_F(ToolActorTest, AStoredValueIsReportedInTypedFieldsAndToTheModel) {
+  auto tools = spawn_tools(memory_mode::stores);
+  auto rh = self->request(tools, std::chrono::seconds(3600), tool_atom_v, remember_call());
+  sched.run();
+  tool_result r;
+  rh.receive([&](tool_result& x) { r = std::move(x); },
+             [](caf::error& e) { FAIL() << caf::to_string(e); });
+  EXPECT_TRUE(r.success);
+  EXPECT_TRUE(r.pending_approval.empty());
+  EXPECT_EQ(r.memory_key, "budget");
+  EXPECT_EQ(r.memory_scope, "global");
+  EXPECT_EQ(r.memory_version, 7);
+  auto content = json::parse(r.content); // what the model reads
+  EXPECT_EQ(content["success"], true);
+  EXPECT_EQ(content["version"], 7);
 }
 
 TEST_F(ToolActorTest, ACompareAndSetConflictIsAVersionMismatch) {
@@ -110,7 +140,7 @@ TEST_F(ToolActorTest, ACompareAndSetConflictIsAVersionMismatch) {
   auto rh = self->request(tools, std::chrono::seconds(3600), tool_atom_v, remember_call());
   sched.run();
   json result;
-  rh.receive([&](std::string& text) { result = json::parse(text); },
+  rh.receive([&](tool_result& r) { result = json::parse(r.content); },
              [](caf::error& e) { FAIL() << caf::to_string(e); });
   EXPECT_EQ(result["success"], false) << result;
   EXPECT_EQ(result["error"], "version_mismatch") << result;
@@ -128,7 +158,7 @@ TEST_F(ToolActorTest, AnExpectedVersionBeyondWhatFitsIsNeverAnUnconditionalWrite
     auto rh = self->request(tools, std::chrono::seconds(3600), tool_atom_v, call);
     sched.run();
     json result;
-    rh.receive([&](std::string& text) { result = json::parse(text); },
+    rh.receive([&](tool_result& r) { result = json::parse(r.content); },
                [](caf::error& e) { FAIL() << caf::to_string(e); });
     EXPECT_EQ(result["success"], false) << v << " " << result;
   }

@@ -1,6 +1,7 @@
 // The pool actor against a real database: repository statements, errors, idempotency.
 #include "actors/errc.hpp"
 #include "actors/fwd.hpp"
+#include "actors/stores/approval_store.hpp"
 #include "actors/stores/journal_store.hpp"
 #include "persistence/pg_pool.hpp"
 #include "tests/support/pg.hpp"
@@ -140,9 +141,9 @@ protected:
 
 TEST_F(DbPoolTest, PingReportsSchemaVersion) {
   PIXELCRAFT_REQUIRE_PG();
-  auto j = json::parse(call(nullptr, ping_atom_v));
-  EXPECT_GE(j["schema_version"].get<int>(), 2);
-  EXPECT_GE(j["latency_ms"].get<double>(), 0.0);
+  auto ping = call<db_ping>(nullptr, ping_atom_v);
+  EXPECT_GE(ping.schema_version, 11);
+  EXPECT_GE(ping.latency_ms, 0.0);
 }
 
 TEST_F(DbPoolTest, InsertGetAndTimestamps) {
@@ -273,6 +274,64 @@ TEST_F(DbPoolTest, AnalysisSetsScore) {
       json::parse(call(nullptr, lead_anl_atom_v, l["lead_id"].get<std::string>(), analysis.dump()));
   EXPECT_EQ(u["lead_score"], 77);
   EXPECT_EQ(u["analysis"], analysis);
+}
+
+TEST_F(DbPoolTest, ApprovalsCarryTheirDocumentAndTypedFieldsAlike) {
+  PIXELCRAFT_REQUIRE_PG();
+  approval_request in;
+  in.tool = "send_marketing_proposal";
+  in.effect = "send";
+  in.agent_type = "digital_marketing";
+  in.arguments = R"({"to_email":"ann@example.com"})";
+  in.reason = "outside the company";
+  in.workflow_id = "run-1";
+  in.step = 2;
+  in.owner_id = "owner-a";
+  in.dedupe_key = "run-1:2:digital_marketing:send_marketing_proposal:x";
+  auto a = call<approval>(nullptr, appr_add_atom_v, in);
+  auto doc = json::parse(a.document);
+  EXPECT_EQ(doc["approval_id"], a.id);
+  EXPECT_EQ(a.state, "pending");
+  EXPECT_FALSE(a.decided());
+  EXPECT_EQ(a.tool, in.tool);
+  EXPECT_EQ(a.agent_type, in.agent_type);
+  EXPECT_EQ(json::parse(a.arguments), json::parse(in.arguments));
+  EXPECT_EQ(a.workflow_id, "run-1");
+  EXPECT_EQ(a.step, 2);
+  EXPECT_TRUE(a.result.empty());
+  // The same key finds the same approval.
+  EXPECT_EQ(call<approval>(nullptr, appr_add_atom_v, in).id, a.id);
+
+  approval_decision d{a.id, true, "fine", "admin-1"};
+  auto decided = call<approval>(nullptr, appr_decide_atom_v, d);
+  EXPECT_EQ(decided.state, "approved");
+  EXPECT_EQ(decided.note, "fine");
+  EXPECT_EQ(json::parse(decided.document)["state"], "approved");
+  auto done = call<approval>(nullptr, appr_result_atom_v, a.id, std::string{R"({"success":true})"});
+  EXPECT_EQ(json::parse(done.result), json({{"success", true}}));
+
+  // A replay's approval copies the decision but answers its own step as pending, typed and
+  // in the document alike.
+  auto copy_in = in;
+  copy_in.workflow_id = "run-2";
+  copy_in.dedupe_key = "run-2:2:digital_marketing:send_marketing_proposal:x";
+  copy_in.copy_from = in.dedupe_key;
+  auto copy = call<approval>(nullptr, appr_add_atom_v, copy_in);
+  EXPECT_NE(copy.id, a.id);
+  EXPECT_EQ(copy.state, "pending");
+  EXPECT_TRUE(copy.result.empty());
+  EXPECT_EQ(json::parse(copy.document)["state"], "pending");
+  EXPECT_TRUE(json::parse(copy.document)["result"].is_null());
+
+  approval_filter f;
+  f.workflow_id = "run-1";
+  auto page = call<approval_page>(nullptr, appr_list_atom_v, f);
+  ASSERT_EQ(page.items.size(), 1u);
+  EXPECT_EQ(page.total, 1);
+  EXPECT_EQ(page.items[0].id, a.id);
+  f.workflow_id.clear();
+  f.viewer = "someone-else"; // sees none of owner-a's
+  EXPECT_EQ(call<approval_page>(nullptr, appr_list_atom_v, f).total, 0);
 }
 
 TEST_F(DbPoolTest, IdempotencyClaimReplayConflict) {
@@ -527,13 +586,13 @@ TEST(DbPoolUnavailableTest, UnreachableDatabaseFailsFastAsUnavailable) {
   for (int i = 0; i < 3; ++i) {
     auto t0 = std::chrono::steady_clock::now();
     self->request(pool, std::chrono::seconds(10), ping_atom_v)
-        .receive([](std::string&) { ADD_FAILURE() << "ping succeeded"; },
+        .receive([](db_ping&) { ADD_FAILURE() << "ping succeeded"; },
                  [](caf::error& e) { EXPECT_TRUE(e == errc::unavailable) << caf::to_string(e); });
     EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(3));
   }
   auto empty = persistence::spawn_db_pool(sys, {"", 1, 1000, 1});
   self->request(empty, std::chrono::seconds(5), ping_atom_v)
-      .receive([](std::string&) { ADD_FAILURE(); },
+      .receive([](db_ping&) { ADD_FAILURE(); },
                [](caf::error& e) { EXPECT_TRUE(e == errc::unavailable) << caf::to_string(e); });
   caf::anon_send_exit(pool, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(empty, caf::exit_reason::user_shutdown);

@@ -57,7 +57,7 @@ template <class... Overrides> caf::behavior db_standin_behavior(Overrides... ove
   auto ok = [] { return std::string{"{}"}; };
   return {
       std::move(overrides)...,
-      [ok](ping_atom) { return ok(); },
+      [](ping_atom) { return db_ping{}; },
       [ok](lead_new_atom, const lead_input&) { return ok(); },
       [ok](lead_get_atom, const std::string&) { return ok(); },
       [ok](lead_list_atom, const lead_filter&) { return ok(); },

@@ -137,7 +137,7 @@ agent_registry_actor::behavior_type agents_standin() {
         agent_reply r;
         r.response = "done by " + t.agent_type;
         r.agent_type = t.agent_type;
-        r.metadata = R"({"degraded":false})";
+        r.meta.model_used = "test-model";
         return r;
       },
       [](forget_atom, const std::string&) {},
