@@ -1,8 +1,11 @@
 #include "actors/errc.hpp"
 
+#include "actors/agents/agent_registry.hpp"
 #include "actors/cluster/protocol.hpp"
 #include "actors/db_actor.hpp"
 #include "actors/fwd.hpp"
+#include "actors/health/health_actor.hpp"
+#include "actors/leads/lead_scoring.hpp"
 #include "actors/llm_actor.hpp"
 #include "actors/messages.hpp"
 #include "actors/stores/agent_message_store.hpp"

@@ -44,6 +44,9 @@ struct approved_call;
 struct agent_turn;
 struct agent_reply;
 struct model_reply;
+struct readiness;
+struct agent_instances;
+struct lead_profile;
 struct reply_meta;
 struct memory_note;
 struct message_note;
@@ -78,6 +81,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(pixelcraft_actors, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(pixelcraft_actors, (pixelcraft::lead_filter))
   CAF_ADD_TYPE_ID(pixelcraft_actors, (pixelcraft::lead_patch))
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, lead_analyze_atom, "lead_anlz")
+  CAF_ADD_TYPE_ID(pixelcraft_actors, (pixelcraft::lead_profile))
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, idem_begin_atom, "idem_begin")
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, idem_end_atom, "idem_end")
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, idem_drop_atom, "idem_drop")
@@ -100,6 +104,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(pixelcraft_actors, caf::first_custom_type_id)
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, probe_atom, "probe")
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, health_atom, "health")
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, ready_atom, "ready")
+  CAF_ADD_TYPE_ID(pixelcraft_actors, (pixelcraft::readiness))
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, tick_atom, "tick")
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, models_atom, "models")
   CAF_ADD_TYPE_ID(pixelcraft_actors, (pixelcraft::model_status))
@@ -119,6 +124,8 @@ CAF_BEGIN_TYPE_ID_BLOCK(pixelcraft_actors, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(pixelcraft_actors, (std::vector<pixelcraft::message_note>))
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, forget_atom, "forget")
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, agents_atom, "agents")
+  CAF_ADD_TYPE_ID(pixelcraft_actors, (pixelcraft::agent_instances))
+  CAF_ADD_TYPE_ID(pixelcraft_actors, (std::vector<pixelcraft::agent_instances>))
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, idle_atom, "idle")
   CAF_ADD_ATOM(pixelcraft_actors, pixelcraft, gone_atom, "gone")
   // Agent-to-agent messages (agent actors, message_mirror_actor).

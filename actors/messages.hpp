@@ -161,13 +161,16 @@ struct agent_turn {
   lead_binding lead;          ///< the lead the run was started with (tool policy)
   std::string hand_off_to;    ///< the agent a holding step passes the task to; empty: none
   std::string journal_source; ///< a replayed step (API.md §13): whose journal answers
+  /// The rules' score of the run's lead (`input_data.lead_data`, API.md §7), reported as
+  /// `metadata.lead_score` by an agent with the `lead_scoring` capability; -1: no lead.
+  int32_t lead_score = -1;
 };
 
 template <class Inspector> typename Inspector::result_type inspect(Inspector& f, agent_turn& x) {
   return f(caf::meta::type_name("pixelcraft::agent_turn"), x.agent_type, x.conversation_id,
            x.new_conversation, x.message, x.context, x.action, x.format, x.budget_ms, x.owner_id,
            x.client, x.workflow_id, x.participants, x.step, x.lease_epoch, x.lead, x.hand_off_to,
-           x.journal_source);
+           x.journal_source, x.lead_score);
 }
 
 /// A reply's `metadata` (API.md §4, §7), typed; actors/reply_json.hpp renders it for the edges

@@ -2,6 +2,8 @@
 #include "http/context.hpp"
 #include "http/validation.hpp"
 
+#include <map>
+
 namespace pixelcraft::http {
 
 namespace {
@@ -36,13 +38,15 @@ void get_agent(const ctx_ptr& ctx) {
 
 void agents_health(const ctx_ptr& ctx) {
   with_models(ctx, [ctx](const model_status& v) {
-    ask(
+    ask<std::vector<agent_instances>>(
         ctx, ctx->opts->agents, std::chrono::milliseconds(5000),
-        [ctx, v](std::string& counts_text) {
-          auto counts = parse_json_or_throw(counts_text);
+        [ctx, v](std::vector<agent_instances>& counts) {
+          std::map<std::string, int32_t> live;
+          for (const auto& c : counts)
+            live[c.agent_id] = c.count;
           json out = json::object();
           for (const auto& a : ctx->opts->catalog->all())
-            out[a.id] = {{"status", agent_status(v, a)}, {"instances", counts.value(a.id, 0)}};
+            out[a.id] = {{"status", agent_status(v, a)}, {"instances", live[a.id]}};
           ctx->send_json(200, out);
         },
         agents_atom_v);

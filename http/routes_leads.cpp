@@ -12,12 +12,12 @@ namespace {
 
 /// The lead analyst's `LeadAnalysis` for `lead` (rules alone if it does not answer in time).
 void analyze_lead(const ctx_ptr& ctx, const json& lead, std::function<void(json)> done) {
-  auto text = lead.dump();
+  auto profile = lead_profile_of(lead);
   ask_or(
       ctx, ctx->opts->leads, ctx->time_left(),
       [done](std::string& analysis) { done(parse_json_or_throw(analysis)); },
-      [done, text](caf::error&) { done(parse_json_or_throw(rules_only_analysis(text))); },
-      lead_analyze_atom_v, text,
+      [done, profile](caf::error&) { done(parse_json_or_throw(rules_only_analysis(profile))); },
+      lead_analyze_atom_v, profile,
       static_cast<uint32_t>(std::min<int64_t>(ctx->time_left().count(), UINT32_MAX)));
 }
 

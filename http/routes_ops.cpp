@@ -108,13 +108,12 @@ void health(const ctx_ptr& ctx) {
 }
 
 void ready(const ctx_ptr& ctx) {
-  ask_or(
+  ask_or<readiness>(
       ctx, ctx->opts->health, health_timeout,
-      [ctx](std::string& text) {
-        auto r = parse_json_or_throw(text);
-        if (r.value("ready", false))
+      [ctx](readiness& r) {
+        if (r.ready)
           return ctx->send_json(200, {{"status", "ready"}});
-        ctx->send_json(503, {{"status", "not_ready"}, {"reasons", r["reasons"]}});
+        ctx->send_json(503, {{"status", "not_ready"}, {"reasons", r.reasons}});
       },
       [ctx](caf::error&) {
         ctx->send_json(503,

@@ -615,7 +615,7 @@ void read_page(const std::string* limit, const std::string* offset, validator& v
 }
 
 lead_signals signals_of_lead(const json& lead) {
-  return lead_signals_from_json(lead.dump());
+  return lead_profile_of(lead).signals();
 }
 
 } // namespace pixelcraft::http

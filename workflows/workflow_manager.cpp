@@ -7,6 +7,7 @@
 #include "actors/deadline.hpp"
 #include "actors/errc.hpp"
 #include "actors/json_limits.hpp"
+#include "actors/leads/lead_scoring.hpp"
 #include "actors/log.hpp"
 #include "actors/reply_json.hpp"
 #include "workflows/routing_rules.hpp"
@@ -380,6 +381,8 @@ void step(run_pointer self, const std::string& agent, const std::string& hand_of
   // The lead the run was started with, from the stored input: the tools' policy sends to and
   // writes for this lead without asking a person (API.md §12), whatever the model writes.
   turn.lead = bound_lead_of(input.value("lead_data", json(nullptr)));
+  if (auto lead = input.find("lead_data"); lead != input.end() && lead->is_object())
+    turn.lead_score = score_lead(lead_profile_of(*lead).signals()).score;
   turn.hand_off_to = hand_off_to;
   // A replay's steps, and a fork's before its `from_step`, are answered by the source's journal.
   turn.journal_source = st.replay_source_for(agent);

@@ -5,7 +5,6 @@
 #include "actors/errc.hpp"
 #include "actors/ids.hpp"
 #include "actors/json_limits.hpp"
-#include "actors/leads/lead_scoring.hpp"
 #include "actors/log.hpp"
 #include "actors/reply_json.hpp"
 
@@ -422,23 +421,16 @@ json model_request(const agent_state& st, const turn& t) {
   return req;
 }
 
-/// In a workflow step, an agent with the `lead_scoring` capability given a lead
-/// (`context.lead_data`, the workflow's input) reports the rules' score of it as
-/// `metadata.lead_score` (API.md §7: routing rules read it), whatever the model said. Chat and
-/// invoke replies are left as API.md §4 and §5 describe them.
-void add_lead_score(const agent_def& def, bool workflow_step, const json& context,
-                    reply_meta& meta) {
-  if (!workflow_step)
+/// In a workflow step, an agent with the `lead_scoring` capability given a lead (the run scored
+/// its `input_data.lead_data`) reports the rules' score as `metadata.lead_score` (API.md §7:
+/// routing rules read it), whatever the model said. Chat and invoke replies are left as API.md
+/// §4 and §5 describe them.
+void add_lead_score(const agent_def& def, const agent_turn& request, reply_meta& meta) {
+  if (request.workflow_id.empty() || request.lead_score < 0)
     return;
   const auto& caps = def.capabilities;
-  if (std::find(caps.begin(), caps.end(), "lead_scoring") == caps.end())
-    return;
-  if (!context.is_object())
-    return;
-  auto lead = context.find("lead_data");
-  if (lead == context.end() || !lead->is_object())
-    return;
-  meta.lead_score = score_lead(lead_signals_from_json(lead->dump())).score;
+  if (std::find(caps.begin(), caps.end(), "lead_scoring") != caps.end())
+    meta.lead_score = request.lead_score;
 }
 
 void deliver_reply(agent_pointer self, turn& t, const std::string& content,
@@ -450,7 +442,7 @@ void deliver_reply(agent_pointer self, turn& t, const std::string& content,
   out.agent_type = st.def->id;
   out.timestamp = log::now_rfc3339();
   out.meta = meta;
-  add_lead_score(*st.def, !st.workflow_id.empty(), t.context, out.meta);
+  add_lead_score(*st.def, t.request, out.meta);
   out.tools_used = t.tools_used;
   out.memory_writes = t.memory_writes;
   if (!st.workflow_id.empty()) {
@@ -1043,13 +1035,13 @@ agent_registry_actor::behavior_type registry_fn(registry_pointer self,
         }
       },
       [self](agents_atom) {
-        json counts = json::object();
-        for (const auto& a : self->state.opts.catalog->all())
-          counts[a.id] = 0;
+        std::map<std::string, int32_t> counts;
         for (const auto& [addr, key] : self->state.keys)
-          counts[key.substr(0, key.find('\n'))] =
-              counts[key.substr(0, key.find('\n'))].get<int>() + 1;
-        return counts.dump();
+          ++counts[key.substr(0, key.find('\n'))];
+        std::vector<agent_instances> out;
+        for (const auto& a : self->state.opts.catalog->all())
+          out.push_back({a.id, counts[a.id]});
+        return out;
       },
       [self](load_atom) { return self->state.conversation_agents; },
   };

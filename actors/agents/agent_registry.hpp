@@ -40,11 +40,14 @@
 
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>
+#include <caf/meta/type_name.hpp>
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace pixelcraft {
 
@@ -59,6 +62,17 @@ using workflow_agent_actor = caf::typed_actor<
     caf::replies_to<amsg_send_atom, outgoing_message>::with<agent_message>,
     /// Messages waiting for this agent's next step.
     caf::replies_to<inbox_atom>::with<uint32_t>>;
+
+/// How many actors of one agent are alive here (`agents_atom`, API.md §5 `/api/agents/health`).
+struct agent_instances {
+  std::string agent_id;
+  int32_t count = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, agent_instances& x) {
+  return f(caf::meta::type_name("pixelcraft::agent_instances"), x.agent_id, x.count);
+}
 
 using agent_registry_actor = caf::typed_actor<
     /// One turn (`agent_turn`, actors/messages.hpp), and a listener that receives
@@ -75,8 +89,8 @@ using agent_registry_actor = caf::typed_actor<
     /// The agent's actor in workflow execution `workflow_id` (a `workflow_agent_actor`), spawned
     /// if needed. `errc::not_found` for an unknown agent.
     caf::replies_to<agent_peer_atom, std::string, std::string>::with<caf::actor>,
-    /// Reply: `{"<agent_id>": <live actor count>}` for every catalogued agent.
-    caf::replies_to<agents_atom>::with<std::string>,
+    /// Reply: the live actor count of every catalogued agent, in catalogue order.
+    caf::replies_to<agents_atom>::with<std::vector<agent_instances>>,
     /// Reply: how many conversations' agent actors are alive here (API.md §14 `load.agents`).
     caf::replies_to<load_atom>::with<int32_t>>;
 

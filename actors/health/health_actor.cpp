@@ -44,7 +44,7 @@ struct health_state {
   bool in_flight = false;
   int pending = 0;
   std::vector<caf::response_promise> health_waiters;
-  std::vector<caf::response_promise> ready_waiters;
+  std::vector<caf::typed_response_promise<readiness>> ready_waiters;
   std::vector<caf::typed_response_promise<model_status>> model_waiters;
   model_status models; ///< from `services["ollama"]` after each check
   static inline const char* name = "pixelcraft.health";
@@ -73,13 +73,14 @@ struct health_state {
     return body.dump();
   }
 
-  std::string ready_body() const {
-    json reasons = json::array();
+  readiness ready_state() const {
+    readiness out;
     if (!db_healthy()) {
       auto& db = services["database"];
-      reasons.push_back("database: " + db.value("error", std::string{"unavailable"}));
+      out.reasons.push_back("database: " + db.value("error", std::string{"unavailable"}));
     }
-    return json{{"ready", reasons.empty()}, {"reasons", reasons}}.dump();
+    out.ready = out.reasons.empty();
+    return out;
   }
 };
 
@@ -115,7 +116,7 @@ void finish_one(health_pointer self) {
     rp.deliver(st.models);
   st.model_waiters.clear();
   auto health = st.health_body();
-  auto ready = st.ready_body();
+  auto ready = st.ready_state();
   for (auto& rp : st.health_waiters)
     rp.deliver(health);
   for (auto& rp : st.ready_waiters)
@@ -223,7 +224,7 @@ health_impl::behavior_type health_fn(health_pointer self, health_options opts) {
     for (auto& rp : st.health_waiters)
       rp.deliver(st.health_body());
     for (auto& rp : st.ready_waiters)
-      rp.deliver(st.ready_body());
+      rp.deliver(st.ready_state());
     for (auto& rp : st.model_waiters)
       rp.deliver(st.models);
     self->quit(em.reason);
@@ -245,13 +246,13 @@ health_impl::behavior_type health_fn(health_pointer self, health_options opts) {
         check_all(self);
         return caf::delegated<std::string>{};
       },
-      [self, fresh](ready_atom) -> caf::result<std::string> {
+      [self, fresh](ready_atom) -> caf::result<readiness> {
         if (fresh())
-          return self->state.ready_body();
-        auto rp = self->make_response_promise();
+          return self->state.ready_state();
+        auto rp = self->make_response_promise<readiness>();
         self->state.ready_waiters.push_back(rp);
         check_all(self);
-        return caf::delegated<std::string>{};
+        return rp;
       },
       [self](models_atom) -> caf::result<model_status> {
         if (self->state.last_done != clock_type::time_point{})

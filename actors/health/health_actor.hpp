@@ -17,18 +17,28 @@
 #include "actors/vendor_actor.hpp"
 
 #include <caf/fwd.hpp>
+#include <caf/meta/type_name.hpp>
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
 #include <string>
+#include <vector>
 
 namespace pixelcraft {
 
+/// Whether this node takes traffic (`ready_atom`, API.md §3 `/health/ready`).
+struct readiness {
+  bool ready = false;
+  std::vector<std::string> reasons; ///< why not; empty when ready
+};
+
+template <class Inspector> typename Inspector::result_type inspect(Inspector& f, readiness& x) {
+  return f(caf::meta::type_name("pixelcraft::readiness"), x.ready, x.reasons);
+}
+
 using health_actor = caf::typed_actor<
     /// Reply: the `/health` body (API.md §3) as JSON text.
-    caf::replies_to<health_atom>::with<std::string>,
-    /// Reply: `{"ready": bool, "reasons": [string]}`.
-    caf::replies_to<ready_atom>::with<std::string>,
+    caf::replies_to<health_atom>::with<std::string>, caf::replies_to<ready_atom>::with<readiness>,
     /// The model server from the last completed check (waits for the first one). Callers: 5 s.
     caf::replies_to<models_atom>::with<model_status>>;
 

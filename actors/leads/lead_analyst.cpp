@@ -65,17 +65,23 @@ json validated_model_analysis(const std::string& content) {
   return m;
 }
 
-std::string describe_lead(const json& lead, const lead_rule_score& rules) {
-  auto field = [&](const char* k) {
-    return lead.contains(k) && !lead[k].is_null() ? lead[k].dump() : std::string{"not given"};
+/// The model's prompt: each field quoted as a JSON string (a visitor's text stays data), or
+/// "not given".
+std::string describe_lead(const lead_profile& lead, const lead_rule_score& rules) {
+  auto quoted = [](const auto& value) {
+    return json(value).dump(-1, ' ', false, json::error_handler_t::replace);
   };
+  auto field = [&](const std::string& value) {
+    return value.empty() ? std::string{"not given"} : quoted(value);
+  };
+  auto services = lead.services.empty() ? std::string{"not given"} : quoted(lead.services);
   return "Qualify this inbound lead and answer with JSON only.\n"
          "Name: " +
-         field("name") + "\nCompany: " + field("company") +
-         "\nServices of interest: " + field("services_interested") +
-         "\nBudget range: " + field("budget_range") + "\nTimeline: " + field("timeline") +
-         "\nSource: " + field("source") + "\nMessage: " + field("message") +
-         "\nOur rule-based score is " + std::to_string(rules.score) + "/100.";
+         field(lead.name) + "\nCompany: " + field(lead.company) +
+         "\nServices of interest: " + services + "\nBudget range: " + field(lead.budget_range) +
+         "\nTimeline: " + field(lead.timeline) + "\nSource: " + field(lead.source) +
+         "\nMessage: " + field(lead.message) + "\nOur rule-based score is " +
+         std::to_string(rules.score) + "/100.";
 }
 
 /// The rules' analysis with the model's view combined into it.
@@ -98,12 +104,9 @@ std::string combined(const std::string& rules_only, const lead_rule_score& rules
 lead_analyst_actor::behavior_type analyst(lead_analyst_actor::pointer self,
                                           lead_analyst_options opts) {
   return {
-      [self, opts](lead_analyze_atom, const std::string& lead_text,
+      [self, opts](lead_analyze_atom, const lead_profile& lead,
                    uint32_t budget_ms) -> caf::result<std::string> {
-        auto lead = parse_json(lead_text);
-        if (!lead.is_object())
-          lead = json::object();
-        auto signals = lead_signals_from_json(lead_text);
+        auto signals = lead.signals();
         auto rules = score_lead(signals);
         auto rules_only = rules_analysis_json(signals, rules);
         if (!opts.agents || !opts.catalog || !opts.catalog->find("lead_qualification"))
@@ -139,8 +142,8 @@ lead_analyst_actor spawn_lead_analyst(caf::actor_system& sys, lead_analyst_optio
   return sys.spawn(analyst, std::move(opts));
 }
 
-std::string rules_only_analysis(const std::string& lead_json) {
-  auto signals = lead_signals_from_json(lead_json);
+std::string rules_only_analysis(const lead_profile& lead) {
+  auto signals = lead.signals();
   return rules_analysis_json(signals, score_lead(signals));
 }
 

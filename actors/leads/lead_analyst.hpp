@@ -13,6 +13,7 @@
 #include "actors/agents/agent_catalog.hpp"
 #include "actors/agents/agent_registry.hpp"
 #include "actors/fwd.hpp"
+#include "actors/leads/lead_scoring.hpp"
 
 #include <caf/fwd.hpp>
 #include <caf/replies_to.hpp>
@@ -25,11 +26,11 @@
 namespace pixelcraft {
 
 using lead_analyst_actor = caf::typed_actor<
-    /// In: a lead as JSON text (the fields of `LeadData`; a stored `Lead` will do) and the time
-    /// the caller waits, in ms. Reply: the `LeadAnalysis` JSON text, `method` `rules+llm` or
+    /// In: the lead (`lead_profile`, actors/leads/lead_scoring.hpp) and the time the caller
+    /// waits, in ms. Reply: the `LeadAnalysis` JSON text, `method` `rules+llm` or
     /// `rules`, always within `budget_ms` minus `deadlines::margin` (the model's turn gets
     /// `deadlines::inner` of it, at most 60 s). Never an error.
-    caf::replies_to<lead_analyze_atom, std::string, uint32_t>::with<std::string>>;
+    caf::replies_to<lead_analyze_atom, lead_profile, uint32_t>::with<std::string>>;
 
 struct lead_analyst_options {
   std::shared_ptr<const agent_catalog> catalog; ///< without `lead_qualification`: rules only
@@ -38,7 +39,7 @@ struct lead_analyst_options {
 
 lead_analyst_actor spawn_lead_analyst(caf::actor_system& sys, lead_analyst_options opts);
 
-/// The rules' analysis of a lead given as JSON text (what the actor answers without a model).
-std::string rules_only_analysis(const std::string& lead_json);
+/// The rules' analysis of a lead (what the actor answers without a model), `LeadAnalysis` text.
+std::string rules_only_analysis(const lead_profile& lead);
 
 } // namespace pixelcraft

@@ -70,23 +70,25 @@ std::string lower(std::string_view s) {
 
 } // namespace
 
-lead_signals lead_signals_from_json(const std::string& lead_json) {
-  lead_signals s;
-  auto lead = parse_json(lead_json);
+lead_profile lead_profile_of(const nlohmann::json& lead) {
+  lead_profile p;
   if (!lead.is_object())
-    return s;
+    return p;
   auto str = [&](const char* k) {
-    return lead.contains(k) && lead[k].is_string() ? lead[k].get<std::string>() : std::string{};
+    auto it = lead.find(k);
+    return it != lead.end() && it->is_string() ? it->get<std::string>() : std::string{};
   };
-  s.budget_range = str("budget_range");
-  s.timeline = str("timeline");
-  s.company = str("company");
-  s.message = str("message");
-  if (lead.contains("services_interested") && lead["services_interested"].is_array())
-    for (const auto& x : lead["services_interested"])
+  p.name = str("name");
+  p.company = str("company");
+  p.budget_range = str("budget_range");
+  p.timeline = str("timeline");
+  p.source = str("source");
+  p.message = str("message");
+  if (auto it = lead.find("services_interested"); it != lead.end() && it->is_array())
+    for (const auto& x : *it)
       if (x.is_string())
-        s.services.push_back(x.get<std::string>());
-  return s;
+        p.services.push_back(x.get<std::string>());
+  return p;
 }
 
 size_t count_words(std::string_view text) {

@@ -1,6 +1,10 @@
 #pragma once
 /// Lead scoring rules of API.md §6: deterministic, explainable, pure functions (no I/O).
 
+#include <caf/meta/type_name.hpp>
+
+#include <nlohmann/json_fwd.hpp>
+
 #include <optional>
 #include <string>
 #include <string_view>
@@ -26,9 +30,28 @@ struct lead_rule_score {
   std::string priority;                                ///< high >= 70, medium >= 40, else low
 };
 
-/// The scoring inputs of a lead given as JSON text (the fields of `LeadData`; absent or
-/// mistyped fields count as not given).
-lead_signals lead_signals_from_json(const std::string& lead_json);
+/// A lead as an analysis reads it (the fields of `LeadData`, API.md §6): what the HTTP layer
+/// sends the lead analyst, typed from a validated body or a stored `Lead`. Empty: not given.
+struct lead_profile {
+  std::string name;
+  std::string company;
+  std::vector<std::string> services; ///< `services_interested`
+  std::string budget_range;
+  std::string timeline;
+  std::string source;
+  std::string message;
+
+  lead_signals signals() const { return {budget_range, timeline, company, message, services}; }
+};
+
+template <class Inspector> typename Inspector::result_type inspect(Inspector& f, lead_profile& x) {
+  return f(caf::meta::type_name("pixelcraft::lead_profile"), x.name, x.company, x.services,
+           x.budget_range, x.timeline, x.source, x.message);
+}
+
+/// A lead given as JSON (a request body, a stored document or a run's `input_data.lead_data`):
+/// absent or mistyped fields count as not given.
+lead_profile lead_profile_of(const nlohmann::json& lead);
 
 /// Number of maximal runs of non-whitespace characters.
 size_t count_words(std::string_view text);

@@ -38,7 +38,7 @@ agent_registry_actor::behavior_type agents_standin(agent_registry_actor::pointer
       [](agent_peer_atom, const std::string&, const std::string&) -> caf::result<caf::actor> {
         return caf::make_error(errc::not_found, "none");
       },
-      [](agents_atom) { return std::string{"{}"}; },
+      [](agents_atom) { return std::vector<agent_instances>{}; },
       [](load_atom) { return int32_t{0}; },
   };
 }
@@ -59,7 +59,7 @@ protected:
   json analyze(lead_analyst_actor analyst, uint32_t budget_ms,
                std::chrono::milliseconds advance = {}) {
     auto rh = self->request(analyst, std::chrono::seconds(3600), lead_analyze_atom_v,
-                            std::string{lead_text}, budget_ms);
+                            lead_profile_of(json::parse(lead_text)), budget_ms);
     sched.run();
     if (advance.count() > 0) {
       sched.advance_time(advance);
@@ -86,7 +86,7 @@ TEST_F(LeadAnalystTest, AValidModelAnswerIsCombinedWithTheRules) {
     ["ecommerce_solutions"], "key_insights": ["clear need"], "suggested_actions": ["call"],
     "estimated_value": 30000})");
   auto a = analyze(analyst, 30000);
-  auto rules = json::parse(rules_only_analysis(lead_text));
+  auto rules = json::parse(rules_only_analysis(lead_profile_of(json::parse(lead_text))));
   EXPECT_EQ(a["method"], "rules+llm") << a;
   auto rules_score = rules["lead_score"]["score"].get<int>();
   EXPECT_EQ(a["lead_score"]["rules_score"], rules_score);
@@ -103,7 +103,7 @@ TEST_F(LeadAnalystTest, ModelOutputThatDoesNotValidateLeavesTheRules) {
                           R"([1, 2, 3])"}) {
     auto analyst = spawn(bad);
     auto a = analyze(analyst, 30000);
-    EXPECT_EQ(a, json::parse(rules_only_analysis(lead_text))) << bad;
+    EXPECT_EQ(a, json::parse(rules_only_analysis(lead_profile_of(json::parse(lead_text))))) << bad;
     TearDown();
   }
 }

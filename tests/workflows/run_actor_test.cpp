@@ -144,7 +144,7 @@ agent_registry_actor::behavior_type agents_standin() {
       [](agent_peer_atom, const std::string&, const std::string&) -> caf::result<caf::actor> {
         return caf::make_error(errc::not_found, "no peers here");
       },
-      [](agents_atom) { return std::string{"{}"}; },
+      [](agents_atom) { return std::vector<agent_instances>{}; },
       [](load_atom) { return int32_t{0}; },
   };
 }
