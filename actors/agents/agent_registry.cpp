@@ -54,8 +54,25 @@ struct agent_state {
   bool loaded = false;
   bool loading = false;
   std::vector<std::function<void(caf::error)>> after_load;
-  std::vector<agent_message> inbox;        ///< messages delivered and not yet taken by a step
-  std::unordered_set<std::string> seen;    ///< ids ever delivered here (duplicates are dropped)
+  std::vector<agent_message> inbox; ///< messages delivered and not yet taken by a step
+  /// Ids delivered here lately, oldest first (a message sent again is dropped). A sender sends
+  /// again within its delivery deadline, so the last `max_seen` ids are enough, and a
+  /// long-lived agent's memory stays bounded.
+  std::unordered_set<std::string> seen;
+  std::deque<std::string> seen_order;
+  static constexpr size_t max_seen = 65536;
+
+  /// True the first time `id` arrives (within the last `max_seen`).
+  bool first_sight(const std::string& id) {
+    if (!seen.insert(id).second)
+      return false;
+    seen_order.push_back(id);
+    if (seen_order.size() > max_seen) {
+      seen.erase(seen_order.front());
+      seen_order.pop_front();
+    }
+    return true;
+  }
   std::map<std::string, caf::actor> peers; ///< the workflow's other agent actors, by agent id
   std::vector<std::string> participants;   ///< of the workflow, from the last step
   uint64_t generation = 0;
@@ -150,7 +167,7 @@ void ensure_loaded(agent_pointer self, std::function<void(caf::error)> then) {
             std::vector<agent_message> earlier;
             std::vector<std::string> pending;
             for (auto& m : stored.items) {
-              if (!st.seen.insert(m.message_id).second)
+              if (!st.first_sight(m.message_id))
                 continue;
               if (m.status == "pending")
                 pending.push_back(m.message_id);
@@ -905,7 +922,7 @@ agent_actor::behavior_type agent_fn(agent_pointer self, const agent_def* def,
         if (st.workflow_id.empty() || m.message_id.empty())
           return caf::make_error(errc::invalid_argument, "not a workflow agent message");
         auto id = m.message_id;
-        if (st.seen.insert(id).second) {
+        if (st.first_sight(id)) {
           m.status = "delivered";
           st.inbox.push_back(std::move(m));
           mirror_status(self, {id}, "delivered");

@@ -193,6 +193,20 @@ TEST_F(AgentActorTest, TurnsAreServedOneAtATimeInOrderAndTheNextStepSeesTheInbox
       [](caf::error& e) { FAIL() << caf::to_string(e); });
 }
 
+TEST_F(AgentActorTest, AMessageSentAgainIsAcknowledgedAndQueuedOnce) {
+  auto target = peer(b);
+  for (int i = 0; i < 2; ++i) { // a sender whose acknowledgement was lost sends it again
+    auto ack = self->request(target, std::chrono::seconds(3600), amsg_atom_v, peer_message("m-7"));
+    sched.run();
+    ack.receive([](std::string& id) { EXPECT_EQ(id, "m-7"); },
+                [](caf::error& e) { FAIL() << caf::to_string(e); });
+  }
+  auto count = self->request(target, std::chrono::seconds(3600), inbox_atom_v);
+  sched.run();
+  count.receive([](uint32_t n) { EXPECT_EQ(n, 1u); },
+                [](caf::error& e) { FAIL() << caf::to_string(e); });
+}
+
 TEST_F(AgentActorTest, AnIdleAgentIsPassivatedButNotDuringAStep) {
   auto target = peer(b);
   auto turn = self->request(registry, std::chrono::seconds(3600), chat_atom_v, step(b, "long"),
