@@ -500,15 +500,12 @@ void flush(router_pointer self) {
   }
 }
 
-/// Queues a write for the commit lanes: `apply(transaction)` runs on a worker and its result
-/// answers the caller once the lane's transaction has committed.
-template <class Reply, class Apply>
-caf::result<Reply> group_commit(router_pointer self, const char* op, Apply apply) {
+/// Queues `it` for the commit lanes; `result` (which `it` fills) answers the caller once the
+/// lane's transaction has committed, or the batch's error does.
+template <class Reply>
+caf::result<Reply> enqueue_write(router_pointer self, write_item it,
+                                 std::shared_ptr<Reply> result) {
   auto rp = self->make_response_promise<Reply>();
-  auto result = std::make_shared<Reply>();
-  write_item it;
-  it.op = op;
-  it.apply = [apply = std::move(apply), result](pqxx::transaction_base& t) { *result = apply(t); };
   it.done = [rp, result]() mutable { rp.deliver(std::move(*result)); };
   it.failed = [rp](caf::error err) mutable { rp.deliver(std::move(err)); };
   self->state.waiting.push_back(std::move(it));
@@ -516,12 +513,22 @@ caf::result<Reply> group_commit(router_pointer self, const char* op, Apply apply
   return rp;
 }
 
+/// Queues a write for the commit lanes: `apply(transaction)` runs on a worker and its result
+/// answers the caller once the lane's transaction has committed.
+template <class Reply, class Apply>
+caf::result<Reply> group_commit(router_pointer self, const char* op, Apply apply) {
+  auto result = std::make_shared<Reply>();
+  write_item it;
+  it.op = op;
+  it.apply = [apply = std::move(apply), result](pqxx::transaction_base& t) { *result = apply(t); };
+  return enqueue_write(self, std::move(it), std::move(result));
+}
+
 /// `group_commit` for a write made of one document with a text result, which goes in one
 /// statement (`many`) with the other writes of its kind in the same batch.
 caf::result<std::string>
 group_commit_doc(router_pointer self, const char* op, std::string doc,
                  std::string (*one)(pqxx::transaction_base&, const std::string&), many_fn many) {
-  auto rp = self->make_response_promise<std::string>();
   auto result = std::make_shared<std::string>();
   auto input = std::make_shared<const std::string>(std::move(doc));
   write_item it;
@@ -530,11 +537,7 @@ group_commit_doc(router_pointer self, const char* op, std::string doc,
   it.many = many;
   it.doc = input;
   it.take = [result](std::string out) { *result = std::move(out); };
-  it.done = [rp, result]() mutable { rp.deliver(std::move(*result)); };
-  it.failed = [rp](caf::error err) mutable { rp.deliver(std::move(err)); };
-  self->state.waiting.push_back(std::move(it));
-  flush(self);
-  return rp;
+  return enqueue_write(self, std::move(it), std::move(result));
 }
 
 db_actor::behavior_type router(router_pointer self, pool_options opts) {
