@@ -257,8 +257,8 @@ void send_message_tool(agent_pointer self, const std::shared_ptr<turn>& t, json 
   };
   if (!args.is_object())
     return refuse("arguments must be an object");
-  auto to = args.value("to_agent", std::string{});
-  auto type = args.value("message_type", std::string{});
+  auto to = string_or(args, "to_agent"); // the model's arguments: mistyped is "not given"
+  auto type = string_or(args, "message_type");
   if (std::find(st.participants.begin(), st.participants.end(), to) == st.participants.end() ||
       to == st.def->id)
     return refuse("to_agent must be another agent of this workflow");
@@ -306,8 +306,8 @@ void send_message_journaled(agent_pointer self, const std::shared_ptr<turn>& t, 
               auto r = parse_json(entry.result); // the journal's jsonb: the send's result
               if (r.is_object() && r.value("message_id", json(nullptr)).is_string())
                 t->messages_sent.push_back(
-                    {r["message_id"].get<std::string>(), args.value("to_agent", ""),
-                     args.value("message_type", ""), r.value("status", "delivered")});
+                    {r["message_id"].get<std::string>(), string_or(args, "to_agent"),
+                     string_or(args, "message_type"), string_or(r, "status", "delivered")});
               return done(entry.result);
             }
             send_message_tool(self, t, args, [self, done, j, t_db](std::string result) mutable {
@@ -559,9 +559,23 @@ std::string random_id() {
 void run_tools(agent_pointer self, std::shared_ptr<turn> t, const std::string& content,
                json calls) {
   auto& st = self->state;
-  for (size_t i = 0; i < calls.size(); ++i)
-    if (!calls[i].contains("id"))
-      calls[i]["id"] = "call_" + std::to_string(t->round) + "_" + std::to_string(i);
+  // The model's output (or the journal's record of it): a call that is not an object with a
+  // `function` object naming a tool becomes a call of the tool "unknown", which the tool actor
+  // refuses. Well-formed calls stay as they were, so replays ask the same.
+  for (size_t i = 0; i < calls.size(); ++i) {
+    auto& c = calls[i];
+    auto fn = c.is_object() ? c.find("function") : c.end();
+    bool named = c.is_object() && fn != c.end() && fn->is_object() && fn->contains("name") &&
+                 (*fn)["name"].is_string();
+    if (!named) {
+      auto args = c.is_object() && fn != c.end() && fn->is_object() && fn->contains("arguments")
+                      ? (*fn)["arguments"]
+                      : json::object();
+      c = json{{"function", {{"name", "unknown"}, {"arguments", std::move(args)}}}};
+    }
+    if (!c.contains("id"))
+      c["id"] = "call_" + std::to_string(t->round) + "_" + std::to_string(i);
+  }
   t->extra.push_back({{"role", "assistant"}, {"content", content}, {"tool_calls", calls}});
   auto results = std::make_shared<std::vector<std::string>>(calls.size());
   auto pending = std::make_shared<size_t>(calls.size());

@@ -446,6 +446,23 @@ TEST_F(HostileTest, ADeeplyNestedModelAnswerDoesNotKillTheProcess) {
   expect_alive("a model answer nested 10,000 deep");
 }
 
+// A model answer's tool calls of the wrong shapes: each is refused as a call of an unknown tool,
+// and the turn ends with an answer (never a dead agent actor or a 500).
+TEST_F(HostileTest, MalformedToolCallsFromTheModelAreRefusedNotFatal) {
+  fake_llm_script odd;
+  odd.tokens = {};
+  odd.raw_tool_calls = R"([7, "call", null, {"function": "remember"}, {"function": {"name": 5}},)"
+                       R"( {"id": 9, "function": {"name": ["x"], "arguments": 3}}])";
+  fake_llm_script done;
+  done.tokens = {"All", " done."};
+  model.queue({odd, done});
+  auto r = post("/api/chat/message", {{"message", "hi"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto body = json::parse(r.body);
+  EXPECT_EQ(body["response"], "All done.") << r.body;
+  expect_alive("tool calls of the wrong shapes");
+}
+
 // -- NUL characters and invalid UTF-8
 // ----------------------------------------------------------------
 
