@@ -195,6 +195,8 @@ int run_serve(const std::string& role) {
 
   caf::actor_system_config caf_cfg;
   register_types(caf_cfg);
+  caf_cfg.set("scheduler.policy",
+              cfg.scheduler_policy == "stealing" ? caf::atom("stealing") : caf::atom("sharing"));
   if (cfg.cluster_port != 0)
     configure_remoting(caf_cfg, cfg);
   caf::actor_system sys{caf_cfg};

@@ -289,6 +289,11 @@ config_result load_config(const std::map<std::string, std::string>& vars) {
   c.agents_file = get("AGENTS_FILE");
   if (!num("AGENT_IDLE_S", 1, 86400, c.agent_idle_s))
     return fail("AGENT_IDLE_S", "must be an integer 1..86400");
+  if (auto v = get("SCHEDULER_POLICY"); !v.empty()) {
+    if (v != "sharing" && v != "stealing")
+      return fail("SCHEDULER_POLICY", "must be sharing or stealing");
+    c.scheduler_policy = v;
+  }
   if (!num("VENDOR_TIMEOUT_MS", 100, 600000, c.vendor_timeout_ms))
     return fail("VENDOR_TIMEOUT_MS", "must be an integer 100..600000");
   if (!num("VENDOR_RETRIES", 0, 10, c.vendor_retries))

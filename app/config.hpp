@@ -64,13 +64,17 @@ struct config {
   unsigned llm_timeout_s = 120;      ///< overall deadline of one model call
   unsigned llm_stall_timeout_s = 30; ///< no bytes from the model for this long: stalled
   unsigned llm_connect_timeout_s = 3;
-  unsigned llm_max_concurrency = 4;        ///< calls in flight per model; the rest queue
-  unsigned llm_queue_limit = 256;          ///< queued calls per model before `unavailable`
-  unsigned llm_retries = 2;                ///< retries before the first token (connect, 5xx, 429)
-  std::string llm_keep_alive = "5m";       ///< Ollama `keep_alive`
-  unsigned history_turns = 10;             ///< conversation turns sent to the model
-  std::string agents_file;                 ///< empty: the built-in catalogue
-  unsigned agent_idle_s = 300;             ///< an idle agent actor is passivated after this
+  unsigned llm_max_concurrency = 4;  ///< calls in flight per model; the rest queue
+  unsigned llm_queue_limit = 256;    ///< queued calls per model before `unavailable`
+  unsigned llm_retries = 2;          ///< retries before the first token (connect, 5xx, 429)
+  std::string llm_keep_alive = "5m"; ///< Ollama `keep_alive`
+  unsigned history_turns = 10;       ///< conversation turns sent to the model
+  std::string agents_file;           ///< empty: the built-in catalogue
+  unsigned agent_idle_s = 300;       ///< an idle agent actor is passivated after this
+  /// CAF's scheduler (`SCHEDULER_POLICY`): `sharing` (one queue) or `stealing` (CAF's default).
+  /// CAF 0.17's stealing takes a job from another worker's queue by walking that queue, so a
+  /// burst of runnable actors (a million agents told to stop) costs O(n²); sharing does not.
+  std::string scheduler_policy = "sharing";
   unsigned vendor_timeout_ms = 10000;      ///< one vendor HTTP attempt
   unsigned vendor_retries = 3;             ///< retries on 429, 5xx, timeouts, connection errors
   unsigned vendor_backoff_ms = 200;        ///< first backoff; doubles, with jitter

@@ -31,7 +31,13 @@ using clock_type = std::chrono::steady_clock;
 namespace {
 
 struct cfg_t : caf::actor_system_config {
-  cfg_t() { register_types(*this); }
+  cfg_t() {
+    register_types(*this);
+    // As the server (app/config.hpp `SCHEDULER_POLICY`): sharing unless told otherwise.
+    const char* policy = std::getenv("SCHEDULER_POLICY");
+    set("scheduler.policy",
+        policy && std::string{policy} == "stealing" ? caf::atom("stealing") : caf::atom("sharing"));
+  }
 };
 
 struct outcome {

@@ -17,6 +17,7 @@ TEST(ConfigTest, DefaultsFollowTheContract) {
   EXPECT_EQ(r.value.calendar_api_url.text, "https://www.googleapis.com");
   EXPECT_EQ(r.value.max_body_bytes, 1u << 20);
   EXPECT_EQ(r.value.llm_provider, "ollama");
+  EXPECT_EQ(r.value.scheduler_policy, "sharing");
 }
 
 TEST(ConfigTest, BadPortNamesTheVariable) {
@@ -62,6 +63,9 @@ TEST(ConfigTest, OtherBadValuesAreRejected) {
       std::string::npos);
   EXPECT_TRUE(load_config({{"DATABASE_URL", "postgresql://u:p@db.example:5432/postgres"}}).ok);
   EXPECT_TRUE(load_config({{"DATABASE_URL", "host=/tmp port=5432 dbname=x"}}).ok);
+  EXPECT_NE(load_config({{"SCHEDULER_POLICY", "fifo"}}).error.find("SCHEDULER_POLICY"),
+            std::string::npos);
+  EXPECT_EQ(load_config({{"SCHEDULER_POLICY", "stealing"}}).value.scheduler_policy, "stealing");
 }
 
 TEST(ConfigTest, CorsOriginsAreSplitAndNormalised) {
