@@ -3,6 +3,7 @@
 /// or store them: the HTTP bodies (API.md §4, §5), the stored chat message's `metadata` and the
 /// workflow's `results` (jsonb). Key names are the API's.
 
+#include "actors/json_limits.hpp"
 #include "actors/llm_actor.hpp"
 #include "actors/messages.hpp"
 
@@ -51,10 +52,6 @@ inline model_reply model_reply_of(const nlohmann::json& j, nlohmann::json& tool_
   tool_calls = nlohmann::json::array();
   if (!j.is_object())
     return r;
-  auto text = [&j](const char* key) {
-    auto it = j.find(key);
-    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string{};
-  };
   auto number = [&j](const char* key) {
     auto it = j.find(key);
     return it != j.end() && it->is_number() ? it->get<double>() : 0.0;
@@ -63,9 +60,9 @@ inline model_reply model_reply_of(const nlohmann::json& j, nlohmann::json& tool_
     auto it = j.find(key);
     return it != j.end() && it->is_number_integer() ? it->get<int64_t>() : int64_t{0};
   };
-  r.content = text("content");
-  r.model = text("model");
-  r.provider = text("provider");
+  r.content = string_or(j, "content");
+  r.model = string_or(j, "model");
+  r.provider = string_or(j, "provider");
   r.tokens_in = whole("tokens_in");
   r.tokens_out = whole("tokens_out");
   r.latency_ms = number("latency_ms");

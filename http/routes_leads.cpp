@@ -23,26 +23,21 @@ void analyze_lead(const ctx_ptr& ctx, const json& lead, std::function<void(json)
 
 // The validated request (JSON from the validators) as the lead store's typed messages.
 
-std::string text_of(const json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string{};
-}
-
 lead_input lead_input_of(const json& row) {
   lead_input in;
-  in.name = text_of(row, "name");
-  in.email = text_of(row, "email");
-  in.company = text_of(row, "company");
-  in.phone = text_of(row, "phone");
-  in.message = text_of(row, "message");
+  in.name = string_or(row, "name");
+  in.email = string_or(row, "email");
+  in.company = string_or(row, "company");
+  in.phone = string_or(row, "phone");
+  in.message = string_or(row, "message");
   if (auto it = row.find("services_interested"); it != row.end() && it->is_array())
     for (const auto& s : *it)
       if (s.is_string())
         in.services_interested.push_back(s.get<std::string>());
-  in.budget_range = text_of(row, "budget_range");
-  in.timeline = text_of(row, "timeline");
-  in.source = text_of(row, "source");
-  in.owner_id = text_of(row, "owner_id");
+  in.budget_range = string_or(row, "budget_range");
+  in.timeline = string_or(row, "timeline");
+  in.source = string_or(row, "source");
+  in.owner_id = string_or(row, "owner_id");
   if (auto it = row.find("analysis"); it != row.end() && it->is_object())
     in.analysis = it->dump();
   if (auto it = row.find("lead_score"); it != row.end() && it->is_number_integer())
@@ -52,12 +47,12 @@ lead_input lead_input_of(const json& row) {
 
 lead_patch lead_patch_of(const json& p, const std::string& author) {
   lead_patch out;
-  out.status = text_of(p, "status");
+  out.status = string_or(p, "status");
   if (auto it = p.find("assigned_to"); it != p.end()) {
     out.set_assignee = true;
     out.assigned_to = it->is_string() ? it->get<std::string>() : std::string{};
   }
-  out.note = text_of(p, "note");
+  out.note = string_or(p, "note");
   out.author = author;
   if (auto it = p.find("metadata"); it != p.end() && it->is_object())
     out.metadata = it->dump();
@@ -142,9 +137,9 @@ void list(const ctx_ptr& ctx) {
   f.limit = filter["limit"].get<int32_t>();
   f.offset = filter["offset"].get<int32_t>();
   f.min_score = filter.contains("min_score") ? filter["min_score"].get<int32_t>() : -1;
-  f.status = text_of(filter, "status");
-  f.assigned_to = text_of(filter, "assigned_to");
-  f.search = text_of(filter, "search");
+  f.status = string_or(filter, "status");
+  f.assigned_to = string_or(filter, "assigned_to");
+  f.search = string_or(filter, "search");
   ask(
       ctx, ctx->opts->db, ctx->db_timeout(),
       [ctx](std::string& out) { ctx->send(200, std::move(out)); }, lead_list_atom_v, f);

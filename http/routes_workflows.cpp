@@ -53,8 +53,7 @@ json page_json(const agent_message_page& page) {
 
 /// The execution's conversation id, or '' when it has none.
 std::string conversation_of(const json& wf) {
-  auto it = wf.find("conversation_id");
-  return it != wf.end() && it->is_string() ? it->get<std::string>() : std::string{};
+  return string_or(wf, "conversation_id");
 }
 
 /// The catalogue's agent ids, for the validators.

@@ -79,15 +79,11 @@ tool_result result_of(const std::string& tool, const json& result) {
   if (!result.is_object())
     return out;
   out.success = result.value("success", false) == true;
-  auto text = [&result](const char* key) {
-    auto it = result.find(key);
-    return it != result.end() && it->is_string() ? it->get<std::string>() : std::string{};
-  };
   if (result.value("pending", false) == true)
-    out.pending_approval = text("approval_id");
+    out.pending_approval = string_or(result, "approval_id");
   if (tool == "remember" && out.success) {
-    out.memory_key = text("key");
-    out.memory_scope = text("scope");
+    out.memory_key = string_or(result, "key");
+    out.memory_scope = string_or(result, "scope");
     if (auto it = result.find("version"); it != result.end() && it->is_number_integer())
       out.memory_version = it->get<int64_t>();
   }

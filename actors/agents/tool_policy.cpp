@@ -1,5 +1,6 @@
 #include "actors/agents/tool_policy.hpp"
 
+#include "actors/json_limits.hpp"
 #include "actors/json_schema.hpp"
 #include "actors/leads/lead_scoring.hpp"
 
@@ -30,19 +31,14 @@ bool same_address(std::string_view a, std::string_view b) {
   return !x.empty() && x == lower_trimmed(b);
 }
 
-std::string text_at(const json& args, const char* key) {
-  auto it = args.find(key);
-  return it != args.end() && it->is_string() ? it->get<std::string>() : std::string{};
-}
-
 /// Who a `send` tool reaches, from its arguments (the company's own notification address for
 /// the notification tool, whatever the model wrote).
 std::string recipient(const policy_context& ctx, const json& args) {
   if (ctx.tool == "send_qualification_notification")
     return ctx.company_notify_to.empty() ? ctx.company_from : ctx.company_notify_to;
   if (ctx.tool == "send_marketing_proposal")
-    return text_at(args, "to_email");
-  return text_at(args, "attendee_email");
+    return string_or(args, "to_email");
+  return string_or(args, "attendee_email");
 }
 
 bool company_address(const policy_context& ctx, std::string_view to) {
@@ -72,7 +68,7 @@ policy_verdict by_rules(const policy_context& ctx, const json& args) {
   // write: the bound lead's own CRM record, with a deal no larger than their budget.
   if (ctx.lead.email.empty())
     return ask("no lead is bound to this conversation or workflow");
-  if (!same_address(text_at(args, "email"), ctx.lead.email))
+  if (!same_address(string_or(args, "email"), ctx.lead.email))
     return ask("the record is not the bound lead's own (the e-mail differs)");
   for (const char* key : {"deal_amount", "monthly_budget"}) {
     auto it = args.find(key);
@@ -217,9 +213,9 @@ lead_binding bound_lead_of(const json& lead_data) {
     return out;
   // LeadData's rules for what the policy uses (API.md §6): a valid address, a name of 1..200
   // characters without control characters, a known budget range if any.
-  auto email = text_at(lead_data, "email");
-  auto name = text_at(lead_data, "name");
-  auto budget = text_at(lead_data, "budget_range");
+  auto email = string_or(lead_data, "email");
+  auto name = string_or(lead_data, "name");
+  auto budget = string_or(lead_data, "budget_range");
   bool name_ok =
       !name.empty() && name.size() <= 800 &&
       std::none_of(name.begin(), name.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; });
@@ -227,8 +223,8 @@ lead_binding bound_lead_of(const json& lead_data) {
   if (email.size() > 254 || !email_like(email) || !name_ok || !budget_ok)
     return out;
   out.email = email;
-  out.name = text_at(lead_data, "name");
-  out.budget_range = text_at(lead_data, "budget_range");
+  out.name = string_or(lead_data, "name");
+  out.budget_range = string_or(lead_data, "budget_range");
   return out;
 }
 

@@ -74,16 +74,12 @@ lead_profile lead_profile_of(const nlohmann::json& lead) {
   lead_profile p;
   if (!lead.is_object())
     return p;
-  auto str = [&](const char* k) {
-    auto it = lead.find(k);
-    return it != lead.end() && it->is_string() ? it->get<std::string>() : std::string{};
-  };
-  p.name = str("name");
-  p.company = str("company");
-  p.budget_range = str("budget_range");
-  p.timeline = str("timeline");
-  p.source = str("source");
-  p.message = str("message");
+  p.name = string_or(lead, "name");
+  p.company = string_or(lead, "company");
+  p.budget_range = string_or(lead, "budget_range");
+  p.timeline = string_or(lead, "timeline");
+  p.source = string_or(lead, "source");
+  p.message = string_or(lead, "message");
   if (auto it = lead.find("services_interested"); it != lead.end() && it->is_array())
     for (const auto& x : *it)
       if (x.is_string())
