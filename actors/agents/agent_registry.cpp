@@ -1006,11 +1006,11 @@ agent_registry_actor::behavior_type registry_fn(registry_pointer self,
   // remove one, so with a million linked agents every passivation scanned a million entries
   // (bench/idle_agents_bench: 984 turns/s at 100k conversations). Our exit ends them here.
   //
-  // They are ended `stop_batch` at a time, 1 ms apart: told at once, a million agents become
-  // runnable together in one worker's queue, and CAF 0.17's work stealing takes each job from the
-  // tail of that queue by walking it from the head, so the other worker's steals cost O(n²):
-  // stopping 200,000 live agents took 4.3 minutes (bench/idle_agents_bench). The next batch is
-  // an exit message the registry sends itself.
+  // They are ended `stop_batch` at a time, 1 ms apart (the next batch is an exit message the
+  // registry sends itself), so a stop never makes a million actors runnable together. Under CAF
+  // 0.17's work stealing, a steal walks the victim's whole queue, and long queues made stopping
+  // 200,000 agents take minutes; the server runs the sharing scheduler for that reason too
+  // (app/config.hpp `scheduler_policy`, bench/RESULTS.md).
   self->set_exit_handler([self](caf::exit_msg& em) {
     auto& st = self->state;
     if (st.keys.count(em.source) != 0)
