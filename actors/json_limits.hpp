@@ -19,6 +19,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace pixelcraft {
 
@@ -194,6 +195,21 @@ inline std::string string_or(const nlohmann::json& obj, const char* key,
     return fallback;
   auto it = obj.find(key);
   return it != obj.end() && it->is_string() ? it->get<std::string>() : fallback;
+}
+
+/// The strings of the array `obj[key]` (other elements skipped), or none when it is not an
+/// array: for lists like a lead's `services_interested`.
+inline std::vector<std::string> strings_or_none(const nlohmann::json& obj, const char* key) {
+  std::vector<std::string> out;
+  if (!obj.is_object())
+    return out;
+  auto it = obj.find(key);
+  if (it == obj.end() || !it->is_array())
+    return out;
+  for (const auto& x : *it)
+    if (x.is_string())
+      out.push_back(x.get<std::string>());
+  return out;
 }
 
 /// Largest compact JSON size of a free-form object that is handed to agents and models

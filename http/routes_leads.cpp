@@ -30,10 +30,7 @@ lead_input lead_input_of(const json& row) {
   in.company = string_or(row, "company");
   in.phone = string_or(row, "phone");
   in.message = string_or(row, "message");
-  if (auto it = row.find("services_interested"); it != row.end() && it->is_array())
-    for (const auto& s : *it)
-      if (s.is_string())
-        in.services_interested.push_back(s.get<std::string>());
+  in.services_interested = strings_or_none(row, "services_interested");
   in.budget_range = string_or(row, "budget_range");
   in.timeline = string_or(row, "timeline");
   in.source = string_or(row, "source");

@@ -80,10 +80,7 @@ lead_profile lead_profile_of(const nlohmann::json& lead) {
   p.timeline = string_or(lead, "timeline");
   p.source = string_or(lead, "source");
   p.message = string_or(lead, "message");
-  if (auto it = lead.find("services_interested"); it != lead.end() && it->is_array())
-    for (const auto& x : *it)
-      if (x.is_string())
-        p.services.push_back(x.get<std::string>());
+  p.services = strings_or_none(lead, "services_interested");
   return p;
 }
 
