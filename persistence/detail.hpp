@@ -98,8 +98,9 @@ std::string pg_json_text(const std::string& text);
 /// during a statement can still hit the libpqxx leak.
 bool closed_while_idle(pqxx::connection& c);
 
-/// Applies pending migrations over an open connection (advisory-locked). Returns the names
-/// applied; throws pqxx exceptions on failure.
+/// Applies pending migrations over an open connection (each under a transaction-scoped advisory
+/// lock; none when nothing is pending). The caller sets idle_in_transaction_session_timeout.
+/// Returns the names applied; throws pqxx exceptions on failure.
 std::vector<std::string> migrate(pqxx::connection& c);
 
 /// Current schema version on `c` (0 before the first migration).

@@ -2,8 +2,10 @@
 /// Schema migrations: numbered SQL files in persistence/migrations/, embedded in the binary.
 ///
 /// Each pending file runs in its own transaction and is recorded in `schema_migrations`
-/// (version, name, applied_at). A session-level advisory lock serialises concurrent runners
-/// (two servers, or `pixelcraft migrate` beside a server), so running twice or at once is safe.
+/// (version, name, applied_at). When something is pending, a transaction-scoped advisory lock
+/// serialises concurrent runners (two servers, or `pixelcraft migrate` beside a server), so
+/// running twice or at once is safe; a runner that goes silent holds it no longer than the
+/// server's idle-in-transaction timeout. When nothing is pending, no lock is taken.
 /// Blocking: call from main(), a test, or a detached actor; never from a CAF scheduler thread.
 
 #include <string>

@@ -4,6 +4,9 @@
 #include <gtest/gtest.h>
 #include <pqxx/pqxx>
 
+#include <atomic>
+#include <chrono>
+#include <memory>
 #include <thread>
 
 using namespace pixelcraft;
@@ -69,6 +72,43 @@ TEST(MigrationsTest, ConcurrentRunnersApplyEachMigrationOnce) {
             persistence::embedded_migrations().size());
   EXPECT_EQ(a.version, persistence::latest_schema_version());
   EXPECT_EQ(b.version, persistence::latest_schema_version());
+}
+
+// The key persistence/migrations.cpp locks.
+constexpr const char* migration_lock = "7243001";
+
+TEST(MigrationsTest, ARunnerThatWentSilentHoldingTheLockBlocksNoOne) {
+  PIXELCRAFT_REQUIRE_PG();
+  auto dsn = test::create_database();
+  // Mid-migration, cut off: its transaction holds the lock and never says another word. The
+  // server ends it after its idle timeout, and the next runner goes on.
+  pqxx::connection silent{dsn};
+  pqxx::nontransaction{silent}.exec("SET idle_in_transaction_session_timeout = '1s'");
+  pqxx::work held{silent};
+  held.exec(std::string{"SELECT pg_advisory_xact_lock("} + migration_lock + ")");
+  auto started = std::chrono::steady_clock::now();
+  auto r = persistence::apply_migrations(dsn);
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.version, persistence::latest_schema_version());
+  EXPECT_GE(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(900));
+  // Once the schema is current a connection takes no lock at all, so not even a session that
+  // holds it for good (as one that locked the whole session used to) delays a new connection.
+  auto holder = std::make_unique<pqxx::connection>(dsn);
+  pqxx::nontransaction{*holder}.exec(std::string{"SELECT pg_advisory_lock("} + migration_lock +
+                                     ")");
+  persistence::migrate_result again;
+  std::atomic<bool> finished{false};
+  std::thread next([&] {
+    again = persistence::apply_migrations(dsn);
+    finished = true;
+  });
+  for (int i = 0; i < 100 && !finished; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_TRUE(finished) << "a connection to a current schema waited for the migration lock";
+  holder.reset(); // lets a waiting runner go, so the thread ends either way
+  next.join();
+  EXPECT_TRUE(again.ok) << again.error;
+  EXPECT_TRUE(again.applied.empty());
 }
 
 TEST(MigrationsTest, UnreachableDatabaseIsAnErrorWithoutSecrets) {
