@@ -81,6 +81,16 @@ run_row run_row_of(const pqxx::row& r) {
   return x;
 }
 
+const char* memory_columns_sql =
+    "m.key, m.value::text, m.scope, m.version, coalesce(m.created_by_agent, ''),"
+    " pixelcraft_ts(m.updated_at), coalesce(pixelcraft_ts(m.expires_at), '')";
+
+memory_entry memory_entry_of(const pqxx::row& r) {
+  return {r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<std::string>(),
+          r[3].as<int64_t>(),     r[4].as<std::string>(), r[5].as<std::string>(),
+          r[6].as<std::string>()};
+}
+
 } // namespace
 
 run_row run_new(pqxx::connection& c, const run_spec& in) {
@@ -187,10 +197,14 @@ std::vector<std::string> run_resumable(pqxx::connection& c, int32_t limit) {
 /// save refused for its content writes nothing (inside a commit batch, a refusal must not leave
 /// the update without its events).
 run_saved run_store_progress(pqxx::transaction_base& w, const run_save& in) {
-  auto n = static_cast<int64_t>(in.events.size());
+  bool memory = !in.memory_agent.empty();
+  // The step's memory write brings its `memory_updated` event, numbered with the others.
+  auto n = static_cast<int64_t>(in.events.size()) + (memory ? 1 : 0);
   const auto& id = execution_id(in.workflow_id);
   auto path = jsonb_text(in.execution_path);
   auto results = jsonb_text(in.results);
+  auto memory_key = pg_text(in.memory_agent);
+  auto memory_value = memory ? jsonb_text(in.memory_value) : std::string{};
   run_saved out;
   out.events.reserve(in.events.size());
   std::string rows = "[";
@@ -221,6 +235,32 @@ run_saved run_store_progress(pqxx::transaction_base& w, const run_save& in) {
   if (r.empty())
     throw db_error{errc::aborted, "lease lost"};
   out.execution = r[0][0].c_str();
+  if (memory) {
+    // As `mem_put` writes a `workflow` key of this execution (scope id: its id), in the
+    // step's transaction: the step and its outcome in memory are stored together or not at all.
+    auto m = exec_cached(
+        w,
+        std::string{"INSERT INTO shared_memory AS m (key, value, scope, scope_id,"
+                    " workflow_execution_id, created_by_agent) VALUES ($1, $2::jsonb, 'workflow',"
+                    " $3::text, $3::uuid, $1) ON CONFLICT (scope, scope_id, key) DO UPDATE SET"
+                    " value = EXCLUDED.value, version = CASE WHEN m.expires_at IS NOT NULL AND"
+                    " m.expires_at < now() THEN 1 ELSE m.version + 1 END,"
+                    " created_by_agent = EXCLUDED.created_by_agent, expires_at = NULL,"
+                    " updated_at = now() RETURNING "} +
+            memory_columns_sql,
+        memory_key, memory_value, id);
+    out.memory = memory_entry_of(m[0]);
+    json data = {{"key", memory_key},
+                 {"scope", "workflow"},
+                 {"version", out.memory.version},
+                 {"created_by_agent", memory_key}};
+    auto text = data.dump();
+    rows.pop_back(); // the array's closing bracket
+    if (rows.size() > 1)
+      rows += ',';
+    rows += "{\"t\":\"memory_updated\",\"d\":" + text + "}]";
+    out.events.push_back({0, "memory_updated", std::move(text), {}});
+  }
   if (n == 0)
     return out;
   auto first = r[0][1].as<int64_t>() - n + 1;
@@ -389,16 +429,6 @@ std::string memory_scope_id(pqxx::transaction_base& t, const memory_key& k, bool
   if (!given.empty() && given != id)
     throw db_error{errc::permission_denied, "memory of another scope"};
   return id;
-}
-
-const char* memory_columns_sql =
-    "m.key, m.value::text, m.scope, m.version, coalesce(m.created_by_agent, ''),"
-    " pixelcraft_ts(m.updated_at), coalesce(pixelcraft_ts(m.expires_at), '')";
-
-memory_entry memory_entry_of(const pqxx::row& r) {
-  return {r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<std::string>(),
-          r[3].as<int64_t>(),     r[4].as<std::string>(), r[5].as<std::string>(),
-          r[6].as<std::string>()};
 }
 
 } // namespace

@@ -134,9 +134,18 @@ void run_next(run_pointer self);
 
 void save_next(run_pointer self);
 
+/// What a save changes besides the state, path and results (taken from the run).
+struct save_changes {
+  bool completed = false;
+  std::optional<std::string> error_message; ///< set (empty: cleared)
+  /// A step's outcome as workflow memory `<agent>`, written in the same transaction.
+  std::string memory_agent;
+  std::string memory_value;
+};
+
 /// Saves progress (fenced) with events; `then` runs once saved. A lost lease ends the actor:
 /// another node owns the execution now. The changes are taken now; the save is queued.
-void save(run_pointer self, json changes, json events, std::function<void()> then = {}) {
+void save(run_pointer self, save_changes changes, json events, std::function<void()> then = {}) {
   auto& st = self->state;
   run_save x;
   x.workflow_id = st.id;
@@ -146,11 +155,13 @@ void save(run_pointer self, json changes, json events, std::function<void()> the
   // The jsonb columns and event data, rendered once here.
   x.execution_path = st.path.dump(-1, ' ', false, json::error_handler_t::replace);
   x.results = st.results.dump(-1, ' ', false, json::error_handler_t::replace);
-  x.completed = changes.value("completed", false);
-  if (auto it = changes.find("error_message"); it != changes.end() && it->is_string()) {
+  x.completed = changes.completed;
+  if (changes.error_message) {
     x.set_error = true;
-    x.error_message = it->get<std::string>();
+    x.error_message = std::move(*changes.error_message);
   }
+  x.memory_agent = std::move(changes.memory_agent);
+  x.memory_value = std::move(changes.memory_value);
   x.events.reserve(events.size());
   for (auto& e : events)
     x.events.push_back(
@@ -189,6 +200,10 @@ void save_next(run_pointer self) {
             auto& st = self->state;
             st.saving = false;
             st.doc = parse_json_or_throw(saved.execution); // rendered by our SQL
+            // The memory store caches this execution's keys: it takes the step's write.
+            if (saved.memory.found() && st.opts.memory)
+              self->send(st.opts.memory, mem_stored_atom_v,
+                         memory_key{"workflow", st.id, saved.memory.key, st.id}, saved.memory);
             if (st.opts.bus)
               for (auto& e : saved.events)
                 caf::anon_send(st.opts.bus, wf_event_atom_v, st.id, std::move(e));
@@ -217,13 +232,14 @@ void finish(run_pointer self, const std::string& state, const std::string& error
   for (auto& l : st.listeners)
     caf::anon_send_exit(l, caf::exit_reason::user_shutdown); // cancels model calls in flight
   st.state = state;
-  json changes = {{"completed", true}};
+  save_changes changes;
+  changes.completed = true;
   if (!error.empty())
-    changes["error_message"] = error;
+    changes.error_message = error;
   auto event = state == "completed" ? "workflow_completed"
                : state == "failed"  ? "workflow_failed"
                                     : "workflow_cancelled";
-  save(self, changes,
+  save(self, std::move(changes),
        json::array({{{"event_type", "state_changed"}, {"data", {{"state", state}}}},
                     {{"event_type", event},
                      {"data", {{"error_message", error.empty() ? json(nullptr) : json(error)}}}}}),
@@ -266,7 +282,7 @@ bool await_approvals(run_pointer self, const std::string& agent, const reply_met
     st.state = "awaiting_approval";
     events.push_back({{"event_type", "state_changed"}, {"data", {{"state", "awaiting_approval"}}}});
   }
-  save(self, json::object(), events, [self] { check_approvals(self); });
+  save(self, {}, events, [self] { check_approvals(self); });
   return true;
 }
 
@@ -312,47 +328,27 @@ void on_step_done(run_pointer self, const std::string& agent, const agent_reply&
     data["from_agent"] = agent;
     events.push_back({{"event_type", "agent_message"}, {"data", std::move(data)}});
   }
-  // The step is recorded only once its messages (and their statuses) are stored.
-  auto record = [self](json events) {
-    auto& st = self->state;
-    if (!st.opts.mirror)
-      return save(self, json::object(), events, [self] { run_next(self); });
-    self->request(st.opts.mirror, deadlines::db(st.opts.settings.db_timeout_ms),
-                  mirror_flush_atom_v)
-        .then([self,
-               events](bool) { save(self, json::object(), events, [self] { run_next(self); }); },
-              [self](caf::error& err) {
-                log::warn(component, "step messages not stored; stopping here",
-                          {{"workflow_id", self->state.id}, {"error", caf::to_string(err)}});
-                stop(self, err); // resumed later (lease expiry) from the last recorded step
-              });
-  };
-  // The step's outcome goes to workflow memory too (`memory.<agent>` in routing rules).
+  // The step's outcome goes to workflow memory too (`memory.<agent>` in routing rules), in the
+  // step's own save: one transaction stores both (issue 11).
   json value = {{"summary", result["content"].get<std::string>().substr(0, 500)},
                 {"metadata", result["metadata"]}};
-  if (!st.opts.memory)
-    return record(events);
-  memory_write put;
-  put.at = {"workflow", st.id, agent, st.id};
+  save_changes changes;
+  changes.memory_agent = agent;
   // The summary may cut a multi-byte character: replaced, never a throw in the run actor.
-  put.value = value.dump(-1, ' ', false, json::error_handler_t::replace);
-  put.agent = agent;
-  self->request(st.opts.memory, deadlines::db(st.opts.settings.db_timeout_ms), mem_put_atom_v,
-                std::move(put))
-      .then(
-          [events, agent, record](const memory_entry& stored) mutable {
-            events.push_back({{"event_type", "memory_updated"},
-                              {"data",
-                               {{"key", agent},
-                                {"scope", "workflow"},
-                                {"version", stored.version},
-                                {"created_by_agent", agent}}}});
-            record(events);
-          },
-          [events, record](caf::error& err) {
-            log::warn(component, "workflow memory not written", {{"error", caf::to_string(err)}});
-            record(events);
-          });
+  changes.memory_value = value.dump(-1, ' ', false, json::error_handler_t::replace);
+  auto record = [self, changes = std::move(changes), events = std::move(events)]() mutable {
+    save(self, std::move(changes), std::move(events), [self] { run_next(self); });
+  };
+  // The step is recorded only once its messages (and their statuses) are stored.
+  if (!st.opts.mirror)
+    return record();
+  self->request(st.opts.mirror, deadlines::db(st.opts.settings.db_timeout_ms), mirror_flush_atom_v)
+      .then([record](bool) mutable { record(); },
+            [self](caf::error& err) {
+              log::warn(component, "step messages not stored; stopping here",
+                        {{"workflow_id", self->state.id}, {"error", caf::to_string(err)}});
+              stop(self, err); // resumed later (lease expiry) from the last recorded step
+            });
 }
 
 void step(run_pointer self, const std::string& agent, const std::string& hand_off_to = {}) {
@@ -416,8 +412,8 @@ void step(run_pointer self, const std::string& agent, const std::string& hand_of
   auto timeout =
       std::chrono::seconds(cfg.value("step_timeout_s", st.opts.settings.request_timeout_s));
   turn.budget_ms = deadlines::inner(timeout).count(); // the step ends before we give up
-  save(self, json::object(),
-       json::array({{{"event_type", "step_started"}, {"data", {{"agent", agent}}}}}), [] {});
+  save(self, {}, json::array({{{"event_type", "step_started"}, {"data", {{"agent", agent}}}}}),
+       [] {});
   self->request(st.opts.agents, timeout, chat_atom_v, std::move(turn), listener)
       .then(
           [self, agent, listener, hand_off_to](const agent_reply& text) {
@@ -451,7 +447,7 @@ void step(run_pointer self, const std::string& agent, const std::string& hand_of
                                            "step_timeout_s", st.opts.settings.request_timeout_s)) +
                                        " s"
                                  : "step '" + agent + "' failed: " + caf::to_string(err);
-            save(self, json::object(),
+            save(self, {},
                  json::array({{{"event_type", "step_failed"},
                                {"data", {{"agent", agent}, {"error", why}}}}}),
                  [self, why] { finish(self, "failed", why); });
@@ -653,7 +649,7 @@ void check_approvals(run_pointer self) {
               st.state = "running";
               events.push_back({{"event_type", "state_changed"}, {"data", {{"state", "running"}}}});
             }
-            save(self, json::object(), events, [self, ready] {
+            save(self, {}, events, [self, ready] {
               auto& st = self->state;
               // Paused meanwhile: the steps run again when the run is resumed.
               if (st.state != "running" && st.state != "awaiting_approval") {
@@ -691,7 +687,7 @@ void on_action(run_pointer self, const std::string& action, string_promise rp) {
     if (st.state == "paused")
       return reply();
     st.state = "paused";
-    return save(self, json::object(),
+    return save(self, {},
                 json::array({{{"event_type", "state_changed"}, {"data", {{"state", "paused"}}}}}),
                 reply);
   }
@@ -703,7 +699,7 @@ void on_action(run_pointer self, const std::string& action, string_promise rp) {
     if (!st.awaiting.empty()) {
       // Still waiting for people: back to waiting, and the decisions are looked at again.
       st.state = "awaiting_approval";
-      return save(self, json::object(),
+      return save(self, {},
                   json::array({{{"event_type", "state_changed"},
                                 {"data", {{"state", "awaiting_approval"}}}}}),
                   [self, reply]() mutable {
@@ -712,7 +708,7 @@ void on_action(run_pointer self, const std::string& action, string_promise rp) {
                   });
     }
     st.state = "running";
-    return save(self, json::object(),
+    return save(self, {},
                 json::array({{{"event_type", "state_changed"}, {"data", {{"state", "running"}}}}}),
                 [self, reply]() mutable {
                   reply();
@@ -759,7 +755,7 @@ void on_message(run_pointer self, outgoing_message out, message_promise rp) {
   };
   auto delivered = [self, rp, m]() mutable {
     m.status = "delivered";
-    save(self, json::object(),
+    save(self, {},
          json::array({{{"event_type", "agent_message"},
                        {"data",
                         {{"from_agent", m.from_agent},
@@ -833,8 +829,7 @@ void start_run(run_pointer self) {
   if (st.state == "paused")
     return; // resumed later by an action
   st.state = "running";
-  save(self, json::object(),
-       json::array({{{"event_type", "state_changed"}, {"data", {{"state", "running"}}}}}),
+  save(self, {}, json::array({{{"event_type", "state_changed"}, {"data", {{"state", "running"}}}}}),
        [self] { run_next(self); });
 }
 
@@ -955,7 +950,7 @@ run_actor::behavior_type run_fn(run_pointer self, std::string id, manager_option
       [self](llm_chunk_atom, const std::string& agent, const std::string& text) {
         if (self->state.finishing)
           return;
-        save(self, json::object(),
+        save(self, {},
              json::array(
                  {{{"event_type", "output_delta"}, {"data", {{"agent", agent}, {"text", text}}}}}));
       },

@@ -31,8 +31,9 @@ namespace pixelcraft {
 
 /// Bump on any change to a message that crosses nodes (2: conversation turns, `load_atom`;
 /// 3: typed workflow events, run specs and agent turns, type IDs renumbered; 4: typed tool
-/// results, approvals, pings and circuits, type IDs renumbered).
-constexpr int32_t wire_version = 4;
+/// results, approvals, pings and circuits, type IDs renumbered; 5: step saves carry the step's
+/// memory write, `mem_stored_atom`, type IDs renumbered).
+constexpr int32_t wire_version = 5;
 
 /// Requests one node keeps waiting on another at most (CAF has no backpressure across nodes):
 /// forwarded workflow requests and conversation turns each; more are answered 503, retry.

@@ -102,6 +102,22 @@ memory_actor::behavior_type store_fn(store_pointer self, db_actor db, unsigned t
                 [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
         return rp;
       },
+      [self](mem_stored_atom, const memory_key& k, memory_entry& e) {
+        if (!well_formed(k) || !cacheable(k) || !e.found())
+          return;
+        auto key = cache_key(k);
+        auto& st = self->state;
+        auto it = st.cache.find(key);
+        // A newer version written through this store wins (one that expires may since have
+        // restarted at 1: the new entry wins then).
+        if (it != st.cache.end() && st.expiry.count(key) == 0 && it->second.version > e.version)
+          return;
+        st.expiry.erase(key);
+        if (e.expires_at.empty())
+          st.cache[key] = std::move(e);
+        else
+          st.cache.erase(key); // expiring keys are read from the table
+      },
       [self](caf::get_atom) { return caf::actor_cast<caf::actor>(self); },
   };
 }
@@ -152,6 +168,9 @@ memory_actor::behavior_type supervisor_fn(supervisor_pointer self, db_actor db,
       },
       [self](mem_get_atom a, memory_key& k) {
         return self->delegate(self->state.child, a, std::move(k));
+      },
+      [self](mem_stored_atom a, memory_key& k, memory_entry& e) {
+        self->send(self->state.child, a, std::move(k), std::move(e));
       },
       [self](caf::get_atom) { return caf::actor_cast<caf::actor>(self->state.child); },
   };

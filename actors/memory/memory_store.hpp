@@ -39,6 +39,10 @@ using memory_actor = caf::typed_actor<
     /// Reads a key. Reply: the entry, or one with `version` 0 when absent or expired. Errors as
     /// for `mem_put_atom`.
     caf::replies_to<mem_get_atom, memory_key>::with<memory_entry>,
+    /// A write of a cached key made in another transaction (a workflow step's save writes
+    /// `memory.<agent>` with the step): the cache takes the entry unless it holds a newer
+    /// version. One-way; senders send it after that transaction committed.
+    caf::reacts_to<mem_stored_atom, memory_key, memory_entry>,
     /// The current store (tests use it to crash the store on purpose).
     caf::replies_to<caf::get_atom>::with<caf::actor>>;
 

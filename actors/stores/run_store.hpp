@@ -16,6 +16,7 @@
 ///   a commit lane, so its callers use `deadlines::db_lane(db_timeout_ms)`.
 
 #include "actors/fwd.hpp"
+#include "actors/stores/shared_memory_store.hpp"
 
 #include <caf/meta/type_name.hpp>
 #include <caf/replies_to.hpp>
@@ -141,22 +142,28 @@ struct run_save {
   std::string error_message;
   bool completed = false; ///< the execution ended: stamps `completed_at`, frees the lease
   std::vector<run_event> events;
+  /// A step's outcome, written in the same transaction as workflow memory `<memory_agent>`
+  /// (routing rules read it as `memory.<agent>`), with its `memory_updated` event appended
+  /// after `events`. Empty: no memory write.
+  std::string memory_agent;
+  std::string memory_value = "null"; ///< JSON text
 };
 
 template <class Inspector> typename Inspector::result_type inspect(Inspector& f, run_save& x) {
   return f(caf::meta::type_name("pixelcraft::run_save"), x.workflow_id, x.lease_epoch,
            x.current_state, x.current_step, x.execution_path, x.results, x.set_error,
-           x.error_message, x.completed, x.events);
+           x.error_message, x.completed, x.events, x.memory_agent, x.memory_value);
 }
 
 /// What a save stored.
 struct run_saved {
   std::string execution;         ///< `WorkflowExecution` after the save, JSON text
   std::vector<run_event> events; ///< with their `seq` and `timestamp`
+  memory_entry memory;           ///< the step's memory write (version 0: none asked)
 };
 
 template <class Inspector> typename Inspector::result_type inspect(Inspector& f, run_saved& x) {
-  return f(caf::meta::type_name("pixelcraft::run_saved"), x.execution, x.events);
+  return f(caf::meta::type_name("pixelcraft::run_saved"), x.execution, x.events, x.memory);
 }
 
 using run_store = caf::typed_actor<
@@ -177,7 +184,8 @@ using run_store = caf::typed_actor<
     /// and whose lease is free or expired, oldest first, at most `limit`.
     caf::replies_to<run_resumable_atom, int32_t>::with<std::vector<std::string>>,
     /// Saves progress if the caller still holds the lease epoch, and appends the events, numbered
-    /// in order. Reply: what was stored; `errc::aborted` when the lease was lost.
+    /// in order; with `memory_agent`, writes that workflow memory key in the same transaction.
+    /// Reply: what was stored; `errc::aborted` when the lease was lost.
     caf::replies_to<run_save_atom, run_save>::with<run_saved>,
     /// The stored events of an execution (a UUID) after `seq`, in order.
     caf::replies_to<run_events_atom, std::string, int64_t>::with<std::vector<run_event>>>;

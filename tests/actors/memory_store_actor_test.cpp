@@ -126,3 +126,22 @@ TEST_F(MemoryStoreTest, TheSupervisorGivesUpAfterThreeRestartsInAMinute) {
                 caf::after(std::chrono::seconds(0)) >> [] {});
   EXPECT_TRUE(down);
 }
+
+TEST_F(MemoryStoreTest, AWriteMadeInAStepsSaveReplacesTheCachedEntry) {
+  EXPECT_EQ(put(5000)["version"], 1);
+  EXPECT_EQ(get()["value"], 5000); // cached
+  // A step's save wrote the key in its own transaction (version 2): the run actor tells the
+  // store, which serves the new value from its cache.
+  caf::anon_send(memory, mem_stored_atom_v, at(),
+                 memory_entry{"budget", "7000", "workflow", 2, "chat", "2026-12-03T10:00:01Z", ""});
+  sched.run();
+  EXPECT_EQ(get()["value"], 7000);
+  // An older write reported late never replaces a newer one.
+  caf::anon_send(memory, mem_stored_atom_v, at(),
+                 memory_entry{"budget", "1", "workflow", 1, "chat", "2026-12-03T10:00:00Z", ""});
+  sched.run();
+  auto now = get();
+  EXPECT_EQ(now["value"], 7000);
+  EXPECT_EQ(now["version"], 2);
+  EXPECT_EQ(reads(), 0);
+}

@@ -52,6 +52,7 @@ memory_standin(memory_actor::stateful_pointer<memory_standin_state> self, memory
         return rp;
       },
       [](mem_get_atom, const memory_key&) -> caf::result<memory_entry> { return memory_entry{}; },
+      [](mem_stored_atom, const memory_key&, const memory_entry&) {},
       [self](caf::get_atom) { return caf::actor_cast<caf::actor>(self); },
   };
 }

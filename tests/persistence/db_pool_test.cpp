@@ -501,6 +501,54 @@ TEST_F(DbPoolTest, AFreshClaimMovesTheEpochOnEvenForTheNodeThatHoldsTheLease) {
                                                  "b");
 }
 
+TEST_F(DbPoolTest, AStepsMemoryWriteIsStoredWithItsSaveOrNotAtAll) {
+  PIXELCRAFT_REQUIRE_PG();
+  run_spec spec;
+  spec.workflow_type = "sequential";
+  spec.participating_agents = {"chat"};
+  spec.owner_id = "user-1";
+  auto id = call<run_row>(nullptr, run_new_atom_v, spec).workflow_id;
+  auto epoch = call<int64_t>(nullptr, run_claim_atom_v, run_claim{id, "a:1", 30, true});
+  run_save save;
+  save.workflow_id = id;
+  save.lease_epoch = epoch;
+  save.current_state = "running";
+  save.current_step = 1;
+  save.execution_path = R"(["chat"])";
+  save.events = {{0, "step_completed", R"({"agent":"chat"})", ""}};
+  save.memory_agent = "chat";
+  save.memory_value = R"({"summary":"first"})";
+  auto first = call<run_saved>(nullptr, run_save_atom_v, save);
+  EXPECT_EQ(first.memory.key, "chat");
+  EXPECT_EQ(first.memory.scope, "workflow");
+  EXPECT_EQ(first.memory.version, 1);
+  EXPECT_EQ(first.memory.created_by_agent, "chat");
+  // Its event comes after the save's own, numbered with them.
+  ASSERT_EQ(first.events.size(), 2u);
+  EXPECT_EQ(first.events[1].event_type, "memory_updated");
+  EXPECT_EQ(first.events[1].seq, first.events[0].seq + 1);
+  EXPECT_EQ(
+      json::parse(first.events[1].data),
+      (json{{"key", "chat"}, {"scope", "workflow"}, {"version", 1}, {"created_by_agent", "chat"}}));
+  // The next step's save of the same key: the version moves on, and the store reads it back.
+  save.memory_value = R"({"summary":"second"})";
+  EXPECT_EQ(call<run_saved>(nullptr, run_save_atom_v, save).memory.version, 2);
+  auto read = call<memory_entry>(nullptr, mem_get_atom_v, memory_key{"workflow", id, "chat", id});
+  EXPECT_EQ(json::parse(read.value)["summary"], "second");
+  EXPECT_EQ(read.version, 2);
+  // A save refused for its lease writes no memory either.
+  save.lease_epoch = epoch - 1;
+  save.memory_value = R"({"summary":"stale"})";
+  caf::error err;
+  call<run_saved>(&err, run_save_atom_v, save);
+  EXPECT_EQ(err, errc::aborted) << caf::to_string(err);
+  read = call<memory_entry>(nullptr, mem_get_atom_v, memory_key{"workflow", id, "chat", id});
+  EXPECT_EQ(json::parse(read.value)["summary"], "second");
+  EXPECT_EQ(read.version, 2);
+  auto events = call<std::vector<run_event>>(nullptr, run_events_atom_v, id, int64_t{0});
+  EXPECT_EQ(events.size(), 4u);
+}
+
 TEST_F(DbPoolTest, ConversationStoreOwnsReadsAndForgets) {
   PIXELCRAFT_REQUIRE_PG();
   conversation_access ann{"", "ann", false};

@@ -109,7 +109,12 @@ template <class... Overrides> caf::behavior db_standin_behavior(Overrides... ove
       [](run_resumable_atom, int32_t) { return std::vector<std::string>{}; },
       [seqs = std::make_shared<std::map<std::string, int64_t>>()](run_save_atom,
                                                                   const run_save& x) {
-        run_saved out{"{}", x.events};
+        run_saved out{"{}", x.events, {}};
+        if (!x.memory_agent.empty()) { // as the store does: the write and its event
+          out.memory = {x.memory_agent, x.memory_value,         "workflow", 1,
+                        x.memory_agent, "2026-12-03T10:00:00Z", ""};
+          out.events.push_back({0, "memory_updated", "{}", {}});
+        }
         for (auto& e : out.events)
           e.seq = ++(*seqs)[x.workflow_id]; // numbered per execution, as the store does
         return out;

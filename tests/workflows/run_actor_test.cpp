@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <chrono>
 #include <deque>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,8 @@ struct store_state {
   int saves_seen = 0;
   int fail_save = 0; ///< this save (1 = the first) fails, as when the database is away
   int claims = 0;
+  std::map<std::string, int64_t> memory_versions; ///< of the steps' memory writes, by agent
+  std::vector<std::string> memory_saved_with;     ///< per memory write: its save's last event
   static inline const char* name = "test.workflow-store";
 
   size_t held() const { return held_claims.size() + held_saves.size(); }
@@ -61,7 +64,15 @@ struct store_state {
     row.execution_path = x.execution_path;
     row.results = x.results;
     run_saved out;
-    for (const auto& e : x.events) {
+    auto events = x.events;
+    if (!x.memory_agent.empty()) { // as the store does: the write and its event, together
+      memory_saved_with.push_back(x.events.empty() ? "" : x.events.back().event_type);
+      out.memory = {
+          x.memory_agent, x.memory_value,         "workflow", ++memory_versions[x.memory_agent],
+          x.memory_agent, "2026-12-04T10:00:00Z", ""};
+      events.push_back({0, "memory_updated", "{}", {}});
+    }
+    for (const auto& e : events) {
       this->events.push_back(e.event_type);
       out.events.push_back({static_cast<int64_t>(this->events.size()), e.event_type, e.data,
                             "2026-12-04T10:00:00Z"});
@@ -196,10 +207,15 @@ TEST_F(RunActorTest, SavesAreWrittenOneAtATimeAndInOrder) {
     release();
   EXPECT_EQ(db->state.held(), 0u);
   EXPECT_EQ(db->state.max_held_saves, 1u);
-  std::vector<std::string> expected = {"state_changed",     "step_started",   "step_completed",
-                                       "step_started",      "step_completed", "state_changed",
-                                       "workflow_completed"};
+  std::vector<std::string> expected = {"state_changed",  "step_started",  "step_completed",
+                                       "memory_updated", "step_started",  "step_completed",
+                                       "memory_updated", "state_changed", "workflow_completed"};
   EXPECT_EQ(db->state.events, expected);
+  // Each step's outcome went to workflow memory in the save that recorded the step.
+  EXPECT_EQ(db->state.memory_saved_with,
+            (std::vector<std::string>{"step_completed", "step_completed"}));
+  EXPECT_EQ(db->state.memory_versions,
+            (std::map<std::string, int64_t>{{"brand_design", 1}, {"chat", 1}}));
   EXPECT_EQ(db->state.row.current_state, "completed");
   EXPECT_EQ(db->state.path(), json::array({"chat", "brand_design"}));
 }
