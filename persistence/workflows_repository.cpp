@@ -206,21 +206,12 @@ run_saved run_store_progress(pqxx::transaction_base& w, const run_save& in) {
   auto memory_key = pg_text(in.memory_agent);
   auto memory_value = memory ? jsonb_text(in.memory_value) : std::string{};
   run_saved out;
-  out.events.reserve(in.events.size());
-  std::string rows = "[";
-  for (const auto& e : in.events) {
-    run_event cleaned{
-        0, pg_text(e.event_type), jsonb_text(e.data.empty() ? std::string{"{}"} : e.data), {}};
-    if (rows.size() > 1)
-      rows += ',';
-    rows += "{\"t\":";
-    rows += json(cleaned.event_type).dump();
-    rows += ",\"d\":";
-    rows += cleaned.data;
-    rows += '}';
-    out.events.push_back(std::move(cleaned));
-  }
-  rows += ']';
+  out.events.reserve(in.events.size() + 1);
+  for (const auto& e : in.events)
+    out.events.push_back(
+        {0, pg_text(e.event_type), jsonb_text(e.data.empty() ? std::string{"{}"} : e.data), {}});
+  // Where the memory write's event goes (its data is known once the key is written).
+  auto memory_at = std::min<size_t>(in.memory_event_at, out.events.size());
   auto r = exec_cached(w,
                        "UPDATE workflow_executions w SET current_state = $3, current_step = $4,"
                        " execution_path = $5::jsonb, results = $6::jsonb,"
@@ -254,12 +245,8 @@ run_saved run_store_progress(pqxx::transaction_base& w, const run_save& in) {
                  {"scope", "workflow"},
                  {"version", out.memory.version},
                  {"created_by_agent", memory_key}};
-    auto text = data.dump();
-    rows.pop_back(); // the array's closing bracket
-    if (rows.size() > 1)
-      rows += ',';
-    rows += "{\"t\":\"memory_updated\",\"d\":" + text + "}]";
-    out.events.push_back({0, "memory_updated", std::move(text), {}});
+    out.events.insert(out.events.begin() + static_cast<std::ptrdiff_t>(memory_at),
+                      run_event{0, "memory_updated", data.dump(), {}});
   }
   if (n == 0)
     return out;
@@ -269,6 +256,17 @@ run_saved run_store_progress(pqxx::transaction_base& w, const run_save& in) {
     out.events[i].seq = first + static_cast<int64_t>(i);
     out.events[i].timestamp = ts;
   }
+  std::string rows = "[";
+  for (const auto& e : out.events) {
+    if (rows.size() > 1)
+      rows += ',';
+    rows += "{\"t\":";
+    rows += json(e.event_type).dump();
+    rows += ",\"d\":";
+    rows += e.data;
+    rows += '}';
+  }
+  rows += ']';
   exec_cached(w,
               "INSERT INTO workflow_events (workflow_execution_id, seq, event_type, data)"
               " SELECT $1::uuid, $2 + x.n - 1, x.e->>'t', x.e->'d'"

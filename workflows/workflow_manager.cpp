@@ -24,6 +24,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <utility>
 #include <vector>
@@ -49,6 +50,15 @@ using run_actor = caf::typed_actor<
 bool terminal(const std::string& s) {
   return s == "completed" || s == "failed" || s == "cancelled";
 }
+
+/// What a save changes besides the state, path and results (taken from the run).
+struct save_changes {
+  bool completed = false;
+  std::optional<std::string> error_message; ///< set (empty: cleared)
+  /// A step's outcome as workflow memory `<agent>`, written in the same transaction.
+  std::string memory_agent;
+  std::string memory_value;
+};
 
 struct run_state {
   manager_options opts;
@@ -89,6 +99,9 @@ struct run_state {
   /// their order and the actor keeps serving its mailbox while one is in flight.
   std::deque<std::pair<run_save, std::function<void()>>> saves;
   bool saving = false;
+  /// A step's record while what follows it is decided (`record_then_next`): the next save
+  /// (the next step's start, or the end) takes it along, so both commit as one.
+  std::optional<std::pair<save_changes, json>> carry;
   /// Until the execution is claimed and loaded, requests wait here (they are answered from the
   /// loaded state, or with an error when this node does not get the execution).
   bool ready = false;
@@ -134,19 +147,28 @@ void run_next(run_pointer self);
 
 void save_next(run_pointer self);
 
-/// What a save changes besides the state, path and results (taken from the run).
-struct save_changes {
-  bool completed = false;
-  std::optional<std::string> error_message; ///< set (empty: cleared)
-  /// A step's outcome as workflow memory `<agent>`, written in the same transaction.
-  std::string memory_agent;
-  std::string memory_value;
-};
-
 /// Saves progress (fenced) with events; `then` runs once saved. A lost lease ends the actor:
 /// another node owns the execution now. The changes are taken now; the save is queued.
 void save(run_pointer self, save_changes changes, json events, std::function<void()> then = {}) {
   auto& st = self->state;
+  auto memory_at = events.size(); // a step's memory write follows the step's own events
+  if (st.carry && changes.memory_agent.empty()) { // the carried record goes first
+    auto [carried, before] = std::move(*st.carry);
+    st.carry.reset();
+    memory_at = before.size();
+    changes.memory_agent = std::move(carried.memory_agent);
+    changes.memory_value = std::move(carried.memory_value);
+    changes.completed = changes.completed || carried.completed;
+    if (!changes.error_message)
+      changes.error_message = std::move(carried.error_message);
+    for (auto& e : events)
+      before.push_back(std::move(e));
+    events = std::move(before);
+  } else if (st.carry) {
+    auto [carried, before] = std::move(*st.carry);
+    st.carry.reset();
+    save(self, std::move(carried), std::move(before));
+  }
   run_save x;
   x.workflow_id = st.id;
   x.lease_epoch = st.epoch;
@@ -162,6 +184,7 @@ void save(run_pointer self, save_changes changes, json events, std::function<voi
   }
   x.memory_agent = std::move(changes.memory_agent);
   x.memory_value = std::move(changes.memory_value);
+  x.memory_event_at = static_cast<uint32_t>(memory_at);
   x.events.reserve(events.size());
   for (auto& e : events)
     x.events.push_back(
@@ -216,6 +239,22 @@ void save_next(run_pointer self) {
                       {{"workflow_id", self->state.id}, {"error", caf::to_string(err)}});
             stop(self, std::move(err));
           });
+}
+
+/// Records `events` (a step's completion, the start of the run) together with what comes next:
+/// `run_next` decides it now, and the save it makes (the next step's start, or the end) takes
+/// them along, so they commit as one. Saved alone when nothing follows at once (a parallel run
+/// waiting for its other steps, a pause, an inbox query in flight). The next step's model call
+/// waits for that save (see `step`), so nothing runs on a step that is not recorded.
+void record_then_next(run_pointer self, save_changes changes, json events) {
+  auto& st = self->state;
+  st.carry.emplace(std::move(changes), std::move(events));
+  run_next(self);
+  if (st.carry) {
+    auto [carried, alone] = std::move(*st.carry);
+    st.carry.reset();
+    save(self, std::move(carried), std::move(alone));
+  }
 }
 
 void answer_waiters(run_pointer self) {
@@ -337,7 +376,7 @@ void on_step_done(run_pointer self, const std::string& agent, const agent_reply&
   // The summary may cut a multi-byte character: replaced, never a throw in the run actor.
   changes.memory_value = value.dump(-1, ' ', false, json::error_handler_t::replace);
   auto record = [self, changes = std::move(changes), events = std::move(events)]() mutable {
-    save(self, std::move(changes), std::move(events), [self] { run_next(self); });
+    record_then_next(self, std::move(changes), std::move(events));
   };
   // The step is recorded only once its messages (and their statuses) are stored.
   if (!st.opts.mirror)
@@ -350,6 +389,9 @@ void on_step_done(run_pointer self, const std::string& agent, const agent_reply&
               stop(self, err); // resumed later (lease expiry) from the last recorded step
             });
 }
+
+void ask_agent(run_pointer self, const std::string& agent, const std::string& hand_off_to,
+               const caf::actor& listener, std::chrono::seconds timeout, agent_turn turn);
 
 void step(run_pointer self, const std::string& agent, const std::string& hand_off_to = {}) {
   auto& st = self->state;
@@ -412,8 +454,22 @@ void step(run_pointer self, const std::string& agent, const std::string& hand_of
   auto timeout =
       std::chrono::seconds(cfg.value("step_timeout_s", st.opts.settings.request_timeout_s));
   turn.budget_ms = deadlines::inner(timeout).count(); // the step ends before we give up
+  // The model is asked once the step's start is stored (with the record of the step before it,
+  // `record_then_next`): a step never runs on one that is not recorded.
   save(self, {}, json::array({{{"event_type", "step_started"}, {"data", {{"agent", agent}}}}}),
-       [] {});
+       [self, agent, hand_off_to, listener, timeout, turn = std::move(turn)]() mutable {
+         if (self->state.finishing) { // cancelled meanwhile: the step never starts
+           --self->state.in_flight;
+           return;
+         }
+         ask_agent(self, agent, hand_off_to, listener, timeout, std::move(turn));
+       });
+}
+
+/// Step `agent`'s turn, once its start is stored (`step`).
+void ask_agent(run_pointer self, const std::string& agent, const std::string& hand_off_to,
+               const caf::actor& listener, std::chrono::seconds timeout, agent_turn turn) {
+  auto& st = self->state;
   self->request(st.opts.agents, timeout, chat_atom_v, std::move(turn), listener)
       .then(
           [self, agent, listener, hand_off_to](const agent_reply& text) {
@@ -829,8 +885,8 @@ void start_run(run_pointer self) {
   if (st.state == "paused")
     return; // resumed later by an action
   st.state = "running";
-  save(self, {}, json::array({{{"event_type", "state_changed"}, {"data", {{"state", "running"}}}}}),
-       [self] { run_next(self); });
+  record_then_next(
+      self, {}, json::array({{{"event_type", "state_changed"}, {"data", {{"state", "running"}}}}}));
 }
 
 /// Not claimed or not loaded: what waited is told to retry, and the actor ends.

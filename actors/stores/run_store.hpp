@@ -143,16 +143,19 @@ struct run_save {
   bool completed = false; ///< the execution ended: stamps `completed_at`, frees the lease
   std::vector<run_event> events;
   /// A step's outcome, written in the same transaction as workflow memory `<memory_agent>`
-  /// (routing rules read it as `memory.<agent>`), with its `memory_updated` event appended
-  /// after `events`. Empty: no memory write.
+  /// (routing rules read it as `memory.<agent>`), with its `memory_updated` event placed after
+  /// the first `memory_event_at` of `events` (the step's own; what follows belongs to the next
+  /// step or the end). Empty: no memory write.
   std::string memory_agent;
-  std::string memory_value = "null"; ///< JSON text
+  std::string memory_value = "null";     ///< JSON text
+  uint32_t memory_event_at = UINT32_MAX; ///< clamped to `events.size()` (default: after all)
 };
 
 template <class Inspector> typename Inspector::result_type inspect(Inspector& f, run_save& x) {
   return f(caf::meta::type_name("pixelcraft::run_save"), x.workflow_id, x.lease_epoch,
            x.current_state, x.current_step, x.execution_path, x.results, x.set_error,
-           x.error_message, x.completed, x.events, x.memory_agent, x.memory_value);
+           x.error_message, x.completed, x.events, x.memory_agent, x.memory_value,
+           x.memory_event_at);
 }
 
 /// What a save stored.

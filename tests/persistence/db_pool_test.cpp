@@ -530,9 +530,18 @@ TEST_F(DbPoolTest, AStepsMemoryWriteIsStoredWithItsSaveOrNotAtAll) {
   EXPECT_EQ(
       json::parse(first.events[1].data),
       (json{{"key", "chat"}, {"scope", "workflow"}, {"version", 1}, {"created_by_agent", "chat"}}));
-  // The next step's save of the same key: the version moves on, and the store reads it back.
+  // The next step's save of the same key, carrying the start of the step after it: the
+  // version moves on, its event goes where the save says (after the step's own), and the store
+  // reads the value back.
   save.memory_value = R"({"summary":"second"})";
-  EXPECT_EQ(call<run_saved>(nullptr, run_save_atom_v, save).memory.version, 2);
+  save.events.push_back({0, "step_started", R"({"agent":"next"})", ""});
+  save.memory_event_at = 1;
+  auto second = call<run_saved>(nullptr, run_save_atom_v, save);
+  EXPECT_EQ(second.memory.version, 2);
+  ASSERT_EQ(second.events.size(), 3u);
+  EXPECT_EQ(second.events[1].event_type, "memory_updated");
+  EXPECT_EQ(second.events[2].event_type, "step_started");
+  EXPECT_EQ(second.events[2].seq, first.events[1].seq + 3);
   auto read = call<memory_entry>(nullptr, mem_get_atom_v, memory_key{"workflow", id, "chat", id});
   EXPECT_EQ(json::parse(read.value)["summary"], "second");
   EXPECT_EQ(read.version, 2);
@@ -546,7 +555,8 @@ TEST_F(DbPoolTest, AStepsMemoryWriteIsStoredWithItsSaveOrNotAtAll) {
   EXPECT_EQ(json::parse(read.value)["summary"], "second");
   EXPECT_EQ(read.version, 2);
   auto events = call<std::vector<run_event>>(nullptr, run_events_atom_v, id, int64_t{0});
-  EXPECT_EQ(events.size(), 4u);
+  ASSERT_EQ(events.size(), 5u);
+  EXPECT_EQ(events[3].event_type, "memory_updated");
 }
 
 TEST_F(DbPoolTest, ConversationStoreOwnsReadsAndForgets) {

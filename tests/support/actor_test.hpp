@@ -113,7 +113,9 @@ template <class... Overrides> caf::behavior db_standin_behavior(Overrides... ove
         if (!x.memory_agent.empty()) { // as the store does: the write and its event
           out.memory = {x.memory_agent, x.memory_value,         "workflow", 1,
                         x.memory_agent, "2026-12-03T10:00:00Z", ""};
-          out.events.push_back({0, "memory_updated", "{}", {}});
+          auto at = std::min<size_t>(x.memory_event_at, out.events.size());
+          out.events.insert(out.events.begin() + static_cast<std::ptrdiff_t>(at),
+                            run_event{0, "memory_updated", "{}", {}});
         }
         for (auto& e : out.events)
           e.seq = ++(*seqs)[x.workflow_id]; // numbered per execution, as the store does

@@ -43,7 +43,8 @@ struct store_state {
   int fail_save = 0; ///< this save (1 = the first) fails, as when the database is away
   int claims = 0;
   std::map<std::string, int64_t> memory_versions; ///< of the steps' memory writes, by agent
-  std::vector<std::string> memory_saved_with;     ///< per memory write: its save's last event
+  std::vector<std::string> memory_saved_with;     ///< per memory write: the event it follows
+  int saves_stored = 0;
   static inline const char* name = "test.workflow-store";
 
   size_t held() const { return held_claims.size() + held_saves.size(); }
@@ -63,14 +64,17 @@ struct store_state {
     row.current_state = x.current_state;
     row.execution_path = x.execution_path;
     row.results = x.results;
+    ++saves_stored;
     run_saved out;
     auto events = x.events;
     if (!x.memory_agent.empty()) { // as the store does: the write and its event, together
-      memory_saved_with.push_back(x.events.empty() ? "" : x.events.back().event_type);
+      auto at = std::min<size_t>(x.memory_event_at, events.size());
+      memory_saved_with.push_back(at == 0 ? "" : events[at - 1].event_type);
       out.memory = {
           x.memory_agent, x.memory_value,         "workflow", ++memory_versions[x.memory_agent],
           x.memory_agent, "2026-12-04T10:00:00Z", ""};
-      events.push_back({0, "memory_updated", "{}", {}});
+      events.insert(events.begin() + static_cast<std::ptrdiff_t>(at),
+                    run_event{0, "memory_updated", "{}", {}});
     }
     for (const auto& e : events) {
       this->events.push_back(e.event_type);
@@ -211,9 +215,12 @@ TEST_F(RunActorTest, SavesAreWrittenOneAtATimeAndInOrder) {
                                        "memory_updated", "step_started",  "step_completed",
                                        "memory_updated", "state_changed", "workflow_completed"};
   EXPECT_EQ(db->state.events, expected);
-  // Each step's outcome went to workflow memory in the save that recorded the step.
+  // Each step's outcome went to workflow memory in the save that recorded the step, and each
+  // step's record rode with what followed it: three saves (start and the first step's start;
+  // its end and the second's start; the second's end and the run's), not seven.
   EXPECT_EQ(db->state.memory_saved_with,
             (std::vector<std::string>{"step_completed", "step_completed"}));
+  EXPECT_EQ(db->state.saves_stored, 3);
   EXPECT_EQ(db->state.memory_versions,
             (std::map<std::string, int64_t>{{"brand_design", 1}, {"chat", 1}}));
   EXPECT_EQ(db->state.row.current_state, "completed");
@@ -239,7 +246,7 @@ TEST_F(RunActorTest, AnActionDuringTheClaimIsAnsweredFromTheLoadedExecution) {
 }
 
 TEST_F(RunActorTest, ARunStoppedByAFailedSaveResumesHereWithoutWaitingForItsLease) {
-  db->state.fail_save = 3; // the chat step's result: the database was away for a moment
+  db->state.fail_save = 2; // the chat step's result: the database was away for a moment
   start();
   // The run stopped; nothing after the failed save was stored.
   std::vector<std::string> before = {"state_changed", "step_started"};
