@@ -91,6 +91,31 @@ memory_entry memory_entry_of(const pqxx::row& r) {
           r[6].as<std::string>()};
 }
 
+/// The one statement that writes a shared-memory key (`mem_put`, and a step's save): the
+/// version moves on (back to 1 after an expiry); with `expected`, only from that version.
+/// Arguments are cleaned and the scope id checked by the caller; empty strings are NULL.
+/// Returns no row on a version mismatch.
+pqxx::result memory_upsert(pqxx::transaction_base& t, const std::string& key,
+                           const std::string& value, const std::string& scope,
+                           const std::string& scope_id, const std::string& conversation,
+                           const std::string& workflow, const std::string& agent,
+                           const std::string& ttl, const std::string& expected) {
+  return exec_cached(
+      t,
+      std::string{"INSERT INTO shared_memory AS m (key, value, scope, scope_id, conversation_id,"
+                  " workflow_execution_id, created_by_agent, expires_at) VALUES ($1, $2::jsonb,"
+                  " $3, $4, $5, $6::uuid, $7, now() + make_interval(secs =>"
+                  " $8::double precision)) ON CONFLICT (scope, scope_id, key) DO UPDATE SET"
+                  " value = EXCLUDED.value, version = CASE WHEN m.expires_at IS NOT NULL AND"
+                  " m.expires_at < now() THEN 1 ELSE m.version + 1 END,"
+                  " created_by_agent = EXCLUDED.created_by_agent,"
+                  " expires_at = EXCLUDED.expires_at, updated_at = now()"
+                  " WHERE $9::bigint IS NULL OR m.version = $9::bigint RETURNING "} +
+          memory_columns_sql,
+      key, value, scope, scope_id, or_null(conversation), or_null(workflow), or_null(agent),
+      or_null(ttl), or_null(expected));
+}
+
 } // namespace
 
 run_row run_new(pqxx::connection& c, const run_spec& in) {
@@ -229,17 +254,7 @@ run_saved run_store_progress(pqxx::transaction_base& w, const run_save& in) {
   if (memory) {
     // As `mem_put` writes a `workflow` key of this execution (scope id: its id), in the
     // step's transaction: the step and its outcome in memory are stored together or not at all.
-    auto m = exec_cached(
-        w,
-        std::string{"INSERT INTO shared_memory AS m (key, value, scope, scope_id,"
-                    " workflow_execution_id, created_by_agent) VALUES ($1, $2::jsonb, 'workflow',"
-                    " $3::text, $3::uuid, $1) ON CONFLICT (scope, scope_id, key) DO UPDATE SET"
-                    " value = EXCLUDED.value, version = CASE WHEN m.expires_at IS NOT NULL AND"
-                    " m.expires_at < now() THEN 1 ELSE m.version + 1 END,"
-                    " created_by_agent = EXCLUDED.created_by_agent, expires_at = NULL,"
-                    " updated_at = now() RETURNING "} +
-            memory_columns_sql,
-        memory_key, memory_value, id);
+    auto m = memory_upsert(w, memory_key, memory_value, "workflow", id, {}, id, memory_key, {}, {});
     out.memory = memory_entry_of(m[0]);
     json data = {{"key", memory_key},
                  {"scope", "workflow"},
@@ -442,20 +457,8 @@ memory_entry mem_put(pqxx::connection& c, const memory_write& in) {
   auto agent = pg_text(in.agent);
   auto ttl = in.ttl_s >= 0 ? std::to_string(in.ttl_s) : std::string{};
   auto expected = in.expected_version >= 0 ? std::to_string(in.expected_version) : std::string{};
-  auto r = exec_cached(
-      w,
-      std::string{"INSERT INTO shared_memory AS m (key, value, scope, scope_id, conversation_id,"
-                  " workflow_execution_id, created_by_agent, expires_at) VALUES ($1, $2::jsonb,"
-                  " $3, $4, $5, $6::uuid, $7, now() + make_interval(secs =>"
-                  " $8::double precision)) ON CONFLICT (scope, scope_id, key) DO UPDATE SET"
-                  " value = EXCLUDED.value, version = CASE WHEN m.expires_at IS NOT NULL AND"
-                  " m.expires_at < now() THEN 1 ELSE m.version + 1 END,"
-                  " created_by_agent = EXCLUDED.created_by_agent,"
-                  " expires_at = EXCLUDED.expires_at, updated_at = now()"
-                  " WHERE $9::bigint IS NULL OR m.version = $9::bigint RETURNING "} +
-          memory_columns_sql,
-      pg_text(in.at.key), value, in.at.scope, scope_id, or_null(conversation), or_null(workflow),
-      or_null(agent), or_null(ttl), or_null(expected));
+  auto r = memory_upsert(w, pg_text(in.at.key), value, in.at.scope, scope_id, conversation,
+                         workflow, agent, ttl, expected);
   if (r.empty())
     throw db_error{errc::failed_precondition, "version mismatch"};
   w.commit();
