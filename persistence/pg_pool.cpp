@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <functional>
@@ -63,6 +64,9 @@ constexpr const char* component = "pixelcraft.persistence";
 
 struct worker_state {
   pool_options opts;
+  /// Requests the router has handed this worker and it has not finished; the router reads it
+  /// to pick the least busy worker (local only: the router and its workers share a process).
+  std::shared_ptr<std::atomic<unsigned>> queued;
   std::unique_ptr<pqxx::connection> conn;
   std::chrono::steady_clock::time_point last_fail{};
   std::string last_error = "database unavailable";
@@ -120,6 +124,11 @@ template <class F>
 caf::result<std::invoke_result_t<F&, pqxx::connection&>> run(worker_state& st, const char* op,
                                                              F&& f) {
   using clock = std::chrono::steady_clock;
+  // Every handler of a worker runs exactly one `run`: its end is the request's end.
+  struct finished {
+    std::atomic<unsigned>& n;
+    ~finished() { n.fetch_sub(1, std::memory_order_relaxed); }
+  } guard{*st.queued};
   if (st.opts.dsn.empty())
     return caf::make_error(errc::unavailable, "DATABASE_URL is not set");
   for (int attempt = 0;; ++attempt) {
@@ -276,8 +285,10 @@ bool commit_batch(pqxx::connection& c, std::vector<write_item>& items) {
 }
 
 worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_state> self,
-                                   pool_options opts) {
+                                   pool_options opts,
+                                   std::shared_ptr<std::atomic<unsigned>> queued) {
   self->state.opts = std::move(opts);
+  self->state.queued = std::move(queued);
   auto& st = self->state;
   return {
       [&st](commit_atom, write_batch& batch) {
@@ -448,8 +459,24 @@ worker_actor::behavior_type worker(worker_actor::stateful_pointer<worker_state> 
 
 struct router_state {
   std::vector<worker_actor> workers;
+  std::vector<std::shared_ptr<std::atomic<unsigned>>> queued; ///< per worker, see worker_state
   size_t next = 0;
-  const worker_actor& pick() { return workers[next++ % workers.size()]; }
+  /// The worker with the fewest unfinished requests (ties in turn). Round-robin would queue a
+  /// read behind a statement that waits on a lock, or behind a lane's batch, while other
+  /// workers sit idle.
+  const worker_actor& pick() {
+    size_t best = next++ % workers.size();
+    unsigned least = queued[best]->load(std::memory_order_relaxed);
+    for (size_t k = 1; k < workers.size() && least > 0; ++k) {
+      size_t i = (best + k) % workers.size();
+      if (auto n = queued[i]->load(std::memory_order_relaxed); n < least) {
+        least = n;
+        best = i;
+      }
+    }
+    queued[best]->fetch_add(1, std::memory_order_relaxed);
+    return workers[best];
+  }
   /// Group commit: writes wait here while every lane has a batch in flight, and go together
   /// in the next free lane's transaction. At low load a write goes at once, alone.
   std::vector<write_item> waiting;
@@ -542,8 +569,11 @@ group_commit_doc(router_pointer self, const char* op, std::string doc,
 
 db_actor::behavior_type router(router_pointer self, pool_options opts) {
   auto n = std::max(1u, opts.size);
-  for (unsigned i = 0; i < n; ++i)
-    self->state.workers.push_back(self->spawn<caf::detached + caf::linked>(worker, opts));
+  for (unsigned i = 0; i < n; ++i) {
+    auto queued = std::make_shared<std::atomic<unsigned>>(0);
+    self->state.queued.push_back(queued);
+    self->state.workers.push_back(self->spawn<caf::detached + caf::linked>(worker, opts, queued));
+  }
   auto& st = self->state;
   st.lanes = std::max(1u, n / 2);
   // Each statement of a batch is bounded by statement_timeout; a batch of them by a few.

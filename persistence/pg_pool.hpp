@@ -1,7 +1,9 @@
 #pragma once
 /// Spawns the database pool behind `db_actor` (actors/db_actor.hpp holds the contract).
 ///
-/// - The router is event-based and delegates each request round-robin to one of `size` workers.
+/// - The router is event-based and delegates each request to the least busy of `size` workers
+///   (fewest requests handed to it and not finished; ties in turn): a statement waiting on a
+///   lock or a lane's batch holds only the requests that found every worker busy.
 /// - Workers are `caf::detached` (own thread each) and linked to the router: they die with it.
 /// - A worker connects on first use, applies pending migrations on each new connection,
 ///   sets `statement_timeout` (and the same `idle_in_transaction_session_timeout`: a frozen

@@ -161,6 +161,34 @@ TEST_F(DbPoolTest, InsertGetAndTimestamps) {
   EXPECT_EQ(got, l);
 }
 
+// A statement stuck on a lock holds its worker until the statement timeout (5 s here). Reads
+// that arrive meanwhile go to a free worker, not behind it; the stuck write is not lost.
+TEST_F(DbPoolTest, AWorkerStuckOnALockHoldsNoRequestBehindIt) {
+  PIXELCRAFT_REQUIRE_PG();
+  for (int i = 0; i < 2; ++i) // both workers connect (and migrate) first
+    call<db_ping>(nullptr, ping_atom_v);
+  pqxx::connection side{dsn};
+  pqxx::work lock{side};
+  lock.exec("LOCK TABLE leads IN ACCESS EXCLUSIVE MODE");
+
+  auto stuck = self->request(pool, std::chrono::seconds(15), lead_new_atom_v,
+                             input_of(lead("Locked", "locked@example.com", 10)));
+  for (int i = 0; i < 6; ++i) {
+    auto t0 = std::chrono::steady_clock::now();
+    self->request(pool, std::chrono::seconds(3), ping_atom_v)
+        .receive(
+            [](db_ping&) {},
+            [&](caf::error& e) { ADD_FAILURE() << "ping " << i << ": " << caf::to_string(e); });
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(2)) << "ping " << i;
+  }
+  lock.abort(); // the insert goes on
+  std::string row;
+  std::move(stuck).receive([&](std::string& r) { row = std::move(r); },
+                           [](caf::error& e) { ADD_FAILURE() << caf::to_string(e); });
+  ASSERT_FALSE(row.empty());
+  EXPECT_EQ(json::parse(row)["name"], "Locked");
+}
+
 // Group commit: writes sent together share a transaction and a commit, and a row the database
 // refuses fails alone (its batch is retried row by row): every other row is stored and
 // answered with itself.
