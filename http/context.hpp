@@ -16,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -100,6 +101,12 @@ struct request_ctx {
   /// Deadline for a database request (statement timeout + connect + margin).
   std::chrono::milliseconds db_timeout() const {
     return deadlines::db(opts->settings.db_timeout_ms);
+  }
+  /// Deadline for a write that goes through the pool's commit lanes (a lead submit, opening a
+  /// conversation): it may wait for the batch ahead of it. A shorter wait could answer an
+  /// error for a write that then commits, and a client's retry would store it twice.
+  std::chrono::milliseconds lane_timeout() const {
+    return std::min(deadlines::db_lane(opts->settings.db_timeout_ms), time_left());
   }
   /// What is left of this request's own deadline (`REQUEST_TIMEOUT_S`): the timeout of an ask
   /// that answers the request; work it asks for gets `deadlines::inner` of it as its budget.

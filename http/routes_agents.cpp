@@ -158,7 +158,7 @@ void invoke(const ctx_ptr& ctx) {
     turn.context = json_text(extra);
   auto started = std::chrono::steady_clock::now();
   ask<conversation_opened>(
-      ctx, ctx->opts->db, ctx->db_timeout(),
+      ctx, ctx->opts->db, ctx->lane_timeout(),
       [ctx, turn, started, recommending, message](conversation_opened& opened) mutable {
         turn.conversation_id = opened.conversation_id;
         turn.new_conversation = opened.created;

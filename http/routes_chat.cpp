@@ -45,7 +45,7 @@ void with_conversation(const ctx_ptr& ctx, agent_turn turn, std::function<void(a
   auto access = conversation_caller(ctx, turn.conversation_id);
   auto agent = turn.agent_type;
   ask<conversation_opened>(
-      ctx, ctx->opts->db, ctx->db_timeout(),
+      ctx, ctx->opts->db, ctx->lane_timeout(),
       [turn, next](conversation_opened& opened) mutable {
         turn.conversation_id = opened.conversation_id;
         turn.new_conversation = opened.created;

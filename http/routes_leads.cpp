@@ -66,7 +66,7 @@ json lead_response(const json& lead) {
 void insert_lead(const ctx_ptr& ctx, const json& row, std::function<void(int, std::string)> done,
                  std::function<void(caf::error&)> on_err) {
   ask_or(
-      ctx, ctx->opts->db, ctx->db_timeout(),
+      ctx, ctx->opts->db, ctx->lane_timeout(),
       [done](std::string& lead_text) {
         done(201, lead_response(parse_json_or_throw(lead_text)).dump());
       },

@@ -79,7 +79,7 @@ void execute(const ctx_ptr& ctx) {
   auto spec = spec_of(ctx, sub.spec);
   auto first_agent = spec.participating_agents.front();
   ask<conversation_opened>(
-      ctx, ctx->opts->db, ctx->db_timeout(),
+      ctx, ctx->opts->db, ctx->lane_timeout(),
       [ctx, spec = std::move(spec), wait](conversation_opened& opened) mutable {
         spec.conversation_id = opened.conversation_id;
         ask<run_row>(
@@ -238,7 +238,7 @@ void replay(const ctx_ptr& ctx) {
             return ctx->error(409, "the execution has no agents to replay");
           auto first_agent = spec.participating_agents.front();
           ask<conversation_opened>(
-              ctx, ctx->opts->db, ctx->db_timeout(),
+              ctx, ctx->opts->db, ctx->lane_timeout(),
               [ctx, spec = std::move(spec)](conversation_opened& opened) mutable {
                 spec.conversation_id = opened.conversation_id;
                 ask<run_row>(
