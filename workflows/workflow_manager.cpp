@@ -1306,6 +1306,8 @@ manager_impl::behavior_type manager_fn(manager_pointer self, manager_options opt
           return self->send(self, wf_scan_atom_v);
         if (st.runs.size() < st.opts.capacity)
           ensure_running(self, id);
+        else if (!st.runs.count(id))
+          st.retries.erase(id); // dropped: the scans resume it once its lease expires
       },
       [self](release_atom, const std::string& owner) {
         auto it = self->state.forwarded.find(owner);
