@@ -9,8 +9,8 @@
 ///         the model client itself, queueing and retries included; the agent waits + margin)
 ///       > one tool call (the tool actor's own vendor bounds; the agent waits what is left)
 ///   database request: statement timeout (`DB_TIMEOUT_MS`) + connect and queueing = `db()`
-///   a write through the commit lanes (a step save): `db_lane()` > two batches (`db_batch()`,
-///   the pool's bound on one)
+///   a write through the commit lanes (a step save, a lead submit, opening a conversation):
+///   `db_lane()` > two batches (`db_batch()`, the pool's bound on one)
 ///   a peer agent acknowledging a message: `peer` (agents never await, so this is mailbox time)
 ///
 /// A request carries its deadline as a budget (milliseconds left when it was sent), so it
