@@ -91,6 +91,8 @@ const char* reason_phrase(int status) {
     return "Unsupported Media Type";
   case 422:
     return "Unprocessable Entity";
+  case 426:
+    return "Upgrade Required";
   case 429:
     return "Too Many Requests";
   case 431:

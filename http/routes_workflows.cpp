@@ -7,7 +7,10 @@
 
 #include <caf/send.hpp>
 
+#include <algorithm>
 #include <atomic>
+#include <cctype>
+#include <string_view>
 
 namespace pixelcraft::http {
 
@@ -307,6 +310,62 @@ void visualize(const ctx_ptr& ctx) {
 
 std::atomic<uint64_t> next_monitor_id{1};
 
+/// `s` without the white space around it (RFC 9110 §5.5: not part of a field value).
+std::string_view trimmed(std::string_view s) {
+  auto first = s.find_first_not_of(" \t");
+  if (first == std::string_view::npos)
+    return {};
+  return s.substr(first, s.find_last_not_of(" \t") + 1 - first);
+}
+
+/// Whether `list` (a comma-separated header value) holds `token`, in any case.
+bool has_token(std::string_view list, std::string_view token) {
+  while (true) {
+    auto comma = list.find(',');
+    auto item = trimmed(list.substr(0, comma));
+    if (item.size() == token.size() &&
+        std::equal(item.begin(), item.end(), token.begin(), [](char a, char b) {
+          return std::tolower(static_cast<unsigned char>(a)) ==
+                 std::tolower(static_cast<unsigned char>(b));
+        }))
+      return true;
+    if (comma == std::string_view::npos)
+      return false;
+    list.remove_prefix(comma + 1);
+  }
+}
+
+/// RFC 6455 §4.2.1: an upgrade to WebSocket (any case), version 13 (anything else: 426 naming
+/// it, §4.2.2), and a key that is 16 bytes in base64. Answers the refusal itself.
+bool websocket_handshake_ok(const ctx_ptr& ctx) {
+  auto* upgrade = ctx->req.header("upgrade");
+  if (!upgrade || !has_token(*upgrade, "websocket")) {
+    ctx->error(400, "expected a WebSocket upgrade request");
+    return false;
+  }
+  auto* version = ctx->req.header("sec-websocket-version");
+  if (!version) {
+    ctx->error(400, "expected a WebSocket upgrade request (Sec-WebSocket-Version)");
+    return false;
+  }
+  if (trimmed(*version) != "13") {
+    ctx->headers.emplace_back("Sec-WebSocket-Version", "13");
+    ctx->error(426, "unsupported WebSocket version (this server speaks 13)");
+    return false;
+  }
+  auto* raw_key = ctx->req.header("sec-websocket-key");
+  auto key = raw_key ? trimmed(*raw_key) : std::string_view{};
+  auto b64 = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/';
+  };
+  if (key.size() != 24 || !std::all_of(key.begin(), key.begin() + 22, b64) ||
+      key.substr(22) != "==") {
+    ctx->error(400, "expected a WebSocket upgrade request (Sec-WebSocket-Key)");
+    return false;
+  }
+  return true;
+}
+
 /// `GET /api/ws/workflows/{id}`: authenticated and authorised before the upgrade, so a bad
 /// token or someone else's workflow never gets a 101.
 void monitor(const ctx_ptr& ctx) {
@@ -320,9 +379,8 @@ void monitor(const ctx_ptr& ctx) {
     since = query_int(s, "since", 0, 0, std::numeric_limits<int64_t>::max() / 2, v);
   if (!v.ok())
     return ctx->invalid(v.detail());
-  auto* upgrade = ctx->req.header("upgrade");
-  if (!upgrade || upgrade->find("ebsocket") == std::string::npos)
-    return ctx->error(400, "expected a WebSocket upgrade request");
+  if (!websocket_handshake_ok(ctx))
+    return;
   ctx->params["id"] = ctx->params["workflow_id"];
   with_workflow(ctx, [ctx, since](json wf) {
     auto hub = ctx->opts->monitors;

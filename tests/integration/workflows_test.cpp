@@ -698,4 +698,34 @@ TEST_F(WorkflowTest, MonitorHandshakeRefusesBadTokensAndOthersWorkflows) {
   EXPECT_GT(j["seq"].get<int64_t>(), 0);
 }
 
+// RFC 6455 §4.2.1: `Upgrade` is compared in any case; a version other than 13 is a 426 that
+// names 13 (§4.2.2); a missing version or a key that is not 16 bytes of base64 is a 400.
+TEST_F(WorkflowTest, MonitorHandshakeFollowsRfc6455) {
+  auto wf = run({{"workflow_type", "sequential"}, {"participating_agents", {"chat"}}});
+  auto path = "/api/ws/workflows/" + wf["workflow_id"].get<std::string>();
+  auto auth = bearer(user_token());
+  for (const char* value : {"WebSocket", "WEBSOCKET", "h2c, websocket"}) {
+    ws_client c;
+    c.upgrade_value(value);
+    EXPECT_EQ(c.connect(srv.port(), path + "?token=" + user_token()), 101) << value;
+    EXPECT_TRUE(c.next_text(5000).has_value()) << value;
+  }
+  auto handshake = [&](std::string version, std::string key) {
+    std::vector<std::string> h = {auth, "Upgrade: websocket", "Connection: Upgrade"};
+    if (!version.empty())
+      h.push_back("Sec-WebSocket-Version: " + version);
+    if (!key.empty())
+      h.push_back("Sec-WebSocket-Key: " + key);
+    return get(path, h);
+  };
+  auto v8 = handshake("8", "dGhlIHNhbXBsZSBub25jZQ==");
+  EXPECT_EQ(v8.status, 426);
+  EXPECT_EQ(v8.header("sec-websocket-version"), "13");
+  EXPECT_EQ(handshake("", "dGhlIHNhbXBsZSBub25jZQ==").status, 400);
+  EXPECT_EQ(handshake("13", "").status, 400);
+  EXPECT_EQ(handshake("13", "not-a-key").status, 400);
+  EXPECT_EQ(handshake("13", "dGhlIHNhbXBsZSBub25jZQ").status, 400);
+  EXPECT_EQ(get(path, {auth, "Upgrade: h2c"}).status, 400);
+}
+
 } // namespace pixelcraft::test

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace pixelcraft::test {
@@ -16,6 +17,8 @@ public:
   int connect(int port, const std::string& target, const std::vector<std::string>& headers = {});
   /// Before `connect`: a small kernel receive buffer (bytes), to play a slow reader.
   void receive_buffer(int bytes) { rcvbuf_ = bytes; }
+  /// Before `connect`: the `Upgrade` header's value (default `websocket`).
+  void upgrade_value(std::string v) { upgrade_ = std::move(v); }
   bool send_text(const std::string& text);
   /// The next text frame, or nothing on timeout or close (then `close_code()` may tell why).
   std::optional<std::string> next_text(int timeout_ms = 10000);
@@ -28,6 +31,7 @@ private:
   std::string buf_;
   uint16_t close_code_ = 0;
   int rcvbuf_ = 0;
+  std::string upgrade_ = "websocket";
 };
 
 } // namespace pixelcraft::test
