@@ -73,6 +73,9 @@ struct ws_frame_handler {
 
 /// Largest WebSocket frame a client may send (API.md §8); a longer declared length is 1009.
 constexpr uint64_t max_ws_frame_bytes = 64 * 1024;
+/// Requests of one connection received and not yet answered. Each holds its body (up to
+/// `max_body_bytes`), so this multiplies what one connection can make us hold.
+constexpr size_t max_pipelined = 4;
 /// After an early answer (413, 431, 503, ...) we stop sending, then read and discard what the
 /// client still sends for a moment, so its kernel does not turn our answer into a reset.
 constexpr size_t linger_max_bytes = 1 << 20;
@@ -648,6 +651,29 @@ public:
   }
 
   void send(http_response r) override {
+    if (!in_request_handler) {
+      write(req_, std::move(r));
+      return;
+    }
+    // Answered inside RESTinio's handler (a health probe, a refusal): RESTinio 0.6 would start
+    // writing it before it records that the handler returned, resume reading once for each,
+    // and at the next request find no free slot and close the connection, answering nothing
+    // more. Written right after the handler returns instead.
+    auto& handle = restinio::impl::access_req_connection(*req_);
+    auto* con = dynamic_cast<restinio::impl::connection_t<traits_t>*>(handle.get());
+    if (!con) {
+      write(req_, std::move(r));
+      return;
+    }
+    asio::post(con->get_executor(),
+               [req = req_, r = std::move(r)]() mutable { write(req, std::move(r)); });
+  }
+
+  /// Set while RESTinio's request handler runs on this thread.
+  static inline thread_local bool in_request_handler = false;
+
+private:
+  static void write(const restinio::request_handle_t& req_, http_response r) {
     try {
       if (req_->header().method() == restinio::http_method_head()) {
         // The headers a GET would get, its Content-Length included, and no body.
@@ -672,7 +698,6 @@ public:
     }
   }
 
-private:
   restinio::request_handle_t req_;
 };
 
@@ -755,7 +780,14 @@ std::unique_ptr<http_server> http_server::start(const server_options& opts, hand
     } catch (...) {
       r.remote_ip = "unknown";
     }
-    h(std::move(r), std::make_shared<sink_impl>(req));
+    sink_impl::in_request_handler = true;
+    try {
+      h(std::move(r), std::make_shared<sink_impl>(req));
+    } catch (...) {
+      sink_impl::in_request_handler = false;
+      throw;
+    }
+    sink_impl::in_request_handler = false;
     return restinio::request_accepted();
   };
   // RESTinio enforces our limits itself now: its parser errors are answered with 413/414/431
@@ -785,6 +817,9 @@ std::unique_ptr<http_server> http_server::start(const server_options& opts, hand
                     .max_field_count(opts.max_header_count)
                     .max_body_size(opts.max_body_bytes))
             .max_parallel_connections(hard_cap)
+            // Requests a client pipelines are handled up to this many at once, and answered
+            // in order (RESTinio's default: one at a time).
+            .max_pipelined_requests(max_pipelined)
             // Small frames (SSE pieces, monitor events) go out at once: with Nagle, a frame
             // written while the previous one is unacknowledged waits for the client's
             // delayed ACK (up to 40 ms on Linux).

@@ -817,6 +817,33 @@ public:
   }
 };
 
+// HTTP/1.1 pipelining (RFC 9112 §9.3.2): requests sent back to back in one packet are all
+// answered, in order, whether each is answered at once (a probe, a refusal) or by an actor.
+TEST_F(HostileTransportTest, PipelinedRequestsAreAllAnsweredInOrder) {
+  const std::vector<std::pair<std::string, int>> plan = {
+      {"/health/live", 200}, {"/nope", 404},        {"/health/live", 200}, {"/api/agents", 200},
+      {"/api/leads", 401},   {"/health/live", 200}, {"/api/agents", 200},  {"/nope", 404}};
+  std::string bytes;
+  std::vector<int> expected;
+  for (int round = 0; round < 3; ++round)
+    for (const auto& [path, status] : plan) {
+      bytes += raw_head("GET", path, "");
+      expected.push_back(status);
+    }
+  bytes += raw_head("GET", "/health/live", "Connection: close\r\n");
+  expected.push_back(200);
+  raw_conn c;
+  ASSERT_TRUE(c.connect(srv.port()));
+  ASSERT_TRUE(c.send(bytes));
+  EXPECT_TRUE(c.wait_closed(10000));
+  std::vector<int> got;
+  for (size_t at = c.received().find("HTTP/1.1 "); at != std::string::npos;
+       at = c.received().find("HTTP/1.1 ", at + 1))
+    got.push_back(std::atoi(c.received().c_str() + at + 9));
+  EXPECT_EQ(got, expected);
+  expect_alive("pipelined requests");
+}
+
 TEST_F(HostileTransportTest, AHugeContentLengthGets413AtOnce) {
   // A value past what 64 bits hold is malformed framing (RFC 9112 §6.3): 400 is as good an
   // answer as 413 there, as long as it comes at once.
