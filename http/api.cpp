@@ -352,11 +352,16 @@ struct api::impl {
       ctx->error(401, why);
       return false;
     };
+    // Two credentials: which one a proxy in front of us saw is anyone's guess, so neither.
+    if (std::count_if(ctx->req.headers.begin(), ctx->req.headers.end(),
+                      [](const auto& h) { return h.first == "authorization"; }) > 1)
+      return refuse("more than one Authorization header");
     if (auth->size() < 7 || lower(auth->substr(0, 7)) != "bearer ")
       return refuse("authorization must be a Bearer token");
-    auto token = auth->substr(7);
-    while (!token.empty() && token.front() == ' ')
-      token.erase(0, 1);
+    // The token between optional white space (RFC 9110 §5.5).
+    auto first = auth->find_first_not_of(" \t", 7);
+    auto last = auth->find_last_not_of(" \t");
+    auto token = first == std::string::npos ? std::string{} : auth->substr(first, last + 1 - first);
     if (token.empty())
       return refuse("empty bearer token");
     auto res = verifier.verify(token, static_cast<int64_t>(std::time(nullptr)));

@@ -124,6 +124,9 @@ jwt_result jwt_verifier::verify(std::string_view token, int64_t now_s) const {
   if (!header.is_object() || !header.contains("alg") || !header["alg"].is_string() ||
       header["alg"].get<std::string>() != "HS256")
     return refuse("unsupported token algorithm");
+  // RFC 7515 §4.1.11: extensions listed in `crit` must be understood; we understand none.
+  if (header.contains("crit"))
+    return refuse("unsupported token header (crit)");
   auto mac = hmac_sha256(secret_, token.substr(0, d2));
   if (sig.size() != mac.size() || CRYPTO_memcmp(sig.data(), mac.data(), mac.size()) != 0)
     return refuse("invalid token signature");
@@ -185,9 +188,9 @@ jwt_result jwt_verifier::verify(std::string_view token, int64_t now_s) const {
   return r;
 }
 
-std::string jwt_sign_hs256(std::string_view payload_json, std::string_view secret) {
-  auto signing_input =
-      base64url_encode(R"({"alg":"HS256","typ":"JWT"})") + "." + base64url_encode(payload_json);
+std::string jwt_sign_hs256(std::string_view payload_json, std::string_view secret,
+                           std::string_view header_json) {
+  auto signing_input = base64url_encode(header_json) + "." + base64url_encode(payload_json);
   return signing_input + "." + base64url_encode(hmac_sha256(secret, signing_input));
 }
 

@@ -38,9 +38,10 @@ private:
   int64_t leeway_s_;
 };
 
-/// Signs `payload_json` with HS256 (header `{"alg":"HS256","typ":"JWT"}`). For the ephemeral
-/// admin token at start-up and for tests.
-std::string jwt_sign_hs256(std::string_view payload_json, std::string_view secret);
+/// Signs `payload_json` with HS256 under `header_json`. For the ephemeral admin token at
+/// start-up and for tests (which try other headers).
+std::string jwt_sign_hs256(std::string_view payload_json, std::string_view secret,
+                           std::string_view header_json = R"({"alg":"HS256","typ":"JWT"})");
 
 /// `n` cryptographically random bytes as lowercase hex.
 std::string random_hex(size_t n);

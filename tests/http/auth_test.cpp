@@ -76,6 +76,17 @@ TEST(JwtTest, AlgNoneIsRefused) {
   EXPECT_FALSE(verifier().verify(hs512 + parts, now).ok);
 }
 
+// RFC 7515 §4.1.11: a header that makes an extension critical (here: an unencoded payload)
+// is refused, even correctly signed.
+TEST(JwtTest, CriticalHeaderExtensionsAreRefused) {
+  auto crit = jwt_sign_hs256(user_claims().dump(), secret,
+                             R"({"alg":"HS256","typ":"JWT","crit":["b64"],"b64":false})");
+  auto r = verifier().verify(crit, now);
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.error, "unsupported token header (crit)");
+  EXPECT_TRUE(verifier().verify(jwt_sign_hs256(user_claims().dump(), secret), now).ok);
+}
+
 TEST(JwtTest, WrongKeyOrTamperedPayloadIsRefused) {
   EXPECT_EQ(verifier().verify(token(user_claims(), "other-key"), now).error,
             "invalid token signature");

@@ -47,6 +47,20 @@ TEST_F(AuthTest, BadTokensAre401EvenOnOpenRoutes) {
   EXPECT_EQ(post("/api/leads/submit", valid_lead(), {"Authorization: Basic dTpw"}).status, 401);
 }
 
+// RFC 9110 §5.5: white space around a field value is not part of it. Two credentials are
+// refused: a proxy in front of us may have read the other one.
+TEST_F(AuthTest, TokensAreTrimmedAndTwoAuthorizationHeadersAreRefused) {
+  EXPECT_EQ(get("/api/leads", {"Authorization: Bearer  " + admin_token() + " \t"}).status, 200);
+  auto two = get("/api/leads", {bearer(admin_token()), "Authorization: Bearer garbage"});
+  EXPECT_EQ(two.status, 401);
+  EXPECT_EQ(json::parse(two.body)["detail"], "more than one Authorization header");
+  EXPECT_EQ(get("/api/leads", {bearer(admin_token()), bearer(admin_token())}).status, 401);
+  auto crit = http::jwt_sign_hs256(
+      json({{"sub", "u"}, {"aud", "authenticated"}, {"exp", std::time(nullptr) + 60}}).dump(),
+      secret, R"({"alg":"HS256","typ":"JWT","crit":["b64"],"b64":false})");
+  EXPECT_EQ(get("/api/leads", {bearer(crit)}).status, 401);
+}
+
 TEST_F(AuthTest, AnonKeyCountsAsAnonymous) {
   auto now = static_cast<long long>(std::time(nullptr));
   auto anon = sign({{"role", "anon"}, {"iss", "supabase"}, {"exp", now + 600}});
