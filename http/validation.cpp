@@ -466,8 +466,13 @@ bool validate_invoke_request(const json& body, validator& v, invoke_request& out
 
 bool invoke_message(const json& input, validator& v, std::string& message) {
   std::string m;
-  if (input.contains("message") && input["message"].is_string())
-    m = trim(input["message"].get_ref<const std::string&>());
+  if (auto it = input.find("message"); it != input.end() && !it->is_null()) {
+    if (!it->is_string()) { // optional, but a string when given (API.md §1: a wrong type)
+      v.add({"body", "input_data", "message"}, "Input should be a valid string", "string_type");
+      return false;
+    }
+    m = trim(it->get_ref<const std::string&>());
+  }
   if (m.empty()) {
     // Compact, and only once the size is known to fit: pretty-printing a nested value grows
     // with depth × size (a 60 KB body cost 4.8 s and 2 GB).

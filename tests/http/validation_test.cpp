@@ -220,6 +220,12 @@ TEST(ValidationTest, InvokeRequestAndMessage) {
   EXPECT_FALSE(invoke_message({{"message", std::string(max_invoke_text + 1, 'a')}}, v2, message));
   EXPECT_EQ(locs(v2), std::vector<std::string>{R"(["body","input_data"])"});
   EXPECT_EQ(types(v2), "too_long");
+  validator v5; // optional, but a string when given; null counts as absent
+  EXPECT_FALSE(invoke_message({{"message", 5}}, v5, message));
+  EXPECT_EQ(locs(v5), std::vector<std::string>{R"(["body","input_data","message"])"});
+  EXPECT_EQ(types(v5), "string_type");
+  ASSERT_TRUE(invoke_message({{"message", nullptr}, {"x", 1}}, v5, message));
+  EXPECT_EQ(message, "Process this input and answer helpfully:\n{\"message\":null,\"x\":1}");
   validator v3;
   EXPECT_FALSE(validate_invoke_request(
       {{"agent_type", 3}, {"input_data", {1}}, {"conversation_id", 7}}, v3, in));
