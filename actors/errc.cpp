@@ -20,6 +20,9 @@
 
 #include <caf/actor_system_config.hpp>
 #include <caf/message.hpp>
+#include <caf/sec.hpp>
+
+#include <algorithm>
 
 namespace pixelcraft {
 
@@ -47,6 +50,27 @@ std::string to_string(errc x) {
     return "internal";
   }
   return "unknown";
+}
+
+std::string error_text(const caf::error& err) {
+  if (!err)
+    return "no error";
+  if (err.category() == caf::atom("pixelcraft")) {
+    if (!err.context().empty() && err.context().match_element<std::string>(0))
+      return err.context().get_as<std::string>(0);
+    auto text = to_string(static_cast<errc>(err.code()));
+    std::replace(text.begin(), text.end(), '_', ' ');
+    return text;
+  }
+  if (err == caf::sec::request_timeout)
+    return "no answer in time";
+  if (err == caf::sec::request_receiver_down)
+    return "the component asked has stopped";
+  if (err.category() == caf::atom("exit"))
+    return "stopped";
+  if (err.category() == caf::atom("system"))
+    return "runtime error (" + caf::to_string(static_cast<caf::sec>(err.code())) + ")";
+  return "internal error";
 }
 
 void register_types(caf::actor_system_config& cfg) {

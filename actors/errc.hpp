@@ -26,6 +26,12 @@ enum class errc : uint8_t {
 
 std::string to_string(errc x);
 
+/// A `caf::error` in words, for what people read or we store: a workflow's `error_message`, a
+/// journal entry, an agent log row, a tool result the model sees. The message our code gave the
+/// error, else the kind of failure; never CAF's own rendering (`error(6, 'pixelcraft', ...)`),
+/// which names codes and categories.
+std::string error_text(const caf::error& err);
+
 } // namespace pixelcraft
 
 CAF_ERROR_CODE_ENUM(pixelcraft::errc, "pixelcraft")

@@ -502,7 +502,7 @@ void ask_agent(run_pointer self, const std::string& agent, const std::string& ha
                                        std::to_string(cfg.value(
                                            "step_timeout_s", st.opts.settings.request_timeout_s)) +
                                        " s"
-                                 : "step '" + agent + "' failed: " + caf::to_string(err);
+                                 : "step '" + agent + "' failed: " + error_text(err);
             save(self, {},
                  json::array({{{"event_type", "step_failed"},
                                {"data", {{"agent", agent}, {"error", why}}}}}),
@@ -806,8 +806,8 @@ void on_message(run_pointer self, outgoing_message out, message_promise rp) {
     if (self->state.opts.mirror)
       self->send(self->state.opts.mirror, mirror_status_atom_v,
                  std::vector<std::string>{m.message_id}, std::string{"failed"});
-    rp.deliver(caf::make_error(errc::unavailable,
-                               "the agent could not be reached: " + caf::to_string(err)));
+    rp.deliver(
+        caf::make_error(errc::unavailable, "the agent could not be reached: " + error_text(err)));
   };
   auto delivered = [self, rp, m]() mutable {
     m.status = "delivered";

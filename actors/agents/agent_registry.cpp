@@ -635,7 +635,7 @@ void run_tools(agent_pointer self, std::shared_ptr<turn> t, const std::string& c
         .then([finish_one](tool_result& result) { finish_one(std::move(result)); },
               [finish_one](caf::error& err) {
                 tool_result r;
-                r.content = json{{"success", false}, {"error", caf::to_string(err)}}.dump();
+                r.content = json{{"success", false}, {"error", error_text(err)}}.dump();
                 finish_one(std::move(r));
               });
   }
@@ -712,7 +712,7 @@ void call_model_live(agent_pointer self, std::shared_ptr<turn> t,
               if (journaled) {
                 auto entry = *journaled;
                 entry.status = "failed";
-                entry.result = json{{"degraded", true}, {"error", caf::to_string(err)}}.dump();
+                entry.result = json{{"degraded", true}, {"error", error_text(err)}}.dump();
                 self->request(self->state.opts.db,
                               deadlines::db(self->state.opts.settings.db_timeout_ms),
                               journal_end_atom_v, std::move(entry))
@@ -723,7 +723,7 @@ void call_model_live(agent_pointer self, std::shared_ptr<turn> t,
             auto status = err == caf::sec::request_timeout || err == errc::deadline_exceeded
                               ? "timeout"
                               : "error";
-            write_log(self, *t, status, json::object(), caf::to_string(err));
+            write_log(self, *t, status, json::object(), error_text(err));
             fail_turn(self, t, std::move(err));
           });
 }

@@ -420,7 +420,7 @@ void hold_for_approval(tool_pointer self, const exec_ptr& e, const tool_call& ca
                           "error", "replay diverged");
             // Held and not recorded: it must not run either.
             done(self, e, {{"success", false}, {"error", "the approval could not be recorded"}},
-                 "error", "approval not recorded: " + caf::to_string(err));
+                 "error", "approval not recorded: " + error_text(err));
           });
 }
 
@@ -514,7 +514,7 @@ void run_journaled(tool_pointer self, const exec_ptr& e, const tool_call& call,
             release(e, json{{"success", false}, {"error", "the call could not be journaled"}});
             // Unrecorded, it must not run: a later run of the step could not know of it.
             done(self, e, {{"success", false}, {"error", "the call could not be journaled"}},
-                 "error", "journal unavailable: " + caf::to_string(err));
+                 "error", "journal unavailable: " + error_text(err));
           });
 }
 

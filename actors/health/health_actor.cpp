@@ -27,7 +27,7 @@ constexpr uint32_t probe_timeout_ms = 2500;
 constexpr auto request_timeout = std::chrono::milliseconds(3000);
 
 /// Text of an error for the health body: our own message, never a secret.
-std::string error_text(const caf::error& err) {
+std::string check_error_text(const caf::error& err) {
   if (err.category() == caf::atom("pixelcraft") && !err.context().empty() &&
       err.context().match_element<std::string>(0))
     return err.context().get_as<std::string>(0);
@@ -150,7 +150,7 @@ void probe_service(health_pointer self, const std::string& key, probe_actor prob
           [self, key, started](caf::error& err) {
             self->state.services[key] = {{"status", "unhealthy"},
                                          {"latency_ms", elapsed_ms(started)},
-                                         {"error", error_text(err)}};
+                                         {"error", check_error_text(err)}};
             finish_one(self);
           });
 }
@@ -185,7 +185,7 @@ void check_all(health_pointer self) {
           [self, started](caf::error& err) {
             self->state.services["database"] = {{"status", "unhealthy"},
                                                 {"latency_ms", elapsed_ms(started)},
-                                                {"error", error_text(err)}};
+                                                {"error", check_error_text(err)}};
             finish_one(self);
           });
   // Model server.
