@@ -5,6 +5,7 @@
 #include "http/context.hpp"
 #include "http/metrics.hpp"
 #include "http/router.hpp"
+#include "http/validation.hpp"
 
 #include <algorithm>
 #include <ctime>
@@ -358,10 +359,8 @@ struct api::impl {
       return refuse("more than one Authorization header");
     if (auth->size() < 7 || lower(auth->substr(0, 7)) != "bearer ")
       return refuse("authorization must be a Bearer token");
-    // The token between optional white space (RFC 9110 §5.5).
-    auto first = auth->find_first_not_of(" \t", 7);
-    auto last = auth->find_last_not_of(" \t");
-    auto token = first == std::string::npos ? std::string{} : auth->substr(first, last + 1 - first);
+    // White space around the token is not part of it (RFC 9110 §5.5).
+    auto token = trim(std::string_view{*auth}.substr(7));
     if (token.empty())
       return refuse("empty bearer token");
     auto res = verifier.verify(token, static_cast<int64_t>(std::time(nullptr)));

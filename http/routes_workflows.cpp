@@ -10,7 +10,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
-#include <string_view>
 
 namespace pixelcraft::http {
 
@@ -310,19 +309,11 @@ void visualize(const ctx_ptr& ctx) {
 
 std::atomic<uint64_t> next_monitor_id{1};
 
-/// `s` without the white space around it (RFC 9110 §5.5: not part of a field value).
-std::string_view trimmed(std::string_view s) {
-  auto first = s.find_first_not_of(" \t");
-  if (first == std::string_view::npos)
-    return {};
-  return s.substr(first, s.find_last_not_of(" \t") + 1 - first);
-}
-
 /// Whether `list` (a comma-separated header value) holds `token`, in any case.
 bool has_token(std::string_view list, std::string_view token) {
   while (true) {
     auto comma = list.find(',');
-    auto item = trimmed(list.substr(0, comma));
+    auto item = trim(list.substr(0, comma)); // white space around it is not part of it
     if (item.size() == token.size() &&
         std::equal(item.begin(), item.end(), token.begin(), [](char a, char b) {
           return std::tolower(static_cast<unsigned char>(a)) ==
@@ -348,18 +339,18 @@ bool websocket_handshake_ok(const ctx_ptr& ctx) {
     ctx->error(400, "expected a WebSocket upgrade request (Sec-WebSocket-Version)");
     return false;
   }
-  if (trimmed(*version) != "13") {
+  if (trim(*version) != "13") {
     ctx->headers.emplace_back("Sec-WebSocket-Version", "13");
     ctx->error(426, "unsupported WebSocket version (this server speaks 13)");
     return false;
   }
   auto* raw_key = ctx->req.header("sec-websocket-key");
-  auto key = raw_key ? trimmed(*raw_key) : std::string_view{};
+  auto key = raw_key ? trim(*raw_key) : std::string{};
   auto b64 = [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/';
   };
   if (key.size() != 24 || !std::all_of(key.begin(), key.begin() + 22, b64) ||
-      key.substr(22) != "==") {
+      key.compare(22, 2, "==") != 0) {
     ctx->error(400, "expected a WebSocket upgrade request (Sec-WebSocket-Key)");
     return false;
   }

@@ -3,6 +3,7 @@
 #include "actors/ids.hpp"
 #include "actors/log.hpp"
 #include "http/error_mapping.hpp"
+#include "http/validation.hpp"
 
 #include <openssl/sha.h>
 #include <restinio/all.hpp>
@@ -14,7 +15,6 @@
 #include <atomic>
 #include <future>
 #include <mutex>
-#include <string_view>
 #include <unordered_map>
 #include <utility>
 
@@ -603,12 +603,7 @@ public:
     auto key = req_->header().opt_value_of(restinio::http_field::sec_websocket_key);
     if (!key || req_->header().connection() != restinio::http_connection_header_t::upgrade)
       return false;
-    std::string_view k = *key; // the route checked it; white space around it is not part of it
-    while (!k.empty() && (k.back() == ' ' || k.back() == '\t'))
-      k.remove_suffix(1);
-    while (!k.empty() && (k.front() == ' ' || k.front() == '\t'))
-      k.remove_prefix(1);
-    auto accept = ws_accept(std::string{k});
+    auto accept = ws_accept(trim(*key)); // the route checked it; white space is not part of it
     auto& handle = restinio::impl::access_req_connection(*req_);
     auto* con = dynamic_cast<restinio::impl::connection_t<traits_t>*>(handle.get());
     if (!con)
