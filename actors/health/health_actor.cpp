@@ -28,11 +28,10 @@ constexpr auto request_timeout = std::chrono::milliseconds(3000);
 
 /// Text of an error for the health body: our own message, never a secret.
 std::string check_error_text(const caf::error& err) {
-  if (err.category() == caf::atom("pixelcraft") && !err.context().empty() &&
-      err.context().match_element<std::string>(0))
-    return err.context().get_as<std::string>(0);
   if (err == caf::sec::request_timeout)
     return "health check timed out";
+  if (err.category() == caf::atom("pixelcraft"))
+    return error_text(err);
   return "check failed";
 }
 
