@@ -13,8 +13,10 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <cctype>
 #include <future>
 #include <mutex>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 
@@ -275,6 +277,16 @@ std::pair<int, std::string> parser_error_answer(http_errno err, uint64_t max_bod
   }
 }
 
+/// Whether `name` is a field name (RFC 9110 §5.1: a token). The packaged http-parser is built
+/// lenient and keeps white space in a name, and still reads `Content-Length : 5` as a length;
+/// a proxy in front of us may drop that line and read the body as the next request.
+bool is_field_name(std::string_view name) {
+  static constexpr std::string_view extra = "!#$%&'*+-.^_`|~";
+  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || extra.find(c) != std::string_view::npos;
+  });
+}
+
 } // namespace
 } // namespace pixelcraft::http
 
@@ -397,7 +409,14 @@ inline void connection_t<pixelcraft::http::traits_t>::consume_data(const char* d
               std::min<uint64_t>(chunks.back().started_at(), g_transport->max_body_bytes))
     parser.http_errno = HPE_CB_body;
 
-  if (HPE_OK != parser.http_errno && HPE_PAUSED != parser.http_errno) {
+  // A field name that is not a token is a 400 (RFC 9112 §5.1), checked once the head is in.
+  bool bad_name = false;
+  if ((HPE_OK == parser.http_errno || HPE_PAUSED == parser.http_errno) && !had_headers &&
+      m_input.m_parser_ctx.m_leading_headers_completed)
+    m_input.m_parser_ctx.m_header.for_each_field(
+        [&](const http_header_field_t& f) { bad_name = bad_name || !is_field_name(f.name()); });
+
+  if (bad_name || (HPE_OK != parser.http_errno && HPE_PAUSED != parser.http_errno)) {
     auto err = HTTP_PARSER_ERRNO(&parser);
     auto transport = g_transport;
     if (!m_response_coordinator.empty() || !transport) {
@@ -405,11 +424,14 @@ inline void connection_t<pixelcraft::http::traits_t>::consume_data(const char* d
       // there is no clean place for ours.
       trigger_error_and_close([&] {
         return fmt::format("[connection:{}] parser error {}: {}", connection_id(),
-                           http_errno_name(err), http_errno_description(err));
+                           bad_name ? "bad field name" : http_errno_name(err),
+                           http_errno_description(err));
       });
       return;
     }
-    auto [status, detail] = parser_error_answer(err, transport->max_body_bytes);
+    auto [status, detail] = bad_name
+                                ? std::pair<int, std::string>{400, "malformed header field name"}
+                                : parser_error_answer(err, transport->max_body_bytes);
     cancel_timeout_checking();
     answer_and_linger(m_socket, this->get_executor(), raw_response(status, detail, false),
                       shared_from_this(), [this] { close(); });

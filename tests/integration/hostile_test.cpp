@@ -844,6 +844,30 @@ TEST_F(HostileTransportTest, PipelinedRequestsAreAllAnsweredInOrder) {
   expect_alive("pipelined requests");
 }
 
+// RFC 9112 §5.1: white space between a field name and its colon is a 400. Read as framing, it
+// would let a proxy that drops such a line see the body as a second request (a desync).
+TEST_F(HostileTransportTest, WhiteSpaceBeforeAHeaderColonIs400AndEndsTheConnection) {
+  const std::string smuggled = "GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n";
+  expect_answered("Content-Length before a space",
+                  "POST /api/leads/submit HTTP/1.1\r\nHost: x\r\nContent-Length : " +
+                      std::to_string(smuggled.size()) + "\r\n\r\n" + smuggled,
+                  400);
+  expect_answered("Transfer-Encoding before a tab",
+                  "POST /api/leads/submit HTTP/1.1\r\nHost: x\r\nTransfer-Encoding\t: chunked"
+                  "\r\n\r\n0\r\n\r\n" +
+                      smuggled,
+                  400);
+  expect_answered("a space inside a name", raw_head("GET", "/health/live", "X Forwarded: 1\r\n"),
+                  400);
+  // The smuggled request is never answered: one response, then the close.
+  raw_conn c;
+  ASSERT_TRUE(c.connect(srv.port()));
+  c.send("POST /api/leads/submit HTTP/1.1\r\nHost: x\r\nContent-Length : " +
+         std::to_string(smuggled.size()) + "\r\n\r\n" + smuggled);
+  EXPECT_TRUE(c.wait_closed(5000));
+  EXPECT_EQ(c.received().find("HTTP/1.1 ", 1), std::string::npos) << c.received();
+}
+
 TEST_F(HostileTransportTest, AHugeContentLengthGets413AtOnce) {
   // A value past what 64 bits hold is malformed framing (RFC 9112 §6.3): 400 is as good an
   // answer as 413 there, as long as it comes at once.
