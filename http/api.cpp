@@ -35,13 +35,6 @@ bool header_safe(std::string_view s) {
          std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x20 && c <= 0x7E; });
 }
 
-std::string lower(std::string_view s) {
-  std::string out{s};
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
 std::string join(const std::vector<std::string>& xs, const char* sep) {
   std::string out;
   for (size_t i = 0; i < xs.size(); ++i) {

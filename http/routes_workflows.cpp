@@ -309,16 +309,12 @@ void visualize(const ctx_ptr& ctx) {
 
 std::atomic<uint64_t> next_monitor_id{1};
 
-/// Whether `list` (a comma-separated header value) holds `token`, in any case.
+/// Whether `list` (a comma-separated header value) holds `token` (lower case), in any case.
 bool has_token(std::string_view list, std::string_view token) {
   while (true) {
     auto comma = list.find(',');
-    auto item = trim(list.substr(0, comma)); // white space around it is not part of it
-    if (item.size() == token.size() &&
-        std::equal(item.begin(), item.end(), token.begin(), [](char a, char b) {
-          return std::tolower(static_cast<unsigned char>(a)) ==
-                 std::tolower(static_cast<unsigned char>(b));
-        }))
+    // White space around an item is not part of it; tokens compare in any case.
+    if (lower(trim(list.substr(0, comma))) == token)
       return true;
     if (comma == std::string_view::npos)
       return false;

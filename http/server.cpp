@@ -787,10 +787,7 @@ std::unique_ptr<http_server> http_server::start(const server_options& opts, hand
     r.query = std::string{req->header().query()};
     r.body = req->body();
     req->header().for_each_field([&r](const restinio::http_header_field_t& f) {
-      std::string name{f.name()};
-      std::transform(name.begin(), name.end(), name.begin(),
-                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-      r.headers.emplace_back(std::move(name), std::string{f.value()});
+      r.headers.emplace_back(lower(f.name()), std::string{f.value()});
     });
     try {
       r.remote_ip = req->remote_endpoint().address().to_string();

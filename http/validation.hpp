@@ -38,6 +38,8 @@ bool is_valid_phone(std::string_view s);
 /// 8-4-4-4-12 hex digits.
 bool is_uuid(std::string_view s);
 std::string trim(std::string_view s);
+/// ASCII lower case (header names, tokens and schemes compare in any case).
+std::string lower(std::string_view s);
 
 // -- hostile input (API.md §1, v1.1) -------------------------------------------------------
 
